@@ -1,0 +1,108 @@
+package dev.cfost;
+
+import dev.cfost.internal.Engine;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/**
+ * A SQLite database file whose chosen tables replicate.
+ *
+ * <p>The application keeps writing its tables with plain SQL through any JDBC connection to the file;
+ * triggers record every INSERT, UPDATE and DELETE in a log, and the engine stamps those writes with
+ * hybrid-logical-clock versions shortly after they commit (see {@link CfostOptions.Builder#captureInterval}).
+ * {@link #changes} reads what changed in cr-sqlite's {@code crsql_changes} shape and {@link #merge}
+ * applies another replica's changes, so that replicas that exchanged the same changes hold the same rows.
+ *
+ * <h2>The merge rule</h2>
+ * Per cell: the higher causal length wins (a delete beats the updates of the life it ends, a re-insert
+ * beats the delete); then the higher {@code col_version}, which local edits set to
+ * {@code max(old + 1, hlc.now())} so that the later edit wins; then the greater value (cr-sqlite's
+ * order: by storage class, then by value); then the greater site id. A local write is superseded only by
+ * a change that wins under this rule.
+ *
+ * <p>Thread-safe. One engine per file per process; other processes may write the file with plain SQL,
+ * but only one engine should merge into it at a time.
+ */
+public interface Cfost extends AutoCloseable {
+
+  /** Opens (creating if needed) the database at {@code path} with default options. */
+  static Cfost open(Path path) {
+    return open(CfostOptions.builder(path).build());
+  }
+
+  /** Opens (creating if needed) a database. */
+  static Cfost open(CfostOptions options) {
+    return Engine.open(options);
+  }
+
+  /** The database file. */
+  Path path();
+
+  /** This replica's site id: 16 random bytes made when the file was first opened. */
+  byte[] siteId();
+
+  /** The last db_version this replica assigned. */
+  long dbVersion();
+
+  /** The application schema version, {@code PRAGMA user_version}. */
+  int schemaVersion();
+
+  /**
+   * Opens a new JDBC connection to the file (WAL mode, busy timeout set). Writes made through it, or
+   * through any other connection, replicate. The caller closes it.
+   */
+  Connection connect();
+
+  /**
+   * Makes a table replicated; rows already in it become changes. Idempotent.
+   *
+   * @throws CfostException if the table does not exist or cannot replicate, with the reason: no primary
+   *     key, a nullable primary-key column, AUTOINCREMENT, or a NOT NULL column without a default
+   */
+  void replicate(String table);
+
+  /** The replicated tables, by name. */
+  List<String> replicatedTables();
+
+  /**
+   * Adds a column to a replicated table ({@code ALTER TABLE ... ADD COLUMN definition}) and keeps it
+   * replicating. A column added with plain SQL is detected too, at the next capture.
+   */
+  void addColumn(String table, String columnDefinition);
+
+  /** Stamps the writes committed so far by any connection now, instead of at the next capture tick. */
+  void capture();
+
+  /**
+   * Reads up to about {@code maxChanges} changes after {@code cursor} (whole rows: a row is never split
+   * across batches). Memory use is bounded by the batch, not the database.
+   */
+  ChangeBatch changes(Cursor cursor, int maxChanges);
+
+  /**
+   * Merges another replica's changes atomically: all or nothing, idempotent, in any order.
+   *
+   * @throws InvalidChangeException if any change names an unknown table or column or is malformed;
+   *     nothing is applied
+   * @throws ClockDriftException if any change's clock is too far ahead; nothing is applied
+   */
+  MergeResult merge(List<Change> batch);
+
+  /** The cursor saved for a peer (by its site id), or {@link Cursor#START}. */
+  Cursor peerCursor(byte[] peerSiteId);
+
+  /** Saves how far the changes of a peer have been received. */
+  void savePeerCursor(byte[] peerSiteId, Cursor cursor);
+
+  /** Adds a listener that runs on the engine's listener thread. */
+  Registration addListener(ChangeListener listener);
+
+  /** Adds a listener that runs on {@code executor}. */
+  Registration addListener(Executor executor, ChangeListener listener);
+
+  /** Captures pending writes, stops background work and closes the connections. */
+  @Override
+  void close();
+}

@@ -1,0 +1,102 @@
+package dev.cfost;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * How to open a CFOST database. Build with {@link #builder(Path)}; every setting but the path has a
+ * default.
+ */
+public final class CfostOptions {
+  private final Path path;
+  private final WallClock wallClock;
+  private final Duration maxDrift;
+  private final Duration captureInterval;
+  private final Executor listenerExecutor;
+
+  private CfostOptions(Builder b) {
+    this.path = b.path;
+    this.wallClock = b.wallClock;
+    this.maxDrift = b.maxDrift;
+    this.captureInterval = b.captureInterval;
+    this.listenerExecutor = b.listenerExecutor;
+  }
+
+  public static Builder builder(Path path) {
+    return new Builder(path);
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public WallClock wallClock() {
+    return wallClock;
+  }
+
+  public Duration maxDrift() {
+    return maxDrift;
+  }
+
+  public Duration captureInterval() {
+    return captureInterval;
+  }
+
+  /** The executor for listeners, or null for the engine's own single listener thread. */
+  public Executor listenerExecutor() {
+    return listenerExecutor;
+  }
+
+  /** Builder of {@link CfostOptions}. */
+  public static final class Builder {
+    private final Path path;
+    private WallClock wallClock = WallClock.system();
+    private Duration maxDrift = Duration.ofSeconds(60);
+    private Duration captureInterval = Duration.ofMillis(50);
+    private Executor listenerExecutor;
+
+    private Builder(Path path) {
+      this.path = Objects.requireNonNull(path, "path");
+    }
+
+    /** The physical clock under the hybrid logical clock; default {@link WallClock#system()}. */
+    public Builder wallClock(WallClock wallClock) {
+      this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
+      return this;
+    }
+
+    /** How far ahead of the local clock a remote clock may be before it is refused; default 60 s. */
+    public Builder maxDrift(Duration maxDrift) {
+      if (maxDrift.isNegative()) {
+        throw new IllegalArgumentException("maxDrift must not be negative: " + maxDrift);
+      }
+      this.maxDrift = maxDrift;
+      return this;
+    }
+
+    /**
+     * How often the engine looks for commits made by other connections to the file and stamps them with
+     * clocks; default 50 ms. {@link Duration#ZERO} turns the background capture off (writes are then
+     * captured when changes are read or merged, or on {@link Cfost#capture()}).
+     */
+    public Builder captureInterval(Duration captureInterval) {
+      if (captureInterval.isNegative()) {
+        throw new IllegalArgumentException("captureInterval must not be negative: " + captureInterval);
+      }
+      this.captureInterval = captureInterval;
+      return this;
+    }
+
+    /** Where listeners run; default one daemon thread per engine. */
+    public Builder listenerExecutor(Executor executor) {
+      this.listenerExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    public CfostOptions build() {
+      return new CfostOptions(this);
+    }
+  }
+}

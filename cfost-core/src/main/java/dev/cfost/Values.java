@@ -1,0 +1,75 @@
+package dev.cfost;
+
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * SQLite values as CFOST carries them: {@code null}, {@link Long}, {@link Double}, {@link String} or
+ * {@code byte[]}, one per SQLite storage class.
+ */
+public final class Values {
+  private static final HexFormat HEX = HexFormat.of();
+
+  private Values() {}
+
+  /** True if {@code v} is one of the five accepted value types. */
+  public static boolean isValid(Object v) {
+    return v == null || v instanceof Long || v instanceof Double || v instanceof String || v instanceof byte[];
+  }
+
+  /** The SQLite storage class name: NULL, INTEGER, REAL, TEXT or BLOB. */
+  public static String typeName(Object v) {
+    if (v == null) {
+      return "NULL";
+    } else if (v instanceof Long) {
+      return "INTEGER";
+    } else if (v instanceof Double) {
+      return "REAL";
+    } else if (v instanceof String) {
+      return "TEXT";
+    } else if (v instanceof byte[]) {
+      return "BLOB";
+    }
+    return v.getClass().getSimpleName();
+  }
+
+  /** Equality with byte arrays compared by content and values of different storage classes unequal. */
+  public static boolean equal(Object a, Object b) {
+    if (a instanceof byte[] && b instanceof byte[]) {
+      return Arrays.equals((byte[]) a, (byte[]) b);
+    }
+    if (a instanceof Double && b instanceof Double) {
+      return Double.doubleToLongBits((Double) a) == Double.doubleToLongBits((Double) b);
+    }
+    return Objects.equals(a, b);
+  }
+
+  static int hash(Object v) {
+    return v instanceof byte[] ? Arrays.hashCode((byte[]) v) : Objects.hashCode(v);
+  }
+
+  /** Lowercase hex of {@code bytes}. */
+  public static String hex(byte[] bytes) {
+    return bytes == null ? "null" : HEX.formatHex(bytes);
+  }
+
+  /**
+   * Parses lowercase or uppercase hex.
+   *
+   * @throws IllegalArgumentException if {@code hex} is not an even number of hex digits
+   */
+  public static byte[] unhex(String hex) {
+    return HEX.parseHex(hex);
+  }
+
+  static String describe(Object v) {
+    if (v instanceof byte[]) {
+      return "x'" + hex((byte[]) v) + "'";
+    }
+    if (v instanceof String) {
+      return "'" + v + "'";
+    }
+    return String.valueOf(v);
+  }
+}

@@ -1,0 +1,92 @@
+package dev.cfost.internal;
+
+import dev.cfost.Change;
+import dev.cfost.InvalidChangeException;
+import dev.cfost.Values;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks every change of a remote batch against the local schema before anything is written, so that
+ * nothing from the wire reaches SQL unvalidated and a bad batch applies nothing.
+ */
+final class ChangeValidator {
+  private ChangeValidator() {}
+
+  /** A validated change with its table and decoded key. */
+  record Checked(Change change, TableSpec spec, List<Object> key, int ordinal) {}
+
+  static List<Checked> check(List<Change> batch, Map<String, TableSpec> specs, HybridClock hlc) {
+    List<Checked> out = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      Change c = batch.get(i);
+      if (c == null) {
+        throw new InvalidChangeException(i, "null change");
+      }
+      if (c.table() == null) {
+        throw new InvalidChangeException(i, "field 'table' is missing");
+      }
+      TableSpec spec = specs.get(c.table());
+      if (spec == null) {
+        throw new InvalidChangeException(i, "unknown table '" + c.table() + "': it is not a replicated table here");
+      }
+      if (c.cid() == null) {
+        throw new InvalidChangeException(i, "field 'cid' is missing (table '" + c.table() + "')");
+      }
+      int ordinal = 0;
+      if (!c.isSentinel()) {
+        ordinal = spec.ordinal(c.cid());
+        if (ordinal == 0) {
+          String what = spec.keyColumns.contains(c.cid()) ? "is a primary-key column, carried by pk" : "does not exist";
+          throw new InvalidChangeException(i, "table '" + c.table() + "' column '" + c.cid() + "' " + what);
+        }
+      }
+      if (c.pk() == null) {
+        throw new InvalidChangeException(i, "field 'pk' is missing (table '" + c.table() + "')");
+      }
+      List<Object> key;
+      try {
+        key = PackedKey.unpack(c.pk());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidChangeException(i, "field 'pk' of table '" + c.table() + "' is malformed: " + e.getMessage());
+      }
+      if (key.size() != spec.keyCount()) {
+        throw new InvalidChangeException(i, "field 'pk' of table '" + c.table() + "' has " + key.size()
+            + " columns; the primary key " + spec.keyColumns + " has " + spec.keyCount());
+      }
+      for (int k = 0; k < key.size(); k++) {
+        if (key.get(k) == null) {
+          throw new InvalidChangeException(i, "field 'pk' of table '" + c.table() + "': key column '"
+              + spec.keyColumns.get(k) + "' is NULL");
+        }
+      }
+      if (c.siteId() == null || c.siteId().length != 16) {
+        throw new InvalidChangeException(i, "field 'site_id' must be 16 bytes, not "
+            + (c.siteId() == null ? "missing" : c.siteId().length + " bytes"));
+      }
+      if (c.cl() < 1) {
+        throw new InvalidChangeException(i, "field 'cl' must be >= 1: " + c.cl());
+      }
+      if (c.colVersion() < 0) {
+        throw new InvalidChangeException(i, "field 'col_version' must be >= 0: " + c.colVersion());
+      }
+      if (c.dbVersion() < 0 || c.seq() < 0) {
+        throw new InvalidChangeException(i, "fields 'db_version' and 'seq' must be >= 0: " + c.dbVersion() + ", " + c.seq());
+      }
+      if (!Values.isValid(c.val())) {
+        throw new InvalidChangeException(i, "field 'val' has unsupported type " + c.val().getClass().getName());
+      }
+      if (c.isSentinel() && c.val() != null) {
+        throw new InvalidChangeException(i, "field 'val' of a sentinel (cid '-1') must be null, not "
+            + Values.typeName(c.val()));
+      }
+      if (c.val() instanceof Double && ((Double) c.val()).isNaN()) {
+        throw new InvalidChangeException(i, "field 'val' is NaN, which SQLite cannot store");
+      }
+      hlc.checkDrift(c.colVersion()); // throws ClockDriftException, which names both clocks
+      out.add(new Checked(c, spec, key, ordinal));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,404 @@
+package dev.cfost.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.CfostException;
+import dev.cfost.CfostOptions;
+import dev.cfost.Change;
+import dev.cfost.ChangeBatch;
+import dev.cfost.ChangeEvent;
+import dev.cfost.ChangeListener;
+import dev.cfost.Cursor;
+import dev.cfost.MergeResult;
+import dev.cfost.Registration;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded engine behind {@link Cfost}.
+ *
+ * <p>Threads: the caller's threads, the {@code cfost-capture} thread (stamps other connections' commits
+ * every capture interval) and the listener thread. The one write connection, the site cache and the
+ * table specs are guarded by {@link #lock}; every engine write is one {@code BEGIN IMMEDIATE}
+ * transaction that first captures pending local writes, so remote changes are always compared with
+ * up-to-date local clocks.
+ */
+public final class Engine implements Cfost {
+  private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+  private final CfostOptions options;
+  private final Path path;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Connection conn; // guarded by lock
+  private final Sites sites = new Sites(); // guarded by lock
+  private final Tables tables = new Tables();
+  private final HybridClock hlc;
+  private final byte[] siteId;
+  private final Listeners listeners;
+  private final ScheduledExecutorService captureThread;
+  private long dataVersion = -1; // guarded by lock
+  private long schemaCookie = -1; // guarded by lock
+  private boolean closed; // guarded by lock
+  private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+
+  private Engine(CfostOptions options) throws SQLException {
+    this.options = options;
+    this.path = options.path().toAbsolutePath();
+    this.conn = open(path);
+    this.listeners = new Listeners(options.listenerExecutor());
+    boolean ok = false;
+    try {
+      Sql.exec(conn, "BEGIN IMMEDIATE");
+      try {
+        EngineSchema.migrate(conn);
+        Sql.exec(conn, "COMMIT");
+      } catch (SQLException | RuntimeException e) {
+        Sql.exec(conn, "ROLLBACK");
+        throw e;
+      }
+      sites.reload(conn);
+      siteId = EngineSchema.localSite(conn);
+      hlc = new HybridClock(options.wallClock(), options.maxDrift().toMillis(), EngineSchema.meta(conn, "hlc"));
+      write(tx -> null); // loads the table specs and captures what was written while no engine ran
+      ok = true;
+    } finally {
+      if (!ok) {
+        conn.close();
+        listeners.close();
+      }
+    }
+    long every = options.captureInterval().toMillis();
+    if (every > 0) {
+      captureThread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cfost-capture");
+        t.setDaemon(true);
+        return t;
+      });
+      captureThread.scheduleWithFixedDelay(this::captureTick, every, every, TimeUnit.MILLISECONDS);
+    } else {
+      captureThread = null;
+    }
+  }
+
+  /** Opens an engine; see {@link Cfost#open(CfostOptions)}. */
+  public static Cfost open(CfostOptions options) {
+    try {
+      Path parent = options.path().toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      return new Engine(options);
+    } catch (SQLException e) {
+      throw Sql.wrap("cannot open " + options.path(), e);
+    } catch (IOException e) {
+      throw new CfostException("cannot create the folder of " + options.path() + ": " + e, e);
+    }
+  }
+
+  static Connection open(Path path) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + path);
+    Sql.exec(c, "PRAGMA busy_timeout = 30000");
+    Sql.exec(c, "PRAGMA journal_mode = WAL");
+    // FULL: a commit that returned survives power loss too, not only a crash of the process.
+    Sql.exec(c, "PRAGMA synchronous = FULL");
+    return c;
+  }
+
+  // ---- write transactions ----
+
+  @FunctionalInterface
+  interface Body<T> {
+    T run(WriteTx tx) throws SQLException;
+  }
+
+  /** Runs {@code body} in one write transaction, after capturing pending local writes. */
+  <T> T write(Body<T> body) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the database " + path + " is closed");
+      }
+      WriteTx tx = new WriteTx(conn, sites, hlc);
+      boolean committed = false;
+      try {
+        Sql.exec(conn, "BEGIN IMMEDIATE");
+        long cookie = Sql.queryLong(conn, "PRAGMA schema_version");
+        if (cookie != schemaCookie) {
+          captureAll(tx); // with the specs the log rows were written under
+          tables.load(tx);
+        }
+        captureAll(tx);
+        List<ChangeEvent.RowRef> localRows = new ArrayList<>(tx.rows);
+        boolean localTruncated = tx.truncated;
+        java.util.Set<String> localTables = new java.util.LinkedHashSet<>(tx.tables);
+        tx.rows.clear();
+        tx.tables.clear();
+        tx.truncated = false;
+        T result = body.run(tx);
+        tx.finish();
+        Sql.exec(conn, "COMMIT");
+        committed = true;
+        schemaCookie = Sql.queryLong(conn, "PRAGMA schema_version");
+        dataVersion = Sql.queryLong(conn, "PRAGMA data_version");
+        long version = EngineSchema.meta(conn, "db_version");
+        if (!localTables.isEmpty()) {
+          listeners.publish(new ChangeEvent(ChangeEvent.Origin.LOCAL, version, localTables, localRows, localTruncated));
+        }
+        if (!tx.tables.isEmpty()) {
+          listeners.publish(new ChangeEvent(ChangeEvent.Origin.REMOTE, version, tx.tables, tx.rows, tx.truncated));
+        }
+        return result;
+      } catch (SQLException e) {
+        throw Sql.wrap("database " + path, e);
+      } finally {
+        try {
+          tx.close();
+          if (!committed) {
+            rollbackQuietly();
+            sites.reload(conn);
+            schemaCookie = -1;
+          }
+        } catch (SQLException e) {
+          log.error("cleaning up after a failed transaction on {}", path, e);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void rollbackQuietly() {
+    try {
+      Sql.exec(conn, "ROLLBACK");
+    } catch (SQLException e) {
+      // SQLite may already have rolled back (for example after SQLITE_FULL); nothing is left to undo.
+      log.debug("rollback on {}: {}", path, e.getMessage());
+    }
+  }
+
+  private void captureAll(WriteTx tx) throws SQLException {
+    for (TableSpec spec : tables.specs().values()) {
+      Capture.run(tx, spec);
+    }
+  }
+
+  private void captureTick() {
+    try {
+      boolean changed;
+      lock.lock();
+      try {
+        if (closed) {
+          return;
+        }
+        changed = Sql.queryLong(conn, "PRAGMA data_version") != dataVersion;
+      } finally {
+        lock.unlock();
+      }
+      if (changed) {
+        write(tx -> null);
+      }
+    } catch (RuntimeException | SQLException e) {
+      log.error("capturing local writes to {} failed; will retry", path, e);
+    }
+  }
+
+  // ---- Cfost ----
+
+  @Override
+  public Path path() {
+    return path;
+  }
+
+  @Override
+  public byte[] siteId() {
+    return siteId.clone();
+  }
+
+  @Override
+  public long dbVersion() {
+    return read(() -> EngineSchema.meta(conn, "db_version"));
+  }
+
+  @Override
+  public int schemaVersion() {
+    return (int) (long) read(() -> Sql.queryLong(conn, "PRAGMA user_version"));
+  }
+
+  @Override
+  public Connection connect() {
+    try {
+      return open(path);
+    } catch (SQLException e) {
+      throw Sql.wrap("cannot connect to " + path, e);
+    }
+  }
+
+  @Override
+  public void replicate(String table) {
+    Objects.requireNonNull(table, "table");
+    write(tx -> {
+      if (tables.replicate(tx, table)) {
+        Capture.run(tx, tables.specs().get(table));
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<String> replicatedTables() {
+    return List.copyOf(tables.specs().keySet());
+  }
+
+  @Override
+  public void addColumn(String table, String columnDefinition) {
+    Objects.requireNonNull(columnDefinition, "columnDefinition");
+    write(tx -> {
+      if (!tables.specs().containsKey(table)) {
+        throw new CfostException("table '" + table + "' is not replicated");
+      }
+      Sql.exec(tx.c, "ALTER TABLE " + Sql.id(table) + " ADD COLUMN " + columnDefinition);
+      tables.load(tx);
+      return null;
+    });
+  }
+
+  @Override
+  public void capture() {
+    write(tx -> null);
+  }
+
+  @Override
+  public ChangeBatch changes(Cursor cursor, int maxChanges) {
+    Objects.requireNonNull(cursor, "cursor");
+    if (maxChanges < 1) {
+      throw new IllegalArgumentException("maxChanges must be >= 1: " + maxChanges);
+    }
+    return write(tx -> ChangeReader.read(tx, tables.specs().values(), cursor, maxChanges));
+  }
+
+  @Override
+  public MergeResult merge(List<Change> batch) {
+    Objects.requireNonNull(batch, "batch");
+    return write(tx -> {
+      List<ChangeValidator.Checked> checked = ChangeValidator.check(batch, tables.specs(), hlc);
+      int applied = Merger.apply(tx, checked);
+      Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
+      return new MergeResult(batch.size(), applied, tx.wroteChanges() ? tx.dbVersion()
+          : EngineSchema.meta(tx.c, "db_version"));
+    });
+  }
+
+  @Override
+  public Cursor peerCursor(byte[] peerSiteId) {
+    return read(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT complete, db, seq FROM cfost_peers WHERE site_id = ?")) {
+        ps.setBytes(1, peerSiteId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? new Cursor(rs.getLong(1), rs.getLong(2), rs.getLong(3)) : Cursor.START;
+        }
+      }
+    });
+  }
+
+  @Override
+  public void savePeerCursor(byte[] peerSiteId, Cursor cursor) {
+    write(tx -> {
+      try (PreparedStatement ps = tx.c.prepareStatement("INSERT OR REPLACE INTO cfost_peers(site_id, complete, db, seq,"
+          + " updated_at) VALUES (?, ?, ?, ?, ?)")) {
+        ps.setBytes(1, peerSiteId);
+        ps.setLong(2, cursor.complete());
+        ps.setLong(3, cursor.db());
+        ps.setLong(4, cursor.seq());
+        ps.setLong(5, options.wallClock().millis());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Registration addListener(ChangeListener listener) {
+    return listeners.add(null, Objects.requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public Registration addListener(Executor executor, ChangeListener listener) {
+    return listeners.add(Objects.requireNonNull(executor, "executor"), Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Row counts of the replicated tables, for status displays. */
+  public Map<String, Long> rowCounts() {
+    return read(() -> {
+      Map<String, Long> out = new java.util.LinkedHashMap<>();
+      for (String t : tables.specs().keySet()) {
+        out.put(t, Sql.queryLong(conn, "SELECT count(*) FROM " + Sql.id(t)));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    if (captureThread != null) {
+      captureThread.shutdown();
+      try {
+        captureThread.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      capture();
+    } catch (RuntimeException e) {
+      log.error("final capture of {} failed; the writes stay in the log and are captured at the next open", path, e);
+    }
+    lock.lock();
+    try {
+      closed = true;
+      conn.close();
+    } catch (SQLException e) {
+      log.error("closing {}", path, e);
+    } finally {
+      lock.unlock();
+      listeners.close();
+    }
+  }
+
+  @FunctionalInterface
+  private interface Query<T> {
+    T run() throws SQLException;
+  }
+
+  private <T> T read(Query<T> q) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the database " + path + " is closed");
+      }
+      return q.run();
+    } catch (SQLException e) {
+      throw Sql.wrap("database " + path, e);
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.cfost.internal;
+
+import dev.cfost.CfostException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * The engine's own tables, created and migrated in place. Each step of {@link #MIGRATIONS} runs once, in
+ * order, in the same transaction that records the new version in {@code cfost_meta}.
+ */
+final class EngineSchema {
+  /** The version of the engine's own tables that this code writes. */
+  static final int VERSION = 1;
+
+  private static final List<List<String>> MIGRATIONS = List.of(
+      // 1: metadata, sites, replicated tables and their columns, peer cursors.
+      List.of(
+          "CREATE TABLE cfost_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+          "CREATE TABLE cfost_sites(ord INTEGER PRIMARY KEY, site_id BLOB NOT NULL UNIQUE)",
+          "CREATE TABLE cfost_tables(name TEXT PRIMARY KEY) WITHOUT ROWID",
+          "CREATE TABLE cfost_columns(tbl TEXT NOT NULL, name TEXT NOT NULL, ord INTEGER NOT NULL,"
+              + " PRIMARY KEY(tbl, name)) WITHOUT ROWID",
+          "CREATE TABLE cfost_peers(site_id BLOB PRIMARY KEY, complete INTEGER NOT NULL,"
+              + " db INTEGER NOT NULL, seq INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"));
+
+  private EngineSchema() {}
+
+  /** Creates or migrates the engine tables; must run inside a write transaction. */
+  static void migrate(Connection c) throws SQLException {
+    boolean fresh = Sql.queryLong(c,
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'cfost_meta'") == 0;
+    int current = fresh ? 0 : (int) Sql.queryLong(c, "SELECT value FROM cfost_meta WHERE key = 'schema'");
+    if (current > VERSION) {
+      throw new CfostException("the database was written by a newer CFOST (engine schema " + current
+          + "; this version understands up to " + VERSION + "); upgrade CFOST to open it");
+    }
+    for (int v = current; v < VERSION; v++) {
+      for (String sql : MIGRATIONS.get(v)) {
+        Sql.exec(c, sql);
+      }
+    }
+    if (fresh) {
+      byte[] site = new byte[16];
+      new SecureRandom().nextBytes(site);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO cfost_sites(ord, site_id) VALUES (0, ?)")) {
+        ps.setBytes(1, site);
+        ps.executeUpdate();
+      }
+      Sql.exec(c, "INSERT INTO cfost_meta(key, value) VALUES ('db_version', 0), ('hlc', 0)");
+    }
+    if (current != VERSION) {
+      Sql.exec(c, "INSERT OR REPLACE INTO cfost_meta(key, value) VALUES ('schema', " + VERSION + ")");
+    }
+  }
+
+  static byte[] localSite(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT site_id FROM cfost_sites WHERE ord = 0");
+        ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        throw new CfostException("the database has no site id (cfost_sites is damaged)");
+      }
+      return rs.getBytes(1);
+    }
+  }
+
+  static long meta(Connection c, String key) throws SQLException {
+    return Sql.queryLong(c, "SELECT value FROM cfost_meta WHERE key = ?", key);
+  }
+
+  static void setMeta(Connection c, String key, long value) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE cfost_meta SET value = ? WHERE key = ?")) {
+      ps.setLong(1, value);
+      ps.setString(2, key);
+      ps.executeUpdate();
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package dev.cfost.internal;
+
+import static dev.cfost.internal.Sql.id;
+
+import dev.cfost.Change;
+import java.nio.ByteBuffer;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Applies validated remote changes inside the caller's write transaction.
+ *
+ * <p>Design note: the merge rule. For each change against the local clocks of its row:
+ * <ol>
+ *   <li>Causal length first. A lower {@code cl} than the row's is ignored. A higher one starts a new
+ *       life of the row: even means deleted (the base row goes), odd means created or resurrected; the
+ *       cells' clocks of the old life are forgotten.
+ *   <li>Within the same odd {@code cl}, the higher {@code col_version} wins the cell.
+ *   <li>Equal col_versions: the greater value wins ({@link ValueOrder}, cr-sqlite's order).
+ *   <li>Equal values: the greater site id is recorded (data is equal either way; the rule keeps the
+ *       clocks deterministic too).
+ * </ol>
+ * The changes of one row are applied in batch order in memory and written once, so a batch gives the
+ * same result as its changes merged one by one; merging a change twice changes nothing the second time.
+ */
+final class Merger {
+  private Merger() {}
+
+  /** Applies the batch; returns how many changes won. */
+  static int apply(WriteTx tx, List<ChangeValidator.Checked> batch) throws SQLException {
+    Map<String, Map<ByteBuffer, List<ChangeValidator.Checked>>> byRow = new LinkedHashMap<>();
+    long maxVersion = 0;
+    for (ChangeValidator.Checked c : batch) {
+      byRow.computeIfAbsent(c.spec().name, t -> new LinkedHashMap<>())
+          .computeIfAbsent(ByteBuffer.wrap(c.change().pk()), k -> new ArrayList<>())
+          .add(c);
+      maxVersion = Math.max(maxVersion, c.change().colVersion());
+    }
+    int applied = 0;
+    for (Map<ByteBuffer, List<ChangeValidator.Checked>> rows : byRow.values()) {
+      for (List<ChangeValidator.Checked> changes : rows.values()) {
+        applied += applyRow(tx, changes);
+      }
+    }
+    tx.hlc.receive(maxVersion);
+    return applied;
+  }
+
+  private static int applyRow(WriteTx tx, List<ChangeValidator.Checked> changes) throws SQLException {
+    TableSpec spec = changes.get(0).spec();
+    List<Object> key = changes.get(0).key();
+    ClockStore store = tx.store(spec);
+    ClockRow row = store.load(key);
+    boolean existed = store.baseRowExists(key);
+    if (row == null) {
+      row = new ClockRow(key, spec.columns.size());
+    }
+    int n = spec.columns.size();
+    Object[] values = new Object[n];
+    boolean[] set = new boolean[n];
+    Object[] local = null; // current base values, loaded on the first value tie
+    boolean fresh = !existed; // the base row must be (re)created without its old values
+    boolean rowChanged = false;
+    int applied = 0;
+    for (ChangeValidator.Checked checked : changes) {
+      Change c = checked.change();
+      if (c.cl() < row.cl) {
+        continue;
+      }
+      long site = tx.sites.ordinal(tx.c, c.siteId());
+      if (c.cl() > row.cl) {
+        row.cl = c.cl();
+        row.resetCells();
+        row.stampSentinel(c.cl(), tx.dbVersion(), site, tx.nextSeq());
+        rowChanged = true;
+        if (!row.alive()) {
+          Arrays.fill(set, false);
+          Arrays.fill(values, null);
+          fresh = true;
+        }
+        if (c.isSentinel() || !row.alive()) {
+          applied++;
+          continue;
+        }
+      } else if (c.isSentinel() || !row.alive()) {
+        continue;
+      }
+      int i = checked.ordinal() - 1;
+      int cmp = Long.compare(c.colVersion(), row.v[i]);
+      if (cmp == 0) {
+        Object mine;
+        if (set[i] || fresh) {
+          mine = values[i];
+        } else {
+          if (local == null) {
+            local = loadValues(tx, spec, key);
+          }
+          mine = local[i];
+        }
+        cmp = ValueOrder.compare(c.val(), mine);
+        if (cmp == 0) {
+          if (Arrays.compareUnsigned(c.siteId(), tx.sites.id(row.s[i])) > 0) {
+            row.stampCell(i, c.colVersion(), tx.dbVersion(), site, tx.nextSeq());
+            rowChanged = true;
+          }
+          continue;
+        }
+      }
+      if (cmp > 0) {
+        row.stampCell(i, c.colVersion(), tx.dbVersion(), site, tx.nextSeq());
+        values[i] = c.val();
+        set[i] = true;
+        rowChanged = true;
+        applied++;
+      }
+    }
+    if (!rowChanged) {
+      return 0;
+    }
+    writeBase(tx, spec, key, existed, fresh, row.alive(), values, set);
+    store.store(row);
+    tx.changed(spec.name, key, !row.alive());
+    return applied;
+  }
+
+  private static Object[] loadValues(WriteTx tx, TableSpec spec, List<Object> key) throws SQLException {
+    StringBuilder cols = new StringBuilder();
+    for (int i = 0; i < spec.columns.size(); i++) {
+      cols.append(i == 0 ? "" : ", ").append(id(spec.columns.get(i)));
+    }
+    PreparedStatement ps = tx.prepare("SELECT " + cols + " FROM " + id(spec.name) + " WHERE " + spec.baseKeyMatch());
+    bind(ps, 1, key);
+    Object[] out = new Object[spec.columns.size()];
+    try (ResultSet rs = ps.executeQuery()) {
+      if (rs.next()) {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = Sql.read(rs, i + 1);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void writeBase(WriteTx tx, TableSpec spec, List<Object> key, boolean existed, boolean fresh,
+      boolean alive, Object[] values, boolean[] set) throws SQLException {
+    if (existed && (fresh || !alive)) {
+      PreparedStatement del = tx.prepare("DELETE FROM " + id(spec.name) + " WHERE " + spec.baseKeyMatch());
+      bind(del, 1, key);
+      del.executeUpdate();
+    }
+    if (!alive) {
+      return;
+    }
+    StringBuilder cols = new StringBuilder();
+    List<Object> args = new ArrayList<>();
+    if (fresh) {
+      StringBuilder marks = new StringBuilder();
+      for (int k = 0; k < spec.keyCount(); k++) {
+        cols.append(k == 0 ? "" : ", ").append(id(spec.keyColumns.get(k)));
+        marks.append(k == 0 ? "?" : ", ?");
+        args.add(key.get(k));
+      }
+      for (int i = 0; i < values.length; i++) {
+        if (set[i]) {
+          cols.append(", ").append(id(spec.columns.get(i)));
+          marks.append(", ?");
+          args.add(values[i]);
+        }
+      }
+      PreparedStatement ins = tx.prepare("INSERT INTO " + id(spec.name) + "(" + cols + ") VALUES (" + marks + ")");
+      bindAll(ins, args);
+      ins.executeUpdate();
+      return;
+    }
+    for (int i = 0; i < values.length; i++) {
+      if (set[i]) {
+        cols.append(args.isEmpty() ? "" : ", ").append(id(spec.columns.get(i))).append(" = ?");
+        args.add(values[i]);
+      }
+    }
+    if (args.isEmpty()) {
+      return;
+    }
+    args.addAll(key);
+    PreparedStatement upd = tx.prepare("UPDATE " + id(spec.name) + " SET " + cols + " WHERE " + spec.baseKeyMatch());
+    bindAll(upd, args);
+    upd.executeUpdate();
+  }
+
+  private static void bind(PreparedStatement ps, int first, List<Object> values) throws SQLException {
+    for (int i = 0; i < values.size(); i++) {
+      Sql.bind(ps, first + i, values.get(i));
+    }
+  }
+
+  private static void bindAll(PreparedStatement ps, List<Object> values) throws SQLException {
+    bind(ps, 1, values);
+  }
+
+  /** Empties the logs that the base writes above appended to: merged rows are not local writes. */
+  static void dropOwnLogRows(WriteTx tx, Iterable<TableSpec> specs) throws SQLException {
+    for (TableSpec spec : specs) {
+      Sql.exec(tx.c, "DELETE FROM " + id(spec.log));
+    }
+  }
+
+  static Map<String, TableSpec> touched(List<ChangeValidator.Checked> batch) {
+    Map<String, TableSpec> out = new HashMap<>();
+    for (ChangeValidator.Checked c : batch) {
+      out.put(c.spec().name, c.spec());
+    }
+    return out;
+  }
+}

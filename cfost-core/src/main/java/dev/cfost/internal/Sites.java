@@ -1,0 +1,63 @@
+package dev.cfost.internal;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Site ids by small ordinal, so that clock rows store an integer rather than 16 bytes. Ordinal 0 is
+ * this replica.
+ *
+ * <p>Guarded by the engine's write lock; {@link #reload} after a rolled-back transaction.
+ */
+final class Sites {
+  private final Map<ByteBuffer, Long> ords = new HashMap<>();
+  private final List<byte[]> ids = new ArrayList<>();
+
+  void reload(Connection c) throws SQLException {
+    ords.clear();
+    ids.clear();
+    try (PreparedStatement ps = c.prepareStatement("SELECT ord, site_id FROM cfost_sites ORDER BY ord");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        put(rs.getLong(1), rs.getBytes(2));
+      }
+    }
+  }
+
+  private void put(long ord, byte[] id) {
+    ords.put(ByteBuffer.wrap(id), ord);
+    while (ids.size() <= ord) {
+      ids.add(null);
+    }
+    ids.set((int) ord, id);
+  }
+
+  /** The site id of an ordinal. */
+  byte[] id(long ord) {
+    return ids.get((int) ord);
+  }
+
+  /** The ordinal of a site id, recording a new site inside the current transaction. */
+  long ordinal(Connection c, byte[] siteId) throws SQLException {
+    Long ord = ords.get(ByteBuffer.wrap(siteId));
+    if (ord != null) {
+      return ord;
+    }
+    long next = ids.size();
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO cfost_sites(ord, site_id) VALUES (?, ?)")) {
+      ps.setLong(1, next);
+      ps.setBytes(2, siteId);
+      ps.executeUpdate();
+    }
+    byte[] copy = siteId.clone();
+    put(next, copy);
+    return next;
+  }
+}

@@ -1,0 +1,276 @@
+package dev.cfost.internal;
+
+import static dev.cfost.internal.Sql.id;
+
+import dev.cfost.CfostException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The replicated tables: making a table replicated (with the checks that explain a refusal), loading
+ * their {@link TableSpec}s, and following columns added to them.
+ *
+ * <p>Guarded by the engine's write lock; the map is replaced, never mutated, so readers may use a
+ * snapshot of {@link #specs()}.
+ */
+final class Tables {
+  private static final Pattern AUTOINCREMENT = Pattern.compile("\\bAUTOINCREMENT\\b", Pattern.CASE_INSENSITIVE);
+
+  private volatile Map<String, TableSpec> specs = Map.of();
+
+  Map<String, TableSpec> specs() {
+    return specs;
+  }
+
+  /** A column of a table as {@code PRAGMA table_xinfo} describes it. */
+  private record Column(String name, String type, boolean notNull, String dflt, int pk, int hidden) {}
+
+  private static List<Column> columns(Connection c, String table) throws SQLException {
+    List<Column> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT name, type, \"notnull\", dflt_value, pk, hidden"
+        + " FROM pragma_table_xinfo(?)")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Column(rs.getString(1), rs.getString(2), rs.getInt(3) != 0, rs.getString(4), rs.getInt(5),
+              rs.getInt(6)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Loads the specs of all replicated tables and catches up with columns added since. */
+  void load(WriteTx tx) throws SQLException {
+    Map<String, TableSpec> loaded = new LinkedHashMap<>();
+    List<String> names = new ArrayList<>();
+    try (PreparedStatement ps = tx.c.prepareStatement("SELECT name FROM cfost_tables ORDER BY name");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    }
+    for (String name : names) {
+      loaded.put(name, follow(tx, name));
+    }
+    specs = Collections.unmodifiableMap(loaded);
+  }
+
+  /** The spec of a replicated table, registering columns the application added with plain SQL. */
+  private TableSpec follow(WriteTx tx, String table) throws SQLException {
+    List<Column> cols = columns(tx.c, table);
+    if (cols.isEmpty()) {
+      throw new CfostException("replicated table '" + table + "' no longer exists; recreate it or remove it from"
+          + " replication");
+    }
+    List<String> known = new ArrayList<>();
+    try (PreparedStatement ps = tx.c.prepareStatement("SELECT name FROM cfost_columns WHERE tbl = ? ORDER BY ord")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          known.add(rs.getString(1));
+        }
+      }
+    }
+    List<Column> keys = keyColumns(cols);
+    List<Column> added = new ArrayList<>();
+    for (Column col : cols) {
+      if (col.pk == 0 && col.hidden == 0 && !known.contains(col.name)) {
+        added.add(col);
+      }
+    }
+    TableSpec old = spec(table, keys, known);
+    if (added.isEmpty()) {
+      return old;
+    }
+    List<String> all = new ArrayList<>(known);
+    for (Column col : added) {
+      all.add(col.name);
+      try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO cfost_columns(tbl, name, ord) VALUES (?, ?, ?)")) {
+        ps.setString(1, table);
+        ps.setString(2, col.name);
+        ps.setLong(3, all.size());
+        ps.executeUpdate();
+      }
+      for (String cell : TableSpec.cellColumnList(all.size())) {
+        Sql.exec(tx.c, "ALTER TABLE " + id(old.clock) + " ADD COLUMN " + cell);
+      }
+    }
+    TableSpec spec = spec(table, keys, all);
+    for (int m = old.maskCount(); m < spec.maskCount(); m++) {
+      Sql.exec(tx.c, "ALTER TABLE " + id(spec.log) + " ADD COLUMN m" + m + " INTEGER");
+    }
+    installTriggers(tx.c, spec, true);
+    // Rows written after the ALTER and before the triggers knew the column: any value other than the
+    // column's default was written since, so it is a local edit of that cell.
+    for (Column col : added) {
+      stampNonDefault(tx, spec, col);
+    }
+    return spec;
+  }
+
+  private static void stampNonDefault(WriteTx tx, TableSpec spec, Column col) throws SQLException {
+    int i = spec.ordinal(col.name) - 1;
+    String dflt = col.dflt == null ? "NULL" : "(" + col.dflt + ")";
+    ClockStore store = tx.store(spec);
+    try (PreparedStatement ps = tx.c.prepareStatement("SELECT " + spec.rowKeys("b") + " FROM " + id(spec.name)
+        + " b WHERE b." + id(col.name) + " IS NOT " + dflt);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        List<Object> key = ClockStore.readKey(rs, 1, spec.keyCount());
+        ClockRow row = store.load(key);
+        if (row == null || !row.alive()) {
+          continue;
+        }
+        row.stampCell(i, Math.max(row.v[i] + 1, tx.localStamp()), tx.dbVersion(), 0, tx.nextSeq());
+        store.store(row);
+        tx.changed(spec.name, key, false);
+      }
+    }
+  }
+
+  private static TableSpec spec(String table, List<Column> keys, List<String> columns) {
+    List<String> keyNames = new ArrayList<>();
+    List<String> keyTypes = new ArrayList<>();
+    for (Column k : keys) {
+      keyNames.add(k.name);
+      keyTypes.add(k.type == null ? "" : k.type); // the declared type gives the clock the same affinity
+    }
+    return new TableSpec(table, keyNames, keyTypes, columns);
+  }
+
+  private static List<Column> keyColumns(List<Column> cols) {
+    List<Column> keys = new ArrayList<>();
+    for (Column col : cols) {
+      if (col.pk > 0) {
+        keys.add(col);
+      }
+    }
+    keys.sort((a, b) -> Integer.compare(a.pk, b.pk));
+    return keys;
+  }
+
+  /** Makes {@code table} replicated; false if it already was. */
+  boolean replicate(WriteTx tx, String table) throws SQLException {
+    if (specs.containsKey(table)) {
+      return false;
+    }
+    checkReplicable(tx.c, table);
+    List<Column> cols = columns(tx.c, table);
+    List<String> names = new ArrayList<>();
+    for (Column col : cols) {
+      if (col.pk == 0 && col.hidden == 0) {
+        names.add(col.name);
+      }
+    }
+    TableSpec spec = spec(table, keyColumns(cols), names);
+    try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO cfost_tables(name) VALUES (?)")) {
+      ps.setString(1, table);
+      ps.executeUpdate();
+    }
+    for (int i = 0; i < names.size(); i++) {
+      try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO cfost_columns(tbl, name, ord) VALUES (?, ?, ?)")) {
+        ps.setString(1, table);
+        ps.setString(2, names.get(i));
+        ps.setLong(3, i + 1);
+        ps.executeUpdate();
+      }
+    }
+    Sql.exec(tx.c, spec.createLog());
+    Sql.exec(tx.c, spec.createClock());
+    Sql.exec(tx.c, spec.createClockIndex());
+    installTriggers(tx.c, spec, false);
+    // Rows that exist already become changes, as if inserted now.
+    Sql.exec(tx.c, "INSERT INTO " + id(spec.log) + "(op, " + spec.keyList("k") + ") SELECT 1, "
+        + spec.rowKeys(id(table)) + " FROM " + id(table));
+    Map<String, TableSpec> next = new LinkedHashMap<>(specs);
+    next.put(table, spec);
+    specs = Collections.unmodifiableMap(next);
+    return true;
+  }
+
+  private static void installTriggers(Connection c, TableSpec spec, boolean replace) throws SQLException {
+    if (replace) {
+      for (String sql : spec.dropTriggers()) {
+        Sql.exec(c, sql);
+      }
+    }
+    for (String sql : spec.createTriggers()) {
+      Sql.exec(c, sql);
+    }
+  }
+
+  private static void checkReplicable(Connection c, String table) throws SQLException {
+    if (table.toLowerCase(Locale.ROOT).startsWith("cfost_") || table.toLowerCase(Locale.ROOT).startsWith("sqlite_")) {
+      throw new CfostException("table '" + table + "' is an internal table and cannot be replicated");
+    }
+    String sql;
+    try (PreparedStatement ps = c.prepareStatement("SELECT type, sql FROM sqlite_schema WHERE name = ?")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new CfostException("table '" + table + "' does not exist");
+        }
+        if (!"table".equals(rs.getString(1))) {
+          throw new CfostException("'" + table + "' is a " + rs.getString(1) + ", not a table; only tables replicate");
+        }
+        sql = rs.getString(2);
+      }
+    }
+    if (sql != null && sql.regionMatches(true, 0, "CREATE VIRTUAL", 0, 14)) {
+      throw new CfostException("table '" + table + "' is a virtual table; only ordinary tables replicate");
+    }
+    List<Column> cols = columns(c, table);
+    List<Column> keys = keyColumns(cols);
+    if (keys.isEmpty()) {
+      throw new CfostException("table '" + table + "' has no primary key; a replicated table needs one, so that"
+          + " the same row can be recognised on every device");
+    }
+    if (sql != null && AUTOINCREMENT.matcher(sql).find()) {
+      throw new CfostException("table '" + table + "' uses AUTOINCREMENT; devices would hand out the same ids"
+          + " independently and their rows would collide. Use a text (UUID) or composite primary key");
+    }
+    boolean rowidAlias = keys.size() == 1 && "INTEGER".equalsIgnoreCase(keys.get(0).type)
+        && !isWithoutRowid(sql);
+    for (Column k : keys) {
+      if (!k.notNull && !rowidAlias && !isWithoutRowid(sql)) {
+        throw new CfostException("primary key column '" + k.name + "' of table '" + table + "' is nullable; declare"
+            + " it NOT NULL (SQLite lets such a key hold NULL, and a NULL key cannot be matched across devices)");
+      }
+    }
+    for (Column col : cols) {
+      if (col.pk == 0 && col.hidden == 0 && col.notNull && col.dflt == null) {
+        throw new CfostException("column '" + col.name + "' of table '" + table + "' is NOT NULL without a default;"
+            + " give it a DEFAULT, because a row arriving from another device is built one column at a time");
+      }
+      if (col.hidden != 0) {
+        throw new CfostException("table '" + table + "' has generated column '" + col.name + "'; generated columns"
+            + " are not supported in replicated tables yet");
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT name, origin FROM pragma_index_list(?) WHERE \"unique\" = 1"
+        + " AND origin <> 'pk'")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          throw new CfostException("table '" + table + "' has a unique index or constraint (" + rs.getString(1)
+              + ") besides its primary key; two devices could each write a row that is valid alone and the merge"
+              + " would then fail. Drop it, or make it the primary key");
+        }
+      }
+    }
+  }
+
+  private static boolean isWithoutRowid(String sql) {
+    return sql != null && Pattern.compile("\\)\\s*WITHOUT\\s+ROWID", Pattern.CASE_INSENSITIVE).matcher(sql).find();
+  }
+}

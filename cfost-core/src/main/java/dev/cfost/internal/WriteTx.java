@@ -1,0 +1,111 @@
+package dev.cfost.internal;
+
+import dev.cfost.ChangeEvent;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One write transaction of the engine: allocates its db_version and seqs on first use, caches the
+ * per-table statements, and collects what changed for the commit's event.
+ *
+ * <p>Only used by the thread holding the engine's write lock.
+ */
+final class WriteTx implements AutoCloseable {
+  final Connection c;
+  final Sites sites;
+  final HybridClock hlc;
+  private final Map<String, ClockStore> stores = new HashMap<>();
+  private final Map<String, PreparedStatement> statements = new HashMap<>();
+  private long dbVersion;
+  private long seq;
+  private long localStamp;
+  final Set<String> tables = new LinkedHashSet<>();
+  final List<ChangeEvent.RowRef> rows = new ArrayList<>();
+  boolean truncated;
+
+  WriteTx(Connection c, Sites sites, HybridClock hlc) {
+    this.c = c;
+    this.sites = sites;
+    this.hlc = hlc;
+  }
+
+  /** This transaction's db_version, allocated on first call. */
+  long dbVersion() throws SQLException {
+    if (dbVersion == 0) {
+      dbVersion = EngineSchema.meta(c, "db_version") + 1;
+    }
+    return dbVersion;
+  }
+
+  boolean wroteChanges() {
+    return dbVersion != 0;
+  }
+
+  long nextSeq() {
+    return seq++;
+  }
+
+  /** One hybrid-clock timestamp for all local writes captured in this transaction. */
+  long localStamp() {
+    if (localStamp == 0) {
+      localStamp = hlc.now();
+    }
+    return localStamp;
+  }
+
+  ClockStore store(TableSpec spec) throws SQLException {
+    ClockStore s = stores.get(spec.name);
+    if (s == null || s.spec != spec) {
+      if (s != null) {
+        s.close();
+      }
+      s = new ClockStore(c, spec);
+      stores.put(spec.name, s);
+    }
+    return s;
+  }
+
+  /** A prepared statement kept until the transaction ends. */
+  PreparedStatement prepare(String sql) throws SQLException {
+    PreparedStatement ps = statements.get(sql);
+    if (ps == null) {
+      ps = c.prepareStatement(sql);
+      statements.put(sql, ps);
+    }
+    return ps;
+  }
+
+  void changed(String table, List<Object> key, boolean deleted) {
+    tables.add(table);
+    if (rows.size() < ChangeEvent.MAX_ROWS) {
+      rows.add(new ChangeEvent.RowRef(table, key, deleted));
+    } else {
+      truncated = true;
+    }
+  }
+
+  /** Records the db_version and clock; call just before commit. */
+  void finish() throws SQLException {
+    if (dbVersion != 0) {
+      EngineSchema.setMeta(c, "db_version", dbVersion);
+    }
+    EngineSchema.setMeta(c, "hlc", hlc.last());
+  }
+
+  @Override
+  public void close() throws SQLException {
+    for (ClockStore s : stores.values()) {
+      s.close();
+    }
+    for (PreparedStatement ps : statements.values()) {
+      ps.close();
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.cfost;
+
+import static dev.cfost.TestDb.dump;
+import static dev.cfost.TestDb.open;
+import static dev.cfost.TestDb.pull;
+import static dev.cfost.TestDb.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReplicationTest {
+  @TempDir Path dir;
+  final AtomicLong now = new AtomicLong(1_800_000_000_000L);
+  Cfost a;
+  Cfost b;
+
+  @BeforeEach
+  void openTwoReplicas() {
+    a = open(dir.resolve("a.db"), now::get);
+    b = open(dir.resolve("b.db"), now::get);
+    for (Cfost db : new Cfost[] {a, b}) {
+      sql(db, "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)");
+      db.replicate("todo");
+    }
+  }
+
+  @AfterEach
+  void close() {
+    a.close();
+    b.close();
+  }
+
+  private void syncBothWays() {
+    pull(b, a, 7);
+    pull(a, b, 7);
+  }
+
+  @Test
+  void insertedRowsArriveWithTheirTypes() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0), ('t2', 'eggs', 1)");
+    syncBothWays();
+    assertThat(dump(b, "todo")).containsExactly("text:t1 | text:milk | integer:0", "text:t2 | text:eggs | integer:1");
+  }
+
+  @Test
+  void concurrentEditsToDifferentColumnsBothSurvive() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    syncBothWays();
+    sql(a, "UPDATE todo SET title = 'oat milk' WHERE id = 't1'");
+    sql(b, "UPDATE todo SET done = 1 WHERE id = 't1'");
+    a.capture();
+    b.capture();
+    syncBothWays();
+    assertThat(dump(a, "todo")).containsExactly("text:t1 | text:oat milk | integer:1");
+    assertThat(dump(b, "todo")).isEqualTo(dump(a, "todo"));
+  }
+
+  @Test
+  void concurrentEditsToOneColumnResolveToTheLaterClock() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    syncBothWays();
+    sql(b, "UPDATE todo SET title = 'first' WHERE id = 't1'");
+    b.capture();
+    now.addAndGet(5);
+    sql(a, "UPDATE todo SET title = 'second' WHERE id = 't1'");
+    a.capture();
+    syncBothWays();
+    assertThat(dump(a, "todo")).containsExactly("text:t1 | text:second | integer:0");
+    assertThat(dump(b, "todo")).isEqualTo(dump(a, "todo"));
+  }
+
+  @Test
+  void aDeleteBeatsConcurrentUpdatesAndAReinsertResurrects() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    syncBothWays();
+    sql(a, "DELETE FROM todo WHERE id = 't1'");
+    now.addAndGet(10);
+    sql(b, "UPDATE todo SET title = 'later edit' WHERE id = 't1'");
+    a.capture();
+    b.capture();
+    syncBothWays();
+    assertThat(dump(a, "todo")).isEmpty();
+    assertThat(dump(b, "todo")).isEmpty();
+
+    sql(b, "INSERT INTO todo VALUES ('t1', 'back', 1)");
+    b.capture();
+    syncBothWays();
+    assertThat(dump(a, "todo")).containsExactly("text:t1 | text:back | integer:1");
+    assertThat(dump(b, "todo")).isEqualTo(dump(a, "todo"));
+  }
+
+  @Test
+  void aChangeRelayedThroughAThirdReplicaArrives() {
+    try (Cfost c = open(dir.resolve("c.db"), now::get)) {
+      sql(c, "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)");
+      c.replicate("todo");
+      sql(a, "INSERT INTO todo VALUES ('from-a', 'x', 0)");
+      pull(b, a, 100);
+      pull(c, b, 100);
+      assertThat(dump(c, "todo")).containsExactly("text:from-a | text:x | integer:0");
+    }
+  }
+
+  @Test
+  void aResumedPullDoesNotResendWhatWasReceived() {
+    sql(a, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)"
+        + " INSERT INTO todo SELECT 'r' || i, 'v', 0 FROM n");
+    int first = pull(b, a, 10);
+    assertThat(first).isEqualTo(100);
+    assertThat(pull(b, a, 10)).isZero();
+    sql(a, "UPDATE todo SET done = 1 WHERE id = 'r7'");
+    assertThat(pull(b, a, 10)).isEqualTo(1);
+  }
+}
