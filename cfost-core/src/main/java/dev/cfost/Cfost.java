@@ -3,6 +3,7 @@ package dev.cfost;
 import dev.cfost.internal.Engine;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -89,6 +90,15 @@ public interface Cfost extends AutoCloseable {
    * @throws ClockDriftException if any change's clock is too far ahead; nothing is applied
    */
   MergeResult merge(List<Change> batch);
+
+  /**
+   * Merges a stream of changes of any length in one transaction: all or nothing, with memory bounded by
+   * an internal chunk rather than the stream. An exception thrown by the iterator (for example a parse
+   * error) rolls everything back and propagates.
+   *
+   * @throws InvalidChangeException if any change is refused; its index counts from the stream's start
+   */
+  MergeResult mergeAll(Iterator<Change> changes);
 
   /** The cursor saved for a peer (by its site id), or {@link Cursor#START}. */
   Cursor peerCursor(byte[] peerSiteId);

@@ -17,10 +17,11 @@ final class ChangeValidator {
   /** A validated change with its table and decoded key. */
   record Checked(Change change, TableSpec spec, List<Object> key, int ordinal) {}
 
-  static List<Checked> check(List<Change> batch, Map<String, TableSpec> specs, HybridClock hlc) {
+  static List<Checked> check(List<Change> batch, int offset, Map<String, TableSpec> specs, HybridClock hlc) {
     List<Checked> out = new ArrayList<>(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      Change c = batch.get(i);
+    for (int j = 0; j < batch.size(); j++) {
+      Change c = batch.get(j);
+      int i = offset + j;
       if (c == null) {
         throw new InvalidChangeException(i, "null change");
       }

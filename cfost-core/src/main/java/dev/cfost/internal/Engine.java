@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,6 +42,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Engine implements Cfost {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
+  /** Changes validated and applied at a time by {@link #mergeAll}; bounds its memory. */
+  private static final int MERGE_CHUNK = 10_000;
 
   private final CfostOptions options;
   private final Path path;
@@ -295,11 +298,29 @@ public final class Engine implements Cfost {
   @Override
   public MergeResult merge(List<Change> batch) {
     Objects.requireNonNull(batch, "batch");
+    return mergeAll(batch.iterator());
+  }
+
+  @Override
+  public MergeResult mergeAll(Iterator<Change> changes) {
+    Objects.requireNonNull(changes, "changes");
     return write(tx -> {
-      List<ChangeValidator.Checked> checked = ChangeValidator.check(batch, tables.specs(), hlc);
-      int applied = Merger.apply(tx, checked);
-      Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
-      return new MergeResult(batch.size(), applied, tx.wroteChanges() ? tx.dbVersion()
+      int received = 0;
+      int applied = 0;
+      Map<String, TableSpec> touched = new java.util.HashMap<>();
+      List<Change> chunk = new ArrayList<>(MERGE_CHUNK);
+      while (changes.hasNext()) {
+        chunk.clear();
+        while (changes.hasNext() && chunk.size() < MERGE_CHUNK) {
+          chunk.add(changes.next());
+        }
+        List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc);
+        applied += Merger.apply(tx, checked);
+        touched.putAll(Merger.touched(checked));
+        received += chunk.size();
+      }
+      Merger.dropOwnLogRows(tx, touched.values());
+      return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
           : EngineSchema.meta(tx.c, "db_version"));
     });
   }
