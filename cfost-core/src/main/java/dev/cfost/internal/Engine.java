@@ -307,7 +307,6 @@ public final class Engine implements Cfost {
     return write(tx -> {
       int received = 0;
       int applied = 0;
-      Map<String, TableSpec> touched = new java.util.HashMap<>();
       List<Change> chunk = new ArrayList<>(MERGE_CHUNK);
       while (changes.hasNext()) {
         chunk.clear();
@@ -316,10 +315,9 @@ public final class Engine implements Cfost {
         }
         List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc);
         applied += Merger.apply(tx, checked);
-        touched.putAll(Merger.touched(checked));
+        Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
         received += chunk.size();
       }
-      Merger.dropOwnLogRows(tx, touched.values());
       return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
           : EngineSchema.meta(tx.c, "db_version"));
     });
