@@ -1,0 +1,224 @@
+package dev.cfost.bench;
+
+import dev.cfost.Cfost;
+import dev.cfost.MergeResult;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The end-to-end benchmark: the cost of change capture on the application's inserts, the merge rate
+ * against a raw insert, and the change extraction rate. Run it with the root script {@code ./bench};
+ * docs/BENCHMARKS.md explains every figure.
+ *
+ * <p>Every repetition works on the same generated rows in fresh database files; the variants that are
+ * compared run side by side in each repetition, in alternating order, and the ratios are taken per
+ * repetition before the median.
+ */
+public final class Bench {
+  private final Options options;
+  private final Results results = new Results();
+  private final HeapWatch heap = new HeapWatch();
+
+  private Bench(Options options) {
+    this.options = options;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options options = Options.parse(args);
+    if (options == null) {
+      System.out.println(Options.USAGE);
+      return;
+    }
+    System.exit(new Bench(options).run());
+  }
+
+  private int run() throws Exception {
+    double loadBefore = load();
+    printHeader(loadBefore);
+    Path parent = options.dir == null ? Files.createTempDirectory("cfost-bench") : Files.createDirectories(options.dir);
+    boolean ok = true;
+    try {
+      long warm = Math.min(options.rows, 20_000);
+      System.out.printf("warm-up (%,d rows, not counted) ...%n", warm);
+      ok &= repetition(parent.resolve("warmup"), new Rows(options.seed, warm), 0, new Results());
+      for (int r = 1; r <= options.reps; r++) {
+        long t0 = System.nanoTime();
+        ok &= repetition(parent.resolve("rep" + r), new Rows(options.seed, options.rows), r, results);
+        System.out.printf("repetition %d of %d done in %.1f s (load %.2f)%n", r, options.reps,
+            (System.nanoTime() - t0) / 1e9, load());
+      }
+    } finally {
+      if (options.dir == null) {
+        deleteTree(parent);
+      }
+    }
+    new Report(options, results).print(loadBefore, load());
+    if (!ok) {
+      System.out.println("FAILED: a replica does not hold the same rows as the plain table (see above)");
+    }
+    return ok ? 0 : 1;
+  }
+
+  private void printHeader(double load) {
+    Runtime rt = Runtime.getRuntime();
+    System.out.printf(Locale.ROOT, "CFOST benchmark, %s%n", java.time.ZonedDateTime.now().withNano(0));
+    System.out.printf(Locale.ROOT, "JVM %s (%s), %d cores, max heap %d MiB, load average %.2f%n",
+        System.getProperty("java.vm.version"), System.getProperty("java.vm.name"), rt.availableProcessors(),
+        rt.maxMemory() >> 20, load);
+    System.out.printf(Locale.ROOT, "rows %,d, repetitions %d, seed %d, change batch %d%n%n", options.rows,
+        options.reps, options.seed, Workloads.BATCH);
+  }
+
+  /** One repetition in fresh files under {@code dir}; false if a replica's rows differ. */
+  private boolean repetition(Path dir, Rows rows, int rep, Results out) throws Exception {
+    Files.createDirectories(dir);
+    try {
+      // (a) the application's insert transaction, plain and replicated, in alternating order.
+      Cfost source = Workloads.replicatedTable(dir.resolve("source.db"));
+      try {
+        for (int v = 0; v < 2; v++) {
+          if ((v + rep) % 2 == 0) {
+            Path plain = dir.resolve("plain.db");
+            phase();
+            out.add("insert.plain", Workloads.insertPlain(plain, rows), heap);
+          } else {
+            try (Connection c = source.connect()) {
+              phase();
+              out.add("insert.replicated", Workloads.insert(c, rows), heap);
+            }
+            phase();
+            long t0 = System.nanoTime();
+            source.capture();
+            out.add("capture", System.nanoTime() - t0, heap);
+          }
+        }
+        String expected;
+        try (Connection c = Workloads.plainConnection(dir.resolve("plain.db"))) {
+          expected = Workloads.fingerprint(c);
+        }
+        Files.deleteIfExists(dir.resolve("plain.db"));
+
+        // (c) extraction, which also writes the changes to a binary spill for the merge.
+        Path spill = dir.resolve("changes.bin");
+        phase();
+        Workloads.Extraction ex;
+        try (ChangeSpill.Writer w = new ChangeSpill.Writer(spill)) {
+          ex = Workloads.extract(source, w);
+        }
+        out.add("extract", ex.nanos(), heap);
+        out.changes = ex.changes();
+        out.batches = ex.batches();
+        out.spillNanos.add(ex.spillNanos());
+        phase();
+        Workloads.Timed<Long> decoded = Workloads.decodeOnly(spill);
+        out.add("decode", decoded.nanos(), heap);
+
+        // (b) merges into empty replicas: from the spill, and streamed straight from the source.
+        boolean ok = true;
+        for (int v = 0; v < 2; v++) {
+          boolean fromSpill = (v + rep) % 2 == 0;
+          if (!fromSpill && !options.streamed) {
+            continue;
+          }
+          String name = fromSpill ? "merge.spill" : "merge.streamed";
+          try (Cfost replica = Workloads.replicatedTable(dir.resolve(name + ".db"))) {
+            phase();
+            Workloads.Timed<MergeResult> m = fromSpill ? Workloads.mergeSpill(replica, spill)
+                : Workloads.mergeStreamed(replica, source);
+            out.add(name, m.nanos(), heap);
+            if (m.value().received() != ex.changes()) {
+              System.out.printf("%s received %d changes, extraction read %d%n", name, m.value().received(),
+                  ex.changes());
+              ok = false;
+            }
+            try (Connection c = replica.connect()) {
+              String got = Workloads.fingerprint(c);
+              if (!got.equals(expected)) {
+                System.out.printf("%s: replica holds %s, plain table %s%n", name, got, expected);
+                ok = false;
+              }
+            }
+          }
+        }
+        return ok;
+      } finally {
+        source.close();
+      }
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  /** Starts a measured phase from a collected heap, so that one phase's garbage is not billed to the next. */
+  private void phase() throws InterruptedException {
+    System.gc();
+    Thread.sleep(50); // let the notification of that collection arrive before the reset
+    heap.reset();
+  }
+
+  private static double load() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** Command-line options. */
+  static final class Options {
+    static final String USAGE = String.join("\n",
+        "usage: ./bench [--quick] [--rows N] [--reps R] [--seed S] [--dir DIR] [--no-streamed]",
+        "  --rows N       rows to insert and merge (default 1000000)",
+        "  --quick        smoke run: 20000 rows",
+        "  --reps R       repetitions; medians are reported (default 3)",
+        "  --seed S       seed of the generated rows (default 42)",
+        "  --dir DIR      where the database files go (default: a new temp dir, deleted afterwards)",
+        "  --no-streamed  skip the merge streamed straight from the source replica");
+
+    long rows = 1_000_000;
+    int reps = 3;
+    long seed = 42;
+    Path dir;
+    boolean streamed = true;
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      List<String> a = new ArrayList<>(List.of(args));
+      while (!a.isEmpty()) {
+        String arg = a.remove(0);
+        switch (arg) {
+          case "--rows" -> o.rows = Long.parseLong(a.remove(0).replace("_", ""));
+          case "--quick" -> o.rows = 20_000;
+          case "--reps" -> o.reps = Integer.parseInt(a.remove(0));
+          case "--seed" -> o.seed = Long.parseLong(a.remove(0));
+          case "--dir" -> o.dir = Paths.get(a.remove(0));
+          case "--no-streamed" -> o.streamed = false;
+          case "-h", "--help" -> {
+            return null;
+          }
+          default -> throw new IllegalArgumentException("unknown option '" + arg + "'\n" + USAGE);
+        }
+      }
+      if (o.rows < 1 || o.reps < 1) {
+        throw new IllegalArgumentException("--rows and --reps must be at least 1");
+      }
+      return o;
+    }
+  }
+}

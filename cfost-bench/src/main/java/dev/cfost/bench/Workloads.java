@@ -1,0 +1,178 @@
+package dev.cfost.bench;
+
+import dev.cfost.Cfost;
+import dev.cfost.CfostOptions;
+import dev.cfost.Change;
+import dev.cfost.ChangeBatch;
+import dev.cfost.Cursor;
+import dev.cfost.MergeResult;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/** The measured operations. Each returns its own elapsed time, so setup stays outside the figures. */
+final class Workloads {
+  /** The batch size of the change reads, as a sync session would use. */
+  static final int BATCH = 2000;
+
+  private Workloads() {}
+
+  /** Opens a plain SQLite connection with the engine's own settings (WAL, synchronous FULL). */
+  static Connection plainConnection(Path file) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA busy_timeout = 30000");
+      s.execute("PRAGMA journal_mode = WAL");
+      s.execute("PRAGMA synchronous = FULL");
+    }
+    return c;
+  }
+
+  /** An engine without background capture: the benchmark decides when writes are captured. */
+  static Cfost openEngine(Path file) {
+    return Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ZERO).build());
+  }
+
+  /** Creates the table in a new engine database and makes it replicated; returns the engine. */
+  static Cfost replicatedTable(Path file) throws SQLException {
+    Cfost db = openEngine(file);
+    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+      s.execute(Rows.DDL);
+    }
+    db.replicate(Rows.TABLE);
+    return db;
+  }
+
+  /** The application's transaction: every row inserted with one prepared statement, one commit. */
+  static long insert(Connection c, Rows rows) throws SQLException {
+    long t0 = System.nanoTime();
+    c.setAutoCommit(false);
+    try (PreparedStatement ps = c.prepareStatement(Rows.INSERT)) {
+      rows.insert(ps);
+    }
+    c.commit();
+    c.setAutoCommit(true);
+    return System.nanoTime() - t0;
+  }
+
+  /** Inserts into a plain (not replicated) table of a fresh file. */
+  static long insertPlain(Path file, Rows rows) throws SQLException {
+    try (Connection c = plainConnection(file)) {
+      try (Statement s = c.createStatement()) {
+        s.execute(Rows.DDL);
+      }
+      return insert(c, rows);
+    }
+  }
+
+  /** What an extraction read. */
+  record Extraction(long nanos, long changes, long batches, long spillNanos) {}
+
+  /**
+   * Reads every change with {@code changes(cursor, BATCH)} until caught up, writing each batch to the
+   * spill; the time spent writing the spill is measured apart and subtracted.
+   */
+  static Extraction extract(Cfost db, ChangeSpill.Writer spill) throws IOException {
+    long t0 = System.nanoTime();
+    long spillNanos = 0;
+    long changes = 0;
+    long batches = 0;
+    Cursor cursor = Cursor.START;
+    while (true) {
+      ChangeBatch batch = db.changes(cursor, BATCH);
+      batches++;
+      changes += batch.changes().size();
+      long s0 = System.nanoTime();
+      for (Change c : batch.changes()) {
+        spill.write(c);
+      }
+      spillNanos += System.nanoTime() - s0;
+      cursor = batch.next();
+      if (batch.caughtUp()) {
+        break;
+      }
+    }
+    long total = System.nanoTime() - t0;
+    return new Extraction(total - spillNanos, changes, batches, spillNanos);
+  }
+
+  /** Iterates the spill without merging: the decoding cost included in {@link #mergeSpill}. */
+  static Timed<Long> decodeOnly(Path spill) throws IOException {
+    long t0 = System.nanoTime();
+    long n = 0;
+    try (ChangeSpill.Reader in = new ChangeSpill.Reader(spill)) {
+      while (in.hasNext()) {
+        in.next();
+        n++;
+      }
+    }
+    return new Timed<>(System.nanoTime() - t0, n);
+  }
+
+  /** Merges the spilled changes into an empty replica with one {@code mergeAll}. */
+  static Timed<MergeResult> mergeSpill(Cfost replica, Path spill) throws IOException {
+    try (ChangeSpill.Reader in = new ChangeSpill.Reader(spill)) {
+      long t0 = System.nanoTime();
+      MergeResult r = replica.mergeAll(in);
+      return new Timed<>(System.nanoTime() - t0, r);
+    }
+  }
+
+  /** Merges straight from the source: {@code mergeAll} over an iterator that pulls change batches. */
+  static Timed<MergeResult> mergeStreamed(Cfost replica, Cfost source) {
+    long t0 = System.nanoTime();
+    MergeResult r = replica.mergeAll(new Pull(source));
+    return new Timed<>(System.nanoTime() - t0, r);
+  }
+
+  record Timed<T>(long nanos, T value) {}
+
+  /** count(*), sum(n) and the total label length of the table: equal on every correct copy. */
+  static String fingerprint(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*), sum(n), sum(length(label)), count(DISTINCT id) FROM items")) {
+      rs.next();
+      return rs.getLong(1) + "/" + rs.getLong(2) + "/" + rs.getLong(3) + "/" + rs.getLong(4);
+    }
+  }
+
+  /** The change stream of a replica as an iterator, fetching one batch at a time. */
+  private static final class Pull implements Iterator<Change> {
+    private final Cfost source;
+    private Cursor cursor = Cursor.START;
+    private Iterator<Change> batch = Collections.emptyIterator();
+    private boolean caughtUp;
+
+    Pull(Cfost source) {
+      this.source = source;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (!batch.hasNext() && !caughtUp) {
+        ChangeBatch b = source.changes(cursor, BATCH);
+        cursor = b.next();
+        caughtUp = b.caughtUp();
+        batch = b.changes().iterator();
+      }
+      return batch.hasNext();
+    }
+
+    @Override
+    public Change next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return batch.next();
+    }
+  }
+}
