@@ -82,30 +82,46 @@ public final class Bench {
   private boolean repetition(Path dir, Rows rows, int rep, Results out) throws Exception {
     Files.createDirectories(dir);
     try {
-      // (a) the application's insert transaction, plain and replicated, in alternating order.
+      // (a) the application's insert transaction: plain and replicated, with the driver's default
+      // settings and with generated keys off, in an order that rotates with the repetition.
       Cfost source = Workloads.replicatedTable(dir.resolve("source.db"));
       try {
-        for (int v = 0; v < 2; v++) {
-          if ((v + rep) % 2 == 0) {
-            Path plain = dir.resolve("plain.db");
-            phase();
-            out.add("insert.plain", Workloads.insertPlain(plain, rows), heap);
-          } else {
-            try (Connection c = source.connect()) {
+        for (int v = 0; v < 4; v++) {
+          switch ((v + rep) % 4) {
+            case 0 -> {
               phase();
-              out.add("insert.replicated", Workloads.insert(c, rows), heap);
+              out.add("insert.plain", Workloads.insertPlain(dir.resolve("plain.db"), rows, true), heap);
             }
-            phase();
-            long t0 = System.nanoTime();
-            source.capture();
-            out.add("capture", System.nanoTime() - t0, heap);
+            case 1 -> {
+              try (Connection c = source.connect()) {
+                phase();
+                out.add("insert.replicated", Workloads.insert(c, rows), heap);
+              }
+              phase();
+              Stopwatch t = Stopwatch.start();
+              source.capture();
+              out.add("capture", t.stop(), heap);
+            }
+            case 2 -> {
+              phase();
+              out.add("insert.plain.nokeys", Workloads.insertPlain(dir.resolve("plain-nokeys.db"), rows, false), heap);
+            }
+            default -> {
+              phase();
+              out.add("insert.replicated.nokeys",
+                  Workloads.insertReplicatedNoKeys(dir.resolve("replicated-nokeys.db"), rows), heap);
+            }
           }
         }
         String expected;
-        try (Connection c = Workloads.plainConnection(dir.resolve("plain.db"))) {
+        try (Connection c = Workloads.plainConnection(dir.resolve("plain.db"), true)) {
           expected = Workloads.fingerprint(c);
         }
-        Files.deleteIfExists(dir.resolve("plain.db"));
+        for (String f : new String[] {"plain", "plain-nokeys", "replicated-nokeys"}) {
+          for (String ext : new String[] {".db", ".db-wal", ".db-shm"}) {
+            Files.deleteIfExists(dir.resolve(f + ext));
+          }
+        }
 
         // (c) extraction, which also writes the changes to a binary spill for the merge.
         Path spill = dir.resolve("changes.bin");
@@ -114,13 +130,13 @@ public final class Bench {
         try (ChangeSpill.Writer w = new ChangeSpill.Writer(spill)) {
           ex = Workloads.extract(source, w);
         }
-        out.add("extract", ex.nanos(), heap);
+        out.add("extract", ex.span(), heap);
         out.changes = ex.changes();
         out.batches = ex.batches();
-        out.spillNanos.add(ex.spillNanos());
+        out.spill.add(ex.spill());
         phase();
         Workloads.Timed<Long> decoded = Workloads.decodeOnly(spill);
-        out.add("decode", decoded.nanos(), heap);
+        out.add("decode", decoded.span(), heap);
 
         // (b) merges into empty replicas: from the spill, and streamed straight from the source.
         boolean ok = true;
@@ -134,7 +150,7 @@ public final class Bench {
             phase();
             Workloads.Timed<MergeResult> m = fromSpill ? Workloads.mergeSpill(replica, spill)
                 : Workloads.mergeStreamed(replica, source);
-            out.add(name, m.nanos(), heap);
+            out.add(name, m.span(), heap);
             if (m.value().received() != ex.changes()) {
               System.out.printf("%s received %d changes, extraction read %d%n", name, m.value().received(),
                   ex.changes());

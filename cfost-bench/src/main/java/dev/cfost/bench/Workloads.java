@@ -6,6 +6,7 @@ import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
 import dev.cfost.Cursor;
 import dev.cfost.MergeResult;
+import dev.cfost.bench.Stopwatch.Span;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,16 +20,21 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
-/** The measured operations. Each returns its own elapsed time, so setup stays outside the figures. */
+/** The measured operations. Each returns its own wall and CPU time, so setup stays outside the figures. */
 final class Workloads {
   /** The batch size of the change reads, as a sync session would use. */
   static final int BATCH = 2000;
 
   private Workloads() {}
 
-  /** Opens a plain SQLite connection with the engine's own settings (WAL, synchronous FULL). */
-  static Connection plainConnection(Path file) throws SQLException {
-    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+  /**
+   * Opens a plain SQLite connection with the settings of {@code Cfost.connect()} (WAL, synchronous FULL).
+   * With {@code generatedKeys} false the driver no longer runs {@code SELECT last_insert_rowid()} after
+   * every INSERT (sqlite-jdbc's default does, which costs a statement prepare per row).
+   */
+  static Connection plainConnection(Path file, boolean generatedKeys) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file
+        + (generatedKeys ? "" : "?jdbc.get_generated_keys=false"));
     try (Statement s = c.createStatement()) {
       s.execute("PRAGMA busy_timeout = 30000");
       s.execute("PRAGMA journal_mode = WAL");
@@ -53,20 +59,21 @@ final class Workloads {
   }
 
   /** The application's transaction: every row inserted with one prepared statement, one commit. */
-  static long insert(Connection c, Rows rows) throws SQLException {
-    long t0 = System.nanoTime();
+  static Span insert(Connection c, Rows rows) throws SQLException {
+    Stopwatch t = Stopwatch.start();
     c.setAutoCommit(false);
     try (PreparedStatement ps = c.prepareStatement(Rows.INSERT)) {
       rows.insert(ps);
     }
     c.commit();
+    Span span = t.stop();
     c.setAutoCommit(true);
-    return System.nanoTime() - t0;
+    return span;
   }
 
   /** Inserts into a plain (not replicated) table of a fresh file. */
-  static long insertPlain(Path file, Rows rows) throws SQLException {
-    try (Connection c = plainConnection(file)) {
+  static Span insertPlain(Path file, Rows rows, boolean generatedKeys) throws SQLException {
+    try (Connection c = plainConnection(file, generatedKeys)) {
       try (Statement s = c.createStatement()) {
         s.execute(Rows.DDL);
       }
@@ -74,16 +81,27 @@ final class Workloads {
     }
   }
 
+  /**
+   * Inserts through a plain connection (generated keys off) into a replicated table of a fresh file,
+   * with no engine open: another connection writing the file, as the engine allows.
+   */
+  static Span insertReplicatedNoKeys(Path file, Rows rows) throws SQLException {
+    replicatedTable(file).close();
+    try (Connection c = plainConnection(file, false)) {
+      return insert(c, rows);
+    }
+  }
+
   /** What an extraction read. */
-  record Extraction(long nanos, long changes, long batches, long spillNanos) {}
+  record Extraction(Span span, long changes, long batches, Span spill) {}
 
   /**
    * Reads every change with {@code changes(cursor, BATCH)} until caught up, writing each batch to the
    * spill; the time spent writing the spill is measured apart and subtracted.
    */
   static Extraction extract(Cfost db, ChangeSpill.Writer spill) throws IOException {
-    long t0 = System.nanoTime();
-    long spillNanos = 0;
+    Stopwatch t = Stopwatch.start();
+    Span spillSpan = Stopwatch.ZERO;
     long changes = 0;
     long batches = 0;
     Cursor cursor = Cursor.START;
@@ -91,23 +109,23 @@ final class Workloads {
       ChangeBatch batch = db.changes(cursor, BATCH);
       batches++;
       changes += batch.changes().size();
-      long s0 = System.nanoTime();
+      Stopwatch s = Stopwatch.start();
       for (Change c : batch.changes()) {
         spill.write(c);
       }
-      spillNanos += System.nanoTime() - s0;
+      spillSpan = spillSpan.plus(s.stop());
       cursor = batch.next();
       if (batch.caughtUp()) {
         break;
       }
     }
-    long total = System.nanoTime() - t0;
-    return new Extraction(total - spillNanos, changes, batches, spillNanos);
+    Span total = t.stop();
+    return new Extraction(total.minus(spillSpan), changes, batches, spillSpan);
   }
 
   /** Iterates the spill without merging: the decoding cost included in {@link #mergeSpill}. */
   static Timed<Long> decodeOnly(Path spill) throws IOException {
-    long t0 = System.nanoTime();
+    Stopwatch t = Stopwatch.start();
     long n = 0;
     try (ChangeSpill.Reader in = new ChangeSpill.Reader(spill)) {
       while (in.hasNext()) {
@@ -115,26 +133,26 @@ final class Workloads {
         n++;
       }
     }
-    return new Timed<>(System.nanoTime() - t0, n);
+    return new Timed<>(t.stop(), n);
   }
 
   /** Merges the spilled changes into an empty replica with one {@code mergeAll}. */
   static Timed<MergeResult> mergeSpill(Cfost replica, Path spill) throws IOException {
     try (ChangeSpill.Reader in = new ChangeSpill.Reader(spill)) {
-      long t0 = System.nanoTime();
+      Stopwatch t = Stopwatch.start();
       MergeResult r = replica.mergeAll(in);
-      return new Timed<>(System.nanoTime() - t0, r);
+      return new Timed<>(t.stop(), r);
     }
   }
 
   /** Merges straight from the source: {@code mergeAll} over an iterator that pulls change batches. */
   static Timed<MergeResult> mergeStreamed(Cfost replica, Cfost source) {
-    long t0 = System.nanoTime();
+    Stopwatch t = Stopwatch.start();
     MergeResult r = replica.mergeAll(new Pull(source));
-    return new Timed<>(System.nanoTime() - t0, r);
+    return new Timed<>(t.stop(), r);
   }
 
-  record Timed<T>(long nanos, T value) {}
+  record Timed<T>(Span span, T value) {}
 
   /** count(*), sum(n) and the total label length of the table: equal on every correct copy. */
   static String fingerprint(Connection c) throws SQLException {
