@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  */
 public final class Bench {
   private final Options options;
-  private final Results results = new Results();
+  private final Results results = new Results(true);
   private final HeapWatch heap = new HeapWatch();
 
   private Bench(Options options) {
@@ -49,7 +49,7 @@ public final class Bench {
     try {
       long warm = Math.min(options.rows, 20_000);
       System.out.printf("warm-up (%,d rows, not counted) ...%n", warm);
-      ok &= repetition(parent.resolve("warmup"), new Rows(options.seed, warm), 0, new Results());
+      ok &= repetition(parent.resolve("warmup"), new Rows(options.seed, warm), 0, new Results(false));
       for (int r = 1; r <= options.reps; r++) {
         long t0 = System.nanoTime();
         ok &= repetition(parent.resolve("rep" + r), new Rows(options.seed, options.rows), r, results);
@@ -74,6 +74,8 @@ public final class Bench {
     System.out.printf(Locale.ROOT, "JVM %s (%s), %d cores, max heap %d MiB, load average %.2f%n",
         System.getProperty("java.vm.version"), System.getProperty("java.vm.name"), rt.availableProcessors(),
         rt.maxMemory() >> 20, load);
+    System.out.printf(Locale.ROOT, "SQLite %s (sqlite-jdbc %s); %s%n", sqliteVersion(),
+        org.sqlite.SQLiteJDBCLoader.getVersion(), System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     System.out.printf(Locale.ROOT, "rows %,d, repetitions %d, seed %d, change batch %d%n%n", options.rows,
         options.reps, options.seed, Workloads.BATCH);
   }
@@ -179,6 +181,15 @@ public final class Bench {
     System.gc();
     Thread.sleep(50); // let the notification of that collection arrive before the reset
     heap.reset();
+  }
+
+  private static String sqliteVersion() {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite::memory:");
+        java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT sqlite_version()")) {
+      return rs.next() ? rs.getString(1) : "?";
+    } catch (java.sql.SQLException e) {
+      return "? (" + e.getMessage() + ")";
+    }
   }
 
   private static double load() {

@@ -14,9 +14,19 @@ final class Results {
   final Map<String, List<Sample>> phases = new LinkedHashMap<>();
   final List<Span> spill = new ArrayList<>();
   long changes;
+  private final boolean verbose;
+
+  /** With {@code verbose}, each phase is printed as it ends. */
+  Results(boolean verbose) {
+    this.verbose = verbose;
+  }
   long batches;
 
   void add(String phase, Span span, HeapWatch heap) {
+    if (verbose) {
+      System.out.printf(java.util.Locale.ROOT, "  %-26s %8.2f s wall %8.2f s CPU%n", phase, span.wall() / 1e9,
+          span.cpu() / 1e9);
+    }
     phases.computeIfAbsent(phase, k -> new ArrayList<>())
         .add(new Sample(span, heap.peakUsed(), heap.maxLiveAfterGc(), heap.collections()));
   }
