@@ -83,6 +83,14 @@ public interface Cfost extends AutoCloseable {
   ChangeBatch changes(Cursor cursor, int maxChanges);
 
   /**
+   * Like {@link #changes(Cursor, int)}, reading only what {@code filter} selects. Keep one cursor per
+   * filter: a cursor advances past the rows a filter left out.
+   *
+   * @throws CfostException if a row filter is not a valid predicate on its table
+   */
+  ChangeBatch changes(Cursor cursor, int maxChanges, ChangeFilter filter);
+
+  /**
    * Merges another replica's changes atomically: all or nothing, idempotent, in any order.
    *
    * @throws InvalidChangeException if any change names an unknown table or column or is malformed;

@@ -5,6 +5,7 @@ import dev.cfost.CfostException;
 import dev.cfost.CfostOptions;
 import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
+import dev.cfost.ChangeFilter;
 import dev.cfost.ChangeEvent;
 import dev.cfost.ChangeListener;
 import dev.cfost.Cursor;
@@ -288,11 +289,17 @@ public final class Engine implements Cfost {
 
   @Override
   public ChangeBatch changes(Cursor cursor, int maxChanges) {
+    return changes(cursor, maxChanges, ChangeFilter.ALL);
+  }
+
+  @Override
+  public ChangeBatch changes(Cursor cursor, int maxChanges, ChangeFilter filter) {
     Objects.requireNonNull(cursor, "cursor");
+    Objects.requireNonNull(filter, "filter");
     if (maxChanges < 1) {
       throw new IllegalArgumentException("maxChanges must be >= 1: " + maxChanges);
     }
-    return write(tx -> ChangeReader.read(tx, tables.specs().values(), cursor, maxChanges));
+    return write(tx -> ChangeReader.read(tx, tables.specs().values(), cursor, maxChanges, filter));
   }
 
   @Override
