@@ -44,6 +44,19 @@ public interface Cfost extends AutoCloseable {
   /** This replica's site id: 16 random bytes made when the file was first opened. */
   byte[] siteId();
 
+  /**
+   * The id of the logical database this replica belongs to; replicas with the same id share a sync
+   * topic and find each other. {@code "default"} until set.
+   */
+  String databaseId();
+
+  /**
+   * Sets the database id: 1 to 128 characters, letters, digits and {@code . _ -}.
+   *
+   * @throws IllegalArgumentException naming the id if it is not valid
+   */
+  void setDatabaseId(String id);
+
   /** The last db_version this replica assigned. */
   long dbVersion();
 

@@ -23,6 +23,18 @@ class ChangeJsonTest {
   }
 
   @Test
+  void theJavaScriptSafeFormKeepsLargeIntegersAsStrings() throws Exception {
+    Change c = new Change("t", Values.unhex("010b0161"), "a", 9007199254740993L, 118_000_000_000_000_001L, 7, SITE, 1, 2);
+    java.io.StringWriter out = new java.io.StringWriter();
+    try (var g = new com.fasterxml.jackson.databind.ObjectMapper().getFactory().createGenerator(out)) {
+      ChangeJson.write(g, c, true);
+    }
+    assertThat(out.toString()).contains("\"val\":{\"int\":\"9007199254740993\"}")
+        .contains("\"col_version\":\"118000000000000001\"").contains("\"db_version\":7");
+    assertThat(ChangeJson.read(out.toString(), 0)).isEqualTo(c);
+  }
+
+  @Test
   void theLineHasTheDocumentedShape() {
     Change c = new Change("t", Values.unhex("010b0161"), "a", 1.0, 118_000_000_000_000_001L, 7, SITE, 1, 2);
     assertThat(ChangeJson.write(c)).isEqualTo("{\"table\":\"t\",\"pk\":\"010b0161\",\"cid\":\"a\",\"val\":1.0,"

@@ -145,4 +145,16 @@ class SchemaTest {
       }
     }
   }
+
+  @Test
+  void theDatabaseIdDefaultsToDefaultAndPersists() {
+    try (Cfost db = open("id.db")) {
+      assertThat(db.databaseId()).isEqualTo("default");
+      db.setDatabaseId("team-notes");
+      assertThatThrownBy(() -> db.setDatabaseId("bad id;")).hasMessageContaining("invalid database id 'bad id;'");
+    }
+    try (Cfost db = open("id.db")) {
+      assertThat(db.databaseId()).isEqualTo("team-notes");
+    }
+  }
 }

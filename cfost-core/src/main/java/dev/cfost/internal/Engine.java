@@ -235,6 +235,23 @@ public final class Engine implements Cfost {
   }
 
   @Override
+  public String databaseId() {
+    return read(() -> EngineSchema.metaText(conn, "database_id"));
+  }
+
+  @Override
+  public void setDatabaseId(String id) {
+    if (id == null || !id.matches("[A-Za-z0-9._-]{1,128}")) {
+      throw new IllegalArgumentException("invalid database id '" + id + "': use 1 to 128 letters, digits, '.', '_'"
+          + " or '-'");
+    }
+    write(tx -> {
+      EngineSchema.setMetaText(tx.c, "database_id", id);
+      return null;
+    });
+  }
+
+  @Override
   public long dbVersion() {
     return read(() -> EngineSchema.meta(conn, "db_version"));
   }

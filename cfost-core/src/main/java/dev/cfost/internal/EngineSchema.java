@@ -52,6 +52,7 @@ final class EngineSchema {
       }
       Sql.exec(c, "INSERT INTO cfost_meta(key, value) VALUES ('db_version', 0), ('hlc', 0)");
     }
+    Sql.exec(c, "INSERT OR IGNORE INTO cfost_meta(key, value) VALUES ('database_id', 'default')");
     if (current != VERSION) {
       Sql.exec(c, "INSERT OR REPLACE INTO cfost_meta(key, value) VALUES ('schema', " + VERSION + ")");
     }
@@ -64,6 +65,23 @@ final class EngineSchema {
         throw new CfostException("the database has no site id (cfost_sites is damaged)");
       }
       return rs.getBytes(1);
+    }
+  }
+
+  static String metaText(Connection c, String key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT value FROM cfost_meta WHERE key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  static void setMetaText(Connection c, String key, String value) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO cfost_meta(key, value) VALUES (?, ?)")) {
+      ps.setString(1, key);
+      ps.setString(2, value);
+      ps.executeUpdate();
     }
   }
 
