@@ -121,6 +121,14 @@ public interface Cfost extends AutoCloseable {
    */
   MergeResult mergeAll(Iterator<Change> changes);
 
+  /**
+   * Like {@link #mergeAll(Iterator)}; with {@code deferUnknown}, changes naming a table or column this
+   * replica does not know (from a peer whose schema is newer) are kept aside instead of refusing the
+   * batch, and merged as soon as the local schema has that table or column. Use it only for peers that
+   * announced a newer schema version: from others, such changes are an error.
+   */
+  MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown);
+
   /** The cursor saved for a peer (by its site id), or {@link Cursor#START}. */
   Cursor peerCursor(byte[] peerSiteId);
 

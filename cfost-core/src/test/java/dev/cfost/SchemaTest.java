@@ -141,9 +141,11 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement();
           var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
         assertThat(rs.next()).isTrue();
-        assertThat(rs.getInt(1)).isEqualTo(1);
+        assertThat(rs.getInt(1)).isEqualTo(2);
       }
+      sql(db, "UPDATE cfost_meta SET value = 99 WHERE key = 'schema'");
     }
+    assertThatThrownBy(() -> open("v.db")).hasMessageContaining("written by a newer CFOST (engine schema 99");
   }
 
   @Test

@@ -146,6 +146,7 @@ public final class Engine implements Cfost {
         if (cookie != schemaCookie) {
           captureAll(tx); // with the specs the log rows were written under
           tables.load(tx);
+          Deferred.retry(tx, tables.specs(), hlc);
         }
         captureAll(tx);
         List<ChangeEvent.RowRef> localRows = new ArrayList<>(tx.rows);
@@ -276,6 +277,7 @@ public final class Engine implements Cfost {
     write(tx -> {
       if (tables.replicate(tx, table)) {
         Capture.run(tx, tables.specs().get(table));
+        Deferred.retry(tx, tables.specs(), hlc);
       }
       return null;
     });
@@ -295,6 +297,7 @@ public final class Engine implements Cfost {
       }
       Sql.exec(tx.c, "ALTER TABLE " + Sql.id(table) + " ADD COLUMN " + columnDefinition);
       tables.load(tx);
+      Deferred.retry(tx, tables.specs(), hlc);
       return null;
     });
   }
@@ -327,23 +330,35 @@ public final class Engine implements Cfost {
 
   @Override
   public MergeResult mergeAll(Iterator<Change> changes) {
+    return mergeAll(changes, false);
+  }
+
+  @Override
+  public MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown) {
     Objects.requireNonNull(changes, "changes");
     return write(tx -> {
       int received = 0;
       int applied = 0;
+      int deferredCount = 0;
+      List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
       List<Change> chunk = new ArrayList<>(MERGE_CHUNK);
       while (changes.hasNext()) {
         chunk.clear();
         while (changes.hasNext() && chunk.size() < MERGE_CHUNK) {
           chunk.add(changes.next());
         }
-        List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc);
+        List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
+        if (deferred != null && !deferred.isEmpty()) {
+          Deferred.store(tx, deferred);
+          deferredCount += deferred.size();
+          deferred.clear();
+        }
         applied += Merger.apply(tx, checked);
         Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
         received += chunk.size();
       }
       return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
-          : EngineSchema.meta(tx.c, "db_version"));
+          : EngineSchema.meta(tx.c, "db_version"), deferredCount);
     });
   }
 
