@@ -23,6 +23,7 @@ public final class PeerOptions {
   public final long backoffMaxMillis;
   public final long discoveryMillis;
   public final Executor listenerExecutor;
+  public final PeerBook peerBook;
 
   private PeerOptions(Builder b) {
     this.transports = List.copyOf(b.transports);
@@ -40,6 +41,7 @@ public final class PeerOptions {
     this.backoffMaxMillis = b.backoffMaxMillis;
     this.discoveryMillis = b.discoveryMillis;
     this.listenerExecutor = b.listenerExecutor;
+    this.peerBook = b.peerBook;
   }
 
   public static Builder builder() {
@@ -63,8 +65,18 @@ public final class PeerOptions {
     private long backoffMaxMillis = 30_000;
     private long discoveryMillis = 2_000;
     private Executor listenerExecutor;
+    private PeerBook peerBook;
 
     private Builder() {}
+
+    /**
+     * Keeps the peers in {@code book}: its addresses are connected at start, discovered ones are added,
+     * and each session's start is recorded.
+     */
+    public Builder peerBook(PeerBook book) {
+      this.peerBook = Objects.requireNonNull(book, "book");
+      return this;
+    }
 
     /** Adds a transport; a peer needs at least one. */
     public Builder transport(Transport t) {

@@ -94,6 +94,11 @@ public final class PeerEngine {
     for (PeerAddress a : options.peers) {
       addPeer(a);
     }
+    if (options.peerBook != null) {
+      for (var e : options.peerBook.list()) {
+        addPeer(e.address());
+      }
+    }
     scheduler.scheduleWithFixedDelay(this::keepAlive, options.pingMillis, options.pingMillis, TimeUnit.MILLISECONDS);
     if (options.discovery) {
       scheduler.scheduleWithFixedDelay(this::discover, 0, options.discoveryMillis, TimeUnit.MILLISECONDS);
@@ -132,7 +137,8 @@ public final class PeerEngine {
       Session s = sessions.get(e.getKey());
       long sent = e.getValue()[0] + (s == null ? 0 : s.sent);
       long received = e.getValue()[1] + (s == null ? 0 : s.received);
-      out.add(new SyncProgress(e.getKey(), s != null && s.isOpen(), sent, received, s != null && s.peerCaughtUp));
+      out.add(new SyncProgress(e.getKey(), s != null && s.isOpen(), sent, received, s != null && s.peerCaughtUp,
+          s != null && s.delivered()));
     }
     return out;
   }
@@ -174,6 +180,13 @@ public final class PeerEngine {
       if (c.session == s || c.address.toString().equals(s.conn.remote())) {
         c.site = s.remoteSite;
         c.failures = 0;
+        if (options.peerBook != null) {
+          try {
+            options.peerBook.seen(c.address, s.remoteSite, System.currentTimeMillis());
+          } catch (RuntimeException e) {
+            log.warn("could not record peer {} in the peer table: {}", c.address, e.toString());
+          }
+        }
       }
     }
     events.connect(s.remoteSite, s.conn.remote());
@@ -218,6 +231,9 @@ public final class PeerEngine {
     for (Transport t : options.transports) {
       try {
         for (PeerAddress a : t.lookup(topic)) {
+          if (options.peerBook != null && !connectors.containsKey(a)) {
+            options.peerBook.add(a, "mdns");
+          }
           addPeer(a);
         }
       } catch (RuntimeException e) {

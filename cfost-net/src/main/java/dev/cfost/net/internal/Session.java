@@ -58,6 +58,7 @@ final class Session {
   private boolean caughtUp;
   private boolean dirty;
   private int inFlight;
+  private boolean eoseSentFlag;
   private long lastReceivedAt = System.nanoTime();
   volatile boolean peerCaughtUp;
 
@@ -248,6 +249,11 @@ final class Session {
 
   // ---- sending ----
 
+  /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
+  synchronized boolean delivered() {
+    return requested != null && !restart && caughtUp && inFlight == 0 && !dirty && eoseSentFlag;
+  }
+
   /** Wakes the sender: there are new local commits. */
   synchronized void markDirty() {
     dirty = true;
@@ -274,6 +280,7 @@ final class Session {
             caughtUp = false;
             inFlight = 0;
             eoseSent = false;
+            eoseSentFlag = false;
           }
           dirty = false;
           from = sendCursor;
@@ -320,6 +327,9 @@ final class Session {
         }
         if (batch.caughtUp()) {
           eoseSent = true;
+          synchronized (this) {
+            eoseSentFlag = true;
+          }
         }
       }
     } catch (InterruptedException e) {
