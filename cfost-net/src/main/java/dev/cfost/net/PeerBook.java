@@ -2,6 +2,9 @@ package dev.cfost.net;
 
 import dev.cfost.Cfost;
 import dev.cfost.CfostException;
+import dev.cfost.ChangeBatch;
+import dev.cfost.ChangeFilter;
+import dev.cfost.Cursor;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -38,6 +41,8 @@ public final class PeerBook {
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS cfost_net_peers(address TEXT PRIMARY KEY, source TEXT NOT NULL,"
           + " site_id TEXT, last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
+      s.execute("CREATE TABLE IF NOT EXISTS cfost_net_acks(site_id TEXT PRIMARY KEY, cursor TEXT NOT NULL,"
+          + " updated_at INTEGER NOT NULL) WITHOUT ROWID");
     } catch (SQLException e) {
       throw new CfostException("cannot create the peer table: " + e.getMessage(), e);
     }
@@ -58,6 +63,43 @@ public final class PeerBook {
   public void seen(PeerAddress address, String siteId, long nowMillis) {
     update("UPDATE cfost_net_peers SET site_id = ?, last_seen = ? WHERE address = ?", siteId, nowMillis,
         address.toString());
+  }
+
+  /** Records how far a peer has acknowledged this side's changes. */
+  public void acked(String siteId, Cursor cursor, long nowMillis) {
+    update("INSERT OR REPLACE INTO cfost_net_acks(site_id, cursor, updated_at) VALUES (?, ?, ?)", siteId,
+        cursor.toString(), nowMillis);
+  }
+
+  /** How far a peer has acknowledged this side's changes, or {@link Cursor#START}. */
+  public Cursor ackedBy(String siteId) {
+    try (Connection c = db.connect();
+        PreparedStatement ps = c.prepareStatement("SELECT cursor FROM cfost_net_acks WHERE site_id = ?")) {
+      ps.setString(1, siteId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Cursor.parse(rs.getString(1)) : Cursor.START;
+      }
+    } catch (SQLException e) {
+      throw new CfostException("cannot read the peer table: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Changes this side has that the peer {@code siteId} has not acknowledged yet (its own excluded), counted
+   * by reading the stream in batches: bounded memory, time linear in what is pending.
+   */
+  public long pendingFor(String siteId) {
+    Cursor cursor = ackedBy(siteId);
+    ChangeFilter filter = ChangeFilter.ALL.excludingSite(dev.cfost.Values.unhex(siteId));
+    long n = 0;
+    while (true) {
+      ChangeBatch b = db.changes(cursor, 2000, filter);
+      n += b.changes().size();
+      cursor = b.next();
+      if (b.caughtUp()) {
+        return n;
+      }
+    }
   }
 
   public List<Entry> list() {

@@ -216,6 +216,16 @@ public final class PeerEngine {
     }
   }
 
+  void acked(String site, dev.cfost.Cursor cursor) {
+    if (options.peerBook != null) {
+      try {
+        options.peerBook.acked(site, cursor, System.currentTimeMillis());
+      } catch (RuntimeException e) {
+        log.warn("could not record the acknowledgement of {}: {}", site, e.toString());
+      }
+    }
+  }
+
   void error(String peer, Throwable e) {
     events.error(peer, e);
   }

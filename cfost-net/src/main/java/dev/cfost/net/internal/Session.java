@@ -147,6 +147,7 @@ final class Session {
         inFlight = Math.max(0, inFlight - 1);
         notifyAll();
       }
+      peer.acked(remoteSite, a.cursor());
     } else if (m instanceof Message.Ping p) {
       send(new Message.Pong(p.id()));
     } else if (m instanceof Message.Error e) {
@@ -322,6 +323,7 @@ final class Session {
           }
         } else if (batch.caughtUp() && !batch.next().equals(from)) {
           send(new Message.Eose(from, batch.next()));
+          peer.acked(remoteSite, batch.next()); // nothing was pending for the peer up to here
         } else if (batch.caughtUp() && !eoseSent) {
           send(new Message.Eose(from, from));
         }
