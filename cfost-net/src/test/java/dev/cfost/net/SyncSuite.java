@@ -190,10 +190,12 @@ abstract class SyncSuite {
     String hello = "{\"type\":\"hello\",\"protocol\":1,\"topic\":\"" + Topic.of("default").hex()
         + "\",\"site_id\":\"00112233445566778899aabbccddeeff\",\"device_id\":\"raw\",\"schema_version\":0,"
         + "\"capabilities\":[]}";
-    for (String bad : List.of("{not json", "{\"type\":\"teleport\"}",
+    for (String bad : List.of("{not json", "{\"type\":\"teleport\"}", hello.replace("\"protocol\":1", "\"protocol\":2"),
         "{\"type\":\"changes\",\"from\":\"0:0:1\",\"cursor\":\"0:0:2\",\"changes\":[{\"table\":\"todo\"}]}")) {
       Connection conn = raw.connect(addrA);
-      conn.send(hello.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (!bad.contains("\"protocol\":2")) {
+        conn.send(hello.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
       conn.send(bad.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       String error = null;
       for (byte[] f = conn.receive(); f != null; f = conn.receive()) {
@@ -203,8 +205,22 @@ abstract class SyncSuite {
         }
       }
       assertThat(error).as("error for " + bad).isNotNull();
+      if (bad.contains("\"protocol\":2")) {
+        assertThat(error).contains("unsupported_version");
+      }
       conn.close();
     }
     assertThat(dump(a)).isEmpty();
+
+    Connection early = raw.connect(addrA);
+    early.send("{\"type\":\"request\",\"cursor\":\"0:0:0\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String error = null;
+    for (byte[] f = early.receive(); f != null; f = early.receive()) {
+      String s = new String(f, java.nio.charset.StandardCharsets.UTF_8);
+      if (s.contains("\"type\":\"error\"")) {
+        error = s;
+      }
+    }
+    assertThat(error).contains("protocol_violation").contains("expected hello first");
   }
 }
