@@ -79,6 +79,21 @@ abstract class SyncSuite {
     assertThat(dump(a)).isEqualTo(dump(b));
   }
 
+  /** Both sides send big batches at once: neither may block the other (full socket buffers). */
+  @Test
+  void twoLargeHistoriesCrossWithoutDeadlock() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    String rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)"
+        + " INSERT INTO todo SELECT '%s' || i, hex(randomblob(40)), '%s' FROM n";
+    sql(a, String.format(rows, "a", "ann"));
+    sql(b, String.format(rows, "b", "bob"));
+    PeerAddress addrA = start(closing(Peer.create(a, options("a", a).build())));
+    start(closing(Peer.create(b, options("b", b).peer(addrA).build())));
+    await("both replicas hold 12000 rows", 60, () -> Nodes.count(a) == 12_000 && Nodes.count(b) == 12_000);
+    assertThat(dump(a)).isEqualTo(dump(b));
+  }
+
   @Test
   void aChangeRelayedThroughAThirdPeerArrives() throws Exception {
     Cfost a = replica("a");

@@ -37,7 +37,9 @@ final class Session {
   final Connection conn;
   final boolean outbound;
   private final Cfost db;
-  private final Object sendLock = new Object();
+  /** Frames waiting for the writer thread; bounded in practice by the batch window. */
+  private final java.util.concurrent.LinkedBlockingQueue<byte[]> outbox = new java.util.concurrent.LinkedBlockingQueue<>();
+  private static final byte[] END = new byte[0];
 
   // Set once by the reader thread on hello, read by others after.
   volatile String remoteSite;
@@ -74,9 +76,36 @@ final class Session {
   }
 
   void start() {
+    Thread writer = new Thread(this::runWriter, "cfost-session-" + conn.remote() + "-writer");
+    writer.setDaemon(true);
+    writer.start();
     Thread reader = new Thread(this::runReader, "cfost-session-" + conn.remote() + "-reader");
     reader.setDaemon(true);
     reader.start();
+  }
+
+  /**
+   * Writes queued frames. Only this thread writes to the connection, so the reader never blocks on a
+   * full socket buffer and two peers sending big batches to each other cannot deadlock.
+   */
+  private void runWriter() {
+    try {
+      while (true) {
+        byte[] frame = outbox.take();
+        if (frame == END) {
+          break;
+        }
+        conn.send(frame);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      if (!closed) {
+        log.info("session with {}: sending failed: {}", describe(), e.getMessage());
+      }
+    }
+    conn.close();
+    close("connection lost while sending");
   }
 
   boolean isOpen() {
@@ -367,9 +396,10 @@ final class Session {
   }
 
   private void sendFrame(byte[] frame) throws IOException {
-    synchronized (sendLock) {
-      conn.send(frame);
+    if (closed) {
+      throw new IOException("session closed");
     }
+    outbox.add(frame);
   }
 
   private void trySend(Message m) {
@@ -380,6 +410,10 @@ final class Session {
     }
   }
 
+  /**
+   * Ends the session: frames already queued (an error message, say) are still written, then the
+   * connection closes; a peer that does not read gets 2 s before the connection is closed anyway.
+   */
   void close(String reason) {
     synchronized (this) {
       if (closed) {
@@ -388,7 +422,9 @@ final class Session {
       closed = true;
       notifyAll();
     }
-    conn.close();
+    outbox.add(END);
+    java.util.concurrent.CompletableFuture.delayedExecutor(2, java.util.concurrent.TimeUnit.SECONDS)
+        .execute(conn::close);
     peer.unregister(this, reason);
   }
 
