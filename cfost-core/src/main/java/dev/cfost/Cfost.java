@@ -104,6 +104,13 @@ public interface Cfost extends AutoCloseable {
   ChangeBatch changes(Cursor cursor, int maxChanges, ChangeFilter filter);
 
   /**
+   * How many changed rows the stream holds after {@code cursor} under {@code filter}: an estimate of the
+   * work left, read from an index (a row yields one change per changed cell, so changes are at least as
+   * many).
+   */
+  long rowsAfter(Cursor cursor, ChangeFilter filter);
+
+  /**
    * Merges another replica's changes atomically: all or nothing, idempotent, in any order.
    *
    * @throws InvalidChangeException if any change names an unknown table or column or is malformed;

@@ -323,6 +323,20 @@ public final class Engine implements Cfost {
   }
 
   @Override
+  public long rowsAfter(Cursor cursor, ChangeFilter filter) {
+    return read(() -> {
+      long n = 0;
+      for (TableSpec spec : tables.specs().values()) {
+        if (filter.includes(spec.name)) {
+          n += Sql.queryLong(conn, "SELECT count(*) FROM " + Sql.id(spec.clock) + " WHERE db >= ? AND (db > ? OR rq > ?)",
+              cursor.db(), cursor.db(), cursor.seq());
+        }
+      }
+      return n;
+    });
+  }
+
+  @Override
   public MergeResult merge(List<Change> batch) {
     Objects.requireNonNull(batch, "batch");
     return mergeAll(batch.iterator());

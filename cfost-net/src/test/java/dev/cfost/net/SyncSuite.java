@@ -119,6 +119,13 @@ abstract class SyncSuite {
     Peer pb = Peer.create(b, options("b", b).peer(addrA).maxBatchChanges(50).build());
     start(pb);
     await("b has the first 300 rows", 10, () -> Nodes.count(b) == 300);
+    String idA = Values.hex(a.siteId());
+    await("b's progress shows it caught up with a", 10, () -> pb.progress().stream()
+        .anyMatch(p -> p.peerId().equals(idA) && p.caughtUp() && p.delivered()));
+    SyncProgress seen = pb.progress().stream().filter(p -> p.peerId().equals(idA)).findFirst().orElseThrow();
+    assertThat(seen.changesReceived()).isEqualTo(600);
+    assertThat(seen.rowsToReceive()).isZero();
+    assertThat(seen.connected()).isTrue();
     pb.close();
     long sentBefore = sentTo(pa, b);
     assertThat(sentBefore).isEqualTo(600); // 300 rows x 2 columns

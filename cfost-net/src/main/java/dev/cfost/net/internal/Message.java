@@ -13,8 +13,11 @@ sealed interface Message {
   /** Asks the other side to stream its changes after {@code cursor} (and to restart if it was). */
   record Request(Cursor cursor) implements Message {}
 
-  /** A batch of changes; {@code from} is the cursor it continues, {@code cursor} the one it ends at. */
-  record Changes(Cursor from, Cursor cursor, List<Change> changes) implements Message {}
+  /**
+   * A batch of changes; {@code from} is the cursor it continues, {@code cursor} the one it ends at,
+   * {@code remaining} the sender's estimate of the rows still to come (-1 if unknown).
+   */
+  record Changes(Cursor from, Cursor cursor, List<Change> changes, long remaining) implements Message {}
 
   /**
    * End of stored events: the sender had nothing more after {@code cursor}; live changes follow.

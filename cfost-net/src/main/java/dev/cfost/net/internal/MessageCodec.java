@@ -49,6 +49,7 @@ final class MessageCodec {
         g.writeStringField("type", "changes");
         g.writeStringField("from", c.from().toString());
         g.writeStringField("cursor", c.cursor().toString());
+        g.writeNumberField("remaining", c.remaining());
         g.writeArrayFieldStart("changes");
         for (Change change : c.changes()) {
           ChangeJson.write(g, change, true);
@@ -116,7 +117,9 @@ final class MessageCodec {
         } catch (InvalidChangeException e) {
           throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
         }
-        return new Message.Changes(cursor(n, "from"), cursor(n, "cursor"), changes);
+        JsonNode remaining = n.get("remaining");
+        return new Message.Changes(cursor(n, "from"), cursor(n, "cursor"), changes,
+            remaining != null && remaining.canConvertToLong() ? remaining.longValue() : -1);
       case "eose":
         return new Message.Eose(cursor(n, "from"), cursor(n, "cursor"));
       case "ack":

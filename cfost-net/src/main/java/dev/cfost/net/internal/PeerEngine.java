@@ -137,8 +137,9 @@ public final class PeerEngine {
       Session s = sessions.get(e.getKey());
       long sent = e.getValue()[0] + (s == null ? 0 : s.sent);
       long received = e.getValue()[1] + (s == null ? 0 : s.received);
-      out.add(new SyncProgress(e.getKey(), s != null && s.isOpen(), sent, received, s != null && s.peerCaughtUp,
-          s != null && s.delivered()));
+      long toReceive = s == null ? -1 : s.peerCaughtUp ? 0 : s.remainingToReceive;
+      out.add(new SyncProgress(e.getKey(), s != null && s.isOpen(), sent, received, toReceive,
+          s != null && s.peerCaughtUp, s != null && s.delivered()));
     }
     return out;
   }

@@ -65,6 +65,7 @@ final class Session {
   volatile boolean peerCaughtUp;
 
   // Progress, written by one thread each.
+  volatile long remainingToReceive = -1;
   volatile long sent;
   volatile long received;
 
@@ -242,6 +243,7 @@ final class Session {
     db.savePeerCursor(remoteSiteBytes, c.cursor());
     expected = c.cursor();
     received += c.changes().size();
+    remainingToReceive = c.remaining();
     send(new Message.Ack(c.cursor()));
     if (result.applied() > 0) {
       Set<String> tables = new LinkedHashSet<>();
@@ -290,7 +292,16 @@ final class Session {
     notifyAll();
   }
 
+  private static long distinctRows(ChangeBatch batch) {
+    java.util.Set<String> rows = new java.util.HashSet<>();
+    for (var c : batch.changes()) {
+      rows.add(c.table() + '\u0000' + Values.hex(c.pk()));
+    }
+    return rows.size();
+  }
+
   private void runSender() {
+    long remainingRows = -1;
     int limit = peer.options.maxBatchChanges;
     boolean eoseSent = false;
     try {
@@ -311,6 +322,7 @@ final class Session {
             inFlight = 0;
             eoseSent = false;
             eoseSentFlag = false;
+            remainingRows = -1;
           }
           dirty = false;
           from = sendCursor;
@@ -324,8 +336,12 @@ final class Session {
         byte[] frame;
         while (true) {
           batch = db.changes(from, limit, peer.filterFor(remoteSiteBytes));
+          if (remainingRows < 0) {
+            remainingRows = db.rowsAfter(from, peer.filterFor(remoteSiteBytes)); // once per request: an index count
+          }
+          long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
-              : MessageCodec.encode(new Message.Changes(from, batch.next(), batch.changes()));
+              : MessageCodec.encode(new Message.Changes(from, batch.next(), batch.changes(), remaining));
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
             break;
           }
@@ -338,6 +354,7 @@ final class Session {
           if (restart || !from.equals(sendCursor)) {
             continue; // a new request arrived meanwhile; this batch is stale
           }
+          remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           if (frame != null) {
             inFlight++;
           }

@@ -20,12 +20,12 @@ class MessageCodecTest {
     Cursor to = Cursor.since(9);
     List<Message> all = List.of(
         new Message.Hello(1, "ab".repeat(32), Values.hex(SITE), "laptop", 3, List.of("changes", "live")),
-        new Message.Request(from), new Message.Changes(from, to, List.of(c)), new Message.Eose(from, to),
+        new Message.Request(from), new Message.Changes(from, to, List.of(c), 12), new Message.Eose(from, to),
         new Message.Ack(to), new Message.Ping(7), new Message.Pong(7), new Message.Error("timeout", "no message"));
     for (Message m : all) {
       assertThat(MessageCodec.decode(MessageCodec.encode(m))).isEqualTo(m);
     }
-    String wire = new String(MessageCodec.encode(new Message.Changes(from, to, List.of(c))), StandardCharsets.UTF_8);
+    String wire = new String(MessageCodec.encode(new Message.Changes(from, to, List.of(c), 12)), StandardCharsets.UTF_8);
     assertThat(wire).contains("\"col_version\":\"118000000000000001\"").contains("{\"int\":\"9007199254740993\"}");
   }
 
