@@ -21,13 +21,15 @@
 //   {"op":"siteId"}             -> {"ok":true,"siteId":"<32 hex>"}
 //   {"op":"close"}              -> SELECT crsql_finalize(), close, respond {"ok":true}, exit 0 (also on stdin EOF)
 // C = {"table":"t","pk":"<hex>","cid":"a","val":V,"col_version":N,"db_version":N,"site_id":"<hex>","cl":N,"seq":N}
-// V = null | JSON number | JSON string | {"blob":"<hex>"}; hex is printed lowercase.
+// V = null | JSON number | JSON string | {"blob":"<hex>"} | {"real":"Infinity"} | {"real":"-Infinity"};
+//     hex is printed lowercase. This is exactly dev.cfost.ChangeJson's value format.
 //
 // Numbers (hand-rolled lossless JSON, no extra dependency): a JSON number literal without '.', 'e'
 // or 'E' is parsed as a BigInt and bound with sqlite3_bind_int64 (=> INTEGER, exact up to int64);
 // with '.'/'e' it is a JS double bound with sqlite3_bind_double (=> REAL). On output INTEGER is printed
-// from sqlite3_column_int64 exactly; REAL always carries '.' or an exponent (1.0, -0.0, 1e+21;
-// +-Infinity as +-1e999). (wa-sqlite's own bind() would bind 1.0 as INTEGER and 2^40 as REAL, and
+// from sqlite3_column_int64 exactly; REAL always carries '.' or an exponent (1.0, -0.0, 1e+21);
+// +-Infinity, which JSON cannot spell, is {"real":"Infinity"} / {"real":"-Infinity"} both ways, as CFOST
+// writes it (an overflowing literal such as 1e999 is also read as Infinity). (wa-sqlite's own bind() would bind 1.0 as INTEGER and 2^40 as REAL, and
 // its column() returns a lossy JS number below 2^53 / BigInt above, so neither is used for values.)
 // TEXT is bound/read with explicit byte lengths, so embedded NUL characters survive.
 import fs from 'node:fs';
@@ -71,7 +73,7 @@ function parseJson(text) {
 }
 function realToJson(x) {
   if (Number.isNaN(x)) return 'null';
-  if (!Number.isFinite(x)) return x > 0 ? '1e999' : '-1e999';
+  if (!Number.isFinite(x)) return x > 0 ? '{"real":"Infinity"}' : '{"real":"-Infinity"}';
   if (Object.is(x, -0)) return '-0.0';
   const s = String(x);
   return /[.e]/.test(s) ? s : s + '.0';
@@ -93,8 +95,12 @@ function fromHex(h, what) {
 // JSON value -> JS value for binding: null | bigint (INTEGER) | number (REAL) | string | Uint8Array
 function fromJsonValue(v, what) {
   if (v === null || typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return v;
-  if (typeof v === 'object' && !Array.isArray(v) && typeof v.blob === 'string' && Object.keys(v).length === 1) return fromHex(v.blob, what);
-  throw new Error(`${what}: expected null, number, string or {"blob":hex}`);
+  if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1) {
+    if (typeof v.blob === 'string') return fromHex(v.blob, what);
+    if (v.real === 'Infinity') return Infinity;
+    if (v.real === '-Infinity') return -Infinity;
+  }
+  throw new Error(`${what}: expected null, number, string, {"blob":hex} or {"real":"Infinity"|"-Infinity"}`);
 }
 
 // ---------- SQLite plumbing ----------

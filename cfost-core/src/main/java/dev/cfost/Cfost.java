@@ -44,6 +44,19 @@ public interface Cfost extends AutoCloseable {
   /** This replica's site id: 16 random bytes made when the file was first opened. */
   byte[] siteId();
 
+  /**
+   * The id of the logical database this replica belongs to; replicas with the same id share a sync
+   * topic and find each other. {@code "default"} until set.
+   */
+  String databaseId();
+
+  /**
+   * Sets the database id: 1 to 128 characters, letters, digits and {@code . _ -}.
+   *
+   * @throws IllegalArgumentException naming the id if it is not valid
+   */
+  void setDatabaseId(String id);
+
   /** The last db_version this replica assigned. */
   long dbVersion();
 
@@ -83,6 +96,21 @@ public interface Cfost extends AutoCloseable {
   ChangeBatch changes(Cursor cursor, int maxChanges);
 
   /**
+   * Like {@link #changes(Cursor, int)}, reading only what {@code filter} selects. Keep one cursor per
+   * filter: a cursor advances past the rows a filter left out.
+   *
+   * @throws CfostException if a row filter is not a valid predicate on its table
+   */
+  ChangeBatch changes(Cursor cursor, int maxChanges, ChangeFilter filter);
+
+  /**
+   * How many changed rows the stream holds after {@code cursor} under {@code filter}: an estimate of the
+   * work left, read from an index (a row yields one change per changed cell, so changes are at least as
+   * many).
+   */
+  long rowsAfter(Cursor cursor, ChangeFilter filter);
+
+  /**
    * Merges another replica's changes atomically: all or nothing, idempotent, in any order.
    *
    * @throws InvalidChangeException if any change names an unknown table or column or is malformed;
@@ -99,6 +127,14 @@ public interface Cfost extends AutoCloseable {
    * @throws InvalidChangeException if any change is refused; its index counts from the stream's start
    */
   MergeResult mergeAll(Iterator<Change> changes);
+
+  /**
+   * Like {@link #mergeAll(Iterator)}; with {@code deferUnknown}, changes naming a table or column this
+   * replica does not know (from a peer whose schema is newer) are kept aside instead of refusing the
+   * batch, and merged as soon as the local schema has that table or column. Use it only for peers that
+   * announced a newer schema version: from others, such changes are an error.
+   */
+  MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown);
 
   /** The cursor saved for a peer (by its site id), or {@link Cursor#START}. */
   Cursor peerCursor(byte[] peerSiteId);

@@ -28,33 +28,60 @@ public final class ChangeJson {
 
   private ChangeJson() {}
 
-  /** One line of JSON, without the newline. */
+  /** Largest integer a JavaScript number holds exactly. */
+  private static final long JS_SAFE = (1L << 53) - 1;
+
+  /** One line of JSON, without the newline, with exact integers. */
   public static String write(Change c) {
     StringWriter out = new StringWriter(160);
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
-      g.writeStartObject();
-      g.writeStringField("table", c.table());
-      g.writeStringField("pk", Values.hex(c.pk()));
-      g.writeStringField("cid", c.cid());
-      g.writeFieldName("val");
-      writeValue(g, c.val());
-      g.writeNumberField("col_version", c.colVersion());
-      g.writeNumberField("db_version", c.dbVersion());
-      g.writeStringField("site_id", Values.hex(c.siteId()));
-      g.writeNumberField("cl", c.cl());
-      g.writeNumberField("seq", c.seq());
-      g.writeEndObject();
+      write(g, c, false);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return out.toString();
   }
 
-  private static void writeValue(JsonGenerator g, Object v) throws IOException {
+  /**
+   * Writes one change object. With {@code jsSafe}, an integer that a JavaScript number cannot hold
+   * exactly (beyond +-(2^53 - 1)) is written as a decimal string, and such a value as
+   * {@code {"int":"<decimal>"}}; {@link #read} accepts both forms.
+   */
+  public static void write(JsonGenerator g, Change c, boolean jsSafe) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("table", c.table());
+    g.writeStringField("pk", Values.hex(c.pk()));
+    g.writeStringField("cid", c.cid());
+    g.writeFieldName("val");
+    writeValue(g, c.val(), jsSafe);
+    writeInteger(g, "col_version", c.colVersion(), jsSafe);
+    writeInteger(g, "db_version", c.dbVersion(), jsSafe);
+    g.writeStringField("site_id", Values.hex(c.siteId()));
+    writeInteger(g, "cl", c.cl(), jsSafe);
+    writeInteger(g, "seq", c.seq(), jsSafe);
+    g.writeEndObject();
+  }
+
+  private static void writeInteger(JsonGenerator g, String name, long v, boolean jsSafe) throws IOException {
+    if (jsSafe && Math.abs(v) > JS_SAFE) {
+      g.writeStringField(name, Long.toString(v));
+    } else {
+      g.writeNumberField(name, v);
+    }
+  }
+
+  private static void writeValue(JsonGenerator g, Object v, boolean jsSafe) throws IOException {
     if (v == null) {
       g.writeNull();
     } else if (v instanceof Long) {
-      g.writeNumber((Long) v);
+      long x = (Long) v;
+      if (jsSafe && Math.abs(x) > JS_SAFE) {
+        g.writeStartObject();
+        g.writeStringField("int", Long.toString(x));
+        g.writeEndObject();
+      } else {
+        g.writeNumber(x);
+      }
     } else if (v instanceof Double) {
       double d = (Double) v;
       if (Double.isInfinite(d)) {
@@ -88,6 +115,15 @@ public final class ChangeJson {
     } catch (JsonProcessingException e) {
       throw new InvalidChangeException(index, "not valid JSON: " + e.getOriginalMessage());
     }
+    return read(n, index);
+  }
+
+  /**
+   * Reads one change object, in either integer style of {@link #write(JsonGenerator, Change, boolean)}.
+   *
+   * @throws InvalidChangeException naming the field that is missing or malformed
+   */
+  public static Change read(JsonNode n, int index) {
     if (n == null || !n.isObject()) {
       throw new InvalidChangeException(index, "expected a JSON object");
     }
@@ -130,6 +166,9 @@ public final class ChangeJson {
 
   private static long integer(JsonNode n, String name, int index) {
     JsonNode f = field(n, name, index);
+    if (f.isTextual()) {
+      return decimal(f.textValue(), "field '" + name + "'", index);
+    }
     if (!f.isIntegralNumber()) {
       throw new InvalidChangeException(index, "field '" + name + "' must be an integer, not " + f);
     }
@@ -160,6 +199,8 @@ public final class ChangeJson {
       } catch (IllegalArgumentException e) {
         throw new InvalidChangeException(index, "field 'val.blob' is not hex");
       }
+    } else if (v.isObject() && v.size() == 1 && v.has("int") && v.get("int").isTextual()) {
+      return decimal(v.get("int").textValue(), "field 'val.int'", index);
     } else if (v.isObject() && v.size() == 1 && v.has("real")) {
       String r = v.get("real").asText();
       if ("Infinity".equals(r)) {
@@ -171,6 +212,14 @@ public final class ChangeJson {
     Iterator<String> names = v.fieldNames();
     throw new InvalidChangeException(index, "field 'val' must be null, a number, a string or {\"blob\":\"<hex>\"}, not "
         + (names.hasNext() ? "an object with '" + names.next() + "'" : abbreviate(v.toString())));
+  }
+
+  private static long decimal(String s, String what, int index) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new InvalidChangeException(index, what + " is not a 64-bit integer: '" + abbreviate(s) + "'");
+    }
   }
 
   private static String abbreviate(String s) {

@@ -38,7 +38,7 @@ final class TestDb {
   static List<String> dump(Cfost db, String table) {
     List<String> rows = new ArrayList<>();
     try (Connection c = db.connect(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT * FROM \"" + table + "\" ORDER BY 1, 2")) {
+        ResultSet rs = s.executeQuery("SELECT * FROM \"" + table.replace("\"", "\"\"") + "\" ORDER BY 1, 2")) {
       ResultSetMetaData md = rs.getMetaData();
       while (rs.next()) {
         StringBuilder sb = new StringBuilder();

@@ -4,6 +4,7 @@ import static dev.cfost.internal.Sql.id;
 
 import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
+import dev.cfost.ChangeFilter;
 import dev.cfost.Cursor;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,24 +25,29 @@ import java.util.PriorityQueue;
 final class ChangeReader {
   private ChangeReader() {}
 
-  static ChangeBatch read(WriteTx tx, Collection<TableSpec> specs, Cursor cursor, int maxChanges) throws SQLException {
+  static ChangeBatch read(WriteTx tx, Collection<TableSpec> specs, Cursor cursor, int maxChanges, ChangeFilter filter)
+      throws SQLException {
     List<Stream> streams = new ArrayList<>();
     PriorityQueue<Stream> heads = new PriorityQueue<>(
         Comparator.<Stream>comparingLong(s -> s.db).thenComparingLong(s -> s.rq));
     try {
       for (TableSpec spec : specs) {
-        Stream s = new Stream(tx, spec, cursor);
+        if (!filter.includes(spec.name)) {
+          continue;
+        }
+        Stream s = new Stream(tx, spec, cursor, filter);
         streams.add(s);
         if (s.advance()) {
           heads.add(s);
         }
       }
       List<Change> out = new ArrayList<>();
+      long exclude = excludedOrdinal(tx, filter);
       long lastDb = cursor.db();
       long lastRq = cursor.seq();
       while (!heads.isEmpty() && out.size() < maxChanges) {
         Stream s = heads.poll();
-        s.emit(tx, cursor.complete(), out);
+        s.emit(tx, cursor.complete(), out, exclude);
         lastDb = s.db;
         lastRq = s.rq;
         if (s.advance()) {
@@ -60,6 +66,11 @@ final class ChangeReader {
     }
   }
 
+  /** The ordinal of the excluded site, or -1 if none (or if this replica never saw that site). */
+  private static long excludedOrdinal(WriteTx tx, ChangeFilter filter) {
+    return filter.excludeSite() == null ? -1 : tx.sites.find(filter.excludeSite());
+  }
+
   /** One table's rows after the cursor, in position order. */
   private static final class Stream implements AutoCloseable {
     final TableSpec spec;
@@ -70,7 +81,7 @@ final class ChangeReader {
     long db;
     long rq;
 
-    Stream(WriteTx tx, TableSpec spec, Cursor cursor) throws SQLException {
+    Stream(WriteTx tx, TableSpec spec, Cursor cursor, ChangeFilter filter) throws SQLException {
       this.spec = spec;
       int n = spec.columns.size();
       int keys = spec.keyCount();
@@ -89,7 +100,15 @@ final class ChangeReader {
       for (int k = 0; k < keys; k++) {
         sql.append(k == 0 ? "" : " AND ").append("b.").append(id(spec.keyColumns.get(k))).append(" = c.k").append(k);
       }
-      sql.append(" WHERE c.db >= ? AND (c.db > ? OR c.rq > ?) ORDER BY c.db, c.rq");
+      sql.append(" WHERE c.db >= ? AND (c.db > ? OR c.rq > ?)");
+      String predicate = filter.rowFilters().get(spec.name);
+      if (predicate != null) {
+        // A subquery keeps the predicate's column names from meeting the clock table's.
+        sql.append(" AND (c.cl % 2 = 0 OR (").append(spec.keyList("c.k")).append(") IN (SELECT ")
+            .append(spec.rowKeys("f")).append(" FROM ").append(id(spec.name)).append(" f WHERE ").append(predicate)
+            .append("))");
+      }
+      sql.append(" ORDER BY c.db, c.rq");
       this.cellBase = keys + 8;
       this.valueBase = cellBase + 4 * n;
       this.ps = tx.c.prepareStatement(sql.toString());
@@ -108,13 +127,13 @@ final class ChangeReader {
       return true;
     }
 
-    void emit(WriteTx tx, long complete, List<Change> out) throws SQLException {
+    void emit(WriteTx tx, long complete, List<Change> out, long exclude) throws SQLException {
       int keys = spec.keyCount();
       byte[] pk = PackedKey.pack(ClockStore.readKey(rs, 1, keys));
       long cl = rs.getLong(keys + 1);
       long clD = rs.getLong(keys + 3);
       boolean alive = (cl & 1) == 1;
-      if (clD > complete && (!alive || cl > 1 || spec.columns.isEmpty())) {
+      if (clD > complete && rs.getLong(keys + 4) != exclude && (!alive || cl > 1 || spec.columns.isEmpty())) {
         out.add(new Change(spec.name, pk, Change.SENTINEL, null, cl, clD,
             tx.sites.id(rs.getLong(keys + 4)), cl, rs.getLong(keys + 5)));
       }
@@ -125,7 +144,7 @@ final class ChangeReader {
       for (int i = 0; i < spec.columns.size(); i++) {
         int at = cellBase + 4 * i;
         long d = rs.getLong(at + 1);
-        if (d > complete) {
+        if (d > complete && rs.getLong(at + 2) != exclude) {
           cells.add(new Change(spec.name, pk, spec.columns.get(i), Sql.read(rs, valueBase + i), rs.getLong(at), d,
               tx.sites.id(rs.getLong(at + 2)), cl, rs.getLong(at + 3)));
         }

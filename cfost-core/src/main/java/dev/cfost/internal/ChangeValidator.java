@@ -18,6 +18,15 @@ final class ChangeValidator {
   record Checked(Change change, TableSpec spec, List<Object> key, int ordinal) {}
 
   static List<Checked> check(List<Change> batch, int offset, Map<String, TableSpec> specs, HybridClock hlc) {
+    return check(batch, offset, specs, hlc, null);
+  }
+
+  /**
+   * Checks a batch. With a non-null {@code deferred}, a change naming a table or column this replica does
+   * not know yet (sent by a peer with a newer schema) is added to it instead of refusing the batch.
+   */
+  static List<Checked> check(List<Change> batch, int offset, Map<String, TableSpec> specs, HybridClock hlc,
+      List<Change> deferred) {
     List<Checked> out = new ArrayList<>(batch.size());
     for (int j = 0; j < batch.size(); j++) {
       Change c = batch.get(j);
@@ -29,6 +38,11 @@ final class ChangeValidator {
         throw new InvalidChangeException(i, "field 'table' is missing");
       }
       TableSpec spec = specs.get(c.table());
+      if (spec == null && deferred != null) {
+        checkFields(c, i, hlc);
+        deferred.add(c);
+        continue;
+      }
       if (spec == null) {
         throw new InvalidChangeException(i, "unknown table '" + c.table() + "': it is not a replicated table here");
       }
@@ -38,6 +52,11 @@ final class ChangeValidator {
       int ordinal = 0;
       if (!c.isSentinel()) {
         ordinal = spec.ordinal(c.cid());
+        if (ordinal == 0 && deferred != null && !spec.keyColumns.contains(c.cid())) {
+          checkFields(c, i, hlc);
+          deferred.add(c);
+          continue;
+        }
         if (ordinal == 0) {
           String what = spec.keyColumns.contains(c.cid()) ? "is a primary-key column, carried by pk" : "does not exist";
           throw new InvalidChangeException(i, "table '" + c.table() + "' column '" + c.cid() + "' " + what);
@@ -62,32 +81,45 @@ final class ChangeValidator {
               + spec.keyColumns.get(k) + "' is NULL");
         }
       }
-      if (c.siteId() == null || c.siteId().length != 16) {
-        throw new InvalidChangeException(i, "field 'site_id' must be 16 bytes, not "
-            + (c.siteId() == null ? "missing" : c.siteId().length + " bytes"));
-      }
-      if (c.cl() < 1) {
-        throw new InvalidChangeException(i, "field 'cl' must be >= 1: " + c.cl());
-      }
-      if (c.colVersion() < 0) {
-        throw new InvalidChangeException(i, "field 'col_version' must be >= 0: " + c.colVersion());
-      }
-      if (c.dbVersion() < 0 || c.seq() < 0) {
-        throw new InvalidChangeException(i, "fields 'db_version' and 'seq' must be >= 0: " + c.dbVersion() + ", " + c.seq());
-      }
-      if (!Values.isValid(c.val())) {
-        throw new InvalidChangeException(i, "field 'val' has unsupported type " + c.val().getClass().getName());
-      }
-      if (c.isSentinel() && c.val() != null) {
-        throw new InvalidChangeException(i, "field 'val' of a sentinel (cid '-1') must be null, not "
-            + Values.typeName(c.val()));
-      }
-      if (c.val() instanceof Double && ((Double) c.val()).isNaN()) {
-        throw new InvalidChangeException(i, "field 'val' is NaN, which SQLite cannot store");
-      }
-      hlc.checkDrift(c.colVersion()); // throws ClockDriftException, which names both clocks
+      checkFields(c, i, hlc);
       out.add(new Checked(c, spec, key, ordinal));
     }
     return out;
+  }
+
+  /** The checks that need no schema. */
+  private static void checkFields(Change c, int i, HybridClock hlc) {
+    if (c.pk() == null) {
+      throw new InvalidChangeException(i, "field 'pk' is missing (table '" + c.table() + "')");
+    }
+    try {
+      PackedKey.unpack(c.pk());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidChangeException(i, "field 'pk' of table '" + c.table() + "' is malformed: " + e.getMessage());
+    }
+    if (c.siteId() == null || c.siteId().length != 16) {
+      throw new InvalidChangeException(i, "field 'site_id' must be 16 bytes, not "
+          + (c.siteId() == null ? "missing" : c.siteId().length + " bytes"));
+    }
+    if (c.cl() < 1) {
+      throw new InvalidChangeException(i, "field 'cl' must be >= 1: " + c.cl());
+    }
+    if (c.colVersion() < 0) {
+      throw new InvalidChangeException(i, "field 'col_version' must be >= 0: " + c.colVersion());
+    }
+    if (c.dbVersion() < 0 || c.seq() < 0) {
+      throw new InvalidChangeException(i, "fields 'db_version' and 'seq' must be >= 0: " + c.dbVersion() + ", " + c.seq());
+    }
+    if (!Values.isValid(c.val())) {
+      throw new InvalidChangeException(i, "field 'val' has unsupported type " + c.val().getClass().getName());
+    }
+    if (c.isSentinel() && c.val() != null) {
+      throw new InvalidChangeException(i, "field 'val' of a sentinel (cid '-1') must be null, not "
+          + Values.typeName(c.val()));
+    }
+    if (c.val() instanceof Double && ((Double) c.val()).isNaN()) {
+      throw new InvalidChangeException(i, "field 'val' is NaN, which SQLite cannot store");
+    }
+    hlc.checkDrift(c.colVersion()); // throws ClockDriftException, which names both clocks
   }
 }

@@ -5,6 +5,7 @@ import dev.cfost.CfostException;
 import dev.cfost.CfostOptions;
 import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
+import dev.cfost.ChangeFilter;
 import dev.cfost.ChangeEvent;
 import dev.cfost.ChangeListener;
 import dev.cfost.Cursor;
@@ -145,6 +146,7 @@ public final class Engine implements Cfost {
         if (cookie != schemaCookie) {
           captureAll(tx); // with the specs the log rows were written under
           tables.load(tx);
+          Deferred.retry(tx, tables.specs(), hlc);
         }
         captureAll(tx);
         List<ChangeEvent.RowRef> localRows = new ArrayList<>(tx.rows);
@@ -234,6 +236,23 @@ public final class Engine implements Cfost {
   }
 
   @Override
+  public String databaseId() {
+    return read(() -> EngineSchema.metaText(conn, "database_id"));
+  }
+
+  @Override
+  public void setDatabaseId(String id) {
+    if (id == null || !id.matches("[A-Za-z0-9._-]{1,128}")) {
+      throw new IllegalArgumentException("invalid database id '" + id + "': use 1 to 128 letters, digits, '.', '_'"
+          + " or '-'");
+    }
+    write(tx -> {
+      EngineSchema.setMetaText(tx.c, "database_id", id);
+      return null;
+    });
+  }
+
+  @Override
   public long dbVersion() {
     return read(() -> EngineSchema.meta(conn, "db_version"));
   }
@@ -258,6 +277,7 @@ public final class Engine implements Cfost {
     write(tx -> {
       if (tables.replicate(tx, table)) {
         Capture.run(tx, tables.specs().get(table));
+        Deferred.retry(tx, tables.specs(), hlc);
       }
       return null;
     });
@@ -277,6 +297,7 @@ public final class Engine implements Cfost {
       }
       Sql.exec(tx.c, "ALTER TABLE " + Sql.id(table) + " ADD COLUMN " + columnDefinition);
       tables.load(tx);
+      Deferred.retry(tx, tables.specs(), hlc);
       return null;
     });
   }
@@ -288,11 +309,31 @@ public final class Engine implements Cfost {
 
   @Override
   public ChangeBatch changes(Cursor cursor, int maxChanges) {
+    return changes(cursor, maxChanges, ChangeFilter.ALL);
+  }
+
+  @Override
+  public ChangeBatch changes(Cursor cursor, int maxChanges, ChangeFilter filter) {
     Objects.requireNonNull(cursor, "cursor");
+    Objects.requireNonNull(filter, "filter");
     if (maxChanges < 1) {
       throw new IllegalArgumentException("maxChanges must be >= 1: " + maxChanges);
     }
-    return write(tx -> ChangeReader.read(tx, tables.specs().values(), cursor, maxChanges));
+    return write(tx -> ChangeReader.read(tx, tables.specs().values(), cursor, maxChanges, filter));
+  }
+
+  @Override
+  public long rowsAfter(Cursor cursor, ChangeFilter filter) {
+    return read(() -> {
+      long n = 0;
+      for (TableSpec spec : tables.specs().values()) {
+        if (filter.includes(spec.name)) {
+          n += Sql.queryLong(conn, "SELECT count(*) FROM " + Sql.id(spec.clock) + " WHERE db >= ? AND (db > ? OR rq > ?)",
+              cursor.db(), cursor.db(), cursor.seq());
+        }
+      }
+      return n;
+    });
   }
 
   @Override
@@ -303,23 +344,35 @@ public final class Engine implements Cfost {
 
   @Override
   public MergeResult mergeAll(Iterator<Change> changes) {
+    return mergeAll(changes, false);
+  }
+
+  @Override
+  public MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown) {
     Objects.requireNonNull(changes, "changes");
     return write(tx -> {
       int received = 0;
       int applied = 0;
+      int deferredCount = 0;
+      List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
       List<Change> chunk = new ArrayList<>(MERGE_CHUNK);
       while (changes.hasNext()) {
         chunk.clear();
         while (changes.hasNext() && chunk.size() < MERGE_CHUNK) {
           chunk.add(changes.next());
         }
-        List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc);
+        List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
+        if (deferred != null && !deferred.isEmpty()) {
+          Deferred.store(tx, deferred);
+          deferredCount += deferred.size();
+          deferred.clear();
+        }
         applied += Merger.apply(tx, checked);
         Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
         received += chunk.size();
       }
       return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
-          : EngineSchema.meta(tx.c, "db_version"));
+          : EngineSchema.meta(tx.c, "db_version"), deferredCount);
     });
   }
 

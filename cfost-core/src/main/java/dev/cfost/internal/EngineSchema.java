@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class EngineSchema {
   /** The version of the engine's own tables that this code writes. */
-  static final int VERSION = 1;
+  static final int VERSION = 2;
 
   private static final List<List<String>> MIGRATIONS = List.of(
       // 1: metadata, sites, replicated tables and their columns, peer cursors.
@@ -25,7 +25,9 @@ final class EngineSchema {
           "CREATE TABLE cfost_columns(tbl TEXT NOT NULL, name TEXT NOT NULL, ord INTEGER NOT NULL,"
               + " PRIMARY KEY(tbl, name)) WITHOUT ROWID",
           "CREATE TABLE cfost_peers(site_id BLOB PRIMARY KEY, complete INTEGER NOT NULL,"
-              + " db INTEGER NOT NULL, seq INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"));
+              + " db INTEGER NOT NULL, seq INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"),
+      // 2: changes from peers with a newer schema, kept until this replica knows their table or column.
+      List.of("CREATE TABLE cfost_deferred(id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, change TEXT NOT NULL)"));
 
   private EngineSchema() {}
 
@@ -52,6 +54,7 @@ final class EngineSchema {
       }
       Sql.exec(c, "INSERT INTO cfost_meta(key, value) VALUES ('db_version', 0), ('hlc', 0)");
     }
+    Sql.exec(c, "INSERT OR IGNORE INTO cfost_meta(key, value) VALUES ('database_id', 'default')");
     if (current != VERSION) {
       Sql.exec(c, "INSERT OR REPLACE INTO cfost_meta(key, value) VALUES ('schema', " + VERSION + ")");
     }
@@ -64,6 +67,23 @@ final class EngineSchema {
         throw new CfostException("the database has no site id (cfost_sites is damaged)");
       }
       return rs.getBytes(1);
+    }
+  }
+
+  static String metaText(Connection c, String key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT value FROM cfost_meta WHERE key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  static void setMetaText(Connection c, String key, String value) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO cfost_meta(key, value) VALUES (?, ?)")) {
+      ps.setString(1, key);
+      ps.setString(2, value);
+      ps.executeUpdate();
     }
   }
 

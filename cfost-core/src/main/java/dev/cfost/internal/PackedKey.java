@@ -102,11 +102,7 @@ public final class PackedKey {
           if (n > 8) {
             throw new IllegalArgumentException("packed key column " + i + ": integer of " + n + " bytes");
           }
-          long x = readBigEndian(in, n, i);
-          if (n > 0 && n < 8 && x < 0) {
-            throw new IllegalArgumentException("packed key column " + i + ": malformed integer");
-          }
-          values.add(x);
+          values.add(readBigEndian(in, n, i));
           break;
         case REAL:
           if (n != 0) {

@@ -44,6 +44,12 @@ final class Sites {
     return ids.get((int) ord);
   }
 
+  /** The ordinal of a known site id, or -1. */
+  long find(byte[] siteId) {
+    Long ord = ords.get(ByteBuffer.wrap(siteId));
+    return ord == null ? -1 : ord;
+  }
+
   /** The ordinal of a site id, recording a new site inside the current transaction. */
   long ordinal(Connection c, byte[] siteId) throws SQLException {
     Long ord = ords.get(ByteBuffer.wrap(siteId));

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  * snapshot of {@link #specs()}.
  */
 final class Tables {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Tables.class);
   private static final Pattern AUTOINCREMENT = Pattern.compile("\\bAUTOINCREMENT\\b", Pattern.CASE_INSENSITIVE);
 
   private volatile Map<String, TableSpec> specs = Map.of();
@@ -60,7 +61,10 @@ final class Tables {
       }
     }
     for (String name : names) {
-      loaded.put(name, follow(tx, name));
+      TableSpec spec = follow(tx, name);
+      if (spec != null) {
+        loaded.put(name, spec);
+      }
     }
     specs = Collections.unmodifiableMap(loaded);
   }
@@ -69,8 +73,10 @@ final class Tables {
   private TableSpec follow(WriteTx tx, String table) throws SQLException {
     List<Column> cols = columns(tx.c, table);
     if (cols.isEmpty()) {
-      throw new CfostException("replicated table '" + table + "' no longer exists; recreate it or remove it from"
-          + " replication");
+      // Dropped by the application: it no longer replicates, but its clocks stay, so recreating the
+      // table with the same key resumes replication (its rows then count as new writes).
+      log.warn("replicated table '{}' no longer exists; it is not replicated until it is recreated", table);
+      return null;
     }
     List<String> known = new ArrayList<>();
     try (PreparedStatement ps = tx.c.prepareStatement("SELECT name FROM cfost_columns WHERE tbl = ? ORDER BY ord")) {
@@ -90,6 +96,7 @@ final class Tables {
     }
     TableSpec old = spec(table, keys, known);
     if (added.isEmpty()) {
+      installTriggers(tx.c, old, false); // no-op unless the table was dropped and recreated
       return old;
     }
     List<String> all = new ArrayList<>(known);

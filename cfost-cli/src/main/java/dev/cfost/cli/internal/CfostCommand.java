@@ -1,0 +1,62 @@
+package dev.cfost.cli.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.CfostOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The top-level {@code cfost} command: holds the global options that every subcommand inherits. */
+@Command(
+    name = "cfost",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Replicates chosen tables of a SQLite database between devices (offline-first sync).",
+    subcommands = {
+        InitCommand.class,
+        SqlCommand.class,
+        ReplicateCommand.class,
+        ExportCommand.class,
+        ImportCommand.class,
+        StatusCommand.class,
+        DemoCommand.class,
+        HelpCommand.class
+    })
+final class CfostCommand {
+
+  // INHERIT: valid before or after the subcommand; picocli writes either spelling into these fields.
+  @Option(names = "--db", paramLabel = "PATH", scope = ScopeType.INHERIT,
+      description = "The database file (default: $CFOST_DB, or else ~/.cfost/cfost.db).")
+  String db;
+
+  @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print the stack trace of an error.")
+  boolean verbose;
+
+  /** The database path from {@code --db}, {@code CFOST_DB} or the default. */
+  Path dbPath() {
+    return DbPath.resolve(db, System.getenv("CFOST_DB"), System.getProperty("user.home"));
+  }
+
+  /**
+   * Opens the database. Capture runs on close rather than in the background: a command is short, and
+   * closing the engine stamps every write it made.
+   *
+   * @param create whether a missing file may be created; only {@code init} creates, so that a typo in
+   *     {@code --db} does not silently make an empty database
+   */
+  Cfost open(boolean create) {
+    Path path = dbPath();
+    if (!create && !Files.exists(path)) {
+      throw new CliException("no database at " + path + "; create one with 'cfost init --db " + path + "'");
+    }
+    return open(path);
+  }
+
+  static Cfost open(Path path) {
+    return Cfost.open(CfostOptions.builder(path).captureInterval(Duration.ZERO).build());
+  }
+}

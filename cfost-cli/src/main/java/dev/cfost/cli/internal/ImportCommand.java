@@ -1,0 +1,47 @@
+package dev.cfost.cli.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.MergeResult;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code cfost import}: applies a JSON Lines bundle made by {@code cfost export}, all or nothing. */
+@Command(name = "import", mixinStandardHelpOptions = true,
+    description = {"Apply a bundle made by 'cfost export': all of it, or none if any line is refused.",
+        "Importing a bundle again applies nothing new."})
+final class ImportCommand implements Callable<Integer> {
+  @ParentCommand CfostCommand cfost;
+  @Spec CommandSpec spec;
+
+  @Parameters(paramLabel = "FILE", description = "The bundle, or - to read it from stdin.")
+  String file;
+
+  @Override
+  public Integer call() throws IOException {
+    MergeResult result;
+    // Open the database first: a missing database is the error to report, not a missing stdin.
+    try (Cfost db = cfost.open(false); BufferedReader in = reader()) {
+      result = ChangeImport.merge(db, in);
+    }
+    spec.commandLine().getOut().println("applied " + result.applied() + " of " + result.received() + " changes");
+    return 0;
+  }
+
+  private BufferedReader reader() throws IOException {
+    if (file.equals("-")) {
+      // newDecoder() reports malformed input instead of replacing it with U+FFFD.
+      return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()));
+    }
+    return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,89 @@
+package dev.cfost.cli.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfost.Cfost;
+import dev.cfost.Values;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code cfost status}: what this replica is and holds. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = {"Print the site id, path, versions and replicated tables of the database.",
+        "Versions: db_version (the last change made or merged here) and schema version (PRAGMA user_version)."})
+final class StatusCommand implements Callable<Integer> {
+  @ParentCommand CfostCommand cfost;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws SQLException {
+    String siteId;
+    String path;
+    long dbVersion;
+    int schemaVersion;
+    Map<String, Long> rows;
+    try (Cfost db = cfost.open(false)) {
+      db.capture(); // so that db_version counts the writes other processes made since the last capture
+      siteId = Values.hex(db.siteId());
+      path = db.path().toAbsolutePath().toString();
+      dbVersion = db.dbVersion();
+      schemaVersion = db.schemaVersion();
+      rows = rowCounts(db);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      ObjectNode o = new ObjectMapper().createObjectNode();
+      o.put("site_id", siteId);
+      o.put("path", path);
+      o.put("db_version", dbVersion);
+      o.put("schema_version", schemaVersion);
+      ArrayNode tables = o.putArray("tables");
+      rows.forEach((name, count) -> tables.addObject().put("name", name).put("rows", count));
+      out.println(o);
+    } else {
+      List<List<String>> lines = new ArrayList<>();
+      lines.add(List.of("site id", siteId));
+      lines.add(List.of("path", path));
+      lines.add(List.of("db version", Long.toString(dbVersion)));
+      lines.add(List.of("schema version", Integer.toString(schemaVersion)));
+      if (rows.isEmpty()) {
+        lines.add(List.of("tables", "none replicated"));
+      }
+      rows.forEach((name, count) -> lines.add(List.of("table " + name, count + " rows")));
+      for (List<String> l : lines) {
+        out.println(String.format("%-16s%s", l.get(0), l.get(1)));
+      }
+    }
+    return 0;
+  }
+
+  static Map<String, Long> rowCounts(Cfost db) throws SQLException {
+    Map<String, Long> out = new LinkedHashMap<>();
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      for (String table : db.replicatedTables()) {
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM \"" + table.replace("\"", "\"\"") + "\"")) {
+          rs.next();
+          out.put(table, rs.getLong(1));
+        }
+      }
+    }
+    return out;
+  }
+}

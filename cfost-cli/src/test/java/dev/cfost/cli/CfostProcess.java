@@ -1,0 +1,103 @@
+package dev.cfost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the shaded {@code cfost.jar} as a child process, as a user's shell would. */
+final class CfostProcess {
+  private final Path jar;
+  private final Path scratch;
+  private final Map<String, String> env = new HashMap<>();
+  private final List<String> jvmArgs = new ArrayList<>();
+  private String stdin = "";
+
+  /** What a run printed and returned. */
+  record Result(int code, String out, String err) {
+    List<String> errLines() {
+      return err.isEmpty() ? List.of() : Arrays.asList(err.split("\n"));
+    }
+
+    /** Asserts success with nothing on stderr, and returns stdout. */
+    String ok() {
+      assertThat(err).as("stderr").isEmpty();
+      assertThat(code).as("exit code; stderr: %s", err).isZero();
+      return out;
+    }
+
+    /** Asserts failure with {@code code}, nothing on stdout and one {@code cfost: } line on stderr; returns it. */
+    String fails(int expectedCode) {
+      assertThat(code).as("exit code; stdout: %s", out).isEqualTo(expectedCode);
+      assertThat(errLines()).as("stderr").hasSize(1);
+      assertThat(err).startsWith("cfost: ");
+      return errLines().get(0);
+    }
+  }
+
+  CfostProcess(Path scratch) {
+    String configured = System.getProperty("cfost.jar");
+    this.jar = configured != null ? Path.of(configured) : Path.of("target", "cfost.jar");
+    assertThat(jar).as("the shaded jar (failsafe runs after package)").isRegularFile();
+    this.scratch = scratch;
+  }
+
+  CfostProcess env(String name, String value) {
+    env.put(name, value);
+    return this;
+  }
+
+  CfostProcess jvmArg(String arg) {
+    jvmArgs.add(arg);
+    return this;
+  }
+
+  CfostProcess stdin(String text) {
+    stdin = text;
+    return this;
+  }
+
+  Result run(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-XX:TieredStopAtLevel=1"); // a short-lived process: start fast
+    command.addAll(jvmArgs);
+    command.add("-jar");
+    command.add(jar.toAbsolutePath().toString());
+    command.addAll(List.of(args));
+    try {
+      Path out = Files.createTempFile(scratch, "stdout", ".txt");
+      Path err = Files.createTempFile(scratch, "stderr", ".txt");
+      ProcessBuilder pb = new ProcessBuilder(command).directory(scratch.toFile())
+          .redirectOutput(out.toFile()).redirectError(err.toFile());
+      pb.environment().remove("CFOST_DB");
+      pb.environment().putAll(env);
+      Process p = pb.start();
+      try (OutputStream in = p.getOutputStream()) {
+        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("cfost " + String.join(" ", args) + " did not finish in 120 s");
+      }
+      Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+      Files.delete(out);
+      Files.delete(err);
+      return r;
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}

@@ -1,0 +1,358 @@
+package dev.cfost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every command of the shaded jar, run as a child process: stdout, stderr and exit codes. */
+class CliIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String TODO = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
+
+  @TempDir Path dir;
+  CfostProcess cfost;
+  String a;
+  String b;
+
+  @BeforeEach
+  void paths() {
+    cfost = new CfostProcess(dir);
+    a = dir.resolve("a.db").toString();
+    b = dir.resolve("b.db").toString();
+  }
+
+  /** A database with a replicated todo table and {@code rows} rows in it. */
+  private void replicaWithTodos(String db, String... rows) {
+    cfost.run("--db", db, "init").ok();
+    cfost.run("--db", db, "sql", TODO).ok();
+    assertThat(cfost.run("--db", db, "replicate", "todo").ok()).isEqualTo("replicated todo\n");
+    for (String row : rows) {
+      cfost.run("--db", db, "sql", "INSERT INTO todo VALUES " + row).ok();
+    }
+  }
+
+  private JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + text, e);
+    }
+  }
+
+  private String todos(String db) {
+    return cfost.run("--db", db, "sql", "--json", "SELECT * FROM todo ORDER BY id").ok();
+  }
+
+  // ---- init, --db, CFOST_DB ----
+
+  @Test
+  void initPrintsTheSiteIdAndOpeningAgainKeepsIt() {
+    String first = cfost.run("--db", a, "init").ok();
+    assertThat(first).matches("site id [0-9a-f]{32}\n");
+    assertThat(cfost.run("--db", a, "init").ok()).isEqualTo(first);
+    assertThat(cfost.run("--db", b, "init").ok()).isNotEqualTo(first);
+  }
+
+  @Test
+  void initCreatesTheParentFolders() {
+    String nested = dir.resolve("x/y/z.db").toString();
+    cfost.run("init", "--db", nested).ok();
+    assertThat(Path.of(nested)).isRegularFile();
+  }
+
+  @Test
+  void dbIsAcceptedBeforeAndAfterTheSubcommand() {
+    String before = cfost.run("--db", a, "init").ok();
+    assertThat(cfost.run("init", "--db", a).ok()).isEqualTo(before);
+    assertThat(cfost.run("status", "--db=" + a, "--json").ok()).contains(before.substring(8, 40));
+  }
+
+  @Test
+  void theCfostDbVariableChoosesTheDatabaseAndDbOverridesIt() {
+    String viaEnv = cfost.env("CFOST_DB", a).run("init").ok();
+    assertThat(Path.of(a)).isRegularFile();
+    assertThat(cfost.run("--db", a, "init").ok()).isEqualTo(viaEnv);
+    assertThat(cfost.run("--db", b, "init").ok()).isNotEqualTo(viaEnv);
+    assertThat(json(cfost.run("status", "--json").ok()).get("path").asText()).isEqualTo(a);
+  }
+
+  @Test
+  void withoutDbOrCfostDbTheDatabaseIsInTheHomeFolder() {
+    Path home = dir.resolve("home");
+    cfost.jvmArg("-Duser.home=" + home).run("init").ok();
+    assertThat(home.resolve(".cfost/cfost.db")).isRegularFile();
+  }
+
+  @Test
+  void commandsOtherThanInitRefuseAMissingDatabaseAndCreateNothing() {
+    String line = cfost.run("--db", a, "status").fails(1);
+    assertThat(line).contains("no database at " + a).contains("cfost init");
+    assertThat(Path.of(a)).doesNotExist();
+  }
+
+  // ---- sql ----
+
+  @Test
+  void sqlPrintsAQueryAsAnAlignedTable() {
+    replicaWithTodos(a, "('t1', 'milk', 0)", "('t22', NULL, 1)");
+    String out = cfost.run("--db", a, "sql", "SELECT id, title, done, x'00ff' AS b FROM todo ORDER BY id").ok();
+    assertThat(out).isEqualTo(""
+        + "id   title  done  b\n"
+        + "---  -----  ----  -------\n"
+        + "t1   milk   0     x'00ff'\n"
+        + "t22  NULL   1     x'00ff'\n");
+  }
+
+  @Test
+  void sqlJsonKeepsIntegersRealsTextBlobsAndNullApart() {
+    cfost.run("--db", a, "init").ok();
+    String out = cfost.run("--db", a, "sql", "--json",
+        "SELECT 9007199254740993 AS i, 1.0 AS r, 2.5 AS r2, '1' AS t, x'cafe' AS b, NULL AS n").ok();
+    assertThat(out).isEqualTo("[{\"i\":9007199254740993,\"r\":1.0,\"r2\":2.5,\"t\":\"1\",\"b\":{\"blob\":\"cafe\"},\"n\":null}]\n");
+    JsonNode row = json(out).get(0);
+    assertThat(row.get("i").isIntegralNumber()).isTrue();
+    assertThat(row.get("i").longValue()).isEqualTo(9007199254740993L); // above 2^53, exact
+    assertThat(row.get("r").isFloatingPointNumber()).isTrue();
+    assertThat(row.get("t").isTextual()).isTrue();
+    assertThat(row.get("b").get("blob").asText()).isEqualTo("cafe");
+    assertThat(row.get("n").isNull()).isTrue();
+  }
+
+  @Test
+  void sqlReportsHowManyRowsChanged() {
+    replicaWithTodos(a);
+    assertThat(cfost.run("--db", a, "sql", "INSERT INTO todo(id) VALUES ('t1'), ('t2'), ('t3')").ok())
+        .isEqualTo("3 rows changed\n");
+    assertThat(cfost.run("--db", a, "sql", "--json", "UPDATE todo SET done = 1 WHERE id <> 't2'").ok())
+        .isEqualTo("{\"changes\":2}\n");
+    assertThat(cfost.run("--db", a, "sql", "CREATE TABLE other(x)").ok()).isEqualTo("0 rows changed\n");
+  }
+
+  @Test
+  void sqlRunsSeveralStatementsInOrderAndPrintsTheLastQuery() {
+    replicaWithTodos(a);
+    String out = cfost.run("--db", a, "sql", "--json",
+        "INSERT INTO todo VALUES ('t1', 'a;b', 0); UPDATE todo SET done = 1; SELECT id, title, done FROM todo").ok();
+    assertThat(out).isEqualTo("[{\"id\":\"t1\",\"title\":\"a;b\",\"done\":1}]\n");
+  }
+
+  @Test
+  void aFailingStatementInAScriptLeavesNothingChanged() {
+    replicaWithTodos(a, "('t1', 'milk', 0)");
+    String line = cfost.run("--db", a, "sql", "DELETE FROM todo; INSERT INTO nosuch VALUES (1)").fails(1);
+    assertThat(line).contains("statement 2").contains("no such table: nosuch").contains("nothing was changed");
+    assertThat(todos(a)).contains("\"t1\"");
+  }
+
+  @Test
+  void aScriptMayManageItsOwnTransactionButNotLeaveOneOpen() {
+    replicaWithTodos(a);
+    assertThat(cfost.run("--db", a, "sql", "BEGIN; INSERT INTO todo(id) VALUES ('t1'); COMMIT").ok())
+        .isEqualTo("1 rows changed\n");
+    String line = cfost.run("--db", a, "sql", "BEGIN; INSERT INTO todo(id) VALUES ('t2')").fails(1);
+    assertThat(line).contains("did not end it").contains("rolled back");
+    assertThat(todos(a)).contains("\"t1\"").doesNotContain("\"t2\"");
+  }
+
+  @Test
+  void anSqlErrorIsOneLineWithoutAStackTraceUnlessVerbose() {
+    cfost.run("--db", a, "init").ok();
+    assertThat(cfost.run("--db", a, "sql", "SELEC 1").fails(1)).isEqualTo("cfost: near \"SELEC\": syntax error");
+    CfostProcess.Result verbose = cfost.run("--db", a, "--verbose", "sql", "SELEC 1");
+    assertThat(verbose.code()).isEqualTo(1);
+    assertThat(verbose.err()).startsWith("cfost: near \"SELEC\": syntax error\n").contains("\tat ");
+  }
+
+  @Test
+  void writesMadeBySqlAreCapturedBeforeTheCommandExits() {
+    replicaWithTodos(a);
+    long before = json(cfost.run("--db", a, "status", "--json").ok()).get("db_version").asLong();
+    cfost.run("--db", a, "sql", "INSERT INTO todo(id) VALUES ('t9')").ok();
+    String exported = cfost.run("--db", a, "export", "--since", Long.toString(before)).ok();
+    assertThat(exported).contains("\"pk\":\"010b027439\"");
+  }
+
+  // ---- replicate ----
+
+  @Test
+  void replicatePrintsOneLinePerTable() {
+    cfost.run("--db", a, "init").ok();
+    cfost.run("--db", a, "sql", TODO + "; CREATE TABLE tag(name TEXT PRIMARY KEY NOT NULL)").ok();
+    assertThat(cfost.run("--db", a, "replicate", "todo", "tag").ok()).isEqualTo("replicated todo\nreplicated tag\n");
+    assertThat(cfost.run("--db", a, "replicate", "tag").ok()).isEqualTo("already replicated tag\n");
+  }
+
+  @Test
+  void aTableWithoutAPrimaryKeyIsRefusedInOneLine() {
+    cfost.run("--db", a, "init").ok();
+    cfost.run("--db", a, "sql", "CREATE TABLE notes(body TEXT)").ok();
+    String line = cfost.run("--db", a, "replicate", "notes").fails(1);
+    assertThat(line).startsWith("cfost: table 'notes' has no primary key");
+    assertThat(json(cfost.run("--db", a, "status", "--json").ok()).get("tables")).isEmpty();
+  }
+
+  // ---- export and import ----
+
+  @Test
+  void exportAndImportMakeTwoDatabasesEqualAndReimportingAppliesNothing() throws IOException {
+    replicaWithTodos(a, "('t1', 'milk', 0)", "('t2', 'eggs', 1)", "('t3', NULL, 2)");
+    replicaWithTodos(b);
+    CfostProcess.Result exported = cfost.run("--db", a, "export");
+    String bundle = exported.ok();
+    List<String> lines = bundle.lines().toList();
+    assertThat(lines).isNotEmpty();
+    for (String line : lines) {
+      assertThat(json(line).get("table").asText()).isEqualTo("todo"); // stdout is pure JSON Lines
+    }
+    Path file = dir.resolve("bundle.jsonl");
+    CfostProcess.Result toFile = cfost.run("--db", a, "export", "--out", file.toString());
+    assertThat(toFile.code()).isZero();
+    assertThat(toFile.out()).isEmpty();
+    assertThat(toFile.err()).startsWith("exported " + lines.size() + " changes");
+    assertThat(Files.readString(file)).isEqualTo(bundle);
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.filter(p -> p.getFileName().toString().endsWith(".tmp"))).isEmpty();
+    }
+
+    assertThat(cfost.run("--db", b, "import", file.toString()).ok())
+        .isEqualTo("applied " + lines.size() + " of " + lines.size() + " changes\n");
+    assertThat(todos(b)).isEqualTo(todos(a)).contains("\"t3\"");
+    assertThat(cfost.run("--db", b, "import", file.toString()).ok())
+        .isEqualTo("applied 0 of " + lines.size() + " changes\n");
+    assertThat(todos(b)).isEqualTo(todos(a));
+  }
+
+  @Test
+  void importReadsStdinWhenTheFileIsADash() {
+    replicaWithTodos(a, "('t1', 'milk', 0)");
+    replicaWithTodos(b);
+    String bundle = cfost.run("--db", a, "export").ok();
+    int n = (int) bundle.lines().count();
+    assertThat(cfost.stdin(bundle).run("--db", b, "import", "-").ok()).isEqualTo("applied " + n + " of " + n + " changes\n");
+    assertThat(todos(b)).isEqualTo(todos(a));
+  }
+
+  @Test
+  void exportSinceLeavesOutWhatWasAlreadySent() {
+    replicaWithTodos(a, "('t1', 'milk', 0)");
+    long version = json(cfost.run("--db", a, "status", "--json").ok()).get("db_version").asLong();
+    cfost.run("--db", a, "sql", "UPDATE todo SET done = 1").ok();
+    List<String> later = cfost.run("--db", a, "export", "--since", Long.toString(version)).ok().lines().toList();
+    assertThat(later).hasSize(1);
+    assertThat(json(later.get(0)).get("cid").asText()).isEqualTo("done");
+    assertThat(cfost.run("--db", a, "export", "--since", "999").ok()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+      "unknown table  | \"table\":\"todo\" | \"table\":\"nosuch\" | line 3: unknown table 'nosuch'",
+      "unknown column | \"cid\":\"title\"  | \"cid\":\"color\"    | line 3: table 'todo' column 'color' does not exist",
+      "bad hex        | \"pk\":\"010b      | \"pk\":\"zz        | line 3: field 'pk' is not hex",
+      "malformed JSON | \"cl\":            | \"cl\"             | line 3: not valid JSON"})
+  void anImportWithABadThirdLineNamesItAndChangesNothing(String what, String find, String replace, String message)
+      throws IOException {
+    replicaWithTodos(a, "('t1', 'milk', 0)", "('t2', 'eggs', 1)", "('t3', 'jam', 0)");
+    replicaWithTodos(b, "('t9', 'own row', 0)");
+    List<String> lines = new ArrayList<>(cfost.run("--db", a, "export").ok().lines().toList());
+    assertThat(lines.size()).isGreaterThan(3);
+    assertThat(lines.get(2)).contains(find.strip());
+    lines.set(2, lines.get(2).replaceFirst(java.util.regex.Pattern.quote(find.strip()), replace.strip()));
+    Path file = dir.resolve("bad.jsonl");
+    Files.write(file, lines);
+    String statusBefore = cfost.run("--db", b, "status", "--json").ok();
+    String rowsBefore = todos(b);
+
+    String line = cfost.run("--db", b, "import", file.toString()).fails(1);
+    assertThat(line).startsWith("cfost: " + message.strip());
+
+    assertThat(cfost.run("--db", b, "status", "--json").ok()).isEqualTo(statusBefore);
+    assertThat(todos(b)).isEqualTo(rowsBefore);
+  }
+
+  @Test
+  void blankLinesCountInTheLineNumberOfAnError() throws IOException {
+    replicaWithTodos(b);
+    Path file = dir.resolve("blank.jsonl");
+    Files.writeString(file, "\n\n   \n{\"table\":\n");
+    assertThat(cfost.run("--db", b, "import", file.toString()).fails(1)).startsWith("cfost: line 4: not valid JSON");
+  }
+
+  @Test
+  void importingAMissingFileFails() {
+    replicaWithTodos(b);
+    assertThat(cfost.run("--db", b, "import", dir.resolve("nope.jsonl").toString()).fails(1))
+        .isEqualTo("cfost: no such file: " + dir.resolve("nope.jsonl"));
+  }
+
+  @Test
+  void aFailedExportLeavesNoFileBehind() throws IOException {
+    cfost.run("--db", a, "init").ok();
+    Path folder = dir.resolve("missing-folder");
+    assertThat(cfost.run("--db", a, "export", "--out", folder.resolve("x.jsonl").toString()).fails(1))
+        .contains("there is no folder " + folder);
+    assertThat(folder).doesNotExist();
+  }
+
+  // ---- status ----
+
+  @Test
+  void statusJsonDescribesTheReplica() {
+    String site = cfost.run("--db", a, "init").ok().substring(8, 40);
+    replicaWithTodos(a, "('t1', 'milk', 0)", "('t2', 'eggs', 1)");
+    cfost.run("--db", a, "sql", "PRAGMA user_version = 7").ok();
+    JsonNode s = json(cfost.run("--db", a, "status", "--json").ok());
+    assertThat(s.get("site_id").asText()).isEqualTo(site);
+    assertThat(s.get("path").asText()).isEqualTo(a);
+    assertThat(s.get("db_version").isIntegralNumber()).isTrue();
+    assertThat(s.get("db_version").asLong()).isPositive();
+    assertThat(s.get("schema_version").asInt()).isEqualTo(7);
+    assertThat(s.get("tables")).hasSize(1);
+    assertThat(s.get("tables").get(0).get("name").asText()).isEqualTo("todo");
+    assertThat(s.get("tables").get(0).get("rows").asLong()).isEqualTo(2);
+
+    String text = cfost.run("--db", a, "status").ok();
+    assertThat(text).contains("site id         " + site + "\n", "schema version  7\n", "table todo      2 rows\n");
+  }
+
+  // ---- usage errors, demo ----
+
+  @Test
+  void usageErrorsExitWithTwoAndOneLine() {
+    assertThat(cfost.run().fails(2)).contains("Missing required subcommand");
+    assertThat(cfost.run("frobnicate").fails(2)).contains("frobnicate");
+    assertThat(cfost.run("--db", a, "import").fails(2)).contains("FILE");
+    assertThat(cfost.run("--db", a, "export", "--since", "x").fails(2)).contains("--since");
+    assertThat(Path.of(a)).doesNotExist();
+  }
+
+  @Test
+  void helpAndVersionGoToStdout() {
+    assertThat(cfost.run("--help").ok()).contains("Usage: cfost", "init", "sql", "export", "import", "demo");
+    assertThat(cfost.run("--version").ok()).startsWith("cfost ");
+  }
+
+  @Test
+  void theDemoConverges() {
+    Path demo = dir.resolve("demo");
+    String out = cfost.run("demo", "--dir", demo.toString()).ok();
+    assertThat(out).endsWith("converged: yes\n").contains("laptop.db", "phone.db", "buy oat milk", "call mom on sunday");
+    // Table rows start with their id: t3 was deleted on the phone while the laptop edited it.
+    assertThat(out.lines().filter(l -> l.startsWith("t3"))).isEmpty();
+    assertThat(out.lines().filter(l -> l.startsWith("t1 "))).hasSize(2);
+    assertThat(demo.resolve("laptop.db")).isRegularFile();
+    assertThat(demo.resolve("phone.db")).isRegularFile();
+    assertThat(cfost.run("demo", "--dir", demo.toString()).fails(1)).contains("already holds laptop.db");
+  }
+}

@@ -1,0 +1,94 @@
+package dev.cfost;
+
+import static dev.cfost.TestDb.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EventsTest {
+  @TempDir Path dir;
+
+  @Test
+  void listenersLearnLocalAndRemoteChangesOffTheWritingThread() throws Exception {
+    try (Cfost a = Cfost.open(CfostOptions.builder(dir.resolve("a.db")).captureInterval(Duration.ofMillis(10)).build());
+        Cfost b = TestDb.open(dir.resolve("b.db"))) {
+      for (Cfost db : new Cfost[] {a, b}) {
+        sql(db, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+        db.replicate("t");
+      }
+      BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+      BlockingQueue<String> threads = new LinkedBlockingQueue<>();
+      Registration reg = a.addListener(e -> {
+        threads.add(Thread.currentThread().getName());
+        events.add(e);
+      });
+
+      // A plain JDBC write, captured by the background thread.
+      sql(a, "INSERT INTO t VALUES ('local', 1)");
+      ChangeEvent local = events.poll(5, TimeUnit.SECONDS);
+      assertThat(local).isNotNull();
+      assertThat(local.origin()).isEqualTo(ChangeEvent.Origin.LOCAL);
+      assertThat(local.tables()).containsExactly("t");
+      assertThat(local.rows()).containsExactly(new ChangeEvent.RowRef("t", List.of("local"), false));
+
+      sql(b, "INSERT INTO t VALUES ('remote', 2)");
+      a.merge(TestDb.allChanges(b, 10));
+      ChangeEvent remote = events.poll(5, TimeUnit.SECONDS);
+      assertThat(remote).isNotNull();
+      assertThat(remote.origin()).isEqualTo(ChangeEvent.Origin.REMOTE);
+      assertThat(remote.rows()).containsExactly(new ChangeEvent.RowRef("t", List.of("remote"), false));
+      assertThat(threads).containsOnly("cfost-listeners");
+
+      reg.close();
+      sql(a, "DELETE FROM t");
+      a.capture();
+      assertThat(events.poll(300, TimeUnit.MILLISECONDS)).as("no event after the registration is closed").isNull();
+    }
+  }
+
+  @Test
+  void aListenerRunsOnTheExecutorItWasRegisteredWith() throws Exception {
+    try (Cfost a = TestDb.open(dir.resolve("a.db"))) {
+      sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+      a.replicate("t");
+      BlockingQueue<String> threads = new LinkedBlockingQueue<>();
+      var executor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "app-ui"));
+      try {
+        a.addListener(executor, e -> threads.add(Thread.currentThread().getName()));
+        sql(a, "INSERT INTO t VALUES ('x', 1)");
+        a.capture();
+        assertThat(threads.poll(5, TimeUnit.SECONDS)).isEqualTo("app-ui");
+      } finally {
+        executor.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aFailingListenerDoesNotStopLaterEvents() throws Exception {
+    try (Cfost a = TestDb.open(dir.resolve("a.db"))) {
+      sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+      a.replicate("t");
+      BlockingQueue<Long> versions = new LinkedBlockingQueue<>();
+      a.addListener(e -> {
+        versions.add(e.dbVersion());
+        throw new IllegalStateException("listener bug (expected in this test)");
+      });
+      sql(a, "INSERT INTO t VALUES ('x', 1)");
+      a.capture();
+      sql(a, "INSERT INTO t VALUES ('y', 1)");
+      a.capture();
+      Long first = versions.poll(5, TimeUnit.SECONDS);
+      Long second = versions.poll(5, TimeUnit.SECONDS);
+      assertThat(first).isNotNull();
+      assertThat(second).isNotNull().isGreaterThan(first);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package dev.cfost;
+
+import static dev.cfost.TestDb.dump;
+import static dev.cfost.TestDb.pull;
+import static dev.cfost.TestDb.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SchemaTest {
+  @TempDir Path dir;
+  final AtomicLong now = new AtomicLong(1_800_000_000_000L);
+
+  private Cfost open(String name) {
+    return TestDb.open(dir.resolve(name), now::get);
+  }
+
+  @Test
+  void tablesThatCannotReplicateAreRefusedWithTheReason() {
+    try (Cfost db = open("r.db")) {
+      sql(db, "CREATE TABLE nokey(a, b)",
+          "CREATE TABLE nullable(id TEXT PRIMARY KEY, a)",
+          "CREATE TABLE auto(id INTEGER PRIMARY KEY AUTOINCREMENT, a)",
+          "CREATE TABLE strict(id TEXT PRIMARY KEY NOT NULL, a TEXT NOT NULL)",
+          "CREATE TABLE uniq(id TEXT PRIMARY KEY NOT NULL, email TEXT UNIQUE)",
+          "CREATE VIEW v AS SELECT 1");
+      assertThatThrownBy(() -> db.replicate("nokey")).hasMessageContaining("table 'nokey' has no primary key");
+      assertThatThrownBy(() -> db.replicate("nullable"))
+          .hasMessageContaining("primary key column 'id' of table 'nullable' is nullable");
+      assertThatThrownBy(() -> db.replicate("auto")).hasMessageContaining("uses AUTOINCREMENT");
+      assertThatThrownBy(() -> db.replicate("strict")).hasMessageContaining("column 'a' of table 'strict' is NOT NULL"
+          + " without a default");
+      assertThatThrownBy(() -> db.replicate("uniq")).hasMessageContaining("unique index");
+      assertThatThrownBy(() -> db.replicate("missing")).hasMessageContaining("table 'missing' does not exist");
+      assertThatThrownBy(() -> db.replicate("v")).hasMessageContaining("is a view");
+      assertThatThrownBy(() -> db.replicate("cfost_meta")).hasMessageContaining("internal table");
+      assertThat(db.replicatedTables()).isEmpty();
+    }
+  }
+
+  @Test
+  void integerCompositeBlobAndOddlyNamedKeysReplicate() {
+    try (Cfost a = open("a.db"); Cfost b = open("b.db")) {
+      for (Cfost db : new Cfost[] {a, b}) {
+        sql(db, "CREATE TABLE ints(id INTEGER PRIMARY KEY, v)",
+            "CREATE TABLE pairs(k1 INTEGER NOT NULL, k2 TEXT NOT NULL, v, PRIMARY KEY(k1, k2)) WITHOUT ROWID",
+            "CREATE TABLE blobs(id BLOB PRIMARY KEY NOT NULL, v)",
+            "CREATE TABLE \"we\"\"ird name\"(\"the key\" TEXT PRIMARY KEY NOT NULL, \"a\"\"b\" TEXT)");
+        for (String t : new String[] {"ints", "pairs", "blobs", "we\"ird name"}) {
+          db.replicate(t);
+        }
+      }
+      sql(a, "INSERT INTO ints VALUES (1, 'one'), (-5, 2.5)",
+          "INSERT INTO pairs VALUES (1, 'x', 'a'), (1, 'y', NULL)",
+          "INSERT INTO blobs VALUES (x'00ff', 'blob key')",
+          "INSERT INTO \"we\"\"ird name\" VALUES ('k', 'v')");
+      pull(b, a, 3);
+      for (String t : new String[] {"ints", "pairs", "blobs", "we\"ird name"}) {
+        assertThat(dump(b, t)).as(t).isEqualTo(dump(a, t)).isNotEmpty();
+      }
+    }
+  }
+
+  @Test
+  void rowsThatExistWhenATableIsReplicatedBecomeChanges() {
+    try (Cfost a = open("a.db"); Cfost b = open("b.db")) {
+      sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)", "INSERT INTO t VALUES ('old', 1)");
+      sql(b, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+      a.replicate("t");
+      a.replicate("t"); // idempotent
+      b.replicate("t");
+      pull(b, a, 10);
+      assertThat(dump(b, "t")).containsExactly("text:old | integer:1");
+    }
+  }
+
+  @Test
+  void aColumnAddedThroughTheApiKeepsReplicatingAndOldChangesStillMerge() {
+    try (Cfost a = open("a.db"); Cfost b = open("b.db")) {
+      for (Cfost db : new Cfost[] {a, b}) {
+        sql(db, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+        db.replicate("t");
+      }
+      sql(a, "INSERT INTO t VALUES ('before', 1)");
+      var oldChanges = TestDb.allChanges(a, 100);
+      a.addColumn("t", "color TEXT DEFAULT 'red'");
+      b.addColumn("t", "color TEXT DEFAULT 'red'");
+      sql(a, "INSERT INTO t VALUES ('after', 2, 'blue')", "UPDATE t SET color = 'green' WHERE id = 'before'");
+      b.merge(oldChanges);
+      pull(b, a, 10);
+      assertThat(dump(b, "t")).containsExactly("text:after | integer:2 | text:blue", "text:before | integer:1 | text:green");
+      assertThat(dump(b, "t")).isEqualTo(dump(a, "t"));
+    }
+  }
+
+  @Test
+  void aColumnAddedWithPlainSqlIsDetectedIncludingEditsMadeBeforeDetection() {
+    try (Cfost a = open("a.db"); Cfost b = open("b.db")) {
+      for (Cfost db : new Cfost[] {a, b}) {
+        sql(db, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)", "INSERT INTO t VALUES ('r', 0)");
+        db.replicate("t");
+      }
+      pull(b, a, 10);
+      for (Cfost db : new Cfost[] {a, b}) {
+        sql(db, "ALTER TABLE t ADD COLUMN note TEXT");
+      }
+      // Written after the ALTER, before the engine knew of the column: must still replicate.
+      sql(a, "UPDATE t SET note = 'hello' WHERE id = 'r'");
+      pull(b, a, 10);
+      assertThat(dump(b, "t")).containsExactly("text:r | integer:0 | text:hello");
+      sql(b, "UPDATE t SET note = 'edited on b' WHERE id = 'r'");
+      pull(a, b, 10);
+      assertThat(dump(a, "t")).containsExactly("text:r | integer:0 | text:edited on b");
+    }
+  }
+
+  @Test
+  void changingAPrimaryKeyIsADeleteAndAnInsert() {
+    try (Cfost a = open("a.db"); Cfost b = open("b.db")) {
+      for (Cfost db : new Cfost[] {a, b}) {
+        sql(db, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v, w)");
+        db.replicate("t");
+      }
+      sql(a, "INSERT INTO t VALUES ('x', 1, 2)");
+      pull(b, a, 10);
+      sql(a, "UPDATE t SET id = 'y' WHERE id = 'x'");
+      pull(b, a, 10);
+      assertThat(dump(b, "t")).containsExactly("text:y | integer:1 | integer:2");
+    }
+  }
+
+  @Test
+  void theEngineRecordsItsSchemaVersionAndReportsTheApplications() throws Exception {
+    try (Cfost db = open("v.db")) {
+      sql(db, "PRAGMA user_version = 7");
+      assertThat(db.schemaVersion()).isEqualTo(7);
+      try (var c = db.connect(); var s = c.createStatement();
+          var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(2);
+      }
+      sql(db, "UPDATE cfost_meta SET value = 99 WHERE key = 'schema'");
+    }
+    assertThatThrownBy(() -> open("v.db")).hasMessageContaining("written by a newer CFOST (engine schema 99");
+  }
+
+  @Test
+  void theDatabaseIdDefaultsToDefaultAndPersists() {
+    try (Cfost db = open("id.db")) {
+      assertThat(db.databaseId()).isEqualTo("default");
+      db.setDatabaseId("team-notes");
+      assertThatThrownBy(() -> db.setDatabaseId("bad id;")).hasMessageContaining("invalid database id 'bad id;'");
+    }
+    try (Cfost db = open("id.db")) {
+      assertThat(db.databaseId()).isEqualTo("team-notes");
+    }
+  }
+}

@@ -1,0 +1,186 @@
+package dev.cfost.net;
+
+import dev.cfost.ChangeFilter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/** How a {@link Peer} syncs. Build with {@link #builder()}; every setting has a default. */
+public final class PeerOptions {
+  public final List<Transport> transports;
+  public final List<PeerAddress> peers;
+  public final ChangeFilter filter;
+  public final String deviceId;
+  public final boolean discovery;
+  public final int maxBatchChanges;
+  public final int maxBatchBytes;
+  public final int window;
+  public final long liveDebounceMillis;
+  public final long pingMillis;
+  public final long timeoutMillis;
+  public final long backoffBaseMillis;
+  public final long backoffMaxMillis;
+  public final long discoveryMillis;
+  public final Executor listenerExecutor;
+  public final PeerBook peerBook;
+
+  private PeerOptions(Builder b) {
+    this.transports = List.copyOf(b.transports);
+    this.peers = List.copyOf(b.peers);
+    this.filter = b.filter;
+    this.deviceId = b.deviceId;
+    this.discovery = b.discovery;
+    this.maxBatchChanges = b.maxBatchChanges;
+    this.maxBatchBytes = b.maxBatchBytes;
+    this.window = b.window;
+    this.liveDebounceMillis = b.liveDebounceMillis;
+    this.pingMillis = b.pingMillis;
+    this.timeoutMillis = b.timeoutMillis;
+    this.backoffBaseMillis = b.backoffBaseMillis;
+    this.backoffMaxMillis = b.backoffMaxMillis;
+    this.discoveryMillis = b.discoveryMillis;
+    this.listenerExecutor = b.listenerExecutor;
+    this.peerBook = b.peerBook;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builder of {@link PeerOptions}. */
+  public static final class Builder {
+    private final List<Transport> transports = new ArrayList<>();
+    private final List<PeerAddress> peers = new ArrayList<>();
+    private ChangeFilter filter = ChangeFilter.ALL;
+    private String deviceId;
+    private boolean discovery = true;
+    private int maxBatchChanges = 2000;
+    private int maxBatchBytes = 1 << 20;
+    private int window = 4;
+    private long liveDebounceMillis = 2;
+    private long pingMillis = 10_000;
+    private long timeoutMillis = 35_000;
+    private long backoffBaseMillis = 250;
+    private long backoffMaxMillis = 30_000;
+    private long discoveryMillis = 2_000;
+    private Executor listenerExecutor;
+    private PeerBook peerBook;
+
+    private Builder() {}
+
+    /**
+     * Keeps the peers in {@code book}: its addresses are connected at start, discovered ones are added,
+     * and each session's start is recorded.
+     */
+    public Builder peerBook(PeerBook book) {
+      this.peerBook = Objects.requireNonNull(book, "book");
+      return this;
+    }
+
+    /** Adds a transport; a peer needs at least one. */
+    public Builder transport(Transport t) {
+      transports.add(Objects.requireNonNull(t, "transport"));
+      return this;
+    }
+
+    /** Adds a peer to connect to and keep connected. */
+    public Builder peer(PeerAddress address) {
+      peers.add(Objects.requireNonNull(address, "address"));
+      return this;
+    }
+
+    /**
+     * What this side sends: the tables and per-table row filters (see {@link ChangeFilter}); default
+     * everything. The receiver's own changes are never echoed back.
+     */
+    public Builder filter(ChangeFilter filter) {
+      this.filter = Objects.requireNonNull(filter, "filter");
+      return this;
+    }
+
+    /** The id this device announces; default its site id. */
+    public Builder deviceId(String deviceId) {
+      this.deviceId = deviceId;
+      return this;
+    }
+
+    /** Whether to announce and look up peers of the same topic on the transports; default true. */
+    public Builder discovery(boolean discovery) {
+      this.discovery = discovery;
+      return this;
+    }
+
+    /** At most this many changes per batch (default 2000). */
+    public Builder maxBatchChanges(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxBatchChanges must be >= 1: " + n);
+      }
+      this.maxBatchChanges = n;
+      return this;
+    }
+
+    /** At most this many bytes per batch frame (default 1 MiB), unless one row alone is larger. */
+    public Builder maxBatchBytes(int n) {
+      if (n < 1024) {
+        throw new IllegalArgumentException("maxBatchBytes must be >= 1024: " + n);
+      }
+      this.maxBatchBytes = n;
+      return this;
+    }
+
+    /** Batches sent and not yet acknowledged, at most (default 4). */
+    public Builder window(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("window must be >= 1: " + n);
+      }
+      this.window = n;
+      return this;
+    }
+
+    /** How long the sender waits after a local commit to gather more (default 2 ms). */
+    public Builder liveDebounceMillis(long ms) {
+      this.liveDebounceMillis = Math.max(0, ms);
+      return this;
+    }
+
+    /** Ping interval and silence timeout (defaults 10 s and 35 s). */
+    public Builder keepAlive(long pingMillis, long timeoutMillis) {
+      if (pingMillis < 1 || timeoutMillis <= pingMillis) {
+        throw new IllegalArgumentException("need 0 < ping < timeout: " + pingMillis + ", " + timeoutMillis);
+      }
+      this.pingMillis = pingMillis;
+      this.timeoutMillis = timeoutMillis;
+      return this;
+    }
+
+    /** Reconnection backoff: first delay and cap (defaults 250 ms and 30 s), with full jitter. */
+    public Builder backoff(long baseMillis, long maxMillis) {
+      if (baseMillis < 1 || maxMillis < baseMillis) {
+        throw new IllegalArgumentException("need 0 < base <= max: " + baseMillis + ", " + maxMillis);
+      }
+      this.backoffBaseMillis = baseMillis;
+      this.backoffMaxMillis = maxMillis;
+      return this;
+    }
+
+    /** How often to look up peers of the topic (default 2 s). */
+    public Builder discoveryInterval(long ms) {
+      this.discoveryMillis = Math.max(50, ms);
+      return this;
+    }
+
+    /** Where listeners run; default one daemon thread per peer. */
+    public Builder listenerExecutor(Executor executor) {
+      this.listenerExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    public PeerOptions build() {
+      if (transports.isEmpty()) {
+        throw new IllegalStateException("a peer needs at least one transport (Transports.disabled() for none)");
+      }
+      return new PeerOptions(this);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.cfost.net;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.util.Date;
+import javax.net.ssl.KeyManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * This device's TLS key and self-signed certificate (EC P-256), made once and kept in a PKCS#12 file
+ * beside the database, readable by its owner only.
+ *
+ * <p>Which peers to trust is decided above TLS: for now any peer of the same topic; device
+ * authorization comes with the identity work (docs/SECURITY.md when it lands).
+ */
+public final class TlsIdentity {
+  private static final char[] STORE_PASSWORD = "cfost".toCharArray(); // the file's permissions protect it
+  private static final String ALIAS = "device";
+
+  private final KeyStore store;
+  private final X509Certificate certificate;
+
+  private TlsIdentity(KeyStore store) throws GeneralSecurityException {
+    this.store = store;
+    this.certificate = (X509Certificate) store.getCertificate(ALIAS);
+  }
+
+  /** The identity file of a database: {@code <database file>.tls.p12}. */
+  public static Path fileFor(Path database) {
+    return database.resolveSibling(database.getFileName() + ".tls.p12");
+  }
+
+  /**
+   * Loads the identity of a database, creating it on first use.
+   *
+   * @throws IOException if the file cannot be read or written
+   */
+  public static TlsIdentity forDatabase(Path database) throws IOException {
+    Path file = fileFor(database.toAbsolutePath());
+    try {
+      if (Files.exists(file)) {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(file)) {
+          ks.load(in, STORE_PASSWORD);
+        }
+        return new TlsIdentity(ks);
+      }
+      KeyStore ks = create();
+      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tls", ".tmp");
+      try {
+        restrict(tmp);
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+          ks.store(out, STORE_PASSWORD);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      return new TlsIdentity(ks);
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot load or create the TLS identity " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void restrict(Path file) throws IOException {
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: the folder's permissions apply
+    }
+  }
+
+  private static KeyStore create() throws GeneralSecurityException, IOException {
+    KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
+    gen.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
+    KeyPair pair = gen.generateKeyPair();
+    X500Name name = new X500Name("CN=cfost-device");
+    Date from = new Date(System.currentTimeMillis() - 86_400_000L);
+    Date to = new Date(System.currentTimeMillis() + 100L * 365 * 86_400_000L);
+    try {
+      var holder = new JcaX509v3CertificateBuilder(name, new BigInteger(64, new SecureRandom()), from, to, name,
+          pair.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
+      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(holder);
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry(ALIAS, pair.getPrivate(), STORE_PASSWORD, new X509Certificate[] {cert});
+      return ks;
+    } catch (org.bouncycastle.operator.OperatorCreationException e) {
+      throw new GeneralSecurityException(e);
+    }
+  }
+
+  /** The certificate this device presents. */
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  KeyManagerFactory keyManagers() throws GeneralSecurityException {
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(store, STORE_PASSWORD);
+    return kmf;
+  }
+
+  /** For the transport in the internal package. */
+  public javax.net.ssl.KeyManager[] keyManagerArray() throws GeneralSecurityException {
+    return keyManagers().getKeyManagers();
+  }
+}

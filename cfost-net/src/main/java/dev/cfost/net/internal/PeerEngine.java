@@ -1,0 +1,339 @@
+package dev.cfost.net.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.ChangeFilter;
+import dev.cfost.Registration;
+import dev.cfost.Values;
+import dev.cfost.net.Connection;
+import dev.cfost.net.PeerAddress;
+import dev.cfost.net.PeerListener;
+import dev.cfost.net.PeerOptions;
+import dev.cfost.net.SyncProgress;
+import dev.cfost.net.Topic;
+import dev.cfost.net.Transport;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The machinery behind {@code Peer}: sessions by peer, connectors that keep wanted peers connected with
+ * exponential backoff and jitter, discovery, keep-alive, and waking senders on local commits.
+ *
+ * <p>Threads: one scheduler thread ({@code cfost-peer}) runs connectors, discovery and keep-alive; each
+ * session has a reader and a sender thread; listeners run on the listener executor. {@link #sessions}
+ * and {@link #connectors} are concurrent maps; a session registers itself under its peer's site id.
+ */
+public final class PeerEngine {
+  private static final Logger log = LoggerFactory.getLogger(PeerEngine.class);
+
+  final Cfost db;
+  final Topic topic;
+  final String deviceId;
+  public final PeerOptions options;
+  final PeerEvents events;
+  private final byte[] localSite;
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  private final Map<PeerAddress, Connector> connectors = new ConcurrentHashMap<>();
+  private final Map<String, long[]> totals = new ConcurrentHashMap<>(); // site -> {sent, received}
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService ownListenerThread;
+  private final AtomicLong pingIds = new AtomicLong();
+  private final List<PeerAddress> listening = new ArrayList<>();
+  private Registration dbListener;
+  private volatile boolean stopped;
+
+  public PeerEngine(Cfost db, PeerOptions options) {
+    this.db = db;
+    this.options = options;
+    this.topic = Topic.of(db.databaseId());
+    this.localSite = db.siteId();
+    this.deviceId = options.deviceId != null ? options.deviceId : Values.hex(localSite);
+    if (options.listenerExecutor == null) {
+      ownListenerThread = Executors.newSingleThreadExecutor(r -> daemon(r, "cfost-peer-listeners"));
+      this.events = new PeerEvents(ownListenerThread);
+    } else {
+      ownListenerThread = null;
+      this.events = new PeerEvents(options.listenerExecutor);
+    }
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "cfost-peer"));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  public Topic topic() {
+    return topic;
+  }
+
+  /** Starts the transports, announces, and connects to the configured peers. */
+  public synchronized List<PeerAddress> start() throws IOException {
+    dbListener = db.addListener(Runnable::run, e -> sessions.values().forEach(Session::markDirty));
+    for (Transport t : options.transports) {
+      PeerAddress at = t.start(conn -> accept(t, conn));
+      if (at != null) {
+        listening.add(at);
+      }
+      if (options.discovery) {
+        t.announce(topic);
+      }
+    }
+    for (PeerAddress a : options.peers) {
+      addPeer(a);
+    }
+    if (options.peerBook != null) {
+      for (var e : options.peerBook.list()) {
+        addPeer(e.address());
+      }
+    }
+    scheduler.scheduleWithFixedDelay(this::keepAlive, options.pingMillis, options.pingMillis, TimeUnit.MILLISECONDS);
+    if (options.discovery) {
+      scheduler.scheduleWithFixedDelay(this::discover, 0, options.discoveryMillis, TimeUnit.MILLISECONDS);
+    }
+    return List.copyOf(listening);
+  }
+
+  public Registration addListener(PeerListener l) {
+    return events.add(l);
+  }
+
+  /** Keeps a peer connected from now on. */
+  public void addPeer(PeerAddress address) {
+    if (listening.contains(address)) {
+      return;
+    }
+    Connector c = new Connector(address);
+    if (connectors.putIfAbsent(address, c) == null) {
+      scheduler.execute(c::attempt); // after the put: attempt() checks that it is still wanted
+    }
+  }
+
+  public void removePeer(PeerAddress address) {
+    Connector c = connectors.remove(address);
+    if (c != null && c.site != null) {
+      Session s = sessions.get(c.site);
+      if (s != null && s.outbound) {
+        s.close("peer removed");
+      }
+    }
+  }
+
+  public List<SyncProgress> progress() {
+    List<SyncProgress> out = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : totals.entrySet()) {
+      Session s = sessions.get(e.getKey());
+      long sent = e.getValue()[0] + (s == null ? 0 : s.sent);
+      long received = e.getValue()[1] + (s == null ? 0 : s.received);
+      long toReceive = s == null ? -1 : s.peerCaughtUp ? 0 : s.remainingToReceive;
+      out.add(new SyncProgress(e.getKey(), s != null && s.isOpen(), sent, received, toReceive,
+          s != null && s.peerCaughtUp, s != null && s.delivered()));
+    }
+    return out;
+  }
+
+  ChangeFilter filterFor(byte[] remoteSite) {
+    return options.filter.excludingSite(remoteSite);
+  }
+
+  private void accept(Transport t, Connection conn) {
+    if (stopped) {
+      conn.close();
+      return;
+    }
+    new Session(this, conn, false).start();
+  }
+
+  /**
+   * Registers a session after its hello. Of two sessions with one peer, the one opened by the side with
+   * the smaller site id is kept (both sides decide alike); a newer one from the same side replaces the
+   * old one, which is probably dead.
+   */
+  synchronized boolean register(Session s) {
+    if (stopped) {
+      return false;
+    }
+    Session old = sessions.get(s.remoteSite);
+    if (old != null && old.isOpen()) {
+      byte[] oldOpener = old.outbound ? localSite : old.remoteSiteBytes;
+      byte[] newOpener = s.outbound ? localSite : s.remoteSiteBytes;
+      int cmp = Arrays.compareUnsigned(newOpener, oldOpener);
+      if (cmp > 0) {
+        return false;
+      }
+      old.close("replaced by a newer session");
+    }
+    sessions.put(s.remoteSite, s);
+    totals.putIfAbsent(s.remoteSite, new long[2]);
+    for (Connector c : connectors.values()) {
+      if (c.session == s || c.address.toString().equals(s.conn.remote())) {
+        c.site = s.remoteSite;
+        c.failures = 0;
+        if (options.peerBook != null) {
+          try {
+            options.peerBook.seen(c.address, s.remoteSite, System.currentTimeMillis());
+          } catch (RuntimeException e) {
+            log.warn("could not record peer {} in the peer table: {}", c.address, e.toString());
+          }
+        }
+      }
+    }
+    events.connect(s.remoteSite, s.conn.remote());
+    return true;
+  }
+
+  synchronized void unregister(Session s, String reason) {
+    if (s.remoteSite != null && sessions.remove(s.remoteSite, s)) {
+      long[] t = totals.get(s.remoteSite);
+      t[0] += s.sent;
+      t[1] += s.received;
+      events.disconnect(s.remoteSite, reason);
+    }
+    if (stopped) {
+      return;
+    }
+    for (Connector c : connectors.values()) {
+      boolean mine = c.session == s || (s.remoteSite != null && s.remoteSite.equals(c.site));
+      if (mine) {
+        if (c.session == s && s.remoteSite != null) {
+          c.site = s.remoteSite; // learned even when the session was refused as a duplicate
+        }
+        c.session = null;
+        c.failures++;
+        c.scheduleRetry();
+      }
+    }
+  }
+
+  void acked(String site, dev.cfost.Cursor cursor) {
+    if (options.peerBook != null) {
+      try {
+        options.peerBook.acked(site, cursor, System.currentTimeMillis());
+      } catch (RuntimeException e) {
+        log.warn("could not record the acknowledgement of {}: {}", site, e.toString());
+      }
+    }
+  }
+
+  void error(String peer, Throwable e) {
+    events.error(peer, e);
+  }
+
+  private void keepAlive() {
+    long id = pingIds.incrementAndGet();
+    for (Session s : sessions.values()) {
+      s.tick(id);
+    }
+  }
+
+  private void discover() {
+    for (Transport t : options.transports) {
+      try {
+        for (PeerAddress a : t.lookup(topic)) {
+          if (options.peerBook != null && !connectors.containsKey(a)) {
+            options.peerBook.add(a, "mdns");
+          }
+          addPeer(a);
+        }
+      } catch (RuntimeException e) {
+        log.warn("looking up peers on {} failed", t.name(), e);
+      }
+    }
+  }
+
+  /** Stops syncing: closes sessions, transports and threads. */
+  public void stop() {
+    synchronized (this) {
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+    }
+    if (dbListener != null) {
+      dbListener.close();
+    }
+    scheduler.shutdownNow();
+    for (Session s : sessions.values()) {
+      s.close("stopped");
+    }
+    for (Transport t : options.transports) {
+      t.close();
+    }
+    if (ownListenerThread != null) {
+      ownListenerThread.shutdown();
+      try {
+        ownListenerThread.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Keeps one wanted address connected, retrying with exponential backoff and full jitter. */
+  private final class Connector {
+    final PeerAddress address;
+    volatile String site; // learned from the first hello
+    volatile Session session;
+    volatile int failures; // reset by a session that completes its hello
+
+    Connector(PeerAddress address) {
+      this.address = address;
+    }
+
+    void attempt() {
+      if (stopped || connectors.get(address) != this) {
+        return;
+      }
+      Session existing = site == null ? null : sessions.get(site);
+      if (existing != null && existing.isOpen()) {
+        failures = 0;
+        scheduleRetry(); // check again later: that session may end
+        return;
+      }
+      for (Transport t : options.transports) {
+        try {
+          Connection conn = t.connect(address);
+          Session s = new Session(PeerEngine.this, conn, true);
+          session = s;
+          s.start();
+          return;
+        } catch (IOException e) {
+          log.debug("connecting to {} over {} failed: {}", address, t.name(), e.toString());
+        }
+      }
+      failures++;
+      scheduleRetry();
+    }
+
+    /** Schedules the next attempt: at once-ish after a first failure, then up to the cap, jittered. */
+    void scheduleRetry() {
+      if (stopped) {
+        return;
+      }
+      long delay;
+      if (failures == 0) {
+        delay = options.backoffMaxMillis; // connected through another session: look again later
+      } else {
+        long cap = Math.min(options.backoffMaxMillis, options.backoffBaseMillis << Math.min(20, failures - 1));
+        delay = ThreadLocalRandom.current().nextLong(cap / 2, cap + 1);
+      }
+      try {
+        scheduler.schedule(this::attempt, delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // stopping
+      }
+    }
+  }
+}

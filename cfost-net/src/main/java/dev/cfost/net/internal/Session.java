@@ -1,0 +1,455 @@
+package dev.cfost.net.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.ChangeBatch;
+import dev.cfost.ClockDriftException;
+import dev.cfost.Cursor;
+import dev.cfost.InvalidChangeException;
+import dev.cfost.MergeResult;
+import dev.cfost.Values;
+import dev.cfost.net.Connection;
+import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One sync session over one connection, the same on both sides.
+ *
+ * <p>Both sides send {@code hello}; each then sends {@code request} with the cursor it persisted for the
+ * other and serves the other's request: batches of changes until caught up, {@code eose}, then live
+ * batches after each local commit. Each batch names the cursor it continues ({@code from}); the receiver
+ * merges a batch only if it continues its own cursor, persists the new cursor, then acknowledges it. A
+ * batch that does not continue (a duplicate, or one after a lost one) is ignored and the receiver asks
+ * again from its cursor, so a session recovers from anything a transport does short of corrupting data.
+ *
+ * <p>Threads: a reader thread ({@link #runReader}) handles every received message, merges included; a
+ * sender thread ({@link #runSender}) reads and sends batches. Fields shared by both are guarded by
+ * {@code this}.
+ */
+final class Session {
+  private static final Logger log = LoggerFactory.getLogger(Session.class);
+  static final int PROTOCOL = 1;
+
+  private final PeerEngine peer;
+  final Connection conn;
+  final boolean outbound;
+  private final Cfost db;
+  /** Frames waiting for the writer thread; bounded in practice by the batch window. */
+  private final java.util.concurrent.LinkedBlockingQueue<byte[]> outbox = new java.util.concurrent.LinkedBlockingQueue<>();
+  private static final byte[] END = new byte[0];
+
+  // Set once by the reader thread on hello, read by others after.
+  volatile String remoteSite;
+  volatile byte[] remoteSiteBytes;
+  volatile int remoteSchema;
+  private volatile boolean closed;
+
+  // Receiver state, only used by the reader thread.
+  private Cursor expected;
+  private Cursor lastReRequest;
+  private long lastReRequestAt;
+  private boolean eoseSeen;
+
+  // Sender state, guarded by this.
+  private Cursor requested;
+  private boolean restart;
+  private Cursor sendCursor;
+  private boolean caughtUp;
+  private boolean dirty;
+  private int inFlight;
+  private boolean eoseSentFlag;
+  private long lastReceivedAt = System.nanoTime();
+  volatile boolean peerCaughtUp;
+
+  // Progress, written by one thread each.
+  volatile long remainingToReceive = -1;
+  volatile long sent;
+  volatile long received;
+
+  Session(PeerEngine peer, Connection conn, boolean outbound) {
+    this.peer = peer;
+    this.conn = conn;
+    this.outbound = outbound;
+    this.db = peer.db;
+  }
+
+  void start() {
+    Thread writer = new Thread(this::runWriter, "cfost-session-" + conn.remote() + "-writer");
+    writer.setDaemon(true);
+    writer.start();
+    Thread reader = new Thread(this::runReader, "cfost-session-" + conn.remote() + "-reader");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /**
+   * Writes queued frames. Only this thread writes to the connection, so the reader never blocks on a
+   * full socket buffer and two peers sending big batches to each other cannot deadlock.
+   */
+  private void runWriter() {
+    try {
+      while (true) {
+        byte[] frame = outbox.take();
+        if (frame == END) {
+          break;
+        }
+        conn.send(frame);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      if (!closed) {
+        log.info("session with {}: sending failed: {}", describe(), e.getMessage());
+      }
+    }
+    conn.close();
+    close("connection lost while sending");
+  }
+
+  boolean isOpen() {
+    return !closed;
+  }
+
+  // ---- receiving ----
+
+  private void runReader() {
+    String reason = "closed";
+    try {
+      send(new Message.Hello(PROTOCOL, peer.topic.hex(), Values.hex(db.siteId()), peer.deviceId,
+          db.schemaVersion(), List.of("changes", "live")));
+      while (!closed) {
+        byte[] frame = conn.receive();
+        if (frame == null) {
+          reason = "the peer closed the connection";
+          break;
+        }
+        synchronized (this) {
+          lastReceivedAt = System.nanoTime();
+        }
+        handle(MessageCodec.decode(frame));
+      }
+    } catch (ProtocolException e) {
+      reason = e.code + ": " + e.getMessage();
+      log.warn("session with {} ended: {}", describe(), reason);
+      trySend(new Message.Error(e.code, e.getMessage()));
+      peer.error(remoteSite, e);
+    } catch (dev.cfost.net.FrameTooLargeException e) {
+      reason = ProtocolException.FRAME_TOO_LARGE + ": " + e.getMessage();
+      log.warn("session with {} ended: {}", describe(), reason);
+      trySend(new Message.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
+      peer.error(remoteSite, e);
+    } catch (IOException e) {
+      reason = closed ? "closed" : "connection lost: " + e.getMessage();
+      if (!closed) {
+        log.info("session with {}: {}", describe(), reason);
+      }
+    } catch (RuntimeException e) {
+      reason = "internal error: " + e;
+      log.error("session with {} failed", describe(), e);
+      trySend(new Message.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
+      peer.error(remoteSite, e);
+    } finally {
+      close(reason);
+    }
+  }
+
+  private void handle(Message m) throws ProtocolException, IOException {
+    if (remoteSite == null && !(m instanceof Message.Hello) && !(m instanceof Message.Error)) {
+      throw new ProtocolException(ProtocolException.PROTOCOL_VIOLATION, "expected hello first, got " + type(m));
+    }
+    if (m instanceof Message.Hello h) {
+      onHello(h);
+    } else if (m instanceof Message.Request r) {
+      synchronized (this) {
+        requested = r.cursor();
+        restart = true;
+        notifyAll();
+      }
+    } else if (m instanceof Message.Changes c) {
+      onChanges(c);
+    } else if (m instanceof Message.Eose e) {
+      onEose(e);
+    } else if (m instanceof Message.Ack a) {
+      synchronized (this) {
+        inFlight = Math.max(0, inFlight - 1);
+        notifyAll();
+      }
+      peer.acked(remoteSite, a.cursor());
+    } else if (m instanceof Message.Ping p) {
+      send(new Message.Pong(p.id()));
+    } else if (m instanceof Message.Error e) {
+      throw new IOException("the peer ended the session: " + e.code() + ": " + e.message());
+    }
+  }
+
+  private void onHello(Message.Hello h) throws ProtocolException, IOException {
+    if (remoteSite != null) {
+      throw new ProtocolException(ProtocolException.PROTOCOL_VIOLATION, "a second hello");
+    }
+    if (h.protocol() != PROTOCOL) {
+      throw new ProtocolException(ProtocolException.UNSUPPORTED_VERSION,
+          "protocol version " + h.protocol() + " is not supported; this side speaks " + PROTOCOL);
+    }
+    if (!peer.topic.hex().equals(h.topic())) {
+      throw new ProtocolException(ProtocolException.WRONG_TOPIC,
+          "the peer syncs topic " + h.topic() + ", this side " + peer.topic.hex() + " (different database ids)");
+    }
+    byte[] site;
+    try {
+      site = Values.unhex(h.siteId());
+    } catch (IllegalArgumentException e) {
+      site = new byte[0];
+    }
+    if (site.length != 16) {
+      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "hello: site_id must be 16 bytes of hex");
+    }
+    if (h.siteId().equals(Values.hex(db.siteId()))) {
+      throw new ProtocolException(ProtocolException.SELF_CONNECTION, "connected to itself");
+    }
+    remoteSiteBytes = site;
+    remoteSite = h.siteId();
+    remoteSchema = h.schemaVersion();
+    if (!peer.register(this)) {
+      throw new ProtocolException(ProtocolException.DUPLICATE_SESSION, "another session with this peer is kept");
+    }
+    int local = db.schemaVersion();
+    if (remoteSchema > local) {
+      peer.events.outdated(remoteSite, remoteSchema, local);
+    }
+    expected = db.peerCursor(site);
+    send(new Message.Request(expected));
+    peer.events.syncStarted(remoteSite);
+    Thread sender = new Thread(this::runSender, "cfost-session-" + conn.remote() + "-sender");
+    sender.setDaemon(true);
+    sender.start();
+  }
+
+  private void onChanges(Message.Changes c) throws ProtocolException, IOException {
+    if (!c.from().equals(expected)) {
+      askAgain();
+      return;
+    }
+    MergeResult result;
+    try {
+      result = db.mergeAll(c.changes().iterator(), remoteSchema > db.schemaVersion());
+    } catch (InvalidChangeException e) {
+      throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
+    } catch (ClockDriftException e) {
+      throw new ProtocolException(ProtocolException.CLOCK_DRIFT, e.getMessage());
+    }
+    db.savePeerCursor(remoteSiteBytes, c.cursor());
+    expected = c.cursor();
+    received += c.changes().size();
+    remainingToReceive = c.remaining();
+    send(new Message.Ack(c.cursor()));
+    if (result.applied() > 0) {
+      Set<String> tables = new LinkedHashSet<>();
+      c.changes().forEach(x -> tables.add(x.table()));
+      peer.events.change(remoteSite, tables);
+    }
+  }
+
+  private void onEose(Message.Eose e) throws IOException {
+    if (!e.from().equals(expected)) {
+      askAgain();
+      return;
+    }
+    if (!e.cursor().equals(expected)) {
+      db.savePeerCursor(remoteSiteBytes, e.cursor());
+      expected = e.cursor();
+    }
+    if (!eoseSeen) {
+      eoseSeen = true;
+      peerCaughtUp = true;
+      peer.events.eose(remoteSite);
+    }
+  }
+
+  /** Asks for the stream again from the persisted cursor, at most every 200 ms for the same cursor. */
+  private void askAgain() throws IOException {
+    long now = System.nanoTime();
+    if (expected.equals(lastReRequest) && now - lastReRequestAt < 200_000_000L) {
+      return;
+    }
+    lastReRequest = expected;
+    lastReRequestAt = now;
+    send(new Message.Request(expected));
+  }
+
+  // ---- sending ----
+
+  /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
+  synchronized boolean delivered() {
+    return requested != null && !restart && caughtUp && inFlight == 0 && !dirty && eoseSentFlag;
+  }
+
+  /** Wakes the sender: there are new local commits. */
+  synchronized void markDirty() {
+    dirty = true;
+    notifyAll();
+  }
+
+  private static long distinctRows(ChangeBatch batch) {
+    java.util.Set<String> rows = new java.util.HashSet<>();
+    for (var c : batch.changes()) {
+      rows.add(c.table() + '\u0000' + Values.hex(c.pk()));
+    }
+    return rows.size();
+  }
+
+  private void runSender() {
+    long remainingRows = -1;
+    int limit = peer.options.maxBatchChanges;
+    boolean eoseSent = false;
+    try {
+      while (!closed) {
+        Cursor from;
+        synchronized (this) {
+          while (!closed && !restart && (requested == null || inFlight >= peer.options.window
+              || (caughtUp && !dirty))) {
+            wait(1_000);
+          }
+          if (closed) {
+            return;
+          }
+          if (restart) {
+            restart = false;
+            sendCursor = requested;
+            caughtUp = false;
+            inFlight = 0;
+            eoseSent = false;
+            eoseSentFlag = false;
+            remainingRows = -1;
+          }
+          dirty = false;
+          from = sendCursor;
+        }
+        if (caughtUp && peer.options.liveDebounceMillis > 0) {
+          Thread.sleep(peer.options.liveDebounceMillis); // lets a burst of commits go in one batch
+        }
+        // Read, and read again with a smaller limit while the encoded batch is over the byte limit (a
+        // batch always holds whole rows, so one large row may still go alone).
+        ChangeBatch batch;
+        byte[] frame;
+        while (true) {
+          batch = db.changes(from, limit, peer.filterFor(remoteSiteBytes));
+          if (remainingRows < 0) {
+            remainingRows = db.rowsAfter(from, peer.filterFor(remoteSiteBytes)); // once per request: an index count
+          }
+          long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
+          frame = batch.changes().isEmpty() ? null
+              : MessageCodec.encode(new Message.Changes(from, batch.next(), batch.changes(), remaining));
+          if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
+            break;
+          }
+          limit = Math.max(1, batch.changes().size() / 2);
+        }
+        if (frame != null && frame.length <= peer.options.maxBatchBytes / 2) {
+          limit = Math.min(peer.options.maxBatchChanges, limit * 2);
+        }
+        synchronized (this) {
+          if (restart || !from.equals(sendCursor)) {
+            continue; // a new request arrived meanwhile; this batch is stale
+          }
+          remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
+          if (frame != null) {
+            inFlight++;
+          }
+          sendCursor = batch.next();
+          caughtUp = batch.caughtUp();
+        }
+        if (frame != null) {
+          sendFrame(frame);
+          sent += batch.changes().size();
+          if (batch.caughtUp()) {
+            send(new Message.Eose(batch.next(), batch.next()));
+          }
+        } else if (batch.caughtUp() && !batch.next().equals(from)) {
+          send(new Message.Eose(from, batch.next()));
+          peer.acked(remoteSite, batch.next()); // nothing was pending for the peer up to here
+        } else if (batch.caughtUp() && !eoseSent) {
+          send(new Message.Eose(from, from));
+        }
+        if (batch.caughtUp()) {
+          eoseSent = true;
+          synchronized (this) {
+            eoseSentFlag = true;
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      close("connection lost while sending: " + e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("sending to {} failed", describe(), e);
+      peer.error(remoteSite, e);
+      trySend(new Message.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
+      close("internal error: " + e);
+    }
+  }
+
+  // ---- housekeeping ----
+
+  /** Called by the peer's timer: pings, and closes a session that has been silent too long. */
+  void tick(long pingId) {
+    long silentNanos;
+    synchronized (this) {
+      silentNanos = System.nanoTime() - lastReceivedAt;
+    }
+    if (silentNanos > peer.options.timeoutMillis * 1_000_000L) {
+      trySend(new Message.Error(ProtocolException.TIMEOUT, "no message for " + peer.options.timeoutMillis + " ms"));
+      close("timed out");
+      return;
+    }
+    trySend(new Message.Ping(pingId));
+  }
+
+  void send(Message m) throws IOException {
+    sendFrame(MessageCodec.encode(m));
+  }
+
+  private void sendFrame(byte[] frame) throws IOException {
+    if (closed) {
+      throw new IOException("session closed");
+    }
+    outbox.add(frame);
+  }
+
+  private void trySend(Message m) {
+    try {
+      send(m);
+    } catch (IOException | RuntimeException e) {
+      log.debug("could not send {} to {}: {}", type(m), describe(), e.toString());
+    }
+  }
+
+  /**
+   * Ends the session: frames already queued (an error message, say) are still written, then the
+   * connection closes; a peer that does not read gets 2 s before the connection is closed anyway.
+   */
+  void close(String reason) {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      notifyAll();
+    }
+    outbox.add(END);
+    java.util.concurrent.CompletableFuture.delayedExecutor(2, java.util.concurrent.TimeUnit.SECONDS)
+        .execute(conn::close);
+    peer.unregister(this, reason);
+  }
+
+  String describe() {
+    return (remoteSite == null ? "?" : remoteSite.substring(0, 8)) + "@" + conn.remote();
+  }
+
+  private static String type(Message m) {
+    return m.getClass().getSimpleName().toLowerCase();
+  }
+}

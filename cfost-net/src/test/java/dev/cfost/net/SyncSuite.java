@@ -1,0 +1,248 @@
+package dev.cfost.net;
+
+import static dev.cfost.net.Nodes.await;
+import static dev.cfost.net.Nodes.dump;
+import static dev.cfost.net.Nodes.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfost.Cfost;
+import dev.cfost.ChangeFilter;
+import dev.cfost.Values;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sync protocol's behaviour, run once per transport by its subclasses. */
+abstract class SyncSuite {
+  @TempDir Path dir;
+  final List<AutoCloseable> toClose = new ArrayList<>();
+
+  /** A transport for node {@code name}, listening. */
+  abstract Transport transport(String name, Path db) throws IOException;
+
+  <T extends AutoCloseable> T closing(T c) {
+    toClose.add(0, c);
+    return c;
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable c : toClose) {
+      c.close();
+    }
+  }
+
+  Cfost replica(String name) {
+    return closing(Nodes.replica(dir.resolve(name + ".db")));
+  }
+
+  PeerOptions.Builder options(String name, Cfost db) throws IOException {
+    return PeerOptions.builder().transport(transport(name, db.path())).discovery(false)
+        .backoff(20, 500).keepAlive(500, 5_000);
+  }
+
+  /** Starts a peer; returns the address it listens on. */
+  PeerAddress start(Peer p) throws IOException {
+    List<PeerAddress> at = p.start();
+    return at.isEmpty() ? null : at.get(0);
+  }
+
+  @Test
+  void twoPeersCatchUpThenExchangeLiveChanges() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    sql(a, "INSERT INTO todo VALUES ('1', 'before start', 'ann')");
+    Peer pa = closing(Peer.create(a, options("a", a).build()));
+    PeerAddress addrA = start(pa);
+    BlockingQueue<String> eose = new LinkedBlockingQueue<>();
+    Peer pb = closing(Peer.create(b, options("b", b).peer(addrA).build()));
+    pb.addListener(new PeerListener() {
+      @Override
+      public void onEose(String peerId) {
+        eose.add(peerId);
+      }
+    });
+    start(pb);
+    assertThat(eose.poll(10, TimeUnit.SECONDS)).isEqualTo(Values.hex(a.siteId()));
+    assertThat(dump(b)).containsExactly("1|before start|ann");
+
+    sql(a, "INSERT INTO todo VALUES ('2', 'live from a', 'ann')");
+    sql(b, "INSERT INTO todo VALUES ('3', 'live from b', 'bob')");
+    await("both replicas hold all three rows", 10, () -> dump(a).size() == 3 && dump(b).size() == 3);
+    assertThat(dump(a)).isEqualTo(dump(b));
+  }
+
+  /** Both sides send big batches at once: neither may block the other (full socket buffers). */
+  @Test
+  void twoLargeHistoriesCrossWithoutDeadlock() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    String rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)"
+        + " INSERT INTO todo SELECT '%s' || i, hex(randomblob(40)), '%s' FROM n";
+    sql(a, String.format(rows, "a", "ann"));
+    sql(b, String.format(rows, "b", "bob"));
+    PeerAddress addrA = start(closing(Peer.create(a, options("a", a).build())));
+    start(closing(Peer.create(b, options("b", b).peer(addrA).build())));
+    await("both replicas hold 12000 rows", 60, () -> Nodes.count(a) == 12_000 && Nodes.count(b) == 12_000);
+    assertThat(dump(a)).isEqualTo(dump(b));
+  }
+
+  @Test
+  void aChangeRelayedThroughAThirdPeerArrives() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    Cfost c = replica("c");
+    PeerAddress addrB = start(closing(Peer.create(b, options("b", b).build())));
+    start(closing(Peer.create(a, options("a", a).peer(addrB).build())));
+    start(closing(Peer.create(c, options("c", c).peer(addrB).build())));
+    sql(a, "INSERT INTO todo VALUES ('x', 'from a', 'ann')");
+    await("a's row reaches c through b", 10, () -> dump(c).contains("x|from a|ann"));
+    sql(c, "UPDATE todo SET title = 'edited on c' WHERE id = 'x'");
+    await("c's edit reaches a through b", 10, () -> dump(a).contains("x|edited on c|ann"));
+  }
+
+  @Test
+  void anInterruptedSyncResumesWithoutResendingWhatWasAcknowledged() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    sql(a, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+        + " INSERT INTO todo SELECT 'r' || i, 'v', 'ann' FROM n");
+    Peer pa = closing(Peer.create(a, options("a", a).maxBatchChanges(50).build()));
+    PeerAddress addrA = start(pa);
+    Peer pb = Peer.create(b, options("b", b).peer(addrA).maxBatchChanges(50).build());
+    start(pb);
+    await("b has the first 300 rows", 10, () -> Nodes.count(b) == 300);
+    String idA = Values.hex(a.siteId());
+    await("b's progress shows it caught up with a", 10, () -> pb.progress().stream()
+        .anyMatch(p -> p.peerId().equals(idA) && p.caughtUp() && p.delivered()));
+    SyncProgress seen = pb.progress().stream().filter(p -> p.peerId().equals(idA)).findFirst().orElseThrow();
+    assertThat(seen.changesReceived()).isEqualTo(600);
+    assertThat(seen.rowsToReceive()).isZero();
+    assertThat(seen.connected()).isTrue();
+    pb.close();
+    long sentBefore = sentTo(pa, b);
+    assertThat(sentBefore).isEqualTo(600); // 300 rows x 2 columns
+
+    sql(a, "UPDATE todo SET title = 'changed' WHERE id IN ('r1', 'r2', 'r3')");
+    Peer again = closing(Peer.create(b, options("b", b).peer(addrA).maxBatchChanges(50).build()));
+    start(again);
+    await("b has the three updates", 10, () -> dump(b).stream().filter(r -> r.contains("changed")).count() == 3);
+    await("a counted what it sent", 5, () -> sentTo(pa, b) >= sentBefore + 3);
+    assertThat(sentTo(pa, b) - sentBefore).as("changes sent after the restart").isEqualTo(3);
+  }
+
+  private static long sentTo(Peer p, Cfost to) {
+    String id = Values.hex(to.siteId());
+    return p.progress().stream().filter(x -> x.peerId().equals(id)).mapToLong(SyncProgress::changesSent).sum();
+  }
+
+  @Test
+  void partialReplicationSendsOnlyTheConfiguredRows() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    sql(a, "INSERT INTO todo VALUES ('1', 'mine', 'ann'), ('2', 'not mine', 'bob')");
+    PeerAddress addrA = start(closing(Peer.create(a,
+        options("a", a).filter(ChangeFilter.ALL.withRowFilter("todo", "owner = 'ann'")).build())));
+    BlockingQueue<String> eose = new LinkedBlockingQueue<>();
+    Peer pb = closing(Peer.create(b, options("b", b).peer(addrA).build()));
+    pb.addListener(new PeerListener() {
+      @Override
+      public void onEose(String peerId) {
+        eose.add(peerId);
+      }
+    });
+    start(pb);
+    assertThat(eose.poll(10, TimeUnit.SECONDS)).isNotNull();
+    assertThat(dump(b)).containsExactly("1|mine|ann");
+  }
+
+  @Test
+  void aPeerWithANewerSchemaIsReportedAsOutdated() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    sql(b, "PRAGMA user_version = 5");
+    BlockingQueue<Integer> outdated = new LinkedBlockingQueue<>();
+    Peer pa = closing(Peer.create(a, options("a", a).build()));
+    pa.addListener(new PeerListener() {
+      @Override
+      public void onOutdated(String peerId, int peerVersion, int localVersion) {
+        outdated.add(peerVersion);
+      }
+    });
+    PeerAddress addrA = start(pa);
+    start(closing(Peer.create(b, options("b", b).peer(addrA).build())));
+    assertThat(outdated.poll(10, TimeUnit.SECONDS)).isEqualTo(5);
+  }
+
+  @Test
+  void aPeerOfAnotherDatabaseIsRefused() throws Exception {
+    Cfost a = replica("a");
+    Cfost other = replica("other");
+    other.setDatabaseId("another-database");
+    sql(other, "INSERT INTO todo VALUES ('secret', 'x', 'y')");
+    BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
+    Peer pa = closing(Peer.create(a, options("a", a).build()));
+    pa.addListener(new PeerListener() {
+      @Override
+      public void onError(String peerId, Throwable error) {
+        errors.add(error);
+      }
+    });
+    PeerAddress addrA = start(pa);
+    start(closing(Peer.create(other, options("other", other).peer(addrA).build())));
+    Throwable e = errors.poll(10, TimeUnit.SECONDS);
+    assertThat(e).isNotNull();
+    assertThat(e.getMessage()).contains("different database ids");
+    assertThat(dump(a)).isEmpty();
+  }
+
+  @Test
+  void malformedUnknownAndOversizeFramesEndTheSessionAndApplyNothing() throws Exception {
+    Cfost a = replica("a");
+    PeerAddress addrA = start(closing(Peer.create(a, options("a", a).build())));
+    Transport raw = closing(transport("raw", dir.resolve("raw.db")));
+    raw.start(c -> { });
+    String hello = "{\"type\":\"hello\",\"protocol\":1,\"topic\":\"" + Topic.of("default").hex()
+        + "\",\"site_id\":\"00112233445566778899aabbccddeeff\",\"device_id\":\"raw\",\"schema_version\":0,"
+        + "\"capabilities\":[]}";
+    for (String bad : List.of("{not json", "{\"type\":\"teleport\"}", hello.replace("\"protocol\":1", "\"protocol\":2"),
+        "{\"type\":\"changes\",\"from\":\"0:0:1\",\"cursor\":\"0:0:2\",\"changes\":[{\"table\":\"todo\"}]}")) {
+      Connection conn = raw.connect(addrA);
+      if (!bad.contains("\"protocol\":2")) {
+        conn.send(hello.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      conn.send(bad.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      String error = null;
+      for (byte[] f = conn.receive(); f != null; f = conn.receive()) {
+        String s = new String(f, java.nio.charset.StandardCharsets.UTF_8);
+        if (s.contains("\"type\":\"error\"")) {
+          error = s;
+        }
+      }
+      assertThat(error).as("error for " + bad).isNotNull();
+      if (bad.contains("\"protocol\":2")) {
+        assertThat(error).contains("unsupported_version");
+      }
+      conn.close();
+    }
+    assertThat(dump(a)).isEmpty();
+
+    Connection early = raw.connect(addrA);
+    early.send("{\"type\":\"request\",\"cursor\":\"0:0:0\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String error = null;
+    for (byte[] f = early.receive(); f != null; f = early.receive()) {
+      String s = new String(f, java.nio.charset.StandardCharsets.UTF_8);
+      if (s.contains("\"type\":\"error\"")) {
+        error = s;
+      }
+    }
+    assertThat(error).contains("protocol_violation").contains("expected hello first");
+  }
+}
