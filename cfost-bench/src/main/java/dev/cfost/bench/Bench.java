@@ -42,6 +42,7 @@ public final class Bench {
   }
 
   private int run() throws Exception {
+    Workloads.appCacheMib = options.cacheMib;
     double loadBefore = load();
     printHeader(loadBefore);
     Path parent = options.dir == null ? Files.createTempDirectory("cfost-bench") : Files.createDirectories(options.dir);
@@ -76,8 +77,9 @@ public final class Bench {
         rt.maxMemory() >> 20, load);
     System.out.printf(Locale.ROOT, "SQLite %s (sqlite-jdbc %s); %s%n", sqliteVersion(),
         org.sqlite.SQLiteJDBCLoader.getVersion(), System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-    System.out.printf(Locale.ROOT, "rows %,d, repetitions %d, seed %d, change batch %d%n%n", options.rows,
-        options.reps, options.seed, Workloads.BATCH);
+    System.out.printf(Locale.ROOT, "rows %,d, repetitions %d, seed %d, change batch %d, app page cache %s%n%n",
+        options.rows, options.reps, options.seed, Workloads.BATCH,
+        options.cacheMib > 0 ? options.cacheMib + " MiB" : "SQLite's default");
   }
 
   /** One repetition in fresh files under {@code dir}; false if a replica's rows differ. */
@@ -123,6 +125,10 @@ public final class Bench {
           for (String ext : new String[] {".db", ".db-wal", ".db-shm"}) {
             Files.deleteIfExists(dir.resolve(f + ext));
           }
+        }
+
+        if (options.insertOnly) {
+          return true;
         }
 
         // (c) extraction, which also writes the changes to a binary spill for the merge.
@@ -216,13 +222,18 @@ public final class Bench {
         "  --reps R       repetitions; medians are reported (default 3)",
         "  --seed S       seed of the generated rows (default 42)",
         "  --dir DIR      where the database files go (default: a new temp dir, deleted afterwards)",
-        "  --no-streamed  skip the merge streamed straight from the source replica");
+        "  --no-streamed  skip the merge streamed straight from the source replica",
+        "  --insert-only  only the (a) phases: the INSERT transactions and the capture",
+        "  --cache-mib M  PRAGMA cache_size of the application's connections, plain and replicated alike",
+        "                 (default: SQLite's, 2 MiB)");
 
     long rows = 1_000_000;
     int reps = 3;
     long seed = 42;
     Path dir;
     boolean streamed = true;
+    boolean insertOnly;
+    int cacheMib;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -236,6 +247,8 @@ public final class Bench {
           case "--seed" -> o.seed = Long.parseLong(a.remove(0));
           case "--dir" -> o.dir = Paths.get(a.remove(0));
           case "--no-streamed" -> o.streamed = false;
+          case "--insert-only" -> o.insertOnly = true;
+          case "--cache-mib" -> o.cacheMib = Integer.parseInt(a.remove(0));
           case "-h", "--help" -> {
             return null;
           }

@@ -46,12 +46,15 @@ final class Report {
         live = Math.max(live, x.liveAfterGc());
       }
       out("%-40s %7.2f %20s %7.2f %10s %10s %8.1f %8.1f%n", p[1], m, each(s), Results.median(r.seconds(p[0], true)),
-          rate(rows / m), perChange ? rate(changes / m) : "", peak / 1048576.0, live / 1048576.0);
+          rate(rows / m), perChange && changes > 0 ? rate(changes / m) : "", peak / 1048576.0, live / 1048576.0);
     }
-    double spill = Results.median(r.spill.stream().mapToDouble(x -> x.wall() / 1e9).toArray());
-    out("Rates are from the median wall time. Writing the spill during (c) took a median %.2f s, not counted.%n%n",
-        spill);
-
+    if (r.spill.isEmpty()) {
+      out("Rates are from the median wall time.%n%n");
+    } else {
+      double spill = Results.median(r.spill.stream().mapToDouble(x -> x.wall() / 1e9).toArray());
+      out("Rates are from the median wall time. Writing the spill during (c) took a median %.2f s, not counted.%n%n",
+          spill);
+    }
     out("Ratios, taken per repetition (side by side), then the median; wall time, then CPU time of the thread:%n");
     ratio("(a) replicated / plain INSERT tx", "<= 1.5",
         (cpu, i) -> t("insert.replicated", cpu, i) / t("insert.plain", cpu, i));
@@ -59,10 +62,12 @@ final class Report {
         (cpu, i) -> t("insert.replicated.nokeys", cpu, i) / t("insert.plain.nokeys", cpu, i));
     ratio("(a) (INSERT tx + capture) / plain INSERT tx", "none",
         (cpu, i) -> (t("insert.replicated", cpu, i) + t("capture", cpu, i)) / t("insert.plain", cpu, i));
-    ratio("(b) merge rate / raw insert rate, spill", ">= 0.5",
-        (cpu, i) -> t("insert.plain", cpu, i) / t("merge.spill", cpu, i));
-    ratio("(b) same, raw insert with gen. keys off", ">= 0.5",
-        (cpu, i) -> t("insert.plain.nokeys", cpu, i) / t("merge.spill", cpu, i));
+    if (r.seconds("merge.spill").length > 0) {
+      ratio("(b) merge rate / raw insert rate, spill", ">= 0.5",
+          (cpu, i) -> t("insert.plain", cpu, i) / t("merge.spill", cpu, i));
+      ratio("(b) same, raw insert with gen. keys off", ">= 0.5",
+          (cpu, i) -> t("insert.plain.nokeys", cpu, i) / t("merge.spill", cpu, i));
+    }
     if (r.seconds("merge.streamed").length > 0) {
       ratio("(b) merge rate / raw rate, streamed", ">= 0.5",
           (cpu, i) -> t("insert.plain", cpu, i) / t("merge.streamed", cpu, i));
@@ -70,6 +75,10 @@ final class Report {
           (cpu, i) -> t("insert.plain.nokeys", cpu, i) / t("merge.streamed", cpu, i));
     }
     double[] ex = r.seconds("extract");
+    if (ex.length == 0) {
+      out("%nMax heap %d MiB.%n", Runtime.getRuntime().maxMemory() >> 20);
+      return;
+    }
     double[] exRate = new double[ex.length];
     for (int i = 0; i < ex.length; i++) {
       exRate[i] = changes / ex[i];

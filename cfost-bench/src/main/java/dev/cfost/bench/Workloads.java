@@ -25,7 +25,20 @@ final class Workloads {
   /** The batch size of the change reads, as a sync session would use. */
   static final int BATCH = 2000;
 
+  /** PRAGMA cache_size of the application's connections in MiB; 0 leaves SQLite's default. */
+  static int appCacheMib;
+
   private Workloads() {}
+
+  /** Applies the application-side connection settings of this run (the page cache size). */
+  static Connection appSettings(Connection c) throws SQLException {
+    if (appCacheMib > 0) {
+      try (Statement s = c.createStatement()) {
+        s.execute("PRAGMA cache_size = " + (-1024L * appCacheMib));
+      }
+    }
+    return c;
+  }
 
   /**
    * Opens a plain SQLite connection with the settings of {@code Cfost.connect()} (WAL, synchronous FULL).
@@ -40,7 +53,7 @@ final class Workloads {
       s.execute("PRAGMA journal_mode = WAL");
       s.execute("PRAGMA synchronous = FULL");
     }
-    return c;
+    return appSettings(c);
   }
 
   /** An engine without background capture: the benchmark decides when writes are captured. */
