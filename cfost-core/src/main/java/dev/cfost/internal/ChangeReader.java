@@ -100,7 +100,7 @@ final class ChangeReader {
       for (int k = 0; k < keys; k++) {
         sql.append(k == 0 ? "" : " AND ").append("b.").append(id(spec.keyColumns.get(k))).append(" = c.k").append(k);
       }
-      sql.append(" WHERE c.db >= ? AND (c.db > ? OR c.rq > ?)");
+      sql.append(" WHERE (c.db, c.rq) > (?, ?)"); // a row value seeks the (db, rq) index directly
       String predicate = filter.rowFilters().get(spec.name);
       if (predicate != null) {
         // A subquery keeps the predicate's column names from meeting the clock table's.
@@ -113,8 +113,7 @@ final class ChangeReader {
       this.valueBase = cellBase + 4 * n;
       this.ps = tx.c.prepareStatement(sql.toString());
       ps.setLong(1, cursor.db());
-      ps.setLong(2, cursor.db());
-      ps.setLong(3, cursor.seq());
+      ps.setLong(2, cursor.seq());
       this.rs = ps.executeQuery();
     }
 

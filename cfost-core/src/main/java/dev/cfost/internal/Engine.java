@@ -328,8 +328,8 @@ public final class Engine implements Cfost {
       long n = 0;
       for (TableSpec spec : tables.specs().values()) {
         if (filter.includes(spec.name)) {
-          n += Sql.queryLong(conn, "SELECT count(*) FROM " + Sql.id(spec.clock) + " WHERE db >= ? AND (db > ? OR rq > ?)",
-              cursor.db(), cursor.db(), cursor.seq());
+          n += Sql.queryLong(conn, "SELECT count(*) FROM " + Sql.id(spec.clock) + " WHERE (db, rq) > (?, ?)",
+              cursor.db(), cursor.seq());
         }
       }
       return n;

@@ -58,7 +58,9 @@ final class Merger {
     List<Object> key = changes.get(0).key();
     ClockStore store = tx.store(spec);
     ClockRow row = store.load(key);
-    boolean existed = store.baseRowExists(key);
+    // Every base row has a clock row once pending writes are captured (done at the start of this
+    // transaction), so a row without clocks has no base row either: one lookup saved per new row.
+    boolean existed = row != null && store.baseRowExists(key);
     if (row == null) {
       row = new ClockRow(key, spec.columns.size());
     }
@@ -174,7 +176,8 @@ final class Merger {
           args.add(values[i]);
         }
       }
-      PreparedStatement ins = tx.prepare("INSERT INTO " + id(spec.name) + "(" + cols + ") VALUES (" + marks + ")");
+      // OR REPLACE: a base row without clocks (a table dropped and recreated) gives way to the merged one.
+      PreparedStatement ins = tx.prepare("INSERT OR REPLACE INTO " + id(spec.name) + "(" + cols + ") VALUES (" + marks + ")");
       bindAll(ins, args);
       ins.executeUpdate();
       return;

@@ -25,6 +25,14 @@ public interface Connection extends AutoCloseable {
    */
   byte[] receive() throws IOException;
 
+  /**
+   * The public key the other end proved it holds (its TLS certificate's key), or null when the transport
+   * authenticates nothing (in memory, or a plain stream).
+   */
+  default java.security.PublicKey peerPublicKey() {
+    return null;
+  }
+
   /** A description of the other end, for logs. */
   String remote();
 

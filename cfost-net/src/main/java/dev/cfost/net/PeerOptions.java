@@ -24,6 +24,7 @@ public final class PeerOptions {
   public final long discoveryMillis;
   public final Executor listenerExecutor;
   public final PeerBook peerBook;
+  public final PeerAuthorizer authorizer;
 
   private PeerOptions(Builder b) {
     this.transports = List.copyOf(b.transports);
@@ -42,6 +43,7 @@ public final class PeerOptions {
     this.discoveryMillis = b.discoveryMillis;
     this.listenerExecutor = b.listenerExecutor;
     this.peerBook = b.peerBook;
+    this.authorizer = b.authorizer;
   }
 
   public static Builder builder() {
@@ -66,8 +68,18 @@ public final class PeerOptions {
     private long discoveryMillis = 2_000;
     private Executor listenerExecutor;
     private PeerBook peerBook;
+    private PeerAuthorizer authorizer;
 
     private Builder() {}
+
+    /**
+     * Admits only the peers {@code authorizer} accepts (default: any peer of the same topic). Use it with
+     * a transport that authenticates keys (TCP + TLS with {@link TlsIdentity#forKeys}).
+     */
+    public Builder authorizer(PeerAuthorizer authorizer) {
+      this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+      return this;
+    }
 
     /**
      * Keeps the peers in {@code book}: its addresses are connected at start, discovered ones are added,

@@ -41,6 +41,19 @@ public final class TlsIdentity {
     this.certificate = (X509Certificate) store.getCertificate(ALIAS);
   }
 
+  /**
+   * An identity whose certificate carries {@code keys}, for example the device's Ed25519 key pair, so
+   * that the peer's TLS certificate proves which device it talks to. Made in memory each time.
+   */
+  public static TlsIdentity forKeys(KeyPair keys) throws IOException {
+    try {
+      return new TlsIdentity(store(keys, "Ed25519".equals(keys.getPrivate().getAlgorithm())
+          || "EdDSA".equals(keys.getPrivate().getAlgorithm()) ? "Ed25519" : "SHA256withECDSA"));
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot make a certificate for the device key: " + e.getMessage(), e);
+    }
+  }
+
   /** The identity file of a database: {@code <database file>.tls.p12}. */
   public static Path fileFor(Path database) {
     return database.resolveSibling(database.getFileName() + ".tls.p12");
@@ -89,13 +102,16 @@ public final class TlsIdentity {
   private static KeyStore create() throws GeneralSecurityException, IOException {
     KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
     gen.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
-    KeyPair pair = gen.generateKeyPair();
+    return store(gen.generateKeyPair(), "SHA256withECDSA");
+  }
+
+  private static KeyStore store(KeyPair pair, String signature) throws GeneralSecurityException, IOException {
     X500Name name = new X500Name("CN=cfost-device");
     Date from = new Date(System.currentTimeMillis() - 86_400_000L);
     Date to = new Date(System.currentTimeMillis() + 100L * 365 * 86_400_000L);
     try {
       var holder = new JcaX509v3CertificateBuilder(name, new BigInteger(64, new SecureRandom()), from, to, name,
-          pair.getPublic()).build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
+          pair.getPublic()).build(new JcaContentSignerBuilder(signature).build(pair.getPrivate()));
       X509Certificate cert = new JcaX509CertificateConverter().getCertificate(holder);
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(null, null);

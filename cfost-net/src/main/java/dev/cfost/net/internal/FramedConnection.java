@@ -56,6 +56,18 @@ final class FramedConnection implements Connection {
   }
 
   @Override
+  public java.security.PublicKey peerPublicKey() {
+    if (socket instanceof javax.net.ssl.SSLSocket ssl) {
+      try {
+        return ssl.getSession().getPeerCertificates()[0].getPublicKey();
+      } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  @Override
   public String remote() {
     return remote;
   }

@@ -12,6 +12,7 @@ final class ProtocolException extends Exception {
   static final String SELF_CONNECTION = "self_connection";
   static final String DUPLICATE_SESSION = "duplicate_session";
   static final String INVALID_CHANGE = "invalid_change";
+  static final String UNAUTHORIZED = "unauthorized";
   static final String CLOCK_DRIFT = "clock_drift";
   static final String PROTOCOL_VIOLATION = "protocol_violation";
   static final String TIMEOUT = "timeout";

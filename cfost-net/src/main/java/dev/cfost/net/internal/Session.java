@@ -135,12 +135,16 @@ final class Session {
       reason = e.code + ": " + e.getMessage();
       log.warn("session with {} ended: {}", describe(), reason);
       trySend(new Message.Error(e.code, e.getMessage()));
-      peer.error(remoteSite, e);
+      peer.error(remoteSite, new dev.cfost.net.SyncException(e.code, e.getMessage()));
+    } catch (RemoteError e) {
+      reason = e.getMessage();
+      log.warn("session with {} ended by the peer: {}", describe(), reason);
+      peer.error(remoteSite, e.error);
     } catch (dev.cfost.net.FrameTooLargeException e) {
       reason = ProtocolException.FRAME_TOO_LARGE + ": " + e.getMessage();
       log.warn("session with {} ended: {}", describe(), reason);
       trySend(new Message.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
-      peer.error(remoteSite, e);
+      peer.error(remoteSite, new dev.cfost.net.SyncException(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
     } catch (IOException e) {
       reason = closed ? "closed" : "connection lost: " + e.getMessage();
       if (!closed) {
@@ -181,7 +185,7 @@ final class Session {
     } else if (m instanceof Message.Ping p) {
       send(new Message.Pong(p.id()));
     } else if (m instanceof Message.Error e) {
-      throw new IOException("the peer ended the session: " + e.code() + ": " + e.message());
+      throw new RemoteError(new dev.cfost.net.SyncException(e.code(), "the peer ended the session: " + e.message()));
     }
   }
 
@@ -208,6 +212,13 @@ final class Session {
     }
     if (h.siteId().equals(Values.hex(db.siteId()))) {
       throw new ProtocolException(ProtocolException.SELF_CONNECTION, "connected to itself");
+    }
+    if (peer.options.authorizer != null) {
+      String refusal = peer.options.authorizer.refusal(conn.peerPublicKey(), h.deviceId());
+      if (refusal != null) {
+        log.warn("refused device {} at {}: {}", h.deviceId(), conn.remote(), refusal);
+        throw new ProtocolException(ProtocolException.UNAUTHORIZED, refusal);
+      }
     }
     remoteSiteBytes = site;
     remoteSite = h.siteId();
@@ -447,6 +458,17 @@ final class Session {
 
   String describe() {
     return (remoteSite == null ? "?" : remoteSite.substring(0, 8)) + "@" + conn.remote();
+  }
+
+  /** The peer sent {@code error}. */
+  private static final class RemoteError extends IOException {
+    private static final long serialVersionUID = 1L;
+    final transient dev.cfost.net.SyncException error;
+
+    RemoteError(dev.cfost.net.SyncException error) {
+      super(error.getMessage());
+      this.error = error;
+    }
   }
 
   private static String type(Message m) {

@@ -1,0 +1,177 @@
+package dev.cfost.identity;
+
+import dev.cfost.identity.internal.Wire;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Objects;
+
+/**
+ * A new device's answer to a {@link PairingChallenge}: the challenge's nonce, the new device's id, public
+ * key and name, and its Ed25519 signature over all of that and the whole challenge.
+ *
+ * <p>The signature covers a domain-separated canonical encoding ({@link #signedBytes}), so it cannot be
+ * taken for a signature of anything else, and any change to the challenge, the id, the key or the name
+ * breaks it. Travels as {@code cfost-pair-response:} and base64url ({@link #encode()}). Immutable.
+ */
+public final class PairingResponse {
+  /** The prefix of the string form. */
+  public static final String PREFIX = "cfost-pair-response:";
+
+  private static final int VERSION = 1;
+  private static final int MAX_TEXT = 1024;
+  private static final byte[] DOMAIN = "cfost pairing response v1\0".getBytes(StandardCharsets.US_ASCII);
+
+  private final byte[] nonce;
+  private final DeviceId deviceId;
+  private final byte[] publicKey;
+  private final String deviceName;
+  private final byte[] signature;
+
+  PairingResponse(byte[] nonce, DeviceId deviceId, byte[] publicKey, String deviceName, byte[] signature) {
+    this.nonce = nonce.clone();
+    this.deviceId = Objects.requireNonNull(deviceId, "deviceId");
+    this.publicKey = publicKey.clone();
+    this.deviceName = Objects.requireNonNull(deviceName, "deviceName");
+    this.signature = signature.clone();
+    if (this.nonce.length != 32 || this.publicKey.length != 32 || this.signature.length > 255
+        || deviceName.getBytes(StandardCharsets.UTF_8).length > 255) {
+      throw new IllegalArgumentException("a pairing response has a 32-byte nonce, a 32-byte key, a signature"
+          + " of at most 255 bytes and a name of at most 255 bytes");
+    }
+  }
+
+  /**
+   * Answers {@code challenge} as the device holding {@code keys}, to be called {@code deviceName}.
+   *
+   * @throws IdentityException if the name is not 1 to 64 characters without control characters
+   */
+  public static PairingResponse create(PairingChallenge challenge, DeviceKeys keys, String deviceName) {
+    Objects.requireNonNull(challenge, "challenge");
+    Objects.requireNonNull(keys, "keys");
+    String name = deviceName == null ? "" : deviceName.strip();
+    if (name.isEmpty() || name.codePointCount(0, name.length()) > 64 || name.chars().anyMatch(Character::isISOControl)) {
+      throw new IdentityException("device name '" + deviceName + "' is not valid: use 1 to 64 characters"
+          + " without control characters");
+    }
+    byte[] key = keys.publicKey();
+    byte[] signature = keys.sign(signedBytes(challenge, keys.deviceId(), key, name));
+    return new PairingResponse(challenge.nonce(), keys.deviceId(), key, name, signature);
+  }
+
+  /**
+   * Reads the string form.
+   *
+   * @throws PairingException {@link PairingException.Reason#MALFORMED} saying what is wrong
+   */
+  public static PairingResponse decode(String text) {
+    if (text == null || !text.startsWith(PREFIX)) {
+      throw malformed("a pairing response starts with '" + PREFIX + "'");
+    }
+    if (text.length() > MAX_TEXT) {
+      throw malformed("a pairing response has at most " + MAX_TEXT + " characters, this one " + text.length());
+    }
+    try {
+      Wire.Reader r = new Wire.Reader(Base64.getUrlDecoder().decode(text.substring(PREFIX.length()).strip()));
+      int version = r.u8();
+      if (version != VERSION) {
+        throw new IllegalArgumentException("version " + version + " is not known here (this code reads "
+            + VERSION + ")");
+      }
+      byte[] nonce = r.fixed(32);
+      DeviceId id = DeviceId.parse(r.string());
+      byte[] key = r.fixed(32);
+      String name = r.string();
+      byte[] signature = r.bytes();
+      r.end();
+      return new PairingResponse(nonce, id, key, name, signature);
+    } catch (IllegalArgumentException e) {
+      throw malformed(e.getMessage());
+    }
+  }
+
+  /** The string form: {@code cfost-pair-response:} and base64url (no padding) of the binary form. */
+  public String encode() {
+    byte[] bytes = new Wire.Writer()
+        .u8(VERSION)
+        .fixed(nonce, 32)
+        .string(deviceId.toString())
+        .fixed(publicKey, 32)
+        .string(deviceName)
+        .bytes(signature)
+        .toBytes();
+    return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /** The QR code of {@link #encode()}, for an authorizer that scans rather than pastes. */
+  public QrCode qrCode() {
+    return QrCode.of(encode());
+  }
+
+  /**
+   * Whether the signature is the new device's valid signature over {@link #signedBytes} for
+   * {@code challenge}. Never throws, also for malformed signatures or keys.
+   */
+  public boolean isSignedFor(PairingChallenge challenge) {
+    return DeviceKeys.verify(publicKey, signedBytes(challenge, deviceId, publicKey, deviceName), signature);
+  }
+
+  /**
+   * What the signature covers: a domain separator, the challenge's whole binary form (self-delimiting),
+   * then the device id, public key and name, each length-prefixed or of fixed size, so that no two
+   * different tuples encode alike.
+   */
+  static byte[] signedBytes(PairingChallenge challenge, DeviceId id, byte[] key, String name) {
+    return new Wire.Writer()
+        .fixed(DOMAIN, DOMAIN.length)
+        .fixed(challenge.toBytes(), challenge.toBytes().length)
+        .string(id.toString())
+        .fixed(key, 32)
+        .string(name)
+        .toBytes();
+  }
+
+  /** The nonce of the challenge this response answers. */
+  public byte[] nonce() {
+    return nonce.clone();
+  }
+
+  /** The id the new device claims; the authorizer checks that it is derived from {@link #publicKey()}. */
+  public DeviceId deviceId() {
+    return deviceId;
+  }
+
+  /** The new device's raw 32-byte Ed25519 public key. */
+  public byte[] publicKey() {
+    return publicKey.clone();
+  }
+
+  /** The name the new device asks to be listed under. */
+  public String deviceName() {
+    return deviceName;
+  }
+
+  /** The signature bytes as received (64 for a well-formed one). */
+  public byte[] signature() {
+    return signature.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PairingResponse other && encode().equals(other.encode());
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(signature);
+  }
+
+  @Override
+  public String toString() {
+    return "PairingResponse[device " + deviceId + ", '" + deviceName + "']";
+  }
+
+  private static PairingException malformed(String why) {
+    return new PairingException(PairingException.Reason.MALFORMED, "not a valid pairing response: " + why);
+  }
+}
