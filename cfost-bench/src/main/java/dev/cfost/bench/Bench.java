@@ -97,7 +97,7 @@ public final class Bench {
               out.add("insert.plain", Workloads.insertPlain(dir.resolve("plain.db"), rows, true), heap);
             }
             case 1 -> {
-              try (Connection c = source.connect()) {
+              try (Connection c = Workloads.appSettings(source.connect())) {
                 phase();
                 out.add("insert.replicated", Workloads.insert(c, rows), heap);
               }
