@@ -92,6 +92,9 @@ final class CfostProcess {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-XX:TieredStopAtLevel=1"); // a short-lived process: start fast
+    // The SQLite driver unpacks its native library per process; a killed process leaves its copy behind.
+    // In the scratch folder, every copy goes when the test's folder does. Daemons inherit the option.
+    command.add("-Dorg.sqlite.tmpdir=" + scratch.resolve(".sqlite-native").toAbsolutePath());
     command.addAll(jvmArgs);
     command.add("-jar");
     command.add(jar.toAbsolutePath().toString());
@@ -100,6 +103,7 @@ final class CfostProcess {
   }
 
   private Process start(List<String> command, Path out, Path err) throws IOException {
+    Files.createDirectories(scratch.resolve(".sqlite-native"));
     ProcessBuilder pb = new ProcessBuilder(command).directory(scratch.toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().remove("CFOST_DB");
