@@ -23,6 +23,8 @@ import picocli.CommandLine.ScopeType;
         ExportCommand.class,
         ImportCommand.class,
         StatusCommand.class,
+        LoginCommand.class,
+        DeviceCommand.class,
         DemoCommand.class,
         HelpCommand.class
     })
