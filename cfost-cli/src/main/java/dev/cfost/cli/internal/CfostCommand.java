@@ -28,6 +28,8 @@ import picocli.CommandLine.ScopeType;
         SyncCommand.class,
         PeerCommand.class,
         LogsCommand.class,
+        LoginCommand.class,
+        DeviceCommand.class,
         DemoCommand.class,
         HelpCommand.class
     })

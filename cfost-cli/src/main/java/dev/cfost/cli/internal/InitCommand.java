@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
@@ -17,16 +19,19 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code cfost init}: creates the database if needed, with its database id and this device's TLS
- * identity, and prints its site id and database id.
+ * identity, and prints its site id and database id; with {@code --user} also registers the user and
+ * this device ({@link InitUser}).
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
     description = {"Create the database (or open an existing one) and print its site id and database id.",
-        "Replicas sync only with replicas of the same database id; it cannot change later."})
+        "Replicas sync only with replicas of the same database id; it cannot change later.",
+        "With --user, also register a user with this device as its first device."})
 final class InitCommand implements Callable<Integer> {
   static final String DEFAULT_DATABASE = "default";
 
   @ParentCommand CfostCommand cfost;
   @Spec CommandSpec spec;
+  @Mixin InitUser user;
 
   @Option(names = "--database", paramLabel = "NAME",
       description = "The database id of a new database (default: " + DEFAULT_DATABASE + "): 1 to 128 letters,"
@@ -35,10 +40,12 @@ final class InitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    boolean withUser = user.prepare();
     Path path = cfost.dbPath();
     boolean existed = Files.exists(path);
     String id;
     String site;
+    List<String> userLines;
     try (Cfost db = cfost.open(true)) {
       site = Values.hex(db.siteId());
       id = db.databaseId();
@@ -55,11 +62,13 @@ final class InitCommand implements Callable<Integer> {
         throw new CliException("the database " + path + " already has the database id '" + id + "', not '" + database
             + "'; a replica keeps its database id (init another file for '" + database + "')");
       }
+      userLines = withUser ? user.register(db) : List.of();
     }
     TlsIdentity.forDatabase(path);
     PrintWriter out = spec.commandLine().getOut();
     out.println("site id " + site);
     out.println("database " + id);
+    userLines.forEach(out::println);
     return 0;
   }
 
