@@ -6,7 +6,6 @@ import dev.cfost.net.PeerAddress;
 import dev.cfost.net.PeerListener;
 import dev.cfost.net.PeerOptions;
 import dev.cfost.net.SyncProgress;
-import dev.cfost.net.TlsIdentity;
 import dev.cfost.net.Transports;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -68,13 +67,13 @@ final class SyncCommand implements Callable<Integer> {
       db.capture(); // what other processes wrote is sent too
       EventLog events = cfost.verbose ? new EventLog(System.err) : null;
       ReportingTransport transport = new ReportingTransport(
-          Transports.tcp(TlsIdentity.forDatabase(path), null, false), line -> {
+          Transports.tcp(SyncTrust.identity(db, path), null, false), line -> {
             if (events != null) {
               events.line(line);
             }
           });
-      try (Peer peer = Peer.create(db, PeerOptions.builder().transport(transport).discovery(false).peer(address)
-          .build())) {
+      try (Peer peer = Peer.create(db, SyncTrust.authorize(db,
+          PeerOptions.builder().transport(transport).discovery(false).peer(address)).build())) {
         if (events != null) {
           peer.addListener(events);
         }

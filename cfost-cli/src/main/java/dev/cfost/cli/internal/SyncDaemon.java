@@ -59,7 +59,7 @@ final class SyncDaemon implements AutoCloseable {
     }
     pidFile = PidFile.acquire(path);
     db = CfostCommand.openLive(path);
-    TlsIdentity identity = TlsIdentity.forDatabase(path);
+    TlsIdentity identity = SyncTrust.identity(db, path);
     book = PeerBook.of(db);
     for (PeerAddress p : peers) {
       if (book.add(p, "manual")) {
@@ -70,7 +70,8 @@ final class SyncDaemon implements AutoCloseable {
       known.put(e.address(), e.source());
     }
     ReportingTransport transport = new ReportingTransport(Transports.tcp(identity, listen, mdns), log::line);
-    PeerOptions.Builder options = PeerOptions.builder().transport(transport).discovery(mdns).peerBook(book);
+    PeerOptions.Builder options = SyncTrust.authorize(db,
+        PeerOptions.builder().transport(transport).discovery(mdns).peerBook(book));
     peers.forEach(options::peer);
     peer = Peer.create(db, options.build());
     peer.addListener(log);
