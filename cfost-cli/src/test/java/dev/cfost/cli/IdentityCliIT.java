@@ -45,7 +45,7 @@ class IdentityCliIT {
     String out = cfost.stdin(PASSWORD).run("--db", db, "init", "--user", "alice", "--email", "alice@example.org",
         "--password-stdin", "--device-name", "laptop").ok();
     cfost.stdin("");
-    assertThat(out).matches("site id [0-9a-f]{32}\nuser alice\ndevice " + DEVICE_ID + "\n");
+    assertThat(out).matches("site id [0-9a-f]{32}\ndatabase default\nuser alice\ndevice " + DEVICE_ID + "\n");
     return out.substring(out.indexOf("device ") + 7).strip();
   }
 
@@ -95,12 +95,12 @@ class IdentityCliIT {
     assertThat(cfost.run("--db", a, "device", "list").ok())
         .matches("(?s)id +name +added +state\n[- ]+\n" + laptop + "  laptop  \\S+  authorized, this device\n");
 
-    assertThat(cfost.run("--db", a, "init").ok()).matches("site id [0-9a-f]{32}\n");
+    assertThat(cfost.run("--db", a, "init").ok()).matches("site id [0-9a-f]{32}\ndatabase default\n");
     assertThat(cfost.stdin(PASSWORD).run("--db", a, "init", "--user", "bob", "--email", "bob@example.org",
         "--password-stdin").fails(1)).contains("already belongs to user 'alice'");
     assertThat(cfost.stdin("").run("--db", a, "init", "--user", "bob", "--password-stdin").fails(2))
         .contains("--user needs --email");
-    assertThat(cfost.run("--db", b, "init").ok()).matches("site id [0-9a-f]{32}\n");
+    assertThat(cfost.run("--db", b, "init").ok()).matches("site id [0-9a-f]{32}\ndatabase default\n");
     assertThat(cfost.run("--db", b, "device", "list").fails(1)).contains("belongs to no user yet");
   }
 
@@ -166,7 +166,7 @@ class IdentityCliIT {
       assertThat(PairingChallenge.decode(code).addresses()).singleElement().asString().startsWith("127.0.0.1:");
 
       String joined = cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
-      assertThat(joined).matches("joined user alice as device " + DEVICE_ID + "\n"
+      assertThat(joined).matches("joined user alice as device " + DEVICE_ID + " of database default\n"
           + "the user's data and devices arrive with sync: cfost sync --peer 127.0.0.1:7947\n");
       phone = joined.substring(28, 28 + 63);
 
@@ -179,6 +179,48 @@ class IdentityCliIT {
     assertThat(added.get("revoked_at").isNull()).isTrue();
     // The new device knows its user; the user's rows reach it with the next sync.
     assertThat(cfost.run("--db", b, "device", "list", "--json").ok()).isEqualTo("[]\n");
+  }
+
+  /**
+   * Issue 4 end to end: a device paired over the network syncs with the authorizer's daemon (its TLS
+   * certificate carries its device key, which the daemon finds in the user's device list), and a device
+   * of another user is refused with the protocol's {@code unauthorized} code.
+   */
+  @Test
+  void aPairedDeviceSyncsWithItsUsersDaemonAndAnotherUsersDeviceIsRefused() throws Exception {
+    alice(a);
+    cfost.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
+    cfost.run("--db", a, "replicate", "todo").ok();
+    cfost.run("--db", a, "sql", "INSERT INTO todo VALUES ('t1', 'from alice''s laptop')").ok();
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--listen", "127.0.0.1:0",
+        "--timeout", "60")) {
+      String code = pair.awaitMatch(CODE);
+      cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
+      pair.finish().ok();
+    }
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:" + port,
+        "--no-mdns")) {
+      daemon.awaitMatch(Pattern.compile("listening on 127\\.0\\.0\\.1:" + port));
+      cfost.run("--db", b, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
+      cfost.run("--db", b, "replicate", "todo").ok();
+      assertThat(cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok())
+          .startsWith("received ");
+      assertThat(cfost.run("--db", b, "sql", "SELECT title FROM todo").ok()).contains("from alice's laptop");
+      assertThat(devices(b)).hasSize(2); // alice's device list arrived with the sync
+
+      String c = dir.resolve("c.db").toString();
+      cfost.stdin(PASSWORD).run("--db", c, "init", "--user", "mallory", "--email", "m@example.org",
+          "--password-stdin").ok();
+      cfost.stdin("");
+      String refused = cfost.run("--db", c, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "20")
+          .fails(1);
+      assertThat(refused).contains("unauthorized");
+      assertThat(cfost.run("--db", a, "sql", "SELECT count(*) AS n FROM identity_users").ok()).contains("1");
+    }
   }
 
   @Test

@@ -85,7 +85,10 @@ final class DeviceJoinCommand implements Callable<Integer> {
         throw new CliException("the authorizing device approved another user or device than this pairing's");
       }
       CurrentUser.set(db, r.userId(), r.userName());
-      out.println("joined user " + r.userName() + " as device " + keys.deviceId());
+      if (!r.databaseId().equals(db.databaseId())) {
+        db.setDatabaseId(r.databaseId()); // a replica syncs only with replicas of the same database id
+      }
+      out.println("joined user " + r.userName() + " as device " + keys.deviceId() + " of database " + r.databaseId());
       out.println("the user's data and devices arrive with sync: cfost sync --peer " + r.syncAddress());
     }
     return 0;

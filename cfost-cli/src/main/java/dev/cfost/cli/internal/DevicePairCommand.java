@@ -104,7 +104,7 @@ final class DevicePairCommand implements Callable<Integer> {
         out.println("waiting for the new device on " + String.join(", ", challenge.addresses()) + " until "
             + time(deadline));
         out.flush(); // the code must be readable while this command waits
-        Device paired = serve(server, deadline, pairing, challenge, keys, user);
+        Device paired = serve(server, deadline, pairing, challenge, keys, user, db.databaseId());
         out.println("paired " + paired.id() + " (" + paired.name() + ")");
       }
     }
@@ -124,7 +124,7 @@ final class DevicePairCommand implements Callable<Integer> {
 
   /** Accepts connections until one brings a response that is approved (or refused), or the deadline passes. */
   private Device serve(SSLServerSocket server, Instant deadline, Pairing pairing, PairingChallenge challenge,
-      DeviceKeys keys, CurrentUser.Account user) throws IOException {
+      DeviceKeys keys, CurrentUser.Account user, String databaseId) throws IOException {
     while (true) {
       long left = deadline.toEpochMilli() - System.currentTimeMillis();
       if (left <= 0) {
@@ -161,7 +161,8 @@ final class DevicePairCommand implements Callable<Integer> {
         }
         String sync = syncAddress != null ? syncAddress
             : new PeerAddress(socket.getLocalAddress().getHostAddress(), SYNC_PORT).toString();
-        reply(socket, PairingReply.approved(user.id(), user.label(), paired.id().toString(), sync), keys, challenge);
+        reply(socket, PairingReply.approved(user.id(), user.label(), paired.id().toString(), sync, databaseId),
+            keys, challenge);
         return paired;
       }
     }

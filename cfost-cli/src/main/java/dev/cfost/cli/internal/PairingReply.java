@@ -23,16 +23,18 @@ import java.util.Base64;
  *
  * @param error null for an approval, else why the response was refused
  */
-record PairingReply(String userId, String userName, String deviceId, String syncAddress, String error) {
+record PairingReply(String userId, String userName, String deviceId, String syncAddress, String databaseId,
+    String error) {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final byte[] DOMAIN = "cfost pairing reply v1\0".getBytes(StandardCharsets.US_ASCII);
 
-  static PairingReply approved(String userId, String userName, String deviceId, String syncAddress) {
-    return new PairingReply(userId, userName, deviceId, syncAddress, null);
+  static PairingReply approved(String userId, String userName, String deviceId, String syncAddress,
+      String databaseId) {
+    return new PairingReply(userId, userName, deviceId, syncAddress, databaseId, null);
   }
 
   static PairingReply refused(String reason) {
-    return new PairingReply(null, null, null, null, reason);
+    return new PairingReply(null, null, null, null, null, reason);
   }
 
   boolean isApproved() {
@@ -48,6 +50,7 @@ record PairingReply(String userId, String userName, String deviceId, String sync
       o.put("user_name", userName);
       o.put("device_id", deviceId);
       o.put("sync_address", syncAddress);
+      o.put("database_id", databaseId);
       o.put("signature", Base64.getEncoder().encodeToString(authorizer.sign(signedBytes(nonce))));
     } else {
       o.put("error", error);
@@ -70,7 +73,7 @@ record PairingReply(String userId, String userName, String deviceId, String sync
         return refused(printable(o.path("error").asText("no reason given")));
       }
       PairingReply reply = approved(text(o, "user_id"), text(o, "user_name"), text(o, "device_id"),
-          text(o, "sync_address"));
+          text(o, "sync_address"), text(o, "database_id"));
       byte[] signature = Base64.getDecoder().decode(text(o, "signature"));
       if (!DeviceKeys.verify(challenge.authorizerPublicKey(), reply.signedBytes(challenge.nonce()), signature)) {
         throw new CliException("the approval is not signed by the device that made the pairing code ("
@@ -101,7 +104,7 @@ record PairingReply(String userId, String userName, String deviceId, String sync
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.write(DOMAIN);
       out.write(nonce);
-      for (String field : new String[] {userId, userName, deviceId, syncAddress}) {
+      for (String field : new String[] {userId, userName, deviceId, syncAddress, databaseId}) {
         byte[] b = field.getBytes(StandardCharsets.UTF_8);
         out.writeInt(b.length);
         out.write(b);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class PairingReplyTest {
   final DeviceKeys authorizer = DeviceKeys.generate();
   final PairingChallenge challenge = challenge(authorizer, 7);
-  final PairingReply approval = PairingReply.approved("user-1", "alice", "DEVICE", "127.0.0.1:7947");
+  final PairingReply approval = PairingReply.approved("user-1", "alice", "DEVICE", "127.0.0.1:7947", "notes");
 
   private static PairingChallenge challenge(DeviceKeys keys, int nonceByte) {
     byte[] nonce = new byte[32];
