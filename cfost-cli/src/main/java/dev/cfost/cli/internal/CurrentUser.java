@@ -17,6 +17,7 @@ final class CurrentUser {
   private static final String USER_ID = "user_id";
   private static final String USER_NAME = "user_name";
   private static final String PENDING_USER_ID = "pending_user_id";
+  private static final String PAIRED_WITH = "paired_with_device";
 
   /** The user id and name (the name may be unknown until the user's row arrives by sync). */
   record Account(String id, Optional<String> name) {
@@ -60,6 +61,24 @@ final class CurrentUser {
     LocalSettings.put(db, USER_ID, userId);
     LocalSettings.put(db, USER_NAME, userName);
     LocalSettings.put(db, PENDING_USER_ID, null);
+  }
+
+  /**
+   * Records the device that paired this one: until the user's device list arrives by the first sync,
+   * it is the one device this side can recognise as the user's.
+   */
+  static void setPairedWith(Cfost db, String deviceId) {
+    LocalSettings.put(db, PAIRED_WITH, deviceId);
+  }
+
+  static Optional<String> pairedWith(Cfost db) {
+    return LocalSettings.get(db, PAIRED_WITH);
+  }
+
+  /** The user this database belongs to or asked to join (pending), for authenticating sync. */
+  static Optional<String> userOrPending(Cfost db) {
+    Optional<String> id = LocalSettings.get(db, USER_ID);
+    return id.isPresent() ? id : LocalSettings.get(db, PENDING_USER_ID);
   }
 
   /** Records the user that an offline join asked to be paired with; {@link #of} confirms it later. */

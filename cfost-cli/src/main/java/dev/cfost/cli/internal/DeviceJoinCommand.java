@@ -65,6 +65,7 @@ final class DeviceJoinCommand implements Callable<Integer> {
       Users.open(db);
       Devices.open(db);
       PairingResponse response = PairingResponse.create(challenge, keys, name);
+      CurrentUser.setPairedWith(db, challenge.authorizerId().toString());
       Optional<PairingReply> reply = send(challenge, response);
       if (reply.isEmpty()) {
         CurrentUser.setPending(db, challenge.userId());

@@ -20,7 +20,7 @@ final class SyncTrust {
   private SyncTrust() {}
 
   static TlsIdentity identity(Cfost db, Path path) throws IOException {
-    if (CurrentUser.of(db).isPresent()) {
+    if (CurrentUser.userOrPending(db).isPresent()) {
       return TlsIdentity.forKeys(DeviceKeys.forDatabase(db).tlsKeyPair());
     }
     return TlsIdentity.forDatabase(path);
@@ -28,11 +28,14 @@ final class SyncTrust {
 
   /** Adds the device check when the database belongs to a user. */
   static PeerOptions.Builder authorize(Cfost db, PeerOptions.Builder options) {
-    Optional<CurrentUser.Account> account = CurrentUser.of(db);
-    if (account.isEmpty()) {
+    Optional<String> user = CurrentUser.userOrPending(db);
+    if (user.isEmpty()) {
       return options;
     }
-    String userId = account.get().id();
+    String userId = user.get();
+    // A newly paired device knows the user's device list only after its first sync: until then it
+    // recognises the device that paired it.
+    Optional<String> pairedWith = CurrentUser.pairedWith(db);
     Devices devices = Devices.open(db);
     return options.authorizer((key, claimed) -> {
       if (key == null) {
@@ -45,7 +48,9 @@ final class SyncTrust {
         return "the peer's certificate carries no device key (a database without a user cannot sync with one"
             + " that has users)";
       }
-      return devices.isAuthorized(id, userId) ? null
+      boolean bootstrap = pairedWith.isPresent() && pairedWith.get().equals(id.toString())
+          && devices.list(userId).stream().noneMatch(d -> d.id().equals(id));
+      return devices.isAuthorized(id, userId) || bootstrap ? null
           : "device " + id + " is not an authorized device of this user (unknown, revoked, or another user's)";
     });
   }
