@@ -10,7 +10,9 @@ import java.util.Set;
  * @param dbVersion the local db_version the commit produced
  * @param tables the replicated tables with changed rows
  * @param rows the changed rows, at most {@link #MAX_ROWS}; see {@code truncated}
- * @param truncated true if more rows changed than are listed (a bulk write); {@code tables} is complete
+ * @param truncated true if more rows changed than are listed (a bulk write); {@code tables} is complete.
+ *     Commits that another engine on the same file (another process) stamped are announced as one
+ *     {@code LOCAL} event with no rows and {@code truncated} set, when this engine next captures.
  */
 public record ChangeEvent(Origin origin, long dbVersion, Set<String> tables, List<RowRef> rows, boolean truncated) {
   /** The most rows an event lists; a larger commit sets {@code truncated}. */

@@ -54,6 +54,36 @@ class EventsTest {
   }
 
   @Test
+  void writesThatAnotherEngineCapturedAreStillAnnouncedAsLocal() throws Exception {
+    Path file = dir.resolve("shared.db");
+    // Two engines on one file stand for two processes: a sync daemon, and a command that writes and
+    // stamps its own writes when it closes.
+    try (Cfost daemon = Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ofMillis(10)).build())) {
+      sql(daemon, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)", "CREATE TABLE u(id TEXT PRIMARY KEY NOT NULL)");
+      daemon.replicate("t");
+      daemon.replicate("u");
+      BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+      daemon.addListener(events::add);
+      try (Cfost command = TestDb.open(file)) {
+        sql(command, "INSERT INTO t VALUES ('x', 1)");
+        command.capture();
+      }
+      ChangeEvent e = events.poll(5, TimeUnit.SECONDS);
+      assertThat(e).as("an event for the write the other engine stamped").isNotNull();
+      assertThat(e.origin()).isEqualTo(ChangeEvent.Origin.LOCAL);
+      assertThat(e.tables()).containsExactly("t");
+      assertThat(e.truncated()).isTrue(); // the rows are not known to this engine
+      assertThat(e.dbVersion()).isEqualTo(daemon.dbVersion());
+
+      sql(daemon, "INSERT INTO u VALUES ('y')"); // its own write: announced once, with its row
+      ChangeEvent own = events.poll(5, TimeUnit.SECONDS);
+      assertThat(own.tables()).containsExactly("u");
+      assertThat(own.rows()).hasSize(1);
+      assertThat(events.poll(200, TimeUnit.MILLISECONDS)).isNull();
+    }
+  }
+
+  @Test
   void aListenerRunsOnTheExecutorItWasRegisteredWith() throws Exception {
     try (Cfost a = TestDb.open(dir.resolve("a.db"))) {
       sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");

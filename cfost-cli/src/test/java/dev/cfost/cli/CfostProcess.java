@@ -66,22 +66,69 @@ final class CfostProcess {
     return this;
   }
 
-  Result run(String... args) {
+  /**
+   * A command still running, its output going to files: for daemons in the foreground, {@code logs
+   * --follow}, and a sync to be killed. The caller ends it.
+   */
+  record Spawned(Process process, Path out, Path err) {
+    String outText() {
+      return read(out);
+    }
+
+    String errText() {
+      return read(err);
+    }
+
+    private static String read(Path p) {
+      try {
+        return Files.readString(p);
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  private List<String> command(String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-XX:TieredStopAtLevel=1"); // a short-lived process: start fast
+    // The SQLite driver unpacks its native library per process; a killed process leaves its copy behind.
+    // In the scratch folder, every copy goes when the test's folder does. Daemons inherit the option.
+    command.add("-Dorg.sqlite.tmpdir=" + scratch.resolve(".sqlite-native").toAbsolutePath());
     command.addAll(jvmArgs);
     command.add("-jar");
     command.add(jar.toAbsolutePath().toString());
     command.addAll(List.of(args));
+    return command;
+  }
+
+  private Process start(List<String> command, Path out, Path err) throws IOException {
+    Files.createDirectories(scratch.resolve(".sqlite-native"));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(scratch.toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().remove("CFOST_DB");
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
+  /** Starts a command without waiting for it; stdin is closed at once. */
+  Spawned spawn(String... args) {
     try {
       Path out = Files.createTempFile(scratch, "stdout", ".txt");
       Path err = Files.createTempFile(scratch, "stderr", ".txt");
-      ProcessBuilder pb = new ProcessBuilder(command).directory(scratch.toFile())
-          .redirectOutput(out.toFile()).redirectError(err.toFile());
-      pb.environment().remove("CFOST_DB");
-      pb.environment().putAll(env);
-      Process p = pb.start();
+      Process p = start(command(args), out, err);
+      p.getOutputStream().close();
+      return new Spawned(p, out, err);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  Result run(String... args) {
+    try {
+      Path out = Files.createTempFile(scratch, "stdout", ".txt");
+      Path err = Files.createTempFile(scratch, "stderr", ".txt");
+      Process p = start(command(args), out, err);
       try (OutputStream in = p.getOutputStream()) {
         in.write(stdin.getBytes(StandardCharsets.UTF_8));
       }

@@ -60,9 +60,39 @@ class CliIT {
   @Test
   void initPrintsTheSiteIdAndOpeningAgainKeepsIt() {
     String first = cfost.run("--db", a, "init").ok();
-    assertThat(first).matches("site id [0-9a-f]{32}\n");
+    assertThat(first).matches("site id [0-9a-f]{32}\ndatabase default\n");
     assertThat(cfost.run("--db", a, "init").ok()).isEqualTo(first);
     assertThat(cfost.run("--db", b, "init").ok()).isNotEqualTo(first);
+  }
+
+  @Test
+  void initSetsTheDatabaseIdOnceAndRefusesAnotherLater() {
+    String first = cfost.run("--db", a, "init", "--database", "notes-2").ok();
+    assertThat(first).matches("site id [0-9a-f]{32}\ndatabase notes-2\n");
+    assertThat(cfost.run("--db", a, "init").ok()).isEqualTo(first);
+    assertThat(cfost.run("--db", a, "init", "--database", "notes-2").ok()).isEqualTo(first);
+    assertThat(cfost.run("--db", a, "init", "--database", "other").fails(1))
+        .contains("already has the database id 'notes-2'", "'other'");
+    assertThat(json(cfost.run("--db", a, "status", "--json").ok()).get("database_id").asText()).isEqualTo("notes-2");
+    cfost.run("--db", b, "init").ok();
+    assertThat(cfost.run("--db", b, "init", "--database", "notes-2").fails(1)).contains("'default'");
+  }
+
+  @Test
+  void anInvalidDatabaseIdIsAUsageErrorAndLeavesNoDatabase() {
+    assertThat(cfost.run("--db", a, "init", "--database", "has space").fails(2)).contains("invalid database id 'has space'");
+    assertThat(Path.of(a)).doesNotExist();
+    assertThat(Path.of(a + "-wal")).doesNotExist();
+  }
+
+  @Test
+  void initMakesTheDeviceTlsIdentityBesideTheDatabaseOnce() throws IOException {
+    cfost.run("--db", a, "init").ok();
+    Path identity = Path.of(a + ".tls.p12");
+    assertThat(identity).isRegularFile();
+    byte[] first = Files.readAllBytes(identity);
+    cfost.run("--db", a, "init").ok();
+    assertThat(Files.readAllBytes(identity)).isEqualTo(first);
   }
 
   @Test
@@ -326,6 +356,63 @@ class CliIT {
     assertThat(text).contains("site id         " + site + "\n", "schema version  7\n", "table todo      2 rows\n");
   }
 
+  @Test
+  void statusSaysThatNoDaemonRunsAndListsThePeers() {
+    replicaWithTodos(a);
+    String text = cfost.run("--db", a, "status").ok();
+    assertThat(text).contains("database id     default\n", "daemon          not running\n", "peers           none\n");
+    cfost.run("--db", a, "peer", "add", "192.0.2.7:7947").ok();
+    JsonNode s = json(cfost.run("--db", a, "status", "--json").ok());
+    assertThat(s.get("database_id").asText()).isEqualTo("default");
+    assertThat(s.get("daemon").get("running").asBoolean()).isFalse();
+    assertThat(s.get("daemon").has("pid")).isFalse();
+    assertThat(s.get("peers")).hasSize(1);
+    assertThat(s.get("peers").get(0).get("address").asText()).isEqualTo("192.0.2.7:7947");
+    assertThat(s.get("peers").get(0).get("pending").isNull()).isTrue(); // its site is not known yet
+    assertThat(cfost.run("--db", a, "status").ok()).contains("peer            192.0.2.7:7947 (manual), not seen yet\n");
+  }
+
+  // ---- peer book ----
+
+  @Test
+  void peerAddListAndRemoveKeepTheBook() {
+    cfost.run("--db", a, "init").ok();
+    assertThat(cfost.run("--db", a, "peer", "list").ok()).startsWith("no peers");
+    assertThat(cfost.run("--db", a, "peer", "list", "--json").ok()).isEqualTo("[]\n");
+    assertThat(cfost.run("--db", a, "peer", "add", "192.0.2.7:7947").ok()).isEqualTo("added 192.0.2.7:7947\n");
+    assertThat(cfost.run("--db", a, "peer", "add", "192.0.2.7:7947").ok()).isEqualTo("already known 192.0.2.7:7947\n");
+    assertThat(cfost.run("--db", a, "peer", "add", "[::1]:7000").ok()).isEqualTo("added [::1]:7000\n");
+    assertThat(cfost.run("--db", a, "peer", "list").ok()).isEqualTo(""
+        + "address         source  site id  last seen  cursor  pending\n"
+        + "--------------  ------  -------  ---------  ------  -------\n"
+        + "192.0.2.7:7947  manual  -        -          -       -\n"
+        + "[::1]:7000      manual  -        -          -       -\n");
+    JsonNode list = json(cfost.run("--db", a, "peer", "list", "--json").ok());
+    assertThat(list).hasSize(2);
+    assertThat(list.get(0).get("address").asText()).isEqualTo("192.0.2.7:7947");
+    assertThat(list.get(0).get("source").asText()).isEqualTo("manual");
+    assertThat(list.get(0).get("site_id").isNull()).isTrue();
+    assertThat(cfost.run("--db", a, "peer", "remove", "192.0.2.7:7947").ok()).isEqualTo("removed 192.0.2.7:7947\n");
+    assertThat(cfost.run("--db", a, "peer", "remove", "192.0.2.7:7947").fails(1)).contains("no peer 192.0.2.7:7947");
+    assertThat(json(cfost.run("--db", a, "peer", "list", "--json").ok())).hasSize(1);
+  }
+
+  @Test
+  void malformedAddressesAreUsageErrors() {
+    cfost.run("--db", a, "init").ok();
+    assertThat(cfost.run("--db", a, "peer", "add", "nohost").fails(2)).contains("not a HOST:PORT address: 'nohost'");
+    assertThat(cfost.run("--db", a, "peer", "add", "h:99999").fails(2)).contains("port out of range");
+    assertThat(cfost.run("--db", a, "sync", "--peer", "h:0", "--once").fails(2)).contains("port 0");
+    assertThat(cfost.run("--db", a, "sync", "--peer", "127.0.0.1:1").fails(2)).contains("--once");
+    assertThat(cfost.run("--db", a, "start", "--listen", "x").fails(2)).contains("--listen");
+  }
+
+  @Test
+  void logsWithoutALogFails() {
+    cfost.run("--db", a, "init").ok();
+    assertThat(cfost.run("--db", a, "logs").fails(1)).contains("no log at " + a + ".log");
+  }
+
   // ---- usage errors, demo ----
 
   @Test
@@ -339,7 +426,8 @@ class CliIT {
 
   @Test
   void helpAndVersionGoToStdout() {
-    assertThat(cfost.run("--help").ok()).contains("Usage: cfost", "init", "sql", "export", "import", "demo");
+    assertThat(cfost.run("--help").ok()).contains("Usage: cfost", "init", "sql", "export", "import", "demo", "start",
+        "stop", "sync", "peer", "logs");
     assertThat(cfost.run("--version").ok()).startsWith("cfost ");
   }
 

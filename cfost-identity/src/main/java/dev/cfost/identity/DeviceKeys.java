@@ -73,6 +73,27 @@ public final class DeviceKeys {
     return rawPublicKey.clone();
   }
 
+  /**
+   * The key pair for this device's TLS certificate, so that a TLS handshake proves the device's key (see
+   * cfost-net's {@code TlsIdentity.forKeys}). Hand it only to the TLS stack.
+   */
+  public KeyPair tlsKeyPair() {
+    return new KeyPair(publicKey, privateKey);
+  }
+
+  /**
+   * The device id of a JDK Ed25519 public key, as a peer's TLS certificate carries it.
+   *
+   * @throws IdentityException if the key is not an Ed25519 key
+   */
+  public static DeviceId deviceIdOf(PublicKey key) {
+    try {
+      return DeviceId.of(Ed25519.raw(key));
+    } catch (RuntimeException e) {
+      throw new IdentityException("not an Ed25519 device key: " + (key == null ? "none" : key.getAlgorithm()), e);
+    }
+  }
+
   /** The public key as a JDK key, for TLS and other JCA uses. */
   public PublicKey jdkPublicKey() {
     return publicKey;

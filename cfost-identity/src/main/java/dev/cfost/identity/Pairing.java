@@ -56,4 +56,15 @@ public interface Pairing {
    *     authorized, or the new device is already registered or was revoked
    */
   Device approve(PairingResponse response, PairingChallenge challenge);
+
+  /**
+   * Approves a response that arrives without its challenge (pasted or typed on the offline path): checks
+   * it against the challenge this device issued with the response's nonce, exactly as
+   * {@link #approve(PairingResponse, PairingChallenge)} does.
+   *
+   * @return the added device
+   * @throws PairingException {@link PairingException.Reason#UNKNOWN_CHALLENGE} if this device issued no
+   *     challenge with that nonce (or forgot it a day after it expired), else as the two-argument form
+   */
+  Device approve(PairingResponse response);
 }

@@ -57,6 +57,29 @@ class PairingTest {
   }
 
   @Test
+  void aResponseWithoutItsChallengeIsCheckedAgainstTheIssuedOne() {
+    PairingChallenge challenge = pairing.createChallenge(alice, List.of());
+    String pasted = PairingResponse.create(PairingChallenge.decode(challenge.encode()), phone, "phone").encode();
+
+    assertThat(pairing.approve(PairingResponse.decode(pasted)).id()).isEqualTo(phone.deviceId());
+    assertThat(refusal(() -> pairing.approve(PairingResponse.decode(pasted)))).isEqualTo(Reason.REPLAYED);
+  }
+
+  @Test
+  void aResponseWithoutItsChallengeIsRefusedWhenNoneWasIssuedOrItExpired() {
+    PairingChallenge invented = PairingChallenge.of(alice, laptop.publicKey(), new byte[32],
+        Instant.ofEpochMilli(now.get() + 1000), List.of());
+    assertThat(refusal(() -> pairing.approve(PairingResponse.create(invented, phone, "phone"))))
+        .isEqualTo(Reason.UNKNOWN_CHALLENGE);
+
+    PairingChallenge issued = pairing.createChallenge(alice, List.of());
+    PairingResponse late = PairingResponse.create(issued, phone, "phone");
+    now.addAndGet(300_000);
+    assertThat(refusal(() -> pairing.approve(late))).isEqualTo(Reason.EXPIRED);
+    assertThat(devices.find(phone.deviceId())).isEmpty();
+  }
+
+  @Test
   void aChallengeCarriesItsFieldsThroughItsStringForm() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of("host.local:7420"));
     PairingChallenge read = PairingChallenge.decode(challenge.encode());

@@ -127,6 +127,11 @@ abstract class SyncSuite {
     assertThat(seen.rowsToReceive()).isZero();
     assertThat(seen.connected()).isTrue();
     pb.close();
+    // Until a notices the close, a change could still go out on the dying session and, unacknowledged,
+    // rightly be sent again: count from when a knows b is gone.
+    String idB = Values.hex(b.siteId());
+    await("a sees b disconnect", 10, () -> pa.progress().stream()
+        .anyMatch(p -> p.peerId().equals(idB) && !p.connected()));
     long sentBefore = sentTo(pa, b);
     assertThat(sentBefore).isEqualTo(600); // 300 rows x 2 columns
 

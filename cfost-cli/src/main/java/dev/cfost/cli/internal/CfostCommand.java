@@ -23,6 +23,13 @@ import picocli.CommandLine.ScopeType;
         ExportCommand.class,
         ImportCommand.class,
         StatusCommand.class,
+        StartCommand.class,
+        StopCommand.class,
+        SyncCommand.class,
+        PeerCommand.class,
+        LogsCommand.class,
+        LoginCommand.class,
+        DeviceCommand.class,
         DemoCommand.class,
         HelpCommand.class
     })
@@ -50,10 +57,25 @@ final class CfostCommand {
    */
   Cfost open(boolean create) {
     Path path = dbPath();
-    if (!create && !Files.exists(path)) {
-      throw new CliException("no database at " + path + "; create one with 'cfost init --db " + path + "'");
+    if (!create) {
+      requireExists(path);
     }
     return open(path);
+  }
+
+  static void requireExists(Path path) {
+    if (!Files.exists(path)) {
+      throw new CliException("no database at " + path + "; create one with 'cfost init --db " + path + "'");
+    }
+  }
+
+  /**
+   * Opens the database for a long-running command, with the background capture on: writes that other
+   * processes make (such as {@code cfost sql}) are stamped within milliseconds and synced live.
+   */
+  static Cfost openLive(Path path) {
+    requireExists(path);
+    return Cfost.open(path);
   }
 
   static Cfost open(Path path) {

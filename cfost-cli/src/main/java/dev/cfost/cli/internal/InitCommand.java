@@ -2,24 +2,80 @@ package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
 import dev.cfost.Values;
+import dev.cfost.net.TlsIdentity;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code cfost init}: creates the database if needed and prints its site id. */
+/**
+ * {@code cfost init}: creates the database if needed, with its database id and this device's TLS
+ * identity, and prints its site id and database id; with {@code --user} also registers the user and
+ * this device ({@link InitUser}).
+ */
 @Command(name = "init", mixinStandardHelpOptions = true,
-    description = "Create the database (or open an existing one) and print its site id.")
+    description = {"Create the database (or open an existing one) and print its site id and database id.",
+        "Replicas sync only with replicas of the same database id; it cannot change later.",
+        "With --user, also register a user with this device as its first device."})
 final class InitCommand implements Callable<Integer> {
+  static final String DEFAULT_DATABASE = "default";
+
   @ParentCommand CfostCommand cfost;
   @Spec CommandSpec spec;
+  @Mixin InitUser user;
+
+  @Option(names = "--database", paramLabel = "NAME",
+      description = "The database id of a new database (default: " + DEFAULT_DATABASE + "): 1 to 128 letters,"
+          + " digits, '.', '_' or '-'. For an existing database it must match.")
+  String database;
 
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
+    boolean withUser = user.prepare();
+    Path path = cfost.dbPath();
+    boolean existed = Files.exists(path);
+    String id;
+    String site;
+    List<String> userLines;
     try (Cfost db = cfost.open(true)) {
-      spec.commandLine().getOut().println("site id " + Values.hex(db.siteId()));
+      site = Values.hex(db.siteId());
+      id = db.databaseId();
+      if (!existed) {
+        id = database != null ? database : DEFAULT_DATABASE;
+        try {
+          db.setDatabaseId(id);
+        } catch (IllegalArgumentException e) {
+          db.close();
+          deleteNew(path);
+          throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+      } else if (database != null && !database.equals(id)) {
+        throw new CliException("the database " + path + " already has the database id '" + id + "', not '" + database
+            + "'; a replica keeps its database id (init another file for '" + database + "')");
+      }
+      userLines = withUser ? user.register(db) : List.of();
     }
+    TlsIdentity.forDatabase(path);
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("site id " + site);
+    out.println("database " + id);
+    userLines.forEach(out::println);
     return 0;
+  }
+
+  /** Removes a database that this command just created and refused: an invalid id leaves nothing behind. */
+  private static void deleteNew(Path path) throws IOException {
+    for (String suffix : new String[] {"", "-wal", "-shm"}) {
+      Files.deleteIfExists(path.resolveSibling(path.getFileName() + suffix));
+    }
   }
 }

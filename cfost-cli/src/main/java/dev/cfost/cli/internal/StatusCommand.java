@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfost.Cfost;
 import dev.cfost.Values;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code cfost status}: what this replica is and holds. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = {"Print the site id, path, versions and replicated tables of the database.",
+    description = {"Print the site id, database id, path, versions and replicated tables of the database,",
+        "whether its sync daemon runs, and its peers with when each was last seen and the changes pending.",
         "Versions: db_version (the last change made or merged here) and schema version (PRAGMA user_version)."})
 final class StatusCommand implements Callable<Integer> {
   @ParentCommand CfostCommand cfost;
@@ -33,8 +36,10 @@ final class StatusCommand implements Callable<Integer> {
   boolean json;
 
   @Override
-  public Integer call() throws SQLException {
+  public Integer call() throws SQLException, IOException {
     String siteId;
+    String databaseId;
+    List<PeerRows.Row> peers;
     String path;
     long dbVersion;
     int schemaVersion;
@@ -42,24 +47,33 @@ final class StatusCommand implements Callable<Integer> {
     try (Cfost db = cfost.open(false)) {
       db.capture(); // so that db_version counts the writes other processes made since the last capture
       siteId = Values.hex(db.siteId());
+      databaseId = db.databaseId();
       path = db.path().toAbsolutePath().toString();
       dbVersion = db.dbVersion();
       schemaVersion = db.schemaVersion();
       rows = rowCounts(db);
+      peers = PeerRows.read(db);
     }
+    OptionalLong daemon = PidFile.running(cfost.dbPath());
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       ObjectNode o = new ObjectMapper().createObjectNode();
       o.put("site_id", siteId);
+      o.put("database_id", databaseId);
       o.put("path", path);
       o.put("db_version", dbVersion);
       o.put("schema_version", schemaVersion);
       ArrayNode tables = o.putArray("tables");
       rows.forEach((name, count) -> tables.addObject().put("name", name).put("rows", count));
+      ObjectNode d = o.putObject("daemon").put("running", daemon.isPresent());
+      daemon.ifPresent(pid -> d.put("pid", pid));
+      ArrayNode peerList = o.putArray("peers");
+      peers.forEach(p -> peerList.add(p.toJson()));
       out.println(o);
     } else {
       List<List<String>> lines = new ArrayList<>();
       lines.add(List.of("site id", siteId));
+      lines.add(List.of("database id", databaseId));
       lines.add(List.of("path", path));
       lines.add(List.of("db version", Long.toString(dbVersion)));
       lines.add(List.of("schema version", Integer.toString(schemaVersion)));
@@ -67,6 +81,15 @@ final class StatusCommand implements Callable<Integer> {
         lines.add(List.of("tables", "none replicated"));
       }
       rows.forEach((name, count) -> lines.add(List.of("table " + name, count + " rows")));
+      lines.add(List.of("daemon", daemon.isPresent() ? "running, pid " + daemon.getAsLong() : "not running"));
+      if (peers.isEmpty()) {
+        lines.add(List.of("peers", "none"));
+      }
+      for (PeerRows.Row p : peers) {
+        lines.add(List.of("peer", p.entry().address() + " (" + p.entry().source() + ")"
+            + (p.entry().siteId() == null ? ", not seen yet" : ", site " + p.entry().siteId() + ", last seen "
+                + p.lastSeen() + ", " + p.pending() + " changes pending")));
+      }
       for (List<String> l : lines) {
         out.println(String.format("%-16s%s", l.get(0), l.get(1)));
       }

@@ -144,6 +144,18 @@ public final class SqlPairing implements Pairing {
     });
   }
 
+  @Override
+  public Device approve(PairingResponse response) {
+    Objects.requireNonNull(response, "response");
+    Optional<Issued> issued = db.read(c -> issued(c, response.nonce()));
+    if (issued.isEmpty()) {
+      throw new PairingException(Reason.UNKNOWN_CHALLENGE, "this device (" + keys.deviceId()
+          + ") issued no challenge that the response from device " + response.deviceId()
+          + " answers, or it expired long ago");
+    }
+    return approve(response, PairingChallenge.decode(issued.get().challenge()));
+  }
+
   private PairingException notAuthorized(String userId) {
     return new PairingException(Reason.AUTHORIZER_NOT_AUTHORIZED, "this device (" + keys.deviceId()
         + ") is not an authorized device of user '" + userId + "'; only such a device can pair new ones");

@@ -1,0 +1,120 @@
+package dev.cfost.cli.internal;
+
+import dev.cfost.net.TlsIdentity;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * The pairing exchange: over one TLS 1.3 connection the new device sends one line (its pairing response)
+ * and the authorizer answers one line ({@link PairingReply}).
+ *
+ * <p>The authorizer presents its database's TLS certificate ({@link TlsIdentity}); the new device accepts
+ * any certificate, because trust does not come from TLS here: the authorizer checks the response's
+ * signature against the challenge it issued, and the new device checks the reply's signature against the
+ * authorizer key that the challenge carries. TLS keeps the exchange private.
+ */
+final class PairingChannel {
+  /** Where {@code cfost device pair} listens unless told otherwise. */
+  static final int DEFAULT_PORT = 7948;
+  static final int CONNECT_TIMEOUT_MS = 3_000;
+  static final int IO_TIMEOUT_MS = 10_000;
+  private static final int MAX_LINE_BYTES = 8192;
+  private static final String[] PROTOCOLS = {"TLSv1.3"};
+
+  private PairingChannel() {}
+
+  /** A TLS server socket bound to {@code at}, presenting the certificate of the database at {@code database}. */
+  static SSLServerSocket listen(Path database, InetSocketAddress at) throws IOException {
+    SSLContext tls = context(TlsIdentity.forDatabase(database));
+    SSLServerSocket server = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket();
+    try {
+      server.bind(at);
+    } catch (IOException e) {
+      server.close();
+      throw new CliException("cannot listen on " + at.getHostString() + ":" + at.getPort() + ": " + e.getMessage(), e);
+    }
+    server.setEnabledProtocols(PROTOCOLS);
+    return server;
+  }
+
+  /** A TLS connection to {@code host:port}, handshake done, whatever certificate the server presents. */
+  static SSLSocket connect(String host, int port) throws IOException {
+    Socket plain = new Socket();
+    try {
+      plain.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+      SSLSocket socket = (SSLSocket) context(null).getSocketFactory().createSocket(plain, host, port, true);
+      socket.setEnabledProtocols(PROTOCOLS);
+      socket.setSoTimeout(IO_TIMEOUT_MS);
+      socket.startHandshake();
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      plain.close();
+      throw e;
+    }
+  }
+
+  /** One line of UTF-8 text, without its end; null at the end of the stream before any byte. */
+  static String readLine(Socket socket) throws IOException {
+    InputStream in = socket.getInputStream();
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    int b;
+    while ((b = in.read()) != -1 && b != '\n') {
+      if (line.size() == MAX_LINE_BYTES) {
+        throw new IOException("a pairing message has at most " + MAX_LINE_BYTES + " bytes");
+      }
+      line.write(b);
+    }
+    if (b == -1 && line.size() == 0) {
+      return null;
+    }
+    return line.toString(StandardCharsets.UTF_8).strip();
+  }
+
+  static void writeLine(Socket socket, String line) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  private static SSLContext context(TlsIdentity identity) throws IOException {
+    try {
+      SSLContext tls = SSLContext.getInstance("TLSv1.3");
+      if (identity != null) {
+        tls.init(identity.keyManagerArray(), null, new SecureRandom());
+      } else {
+        tls.init(null, new TrustManager[] {new AnyCertificate()}, new SecureRandom());
+      }
+      return tls;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+    }
+  }
+
+  /** Accepts every server certificate: the signed challenge and reply authenticate the authorizer. */
+  private static final class AnyCertificate implements X509TrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+  }
+}
