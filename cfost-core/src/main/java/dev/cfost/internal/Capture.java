@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -43,7 +42,7 @@ final class Capture {
     try (PreparedStatement read = tx.c.prepareStatement(select);
         PreparedStatement delete = tx.c.prepareStatement("DELETE FROM " + id(spec.log) + " WHERE seq <= ?")) {
       while (true) {
-        Map<ByteBuffer, Pending> pending = new LinkedHashMap<>();
+        Map<ByteBuffer, Pending> pending = new java.util.TreeMap<>(Merger.KEY_ORDER); // key order: see Merger
         long last = -1;
         int rows = 0;
         try (ResultSet rs = read.executeQuery()) {

@@ -124,7 +124,11 @@ public final class Engine implements Cfost {
   static Connection openEngineConnection(Path path) throws SQLException {
     java.util.Properties p = new java.util.Properties();
     p.setProperty("jdbc.get_generated_keys", "false");
-    return configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
+    Connection c = configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
+    // 64 MiB of page cache for the engine's own connection (SQLite's default is 2 MiB): captures and merges
+    // walk a random-key index and the clock table together; measured -25% to -28% (docs/BENCHMARKS.md, F6).
+    Sql.exec(c, "PRAGMA cache_size = -65536");
+    return c;
   }
 
   static Connection open(Path path) throws SQLException {
