@@ -64,8 +64,10 @@ public interface Cfost extends AutoCloseable {
   int schemaVersion();
 
   /**
-   * Opens a new JDBC connection to the file (WAL mode, busy timeout set). Writes made through it, or
-   * through any other connection, replicate. The caller closes it.
+   * Opens a new JDBC connection to the file (WAL mode, busy timeout set, a 64 MiB page cache). Writes
+   * made through it, or through any other connection, replicate; an application that opens its own
+   * connections for large transactions should raise {@code PRAGMA cache_size} the same way, since the
+   * triggers' log shares the cache with the table's indexes. The caller closes it.
    */
   Connection connect();
 

@@ -124,11 +124,7 @@ public final class Engine implements Cfost {
   static Connection openEngineConnection(Path path) throws SQLException {
     java.util.Properties p = new java.util.Properties();
     p.setProperty("jdbc.get_generated_keys", "false");
-    Connection c = configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
-    // 64 MiB of page cache for the engine's own connection (SQLite's default is 2 MiB): captures and merges
-    // walk a random-key index and the clock table together; measured -25% to -28% (docs/BENCHMARKS.md, F6).
-    Sql.exec(c, "PRAGMA cache_size = -65536");
-    return c;
+    return configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
   }
 
   static Connection open(Path path) throws SQLException {
@@ -136,6 +132,11 @@ public final class Engine implements Cfost {
   }
 
   private static Connection configure(Connection c) throws SQLException {
+    // 64 MiB of page cache (SQLite's default is 2 MiB; native memory, not heap): a large transaction walks
+    // a random-key index together with the trigger log or the clock table, and with 2 MiB they evict each
+    // other. Measured: captures and merges -25% to -28%, a 1M-row replicated insert 1.3x a plain one
+    // instead of 1.8x (docs/BENCHMARKS.md, F6 and the --cache-mib run).
+    Sql.exec(c, "PRAGMA cache_size = -65536");
     Sql.exec(c, "PRAGMA busy_timeout = 30000");
     Sql.exec(c, "PRAGMA journal_mode = WAL");
     // FULL: a commit that returned survives power loss too, not only a crash of the process.
