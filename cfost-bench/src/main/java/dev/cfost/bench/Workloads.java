@@ -25,23 +25,29 @@ final class Workloads {
   /** The batch size of the change reads, as a sync session would use. */
   static final int BATCH = 2000;
 
-  /** PRAGMA cache_size of the application's connections in MiB; 0 leaves SQLite's default. */
+  /**
+   * PRAGMA cache_size of the application's connections in MiB; 0 keeps what {@code Cfost.connect()} sets
+   * (64 MiB), so that the plain baseline runs with the same cache as the replicated table.
+   */
   static int appCacheMib;
+
+  /** The page cache {@code Cfost.connect()} gives its connections. */
+  static final int CONNECT_CACHE_MIB = 64;
 
   private Workloads() {}
 
   /** Applies the application-side connection settings of this run (the page cache size). */
   static Connection appSettings(Connection c) throws SQLException {
-    if (appCacheMib > 0) {
-      try (Statement s = c.createStatement()) {
-        s.execute("PRAGMA cache_size = " + (-1024L * appCacheMib));
-      }
+    int mib = appCacheMib > 0 ? appCacheMib : CONNECT_CACHE_MIB;
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA cache_size = " + (-1024L * mib));
     }
     return c;
   }
 
   /**
-   * Opens a plain SQLite connection with the settings of {@code Cfost.connect()} (WAL, synchronous FULL).
+   * Opens a plain SQLite connection with the settings of {@code Cfost.connect()} (WAL, synchronous FULL,
+   * the same page cache).
    * With {@code generatedKeys} false the driver no longer runs {@code SELECT last_insert_rowid()} after
    * every INSERT (sqlite-jdbc's default does, which costs a statement prepare per row).
    */
