@@ -59,7 +59,7 @@ public final class Bench {
       }
     } finally {
       if (options.dir == null) {
-        deleteTree(parent);
+        Workloads.deleteTree(parent);
       }
     }
     new Report(options, results).print(loadBefore, load());
@@ -178,7 +178,7 @@ public final class Bench {
         source.close();
       }
     } finally {
-      deleteTree(dir);
+      Workloads.deleteTree(dir);
     }
   }
 
@@ -200,17 +200,6 @@ public final class Bench {
 
   private static double load() {
     return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 
   /** Command-line options. */

@@ -60,6 +60,16 @@ final class Rows {
     });
   }
 
+  /** Inserts every row in one transaction on {@code c}, with one prepared statement. */
+  void insertAll(java.sql.Connection c) throws SQLException {
+    c.setAutoCommit(false);
+    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+      insert(ps);
+    }
+    c.commit();
+    c.setAutoCommit(true);
+  }
+
   private static void uuid(long hi, long lo, char[] out) {
     int p = 0;
     for (int i = 0; i < 32; i++) {

@@ -63,7 +63,7 @@ public final class SyncBench {
     try {
       status = new SyncBench(options, dir).run();
     } finally {
-      deleteTree(dir);
+      Workloads.deleteTree(dir);
     }
     System.exit(status);
   }
@@ -86,13 +86,13 @@ public final class SyncBench {
     System.out.printf(Locale.ROOT, "rows %,d, seed %d, live samples %d (+%d warm-up) every %d ms, incremental"
         + " repetitions %d (+1 warm-up)%n%n", options.rows, options.seed, options.samples, options.warmup,
         options.spacingMillis, options.reps);
-    ItemRows rows = new ItemRows(options.seed, options.rows);
+    Rows rows = new Rows(options.seed, options.rows);
 
     Path source = dir.resolve("source.db");
     long t0 = System.nanoTime();
     try (Cfost db = Cfost.open(CfostOptions.builder(source).captureInterval(Duration.ZERO).build())) {
-      exec(db, ItemRows.DDL);
-      db.replicate(ItemRows.TABLE);
+      exec(db, Rows.DDL);
+      db.replicate(Rows.TABLE);
       try (Connection c = db.connect()) {
         rows.insertAll(c);
       }
@@ -104,7 +104,7 @@ public final class SyncBench {
 
     // The raw inserts, side by side with the sync: same rows, same connection settings as db.connect(),
     // after a warm-up of each that is not counted.
-    ItemRows warm = new ItemRows(options.seed + 1, Math.min(options.rows, 20_000));
+    Rows warm = new Rows(options.seed + 1, Math.min(options.rows, 20_000));
     rawInsert(warm, true);
     rawInsert(warm, false);
     Timed raw = rawInsert(rows, true);
@@ -168,7 +168,7 @@ public final class SyncBench {
     s.peer.close();
     String got;
     try (Connection c = db.connect()) {
-      got = ItemRows.fingerprint(c);
+      got = Workloads.fingerprint(c);
     }
     boolean same = got.equals(raw.fingerprint) && p.caughtUp() && p.rowsToReceive() == 0;
     ok &= same;
@@ -358,8 +358,8 @@ public final class SyncBench {
   /** Opens the receiving replica, creating its table and making it replicated. */
   private static Cfost replica(Path file, Duration captureInterval) {
     Cfost db = Cfost.open(CfostOptions.builder(file).captureInterval(captureInterval).build());
-    exec(db, "CREATE TABLE IF NOT EXISTS " + ItemRows.DDL.substring("CREATE TABLE ".length()));
-    db.replicate(ItemRows.TABLE);
+    exec(db, "CREATE TABLE IF NOT EXISTS " + Rows.DDL.substring("CREATE TABLE ".length()));
+    db.replicate(Rows.TABLE);
     return db;
   }
 
@@ -370,21 +370,21 @@ public final class SyncBench {
    * synchronous FULL); with {@code generatedKeys} false, without the driver's per-INSERT
    * {@code SELECT last_insert_rowid()}.
    */
-  private Timed rawInsert(ItemRows rows, boolean generatedKeys) throws SQLException, IOException {
+  private Timed rawInsert(Rows rows, boolean generatedKeys) throws SQLException, IOException {
     Path file = dir.resolve(generatedKeys ? "raw.db" : "raw-nokeys.db");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file
         + (generatedKeys ? "" : "?jdbc.get_generated_keys=false")); Statement s = c.createStatement()) {
       s.execute("PRAGMA busy_timeout = 30000");
       s.execute("PRAGMA journal_mode = WAL");
       s.execute("PRAGMA synchronous = FULL");
-      s.execute(ItemRows.DDL);
+      s.execute(Rows.DDL);
       System.gc();
       ThreadCpu.Usage u0 = ThreadCpu.Usage.now();
       long t0 = System.nanoTime();
       rows.insertAll(c);
       long wall = System.nanoTime() - t0;
       ThreadCpu.Usage u1 = ThreadCpu.Usage.now();
-      return new Timed(wall, u1.since(u0), ItemRows.fingerprint(c), u1.ioSince(u0));
+      return new Timed(wall, u1.since(u0), Workloads.fingerprint(c), u1.ioSince(u0));
     } finally {
       for (String ext : new String[] {"", "-wal", "-shm"}) {
         Files.deleteIfExists(Paths.get(file + ext));
@@ -408,17 +408,6 @@ public final class SyncBench {
 
   private static double seconds(long nanos) {
     return nanos / 1e9;
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 
   /** Command-line options. */

@@ -173,6 +173,18 @@ final class Workloads {
 
   record Timed<T>(Span span, T value) {}
 
+  /** Deletes {@code dir} and everything below it, if it exists. */
+  static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(p);
+      }
+    }
+  }
+
   /** count(*), sum(n) and the total label length of the table: equal on every correct copy. */
   static String fingerprint(Connection c) throws SQLException {
     try (Statement s = c.createStatement();
