@@ -22,7 +22,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -457,17 +456,6 @@ public final class Engine implements Cfost {
   @Override
   public Registration addListener(Executor executor, ChangeListener listener) {
     return listeners.add(Objects.requireNonNull(executor, "executor"), Objects.requireNonNull(listener, "listener"));
-  }
-
-  /** Row counts of the replicated tables, for status displays. */
-  public Map<String, Long> rowCounts() {
-    return read(() -> {
-      Map<String, Long> out = new java.util.LinkedHashMap<>();
-      for (String t : tables.specs().keySet()) {
-        out.put(t, Sql.queryLong(conn, "SELECT count(*) FROM " + Sql.id(t)));
-      }
-      return out;
-    });
   }
 
   @Override

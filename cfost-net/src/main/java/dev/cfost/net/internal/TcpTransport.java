@@ -8,7 +8,6 @@ import dev.cfost.net.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -177,9 +176,5 @@ public final class TcpTransport implements Transport {
     public X509Certificate[] getAcceptedIssuers() {
       return new X509Certificate[0];
     }
-  }
-
-  static boolean isSocketClosed(IOException e) {
-    return e instanceof SocketException;
   }
 }
