@@ -77,6 +77,14 @@ class HostileInputTest {
   }
 
   @Test
+  void aTextKeyForARowidTableIsRefused() {
+    sql(db, "CREATE TABLE notes(id INTEGER PRIMARY KEY NOT NULL, body TEXT)");
+    db.replicate("notes");
+    assertRefused(new Change("notes", PackedKeyOf.text("n1"), "body", "x", 1, 1, SITE, 1, 0),
+        "table 'notes'", "key column 'id' is INTEGER PRIMARY KEY (the rowid) and holds integers only, not TEXT");
+  }
+
+  @Test
   void otherMalformedFieldsAreRefused() {
     assertRefused(new Change("todo", PK_T1, "title", "x", 1, 1, new byte[15], 1, 0), "field 'site_id' must be 16 bytes");
     assertRefused(new Change("todo", PK_T1, "title", "x", 1, 1, SITE, 0, 0), "field 'cl' must be >= 1");

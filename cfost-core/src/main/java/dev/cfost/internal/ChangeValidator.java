@@ -81,6 +81,12 @@ final class ChangeValidator {
               + spec.keyColumns.get(k) + "' is NULL");
         }
       }
+      // A lone INTEGER key is the table's rowid, which holds integers only (SQLite would refuse the write).
+      if (key.size() == 1 && "INTEGER".equalsIgnoreCase(spec.keyTypes.get(0)) && !(key.get(0) instanceof Long)) {
+        throw new InvalidChangeException(i, "field 'pk' of table '" + c.table() + "': key column '"
+            + spec.keyColumns.get(0) + "' is INTEGER PRIMARY KEY (the rowid) and holds integers only, not "
+            + Values.typeName(key.get(0)));
+      }
       checkFields(c, i, hlc);
       out.add(new Checked(c, spec, key, ordinal));
     }

@@ -53,19 +53,27 @@ final class Merger {
     }
     int applied = 0;
     for (Map<ByteBuffer, List<ChangeValidator.Checked>> rows : byRow.values()) {
+      TableSpec spec = rows.values().iterator().next().get(0).spec();
+      List<List<Object>> keys = new ArrayList<>(rows.size());
       for (List<ChangeValidator.Checked> changes : rows.values()) {
-        applied += applyRow(tx, changes);
+        keys.add(changes.get(0).key());
+      }
+      Map<ByteBuffer, ClockRow> loaded = tx.store(spec).loadMany(keys);
+      for (List<ChangeValidator.Checked> changes : rows.values()) {
+        applied += applyRow(tx, changes, loaded);
       }
     }
     tx.hlc.receive(maxVersion);
     return applied;
   }
 
-  private static int applyRow(WriteTx tx, List<ChangeValidator.Checked> changes) throws SQLException {
+  private static int applyRow(WriteTx tx, List<ChangeValidator.Checked> changes, Map<ByteBuffer, ClockRow> loaded)
+      throws SQLException {
     TableSpec spec = changes.get(0).spec();
     List<Object> key = changes.get(0).key();
     ClockStore store = tx.store(spec);
-    ClockRow row = store.load(key);
+    ByteBuffer packed = loaded.isEmpty() ? null : ByteBuffer.wrap(PackedKey.pack(key));
+    ClockRow row = packed != null && loaded.containsKey(packed) ? loaded.get(packed) : store.load(key);
     // Every base row has a clock row once pending writes are captured (done at the start of this
     // transaction), so a row without clocks has no base row either: one lookup saved per new row.
     boolean existed = row != null && store.baseRowExists(key);
