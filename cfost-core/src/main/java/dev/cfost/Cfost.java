@@ -138,6 +138,16 @@ public interface Cfost extends AutoCloseable {
    */
   MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown);
 
+  /**
+   * Merges consecutive batches of a peer's change stream and saves the last batch's {@link ChangeBatch#next()}
+   * as that peer's cursor, in one transaction: after a crash the changes and the cursor are either both
+   * there or both not, so nothing is skipped and nothing merged is asked for again. The iterator may
+   * wait for the peer's next batch; the engine's other writes wait with it, so end the iteration
+   * promptly (a sync session bounds it by time and size). Same validation and deferral as
+   * {@link #mergeAll(Iterator, boolean)}.
+   */
+  MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown);
+
   /** The cursor saved for a peer (by its site id), or {@link Cursor#START}. */
   Cursor peerCursor(byte[] peerSiteId);
 

@@ -394,30 +394,75 @@ public final class Engine implements Cfost {
   @Override
   public MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown) {
     Objects.requireNonNull(changes, "changes");
+    return write(tx -> merge(tx, changes, deferUnknown));
+  }
+
+  @Override
+  public MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown) {
+    Objects.requireNonNull(peerSiteId, "peerSiteId");
+    Objects.requireNonNull(batches, "batches");
+    BatchChanges changes = new BatchChanges(batches);
     return write(tx -> {
-      int received = 0;
-      int applied = 0;
-      int deferredCount = 0;
-      List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
-      List<Change> chunk = new ArrayList<>(MERGE_CHUNK);
-      while (changes.hasNext()) {
-        chunk.clear();
-        while (changes.hasNext() && chunk.size() < MERGE_CHUNK) {
-          chunk.add(changes.next());
-        }
-        List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
-        if (deferred != null && !deferred.isEmpty()) {
-          Deferred.store(tx, deferred);
-          deferredCount += deferred.size();
-          deferred.clear();
-        }
-        applied += Merger.apply(tx, checked);
-        Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
-        received += chunk.size();
+      MergeResult result = merge(tx, changes, deferUnknown);
+      if (changes.last != null) {
+        savePeerCursor(tx, peerSiteId, changes.last);
       }
-      return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
-          : EngineSchema.meta(tx.c, "db_version"), deferredCount);
+      return result;
     });
+  }
+
+  /** The changes of consecutive batches, remembering the last batch's cursor. */
+  private static final class BatchChanges implements Iterator<Change> {
+    private final Iterator<ChangeBatch> batches;
+    private Iterator<Change> current = java.util.Collections.emptyIterator();
+    Cursor last;
+
+    BatchChanges(Iterator<ChangeBatch> batches) {
+      this.batches = batches;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (!current.hasNext() && batches.hasNext()) {
+        ChangeBatch b = batches.next();
+        last = b.next();
+        current = b.changes().iterator();
+      }
+      return current.hasNext();
+    }
+
+    @Override
+    public Change next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      return current.next();
+    }
+  }
+
+  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown) throws SQLException {
+    int received = 0;
+    int applied = 0;
+    int deferredCount = 0;
+    List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
+    List<Change> chunk = new ArrayList<>(MERGE_CHUNK);
+    while (changes.hasNext()) {
+      chunk.clear();
+      while (changes.hasNext() && chunk.size() < MERGE_CHUNK) {
+        chunk.add(changes.next());
+      }
+      List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
+      if (deferred != null && !deferred.isEmpty()) {
+        Deferred.store(tx, deferred);
+        deferredCount += deferred.size();
+        deferred.clear();
+      }
+      applied += Merger.apply(tx, checked);
+      Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
+      received += chunk.size();
+    }
+    return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
+        : EngineSchema.meta(tx.c, "db_version"), deferredCount);
   }
 
   @Override
@@ -434,18 +479,23 @@ public final class Engine implements Cfost {
 
   @Override
   public void savePeerCursor(byte[] peerSiteId, Cursor cursor) {
+    Objects.requireNonNull(peerSiteId, "peerSiteId");
+    Objects.requireNonNull(cursor, "cursor");
     write(tx -> {
-      try (PreparedStatement ps = tx.c.prepareStatement("INSERT OR REPLACE INTO cfost_peers(site_id, complete, db, seq,"
-          + " updated_at) VALUES (?, ?, ?, ?, ?)")) {
-        ps.setBytes(1, peerSiteId);
-        ps.setLong(2, cursor.complete());
-        ps.setLong(3, cursor.db());
-        ps.setLong(4, cursor.seq());
-        ps.setLong(5, options.wallClock().millis());
-        ps.executeUpdate();
-      }
+      savePeerCursor(tx, peerSiteId, cursor);
       return null;
     });
+  }
+
+  private void savePeerCursor(WriteTx tx, byte[] peerSiteId, Cursor cursor) throws SQLException {
+    PreparedStatement ps = tx.prepare("INSERT OR REPLACE INTO cfost_peers(site_id, complete, db, seq, updated_at)"
+        + " VALUES (?, ?, ?, ?, ?)");
+    ps.setBytes(1, peerSiteId);
+    ps.setLong(2, cursor.complete());
+    ps.setLong(3, cursor.db());
+    ps.setLong(4, cursor.seq());
+    ps.setLong(5, options.wallClock().millis());
+    ps.executeUpdate();
   }
 
   @Override

@@ -95,6 +95,57 @@ abstract class SyncSuite {
   }
 
   @Test
+  void aCatchUpMergesConsecutiveBatchesInOneTransactionWithTheCursor() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    sql(a, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+        + " INSERT INTO todo SELECT 'k' || i, 'title ' || i, 'a' FROM n");
+    a.capture();
+    int batchChanges = 100;
+    int batches = (int) Math.ceil(6000.0 / batchChanges);
+    // Hold b's database write lock from a plain connection, so b's first merge waits and the window's
+    // next batches queue up behind it: once released, they must go into the same transaction.
+    long before = b.dbVersion();
+    Peer pa = closing(Peer.create(a, options("a", a).maxBatchChanges(batchChanges).build()));
+    PeerAddress addrA = start(pa);
+    try (java.sql.Connection hold = java.sql.DriverManager.getConnection("jdbc:sqlite:" + b.path());
+        java.sql.Statement st = hold.createStatement()) {
+      st.execute("BEGIN IMMEDIATE");
+      start(closing(Peer.create(b, options("b", b).peer(addrA).maxBatchChanges(batchChanges)
+          .catchUpTransaction(60_000, 1_000_000).build())));
+      await("a has sent a full window of batches", 20, () -> pa.progress().stream().anyMatch(p -> p.changesSent() >= 4 * batchChanges));
+      Thread.sleep(300); // lets them arrive at b
+      st.execute("ROLLBACK");
+    }
+
+    await("b holds a's 3000 rows", 30, () -> Nodes.count(b) == 3000);
+    assertThat(dump(b)).isEqualTo(dump(a));
+    long commits = b.dbVersion() - before;
+    assertThat(commits).as("merge transactions for %d batches", batches).isBetween(1L, (long) batches - 3);
+    await("b saved a's cursor with the changes", 10, () -> b.peerCursor(a.siteId()).equals(a.changes(dev.cfost.Cursor.START, 1_000_000).next()));
+  }
+
+  @Test
+  void aLocalWriteCapturedByAMergesTransactionStillReachesThePeer() throws Exception {
+    Cfost a = replica("a");
+    // No background capture on b: its pending write is captured by the next transaction, a merge's.
+    Cfost b = closing(Cfost.open(dev.cfost.CfostOptions.builder(dir.resolve("b.db")).captureInterval(java.time.Duration.ZERO).build()));
+    sql(b, "CREATE TABLE IF NOT EXISTS todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, owner TEXT)");
+    b.replicate("todo");
+    PeerAddress addrA = start(closing(Peer.create(a, options("a", a).build())));
+    Peer pb = closing(Peer.create(b, options("b", b).peer(addrA).build()));
+    start(pb);
+    sql(a, "INSERT INTO todo VALUES ('first', 'from a', 'a')");
+    await("b is live with a", 10, () -> Nodes.count(b) == 1 && pb.progress().stream().allMatch(SyncProgress::caughtUp));
+
+    sql(b, "INSERT INTO todo VALUES ('mine', 'from b', 'b')"); // not captured yet
+    sql(a, "INSERT INTO todo VALUES ('theirs', 'from a', 'a')");
+
+    await("b's write reaches a", 10, () -> dump(a).contains("mine|from b|b"));
+    assertThat(dump(b)).contains("theirs|from a|a");
+  }
+
+  @Test
   void aChangeRelayedThroughAThirdPeerArrives() throws Exception {
     Cfost a = replica("a");
     Cfost b = replica("b");

@@ -25,6 +25,12 @@ sealed interface Message {
    */
   record Eose(Cursor from, Cursor cursor) implements Message {}
 
+  /**
+   * The receiver took the batch ending at {@code cursor} off the wire to merge it: flow control only,
+   * nothing is persisted yet (that is {@link Ack}).
+   */
+  record Received(Cursor cursor) implements Message {}
+
   /** The receiver merged and persisted everything up to {@code cursor}. */
   record Ack(Cursor cursor) implements Message {}
 

@@ -59,6 +59,9 @@ final class MessageCodec {
         g.writeStringField("type", "eose");
         g.writeStringField("from", e.from().toString());
         g.writeStringField("cursor", e.cursor().toString());
+      } else if (m instanceof Message.Received r) {
+        g.writeStringField("type", "received");
+        g.writeStringField("cursor", r.cursor().toString());
       } else if (m instanceof Message.Ack a) {
         g.writeStringField("type", "ack");
         g.writeStringField("cursor", a.cursor().toString());
@@ -122,6 +125,8 @@ final class MessageCodec {
             remaining != null && remaining.canConvertToLong() ? remaining.longValue() : -1);
       case "eose":
         return new Message.Eose(cursor(n, "from"), cursor(n, "cursor"));
+      case "received":
+        return new Message.Received(cursor(n, "cursor"));
       case "ack":
         return new Message.Ack(cursor(n, "cursor"));
       case "ping":

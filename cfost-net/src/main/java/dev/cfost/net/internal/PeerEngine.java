@@ -1,6 +1,7 @@
 package dev.cfost.net.internal;
 
 import dev.cfost.Cfost;
+import dev.cfost.ChangeEvent;
 import dev.cfost.ChangeFilter;
 import dev.cfost.Registration;
 import dev.cfost.Values;
@@ -81,7 +82,16 @@ public final class PeerEngine {
 
   /** Starts the transports, announces, and connects to the configured peers. */
   public synchronized List<PeerAddress> start() throws IOException {
-    dbListener = db.addListener(Runnable::run, e -> sessions.values().forEach(Session::markDirty));
+    // Runs on the committing thread, so a session can tell its own merge's commit (see Session#skipOwnMerge).
+    dbListener = db.addListener(Runnable::run, e -> {
+      for (Session s : sessions.values()) {
+        if (e.origin() == ChangeEvent.Origin.REMOTE && s.isOwnMerge()) {
+          s.skipOwnMerge(e.dbVersion());
+        } else {
+          s.markDirty();
+        }
+      }
+    });
     for (Transport t : options.transports) {
       PeerAddress at = t.start(conn -> accept(t, conn));
       if (at != null) {

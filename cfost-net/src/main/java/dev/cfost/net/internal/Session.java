@@ -25,9 +25,16 @@ import org.slf4j.LoggerFactory;
  * batch that does not continue (a duplicate, or one after a lost one) is ignored and the receiver asks
  * again from its cursor, so a session recovers from anything a transport does short of corrupting data.
  *
- * <p>Threads: a reader thread ({@link #runReader}) handles every received message, merges included; a
- * sender thread ({@link #runSender}) reads and sends batches. Fields shared by both are guarded by
- * {@code this}.
+ * <p>Flow control: the sender keeps at most {@code window} batches that the receiver has not yet taken
+ * ({@code received}); acknowledgements ({@code ack}) say what the receiver has persisted. While catching
+ * up, the receiver merges consecutive batches in one transaction (bounded by time and size, see
+ * {@link dev.cfost.net.PeerOptions.Builder#catchUpTransaction}) and saves the cursor in the same
+ * transaction, then acknowledges the last one.
+ *
+ * <p>Threads: a reader thread ({@link #runReader}) receives and decodes every message and hands batches
+ * and {@code eose} to the merger thread ({@link #runMerger}) in order; a sender thread
+ * ({@link #runSender}) reads and sends batches; a writer thread writes frames. Fields shared by them are
+ * guarded by {@code this}.
  */
 final class Session {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
@@ -40,6 +47,13 @@ final class Session {
   /** Frames waiting for the writer thread; bounded in practice by the batch window. */
   private final java.util.concurrent.LinkedBlockingQueue<byte[]> outbox = new java.util.concurrent.LinkedBlockingQueue<>();
   private static final byte[] END = new byte[0];
+  /** Batches and eose for the merger thread, at most {@code window} batches in practice. */
+  private final java.util.concurrent.LinkedBlockingQueue<Message> inbox = new java.util.concurrent.LinkedBlockingQueue<>();
+  private static final Message STOP = new Message.Pong(Long.MIN_VALUE);
+  /** How long a catch-up transaction waits for the next batch before it commits. */
+  private static final long NEXT_BATCH_WAIT_MILLIS = 50;
+  /** A live commit within this long of the previous live batch waits the debounce; an idle one goes at once. */
+  private static final long BURST_NANOS = 50_000_000L;
 
   // Set once by the reader thread on hello, read by others after.
   volatile String remoteSite;
@@ -47,7 +61,8 @@ final class Session {
   volatile int remoteSchema;
   private volatile boolean closed;
 
-  // Receiver state, only used by the reader thread.
+  // Receiver state, only used by the merger thread (set up by the reader before it starts).
+  private volatile Thread merger;
   private Cursor expected;
   private Cursor lastReRequest;
   private long lastReRequestAt;
@@ -57,6 +72,11 @@ final class Session {
   private Cursor requested;
   private boolean restart;
   private Cursor sendCursor;
+  /** Where to read next when it differs from sendCursor: past this side's own merges of the peer's batches. */
+  private Cursor skipTo;
+  private Cursor lastFrameCursor;
+  private Cursor ackedCursor;
+  private long lastLiveSendAt;
   private boolean caughtUp;
   private boolean dirty;
   private int inFlight;
@@ -116,48 +136,60 @@ final class Session {
   // ---- receiving ----
 
   private void runReader() {
-    String reason = "closed";
     try {
       send(new Message.Hello(PROTOCOL, peer.topic.hex(), Values.hex(db.siteId()), peer.deviceId,
           db.schemaVersion(), List.of("changes", "live")));
       while (!closed) {
         byte[] frame = conn.receive();
         if (frame == null) {
-          reason = "the peer closed the connection";
-          break;
+          close("the peer closed the connection");
+          return;
         }
         synchronized (this) {
           lastReceivedAt = System.nanoTime();
         }
         handle(MessageCodec.decode(frame));
       }
-    } catch (ProtocolException e) {
-      reason = e.code + ": " + e.getMessage();
+    } catch (Exception | Error e) { // an Error too: a silently dead thread would leave the session hanging
+      fail(e);
+    } finally {
+      close("closed");
+    }
+  }
+
+  /** Ends the session after a failure on one of its threads, telling the peer why when that helps. */
+  private void fail(Throwable e) {
+    String reason;
+    if (e instanceof ProtocolException pe) {
+      reason = pe.code + ": " + pe.getMessage();
       log.warn("session with {} ended: {}", describe(), reason);
-      trySend(new Message.Error(e.code, e.getMessage()));
-      peer.error(remoteSite, new dev.cfost.net.SyncException(e.code, e.getMessage()));
-    } catch (RemoteError e) {
-      reason = e.getMessage();
+      trySend(new Message.Error(pe.code, pe.getMessage()));
+      peer.error(remoteSite, new dev.cfost.net.SyncException(pe.code, pe.getMessage()));
+    } else if (e instanceof RemoteError re) {
+      reason = re.getMessage();
       log.warn("session with {} ended by the peer: {}", describe(), reason);
-      peer.error(remoteSite, e.error);
-    } catch (dev.cfost.net.FrameTooLargeException e) {
+      peer.error(remoteSite, re.error);
+    } else if (e instanceof dev.cfost.net.FrameTooLargeException) {
       reason = ProtocolException.FRAME_TOO_LARGE + ": " + e.getMessage();
       log.warn("session with {} ended: {}", describe(), reason);
       trySend(new Message.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
       peer.error(remoteSite, new dev.cfost.net.SyncException(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
-    } catch (IOException e) {
+    } else if (e instanceof IOException || e instanceof java.io.UncheckedIOException || e instanceof InterruptedException
+        || e instanceof Closed) {
       reason = closed ? "closed" : "connection lost: " + e.getMessage();
       if (!closed) {
         log.info("session with {}: {}", describe(), reason);
       }
-    } catch (RuntimeException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    } else {
       reason = "internal error: " + e;
       log.error("session with {} failed", describe(), e);
       trySend(new Message.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
       peer.error(remoteSite, e);
-    } finally {
-      close(reason);
     }
+    close(reason);
   }
 
   private void handle(Message m) throws ProtocolException, IOException {
@@ -172,13 +204,16 @@ final class Session {
         restart = true;
         notifyAll();
       }
-    } else if (m instanceof Message.Changes c) {
-      onChanges(c);
-    } else if (m instanceof Message.Eose e) {
-      onEose(e);
-    } else if (m instanceof Message.Ack a) {
+    } else if (m instanceof Message.Changes || m instanceof Message.Eose) {
+      inbox.add(m); // merged in order by the merger thread
+    } else if (m instanceof Message.Received) {
       synchronized (this) {
         inFlight = Math.max(0, inFlight - 1);
+        notifyAll();
+      }
+    } else if (m instanceof Message.Ack a) {
+      synchronized (this) {
+        ackedCursor = a.cursor();
         notifyAll();
       }
       peer.acked(remoteSite, a.cursor());
@@ -233,33 +268,134 @@ final class Session {
     expected = db.peerCursor(site);
     send(new Message.Request(expected));
     peer.events.syncStarted(remoteSite);
+    merger = new Thread(this::runMerger, "cfost-session-" + conn.remote() + "-merger");
+    merger.setDaemon(true);
+    merger.start();
     Thread sender = new Thread(this::runSender, "cfost-session-" + conn.remote() + "-sender");
     sender.setDaemon(true);
     sender.start();
   }
 
-  private void onChanges(Message.Changes c) throws ProtocolException, IOException {
-    if (!c.from().equals(expected)) {
-      askAgain();
-      return;
+  // ---- merging ----
+
+  private void runMerger() {
+    try {
+      Message next = null;
+      while (!closed) {
+        Message m = next != null ? next : inbox.take();
+        next = null;
+        if (m == STOP) {
+          return;
+        }
+        if (m instanceof Message.Eose e) {
+          onEose(e);
+        } else if (m instanceof Message.Changes c) {
+          next = onChanges(c);
+        }
+      }
+    } catch (Exception | Error e) { // an Error too: a silently dead thread would leave the session hanging
+      fail(e);
     }
+  }
+
+  /** True if a merge commit was made by this session's merger thread (its events need no resend). */
+  boolean isOwnMerge() {
+    return Thread.currentThread() == merger;
+  }
+
+  /**
+   * Merges {@code first} and, while catching up, the batches that follow it, in one transaction with
+   * the cursor; returns a message taken from the inbox that did not belong to it, if any.
+   */
+  private Message onChanges(Message.Changes first) throws ProtocolException, IOException {
+    if (!first.from().equals(expected)) {
+      askAgain();
+      return null;
+    }
+    Incoming batches = new Incoming(first);
     MergeResult result;
     try {
-      result = db.mergeAll(c.changes().iterator(), remoteSchema > db.schemaVersion());
+      result = db.mergeFromPeer(remoteSiteBytes, batches, remoteSchema > db.schemaVersion());
     } catch (InvalidChangeException e) {
       throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
     } catch (ClockDriftException e) {
       throw new ProtocolException(ProtocolException.CLOCK_DRIFT, e.getMessage());
     }
-    db.savePeerCursor(remoteSiteBytes, c.cursor());
-    expected = c.cursor();
-    received += c.changes().size();
-    remainingToReceive = c.remaining();
-    send(new Message.Ack(c.cursor()));
+    expected = batches.last.cursor();
+    send(new Message.Ack(expected));
     if (result.applied() > 0) {
-      Set<String> tables = new LinkedHashSet<>();
+      peer.events.change(remoteSite, batches.tables);
+    }
+    return batches.stashed;
+  }
+
+  /**
+   * The batches of one merge transaction: the first, then, while the peer says more is coming and the
+   * transaction is within its time and size, each next batch that continues the last one.
+   */
+  private final class Incoming implements java.util.Iterator<ChangeBatch> {
+    private final long started = System.nanoTime();
+    private Message.Changes pending;
+    Message.Changes last;
+    Message stashed;
+    private int changes;
+    final Set<String> tables = new LinkedHashSet<>();
+
+    Incoming(Message.Changes first) {
+      this.pending = first;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (pending != null) {
+        return true;
+      }
+      if (stashed != null || last.remaining() == 0 || changes >= peer.options.catchUpTxChanges
+          || System.nanoTime() - started >= peer.options.catchUpTxMillis * 1_000_000L) {
+        return false;
+      }
+      Message m;
+      try {
+        m = inbox.poll(NEXT_BATCH_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new Closed();
+      }
+      if (m instanceof Message.Changes c && c.from().equals(last.cursor())) {
+        pending = c;
+        return true;
+      }
+      stashed = m;
+      return false;
+    }
+
+    @Override
+    public ChangeBatch next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      Message.Changes c = pending;
+      pending = null;
+      last = c;
+      changes += c.changes().size();
       c.changes().forEach(x -> tables.add(x.table()));
-      peer.events.change(remoteSite, tables);
+      received += c.changes().size();
+      remainingToReceive = c.remaining();
+      try {
+        send(new Message.Received(c.cursor()));
+      } catch (IOException e) {
+        throw new Closed();
+      }
+      return new ChangeBatch(c.changes(), c.cursor(), false);
+    }
+  }
+
+  /** The session closed while a merge was waiting: its transaction rolls back. */
+  private static final class Closed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Closed() {
+      super("session closed", null, false, false);
     }
   }
 
@@ -294,13 +430,29 @@ final class Session {
 
   /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
   synchronized boolean delivered() {
-    return requested != null && !restart && caughtUp && inFlight == 0 && !dirty && eoseSentFlag;
+    return requested != null && !restart && caughtUp && inFlight == 0 && !dirty && eoseSentFlag
+        && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
   }
 
   /** Wakes the sender: there are new local commits. */
   synchronized void markDirty() {
     dirty = true;
     notifyAll();
+  }
+
+  /**
+   * This session's merger committed db_version {@code dbVersion}, holding only what the peer sent: if
+   * the sender was caught up just before it, the next read starts after it instead of reading those
+   * rows again only to filter them all out (no echo). The peer learns the new cursor with the next batch
+   * or eose; until then nothing is sent, so the merge wakes nobody.
+   */
+  synchronized void skipOwnMerge(long dbVersion) {
+    Cursor at = skipTo != null ? skipTo : sendCursor;
+    if (caughtUp && !dirty && !restart && at != null && at.equals(Cursor.since(dbVersion - 1))) {
+      skipTo = Cursor.since(dbVersion);
+    } else {
+      markDirty();
+    }
   }
 
   private static long distinctRows(ChangeBatch batch) {
@@ -318,6 +470,7 @@ final class Session {
     try {
       while (!closed) {
         Cursor from;
+        Cursor readFrom;
         synchronized (this) {
           while (!closed && !restart && (requested == null || inFlight >= peer.options.window
               || (caughtUp && !dirty))) {
@@ -334,21 +487,24 @@ final class Session {
             eoseSent = false;
             eoseSentFlag = false;
             remainingRows = -1;
+            skipTo = null;
+            lastFrameCursor = null;
           }
           dirty = false;
           from = sendCursor;
+          readFrom = skipTo != null ? skipTo : from;
         }
-        if (caughtUp && peer.options.liveDebounceMillis > 0) {
-          Thread.sleep(peer.options.liveDebounceMillis); // lets a burst of commits go in one batch
+        if (caughtUp && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
+          Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
         }
         // Read, and read again with a smaller limit while the encoded batch is over the byte limit (a
         // batch always holds whole rows, so one large row may still go alone).
         ChangeBatch batch;
         byte[] frame;
         while (true) {
-          batch = db.changes(from, limit, peer.filterFor(remoteSiteBytes));
+          batch = db.changes(readFrom, limit, peer.filterFor(remoteSiteBytes));
           if (remainingRows < 0) {
-            remainingRows = db.rowsAfter(from, peer.filterFor(remoteSiteBytes)); // once per request: an index count
+            remainingRows = db.rowsAfter(readFrom, peer.filterFor(remoteSiteBytes)); // once per request: an index count
           }
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
@@ -368,6 +524,13 @@ final class Session {
           remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           if (frame != null) {
             inFlight++;
+            lastFrameCursor = batch.next();
+            if (caughtUp) {
+              lastLiveSendAt = System.nanoTime();
+            }
+          }
+          if (readFrom.equals(skipTo)) {
+            skipTo = null; // used; a skip that moved on meanwhile (an own merge during the read) stays
           }
           sendCursor = batch.next();
           caughtUp = batch.caughtUp();
@@ -451,6 +614,7 @@ final class Session {
       notifyAll();
     }
     outbox.add(END);
+    inbox.add(STOP);
     java.util.concurrent.CompletableFuture.delayedExecutor(2, java.util.concurrent.TimeUnit.SECONDS)
         .execute(conn::close);
     peer.unregister(this, reason);

@@ -1,0 +1,90 @@
+package dev.cfost;
+
+import static dev.cfost.TestDb.dump;
+import static dev.cfost.TestDb.open;
+import static dev.cfost.TestDb.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Cfost#mergeFromPeer}: the changes of many batches and the peer's cursor, all or nothing. */
+class MergeFromPeerTest {
+  @TempDir Path dir;
+  Cfost source;
+  Cfost target;
+
+  @BeforeEach
+  void open2() {
+    source = open(dir.resolve("source.db"));
+    target = open(dir.resolve("target.db"));
+    for (Cfost db : new Cfost[] {source, target}) {
+      sql(db, "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)");
+      db.replicate("todo");
+    }
+    for (int i = 0; i < 30; i++) {
+      sql(source, "INSERT INTO todo VALUES ('t" + i + "', 'title " + i + "')");
+    }
+    source.capture();
+  }
+
+  @AfterEach
+  void close() {
+    source.close();
+    target.close();
+  }
+
+  private List<ChangeBatch> batches() {
+    List<ChangeBatch> out = new ArrayList<>();
+    Cursor c = Cursor.START;
+    while (true) {
+      ChangeBatch b = source.changes(c, 7);
+      out.add(b);
+      c = b.next();
+      if (b.caughtUp()) {
+        return out;
+      }
+    }
+  }
+
+  @Test
+  void mergesEveryBatchAndSavesTheLastCursor() {
+    List<ChangeBatch> batches = batches();
+    assertThat(batches).hasSizeGreaterThan(3);
+
+    MergeResult r = target.mergeFromPeer(source.siteId(), batches.iterator(), false);
+
+    assertThat(r.received()).isEqualTo(batches.stream().mapToInt(b -> b.changes().size()).sum());
+    assertThat(dump(target, "todo")).isEqualTo(dump(source, "todo"));
+    assertThat(target.peerCursor(source.siteId())).isEqualTo(batches.get(batches.size() - 1).next());
+  }
+
+  @Test
+  void aBadChangeInALaterBatchUndoesTheEarlierBatchesAndTheCursor() {
+    List<ChangeBatch> batches = batches();
+    ChangeBatch last = batches.get(batches.size() - 1);
+    Change good = last.changes().get(0);
+    Change bad = new Change("nope", good.pk(), good.cid(), good.val(), good.colVersion(), good.dbVersion(),
+        good.siteId(), good.cl(), good.seq());
+    batches.set(batches.size() - 1, new ChangeBatch(List.of(bad), last.next(), true));
+
+    assertThatThrownBy(() -> target.mergeFromPeer(source.siteId(), batches.iterator(), false))
+        .isInstanceOf(InvalidChangeException.class).hasMessageContaining("nope");
+
+    assertThat(dump(target, "todo")).isEmpty();
+    assertThat(target.peerCursor(source.siteId())).isEqualTo(Cursor.START);
+  }
+
+  @Test
+  void emptyBatchesStillMoveTheCursor() {
+    Cursor end = source.changes(Cursor.START, 1000).next();
+    target.mergeFromPeer(source.siteId(), List.of(new ChangeBatch(List.of(), end, true)).iterator(), false);
+    assertThat(target.peerCursor(source.siteId())).isEqualTo(end);
+  }
+}
