@@ -125,6 +125,9 @@ public final class SyncBench {
       Cfost db = replica(replicaFile, Duration.ofMillis(50));
       try {
         initialSync(db, identity, address, child, raw, rawNoKeys);
+        if (options.initialOnly) {
+          return finish();
+        }
         SessionClock session = connect(db, identity, address, 60_000); // reconnect: the session above is closed
         live(db, child, true, "live-capture");
         session = incremental(db, identity, address, child, session);
@@ -138,6 +141,10 @@ public final class SyncBench {
         db.close();
       }
     }
+    return finish();
+  }
+
+  private int finish() {
     System.out.printf(Locale.ROOT, "%n== summary (load average %.2f at the end) ==%n", load());
     summary.forEach(System.out::println);
     if (!ok) {
@@ -153,7 +160,7 @@ public final class SyncBench {
     System.out.printf(Locale.ROOT, "%n(1) initial sync of %,d rows, load %.2f%n", options.rows, load());
     ThreadCpu.Usage childCpu0 = child.cpu();
     ThreadCpu.Usage cpu0 = ThreadCpu.Usage.now();
-    SessionClock s = new SessionClock(db, identity, address);
+    SessionClock s = new SessionClock(db, identity, address, options.catchUpMillis);
     long t0 = System.nanoTime();
     s.peer.start();
     if (!s.eose.await(30, TimeUnit.MINUTES)) {
@@ -270,7 +277,7 @@ public final class SyncBench {
       if (child.await("wrote " + id, 10_000) == null) {
         throw new IOException("the child did not write " + id);
       }
-      s = new SessionClock(db, identity, address);
+      s = new SessionClock(db, identity, address, options.catchUpMillis);
       long t0 = System.nanoTime();
       s.peer.start();
       if (!s.eose.await(60, TimeUnit.SECONDS)) {
@@ -309,8 +316,12 @@ public final class SyncBench {
     volatile long connectAt;
     volatile long eoseAt;
 
-    SessionClock(Cfost db, TlsIdentity identity, PeerAddress address) throws IOException {
-      PeerOptions options = PeerOptions.builder()
+    SessionClock(Cfost db, TlsIdentity identity, PeerAddress address, long catchUpMillis) throws IOException {
+      PeerOptions.Builder builder = PeerOptions.builder();
+      if (catchUpMillis >= 0) {
+        builder.catchUpTransaction(catchUpMillis, Integer.MAX_VALUE);
+      }
+      PeerOptions options = builder
           .transport(Transports.tcp(identity, null, false))
           .peer(address)
           .discovery(false)
@@ -345,9 +356,9 @@ public final class SyncBench {
     }
   }
 
-  private static SessionClock connect(Cfost db, TlsIdentity identity, PeerAddress address, long timeoutMillis)
+  private SessionClock connect(Cfost db, TlsIdentity identity, PeerAddress address, long timeoutMillis)
       throws Exception {
-    SessionClock s = new SessionClock(db, identity, address);
+    SessionClock s = new SessionClock(db, identity, address, options.catchUpMillis);
     s.peer.start();
     if (!s.eose.await(timeoutMillis, TimeUnit.MILLISECONDS)) {
       throw new IOException("not caught up within " + timeoutMillis + " ms after connecting");
@@ -414,7 +425,7 @@ public final class SyncBench {
   static final class Options {
     static final String USAGE = String.join("\n",
         "usage: ./bench-sync [--quick] [--rows N] [--samples S] [--warmup W] [--spacing-ms MS] [--reps R] [--seed S]\n"
-            + "                    [--dir DIR]",
+            + "                    [--dir DIR] [--catch-up-ms MS] [--initial-only]",
         "  --rows N         rows of the source replica (default 1000000)",
         "  --quick          smoke run: 20000 rows, 100 live samples, 5 incremental repetitions",
         "  --samples S      live changes measured per variant (default 200), after 20 not counted",
@@ -423,7 +434,10 @@ public final class SyncBench {
         "  --reps R         incremental syncs measured (default 9), after one not counted",
         "  --seed S         seed of the generated rows (default 42)",
         "  --dir DIR        where the database files go, in a new directory deleted afterwards",
-        "                   (default: the system's temporary directory)");
+        "                   (default: the system's temporary directory)",
+        "  --catch-up-ms MS the receiver's catch-up transaction time (default: PeerOptions' default),",
+        "                   with no limit on its changes",
+        "  --initial-only   measure the initial sync only");
 
     long rows = 1_000_000;
     int samples = 200;
@@ -432,6 +446,8 @@ public final class SyncBench {
     int reps = 9;
     long seed = 42;
     Path dir;
+    long catchUpMillis = -1;
+    boolean initialOnly;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -451,6 +467,8 @@ public final class SyncBench {
           case "--reps" -> o.reps = Integer.parseInt(a.remove(0));
           case "--seed" -> o.seed = Long.parseLong(a.remove(0));
           case "--dir" -> o.dir = Paths.get(a.remove(0));
+          case "--catch-up-ms" -> o.catchUpMillis = Long.parseLong(a.remove(0));
+          case "--initial-only" -> o.initialOnly = true;
           case "-h", "--help" -> {
             return null;
           }
