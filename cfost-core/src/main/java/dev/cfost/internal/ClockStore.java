@@ -58,22 +58,22 @@ final class ClockStore implements AutoCloseable {
   /**
    * Loads the clock rows of many keys with one {@code k0 IN (...)} query per {@value #MANY} keys instead
    * of one query per key (measured -22% merge time, docs/BENCHMARKS.md, F11). Returns, by
-   * {@link PackedKey#pack canonical packed key}, the row of every key it looked up, or null where the
-   * row has no clocks; a key missing from the result was not looked up and needs {@link #load}.
+   * {@link #lookupKey}, the row of every key it looked up, or null where the row has no clocks; a key
+   * missing from the result was not looked up and needs {@link #load}.
    *
    * <p>Only one-column keys whose value SQLite stores unchanged in the key column are looked up here:
-   * a row read back is matched to its key by packing the stored value, so a value the column's
-   * affinity converts (a number bound to a TEXT key, say) would never match and must go one by one.
+   * a row read back is matched to its key by the stored value, so a value the column's affinity
+   * converts (a number bound to a TEXT key, say) would never match and must go one by one.
    */
-  Map<ByteBuffer, ClockRow> loadMany(Collection<List<Object>> keys) throws SQLException {
-    Map<ByteBuffer, ClockRow> out = new HashMap<>();
+  Map<Object, ClockRow> loadMany(Collection<List<Object>> keys) throws SQLException {
+    Map<Object, ClockRow> out = new HashMap<>(keys.size() * 2);
     if (spec.keyCount() != 1) {
       return out;
     }
     List<Object> batch = new ArrayList<>(MANY);
     for (List<Object> key : keys) {
       if (storedUnchanged(spec.keyTypes.get(0), key.get(0))) {
-        out.put(ByteBuffer.wrap(PackedKey.pack(key)), null);
+        out.put(lookupKey(key), null);
         batch.add(key.get(0));
         if (batch.size() == MANY) {
           loadBatch(batch, out);
@@ -87,7 +87,13 @@ final class ClockStore implements AutoCloseable {
     return out;
   }
 
-  private void loadBatch(List<Object> values, Map<ByteBuffer, ClockRow> out) throws SQLException {
+  /** A one-column key as a map key: its value, a blob wrapped so that equal bytes are equal keys. */
+  static Object lookupKey(List<Object> key) {
+    Object v = key.get(0);
+    return v instanceof byte[] b ? ByteBuffer.wrap(b) : v;
+  }
+
+  private void loadBatch(List<Object> values, Map<Object, ClockRow> out) throws SQLException {
     if (loadMany == null) {
       StringBuilder marks = new StringBuilder();
       for (int i = 0; i < MANY; i++) {
@@ -102,7 +108,7 @@ final class ClockStore implements AutoCloseable {
     try (ResultSet rs = loadMany.executeQuery()) {
       while (rs.next()) {
         List<Object> key = readKey(rs, 1, 1);
-        out.put(ByteBuffer.wrap(PackedKey.pack(key)), read(rs, key, 2));
+        out.put(lookupKey(key), read(rs, key, 2));
       }
     }
   }
@@ -113,6 +119,9 @@ final class ClockStore implements AutoCloseable {
    * conversion is possible.
    */
   static boolean storedUnchanged(String declaredType, Object v) {
+    if (v instanceof Double d && d == 0.0) {
+      return false; // SQLite finds 0.0 for -0.0, but the two are different Java keys
+    }
     String t = declaredType.toUpperCase(Locale.ROOT);
     if (t.contains("INT")) {
       return v instanceof Long;

@@ -58,7 +58,7 @@ final class Merger {
       for (List<ChangeValidator.Checked> changes : rows.values()) {
         keys.add(changes.get(0).key());
       }
-      Map<ByteBuffer, ClockRow> loaded = tx.store(spec).loadMany(keys);
+      Map<Object, ClockRow> loaded = tx.store(spec).loadMany(keys);
       for (List<ChangeValidator.Checked> changes : rows.values()) {
         applied += applyRow(tx, changes, loaded);
       }
@@ -67,13 +67,13 @@ final class Merger {
     return applied;
   }
 
-  private static int applyRow(WriteTx tx, List<ChangeValidator.Checked> changes, Map<ByteBuffer, ClockRow> loaded)
+  private static int applyRow(WriteTx tx, List<ChangeValidator.Checked> changes, Map<Object, ClockRow> loaded)
       throws SQLException {
     TableSpec spec = changes.get(0).spec();
     List<Object> key = changes.get(0).key();
     ClockStore store = tx.store(spec);
-    ByteBuffer packed = loaded.isEmpty() ? null : ByteBuffer.wrap(PackedKey.pack(key));
-    ClockRow row = packed != null && loaded.containsKey(packed) ? loaded.get(packed) : store.load(key);
+    Object lookup = loaded.isEmpty() ? null : ClockStore.lookupKey(key);
+    ClockRow row = lookup != null && loaded.containsKey(lookup) ? loaded.get(lookup) : store.load(key);
     // Every base row has a clock row once pending writes are captured (done at the start of this
     // transaction), so a row without clocks has no base row either: one lookup saved per new row.
     boolean existed = row != null && store.baseRowExists(key);
@@ -169,47 +169,38 @@ final class Merger {
   private static void writeBase(WriteTx tx, TableSpec spec, List<Object> key, boolean existed, boolean fresh,
       boolean alive, Object[] values, boolean[] set) throws SQLException {
     if (existed && (fresh || !alive)) {
-      PreparedStatement del = tx.prepare("DELETE FROM " + id(spec.name) + " WHERE " + spec.baseKeyMatch());
+      PreparedStatement del = tx.prepare(spec.baseDelete());
       bind(del, 1, key);
       del.executeUpdate();
     }
     if (!alive) {
       return;
     }
-    StringBuilder cols = new StringBuilder();
-    List<Object> args = new ArrayList<>();
+    int p = 1;
     if (fresh) {
-      StringBuilder marks = new StringBuilder();
-      for (int k = 0; k < spec.keyCount(); k++) {
-        cols.append(k == 0 ? "" : ", ").append(id(spec.keyColumns.get(k)));
-        marks.append(k == 0 ? "?" : ", ?");
-        args.add(key.get(k));
+      PreparedStatement ins = tx.prepare(spec.baseInsert(set));
+      for (Object k : key) {
+        Sql.bind(ins, p++, k);
       }
       for (int i = 0; i < values.length; i++) {
         if (set[i]) {
-          cols.append(", ").append(id(spec.columns.get(i)));
-          marks.append(", ?");
-          args.add(values[i]);
+          Sql.bind(ins, p++, values[i]);
         }
       }
-      // OR REPLACE: a base row without clocks (a table dropped and recreated) gives way to the merged one.
-      PreparedStatement ins = tx.prepare("INSERT OR REPLACE INTO " + id(spec.name) + "(" + cols + ") VALUES (" + marks + ")");
-      bindAll(ins, args);
       ins.executeUpdate();
       return;
     }
-    for (int i = 0; i < values.length; i++) {
-      if (set[i]) {
-        cols.append(args.isEmpty() ? "" : ", ").append(id(spec.columns.get(i))).append(" = ?");
-        args.add(values[i]);
-      }
-    }
-    if (args.isEmpty()) {
+    String update = spec.baseUpdate(set);
+    if (update == null) {
       return;
     }
-    args.addAll(key);
-    PreparedStatement upd = tx.prepare("UPDATE " + id(spec.name) + " SET " + cols + " WHERE " + spec.baseKeyMatch());
-    bindAll(upd, args);
+    PreparedStatement upd = tx.prepare(update);
+    for (int i = 0; i < values.length; i++) {
+      if (set[i]) {
+        Sql.bind(upd, p++, values[i]);
+      }
+    }
+    bind(upd, p, key);
     upd.executeUpdate();
   }
 
@@ -217,10 +208,6 @@ final class Merger {
     for (int i = 0; i < values.size(); i++) {
       Sql.bind(ps, first + i, values.get(i));
     }
-  }
-
-  private static void bindAll(PreparedStatement ps, List<Object> values) throws SQLException {
-    bind(ps, 1, values);
   }
 
   /** Empties the logs that the base writes above appended to: merged rows are not local writes. */

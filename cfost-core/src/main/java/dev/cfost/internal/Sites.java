@@ -19,8 +19,12 @@ import java.util.Map;
 final class Sites {
   private final Map<ByteBuffer, Long> ords = new HashMap<>();
   private final List<byte[]> ids = new ArrayList<>();
+  // The last site looked up: a batch's changes mostly come from one site (saves hashing 16 bytes each).
+  private byte[] lastId;
+  private long lastOrd;
 
   void reload(Connection c) throws SQLException {
+    lastId = null;
     ords.clear();
     ids.clear();
     try (PreparedStatement ps = c.prepareStatement("SELECT ord, site_id FROM cfost_sites ORDER BY ord");
@@ -52,8 +56,13 @@ final class Sites {
 
   /** The ordinal of a site id, recording a new site inside the current transaction. */
   long ordinal(Connection c, byte[] siteId) throws SQLException {
+    if (lastId != null && java.util.Arrays.equals(lastId, siteId)) {
+      return lastOrd;
+    }
     Long ord = ords.get(ByteBuffer.wrap(siteId));
     if (ord != null) {
+      lastId = ids.get(ord.intValue());
+      lastOrd = ord;
       return ord;
     }
     long next = ids.size();

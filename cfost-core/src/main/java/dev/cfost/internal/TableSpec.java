@@ -197,6 +197,60 @@ final class TableSpec {
     return sb.toString();
   }
 
+  // Statements of the merge's base-table writes, by the columns they set: built once, not per row.
+  private final Map<java.util.BitSet, String> inserts = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<java.util.BitSet, String> updates = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** {@code DELETE} of one base row by key. */
+  String baseDelete() {
+    return "DELETE FROM " + id(name) + " WHERE " + baseKeyMatch();
+  }
+
+  /**
+   * {@code INSERT OR REPLACE} of a base row: the key columns, then the columns with {@code set[i]}.
+   * OR REPLACE: a base row without clocks (a table dropped and recreated) gives way to the merged one.
+   */
+  String baseInsert(boolean[] set) {
+    return inserts.computeIfAbsent(bits(set), b -> {
+      StringBuilder cols = new StringBuilder();
+      StringBuilder marks = new StringBuilder();
+      for (int k = 0; k < keyCount(); k++) {
+        cols.append(k == 0 ? "" : ", ").append(id(keyColumns.get(k)));
+        marks.append(k == 0 ? "?" : ", ?");
+      }
+      for (int i = b.nextSetBit(0); i >= 0; i = b.nextSetBit(i + 1)) {
+        cols.append(", ").append(id(columns.get(i)));
+        marks.append(", ?");
+      }
+      return "INSERT OR REPLACE INTO " + id(name) + "(" + cols + ") VALUES (" + marks + ")";
+    });
+  }
+
+  /** {@code UPDATE} of the columns with {@code set[i]}, then the key; null if none is set. */
+  String baseUpdate(boolean[] set) {
+    java.util.BitSet bits = bits(set);
+    if (bits.isEmpty()) {
+      return null;
+    }
+    return updates.computeIfAbsent(bits, b -> {
+      StringBuilder cols = new StringBuilder();
+      for (int i = b.nextSetBit(0); i >= 0; i = b.nextSetBit(i + 1)) {
+        cols.append(cols.length() == 0 ? "" : ", ").append(id(columns.get(i))).append(" = ?");
+      }
+      return "UPDATE " + id(name) + " SET " + cols + " WHERE " + baseKeyMatch();
+    });
+  }
+
+  private static java.util.BitSet bits(boolean[] set) {
+    java.util.BitSet b = new java.util.BitSet(set.length);
+    for (int i = 0; i < set.length; i++) {
+      if (set[i]) {
+        b.set(i);
+      }
+    }
+    return b;
+  }
+
   /** {@code k0 = ? AND k1 = ?} over the clock table's key columns. */
   String clockKeyMatch() {
     StringBuilder sb = new StringBuilder();
