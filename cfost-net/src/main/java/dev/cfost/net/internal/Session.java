@@ -44,6 +44,7 @@ final class Session {
   // Set once by the reader thread on hello, read by others after.
   volatile String remoteSite;
   volatile byte[] remoteSiteBytes;
+  volatile String remoteDevice;
   volatile int remoteSchema;
   private volatile boolean closed;
 
@@ -221,6 +222,7 @@ final class Session {
       }
     }
     remoteSiteBytes = site;
+    remoteDevice = h.deviceId();
     remoteSite = h.siteId();
     remoteSchema = h.schemaVersion();
     if (!peer.register(this)) {
@@ -243,6 +245,7 @@ final class Session {
       askAgain();
       return;
     }
+    verifySeals(c);
     MergeResult result;
     try {
       result = db.mergeAll(c.changes().iterator(), remoteSchema > db.schemaVersion());
@@ -277,6 +280,26 @@ final class Session {
       peerCaughtUp = true;
       peer.events.eose(remoteSite);
     }
+  }
+
+  /** With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md). */
+  private void verifySeals(Message.Changes c) throws ProtocolException {
+    if (peer.options.sealer != null) {
+      try {
+        peer.options.sealer.verify(remoteDevice, c.changes(), c.seals());
+      } catch (dev.cfost.net.SyncException e) {
+        throw new ProtocolException(e.code(), e.detail());
+      }
+    }
+  }
+
+  /** With a sealer, the batch as the sealer signs it (and the changes it can vouch for). */
+  private Message.Changes sealed(Message.Changes m) {
+    if (peer.options.sealer == null) {
+      return m;
+    }
+    dev.cfost.SealedChanges s = peer.options.sealer.seal(m.changes());
+    return new Message.Changes(m.from(), m.cursor(), s.changes(), m.remaining(), s.seals());
   }
 
   /** Asks for the stream again from the persisted cursor, at most every 200 ms for the same cursor. */
@@ -352,7 +375,7 @@ final class Session {
           }
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
-              : MessageCodec.encode(new Message.Changes(from, batch.next(), batch.changes(), remaining));
+              : MessageCodec.encode(sealed(new Message.Changes(from, batch.next(), batch.changes(), remaining)));
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
             break;
           }
