@@ -211,6 +211,11 @@ class IdentityCliIT {
           .startsWith("received ");
       assertThat(cfost.run("--db", b, "sql", "SELECT title FROM todo").ok()).contains("from alice's laptop");
       assertThat(devices(b)).hasSize(2); // alice's device list arrived with the sync
+      // The other way: the phone's row is sealed with its key, and the laptop checks the seal against
+      // the site id that the phone's pairing response bound it to.
+      cfost.run("--db", b, "sql", "INSERT INTO todo VALUES ('t2', 'from the phone')").ok();
+      cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok();
+      assertThat(cfost.run("--db", a, "sql", "SELECT title FROM todo WHERE id = 't2'").ok()).contains("from the phone");
 
       String c = dir.resolve("c.db").toString();
       cfost.stdin(PASSWORD).run("--db", c, "init", "--user", "mallory", "--email", "m@example.org",

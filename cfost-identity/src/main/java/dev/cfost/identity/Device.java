@@ -18,9 +18,11 @@ public final class Device {
   private final Instant addedAt;
   private final Instant revokedAt;
   private final DeviceId authorizedBy;
+  private final byte[] siteId;
 
+  /** @param siteId the 16-byte site id of the device's database, or null while it is not bound */
   public Device(DeviceId id, String userId, byte[] publicKey, String name, Instant addedAt,
-      Instant revokedAt, DeviceId authorizedBy) {
+      Instant revokedAt, DeviceId authorizedBy, byte[] siteId) {
     this.id = Objects.requireNonNull(id, "id");
     this.userId = Objects.requireNonNull(userId, "userId");
     this.publicKey = Objects.requireNonNull(publicKey, "publicKey").clone();
@@ -28,6 +30,7 @@ public final class Device {
     this.addedAt = addedAt;
     this.revokedAt = revokedAt;
     this.authorizedBy = authorizedBy;
+    this.siteId = siteId == null ? null : siteId.clone();
   }
 
   public DeviceId id() {
@@ -65,6 +68,15 @@ public final class Device {
   /** The device that approved this one, empty for a user's first device. */
   public Optional<DeviceId> authorizedBy() {
     return Optional.ofNullable(authorizedBy);
+  }
+
+  /**
+   * The site id of the device's database: the changes made there carry it, and only this device may
+   * sign them (see {@link ChangeSeals}). Empty for a device registered before sites were bound, until
+   * the device binds its own ({@link Devices#bindSite}).
+   */
+  public Optional<byte[]> siteId() {
+    return Optional.ofNullable(siteId).map(byte[]::clone);
   }
 
   @Override

@@ -36,6 +36,15 @@ public interface Devices {
    */
   Device add(String userId, byte[] publicKey, String name, DeviceId authorizedBy);
 
+  /**
+   * Binds a device to the site id of its database (16 bytes), so that only this device may sign the
+   * changes made there. Binding the site a device already has changes nothing.
+   *
+   * @throws IdentityException if the device is unknown, is bound to another site, or the site belongs
+   *     to another device
+   */
+  void bindSite(DeviceId id, byte[] siteId);
+
   /** A user's devices, revoked ones included, oldest first. */
   List<Device> list(String userId);
 

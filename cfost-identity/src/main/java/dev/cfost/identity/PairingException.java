@@ -30,7 +30,9 @@ public final class PairingException extends IdentityException {
     /** The new device was revoked before; a revoked key cannot be paired again. */
     DEVICE_REVOKED,
     /** The new device already belongs to this user or to another one. */
-    DEVICE_ALREADY_REGISTERED
+    DEVICE_ALREADY_REGISTERED,
+    /** The site id of the new device's database already belongs to another device. */
+    SITE_TAKEN
   }
 
   private final Reason reason;

@@ -8,55 +8,68 @@ import java.util.Objects;
 
 /**
  * A new device's answer to a {@link PairingChallenge}: the challenge's nonce, the new device's id, public
- * key and name, and its Ed25519 signature over all of that and the whole challenge.
+ * key, name and the site id of its database, and its Ed25519 signature over all of that and the whole
+ * challenge.
  *
  * <p>The signature covers a domain-separated canonical encoding ({@link #signedBytes}), so it cannot be
  * taken for a signature of anything else, and any change to the challenge, the id, the key or the name
- * breaks it. Travels as {@code cfost-pair-response:} and base64url ({@link #encode()}). Immutable.
+ * breaks it (version 2 added the site id: the authorizer binds the new device to it, see
+ * {@link Devices#bindSite}). Travels as {@code cfost-pair-response:} and base64url ({@link #encode()}). Immutable.
  */
 public final class PairingResponse {
   /** The prefix of the string form. */
   public static final String PREFIX = "cfost-pair-response:";
 
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
   private static final int MAX_TEXT = 1024;
-  private static final byte[] DOMAIN = "cfost pairing response v1\0".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DOMAIN = "cfost pairing response v2\0".getBytes(StandardCharsets.US_ASCII);
+  private static final int SITE_BYTES = 16;
 
   private final byte[] nonce;
   private final DeviceId deviceId;
   private final byte[] publicKey;
   private final String deviceName;
+  private final byte[] siteId;
   private final byte[] signature;
 
-  PairingResponse(byte[] nonce, DeviceId deviceId, byte[] publicKey, String deviceName, byte[] signature) {
+  PairingResponse(byte[] nonce, DeviceId deviceId, byte[] publicKey, String deviceName, byte[] siteId,
+      byte[] signature) {
     this.nonce = nonce.clone();
     this.deviceId = Objects.requireNonNull(deviceId, "deviceId");
     this.publicKey = publicKey.clone();
     this.deviceName = Objects.requireNonNull(deviceName, "deviceName");
+    this.siteId = siteId.clone();
     this.signature = signature.clone();
-    if (this.nonce.length != 32 || this.publicKey.length != 32 || this.signature.length > 255
+    if (this.nonce.length != 32 || this.publicKey.length != 32 || this.siteId.length != SITE_BYTES
+        || this.signature.length > 255
         || deviceName.getBytes(StandardCharsets.UTF_8).length > 255) {
-      throw new IllegalArgumentException("a pairing response has a 32-byte nonce, a 32-byte key, a signature"
+      throw new IllegalArgumentException("a pairing response has a 32-byte nonce, a 32-byte key, a 16-byte"
+          + " site id, a signature"
           + " of at most 255 bytes and a name of at most 255 bytes");
     }
   }
 
   /**
-   * Answers {@code challenge} as the device holding {@code keys}, to be called {@code deviceName}.
+   * Answers {@code challenge} as the device holding {@code keys}, to be called {@code deviceName}, whose
+   * database has the site id {@code siteId}.
    *
    * @throws IdentityException if the name is not 1 to 64 characters without control characters
    */
-  public static PairingResponse create(PairingChallenge challenge, DeviceKeys keys, String deviceName) {
+  public static PairingResponse create(PairingChallenge challenge, DeviceKeys keys, byte[] siteId,
+      String deviceName) {
     Objects.requireNonNull(challenge, "challenge");
     Objects.requireNonNull(keys, "keys");
+    if (siteId == null || siteId.length != SITE_BYTES) {
+      throw new IdentityException("a site id has 16 bytes, not " + (siteId == null ? "null" : siteId.length));
+    }
     String name = deviceName == null ? "" : deviceName.strip();
     if (name.isEmpty() || name.codePointCount(0, name.length()) > 64 || name.chars().anyMatch(Character::isISOControl)) {
       throw new IdentityException("device name '" + deviceName + "' is not valid: use 1 to 64 characters"
           + " without control characters");
     }
     byte[] key = keys.publicKey();
-    byte[] signature = keys.sign(signedBytes(challenge, keys.deviceId(), key, name));
-    return new PairingResponse(challenge.nonce(), keys.deviceId(), key, name, signature);
+    byte[] signature = keys.sign(signedBytes(challenge, keys.deviceId(), key, name, siteId));
+    return new PairingResponse(challenge.nonce(), keys.deviceId(), key, name, siteId, signature);
   }
 
   /**
@@ -82,9 +95,10 @@ public final class PairingResponse {
       DeviceId id = DeviceId.parse(r.string());
       byte[] key = r.fixed(32);
       String name = r.string();
+      byte[] site = r.fixed(SITE_BYTES);
       byte[] signature = r.bytes();
       r.end();
-      return new PairingResponse(nonce, id, key, name, signature);
+      return new PairingResponse(nonce, id, key, name, site, signature);
     } catch (IllegalArgumentException e) {
       throw malformed(e.getMessage());
     }
@@ -98,6 +112,7 @@ public final class PairingResponse {
         .string(deviceId.toString())
         .fixed(publicKey, 32)
         .string(deviceName)
+        .fixed(siteId, SITE_BYTES)
         .bytes(signature)
         .toBytes();
     return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
@@ -113,21 +128,23 @@ public final class PairingResponse {
    * {@code challenge}. Never throws, also for malformed signatures or keys.
    */
   public boolean isSignedFor(PairingChallenge challenge) {
-    return DeviceKeys.verify(publicKey, signedBytes(challenge, deviceId, publicKey, deviceName), signature);
+    return DeviceKeys.verify(publicKey, signedBytes(challenge, deviceId, publicKey, deviceName, siteId),
+        signature);
   }
 
   /**
    * What the signature covers: a domain separator, the challenge's whole binary form (self-delimiting),
-   * then the device id, public key and name, each length-prefixed or of fixed size, so that no two
-   * different tuples encode alike.
+   * then the device id, public key, name and site id, each length-prefixed or of fixed size, so that no
+   * two different tuples encode alike.
    */
-  static byte[] signedBytes(PairingChallenge challenge, DeviceId id, byte[] key, String name) {
+  static byte[] signedBytes(PairingChallenge challenge, DeviceId id, byte[] key, String name, byte[] site) {
     return new Wire.Writer()
         .fixed(DOMAIN, DOMAIN.length)
         .fixed(challenge.toBytes(), challenge.toBytes().length)
         .string(id.toString())
         .fixed(key, 32)
         .string(name)
+        .fixed(site, SITE_BYTES)
         .toBytes();
   }
 
@@ -144,6 +161,11 @@ public final class PairingResponse {
   /** The new device's raw 32-byte Ed25519 public key. */
   public byte[] publicKey() {
     return publicKey.clone();
+  }
+
+  /** The 16-byte site id of the new device's database, which the authorizer binds the device to. */
+  public byte[] siteId() {
+    return siteId.clone();
   }
 
   /** The name the new device asks to be listed under. */

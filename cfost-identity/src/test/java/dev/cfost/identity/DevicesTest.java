@@ -137,4 +137,43 @@ class DevicesTest {
       assertThat(there.find(laptop.deviceId()).orElseThrow().isRevoked()).isTrue();
     }
   }
+
+  @Test
+  void aDeviceIsBoundToOneSiteAndASiteToOneDevice() {
+    devices.add(alice, laptop.publicKey(), "laptop", null);
+    DeviceKeys phone = DeviceKeys.generate();
+    devices.add(alice, phone.publicKey(), "phone", null);
+    byte[] site = PairingTest.site();
+
+    devices.bindSite(laptop.deviceId(), site);
+    devices.bindSite(laptop.deviceId(), site); // binding the same site again changes nothing
+
+    assertThat(devices.find(laptop.deviceId()).orElseThrow().siteId()).hasValueSatisfying(s -> assertThat(s).isEqualTo(site));
+    assertThatThrownBy(() -> devices.bindSite(laptop.deviceId(), PairingTest.site()))
+        .isInstanceOf(IdentityException.class).hasMessageContaining("is bound to site");
+    assertThatThrownBy(() -> devices.bindSite(phone.deviceId(), site))
+        .isInstanceOf(IdentityException.class).hasMessageContaining("belongs to device " + laptop.deviceId());
+    assertThat(devices.find(phone.deviceId()).orElseThrow().siteId()).isEmpty();
+  }
+
+  @Test
+  void aDatabaseMadeBeforeSitesWereBoundGetsTheColumnThroughTheEngine() throws Exception {
+    db.close();
+    try (Cfost old = Fixtures.open(dir.resolve("old.db"))) {
+      try (Connection c = old.connect()) {
+        c.createStatement().execute("CREATE TABLE identity_devices(device_id TEXT PRIMARY KEY NOT NULL,"
+            + " user_id TEXT, public_key BLOB, name TEXT, added_at INTEGER, revoked_at INTEGER, authorized_by TEXT)");
+      }
+      old.replicate("identity_devices");
+
+      Devices.open(old);
+
+      try (Connection c = old.connect();
+          var rs = c.createStatement().executeQuery("SELECT 1 FROM pragma_table_info('identity_devices')"
+              + " WHERE name = 'site_id'")) {
+        assertThat(rs.next()).isTrue();
+      }
+    }
+    db = Fixtures.open(dir.resolve("a.db"));
+  }
 }

@@ -45,7 +45,7 @@ class PairingTest {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of("192.168.1.20:7420", "[fe80::1]:7420"));
     // The new device only sees strings: the challenge scanned, its response sent back.
     PairingChallenge scanned = PairingChallenge.decode(challenge.encode());
-    String sent = PairingResponse.create(scanned, phone, "phone").encode();
+    String sent = PairingResponse.create(scanned, phone, site(), "phone").encode();
 
     Device added = pairing.approve(PairingResponse.decode(sent), challenge);
 
@@ -59,7 +59,7 @@ class PairingTest {
   @Test
   void aResponseWithoutItsChallengeIsCheckedAgainstTheIssuedOne() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    String pasted = PairingResponse.create(PairingChallenge.decode(challenge.encode()), phone, "phone").encode();
+    String pasted = PairingResponse.create(PairingChallenge.decode(challenge.encode()), phone, site(), "phone").encode();
 
     assertThat(pairing.approve(PairingResponse.decode(pasted)).id()).isEqualTo(phone.deviceId());
     assertThat(refusal(() -> pairing.approve(PairingResponse.decode(pasted)))).isEqualTo(Reason.REPLAYED);
@@ -69,11 +69,11 @@ class PairingTest {
   void aResponseWithoutItsChallengeIsRefusedWhenNoneWasIssuedOrItExpired() {
     PairingChallenge invented = PairingChallenge.of(alice, laptop.publicKey(), new byte[32],
         Instant.ofEpochMilli(now.get() + 1000), List.of());
-    assertThat(refusal(() -> pairing.approve(PairingResponse.create(invented, phone, "phone"))))
+    assertThat(refusal(() -> pairing.approve(PairingResponse.create(invented, phone, site(), "phone"))))
         .isEqualTo(Reason.UNKNOWN_CHALLENGE);
 
     PairingChallenge issued = pairing.createChallenge(alice, List.of());
-    PairingResponse late = PairingResponse.create(issued, phone, "phone");
+    PairingResponse late = PairingResponse.create(issued, phone, site(), "phone");
     now.addAndGet(300_000);
     assertThat(refusal(() -> pairing.approve(late))).isEqualTo(Reason.EXPIRED);
     assertThat(devices.find(phone.deviceId())).isEmpty();
@@ -103,19 +103,19 @@ class PairingTest {
   @Test
   void aReplayedResponseIsRefused() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    PairingResponse response = PairingResponse.create(challenge, phone, "phone");
+    PairingResponse response = PairingResponse.create(challenge, phone, site(), "phone");
     pairing.approve(response, challenge);
 
     assertThat(refusal(() -> pairing.approve(response, challenge))).isEqualTo(Reason.REPLAYED);
     // Nor can the used challenge pair a different device.
-    PairingResponse other = PairingResponse.create(challenge, DeviceKeys.generate(), "tablet");
+    PairingResponse other = PairingResponse.create(challenge, DeviceKeys.generate(), site(), "tablet");
     assertThat(refusal(() -> pairing.approve(other, challenge))).isEqualTo(Reason.REPLAYED);
   }
 
   @Test
   void aResponseAfterExpiryIsRefused() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    PairingResponse response = PairingResponse.create(challenge, phone, "phone");
+    PairingResponse response = PairingResponse.create(challenge, phone, site(), "phone");
     now.addAndGet(300_000);
 
     PairingException e = (PairingException) catchThrowable(() -> pairing.approve(response, challenge));
@@ -127,7 +127,7 @@ class PairingTest {
   @Test
   void aResponseJustBeforeExpiryIsApproved() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    PairingResponse response = PairingResponse.create(challenge, phone, "phone");
+    PairingResponse response = PairingResponse.create(challenge, phone, site(), "phone");
     now.addAndGet(299_999);
 
     assertThat(pairing.approve(response, challenge).id()).isEqualTo(phone.deviceId());
@@ -138,9 +138,11 @@ class PairingTest {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
     // Mallory claims the phone's key and id but can only sign with her own key.
     DeviceKeys mallory = DeviceKeys.generate();
-    PairingResponse honest = PairingResponse.create(challenge, phone, "phone");
-    byte[] forged = mallory.sign(PairingResponse.signedBytes(challenge, phone.deviceId(), phone.publicKey(), "phone"));
-    PairingResponse response = new PairingResponse(challenge.nonce(), phone.deviceId(), phone.publicKey(), "phone", forged);
+    PairingResponse honest = PairingResponse.create(challenge, phone, site(), "phone");
+    byte[] site = site();
+    byte[] forged = mallory.sign(PairingResponse.signedBytes(challenge, phone.deviceId(), phone.publicKey(), "phone", site));
+    PairingResponse response = new PairingResponse(challenge.nonce(), phone.deviceId(), phone.publicKey(), "phone", site,
+        forged);
 
     assertThat(refusal(() -> pairing.approve(response, challenge))).isEqualTo(Reason.BAD_SIGNATURE);
     assertThat(devices.find(phone.deviceId())).isEmpty();
@@ -150,14 +152,18 @@ class PairingTest {
   @Test
   void aResponseAlteredInTransitIsRefused() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    PairingResponse r = PairingResponse.create(challenge, phone, "phone");
+    PairingResponse r = PairingResponse.create(challenge, phone, site(), "phone");
     DeviceKeys other = DeviceKeys.generate();
 
-    PairingResponse renamed = new PairingResponse(r.nonce(), r.deviceId(), r.publicKey(), "laptop", r.signature());
+    PairingResponse renamed = new PairingResponse(r.nonce(), r.deviceId(), r.publicKey(), "laptop", r.siteId(),
+        r.signature());
     PairingResponse swappedKey = new PairingResponse(r.nonce(), other.deviceId(), other.publicKey(), "phone",
+        r.siteId(), r.signature());
+    PairingResponse otherSite = new PairingResponse(r.nonce(), r.deviceId(), r.publicKey(), "phone", site(),
         r.signature());
 
     assertThat(refusal(() -> pairing.approve(renamed, challenge))).isEqualTo(Reason.BAD_SIGNATURE);
+    assertThat(refusal(() -> pairing.approve(otherSite, challenge))).isEqualTo(Reason.BAD_SIGNATURE);
     assertThat(refusal(() -> pairing.approve(swappedKey, challenge))).isEqualTo(Reason.BAD_SIGNATURE);
     // Flipping any bit of the string form is refused one way or another, never approved.
     String text = r.encode();
@@ -180,7 +186,8 @@ class PairingTest {
     byte[] allOnes = new byte[64];
     java.util.Arrays.fill(allOnes, (byte) 0xff);
     for (byte[] sig : new byte[][] {invalidPoint, allOnes, new byte[64], new byte[0], new byte[63], new byte[255]}) {
-      PairingResponse r = new PairingResponse(challenge.nonce(), phone.deviceId(), phone.publicKey(), "phone", sig);
+      PairingResponse r = new PairingResponse(challenge.nonce(), phone.deviceId(), phone.publicKey(), "phone", site(),
+          sig);
       PairingResponse overTheWire = PairingResponse.decode(r.encode());
       assertThat(refusal(() -> pairing.approve(overTheWire, challenge))).as("%d-byte signature", sig.length)
           .isEqualTo(Reason.BAD_SIGNATURE);
@@ -190,8 +197,9 @@ class PairingTest {
   @Test
   void aDeviceIdThatIsNotTheKeysIsRefused() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    PairingResponse r = PairingResponse.create(challenge, phone, "phone");
-    PairingResponse lying = new PairingResponse(r.nonce(), laptop.deviceId(), r.publicKey(), "phone", r.signature());
+    PairingResponse r = PairingResponse.create(challenge, phone, site(), "phone");
+    PairingResponse lying = new PairingResponse(r.nonce(), laptop.deviceId(), r.publicKey(), "phone", r.siteId(),
+        r.signature());
 
     assertThat(refusal(() -> pairing.approve(lying, challenge))).isEqualTo(Reason.DEVICE_ID_MISMATCH);
   }
@@ -205,9 +213,9 @@ class PairingTest {
     PairingChallenge invented = PairingChallenge.of(alice, laptop.publicKey(), new byte[32],
         real.expiresAt(), List.of());
 
-    assertThat(refusal(() -> pairing.approve(PairingResponse.create(altered, phone, "phone"), altered)))
+    assertThat(refusal(() -> pairing.approve(PairingResponse.create(altered, phone, site(), "phone"), altered)))
         .isEqualTo(Reason.UNKNOWN_CHALLENGE);
-    assertThat(refusal(() -> pairing.approve(PairingResponse.create(invented, phone, "phone"), invented)))
+    assertThat(refusal(() -> pairing.approve(PairingResponse.create(invented, phone, site(), "phone"), invented)))
         .isEqualTo(Reason.UNKNOWN_CHALLENGE);
   }
 
@@ -215,7 +223,7 @@ class PairingTest {
   void aResponseToAnotherChallengeIsRefused() {
     PairingChallenge first = pairing.createChallenge(alice, List.of());
     PairingChallenge second = pairing.createChallenge(alice, List.of());
-    PairingResponse toFirst = PairingResponse.create(first, phone, "phone");
+    PairingResponse toFirst = PairingResponse.create(first, phone, site(), "phone");
 
     assertThat(refusal(() -> pairing.approve(toFirst, second))).isEqualTo(Reason.NONCE_MISMATCH);
   }
@@ -223,7 +231,7 @@ class PairingTest {
   @Test
   void aRevokedAuthorizerCanNeitherIssueNorApprove() {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    PairingResponse response = PairingResponse.create(challenge, phone, "phone");
+    PairingResponse response = PairingResponse.create(challenge, phone, site(), "phone");
     devices.revoke(laptop.deviceId());
 
     assertThat(refusal(() -> pairing.approve(response, challenge))).isEqualTo(Reason.AUTHORIZER_NOT_AUTHORIZED);
@@ -240,11 +248,11 @@ class PairingTest {
   @Test
   void aRevokedDeviceCannotPairAgainWithTheSameKey() {
     PairingChallenge first = pairing.createChallenge(alice, List.of());
-    pairing.approve(PairingResponse.create(first, phone, "phone"), first);
+    pairing.approve(PairingResponse.create(first, phone, site(), "phone"), first);
     devices.revoke(phone.deviceId());
     PairingChallenge second = pairing.createChallenge(alice, List.of());
 
-    assertThat(refusal(() -> pairing.approve(PairingResponse.create(second, phone, "phone"), second)))
+    assertThat(refusal(() -> pairing.approve(PairingResponse.create(second, phone, site(), "phone"), second)))
         .isEqualTo(Reason.DEVICE_REVOKED);
     assertThat(devices.isAuthorized(phone.deviceId(), alice)).isFalse();
   }
@@ -252,13 +260,13 @@ class PairingTest {
   @Test
   void anAlreadyPairedDeviceIsRefusedAndKeepsItsChallengeUnused() {
     PairingChallenge first = pairing.createChallenge(alice, List.of());
-    pairing.approve(PairingResponse.create(first, phone, "phone"), first);
+    pairing.approve(PairingResponse.create(first, phone, site(), "phone"), first);
     PairingChallenge second = pairing.createChallenge(alice, List.of());
 
-    assertThat(refusal(() -> pairing.approve(PairingResponse.create(second, phone, "phone 2"), second)))
+    assertThat(refusal(() -> pairing.approve(PairingResponse.create(second, phone, site(), "phone 2"), second)))
         .isEqualTo(Reason.DEVICE_ALREADY_REGISTERED);
     DeviceKeys tablet = DeviceKeys.generate();
-    assertThat(pairing.approve(PairingResponse.create(second, tablet, "tablet"), second).id())
+    assertThat(pairing.approve(PairingResponse.create(second, tablet, site(), "tablet"), second).id())
         .isEqualTo(tablet.deviceId());
   }
 
@@ -269,7 +277,7 @@ class PairingTest {
       assertThat(refusal(() -> PairingChallenge.decode(bad))).as(bad).isEqualTo(Reason.MALFORMED);
     }
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
-    String good = PairingResponse.create(challenge, phone, "phone").encode();
+    String good = PairingResponse.create(challenge, phone, site(), "phone").encode();
     for (String bad : new String[] {"", good.substring(0, good.length() - 10), good + "AA", "cfost-pair-response:AgAA",
         challenge.encode(), null}) {
       assertThat(refusal(() -> PairingResponse.decode(bad))).as(bad).isEqualTo(Reason.MALFORMED);
@@ -281,10 +289,23 @@ class PairingTest {
     PairingChallenge challenge = pairing.createChallenge(alice, List.of());
     // Signed correctly by the phone, but the name would print escape codes on the authorizer's terminal.
     String name = "phone\u001b[2J";
-    byte[] sig = phone.sign(PairingResponse.signedBytes(challenge, phone.deviceId(), phone.publicKey(), name));
-    PairingResponse r = new PairingResponse(challenge.nonce(), phone.deviceId(), phone.publicKey(), name, sig);
+    byte[] site = site();
+    byte[] sig = phone.sign(PairingResponse.signedBytes(challenge, phone.deviceId(), phone.publicKey(), name, site));
+    PairingResponse r = new PairingResponse(challenge.nonce(), phone.deviceId(), phone.publicKey(), name, site, sig);
 
     assertThat(refusal(() -> pairing.approve(r, challenge))).isEqualTo(Reason.MALFORMED);
+  }
+
+  @Test
+  void theApprovedDeviceIsBoundToItsSiteAndASiteHasOneDevice() {
+    byte[] site = site();
+    PairingChallenge first = pairing.createChallenge(alice, List.of());
+    Device added = pairing.approve(PairingResponse.create(first, phone, site, "phone"), first);
+    assertThat(added.siteId()).hasValueSatisfying(s -> assertThat(s).isEqualTo(site));
+
+    PairingChallenge second = pairing.createChallenge(alice, List.of());
+    PairingResponse copy = PairingResponse.create(second, DeviceKeys.generate(), site, "a copy of the phone's database");
+    assertThat(refusal(() -> pairing.approve(copy, second))).isEqualTo(Reason.SITE_TAKEN);
   }
 
   @Test
@@ -293,6 +314,13 @@ class PairingTest {
       assertThat(catchThrowable(() -> pairing.createChallenge(alice, List.of(bad))))
           .as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(bad);
     }
+  }
+
+  /** A new database's site id: 16 random bytes. */
+  static byte[] site() {
+    byte[] site = new byte[16];
+    new java.security.SecureRandom().nextBytes(site);
+    return site;
   }
 
   private static Reason refusal(Runnable r) {

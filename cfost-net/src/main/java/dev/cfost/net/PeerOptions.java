@@ -27,6 +27,7 @@ public final class PeerOptions {
   public final Executor listenerExecutor;
   public final PeerBook peerBook;
   public final PeerAuthorizer authorizer;
+  public final BatchSealer sealer;
 
   private PeerOptions(Builder b) {
     this.transports = List.copyOf(b.transports);
@@ -48,6 +49,7 @@ public final class PeerOptions {
     this.listenerExecutor = b.listenerExecutor;
     this.peerBook = b.peerBook;
     this.authorizer = b.authorizer;
+    this.sealer = b.sealer;
   }
 
   public static Builder builder() {
@@ -75,6 +77,7 @@ public final class PeerOptions {
     private Executor listenerExecutor;
     private PeerBook peerBook;
     private PeerAuthorizer authorizer;
+    private BatchSealer sealer;
 
     private Builder() {}
 
@@ -84,6 +87,15 @@ public final class PeerOptions {
      */
     public Builder authorizer(PeerAuthorizer authorizer) {
       this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+      return this;
+    }
+
+    /**
+     * Seals every batch sent and accepts only batches whose changes {@code sealer} verifies (default:
+     * none, nothing signed or checked). Use it with an {@link #authorizer}.
+     */
+    public Builder sealer(BatchSealer sealer) {
+      this.sealer = Objects.requireNonNull(sealer, "sealer");
       return this;
     }
 

@@ -9,13 +9,20 @@ import dev.cfost.CfostException;
 public final class SyncException extends CfostException {
   private static final long serialVersionUID = 1L;
   private final String code;
+  private final String detail;
 
   public SyncException(String code, String message) {
     super(code + ": " + message);
     this.code = code;
+    this.detail = message;
   }
 
   public String code() {
     return code;
+  }
+
+  /** The message without its code. */
+  public String detail() {
+    return detail;
   }
 }

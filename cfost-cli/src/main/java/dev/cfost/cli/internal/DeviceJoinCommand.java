@@ -64,7 +64,7 @@ final class DeviceJoinCommand implements Callable<Integer> {
       // The user's rows arrive by sync, so their tables must exist and replicate here first.
       Users.open(db);
       Devices.open(db);
-      PairingResponse response = PairingResponse.create(challenge, keys, name);
+      PairingResponse response = PairingResponse.create(challenge, keys, db.siteId(), name);
       CurrentUser.setPairedWith(db, challenge.authorizerId().toString());
       Optional<PairingReply> reply = send(challenge, response);
       if (reply.isEmpty()) {

@@ -63,7 +63,9 @@ final class InitUser {
       String id = users.register(user, email, password);
       User registered = users.find(id).orElseThrow();
       DeviceKeys keys = DeviceKeys.forDatabase(db);
-      Devices.open(db).add(id, keys.publicKey(), deviceName, null);
+      Devices devices = Devices.open(db);
+      devices.add(id, keys.publicKey(), deviceName, null);
+      devices.bindSite(keys.deviceId(), db.siteId());
       CurrentUser.set(db, id, registered.name());
       return List.of("user " + registered.name(), "device " + keys.deviceId());
     } finally {

@@ -1,6 +1,7 @@
 package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
+import dev.cfost.identity.ChangeSeals;
 import dev.cfost.identity.DeviceId;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
@@ -10,6 +11,7 @@ import dev.cfost.net.TlsIdentity;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * How sync commands authenticate: a database that belongs to a user ({@code init --user}, or a device that
@@ -26,32 +28,45 @@ final class SyncTrust {
     return TlsIdentity.forDatabase(path);
   }
 
-  /** Adds the device check when the database belongs to a user. */
+  /**
+   * Adds the device check and batch seals when the database belongs to a user: only the user's authorized
+   * devices are admitted, each must announce the device id its certificate proves, and every batch is
+   * sealed and verified (see {@link ChangeSeals}).
+   */
   static PeerOptions.Builder authorize(Cfost db, PeerOptions.Builder options) {
     Optional<String> user = CurrentUser.userOrPending(db);
     if (user.isEmpty()) {
       return options;
     }
     String userId = user.get();
-    // A newly paired device knows the user's device list only after its first sync: until then it
-    // recognises the device that paired it.
-    Optional<String> pairedWith = CurrentUser.pairedWith(db);
+    DeviceKeys keys = DeviceKeys.forDatabase(db);
     Devices devices = Devices.open(db);
-    return options.authorizer((key, claimed) -> {
-      if (key == null) {
-        return "the peer proved no device key";
-      }
-      DeviceId id;
-      try {
-        id = DeviceKeys.deviceIdOf(key);
-      } catch (IdentityException e) {
-        return "the peer's certificate carries no device key (a database without a user cannot sync with one"
-            + " that has users)";
-      }
-      boolean bootstrap = pairedWith.isPresent() && pairedWith.get().equals(id.toString())
-          && devices.list(userId).stream().noneMatch(d -> d.id().equals(id));
-      return devices.isAuthorized(id, userId) || bootstrap ? null
-          : "device " + id + " is not an authorized device of this user (unknown, revoked, or another user's)";
-    });
+    // A newly paired device knows the user's device list only after its first sync: until then it
+    // recognises the device that paired it, and takes that device's batches on trust until its own row,
+    // written by that device at pairing after the rows of the devices it knew, has arrived.
+    Optional<String> pairedWith = CurrentUser.pairedWith(db);
+    Predicate<String> anchor = id -> pairedWith.isPresent() && pairedWith.get().equals(id);
+    Predicate<String> bootstrap = id -> anchor.test(id)
+        && devices.list(userId).stream().noneMatch(d -> d.id().toString().equals(id));
+    Predicate<String> onTrust = id -> anchor.test(id) && !devices.isAuthorized(keys.deviceId(), userId);
+    return options.deviceId(keys.deviceId().toString())
+        .sealer(new SyncSeals(ChangeSeals.open(db, keys, userId), onTrust))
+        .authorizer((key, claimed) -> {
+          if (key == null) {
+            return "the peer proved no device key";
+          }
+          DeviceId id;
+          try {
+            id = DeviceKeys.deviceIdOf(key);
+          } catch (IdentityException e) {
+            return "the peer's certificate carries no device key (a database without a user cannot sync with"
+                + " one that has users)";
+          }
+          if (!id.toString().equals(claimed)) {
+            return "the peer announces device " + claimed + " but its certificate proves device " + id;
+          }
+          return devices.isAuthorized(id, userId) || bootstrap.test(claimed) ? null
+              : "device " + id + " is not an authorized device of this user (unknown, revoked, or another user's)";
+        });
   }
 }

@@ -1,6 +1,7 @@
 package dev.cfost.identity.internal;
 
 import dev.cfost.Cfost;
+import dev.cfost.CfostException;
 
 /**
  * The identity tables. Users and devices replicate, so an account and its device list (revocations
@@ -14,6 +15,8 @@ final class IdentitySchema {
   static final String USERS = "identity_users";
   static final String DEVICES = "identity_devices";
   static final String CHALLENGES = "identity_pairing_challenges";
+  static final String SEALS = "identity_seals";
+  static final String SEALED = "identity_sealed";
 
   private IdentitySchema() {}
 
@@ -38,6 +41,44 @@ final class IdentitySchema {
       return null;
     });
     db.replicate(DEVICES);
+    // Added after the first release of the table: through the engine, so that it replicates and older
+    // databases migrate in place.
+    if (!hasColumn(db, DEVICES, "site_id")) {
+      try {
+        db.addColumn(DEVICES, "site_id BLOB");
+      } catch (CfostException e) {
+        if (!hasColumn(db, DEVICES, "site_id")) {
+          throw e;
+        } // else another connection added it meanwhile
+      }
+    }
+  }
+
+  /**
+   * Local only: the seals this replica received, kept so that it can forward other devices' changes
+   * with their signatures. {@code identity_sealed} maps the digest of each received change to a seal
+   * that covers it.
+   */
+  static void seals(Cfost db) {
+    new Db(db).write(c -> {
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + SEALS + "(id INTEGER PRIMARY KEY, device_id TEXT NOT NULL,"
+          + " signature BLOB NOT NULL UNIQUE, digests BLOB NOT NULL)");
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + SEALED + "(digest BLOB PRIMARY KEY NOT NULL,"
+          + " seal_id INTEGER NOT NULL) WITHOUT ROWID");
+      return null;
+    });
+  }
+
+  private static boolean hasColumn(Cfost db, String table, String column) {
+    return new Db(db).read(c -> {
+      try (var ps = c.prepareStatement("SELECT 1 FROM pragma_table_info(?) WHERE name = ?")) {
+        ps.setString(1, table);
+        ps.setString(2, column);
+        try (var rs = ps.executeQuery()) {
+          return rs.next();
+        }
+      }
+    });
   }
 
   /** Local only: a nonce must be usable once on the device that issued it, not once per replica. */

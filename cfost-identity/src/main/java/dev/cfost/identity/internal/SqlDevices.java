@@ -15,7 +15,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
+import dev.cfost.Values;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -64,9 +66,53 @@ public final class SqlDevices implements Devices {
             ? "device " + id + " was revoked; a revoked key cannot be added again, pair with a new key"
             : "device " + id + " is already registered to user '" + d.userId() + "'");
       }
-      insert(c, userId, id, publicKey, checkedName, now, authorizedBy);
+      insert(c, userId, id, publicKey, checkedName, now, authorizedBy, null);
       return find(c, id).orElseThrow();
     });
+  }
+
+  @Override
+  public void bindSite(DeviceId id, byte[] siteId) {
+    Objects.requireNonNull(id, "id");
+    checkSite(siteId);
+    db.write(c -> {
+      Device d = find(c, id).orElseThrow(() -> new IdentityException("no device " + id));
+      if (d.siteId().isPresent()) {
+        if (!Arrays.equals(d.siteId().get(), siteId)) {
+          throw new IdentityException("device " + id + " is bound to site " + Values.hex(d.siteId().get())
+              + ", not " + Values.hex(siteId) + "; a device keeps the site of the database it was made for");
+        }
+        return null;
+      }
+      requireFreeSite(c, siteId, id);
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + DEVICES + " SET site_id = ? WHERE device_id = ?")) {
+        ps.setBytes(1, siteId);
+        ps.setString(2, id.toString());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  static void checkSite(byte[] siteId) {
+    if (siteId == null || siteId.length != 16) {
+      throw new IdentityException("a site id has 16 bytes, not " + (siteId == null ? "null" : siteId.length));
+    }
+  }
+
+  /** Refuses a site that a device other than {@code device} is bound to: a site has one device. */
+  static void requireFreeSite(Connection c, byte[] siteId, DeviceId device) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT device_id FROM " + DEVICES + " WHERE site_id = ?"
+        + " AND device_id <> ?")) {
+      ps.setBytes(1, siteId);
+      ps.setString(2, device.toString());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          throw new IdentityException("site " + Values.hex(siteId) + " belongs to device " + rs.getString(1)
+              + "; a site id belongs to one device only");
+        }
+      }
+    }
   }
 
   @Override
@@ -135,9 +181,13 @@ public final class SqlDevices implements Devices {
     } catch (IdentityException unreadable) {
       return false; // a damaged row authorizes nothing
     }
+    return d.isPresent() && authorizes(d.get(), userId);
+  }
+
+  /** The user's, not revoked, and stored with the key its id is derived from. */
+  static boolean authorizes(Device d, String userId) {
     // The key check guards against a row whose key was edited: the id must still name the stored key.
-    return d.isPresent() && d.get().userId().equals(userId) && !d.get().isRevoked()
-        && deviceId.matches(d.get().publicKey());
+    return d.userId().equals(userId) && !d.isRevoked() && d.id().matches(d.publicKey());
   }
 
   static boolean userExists(Connection c, String userId) throws SQLException {
@@ -150,9 +200,9 @@ public final class SqlDevices implements Devices {
   }
 
   static void insert(Connection c, String userId, DeviceId id, byte[] publicKey, String name, long now,
-      DeviceId authorizedBy) throws SQLException {
+      DeviceId authorizedBy, byte[] siteId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + DEVICES + "(device_id, user_id,"
-        + " public_key, name, added_at, revoked_at, authorized_by) VALUES (?, ?, ?, ?, ?, NULL, ?)")) {
+        + " public_key, name, added_at, revoked_at, authorized_by, site_id) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)")) {
       ps.setString(1, id.toString());
       ps.setString(2, userId);
       ps.setBytes(3, publicKey);
@@ -163,6 +213,7 @@ public final class SqlDevices implements Devices {
       } else {
         ps.setString(6, authorizedBy.toString());
       }
+      ps.setBytes(7, siteId);
       ps.executeUpdate();
     }
   }
@@ -178,13 +229,28 @@ public final class SqlDevices implements Devices {
   }
 
   private static final String SELECT = "SELECT device_id, user_id, public_key, name, added_at, revoked_at,"
-      + " authorized_by FROM " + DEVICES;
+      + " authorized_by, site_id FROM " + DEVICES;
 
   static Optional<Device> find(Connection c, DeviceId id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE device_id = ?")) {
       ps.setString(1, id.toString());
       return devices(ps).stream().findFirst();
     }
+  }
+
+  /** Every readable device row, of every user: what seals are checked against. */
+  static List<Device> all(Connection c) throws SQLException {
+    List<Device> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(SELECT); ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        try {
+          out.add(device(rs));
+        } catch (IdentityException unreadable) {
+          // a damaged row authorizes nothing and binds no site
+        }
+      }
+    }
+    return out;
   }
 
   private static List<Device> devices(PreparedStatement ps) throws SQLException {
@@ -208,7 +274,7 @@ public final class SqlDevices implements Devices {
       String user = rs.getString(2);
       return new Device(DeviceId.parse(id), user == null ? "" : user, key == null ? new byte[0] : key,
           rs.getString(4), Instant.ofEpochMilli(added), notRevoked ? null : Instant.ofEpochMilli(revoked),
-          by == null ? null : DeviceId.parse(by));
+          by == null ? null : DeviceId.parse(by), rs.getBytes(8));
     } catch (IllegalArgumentException e) {
       throw new IdentityException("the stored row of device '" + id + "' cannot be read: " + e.getMessage(), e);
     }

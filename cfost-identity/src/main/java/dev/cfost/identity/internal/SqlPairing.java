@@ -137,8 +137,14 @@ public final class SqlPairing implements Pairing {
             : new PairingException(Reason.DEVICE_ALREADY_REGISTERED, "device " + response.deviceId()
                 + " is already registered to user '" + existing.get().userId() + "'");
       }
+      try {
+        SqlDevices.requireFreeSite(c, response.siteId(), response.deviceId());
+      } catch (IdentityException e) {
+        throw new PairingException(Reason.SITE_TAKEN, "device " + response.deviceId() + " cannot be paired: "
+            + e.getMessage());
+      }
       SqlDevices.insert(c, challenge.userId(), response.deviceId(), response.publicKey(), name, now,
-          keys.deviceId());
+          keys.deviceId(), response.siteId());
       markUsed(c, challenge.nonce(), now, response.deviceId().toString());
       return SqlDevices.find(c, response.deviceId()).orElseThrow();
     });

@@ -2,6 +2,7 @@ package dev.cfost.net.internal;
 
 import dev.cfost.Change;
 import dev.cfost.Cursor;
+import dev.cfost.Seal;
 import java.util.List;
 
 /** The messages of the sync protocol (docs/PROTOCOL.md), one per frame. */
@@ -15,9 +16,15 @@ sealed interface Message {
 
   /**
    * A batch of changes; {@code from} is the cursor it continues, {@code cursor} the one it ends at,
-   * {@code remaining} the sender's estimate of the rows still to come (-1 if unknown).
+   * {@code remaining} the sender's estimate of the rows still to come (-1 if unknown), {@code seals} the
+   * signatures that cover its changes (empty from a peer that does not sign).
    */
-  record Changes(Cursor from, Cursor cursor, List<Change> changes, long remaining) implements Message {}
+  record Changes(Cursor from, Cursor cursor, List<Change> changes, long remaining, List<Seal> seals)
+      implements Message {
+    Changes(Cursor from, Cursor cursor, List<Change> changes, long remaining) {
+      this(from, cursor, changes, remaining, List.of());
+    }
+  }
 
   /**
    * End of stored events: the sender had nothing more after {@code cursor}; live changes follow.

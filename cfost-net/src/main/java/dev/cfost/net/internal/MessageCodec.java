@@ -55,6 +55,9 @@ final class MessageCodec {
           ChangeJson.write(g, change, true);
         }
         g.writeEndArray();
+        if (!c.seals().isEmpty()) {
+          SealJson.write(g, c.seals());
+        }
       } else if (m instanceof Message.Eose e) {
         g.writeStringField("type", "eose");
         g.writeStringField("from", e.from().toString());
@@ -122,7 +125,8 @@ final class MessageCodec {
         }
         JsonNode remaining = n.get("remaining");
         return new Message.Changes(cursor(n, "from"), cursor(n, "cursor"), changes,
-            remaining != null && remaining.canConvertToLong() ? remaining.longValue() : -1);
+            remaining != null && remaining.canConvertToLong() ? remaining.longValue() : -1,
+            SealJson.read(n.get("seals")));
       case "eose":
         return new Message.Eose(cursor(n, "from"), cursor(n, "cursor"));
       case "received":

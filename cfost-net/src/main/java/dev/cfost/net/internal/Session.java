@@ -58,6 +58,7 @@ final class Session {
   // Set once by the reader thread on hello, read by others after.
   volatile String remoteSite;
   volatile byte[] remoteSiteBytes;
+  volatile String remoteDevice;
   volatile int remoteSchema;
   private volatile boolean closed;
 
@@ -204,8 +205,13 @@ final class Session {
         restart = true;
         notifyAll();
       }
-    } else if (m instanceof Message.Changes || m instanceof Message.Eose) {
-      inbox.add(m); // merged in order by the merger thread
+    } else if (m instanceof Message.Changes c) {
+      // Checked here, before the batch can join a merge transaction: the sealer stores seals through a
+      // connection of its own, which waits while a transaction is open (inside one it would wait forever).
+      verifySeals(c);
+      inbox.add(c); // merged in order by the merger thread
+    } else if (m instanceof Message.Eose) {
+      inbox.add(m);
     } else if (m instanceof Message.Received) {
       synchronized (this) {
         inFlight = Math.max(0, inFlight - 1);
@@ -256,6 +262,7 @@ final class Session {
       }
     }
     remoteSiteBytes = site;
+    remoteDevice = h.deviceId();
     remoteSite = h.siteId();
     remoteSchema = h.schemaVersion();
     if (!peer.register(this)) {
@@ -356,7 +363,8 @@ final class Session {
       }
       Message m;
       try {
-        m = inbox.poll(NEXT_BATCH_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        // With a sealer the next batch's check waits for this transaction: take only batches already here.
+        m = inbox.poll(peer.options.sealer != null ? 0 : NEXT_BATCH_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new Closed();
@@ -413,6 +421,26 @@ final class Session {
       peerCaughtUp = true;
       peer.events.eose(remoteSite);
     }
+  }
+
+  /** With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md). */
+  private void verifySeals(Message.Changes c) throws ProtocolException {
+    if (peer.options.sealer != null) {
+      try {
+        peer.options.sealer.verify(remoteDevice, c.changes(), c.seals());
+      } catch (dev.cfost.net.SyncException e) {
+        throw new ProtocolException(e.code(), e.detail());
+      }
+    }
+  }
+
+  /** With a sealer, the batch as the sealer signs it (and the changes it can vouch for). */
+  private Message.Changes sealed(Message.Changes m) {
+    if (peer.options.sealer == null) {
+      return m;
+    }
+    dev.cfost.SealedChanges s = peer.options.sealer.seal(m.changes());
+    return new Message.Changes(m.from(), m.cursor(), s.changes(), m.remaining(), s.seals());
   }
 
   /** Asks for the stream again from the persisted cursor, at most every 200 ms for the same cursor. */
@@ -508,7 +536,7 @@ final class Session {
           }
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
-              : MessageCodec.encode(new Message.Changes(from, batch.next(), batch.changes(), remaining));
+              : MessageCodec.encode(sealed(new Message.Changes(from, batch.next(), batch.changes(), remaining)));
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
             break;
           }

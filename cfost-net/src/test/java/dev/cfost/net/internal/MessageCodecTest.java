@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.cfost.Change;
 import dev.cfost.Cursor;
 import dev.cfost.Values;
+import dev.cfost.Seal;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -40,5 +41,42 @@ class MessageCodecTest {
     assertThatThrownBy(() -> MessageCodec.decode(
         "{\"type\":\"changes\",\"from\":\"0:0:0\",\"cursor\":\"0:0:0\",\"changes\":[{\"table\":1}]}".getBytes()))
         .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code).isEqualTo("invalid_change"));
+  }
+
+  @Test
+  void sealsTravelWithTheirBatchAndABatchWithoutThemStillDecodes() throws Exception {
+    Change c = new Change("t", Values.unhex("010b0161"), "a", "x", 5, 3, SITE, 1, 0);
+    byte[] d1 = new byte[32];
+    byte[] d2 = new byte[32];
+    d2[31] = 7;
+    Seal seal = new Seal("DEVICE-ID", new byte[] {1, 2, 3}, List.of(d1, d2));
+    byte[] frame = MessageCodec.encode(new Message.Changes(Cursor.START, Cursor.since(1), List.of(c), 0, List.of(seal)));
+
+    Message.Changes back = (Message.Changes) MessageCodec.decode(frame);
+
+    assertThat(back.changes()).containsExactly(c);
+    assertThat(back.seals()).singleElement().satisfies(s -> {
+      assertThat(s.deviceId()).isEqualTo("DEVICE-ID");
+      assertThat(s.signature()).containsExactly(1, 2, 3);
+      assertThat(s.digests()).hasSize(2);
+      assertThat(s.digests().get(1)).isEqualTo(d2);
+    });
+    assertThat(new String(frame, StandardCharsets.UTF_8)).contains("\"digests\":\"" + Values.hex(d1) + Values.hex(d2) + "\"");
+    byte[] unsealed = MessageCodec.encode(new Message.Changes(Cursor.START, Cursor.since(1), List.of(c), 0));
+    assertThat(new String(unsealed, StandardCharsets.UTF_8)).doesNotContain("seals");
+    assertThat(((Message.Changes) MessageCodec.decode(unsealed)).seals()).isEmpty();
+  }
+
+  @Test
+  void malformedSealsNameTheProblem() {
+    String batch = "{\"type\":\"changes\",\"from\":\"0:0:0\",\"cursor\":\"0:0:0\",\"changes\":[],\"seals\":";
+    assertThatThrownBy(() -> MessageCodec.decode((batch + "{}}").getBytes())).hasMessageContaining("'seals' must be an array");
+    assertThatThrownBy(() -> MessageCodec.decode((batch + "[{\"device_id\":\"d\",\"signature\":\"zz\",\"digests\":\"\"}]}")
+        .getBytes())).hasMessageContaining("'signature' is not hex");
+    assertThatThrownBy(() -> MessageCodec.decode((batch + "[{\"device_id\":\"d\",\"signature\":\"00\",\"digests\":\"0011\"}]}")
+        .getBytes())).hasMessageContaining("whole 32-byte digests");
+    assertThatThrownBy(() -> MessageCodec.decode((batch + "[{\"signature\":\"00\",\"digests\":\"\"}]}").getBytes()))
+        .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code).isEqualTo("malformed_frame"))
+        .hasMessageContaining("'device_id'");
   }
 }

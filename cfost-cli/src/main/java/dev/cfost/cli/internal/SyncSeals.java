@@ -1,0 +1,47 @@
+package dev.cfost.cli.internal;
+
+import dev.cfost.Change;
+import dev.cfost.Seal;
+import dev.cfost.SealedChanges;
+import dev.cfost.identity.ChangeSeals;
+import dev.cfost.identity.SealRefusedException;
+import dev.cfost.net.BatchSealer;
+import dev.cfost.net.SyncException;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * cfost-identity's {@link ChangeSeals} as cfost-net's {@link BatchSealer} (the two modules do not depend
+ * on each other), with the trust a newly paired device gives the device that paired it. Thread-safe.
+ */
+final class SyncSeals implements BatchSealer {
+  private final ChangeSeals seals;
+  private final Predicate<String> trustedAnchor;
+
+  /**
+   * @param trustedAnchor whether a peer (by device id) is trusted without seals: the device that paired
+   *     this one, while this device does not know the user's device list yet (it arrives from that peer)
+   */
+  SyncSeals(ChangeSeals seals, Predicate<String> trustedAnchor) {
+    this.seals = seals;
+    this.trustedAnchor = trustedAnchor;
+  }
+
+  @Override
+  public SealedChanges seal(List<Change> outgoing) {
+    return seals.seal(outgoing);
+  }
+
+  @Override
+  public void verify(String peerDeviceId, List<Change> incoming, List<Seal> received) {
+    if (trustedAnchor.test(peerDeviceId)) {
+      seals.keep(incoming, received);
+      return;
+    }
+    try {
+      seals.verify(incoming, received);
+    } catch (SealRefusedException e) {
+      throw new SyncException(e.code(), e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package dev.cfost.identity;
+
+import dev.cfost.Cfost;
+import dev.cfost.Change;
+import dev.cfost.Seal;
+import dev.cfost.SealedChanges;
+import dev.cfost.identity.internal.ChangeDigest;
+import dev.cfost.identity.internal.SqlChangeSeals;
+import java.util.List;
+
+/**
+ * Signs batches of changes with this device's key and checks the seals of received ones, so that a
+ * change relayed by other devices is verified against the device that made it.
+ *
+ * <p>A change's {@link #digest} covers the fields that every relay keeps (table, key, column, value
+ * with its type, col_version, causal length, site id), not the relay's own counters. A {@link Seal} is a
+ * device's Ed25519 signature over a list of digests, bound to the database id. Each device is bound to
+ * the site id of its database ({@link Devices#bindSite}); the rules, checked by {@link #verify}:
+ * <ul>
+ *   <li>every change is covered by a seal of the batch whose signer is an authorized device of the user
+ *       and whose signature verifies;
+ *   <li>a change of a site bound to a device is sealed by that device, and that device is authorized;
+ *   <li>a change of a site bound to no device (merged from a bundle or a cr-sqlite peer) is sealed by
+ *       any authorized device, which vouches for it.
+ * </ul>
+ * Seals received for other devices' changes are kept (local tables {@code identity_seals},
+ * {@code identity_sealed}), and {@link #seal} attaches them when this device forwards those changes.
+ *
+ * <p>Thread-safe; nothing to close. Each call reads the device list afresh, so a revocation applies to
+ * the next batch.
+ */
+public interface ChangeSeals {
+
+  /**
+   * The seals of {@code db}, signing as the device holding {@code keys} for user {@code userId}. Binds
+   * this device to the database's site id if it is registered and not bound yet (databases made before
+   * sites were bound).
+   */
+  static ChangeSeals open(Cfost db, DeviceKeys keys, String userId) {
+    return SqlChangeSeals.open(db, keys, userId);
+  }
+
+  /** The 32-byte BLAKE2b-256 digest of a change's origin-invariant fields. */
+  static byte[] digest(Change change) {
+    return ChangeDigest.of(change);
+  }
+
+  /**
+   * Seals a batch about to be sent: this device signs the changes of its own site and those of sites
+   * bound to no device; a change of another device goes with the stored seal of that device. A change
+   * that cannot be proved is left out of the result (and logged): one of a revoked device, or one that
+   * reached this device without its origin's seal (before signing existed, or from a bundle).
+   */
+  SealedChanges seal(List<Change> outgoing);
+
+  /**
+   * Checks a received batch against its seals (rules above), then keeps the seals that cover its
+   * changes, so that they can be forwarded.
+   *
+   * @throws SealRefusedException naming the first change or seal that fails and why; nothing is kept
+   */
+  void verify(List<Change> incoming, List<Seal> seals);
+
+  /**
+   * Keeps the seals of a batch without checking them: only for a batch from a peer trusted by other
+   * means (the device that paired this one, while this device does not know the user's devices yet).
+   */
+  void keep(List<Change> incoming, List<Seal> seals);
+}

@@ -1,0 +1,267 @@
+package dev.cfost.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.cfost.Cfost;
+import dev.cfost.Change;
+import dev.cfost.ChangeFilter;
+import dev.cfost.Cursor;
+import dev.cfost.Values;
+import dev.cfost.Seal;
+import dev.cfost.SealedChanges;
+import dev.cfost.identity.internal.SqlChangeSeals;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Seals: A's changes reach C through B with A's signature, and every way of breaking that is refused. */
+class ChangeSealsTest {
+  @TempDir Path dir;
+  final List<Cfost> open = new ArrayList<>();
+  Cfost a;
+  Cfost b;
+  Cfost c;
+  DeviceKeys ka = DeviceKeys.generate();
+  DeviceKeys kb = DeviceKeys.generate();
+  DeviceKeys kc = DeviceKeys.generate();
+  String alice;
+  ChangeSeals sealsA;
+  ChangeSeals sealsB;
+  ChangeSeals sealsC;
+
+  @BeforeEach
+  void threeDevicesOfOneUser() {
+    a = replica("a.db");
+    b = replica("b.db");
+    c = replica("c.db");
+    alice = Fixtures.userWithDevice(a, "alice", ka);
+    Devices devices = Devices.open(a);
+    devices.add(alice, kb.publicKey(), "b", ka.deviceId());
+    devices.add(alice, kc.publicKey(), "c", ka.deviceId());
+    devices.bindSite(kb.deviceId(), b.siteId());
+    devices.bindSite(kc.deviceId(), c.siteId());
+    sealsA = ChangeSeals.open(a, ka, alice); // binds a's own site, as a database made before signing does
+    sealsB = ChangeSeals.open(b, kb, alice); // makes the identity tables, so the device list can arrive
+    sealsC = ChangeSeals.open(c, kc, alice);
+    Fixtures.pull(b, a);
+    Fixtures.pull(c, a);
+  }
+
+  @AfterEach
+  void close() {
+    open.forEach(Cfost::close);
+  }
+
+  private Cfost replica(String name) {
+    Cfost db = Fixtures.open(dir.resolve(name));
+    open.add(db);
+    sql(db, "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER)");
+    db.replicate("todo");
+    return db;
+  }
+
+  private static void sql(Cfost db, String statement) {
+    try (Connection conn = db.connect(); Statement s = conn.createStatement()) {
+      s.execute(statement);
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The todo changes {@code db} would send now, as a session reads them. */
+  private static List<Change> todos(Cfost db) {
+    return db.changes(Cursor.START, 1000, new ChangeFilter(Set.of("todo"), java.util.Map.of(), null)).changes();
+  }
+
+  @Test
+  void aDeviceSealsItsOwnChangesAndAnotherDeviceVerifiesThem() {
+    assertThat(Devices.open(a).find(ka.deviceId()).orElseThrow().siteId())
+        .hasValueSatisfying(s -> assertThat(s).isEqualTo(a.siteId()));
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    List<Change> batch = todos(a);
+
+    SealedChanges sealed = sealsA.seal(batch);
+
+    assertThat(sealed.changes()).isEqualTo(batch);
+    assertThat(sealed.seals()).singleElement().satisfies(s -> {
+      assertThat(s.deviceId()).isEqualTo(ka.deviceId().toString());
+      assertThat(s.digests()).hasSize(batch.size());
+    });
+    sealsB.verify(sealed.changes(), sealed.seals());
+  }
+
+  @Test
+  void theDigestCoversEveryOriginFieldButNotTheRelaysCounters() {
+    byte[] site = PairingTest.site();
+    Change base = new Change("todo", new byte[] {1, 11, 1, 'a'}, "title", "x", 5, 9, site, 1, 0);
+    List<Change> variants = List.of(base,
+        new Change("todo2", base.pk(), "title", "x", 5, 9, site, 1, 0),
+        new Change("todo", new byte[] {1, 11, 1, 'b'}, "title", "x", 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "done", "x", 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", "y", 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", null, 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", 1L, 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", 1.0, 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", "1", 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", new byte[] {'1'}, 5, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", "x", 6, 9, site, 1, 0),
+        new Change("todo", base.pk(), "title", "x", 5, 9, site, 3, 0),
+        new Change("todo", base.pk(), "title", "x", 5, 9, PairingTest.site(), 1, 0),
+        // Length prefixes: moving a byte from one field to the next changes the digest.
+        new Change("todo\u0001", new byte[] {11, 1, 'a'}, "title", "x", 5, 9, site, 1, 0));
+    Set<String> digests = variants.stream().map(v -> Values.hex(ChangeSeals.digest(v))).collect(Collectors.toSet());
+    assertThat(digests).hasSize(variants.size());
+
+    Change renumbered = new Change("todo", base.pk(), "title", "x", 5, 1234, site, 1, 77);
+    assertThat(ChangeSeals.digest(renumbered)).isEqualTo(ChangeSeals.digest(base));
+  }
+
+  @Test
+  void aRelayForwardsAnotherDevicesChangesWithTheirOriginalSeal() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    SealedChanges fromA = sealsA.seal(todos(a));
+    sealsB.verify(fromA.changes(), fromA.seals());
+    b.merge(fromA.changes());
+
+    List<Change> relayed = todos(b); // renumbered by b
+    SealedChanges fromB = sealsB.seal(relayed);
+
+    assertThat(fromB.changes()).isEqualTo(relayed);
+    assertThat(fromB.seals()).singleElement().satisfies(s -> assertThat(s.deviceId()).isEqualTo(ka.deviceId().toString()));
+    sealsC.verify(fromB.changes(), fromB.seals());
+  }
+
+  @Test
+  void aChangeAlteredByARelayIsRefusedWithWhatWasWrong() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    SealedChanges fromA = sealsA.seal(todos(a));
+    sealsB.verify(fromA.changes(), fromA.seals());
+    b.merge(fromA.changes());
+    SealedChanges fromB = sealsB.seal(todos(b));
+    List<Change> altered = new ArrayList<>(fromB.changes());
+    Change title = altered.stream().filter(x -> x.cid().equals("title")).findFirst().orElseThrow();
+    altered.set(altered.indexOf(title), new Change(title.table(), title.pk(), title.cid(), "poison",
+        title.colVersion(), title.dbVersion(), title.siteId(), title.cl(), title.seq()));
+
+    SealRefusedException e = refusal(() -> sealsC.verify(altered, fromB.seals()));
+
+    assertThat(e.code()).isEqualTo(SealRefusedException.UNSIGNED_CHANGE);
+    assertThat(e.getMessage()).contains("'todo'", Values.hex(title.pk()), "'title'", Values.hex(a.siteId()));
+  }
+
+  @Test
+  void aRelaySigningAnotherDevicesChangeWithItsOwnKeyIsRefused() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    List<Change> batch = todos(a);
+    List<byte[]> digests = batch.stream().map(ChangeSeals::digest).toList();
+    Seal byB = new Seal(kb.deviceId().toString(), kb.sign(SqlChangeSeals.signedBytes(c.databaseId(), digests)), digests);
+
+    SealRefusedException e = refusal(() -> sealsC.verify(batch, List.of(byB)));
+
+    assertThat(e.code()).isEqualTo(SealRefusedException.SITE_MISMATCH);
+    assertThat(e.getMessage()).contains(ka.deviceId().toString()).contains(kb.deviceId().toString());
+  }
+
+  @Test
+  void forgedAndGarbageSignaturesAreRefusedWithoutAnExceptionEscaping() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    SealedChanges honest = sealsA.seal(todos(a));
+    Seal s = honest.seals().get(0);
+    byte[] invalidPoint = new byte[64];
+    invalidPoint[0] = 2; // the JDK's verify throws "Invalid point" for this R
+    byte[] allOnes = new byte[64];
+    Arrays.fill(allOnes, (byte) 0xff);
+    byte[] flipped = s.signature().clone();
+    flipped[10] ^= 1;
+    DeviceKeys mallory = DeviceKeys.generate();
+    byte[] byMallory = mallory.sign(SqlChangeSeals.signedBytes(a.databaseId(), s.digests()));
+    for (byte[] sig : new byte[][] {invalidPoint, allOnes, new byte[64], new byte[0], new byte[63], flipped, byMallory}) {
+      Seal forged = new Seal(s.deviceId(), sig, s.digests());
+      SealRefusedException e = refusal(() -> sealsB.verify(honest.changes(), List.of(forged)));
+      assertThat(e.code()).as("%d-byte signature", sig.length).isEqualTo(SealRefusedException.BAD_SIGNATURE);
+    }
+    Seal otherDatabase = new Seal(s.deviceId(), ka.sign(SqlChangeSeals.signedBytes("another", s.digests())), s.digests());
+    assertThat(refusal(() -> sealsB.verify(honest.changes(), List.of(otherDatabase))).code())
+        .isEqualTo(SealRefusedException.BAD_SIGNATURE);
+  }
+
+  @Test
+  void unsignedChangesAndSealsOfUnknownDevicesAreRefused() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    SealedChanges honest = sealsA.seal(todos(a));
+    assertThat(refusal(() -> sealsB.verify(honest.changes(), List.of())).code())
+        .isEqualTo(SealRefusedException.UNSIGNED_CHANGE);
+
+    DeviceKeys stranger = DeviceKeys.generate();
+    List<byte[]> digests = honest.seals().get(0).digests();
+    Seal byStranger = new Seal(stranger.deviceId().toString(),
+        stranger.sign(SqlChangeSeals.signedBytes(b.databaseId(), digests)), digests);
+    assertThat(refusal(() -> sealsB.verify(honest.changes(), List.of(byStranger))).code())
+        .isEqualTo(SealRefusedException.UNAUTHORIZED);
+  }
+
+  @Test
+  void aRevokedDevicesChangesAreRefusedAndRelaysLeaveThemOut() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    SealedChanges fromA = sealsA.seal(todos(a));
+    sealsB.verify(fromA.changes(), fromA.seals());
+    b.merge(fromA.changes());
+    SealedChanges beforeRevocation = sealsB.seal(todos(b));
+
+    Devices.open(c).revoke(ka.deviceId());
+    SealRefusedException e = refusal(() -> sealsC.verify(beforeRevocation.changes(), beforeRevocation.seals()));
+    assertThat(e.code()).isEqualTo(SealRefusedException.UNAUTHORIZED);
+    assertThat(e.getMessage()).contains(ka.deviceId().toString());
+    List<byte[]> digests = beforeRevocation.changes().stream().map(ChangeSeals::digest).toList();
+    Seal vouchedByB = new Seal(kb.deviceId().toString(), kb.sign(SqlChangeSeals.signedBytes(c.databaseId(), digests)), digests);
+    SealRefusedException vouched = refusal(() -> sealsC.verify(beforeRevocation.changes(), List.of(vouchedByB)));
+    assertThat(vouched.code()).isEqualTo(SealRefusedException.UNAUTHORIZED);
+    assertThat(vouched.getMessage()).contains("made on device " + ka.deviceId());
+
+    Devices.open(b).revoke(ka.deviceId());
+    sql(b, "INSERT INTO todo VALUES ('t2', 'bread', 0)");
+    SealedChanges afterRevocation = sealsB.seal(todos(b));
+    assertThat(afterRevocation.changes()).isNotEmpty().allSatisfy(x -> assertThat(x.siteId()).isEqualTo(b.siteId()));
+    sealsC.verify(afterRevocation.changes(), afterRevocation.seals());
+  }
+
+  @Test
+  void changesOfASiteOfNoDeviceNeedTheSealOfAnAuthorizedDeviceThatVouchesForThem() {
+    byte[] bundleSite = PairingTest.site(); // as if merged from a JSON Lines bundle or a cr-sqlite peer
+    b.merge(List.of(new Change("todo", todos(aRow()).get(0).pk(), "title", "imported", 7, 1, bundleSite, 1, 0)));
+    List<Change> batch = todos(b);
+
+    SealedChanges vouched = sealsB.seal(batch);
+
+    assertThat(vouched.changes()).isEqualTo(batch);
+    assertThat(vouched.seals()).singleElement().satisfies(s -> assertThat(s.deviceId()).isEqualTo(kb.deviceId().toString()));
+    sealsC.verify(vouched.changes(), vouched.seals());
+    assertThat(refusal(() -> sealsC.verify(batch, List.of())).code()).isEqualTo(SealRefusedException.UNSIGNED_CHANGE);
+  }
+
+  private Cfost aRow() {
+    sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
+    return a;
+  }
+
+  private static SealRefusedException refusal(Runnable r) {
+    Throwable t = catchThrowable(r::run);
+    assertThat(t).isInstanceOf(SealRefusedException.class);
+    return (SealRefusedException) t;
+  }
+
+  static Set<String> hex(List<byte[]> digests) {
+    return digests.stream().map(Values::hex).collect(Collectors.toCollection(HashSet::new));
+  }
+}
