@@ -28,6 +28,10 @@ final class ChangeValidator {
   static List<Checked> check(List<Change> batch, int offset, Map<String, TableSpec> specs, HybridClock hlc,
       List<Change> deferred) {
     List<Checked> out = new ArrayList<>(batch.size());
+    // A row's changes come one after another: its key is decoded and checked once, not per change.
+    byte[] lastPk = null;
+    TableSpec lastSpec = null;
+    List<Object> lastKey = null;
     for (int j = 0; j < batch.size(); j++) {
       Change c = batch.get(j);
       int i = offset + j;
@@ -65,6 +69,11 @@ final class ChangeValidator {
       if (c.pk() == null) {
         throw new InvalidChangeException(i, "field 'pk' is missing (table '" + c.table() + "')");
       }
+      if (spec == lastSpec && java.util.Arrays.equals(c.pk(), lastPk)) {
+        checkFields(c, i, hlc);
+        out.add(new Checked(c, spec, lastKey, ordinal));
+        continue;
+      }
       List<Object> key;
       try {
         key = PackedKey.unpack(c.pk());
@@ -89,6 +98,9 @@ final class ChangeValidator {
       }
       checkFields(c, i, hlc);
       out.add(new Checked(c, spec, key, ordinal));
+      lastPk = c.pk();
+      lastSpec = spec;
+      lastKey = key;
     }
     return out;
   }
