@@ -405,6 +405,8 @@ class CliIT {
     assertThat(cfost.run("--db", a, "sync", "--peer", "h:0", "--once").fails(2)).contains("port 0");
     assertThat(cfost.run("--db", a, "sync", "--peer", "127.0.0.1:1").fails(2)).contains("--once");
     assertThat(cfost.run("--db", a, "start", "--listen", "x").fails(2)).contains("--listen");
+    assertThat(cfost.run("--db", a, "sync", "--peer", "127.0.0.1:1", "--once", "--catch-up-ms", "-1").fails(2))
+        .contains("--catch-up-ms must be 0 or more: -1");
   }
 
   @Test

@@ -286,9 +286,11 @@ class SyncCliIT {
     long total = changes(a);
     Daemon da = startDaemon(a, "--listen", "127.0.0.1:0", "--no-mdns");
 
-    CfostProcess.Spawned first = spawn("--db", b, "sync", "--peer", da.address(), "--once");
-    // Batches of 2000 changes are 667 rows here. B saves its cursor after merging a batch, so once a
-    // second batch is in, the first is safely behind the cursor: kill then, with about 27 batches to go.
+    // --catch-up-ms 0: B commits every batch with its cursor at once, as in a slow catch-up (by default
+    // it would take these 20,000 rows in one transaction, leaving nothing to interrupt half-way).
+    CfostProcess.Spawned first = spawn("--db", b, "sync", "--peer", da.address(), "--once", "--catch-up-ms", "0");
+    // Batches of 2000 changes are 667 rows here. B saves its cursor with each batch it merges, so once
+    // a second batch is in, the first is safely behind the cursor: kill then, with about 27 batches to go.
     long twoBatches = 2 * 667;
     long seen;
     try (Connection reader = readOnly(b)) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -43,12 +44,15 @@ final class StartCommand implements Callable<Integer> {
   @Option(names = "--no-mdns", description = "Neither announce this peer nor discover others on the LAN.")
   boolean noMdns;
 
+  @Mixin CatchUpOption catchUp = new CatchUpOption();
+
   @Option(names = "--daemon",
       description = "Run in the background with output appended to <db>.log; print the pid and exit.")
   boolean daemon;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
+    catchUp.check();
     Path path = cfost.dbPath();
     CfostCommand.requireExists(path);
     if (daemon) {
@@ -66,7 +70,7 @@ final class StartCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     PeerAddress at;
     try {
-      at = running.start(listen, peers, !noMdns);
+      at = running.start(listen, peers, !noMdns, catchUp);
     } catch (IOException | RuntimeException e) {
       Runtime.getRuntime().removeShutdownHook(hook);
       running.close();
@@ -90,6 +94,8 @@ final class StartCommand implements Callable<Integer> {
     if (noMdns) {
       args.add("--no-mdns");
     }
+    args.add("--catch-up-ms");
+    args.add(Long.toString(catchUp.millis));
     if (cfost.verbose) {
       args.add("--verbose");
     }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
@@ -41,6 +42,8 @@ final class SyncCommand implements Callable<Integer> {
       description = "Stop when both sides are up to date (required; 'cfost start --peer' syncs continuously).")
   boolean once;
 
+  @Mixin CatchUpOption catchUp = new CatchUpOption();
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
       description = "Give up after this many seconds (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
@@ -55,6 +58,7 @@ final class SyncCommand implements Callable<Integer> {
     if (timeoutSeconds < 1) {
       throw new ParameterException(spec.commandLine(), "--timeout must be at least 1 second: " + timeoutSeconds);
     }
+    catchUp.check();
     Path path = cfost.dbPath();
     OptionalLong daemon = PidFile.running(path);
     if (daemon.isPresent()) {
@@ -73,7 +77,7 @@ final class SyncCommand implements Callable<Integer> {
             }
           });
       try (Peer peer = Peer.create(db, SyncTrust.authorize(db,
-          PeerOptions.builder().transport(transport).discovery(false).peer(address)).build())) {
+          catchUp.applyTo(PeerOptions.builder().transport(transport).discovery(false).peer(address))).build())) {
         if (events != null) {
           peer.addListener(events);
         }

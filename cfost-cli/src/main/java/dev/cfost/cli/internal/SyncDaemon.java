@@ -53,7 +53,8 @@ final class SyncDaemon implements AutoCloseable {
    * @throws CliException if a daemon already runs for this database, or the address cannot be bound
    * @throws IOException if the pid file or the TLS identity cannot be read or written
    */
-  synchronized PeerAddress start(InetSocketAddress listen, List<PeerAddress> peers, boolean mdns) throws IOException {
+  synchronized PeerAddress start(InetSocketAddress listen, List<PeerAddress> peers, boolean mdns, CatchUpOption catchUp)
+      throws IOException {
     if (closed) {
       throw new CliException("stopped while starting");
     }
@@ -71,7 +72,7 @@ final class SyncDaemon implements AutoCloseable {
     }
     ReportingTransport transport = new ReportingTransport(Transports.tcp(identity, listen, mdns), log::line);
     PeerOptions.Builder options = SyncTrust.authorize(db,
-        PeerOptions.builder().transport(transport).discovery(mdns).peerBook(book));
+        catchUp.applyTo(PeerOptions.builder().transport(transport).discovery(mdns).peerBook(book)));
     peers.forEach(options::peer);
     peer = Peer.create(db, options.build());
     peer.addListener(log);
