@@ -35,6 +35,9 @@ final class PeerEvents {
             log.error("peer listener {} failed", l, e);
           }
         });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // The peer is stopping and its listener thread is gone: the sessions' last events have nobody to go to.
+        log.debug("peer event dropped: the listener executor is shut down");
       } catch (RuntimeException e) {
         log.error("could not hand a peer event to the listener executor", e);
       }
