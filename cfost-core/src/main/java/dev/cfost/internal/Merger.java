@@ -45,10 +45,15 @@ final class Merger {
   static int apply(WriteTx tx, List<ChangeValidator.Checked> batch) throws SQLException {
     Map<String, Map<ByteBuffer, List<ChangeValidator.Checked>>> byRow = new LinkedHashMap<>();
     long maxVersion = 0;
+    List<ChangeValidator.Checked> current = null; // a row's changes mostly come one after another
+    ChangeValidator.Checked previous = null;
     for (ChangeValidator.Checked c : batch) {
-      byRow.computeIfAbsent(c.spec().name, t -> new TreeMap<>(KEY_ORDER))
-          .computeIfAbsent(ByteBuffer.wrap(c.change().pk()), k -> new ArrayList<>())
-          .add(c);
+      if (previous == null || previous.spec() != c.spec() || !Arrays.equals(previous.change().pk(), c.change().pk())) {
+        current = byRow.computeIfAbsent(c.spec().name, t -> new TreeMap<>(KEY_ORDER))
+            .computeIfAbsent(ByteBuffer.wrap(c.change().pk()), k -> new ArrayList<>(4));
+      }
+      current.add(c);
+      previous = c;
       maxVersion = Math.max(maxVersion, c.change().colVersion());
     }
     int applied = 0;
