@@ -23,6 +23,8 @@ import java.util.Map;
 final class ClockStore implements AutoCloseable {
   /** Keys per {@code k0 IN (...)} query of {@link #loadMany}. */
   static final int MANY = 256;
+  /** Below this many keys {@link #loadMany} leaves the lookups to {@link #load}. */
+  static final int FEW = 16;
 
   final TableSpec spec;
   private final Connection c;
@@ -67,8 +69,8 @@ final class ClockStore implements AutoCloseable {
    */
   Map<Object, ClockRow> loadMany(Collection<List<Object>> keys) throws SQLException {
     Map<Object, ClockRow> out = new HashMap<>(keys.size() * 2);
-    if (spec.keyCount() != 1) {
-      return out;
+    if (spec.keyCount() != 1 || keys.size() < FEW) {
+      return out; // a live merge of a few rows: point lookups beat preparing a 256-key statement
     }
     List<Object> batch = new ArrayList<>(MANY);
     for (List<Object> key : keys) {
