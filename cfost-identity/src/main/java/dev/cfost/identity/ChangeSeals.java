@@ -57,9 +57,27 @@ public interface ChangeSeals {
    * Checks a received batch against its seals (rules above), then keeps the seals that cover its
    * changes, so that they can be forwarded.
    *
+   * <p>A seal by a device that is not in the device list at all cannot be checked yet: that device's row
+   * may come later in the relay's stream. The changes only such seals cover, of sites that belong to no
+   * known device, are held: stored with their seal, not returned, and checked again by
+   * {@link #releasable} once the device list names the device. Everything else is checked now.
+   *
+   * @return the changes to merge now: all of {@code incoming} but the held ones
    * @throws SealRefusedException naming the first change or seal that fails and why; nothing is kept
    */
-  void verify(List<Change> incoming, List<Seal> seals);
+  List<Change> verify(List<Change> incoming, List<Seal> seals);
+
+  /**
+   * The held changes whose seals can now be checked (their device is in the device list) and verify,
+   * at most a few thousand per call. Those that fail (the device is revoked or another user's, the
+   * signature or the site does not match) are dropped and logged, never merged. The returned ones stay
+   * held until {@link #released}: call it after their merge has committed, so a crash in between only
+   * merges them again. Without anything held, this costs no query.
+   */
+  List<Change> releasable();
+
+  /** Forgets held changes that were merged (returned by {@link #releasable}). */
+  void released(List<Change> merged);
 
   /**
    * Keeps the seals of a batch without checking them: only for a batch from a peer trusted by other

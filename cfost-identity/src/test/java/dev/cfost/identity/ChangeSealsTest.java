@@ -197,7 +197,7 @@ class ChangeSealsTest {
   }
 
   @Test
-  void unsignedChangesAndSealsOfUnknownDevicesAreRefused() {
+  void unsignedChangesAndAKnownDevicesChangesSealedByAnUnknownDeviceAreRefused() {
     sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
     SealedChanges honest = sealsA.seal(todos(a));
     assertThat(refusal(() -> sealsB.verify(honest.changes(), List.of())).code())
@@ -207,8 +207,109 @@ class ChangeSealsTest {
     List<byte[]> digests = honest.seals().get(0).digests();
     Seal byStranger = new Seal(stranger.deviceId().toString(),
         stranger.sign(SqlChangeSeals.signedBytes(b.databaseId(), digests)), digests);
-    assertThat(refusal(() -> sealsB.verify(honest.changes(), List.of(byStranger))).code())
-        .isEqualTo(SealRefusedException.UNAUTHORIZED);
+    SealRefusedException e = refusal(() -> sealsB.verify(honest.changes(), List.of(byStranger)));
+    assertThat(e.code()).isEqualTo(SealRefusedException.SITE_MISMATCH); // a's site needs a's seal, known or not
+    assertThat(e.getMessage()).contains(ka.deviceId().toString());
+    assertThat(held(b)).isZero();
+  }
+
+  @Test
+  void aBatchOfADeviceNotKnownYetIsHeldThenMergedOnceItsRowArrives() {
+    NewDevice d = newDeviceWithARow("d", "eggs");
+    SealedChanges fromD = d.batch();
+    sql(b, "INSERT INTO todo VALUES ('from-b', 'bread', 0)");
+    SealedChanges fromB = sealsB.seal(todos(b));
+    List<Change> batch = new ArrayList<>(fromB.changes());
+    batch.addAll(fromD.changes());
+    List<Seal> seals = new ArrayList<>(fromB.seals());
+    seals.addAll(fromD.seals());
+
+    List<Change> now = sealsC.verify(batch, seals);
+
+    assertThat(now).isEqualTo(fromB.changes()); // what can be checked is merged at once
+    assertThat(held(c)).isEqualTo(fromD.changes().size());
+    assertThat(sealsC.releasable()).isEmpty(); // d is still unknown
+    addDevice(d);
+    ChangeSeals afterRestart = ChangeSeals.open(c, kc, alice); // the held table outlives the process
+    List<Change> released = afterRestart.releasable();
+    assertThat(released).containsExactlyInAnyOrderElementsOf(fromD.changes());
+    c.merge(released);
+    afterRestart.released(released);
+    assertThat(held(c)).isZero();
+    assertThat(afterRestart.releasable()).isEmpty();
+    SealedChanges relayed = afterRestart.seal(todos(c).stream().filter(x -> Arrays.equals(x.siteId(), d.db().siteId())).toList());
+    assertThat(relayed.seals()).singleElement().satisfies(s -> assertThat(s.deviceId()).isEqualTo(d.keys().deviceId().toString()));
+  }
+
+  @Test
+  void aHeldChangeWhoseDeviceTurnsOutRevokedOrWhoseSealIsForgedIsDroppedNotMerged() {
+    NewDevice d = newDeviceWithARow("d", "eggs");
+    SealedChanges fromD = d.batch();
+    NewDevice e = newDeviceWithARow("e", "jam");
+    List<Change> fromE = e.batch().changes();
+    List<byte[]> digests = fromE.stream().map(ChangeSeals::digest).toList();
+    DeviceKeys mallory = DeviceKeys.generate();
+    Seal forgedForE = new Seal(e.keys().deviceId().toString(), mallory.sign(SqlChangeSeals.signedBytes(c.databaseId(), digests)), digests);
+    assertThat(sealsC.verify(fromD.changes(), fromD.seals())).isEmpty();
+    assertThat(sealsC.verify(fromE, List.of(forgedForE))).isEmpty();
+
+    addDevice(d);
+    addDevice(e);
+    Devices.open(a).revoke(d.keys().deviceId());
+    Fixtures.pull(c, a);
+
+    assertThat(sealsC.releasable()).isEmpty();
+    assertThat(held(c)).isZero();
+    assertThat(todos(c)).isEmpty();
+  }
+
+  @Test
+  void aHeldBatchAlteredInTransitOrMalformedIsStillRefusedAtOnce() {
+    NewDevice d = newDeviceWithARow("d", "eggs");
+    SealedChanges fromD = d.batch();
+    List<Change> altered = new ArrayList<>(fromD.changes());
+    Change title = altered.stream().filter(x -> x.cid().equals("title")).findFirst().orElseThrow();
+    altered.set(altered.indexOf(title), new Change(title.table(), title.pk(), title.cid(), "poison",
+        title.colVersion(), title.dbVersion(), title.siteId(), title.cl(), title.seq()));
+    Seal s = fromD.seals().get(0);
+    List<byte[]> shortDigest = new ArrayList<>(s.digests());
+    shortDigest.set(0, Arrays.copyOf(shortDigest.get(0), 31));
+
+    // An unknown device's signature cannot be checked yet, but its digests can: a change it does not
+    // cover was altered (or never sealed).
+    assertThat(refusal(() -> sealsC.verify(altered, fromD.seals())).code()).isEqualTo(SealRefusedException.UNSIGNED_CHANGE);
+    assertThat(refusal(() -> sealsC.verify(fromD.changes(), List.of(new Seal(s.deviceId(), s.signature(), shortDigest)))).code())
+        .isEqualTo(SealRefusedException.BAD_SIGNATURE);
+    assertThat(refusal(() -> sealsC.verify(fromD.changes(), List.of(new Seal(s.deviceId(), new byte[63], s.digests())))).code())
+        .isEqualTo(SealRefusedException.BAD_SIGNATURE);
+    assertThat(held(c)).isZero();
+  }
+
+  /** A device not in anyone's device list yet, and its sealed batch of one new todo row. */
+  record NewDevice(DeviceKeys keys, Cfost db, SealedChanges batch) {}
+
+  private NewDevice newDeviceWithARow(String name, String title) {
+    DeviceKeys keys = DeviceKeys.generate();
+    Cfost db = replica(name + ".db");
+    sql(db, "INSERT INTO todo VALUES ('from-" + name + "', '" + title + "', 0)");
+    return new NewDevice(keys, db, ChangeSeals.open(db, keys, alice).seal(todos(db)));
+  }
+
+  /** Adds {@code d} to the user's device list on a, bound to its site, and brings the list to c. */
+  private void addDevice(NewDevice d) {
+    Devices onA = Devices.open(a);
+    onA.add(alice, d.keys().publicKey(), "new", ka.deviceId());
+    onA.bindSite(d.keys().deviceId(), d.db().siteId());
+    Fixtures.pull(c, a);
+  }
+
+  private static int held(Cfost db) {
+    try (Connection conn = db.connect(); Statement s = conn.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM identity_held")) {
+      return rs.next() ? rs.getInt(1) : -1;
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test

@@ -19,12 +19,27 @@ public interface BatchSealer {
   SealedChanges seal(List<Change> outgoing);
 
   /**
-   * Checks a received batch before anything of it is merged.
+   * Checks a received batch before anything of it is merged. A sealer may hold back changes it cannot
+   * check yet (their signer is not known yet): it keeps them itself and hands them out later through
+   * {@link #releasable}; the session merges only what this returns, and its cursor moves past the batch.
    *
    * @param peerDeviceId the device id of the peer that sent the batch, as its hello names it (the
    *     session's {@link PeerAuthorizer} has checked it)
+   * @return the changes of {@code incoming} to merge now
    * @throws SyncException to refuse the whole batch: the session ends with its code (such as
    *     {@code unsigned_change}, {@code bad_signature} or {@code site_mismatch}) and message
    */
-  void verify(String peerDeviceId, List<Change> incoming, List<Seal> seals);
+  List<Change> verify(String peerDeviceId, List<Change> incoming, List<Seal> seals);
+
+  /**
+   * Held changes that are verified now, to merge; called by a session after each merge it commits,
+   * until it returns nothing. They stay held until {@link #released}, so must be cheap when nothing is
+   * held. The default holds nothing.
+   */
+  default List<Change> releasable() {
+    return List.of();
+  }
+
+  /** Called once changes returned by {@link #releasable} are merged (committed): forget them. */
+  default void released(List<Change> merged) {}
 }

@@ -33,15 +33,25 @@ final class SyncSeals implements BatchSealer {
   }
 
   @Override
-  public void verify(String peerDeviceId, List<Change> incoming, List<Seal> received) {
+  public List<Change> verify(String peerDeviceId, List<Change> incoming, List<Seal> received) {
     if (trustedAnchor.test(peerDeviceId)) {
       seals.keep(incoming, received);
-      return;
+      return incoming;
     }
     try {
-      seals.verify(incoming, received);
+      return seals.verify(incoming, received);
     } catch (SealRefusedException e) {
       throw new SyncException(e.code(), e.getMessage());
     }
+  }
+
+  @Override
+  public List<Change> releasable() {
+    return seals.releasable();
+  }
+
+  @Override
+  public void released(List<Change> merged) {
+    seals.released(merged);
   }
 }

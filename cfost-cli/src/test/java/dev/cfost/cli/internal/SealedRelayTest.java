@@ -72,12 +72,16 @@ class SealedRelayTest {
     devices.bindSite(kb.deviceId(), b.siteId());
     devices.bindSite(kc.deviceId(), c.siteId());
     // The device list reaches b and c before they sync (as pairing and a first sync would bring it).
-    for (Cfost to : List.of(b, c)) {
-      Devices.open(to);
-      ChangeBatch all = a.changes(Cursor.START, 10_000);
-      to.merge(all.changes());
-      to.savePeerCursor(a.siteId(), all.next());
-    }
+    takeDeviceListOfA(b);
+    takeDeviceListOfA(c);
+  }
+
+  /** What a first sync with a gives {@code to}: everything a has, the device list included. */
+  private void takeDeviceListOfA(Cfost to) {
+    Devices.open(to);
+    ChangeBatch all = a.changes(to.peerCursor(a.siteId()), 10_000);
+    to.merge(all.changes());
+    to.savePeerCursor(a.siteId(), all.next());
   }
 
   @AfterEach
@@ -97,6 +101,32 @@ class SealedRelayTest {
     await("a's row reaches c through b", () -> dump(c).contains("from-a|milk") && dump(c).contains("from-b|bread"));
     sql(a, "UPDATE todo SET title = 'oat milk' WHERE id = 'from-a'");
     await("a live edit reaches c through b", () -> dump(c).contains("from-a|oat milk"));
+    assertThat(errors).isEmpty();
+  }
+
+  @Test
+  void cConvergesWhenADevicesDataReachesItBeforeThatDevicesRow() throws Exception {
+    // d is paired by a after c last saw the device list, so c does not know d (b does). d's row is
+    // written on a (sealed by a, whom c knows), then renamed after d's data arrived: in b's stream it now
+    // comes after d's data, so c gets d's data, sealed by d, before it can know d.
+    DeviceKeys kd = DeviceKeys.generate();
+    Cfost d = replica("d.db");
+    Devices onA = Devices.open(a);
+    onA.add(alice, kd.publicKey(), "d", ka.deviceId());
+    onA.bindSite(kd.deviceId(), d.siteId());
+    takeDeviceListOfA(d);
+    PeerAddress atA = start(peer("a", a, ka, null, UnaryOperator.identity()));
+    PeerAddress atB = start(peer("b", b, kb, atA, UnaryOperator.identity()));
+    await("b knows d", () -> deviceName(b, kd).equals("d"));
+    start(peer("d", d, kd, atA, UnaryOperator.identity()));
+    sql(d, "INSERT INTO todo VALUES ('from-d', 'eggs')");
+    await("d's row reaches b", () -> dump(b).contains("from-d|eggs"));
+    onA.rename(kd.deviceId(), "d, renamed");
+    await("b has d's data and the renamed row", () -> dump(b).contains("from-d|eggs") && deviceName(b, kd).equals("d, renamed"));
+    BlockingQueue<Throwable> errors = startC(atB);
+
+    await("c has d's data through b", () -> dump(c).contains("from-d|eggs"));
+    assertThat(deviceName(c, kd)).isEqualTo("d, renamed");
     assertThat(errors).isEmpty();
   }
 
@@ -141,6 +171,11 @@ class SealedRelayTest {
     PeerAddress atA = start(peer("a", a, ka, null, UnaryOperator.identity()));
     PeerAddress atB = start(peer("b", b, kb, atA, bTampers));
     await("b has a's row", () -> dump(b).contains("from-a|milk")); // so b's first batch to c holds both rows
+    return startC(atB);
+  }
+
+  /** Starts c, connected to b only; returns what c's peer reports as errors. */
+  private BlockingQueue<Throwable> startC(PeerAddress atB) throws Exception {
     Peer pc = peer("c", c, kc, atB, UnaryOperator.identity());
     BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
     pc.addListener(new PeerListener() {
@@ -153,6 +188,19 @@ class SealedRelayTest {
     return errors;
   }
 
+  /** The name {@code db}'s device list gives the device of {@code keys}; empty if it has no such row. */
+  private static String deviceName(Cfost db, DeviceKeys keys) {
+    try (Connection conn = db.connect();
+        java.sql.PreparedStatement ps = conn.prepareStatement("SELECT name FROM identity_devices WHERE device_id = ?")) {
+      ps.setString(1, keys.deviceId().toString());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : "";
+      }
+    } catch (SQLException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   private Peer peer(String name, Cfost db, DeviceKeys keys, PeerAddress target, UnaryOperator<SealedChanges> tamper) {
     BatchSealer real = new SyncSeals(ChangeSeals.open(db, keys, alice), device -> false);
     BatchSealer sealer = new BatchSealer() {
@@ -162,8 +210,18 @@ class SealedRelayTest {
       }
 
       @Override
-      public void verify(String peerDeviceId, List<Change> incoming, List<Seal> seals) {
-        real.verify(peerDeviceId, incoming, seals);
+      public List<Change> verify(String peerDeviceId, List<Change> incoming, List<Seal> seals) {
+        return real.verify(peerDeviceId, incoming, seals);
+      }
+
+      @Override
+      public List<Change> releasable() {
+        return real.releasable();
+      }
+
+      @Override
+      public void released(List<Change> merged) {
+        real.released(merged);
       }
     };
     PeerOptions.Builder o = PeerOptions.builder().transport(Transports.memory(net, name)).discovery(false)

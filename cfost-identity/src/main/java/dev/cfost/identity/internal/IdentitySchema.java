@@ -17,6 +17,7 @@ final class IdentitySchema {
   static final String CHALLENGES = "identity_pairing_challenges";
   static final String SEALS = "identity_seals";
   static final String SEALED = "identity_sealed";
+  static final String HELD = "identity_held";
 
   private IdentitySchema() {}
 
@@ -57,7 +58,7 @@ final class IdentitySchema {
   /**
    * Local only: the seals this replica received, kept so that it can forward other devices' changes
    * with their signatures. {@code identity_sealed} maps the digest of each received change to a seal
-   * that covers it.
+   * that covers it; {@code identity_held} keeps the changes that cannot be checked yet.
    */
   static void seals(Cfost db) {
     new Db(db).write(c -> {
@@ -65,6 +66,10 @@ final class IdentitySchema {
           + " signature BLOB NOT NULL UNIQUE, digests BLOB NOT NULL)");
       Db.exec(c, "CREATE TABLE IF NOT EXISTS " + SEALED + "(digest BLOB PRIMARY KEY NOT NULL,"
           + " seal_id INTEGER NOT NULL) WITHOUT ROWID");
+      // A received change sealed by a device not in the device list yet, with that seal; see HeldChanges.
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + HELD + "(id INTEGER PRIMARY KEY, digest BLOB NOT NULL,"
+          + " change TEXT NOT NULL, seal_id INTEGER NOT NULL, received_at INTEGER NOT NULL, UNIQUE(seal_id, digest))");
+      Db.exec(c, "CREATE INDEX IF NOT EXISTS " + HELD + "_digest ON " + HELD + "(digest)");
       return null;
     });
   }

@@ -26,13 +26,17 @@ final class SealStore {
   /** A change's digest, covered by {@code seal}; {@code byOrigin} when the seal is its own device's. */
   record Cover(byte[] digest, Seal seal, boolean byOrigin) {}
 
+  private static final String INSERT_SEAL = "INSERT OR IGNORE INTO " + SEALS
+      + "(device_id, signature, digests) VALUES (?, ?, ?)";
+  private static final String SEAL_ID = "SELECT id FROM " + SEALS + " WHERE signature = ?";
+  private static final String SEAL_BY_ID = "SELECT device_id, signature, digests FROM " + SEALS + " WHERE id = ?";
+
   private SealStore() {}
 
   static void save(Connection c, List<Cover> covers) throws SQLException {
     Map<Seal, Long> ids = new IdentityHashMap<>();
-    try (PreparedStatement insert = c.prepareStatement("INSERT OR IGNORE INTO " + SEALS
-            + "(device_id, signature, digests) VALUES (?, ?, ?)");
-        PreparedStatement select = c.prepareStatement("SELECT id FROM " + SEALS + " WHERE signature = ?");
+    try (PreparedStatement insert = c.prepareStatement(INSERT_SEAL);
+        PreparedStatement select = c.prepareStatement(SEAL_ID);
         PreparedStatement first = c.prepareStatement("INSERT OR IGNORE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)");
         PreparedStatement origin = c.prepareStatement("INSERT OR REPLACE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)")) {
       for (Cover cover : covers) {
@@ -45,6 +49,27 @@ final class SealStore {
         ps.setBytes(1, cover.digest());
         ps.setLong(2, id);
         ps.executeUpdate();
+      }
+    }
+  }
+
+  /** Stores {@code seal} if it is new; returns its row id. */
+  static long saveSeal(Connection c, Seal seal) throws SQLException {
+    try (PreparedStatement insert = c.prepareStatement(INSERT_SEAL);
+        PreparedStatement select = c.prepareStatement(SEAL_ID)) {
+      return saveSeal(insert, select, seal);
+    }
+  }
+
+  /** The stored seal with this row id. */
+  static Seal seal(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(SEAL_BY_ID)) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("no seal with id " + id);
+        }
+        return new Seal(rs.getString(1), rs.getBytes(2), split(rs.getBytes(3)));
       }
     }
   }
@@ -75,7 +100,7 @@ final class SealStore {
       }
     }
     Map<Long, Seal> seals = new LinkedHashMap<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT device_id, signature, digests FROM " + SEALS + " WHERE id = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(SEAL_BY_ID)) {
       for (long id : sealIds.values()) {
         if (!seals.containsKey(id)) {
           ps.setLong(1, id);

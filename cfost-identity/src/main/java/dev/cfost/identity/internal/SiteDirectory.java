@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * A snapshot of the device list as seals are checked against it: devices by id, and which device each
  * site id is bound to. A site that two device rows claim (replicas that bound it concurrently, or a
- * forged row) belongs to neither: its changes cannot be proved. Immutable.
+ * forged row) belongs to neither: its changes cannot be proved. A row without its user or key yet (its
+ * cells arrive in more than one batch) counts as a device not known yet. Immutable.
  */
 final class SiteDirectory {
   private final String userId;
@@ -25,6 +26,9 @@ final class SiteDirectory {
   private SiteDirectory(String userId, List<Device> devices) {
     this.userId = userId;
     for (Device d : devices) {
+      if (d.userId().isEmpty() || d.publicKey().length == 0) {
+        continue; // the rest of the row is still on its way
+      }
       byId.put(d.id().toString(), d);
       d.siteId().ifPresent(site -> {
         String hex = Values.hex(site);

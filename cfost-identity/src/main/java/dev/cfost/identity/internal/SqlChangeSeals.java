@@ -28,26 +28,39 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link ChangeSeals} over the device list and the local seal tables. Thread-safe, immutable. */
+/**
+ * {@link ChangeSeals} over the device list and the local seal tables. Thread-safe; its only mutable state
+ * is the atomic hint of whether anything is held.
+ */
 public final class SqlChangeSeals implements ChangeSeals {
   private static final Logger log = LoggerFactory.getLogger(SqlChangeSeals.class);
   private static final byte[] DOMAIN = "cfost-seal-v1\0".getBytes(StandardCharsets.US_ASCII);
+  private static final int SIGNATURE_BYTES = 64;
+  /** Held changes released by one call at most, so that memory stays bounded. */
+  private static final int RELEASE_LIMIT = 5_000;
 
   private final Cfost cfost;
   private final Db db;
   private final DeviceKeys keys;
   private final String userId;
   private final byte[] ownSite;
+  private final WallClock clock = WallClock.system();
+  /** Counts holds, so that {@link #releasable} knows without a query that nothing is held. */
+  private final AtomicLong holds = new AtomicLong();
+  /** The value of {@link #holds} when the held table was last seen empty. */
+  private final AtomicLong emptyAsOf;
 
-  private SqlChangeSeals(Cfost cfost, DeviceKeys keys, String userId) {
+  private SqlChangeSeals(Cfost cfost, DeviceKeys keys, String userId, boolean nothingHeld) {
     this.cfost = cfost;
     this.db = new Db(cfost);
     this.keys = keys;
     this.userId = userId;
     this.ownSite = cfost.siteId();
+    this.emptyAsOf = new AtomicLong(nothingHeld ? 0 : -1);
   }
 
   public static ChangeSeals open(Cfost db, DeviceKeys keys, String userId) {
@@ -58,7 +71,7 @@ public final class SqlChangeSeals implements ChangeSeals {
     IdentitySchema.seals(db);
     devices.find(keys.deviceId()).filter(d -> d.siteId().isEmpty())
         .ifPresent(d -> devices.bindSite(d.id(), db.siteId()));
-    return new SqlChangeSeals(db, keys, userId);
+    return new SqlChangeSeals(db, keys, userId, new Db(db).read(HeldChanges::isEmpty));
   }
 
   @Override
@@ -118,39 +131,76 @@ public final class SqlChangeSeals implements ChangeSeals {
   }
 
   @Override
-  public void verify(List<Change> incoming, List<Seal> seals) {
+  public List<Change> verify(List<Change> incoming, List<Seal> seals) {
     if (incoming.isEmpty()) {
-      return;
+      return incoming;
     }
     String databaseId = cfost.databaseId();
     SiteDirectory sites = db.read(c -> SiteDirectory.load(c, userId));
     Map<ByteBuffer, List<Seal>> covering = new HashMap<>();
-    for (int i = 0; i < seals.size(); i++) {
-      Seal s = seals.get(i);
-      Device signer = sites.device(s.deviceId()).filter(sites::isAuthorized).orElseThrow(() -> new SealRefusedException(
-          UNAUTHORIZED, "seal by device " + s.deviceId() + ", which is not an authorized device of this user"
-              + " (unknown, revoked or another user's)"));
-      boolean wellFormed = s.digests().stream().allMatch(d -> d.length == ChangeDigest.BYTES);
-      if (!wellFormed || !DeviceKeys.verify(signer.publicKey(), signedBytes(databaseId, s.digests()), s.signature())) {
+    Map<ByteBuffer, Seal> byUnknown = new HashMap<>();
+    for (Seal s : seals) {
+      if (!s.digests().stream().allMatch(d -> d.length == ChangeDigest.BYTES) || s.signature().length != SIGNATURE_BYTES) {
         throw new SealRefusedException(BAD_SIGNATURE, "the seal by device " + s.deviceId() + " over "
-            + s.digests().size() + " changes does not verify: forged, altered or malformed");
+            + s.digests().size() + " changes is malformed");
       }
+      Optional<Device> signer = sites.device(s.deviceId());
+      if (signer.isEmpty()) {
+        // Cannot be checked yet: its device's row may come later in the stream. What it covers is held.
+        s.digests().forEach(d -> byUnknown.putIfAbsent(ByteBuffer.wrap(d), s));
+        continue;
+      }
+      checkSignature(signer.get(), s, sites, databaseId);
       for (byte[] d : s.digests()) {
         covering.computeIfAbsent(ByteBuffer.wrap(d), k -> new ArrayList<>(1)).add(s);
       }
     }
     List<SealStore.Cover> covers = new ArrayList<>(incoming.size());
+    List<Change> now = new ArrayList<>(incoming.size());
+    List<HeldChanges.Held> held = new ArrayList<>();
     for (Change c : incoming) {
-      covers.add(cover(c, sites, covering));
+      byte[] digest = ChangeDigest.of(c);
+      Optional<SealStore.Cover> cover = cover(c, digest, sites, covering, byUnknown.keySet());
+      if (cover.isPresent()) {
+        covers.add(cover.get());
+        now.add(c);
+      } else {
+        held.add(new HeldChanges.Held(c, digest, byUnknown.get(ByteBuffer.wrap(digest))));
+      }
     }
     db.write(c -> {
       SealStore.save(c, covers);
+      HeldChanges.hold(c, held, clock.millis());
       return null;
     });
+    if (held.isEmpty()) {
+      return incoming;
+    }
+    holds.incrementAndGet();
+    log.info("held {} of {} received changes: sealed by device(s) {}, not in this replica's device list yet;"
+        + " they are checked and merged once the device list names them", held.size(), incoming.size(),
+        held.stream().map(h -> h.seal().deviceId()).distinct().toList());
+    return now;
   }
 
-  /** The seal that proves {@code c}, or the refusal that names it. */
-  private static SealStore.Cover cover(Change c, SiteDirectory sites, Map<ByteBuffer, List<Seal>> covering) {
+  /** Refuses {@code s} unless its known signer is an authorized device of the user and it verifies. */
+  private void checkSignature(Device signer, Seal s, SiteDirectory sites, String databaseId) {
+    if (!sites.isAuthorized(signer)) {
+      throw new SealRefusedException(UNAUTHORIZED, "seal by device " + s.deviceId()
+          + ", which is not an authorized device of this user (revoked or another user's)");
+    }
+    if (!DeviceKeys.verify(signer.publicKey(), signedBytes(databaseId, s.digests()), s.signature())) {
+      throw new SealRefusedException(BAD_SIGNATURE, "the seal by device " + s.deviceId() + " over "
+          + s.digests().size() + " changes does not verify: forged, altered or malformed");
+    }
+  }
+
+  /**
+   * The seal that proves {@code c}; empty if only seals of unknown devices cover it and its site belongs
+   * to no known device (it waits for the device list); or the refusal that names it.
+   */
+  private static Optional<SealStore.Cover> cover(Change c, byte[] digest, SiteDirectory sites,
+      Map<ByteBuffer, List<Seal>> covering, Set<ByteBuffer> byUnknown) {
     if (sites.isContested(c.siteId())) {
       throw refusal(SITE_MISMATCH, c, "its site is claimed by more than one device");
     }
@@ -159,19 +209,94 @@ public final class SqlChangeSeals implements ChangeSeals {
       throw refusal(UNAUTHORIZED, c, "it was made on device " + owner.get().id()
           + ", which is not an authorized device of this user (revoked or another user's)");
     }
-    byte[] digest = ChangeDigest.of(c);
     List<Seal> by = covering.getOrDefault(ByteBuffer.wrap(digest), List.of());
     if (by.isEmpty()) {
-      throw refusal(UNSIGNED_CHANGE, c, "no seal of the batch covers it: unsigned, or altered after it was signed");
+      boolean coveredByUnknown = byUnknown.contains(ByteBuffer.wrap(digest));
+      if (coveredByUnknown && owner.isEmpty()) {
+        return Optional.empty();
+      }
+      throw coveredByUnknown
+          ? refusal(SITE_MISMATCH, c, "its site belongs to device " + owner.get().id() + ", but it is sealed by a device"
+              + " this replica does not know")
+          : refusal(UNSIGNED_CHANGE, c, "no seal of the batch covers it: unsigned, or altered after it was signed");
     }
     if (owner.isEmpty()) {
-      return new SealStore.Cover(digest, by.get(0), false);
+      return Optional.of(new SealStore.Cover(digest, by.get(0), false));
     }
     String origin = owner.get().id().toString();
     Seal mine = by.stream().filter(s -> s.deviceId().equals(origin)).findFirst().orElseThrow(() ->
         refusal(SITE_MISMATCH, c, "its site belongs to device " + origin + ", but it is sealed by "
             + by.get(0).deviceId()));
-    return new SealStore.Cover(digest, mine, true);
+    return Optional.of(new SealStore.Cover(digest, mine, true));
+  }
+
+  @Override
+  public List<Change> releasable() {
+    long holdsBefore = holds.get();
+    if (holdsBefore == emptyAsOf.get()) {
+      return List.of(); // nothing held: the common case costs no query
+    }
+    record Known(SiteDirectory sites, List<HeldChanges.Waiting> waiting) {}
+    Known known = db.read(c -> new Known(SiteDirectory.load(c, userId), HeldChanges.waiting(c)));
+    if (known.waiting().isEmpty()) {
+      emptyAsOf.accumulateAndGet(holdsBefore, Math::max); // a hold after holdsBefore keeps it above
+      return List.of();
+    }
+    List<HeldChanges.Waiting> checkable = known.waiting().stream()
+        .filter(w -> known.sites().device(w.deviceId()).isPresent()).toList();
+    if (checkable.isEmpty()) {
+      return List.of();
+    }
+    String databaseId = cfost.databaseId();
+    return db.write(c -> {
+      SiteDirectory sites = SiteDirectory.load(c, userId);
+      List<Change> ready = new ArrayList<>();
+      List<SealStore.Cover> covers = new ArrayList<>();
+      List<Long> dropped = new ArrayList<>();
+      for (HeldChanges.Waiting w : checkable) {
+        if (ready.size() >= RELEASE_LIMIT) {
+          break; // the rest goes with the next call
+        }
+        Seal seal = SealStore.seal(c, w.sealId());
+        Map<ByteBuffer, List<Seal>> covering = new HashMap<>();
+        seal.digests().forEach(d -> covering.put(ByteBuffer.wrap(d), List.of(seal)));
+        SealRefusedException sealRefused = null;
+        try {
+          checkSignature(sites.device(w.deviceId()).orElseThrow(), seal, sites, databaseId);
+        } catch (SealRefusedException e) {
+          sealRefused = e;
+        }
+        for (HeldChanges.Row r : HeldChanges.waitingFor(c, w.sealId())) {
+          try {
+            if (sealRefused != null) {
+              throw sealRefused;
+            }
+            covers.add(cover(r.change(), r.digest(), sites, covering, Set.of()).orElseThrow());
+            ready.add(r.change());
+          } catch (SealRefusedException e) {
+            log.warn("dropped a held change to table '{}' key {} column '{}' of site {}, never merged: {}",
+                r.change().table(), Values.hex(r.change().pk()), r.change().cid(), Values.hex(r.change().siteId()),
+                e.getMessage());
+            dropped.add(r.id());
+          }
+        }
+      }
+      HeldChanges.delete(c, dropped);
+      SealStore.save(c, covers);
+      return ready;
+    });
+  }
+
+  @Override
+  public void released(List<Change> merged) {
+    if (merged.isEmpty()) {
+      return;
+    }
+    List<byte[]> digests = merged.stream().map(ChangeDigest::of).toList();
+    db.write(c -> {
+      HeldChanges.deleteDigests(c, digests);
+      return null;
+    });
   }
 
   @Override

@@ -1,12 +1,14 @@
 package dev.cfost.net.internal;
 
 import dev.cfost.Cfost;
+import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
 import dev.cfost.ClockDriftException;
 import dev.cfost.Cursor;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.MergeResult;
 import dev.cfost.Values;
+import dev.cfost.net.BatchSealer;
 import dev.cfost.net.Connection;
 import java.io.IOException;
 import java.util.LinkedHashSet;
@@ -68,6 +70,8 @@ final class Session {
   private Cursor lastReRequest;
   private long lastReRequestAt;
   private boolean eoseSeen;
+  /** While the merger merges released held changes, which may have come from another peer. */
+  private boolean releasing;
 
   // Sender state, guarded by this.
   private Cursor requested;
@@ -208,8 +212,7 @@ final class Session {
     } else if (m instanceof Message.Changes c) {
       // Checked here, before the batch can join a merge transaction: the sealer stores seals through a
       // connection of its own, which waits while a transaction is open (inside one it would wait forever).
-      verifySeals(c);
-      inbox.add(c); // merged in order by the merger thread
+      inbox.add(verifySeals(c)); // merged in order by the merger thread
     } else if (m instanceof Message.Eose) {
       inbox.add(m);
     } else if (m instanceof Message.Received) {
@@ -287,6 +290,7 @@ final class Session {
 
   private void runMerger() {
     try {
+      mergeReleased(); // held changes a previous run verified but did not get to merge
       Message next = null;
       while (!closed) {
         Message m = next != null ? next : inbox.take();
@@ -307,7 +311,7 @@ final class Session {
 
   /** True if a merge commit was made by this session's merger thread (its events need no resend). */
   boolean isOwnMerge() {
-    return Thread.currentThread() == merger;
+    return Thread.currentThread() == merger && !releasing;
   }
 
   /**
@@ -320,20 +324,53 @@ final class Session {
       return null;
     }
     Incoming batches = new Incoming(first);
-    MergeResult result;
-    try {
-      result = db.mergeFromPeer(remoteSiteBytes, batches, remoteSchema > db.schemaVersion());
-    } catch (InvalidChangeException e) {
-      throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
-    } catch (ClockDriftException e) {
-      throw new ProtocolException(ProtocolException.CLOCK_DRIFT, e.getMessage());
-    }
+    MergeResult result = merge(() -> db.mergeFromPeer(remoteSiteBytes, batches, remoteSchema > db.schemaVersion()));
     expected = batches.last.cursor();
     send(new Message.Ack(expected));
     if (result.applied() > 0) {
       peer.events.change(remoteSite, batches.tables);
     }
+    mergeReleased();
     return batches.stashed;
+  }
+
+  /**
+   * Merges the held changes that the sealer can verify now (a merge may have brought the device row
+   * their seals need), then tells it they are merged. Not counted as this session's own merge: they may
+   * have come from another peer, and this peer may not have them.
+   */
+  private void mergeReleased() throws ProtocolException {
+    BatchSealer sealer = peer.options.sealer;
+    if (sealer == null) {
+      return;
+    }
+    for (List<Change> ready = sealer.releasable(); !ready.isEmpty(); ready = sealer.releasable()) {
+      List<Change> merging = ready;
+      MergeResult result;
+      releasing = true;
+      try {
+        result = merge(() -> db.mergeAll(merging.iterator(), remoteSchema > db.schemaVersion()));
+      } finally {
+        releasing = false;
+      }
+      sealer.released(ready);
+      if (result.applied() > 0) {
+        Set<String> tables = new LinkedHashSet<>();
+        ready.forEach(x -> tables.add(x.table()));
+        peer.events.change(remoteSite, tables);
+      }
+    }
+  }
+
+  /** Runs a merge, turning the engine's refusals into the session's error codes. */
+  private static MergeResult merge(java.util.function.Supplier<MergeResult> merge) throws ProtocolException {
+    try {
+      return merge.get();
+    } catch (InvalidChangeException e) {
+      throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
+    } catch (ClockDriftException e) {
+      throw new ProtocolException(ProtocolException.CLOCK_DRIFT, e.getMessage());
+    }
   }
 
   /**
@@ -423,15 +460,22 @@ final class Session {
     }
   }
 
-  /** With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md). */
-  private void verifySeals(Message.Changes c) throws ProtocolException {
-    if (peer.options.sealer != null) {
-      try {
-        peer.options.sealer.verify(remoteDevice, c.changes(), c.seals());
-      } catch (dev.cfost.net.SyncException e) {
-        throw new ProtocolException(e.code(), e.detail());
-      }
+  /**
+   * With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md);
+   * returns the batch with the changes to merge now. The ones the sealer holds (their signer is not
+   * known yet) leave it, but the cursor still moves past them: the sealer keeps them.
+   */
+  private Message.Changes verifySeals(Message.Changes c) throws ProtocolException {
+    if (peer.options.sealer == null) {
+      return c;
     }
+    List<Change> now;
+    try {
+      now = peer.options.sealer.verify(remoteDevice, c.changes(), c.seals());
+    } catch (dev.cfost.net.SyncException e) {
+      throw new ProtocolException(e.code(), e.detail());
+    }
+    return now.size() == c.changes().size() ? c : new Message.Changes(c.from(), c.cursor(), now, c.remaining(), c.seals());
   }
 
   /** With a sealer, the batch as the sealer signs it (and the changes it can vouch for). */
