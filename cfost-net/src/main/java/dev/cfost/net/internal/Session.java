@@ -54,8 +54,11 @@ final class Session {
   private static final Message STOP = new Message.Pong(Long.MIN_VALUE);
   /** How long a catch-up transaction waits for the next batch before it commits. */
   private static final long NEXT_BATCH_WAIT_MILLIS = 50;
-  /** A live commit within this long of the previous live batch waits the debounce; an idle one goes at once. */
-  private static final long BURST_NANOS = 50_000_000L;
+  /**
+   * A live commit within this long of the previous live batch is part of a burst and waits the debounce
+   * for more; a commit after a pause goes at once (an app writing every 20 ms must not pay 2 ms each).
+   */
+  private static final long BURST_NANOS = 5_000_000L;
 
   // Set once by the reader thread on hello, read by others after.
   volatile String remoteSite;
