@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CrSqliteInteropIT {
   private static final HexFormat HEX = HexFormat.of();
-  private static final String TODO_TABLE =
+  private static final String TASK_LIST_DDL =
       "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0, note TEXT)";
 
   @TempDir Path dir;
@@ -118,7 +118,7 @@ class CrSqliteInteropIT {
 
   @Test
   void concurrentEditsOfDifferentColumnsOfOneRowBothSurvive() {
-    createOnBoth(TODO_TABLE, "todo");
+    createOnBoth(TASK_LIST_DDL, "todo");
     cr.exec("INSERT INTO todo VALUES ('t1', 'milk', 0, NULL)");
     sql(db, "INSERT INTO todo VALUES ('t2', 'eggs', 0, NULL)");
     exchange();
@@ -132,7 +132,7 @@ class CrSqliteInteropIT {
 
   @Test
   void concurrentEditsOfOneCellConvergeOnCfostsEditWhoseHybridClockIsHigher() {
-    createOnBoth(TODO_TABLE, "todo");
+    createOnBoth(TASK_LIST_DDL, "todo");
     cr.exec("INSERT INTO todo VALUES ('t1', 'milk', 0, NULL)");
     sql(db, "INSERT INTO todo VALUES ('t2', 'eggs', 0, NULL)");
     exchange();
@@ -184,7 +184,7 @@ class CrSqliteInteropIT {
 
   @Test
   void aDeleteBeatsAConcurrentUpdateOnEitherSide() {
-    createOnBoth(TODO_TABLE, "todo");
+    createOnBoth(TASK_LIST_DDL, "todo");
     cr.exec("INSERT INTO todo VALUES ('x', 'from cr', 0, NULL)");
     sql(db, "INSERT INTO todo VALUES ('y', 'from cfost', 0, NULL), ('z', 'untouched', 0, NULL)");
     exchange();
@@ -197,7 +197,7 @@ class CrSqliteInteropIT {
 
   @Test
   void aDeletedRowIsResurrectedByAReinsertOnEitherSide() {
-    createOnBoth(TODO_TABLE, "todo");
+    createOnBoth(TASK_LIST_DDL, "todo");
     cr.exec("INSERT INTO todo VALUES ('r', 'v1', 0, NULL)");
     exchange();
     cr.exec("DELETE FROM todo WHERE id = 'r'");
@@ -274,8 +274,8 @@ class CrSqliteInteropIT {
   @Test
   void changesRelayedFromCrSqliteThroughOneCfostReplicaToAnotherArriveIntact() {
     try (Cfost b = open(dir.resolve("b.db"), now::get)) {
-      createOnBoth(TODO_TABLE, "todo");
-      sql(b, TODO_TABLE);
+      createOnBoth(TASK_LIST_DDL, "todo");
+      sql(b, TASK_LIST_DDL);
       b.replicate("todo");
       byte[] crSite = cr.siteId();
       cr.exec("INSERT INTO todo VALUES ('a', 'apples', 0, NULL), ('b', 'bread', 1, 'rye'), ('c', 'cheese', 0, '')");

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Every command of the shaded jar, run as a child process: stdout, stderr and exit codes. */
 class CliIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String TODO_TABLE = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
+  private static final String TASK_LIST_DDL = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
 
   @TempDir Path dir;
   CfostProcess cfost;
@@ -36,7 +36,7 @@ class CliIT {
   /** A database with a replicated todo table and {@code rows} rows in it. */
   private void replicaWithTodos(String db, String... rows) {
     cfost.run("--db", db, "init").ok();
-    cfost.run("--db", db, "sql", TODO_TABLE).ok();
+    cfost.run("--db", db, "sql", TASK_LIST_DDL).ok();
     assertThat(cfost.run("--db", db, "replicate", "todo").ok()).isEqualTo("replicated todo\n");
     for (String row : rows) {
       cfost.run("--db", db, "sql", "INSERT INTO todo VALUES " + row).ok();
@@ -219,7 +219,7 @@ class CliIT {
   @Test
   void replicatePrintsOneLinePerTable() {
     cfost.run("--db", a, "init").ok();
-    cfost.run("--db", a, "sql", TODO_TABLE + "; CREATE TABLE tag(name TEXT PRIMARY KEY NOT NULL)").ok();
+    cfost.run("--db", a, "sql", TASK_LIST_DDL + "; CREATE TABLE tag(name TEXT PRIMARY KEY NOT NULL)").ok();
     assertThat(cfost.run("--db", a, "replicate", "todo", "tag").ok()).isEqualTo("replicated todo\nreplicated tag\n");
     assertThat(cfost.run("--db", a, "replicate", "tag").ok()).isEqualTo("already replicated tag\n");
   }

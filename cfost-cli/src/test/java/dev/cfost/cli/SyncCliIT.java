@@ -46,7 +46,7 @@ import org.sqlite.SQLiteConfig;
  */
 class SyncCliIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String TODO_TABLE = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
+  private static final String TASK_LIST_DDL = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
   private static final Pattern STARTED = Pattern.compile("listening on ([^\\s:]+):(\\d+)\nstarted, pid (\\d+), log (.+)\n");
   private static final Pattern SYNCED = Pattern.compile("received (\\d+) changes, sent (\\d+) changes\n");
   private static final Pattern LOG_LINE = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z .+");
@@ -97,7 +97,7 @@ class SyncCliIT {
     try (Cfost db = Cfost.open(path)) {
       db.setDatabaseId("cli-sync");
       try (Connection c = db.connect(); Statement st = c.createStatement()) {
-        st.execute(TODO_TABLE);
+        st.execute(TASK_LIST_DDL);
         db.replicate("todo");
         for (String row : rows) {
           st.execute("INSERT INTO todo(id, title) VALUES " + row);
@@ -187,7 +187,7 @@ class SyncCliIT {
   private String initWithTodos(String db, String rows) {
     String init = cfost.run("--db", db, "init", "--database", "cli-sync").ok();
     assertThat(init).matches("site id [0-9a-f]{32}\ndatabase cli-sync\n");
-    cfost.run("--db", db, "sql", TODO_TABLE + "; INSERT INTO todo(id, title) VALUES " + rows).ok();
+    cfost.run("--db", db, "sql", TASK_LIST_DDL + "; INSERT INTO todo(id, title) VALUES " + rows).ok();
     cfost.run("--db", db, "replicate", "todo").ok();
     return init.substring("site id ".length(), "site id ".length() + 32);
   }
