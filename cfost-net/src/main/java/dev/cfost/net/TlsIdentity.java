@@ -16,7 +16,11 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Date;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -26,8 +30,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * This device's TLS key and self-signed certificate (EC P-256), made once and kept in a PKCS#12 file
  * beside the database, readable by its owner only.
  *
- * <p>Which peers to trust is decided above TLS: for now any peer of the same topic; device
- * authorization comes with the identity work (docs/SECURITY.md when it lands).
+ * <p>Which peers to trust is decided above TLS, after the handshake, from the key the peer proved
+ * (a {@link PeerAuthorizer}; docs/SECURITY.md): the contexts made here accept any certificate.
  */
 public final class TlsIdentity {
   private static final char[] STORE_PASSWORD = "cfost".toCharArray(); // the file's permissions protect it
@@ -127,14 +131,49 @@ public final class TlsIdentity {
     return certificate;
   }
 
-  KeyManagerFactory keyManagers() throws GeneralSecurityException {
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(store, STORE_PASSWORD);
-    return kmf;
+  /**
+   * A TLS 1.3 context that presents this identity's certificate and accepts any peer certificate: who
+   * the peer is gets decided after the handshake, from the key it proved.
+   */
+  public SSLContext context() throws IOException {
+    return context(this);
   }
 
-  /** For the transport in the internal package. */
-  public javax.net.ssl.KeyManager[] keyManagerArray() throws GeneralSecurityException {
-    return keyManagers().getKeyManagers();
+  /**
+   * A TLS 1.3 context with no certificate of its own that accepts any server certificate: for a client
+   * that authenticates the server by other means (pairing checks the authorizer's signed reply).
+   */
+  public static SSLContext anonymousContext() throws IOException {
+    return context(null);
+  }
+
+  private static SSLContext context(TlsIdentity identity) throws IOException {
+    try {
+      SSLContext tls = SSLContext.getInstance("TLSv1.3");
+      KeyManager[] keys = null;
+      if (identity != null) {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(identity.store, STORE_PASSWORD);
+        keys = kmf.getKeyManagers();
+      }
+      tls.init(keys, new TrustManager[] {new AnyCertificate()}, new SecureRandom());
+      return tls;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+    }
+  }
+
+  /** Accepts every certificate: trust is decided after the handshake (see the class doc). */
+  private static final class AnyCertificate implements X509TrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
   }
 }

@@ -9,14 +9,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * The pairing exchange: over one TLS 1.3 connection the new device sends one line (its pairing response)
@@ -39,7 +34,7 @@ final class PairingChannel {
 
   /** A TLS server socket bound to {@code at}, presenting the certificate of the database at {@code database}. */
   static SSLServerSocket listen(Path database, InetSocketAddress at) throws IOException {
-    SSLContext tls = context(TlsIdentity.forDatabase(database));
+    SSLContext tls = TlsIdentity.forDatabase(database).context();
     SSLServerSocket server = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket();
     try {
       server.bind(at);
@@ -56,7 +51,7 @@ final class PairingChannel {
     Socket plain = new Socket();
     try {
       plain.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
-      SSLSocket socket = (SSLSocket) context(null).getSocketFactory().createSocket(plain, host, port, true);
+      SSLSocket socket = (SSLSocket) TlsIdentity.anonymousContext().getSocketFactory().createSocket(plain, host, port, true);
       socket.setEnabledProtocols(PROTOCOLS);
       socket.setSoTimeout(IO_TIMEOUT_MS);
       socket.startHandshake();
@@ -88,33 +83,5 @@ final class PairingChannel {
     OutputStream out = socket.getOutputStream();
     out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
-  }
-
-  private static SSLContext context(TlsIdentity identity) throws IOException {
-    try {
-      SSLContext tls = SSLContext.getInstance("TLSv1.3");
-      if (identity != null) {
-        tls.init(identity.keyManagerArray(), null, new SecureRandom());
-      } else {
-        tls.init(null, new TrustManager[] {new AnyCertificate()}, new SecureRandom());
-      }
-      return tls;
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot set up TLS: " + e.getMessage(), e);
-    }
-  }
-
-  /** Accepts every server certificate: the signed challenge and reply authenticate the authorizer. */
-  private static final class AnyCertificate implements X509TrustManager {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
   }
 }

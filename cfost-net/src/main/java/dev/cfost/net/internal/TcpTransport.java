@@ -8,16 +8,11 @@ import dev.cfost.net.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,12 +39,7 @@ public final class TcpTransport implements Transport {
   private volatile boolean closed;
 
   public TcpTransport(TlsIdentity identity, InetSocketAddress listen, int maxFrame, boolean mdns) throws IOException {
-    try {
-      this.tls = SSLContext.getInstance("TLSv1.3");
-      tls.init(identity.keyManagerArray(), new TrustManager[] {new AnyCertificate()}, new SecureRandom());
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot set up TLS: " + e.getMessage(), e);
-    }
+    this.tls = identity.context();
     this.listen = listen;
     this.maxFrame = maxFrame;
     this.mdns = mdns ? new MdnsDiscovery() : null;
@@ -161,20 +151,6 @@ public final class TcpTransport implements Transport {
       c.close();
     } catch (IOException e) {
       // closing anyway
-    }
-  }
-
-  /** Accepts every certificate: which peers to trust is decided after the handshake (see class doc). */
-  private static final class AnyCertificate implements X509TrustManager {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
     }
   }
 }
