@@ -27,6 +27,7 @@ final class ClockStore implements AutoCloseable {
   static final int FEW = 16;
 
   final TableSpec spec;
+  private final Affinity firstKeyAffinity;
   private final Connection c;
   private final PreparedStatement load;
   private PreparedStatement loadMany;
@@ -35,6 +36,7 @@ final class ClockStore implements AutoCloseable {
 
   ClockStore(Connection c, TableSpec spec) throws SQLException {
     this.spec = spec;
+    this.firstKeyAffinity = Affinity.of(spec.keyTypes.get(0));
     this.c = c;
     int n = spec.columns.size();
     String cells = cellList();
@@ -74,7 +76,7 @@ final class ClockStore implements AutoCloseable {
     }
     List<Object> batch = new ArrayList<>(MANY);
     for (List<Object> key : keys) {
-      if (storedUnchanged(spec.keyTypes.get(0), key.get(0))) {
+      if (firstKeyAffinity.storesUnchanged(key.get(0))) {
         out.put(lookupKey(key), null);
         batch.add(key.get(0));
         if (batch.size() == MANY) {
@@ -115,29 +117,48 @@ final class ClockStore implements AutoCloseable {
     }
   }
 
-  /**
-   * Whether SQLite stores {@code v} unchanged in a column of this declared type (affinity rules of
-   * https://sqlite.org/datatype3.html#determination_of_column_affinity). Conservative: false where a
-   * conversion is possible.
-   */
-  static boolean storedUnchanged(String declaredType, Object v) {
-    if (v instanceof Double d && d == 0.0) {
-      return false; // SQLite finds 0.0 for -0.0, but the two are different Java keys
+  /** SQLite's type affinities (https://sqlite.org/datatype3.html#determination_of_column_affinity). */
+  enum Affinity {
+    INTEGER, TEXT, BLOB, REAL, NUMERIC;
+
+    static Affinity of(String declaredType) {
+      String t = declaredType.toUpperCase(Locale.ROOT);
+      if (t.contains("INT")) {
+        return INTEGER;
+      }
+      if (t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT")) {
+        return TEXT;
+      }
+      if (t.contains("BLOB") || t.isBlank()) {
+        return BLOB;
+      }
+      if (t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB")) {
+        return REAL;
+      }
+      return NUMERIC;
     }
-    String t = declaredType.toUpperCase(Locale.ROOT);
-    if (t.contains("INT")) {
-      return v instanceof Long;
+
+    /**
+     * Whether SQLite stores {@code v} unchanged in a column of this affinity. Conservative: false where
+     * a conversion is possible.
+     */
+    boolean storesUnchanged(Object v) {
+      if (v instanceof Double d && d == 0.0) {
+        return false; // SQLite finds 0.0 for -0.0, but the two are different Java keys
+      }
+      switch (this) {
+        case INTEGER:
+          return v instanceof Long;
+        case TEXT:
+          return v instanceof String || v instanceof byte[];
+        case BLOB:
+          return true;
+        case REAL:
+          return v instanceof Double || v instanceof byte[];
+        default:
+          return v instanceof Long || v instanceof byte[];
+      }
     }
-    if (t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT")) {
-      return v instanceof String || v instanceof byte[];
-    }
-    if (t.contains("BLOB") || t.isBlank()) {
-      return true;
-    }
-    if (t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB")) {
-      return v instanceof Double || v instanceof byte[];
-    }
-    return v instanceof Long || v instanceof byte[]; // NUMERIC
   }
 
   private String cellList() {
