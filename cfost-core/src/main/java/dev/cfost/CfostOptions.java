@@ -15,6 +15,7 @@ public final class CfostOptions {
   private final Duration maxDrift;
   private final Duration captureInterval;
   private final Executor listenerExecutor;
+  private final int mergeChunk;
 
   private CfostOptions(Builder b) {
     this.path = b.path;
@@ -22,6 +23,7 @@ public final class CfostOptions {
     this.maxDrift = b.maxDrift;
     this.captureInterval = b.captureInterval;
     this.listenerExecutor = b.listenerExecutor;
+    this.mergeChunk = b.mergeChunk;
   }
 
   public static Builder builder(Path path) {
@@ -49,6 +51,11 @@ public final class CfostOptions {
     return listenerExecutor;
   }
 
+  /** How many changes a merge validates and applies at a time. */
+  public int mergeChunk() {
+    return mergeChunk;
+  }
+
   /** Builder of {@link CfostOptions}. */
   public static final class Builder {
     private final Path path;
@@ -56,6 +63,7 @@ public final class CfostOptions {
     private Duration maxDrift = Duration.ofSeconds(60);
     private Duration captureInterval = Duration.ofMillis(50);
     private Executor listenerExecutor;
+    private int mergeChunk = 10_000;
 
     private Builder(Path path) {
       this.path = Objects.requireNonNull(path, "path");
@@ -92,6 +100,19 @@ public final class CfostOptions {
     /** Where listeners run; default one daemon thread per engine. */
     public Builder listenerExecutor(Executor executor) {
       this.listenerExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * How many changes a merge validates and applies at a time; default 10,000. It bounds the heap a
+     * merge holds, whatever its size. A merge of more changes than this is staged in a temporary table
+     * and applied in key order, which is much faster for large merges (docs/BENCHMARKS.md, F12).
+     */
+    public Builder mergeChunk(int changes) {
+      if (changes < 1) {
+        throw new IllegalArgumentException("mergeChunk must be at least 1: " + changes);
+      }
+      this.mergeChunk = changes;
       return this;
     }
 

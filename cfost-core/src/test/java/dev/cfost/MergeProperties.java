@@ -71,6 +71,50 @@ class MergeProperties {
     }
   }
 
+  /**
+   * A merge larger than one chunk is staged and applied in key order: it must end exactly where the same
+   * changes merged chunk-free end, tables and clocks alike (a row's changes keep their order).
+   */
+  @Property(tries = 60, shrinking = ShrinkingMode.BOUNDED)
+  void aStagedMergeEndsWhereADirectOneEnds(@ForAll("scenarios") List<ConvergenceProperties.Step> steps) throws Exception {
+    Path dir = Files.createTempDirectory("cfost-staged");
+    AtomicLong now = new AtomicLong(1_800_000_000_000L);
+    List<Cfost> dbs = new ArrayList<>();
+    try {
+      for (int i = 0; i < 5; i++) {
+        Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("r" + i + ".db"))
+            .captureInterval(Duration.ZERO).wallClock(now::get).mergeChunk(i == 4 ? 3 : 10_000).build());
+        TestDb.sql(db, ConvergenceProperties.SCHEMA);
+        db.replicate("t1");
+        db.replicate("t2");
+        dbs.add(db);
+      }
+      for (ConvergenceProperties.Step s : steps) {
+        ConvergenceProperties.apply(dbs.subList(0, 3), s, now);
+      }
+      Random random = new Random(steps.hashCode());
+      List<Change> s1 = shuffled(TestDb.allChanges(dbs.get(0), 4), random);
+      List<Change> s2 = shuffled(TestDb.allChanges(dbs.get(1), 4), random);
+      s2.addAll(s2.subList(0, s2.size() / 3)); // duplicates, later in the batch
+      Cfost direct = dbs.get(3);
+      Cfost staged = dbs.get(4);
+      for (List<Change> batch : List.of(s1, s2)) {
+        MergeResult a = direct.merge(batch);
+        MergeResult b = staged.merge(batch);
+        assertThat(b.applied()).as("changes applied").isEqualTo(a.applied());
+      }
+      for (String t : List.of("t1", "t2")) {
+        assertThat(TestDb.dump(staged, t)).as("table " + t).isEqualTo(TestDb.dump(direct, t));
+      }
+      assertThat(clockState(staged)).isEqualTo(clockState(direct));
+    } finally {
+      for (Cfost db : dbs) {
+        db.close();
+      }
+      ConvergenceProperties.deleteTree(dir);
+    }
+  }
+
   private static List<Change> shuffled(List<Change> changes, Random random) {
     List<Change> copy = new ArrayList<>(changes);
     Collections.shuffle(copy, random);
@@ -78,7 +122,7 @@ class MergeProperties {
   }
 
   /** What a replica believes about every cell, without its local counters (db_version, seq). */
-  private static Set<String> clockState(Cfost db) {
+  static Set<String> clockState(Cfost db) {
     Set<String> out = new TreeSet<>();
     for (Change c : TestDb.allChanges(db, 100)) {
       out.add(c.table() + " " + Values.hex(c.pk()) + " " + c.cid() + " " + c.colVersion() + " " + c.cl() + " "

@@ -141,11 +141,68 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement();
           var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
         assertThat(rs.next()).isTrue();
-        assertThat(rs.getInt(1)).isEqualTo(2);
+        assertThat(rs.getInt(1)).isEqualTo(3);
       }
       sql(db, "UPDATE cfost_meta SET value = 99 WHERE key = 'schema'");
     }
     assertThatThrownBy(() -> open("v.db")).hasMessageContaining("written by a newer CFOST (engine schema 99");
+  }
+
+  /**
+   * Engine schema 2 had no cfost_merging table and triggers that logged a merge's own writes (the merge
+   * then deleted those log rows). Opening such a database migrates it and replaces the triggers.
+   */
+  @Test
+  void aDatabaseOfEngineSchema2GetsTheMergeGuardAndItsTriggersReplaced() throws Exception {
+    try (Cfost source = open("s.db"); Cfost db = open("old.db")) {
+      for (Cfost x : new Cfost[] {source, db}) {
+        sql(x, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+        x.replicate("t");
+      }
+      sql(source, "INSERT INTO t VALUES ('a', 1)", "INSERT INTO t VALUES ('b', 2)");
+    }
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("old.db"));
+        var s = c.createStatement()) {
+      java.util.List<String> triggers = new java.util.ArrayList<>();
+      try (var rs = s.executeQuery("SELECT sql FROM sqlite_schema WHERE type = 'trigger'")) {
+        while (rs.next()) {
+          triggers.add(rs.getString(1));
+        }
+      }
+      assertThat(triggers).hasSize(3).allMatch(t -> t.contains(" WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)"));
+      s.execute("DROP TRIGGER cfost__ins_t");
+      s.execute("DROP TRIGGER cfost__upd_t");
+      s.execute("DROP TRIGGER cfost__del_t");
+      for (String t : triggers) {
+        s.execute(t.replace(" WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)", ""));
+      }
+      s.execute("DROP TABLE cfost_merging");
+      s.execute("UPDATE cfost_meta SET value = 2 WHERE key = 'schema'");
+    }
+    try (Cfost source = open("s.db"); Cfost db = open("old.db")) {
+      MergeResult r = db.merge(TestDb.allChanges(source, 100));
+      assertThat(r.applied()).isEqualTo(2);
+      try (var c = db.connect(); var s = c.createStatement()) {
+        try (var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getInt(1)).isEqualTo(3);
+        }
+        try (var rs = s.executeQuery("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+            + " AND sql LIKE '%WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)%'")) {
+          assertThat(rs.getInt(1)).as("triggers with the merge guard").isEqualTo(3);
+        }
+        try (var rs = s.executeQuery("SELECT count(*) FROM cfost__log_t")) {
+          assertThat(rs.getInt(1)).as("log rows left by the merge").isZero();
+        }
+      }
+      db.capture();
+      assertThat(TestDb.allChanges(db, 100)).as("the merged rows are not local edits").isNotEmpty()
+          .allMatch(ch -> java.util.Arrays.equals(ch.siteId(), source.siteId()));
+      sql(db, "UPDATE t SET v = 5 WHERE id = 'a'");
+      db.capture();
+      assertThat(TestDb.allChanges(db, 100)).as("a local edit is still captured")
+          .anyMatch(ch -> java.util.Arrays.equals(ch.siteId(), db.siteId()) && "v".equals(ch.cid()));
+    }
   }
 
   @Test

@@ -32,6 +32,7 @@ final class ClockStore implements AutoCloseable {
   private final PreparedStatement load;
   private PreparedStatement loadMany;
   private final PreparedStatement store;
+  private final BatchedInsert later;
   private final PreparedStatement exists;
 
   ClockStore(Connection c, TableSpec spec) throws SQLException {
@@ -46,8 +47,10 @@ final class ClockStore implements AutoCloseable {
     for (int i = 0; i < spec.keyCount() + 7 + 4 * n; i++) {
       marks.append(i == 0 ? "?" : ", ?");
     }
-    this.store = c.prepareStatement("INSERT OR REPLACE INTO " + id(spec.clock) + "(" + spec.keyList("k")
-        + ", cl, cl_v, cl_d, cl_s, cl_q, db, rq" + cells + ") VALUES (" + marks + ")");
+    String head = "INSERT OR REPLACE INTO " + id(spec.clock) + "(" + spec.keyList("k")
+        + ", cl, cl_v, cl_d, cl_s, cl_q, db, rq" + cells + ")";
+    this.store = c.prepareStatement(head + " VALUES (" + marks + ")");
+    this.later = new BatchedInsert(c, head, spec.keyCount() + 7 + 4 * n);
     this.exists = c.prepareStatement("SELECT 1 FROM " + id(spec.name) + " WHERE " + spec.baseKeyMatch());
   }
 
@@ -211,6 +214,36 @@ final class ClockStore implements AutoCloseable {
     store.executeUpdate();
   }
 
+  /**
+   * Like {@link #store}, written at the latest by {@link #flush}: the caller must flush before this
+   * row's clocks are read again.
+   */
+  void storeLater(ClockRow r) throws SQLException {
+    Object[] row = new Object[r.key.size() + 7 + 4 * r.v.length];
+    int p = 0;
+    for (Object k : r.key) {
+      row[p++] = k;
+    }
+    row[p++] = r.cl;
+    row[p++] = r.clV;
+    row[p++] = r.clD;
+    row[p++] = r.clS;
+    row[p++] = r.clQ;
+    row[p++] = r.db;
+    row[p++] = r.rq;
+    for (int i = 0; i < r.v.length; i++) {
+      row[p++] = r.v[i];
+      row[p++] = r.d[i];
+      row[p++] = r.s[i];
+      row[p++] = r.q[i];
+    }
+    later.add(row);
+  }
+
+  void flush() throws SQLException {
+    later.flush();
+  }
+
   boolean baseRowExists(List<Object> key) throws SQLException {
     bindKey(exists, key);
     try (ResultSet rs = exists.executeQuery()) {
@@ -239,6 +272,7 @@ final class ClockStore implements AutoCloseable {
       loadMany.close();
     }
     store.close();
+    later.close();
     exists.close();
   }
 }

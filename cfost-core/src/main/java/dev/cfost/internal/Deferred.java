@@ -59,7 +59,6 @@ final class Deferred {
       if (!ready.isEmpty()) {
         List<ChangeValidator.Checked> checked = ChangeValidator.check(ready, 0, specs, hlc);
         Merger.apply(tx, checked);
-        Merger.dropOwnLogRows(tx, Merger.touched(checked).values());
         try (PreparedStatement del = tx.c.prepareStatement("DELETE FROM cfost_deferred WHERE id = ?")) {
           for (long id : ids) {
             del.setLong(1, id);

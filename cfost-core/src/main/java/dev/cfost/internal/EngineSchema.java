@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class EngineSchema {
   /** The version of the engine's own tables that this code writes. */
-  static final int VERSION = 2;
+  static final int VERSION = 3;
 
   private static final List<List<String>> MIGRATIONS = List.of(
       // 1: metadata, sites, replicated tables and their columns, peer cursors.
@@ -27,7 +27,10 @@ final class EngineSchema {
           "CREATE TABLE cfost_peers(site_id BLOB PRIMARY KEY, complete INTEGER NOT NULL,"
               + " db INTEGER NOT NULL, seq INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"),
       // 2: changes from peers with a newer schema, kept until this replica knows their table or column.
-      List.of("CREATE TABLE cfost_deferred(id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, change TEXT NOT NULL)"));
+      List.of("CREATE TABLE cfost_deferred(id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, change TEXT NOT NULL)"),
+      // 3: holds a row only inside a merge's transaction, which the triggers check so as not to log the
+      // merge's own writes (the triggers of each table are replaced when the table is next loaded).
+      List.of("CREATE TABLE cfost_merging(x)"));
 
   private EngineSchema() {}
 

@@ -57,6 +57,9 @@ final class Merger {
       maxVersion = Math.max(maxVersion, c.change().colVersion());
     }
     int applied = 0;
+    // The triggers log nothing while cfost_merging has a row: merged rows are not local writes. Only this
+    // transaction can see the row (it holds the write lock), and a rollback removes it.
+    tx.prepare("INSERT INTO cfost_merging VALUES (1)").executeUpdate();
     for (Map<ByteBuffer, List<ChangeValidator.Checked>> rows : byRow.values()) {
       TableSpec spec = rows.values().iterator().next().get(0).spec();
       List<List<Object>> keys = new ArrayList<>(rows.size());
@@ -67,6 +70,15 @@ final class Merger {
       for (List<ChangeValidator.Checked> changes : rows.values()) {
         applied += applyRow(tx, changes, loaded);
       }
+    }
+    // Rows are distinct within a batch and each is read before it is written, so the batched writes can
+    // wait until here; the next batch may read them.
+    tx.flushBatched();
+    tx.prepare("DELETE FROM cfost_merging").executeUpdate();
+    for (Map<ByteBuffer, List<ChangeValidator.Checked>> rows : byRow.values()) {
+      // Empty unless a trigger without the cfost_merging check logged this merge's writes; they must
+      // not be captured as local edits.
+      tx.prepare("DELETE FROM " + id(rows.values().iterator().next().get(0).spec().log)).executeUpdate();
     }
     tx.hlc.receive(maxVersion);
     return applied;
@@ -148,7 +160,7 @@ final class Merger {
       return 0;
     }
     writeBase(tx, spec, key, existed, fresh, row.alive(), values, set);
-    store.store(row);
+    store.storeLater(row);
     tx.changed(spec.name, key, !row.alive());
     return applied;
   }
@@ -183,16 +195,21 @@ final class Merger {
     }
     int p = 1;
     if (fresh) {
-      PreparedStatement ins = tx.prepare(spec.baseInsert(set));
+      int width = key.size();
+      for (boolean s : set) {
+        width += s ? 1 : 0;
+      }
+      Object[] row = new Object[width];
+      int w = 0;
       for (Object k : key) {
-        Sql.bind(ins, p++, k);
+        row[w++] = k;
       }
       for (int i = 0; i < values.length; i++) {
         if (set[i]) {
-          Sql.bind(ins, p++, values[i]);
+          row[w++] = values[i];
         }
       }
-      ins.executeUpdate();
+      tx.batched(spec.baseInsertHead(set), width).add(row); // written by tx.flushBatched() in apply
       return;
     }
     String update = spec.baseUpdate(set);
@@ -213,20 +230,5 @@ final class Merger {
     for (int i = 0; i < values.size(); i++) {
       Sql.bind(ps, first + i, values.get(i));
     }
-  }
-
-  /** Empties the logs that the base writes above appended to: merged rows are not local writes. */
-  static void dropOwnLogRows(WriteTx tx, Iterable<TableSpec> specs) throws SQLException {
-    for (TableSpec spec : specs) {
-      Sql.exec(tx.c, "DELETE FROM " + id(spec.log));
-    }
-  }
-
-  static Map<String, TableSpec> touched(List<ChangeValidator.Checked> batch) {
-    Map<String, TableSpec> out = new HashMap<>();
-    for (ChangeValidator.Checked c : batch) {
-      out.put(c.spec().name, c.spec());
-    }
-    return out;
   }
 }

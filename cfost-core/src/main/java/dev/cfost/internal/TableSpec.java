@@ -100,12 +100,15 @@ final class TableSpec {
     return out;
   }
 
+  /** Every trigger's condition: not a write of the engine's own merge (see {@code Merger.apply}). */
+  static final String NOT_MERGING = " WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)";
+
   List<String> createTriggers() {
     List<String> out = new ArrayList<>();
     String keys = keyList("k");
-    out.add("CREATE TRIGGER IF NOT EXISTS " + id("cfost__ins_" + name) + " AFTER INSERT ON " + id(name)
+    out.add("CREATE TRIGGER IF NOT EXISTS " + id("cfost__ins_" + name) + " AFTER INSERT ON " + id(name) + NOT_MERGING
         + " BEGIN INSERT INTO " + id(log) + "(op, " + keys + ") VALUES (1, " + rowKeys("NEW") + "); END");
-    out.add("CREATE TRIGGER IF NOT EXISTS " + id("cfost__del_" + name) + " AFTER DELETE ON " + id(name)
+    out.add("CREATE TRIGGER IF NOT EXISTS " + id("cfost__del_" + name) + " AFTER DELETE ON " + id(name) + NOT_MERGING
         + " BEGIN INSERT INTO " + id(log) + "(op, " + keys + ") VALUES (3, " + rowKeys("OLD") + "); END");
     StringBuilder sameKey = new StringBuilder("(");
     for (int k = 0; k < keyCount(); k++) {
@@ -127,7 +130,7 @@ final class TableSpec {
     for (int m = 0; m < maskCount(); m++) {
       maskNames.append(", m").append(m);
     }
-    out.add("CREATE TRIGGER IF NOT EXISTS " + id("cfost__upd_" + name) + " AFTER UPDATE ON " + id(name)
+    out.add("CREATE TRIGGER IF NOT EXISTS " + id("cfost__upd_" + name) + " AFTER UPDATE ON " + id(name) + NOT_MERGING
         + " BEGIN INSERT INTO " + id(log) + "(op, " + keys + ") SELECT 3, " + rowKeys("OLD")
         + " WHERE NOT " + sameKey + ";"
         + " INSERT INTO " + id(log) + "(op" + maskNames + ", " + keys + ") SELECT CASE WHEN " + sameKey
@@ -207,22 +210,20 @@ final class TableSpec {
   }
 
   /**
-   * {@code INSERT OR REPLACE} of a base row: the key columns, then the columns with {@code set[i]}.
-   * OR REPLACE: a base row without clocks (a table dropped and recreated) gives way to the merged one.
+   * The head of an {@code INSERT OR REPLACE} of base rows, up to {@code VALUES}: the key columns, then the
+   * columns with {@code set[i]}. OR REPLACE: a base row without clocks (a table dropped and recreated)
+   * gives way to the merged one.
    */
-  String baseInsert(boolean[] set) {
+  String baseInsertHead(boolean[] set) {
     return inserts.computeIfAbsent(bits(set), b -> {
       StringBuilder cols = new StringBuilder();
-      StringBuilder marks = new StringBuilder();
       for (int k = 0; k < keyCount(); k++) {
         cols.append(k == 0 ? "" : ", ").append(id(keyColumns.get(k)));
-        marks.append(k == 0 ? "?" : ", ?");
       }
       for (int i = b.nextSetBit(0); i >= 0; i = b.nextSetBit(i + 1)) {
         cols.append(", ").append(id(columns.get(i)));
-        marks.append(", ?");
       }
-      return "INSERT OR REPLACE INTO " + id(name) + "(" + cols + ") VALUES (" + marks + ")";
+      return "INSERT OR REPLACE INTO " + id(name) + "(" + cols + ")";
     });
   }
 

@@ -96,7 +96,7 @@ final class Tables {
     }
     TableSpec old = spec(table, keys, known);
     if (added.isEmpty()) {
-      installTriggers(tx.c, old, false); // no-op unless the table was dropped and recreated
+      ensureTriggers(tx.c, old);
       return old;
     }
     List<String> all = new ArrayList<>(known);
@@ -203,6 +203,28 @@ final class Tables {
     next.put(table, spec);
     specs = Collections.unmodifiableMap(next);
     return true;
+  }
+
+  /**
+   * Installs the table's triggers where they are missing (the table was dropped and recreated) and
+   * replaces them where their text is not this version's (written by an older CFOST).
+   */
+  private static void ensureTriggers(Connection c, TableSpec spec) throws SQLException {
+    java.util.Set<String> have = new java.util.HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?")) {
+      ps.setString(1, spec.name);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          have.add(rs.getString(1));
+        }
+      }
+    }
+    boolean current = true;
+    for (String sql : spec.createTriggers()) {
+      // SQLite keeps the statement without its IF NOT EXISTS.
+      current &= have.contains(sql.replace("CREATE TRIGGER IF NOT EXISTS ", "CREATE TRIGGER "));
+    }
+    installTriggers(c, spec, !current);
   }
 
   private static void installTriggers(Connection c, TableSpec spec, boolean replace) throws SQLException {

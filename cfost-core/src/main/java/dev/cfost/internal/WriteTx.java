@@ -23,6 +23,7 @@ final class WriteTx implements AutoCloseable {
   final HybridClock hlc;
   private final Map<String, ClockStore> stores = new HashMap<>();
   private final Map<String, PreparedStatement> statements = new HashMap<>();
+  private final Map<String, BatchedInsert> batched = new java.util.LinkedHashMap<>();
   private long dbVersion;
   private long seq;
   private long localStamp;
@@ -64,6 +65,7 @@ final class WriteTx implements AutoCloseable {
     ClockStore s = stores.get(spec.name);
     if (s == null || s.spec != spec) {
       if (s != null) {
+        s.flush();
         s.close();
       }
       s = new ClockStore(c, spec);
@@ -80,6 +82,26 @@ final class WriteTx implements AutoCloseable {
       statements.put(sql, ps);
     }
     return ps;
+  }
+
+  /** A batched insert kept until the transaction ends; see {@link #flushBatched}. */
+  BatchedInsert batched(String head, int width) {
+    BatchedInsert b = batched.get(head);
+    if (b == null) {
+      b = new BatchedInsert(c, head, width);
+      batched.put(head, b);
+    }
+    return b;
+  }
+
+  /** Writes every row still held by a batched insert or a clock store's {@code storeLater}. */
+  void flushBatched() throws SQLException {
+    for (BatchedInsert b : batched.values()) {
+      b.flush();
+    }
+    for (ClockStore s : stores.values()) {
+      s.flush();
+    }
   }
 
   void changed(String table, List<Object> key, boolean deleted) {
@@ -106,6 +128,9 @@ final class WriteTx implements AutoCloseable {
     }
     for (PreparedStatement ps : statements.values()) {
       ps.close();
+    }
+    for (BatchedInsert b : batched.values()) {
+      b.close();
     }
   }
 }

@@ -1,0 +1,144 @@
+package dev.cfost;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A merge of more changes than {@link CfostOptions.Builder#mergeChunk} is staged and applied in key order:
+ * it must end exactly where the same changes merged in one chunk end, and stay all or nothing.
+ */
+class StagedMergeTest {
+  private static final String[] SCHEMA = {
+    "CREATE TABLE t1(id TEXT PRIMARY KEY NOT NULL, a, b)",
+    "CREATE TABLE t2(k1 INTEGER NOT NULL, k2 BLOB NOT NULL, x, PRIMARY KEY(k1, k2)) WITHOUT ROWID",
+  };
+
+  @TempDir Path dir;
+  private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
+  private final List<Cfost> open = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    open.forEach(Cfost::close);
+  }
+
+  private Cfost replica(String name, int mergeChunk) {
+    Cfost db = Cfost.open(CfostOptions.builder(dir.resolve(name + ".db"))
+        .captureInterval(Duration.ZERO).wallClock(now::get).mergeChunk(mergeChunk).build());
+    TestDb.sql(db, SCHEMA);
+    db.replicate("t1");
+    db.replicate("t2");
+    open.add(db);
+    return db;
+  }
+
+  /** Random inserts, updates, deletes and re-inserts of every value type on 3 replicas that sync now and then. */
+  private List<Cfost> histories(Random random) throws SQLException {
+    List<Cfost> sources = List.of(replica("a", 10_000), replica("b", 10_000), replica("c", 10_000));
+    Object[] values = {null, 7L, -1L, Long.MAX_VALUE, 2.5, -0.0, "", "é", "text", new byte[] {1, 2}, new byte[0]};
+    for (int round = 0; round < 6; round++) {
+      for (Cfost db : sources) {
+        try (Connection c = db.connect()) {
+          c.setAutoCommit(false);
+          for (int op = 0; op < 250; op++) {
+            int key = random.nextInt(120);
+            Object v = values[random.nextInt(values.length)];
+            switch (random.nextInt(4)) {
+              case 0 -> run(c, "DELETE FROM t1 WHERE id = ?", "k" + key);
+              case 1 -> run(c, "DELETE FROM t2 WHERE k1 = ? AND k2 = ?", (long) key, new byte[] {(byte) key});
+              case 2 -> run(c, "INSERT OR REPLACE INTO t2 VALUES (?, ?, ?)", (long) key, new byte[] {(byte) key}, v);
+              default -> run(c, "INSERT INTO t1 VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                  + (random.nextBoolean() ? "a" : "b") + " = excluded.a", "k" + key, v, values[random.nextInt(values.length)]);
+            }
+          }
+          c.commit();
+        }
+        db.capture();
+        now.addAndGet(random.nextInt(3));
+      }
+      Cfost from = sources.get(random.nextInt(3));
+      Cfost to = sources.get(random.nextInt(3));
+      if (from != to) {
+        TestDb.pull(to, from, 50);
+      }
+    }
+    return sources;
+  }
+
+  private static void run(Connection c, String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  @Test
+  void aStagedMergeEndsWhereAOneChunkMergeEnds() throws SQLException {
+    Random random = new Random(20261122);
+    List<Cfost> sources = histories(random);
+    List<Change> all = new ArrayList<>();
+    for (Cfost db : sources) {
+      all.addAll(TestDb.allChanges(db, 100));
+    }
+    Collections.shuffle(all, random);
+    all.addAll(all.subList(0, all.size() / 4)); // duplicates
+    assertThat(all.size()).isGreaterThan(1000);
+    List<Change> first = all.subList(0, all.size() / 2);
+    List<Change> second = all.subList(all.size() / 2, all.size());
+
+    Cfost direct = replica("direct", 1_000_000);
+    Cfost staged = replica("staged", 37);
+    for (List<Change> part : List.of(first, second)) { // the second merge meets rows the first one wrote
+      MergeResult d = direct.merge(part);
+      MergeResult s = staged.merge(part);
+      assertThat(s.applied()).as("changes applied").isEqualTo(d.applied());
+      assertThat(s.received()).isEqualTo(d.received());
+    }
+
+    Cfost converged = sources.get(0);
+    converged.merge(all);
+    for (String t : List.of("t1", "t2")) {
+      assertThat(TestDb.dump(direct, t)).as("table " + t + ", one chunk").isEqualTo(TestDb.dump(converged, t));
+      assertThat(TestDb.dump(staged, t)).as("table " + t + ", staged").isEqualTo(TestDb.dump(direct, t));
+    }
+    assertThat(MergeProperties.clockState(staged)).isEqualTo(MergeProperties.clockState(direct));
+  }
+
+  @Test
+  void aBadChangeLateInAStagedMergeAppliesNothingAndLeavesNothingStaged() throws SQLException {
+    List<Cfost> sources = histories(new Random(7));
+    List<Change> good = TestDb.allChanges(sources.get(0), 100);
+    List<Change> bad = new ArrayList<>(good);
+    Change last = good.get(good.size() - 1);
+    bad.add(new Change("t1", last.pk(), "nope", 1L, last.colVersion(), 1, last.siteId(), 1, 0));
+    Cfost staged = replica("staged", 25);
+
+    assertThatThrownBy(() -> staged.merge(bad)).isInstanceOf(InvalidChangeException.class)
+        .hasMessageContaining("nope");
+    assertThat(TestDb.dump(staged, "t1")).isEmpty();
+    assertThat(TestDb.dump(staged, "t2")).isEmpty();
+    assertThat(staged.dbVersion()).isZero();
+
+    staged.merge(good);
+    staged.merge(good.subList(0, 30)); // nothing left over from the failed merge is merged again
+    for (String t : List.of("t1", "t2")) {
+      assertThat(TestDb.dump(staged, t)).as("table " + t).isEqualTo(TestDb.dump(sources.get(0), t));
+    }
+  }
+}
