@@ -9,7 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +44,6 @@ final class Merger {
   /** Applies the batch; returns how many changes won. */
   static int apply(WriteTx tx, List<ChangeValidator.Checked> batch) throws SQLException {
     Map<String, Map<ByteBuffer, List<ChangeValidator.Checked>>> byRow = new LinkedHashMap<>();
-    long maxVersion = 0;
     List<ChangeValidator.Checked> current = null; // a row's changes mostly come one after another
     ChangeValidator.Checked previous = null;
     for (ChangeValidator.Checked c : batch) {
@@ -54,20 +53,35 @@ final class Merger {
       }
       current.add(c);
       previous = c;
-      maxVersion = Math.max(maxVersion, c.change().colVersion());
     }
+    List<Collection<List<ChangeValidator.Checked>>> tables = new ArrayList<>();
+    for (Map<ByteBuffer, List<ChangeValidator.Checked>> rows : byRow.values()) {
+      tables.add(rows.values());
+    }
+    return applyRows(tx, tables);
+  }
+
+  /**
+   * Applies changes grouped by table, then by row (each row once, its changes in batch order), in the
+   * order given: key order walks the B-trees most locally. Returns how many changes won.
+   */
+  static int applyRows(WriteTx tx, List<? extends Collection<List<ChangeValidator.Checked>>> tables) throws SQLException {
     int applied = 0;
+    long maxVersion = 0;
     // The triggers log nothing while cfost_merging has a row: merged rows are not local writes. Only this
     // transaction can see the row (it holds the write lock), and a rollback removes it.
     tx.prepare("INSERT INTO cfost_merging VALUES (1)").executeUpdate();
-    for (Map<ByteBuffer, List<ChangeValidator.Checked>> rows : byRow.values()) {
-      TableSpec spec = rows.values().iterator().next().get(0).spec();
+    for (Collection<List<ChangeValidator.Checked>> rows : tables) {
+      TableSpec spec = rows.iterator().next().get(0).spec();
       List<List<Object>> keys = new ArrayList<>(rows.size());
-      for (List<ChangeValidator.Checked> changes : rows.values()) {
+      for (List<ChangeValidator.Checked> changes : rows) {
         keys.add(changes.get(0).key());
+        for (ChangeValidator.Checked c : changes) {
+          maxVersion = Math.max(maxVersion, c.change().colVersion());
+        }
       }
       Map<Object, ClockRow> loaded = tx.store(spec).loadMany(keys);
-      for (List<ChangeValidator.Checked> changes : rows.values()) {
+      for (List<ChangeValidator.Checked> changes : rows) {
         applied += applyRow(tx, changes, loaded);
       }
     }
@@ -75,10 +89,10 @@ final class Merger {
     // wait until here; the next batch may read them.
     tx.flushBatched();
     tx.prepare("DELETE FROM cfost_merging").executeUpdate();
-    for (Map<ByteBuffer, List<ChangeValidator.Checked>> rows : byRow.values()) {
+    for (Collection<List<ChangeValidator.Checked>> rows : tables) {
       // Empty unless a trigger without the cfost_merging check logged this merge's writes; they must
       // not be captured as local edits.
-      tx.prepare("DELETE FROM " + id(rows.values().iterator().next().get(0).spec().log)).executeUpdate();
+      tx.prepare("DELETE FROM " + id(rows.iterator().next().get(0).spec().log)).executeUpdate();
     }
     tx.hlc.receive(maxVersion);
     return applied;

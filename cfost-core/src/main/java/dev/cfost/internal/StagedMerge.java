@@ -106,51 +106,57 @@ final class StagedMerge implements AutoCloseable {
    * Returns how many changes won.
    */
   int apply(Map<String, TableSpec> specs, int chunk) throws SQLException {
-    if (staged == 0) {
-      return 0;
-    }
     insert.flush();
     int applied = 0;
-    List<ChangeValidator.Checked> batch = new ArrayList<>(chunk + 64);
+    Rows rows = new Rows();
     try (PreparedStatement ps = tx.c.prepareStatement("SELECT tbl, pk, changes FROM " + STAGE + " ORDER BY tbl, pk, rowid");
         ResultSet rs = ps.executeQuery()) {
-      String table = null;
       TableSpec spec = null;
       byte[] lastPk = null;
       List<Object> key = null;
+      List<ChangeValidator.Checked> row = null;
       while (rs.next()) {
         String t = rs.getString(1);
-        if (!t.equals(table)) {
-          table = t;
-          spec = specs.get(t);
-          lastPk = null;
-        }
         byte[] pk = rs.getBytes(2);
-        if (!Arrays.equals(pk, lastPk)) {
-          if (batch.size() >= chunk) {
-            applied += applyChunk(batch);
+        if (spec == null || !spec.name.equals(t) || !Arrays.equals(pk, lastPk)) { // the next row
+          if (rows.changes >= chunk) {
+            applied += Merger.applyRows(tx, rows.tables);
+            rows = new Rows();
           }
+          spec = specs.get(t);
           key = PackedKey.unpack(pk); // validated when staged
           lastPk = pk;
+          row = new ArrayList<>(4);
+          rows.add(spec, row);
         }
-        readRow(spec, pk, key, rs.getBytes(3), batch);
+        rows.changes += readRow(spec, pk, key, rs.getBytes(3), row);
       }
     }
-    applied += applyChunk(batch);
+    if (rows.changes > 0) {
+      applied += Merger.applyRows(tx, rows.tables);
+    }
     Sql.exec(tx.c, "DELETE FROM " + STAGE);
     return applied;
   }
 
-  private int applyChunk(List<ChangeValidator.Checked> batch) throws SQLException {
-    if (batch.isEmpty()) {
-      return 0;
+  /** A chunk of rows read back in key order, by table. */
+  private static final class Rows {
+    final List<List<List<ChangeValidator.Checked>>> tables = new ArrayList<>();
+    private TableSpec last;
+    int changes;
+
+    void add(TableSpec spec, List<ChangeValidator.Checked> row) {
+      if (spec != last) {
+        tables.add(new ArrayList<>());
+        last = spec;
+      }
+      tables.get(tables.size() - 1).add(row);
     }
-    int applied = Merger.apply(tx, batch);
-    batch.clear();
-    return applied;
   }
 
-  private void readRow(TableSpec spec, byte[] pk, List<Object> key, byte[] record, List<ChangeValidator.Checked> into) {
+  /** Decodes a staged record into {@code into}; returns how many changes it held. */
+  private int readRow(TableSpec spec, byte[] pk, List<Object> key, byte[] record, List<ChangeValidator.Checked> into) {
+    int n = 0;
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(record))) {
       while (in.available() > 0) {
         int ordinal = in.readShort();
@@ -161,10 +167,12 @@ final class StagedMerge implements AutoCloseable {
         String cid = ordinal == 0 ? Change.SENTINEL : spec.columns.get(ordinal - 1);
         into.add(new ChangeValidator.Checked(new Change(spec.name, pk, cid, val, colVersion, 0, site, cl, 0),
             spec, key, ordinal));
+        n++;
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a ByteArrayInputStream does not throw
     }
+    return n;
   }
 
   private static Object readValue(DataInputStream in) throws IOException {
