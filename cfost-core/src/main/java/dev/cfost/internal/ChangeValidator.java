@@ -43,7 +43,7 @@ final class ChangeValidator {
       }
       TableSpec spec = specs.get(c.table());
       if (spec == null && deferred != null) {
-        checkFields(c, i, hlc);
+        checkFields(c, i, hlc, true);
         deferred.add(c);
         continue;
       }
@@ -57,7 +57,7 @@ final class ChangeValidator {
       if (!c.isSentinel()) {
         ordinal = spec.ordinal(c.cid());
         if (ordinal == 0 && deferred != null && !spec.keyColumns.contains(c.cid())) {
-          checkFields(c, i, hlc);
+          checkFields(c, i, hlc, true);
           deferred.add(c);
           continue;
         }
@@ -70,7 +70,7 @@ final class ChangeValidator {
         throw new InvalidChangeException(i, "field 'pk' is missing (table '" + c.table() + "')");
       }
       if (spec == lastSpec && java.util.Arrays.equals(c.pk(), lastPk)) {
-        checkFields(c, i, hlc);
+        checkFields(c, i, hlc, false);
         out.add(new Checked(c, spec, lastKey, ordinal));
         continue;
       }
@@ -96,7 +96,7 @@ final class ChangeValidator {
             + spec.keyColumns.get(0) + "' is INTEGER PRIMARY KEY (the rowid) and holds integers only, not "
             + Values.typeName(key.get(0)));
       }
-      checkFields(c, i, hlc);
+      checkFields(c, i, hlc, false);
       out.add(new Checked(c, spec, key, ordinal));
       lastPk = c.pk();
       lastSpec = spec;
@@ -105,15 +105,17 @@ final class ChangeValidator {
     return out;
   }
 
-  /** The checks that need no schema. */
-  private static void checkFields(Change c, int i, HybridClock hlc) {
+  /** The checks that need no schema; {@code decodePk}: the caller has not decoded the pk already. */
+  private static void checkFields(Change c, int i, HybridClock hlc, boolean decodePk) {
     if (c.pk() == null) {
       throw new InvalidChangeException(i, "field 'pk' is missing (table '" + c.table() + "')");
     }
-    try {
-      PackedKey.unpack(c.pk());
-    } catch (IllegalArgumentException e) {
-      throw new InvalidChangeException(i, "field 'pk' of table '" + c.table() + "' is malformed: " + e.getMessage());
+    if (decodePk) {
+      try {
+        PackedKey.unpack(c.pk());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidChangeException(i, "field 'pk' of table '" + c.table() + "' is malformed: " + e.getMessage());
+      }
     }
     if (c.siteId() == null || c.siteId().length != 16) {
       throw new InvalidChangeException(i, "field 'site_id' must be 16 bytes, not "

@@ -65,7 +65,7 @@ public final class PeerOptions {
     private boolean discovery = true;
     private int maxBatchChanges = 2000;
     private int maxBatchBytes = 1 << 20;
-    private int window = 4;
+    private int window = 16;
     private long liveDebounceMillis = 2;
     private long catchUpTxMillis = 2_000;
     private int catchUpTxChanges = 1_000_000;
@@ -177,7 +177,12 @@ public final class PeerOptions {
       return this;
     }
 
-    /** Batches sent and not yet taken by the receiver, at most (default 4). */
+    /**
+     * Batches sent and not yet taken by the receiver, at most (default 16). While the receiver applies
+     * a catch-up transaction, the sender can read and send this many batches ahead (a 1M-row initial
+     * sync took 31.6 s with 4, 25.8 s with 16 or 32; docs/BENCHMARKS-SYNC.md). The receiver holds them
+     * in its heap: with 2,000-change batches of small rows, about 0.4 MiB each.
+     */
     public Builder window(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("window must be >= 1: " + n);

@@ -11,6 +11,7 @@ import dev.cfost.Values;
 import dev.cfost.net.BatchSealer;
 import dev.cfost.net.Connection;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -426,7 +427,13 @@ final class Session {
       pending = null;
       last = c;
       changes += c.changes().size();
-      c.changes().forEach(x -> tables.add(x.table()));
+      String table = null;
+      for (Change x : c.changes()) {
+        if (!x.table().equals(table)) { // a batch's changes come table by table, mostly
+          table = x.table();
+          tables.add(table);
+        }
+      }
       received += c.changes().size();
       remainingToReceive = c.remaining();
       try {
@@ -530,12 +537,17 @@ final class Session {
     }
   }
 
+  /** The rows a batch touches: the engine hands out a row's changes one after another, once per batch. */
   private static long distinctRows(ChangeBatch batch) {
-    java.util.Set<String> rows = new java.util.HashSet<>();
-    for (var c : batch.changes()) {
-      rows.add(c.table() + '\u0000' + Values.hex(c.pk()));
+    long rows = 0;
+    Change previous = null;
+    for (Change c : batch.changes()) {
+      if (previous == null || !previous.table().equals(c.table()) || !Arrays.equals(previous.pk(), c.pk())) {
+        rows++;
+      }
+      previous = c;
     }
-    return rows.size();
+    return rows;
   }
 
   private void runSender() {
