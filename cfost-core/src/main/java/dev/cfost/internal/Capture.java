@@ -2,6 +2,7 @@ package dev.cfost.internal;
 
 import static dev.cfost.internal.Sql.id;
 
+import dev.cfost.Values;
 import java.nio.ByteBuffer;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,9 +15,9 @@ import java.util.Map;
  *
  * <p>The triggers only append (op, changed-column mask, key) to a rowid log, which keeps the
  * application's write path cheap; this class later stamps those writes with a db_version and
- * hybrid-clock col_versions. It reads the log in chunks of {@value #CHUNK} rows, so memory stays
- * bounded however large the application's transaction was, and deletes what it folded in the same
- * transaction, so a crash leaves either the log or its clocks, never both or neither.
+ * hybrid-clock col_versions. It reads the log sorted by key and folds {@value #CHUNK} keys at a time,
+ * so memory stays bounded however large the application's transaction was, and deletes what it folded
+ * in the same transaction, so a crash leaves either the log or its clocks, never both or neither.
  *
  * <p>Per touched key, from the ops in the chunk and whether the row exists now:
  * <ul>
@@ -36,48 +37,87 @@ final class Capture {
   /** Folds all pending log rows of {@code spec}; returns how many log rows it consumed. */
   static long run(WriteTx tx, TableSpec spec) throws SQLException {
     long consumed = 0;
+    long last = -1;
     int masks = spec.maskCount();
+    // Key order, not log order: a large transaction's rows then meet the clock table and the base table's
+    // key index page by page instead of at random (measured: docs/BENCHMARKS.md, F14). SQLite's sorter
+    // keeps the memory bounded; a key's log rows come together, in log order.
+    StringBuilder order = new StringBuilder();
+    for (int k = 0; k < spec.keyCount(); k++) {
+      order.append('k').append(k).append(", ");
+    }
     String select = "SELECT seq, op, " + maskList(masks) + ", " + spec.keyList("k") + " FROM " + id(spec.log)
-        + " ORDER BY seq LIMIT " + CHUNK;
-    try (PreparedStatement read = tx.c.prepareStatement(select);
-        PreparedStatement delete = tx.c.prepareStatement("DELETE FROM " + id(spec.log) + " WHERE seq <= ?")) {
-      while (true) {
-        Map<ByteBuffer, Pending> pending = new java.util.TreeMap<>(Merger.KEY_ORDER); // key order: see Merger
-        long last = -1;
-        int rows = 0;
-        try (ResultSet rs = read.executeQuery()) {
-          while (rs.next()) {
-            rows++;
-            last = rs.getLong(1);
-            int op = rs.getInt(2);
-            List<Object> key = ClockStore.readKey(rs, 3 + masks, spec.keyCount());
-            ByteBuffer k = ByteBuffer.wrap(PackedKey.pack(key));
-            Pending p = pending.computeIfAbsent(k, x -> new Pending(key, masks));
-            if (op == 3) {
-              p.sawDelete = true;
-            } else if (op == 1) {
-              p.all = true;
-            } else {
-              for (int m = 0; m < masks; m++) {
-                p.masks[m] |= rs.getLong(3 + m);
-              }
-            }
+        + " ORDER BY " + order + "seq";
+    ClockStore store = tx.store(spec);
+    try (PreparedStatement read = tx.c.prepareStatement(select); ResultSet rs = read.executeQuery()) {
+      Map<ByteBuffer, Pending> pending = new java.util.TreeMap<>(Merger.KEY_ORDER);
+      List<Object> previous = null;
+      while (rs.next()) {
+        consumed++;
+        last = Math.max(last, rs.getLong(1));
+        int op = rs.getInt(2);
+        List<Object> key = ClockStore.readKey(rs, 3 + masks, spec.keyCount());
+        // A chunk ends only between keys SQLite sorts as different, so no key spans two chunks (1 and
+        // 1.0 are different keys in a column without affinity, yet sort as equal).
+        if (pending.size() >= CHUNK && !maybeEqual(previous, key)) {
+          foldAll(tx, spec, store, pending);
+        }
+        previous = key;
+        ByteBuffer k = ByteBuffer.wrap(PackedKey.pack(key));
+        Pending p = pending.computeIfAbsent(k, x -> new Pending(key, masks));
+        if (op == 3) {
+          p.sawDelete = true;
+        } else if (op == 1) {
+          p.all = true;
+        } else {
+          for (int m = 0; m < masks; m++) {
+            p.masks[m] |= rs.getLong(3 + m);
           }
         }
-        if (rows == 0) {
-          return consumed;
-        }
-        for (Pending p : pending.values()) {
-          fold(tx, spec, p);
-        }
+      }
+      foldAll(tx, spec, store, pending);
+    }
+    if (consumed > 0) {
+      try (PreparedStatement delete = tx.c.prepareStatement("DELETE FROM " + id(spec.log) + " WHERE seq <= ?")) {
         delete.setLong(1, last);
         delete.executeUpdate();
-        consumed += rows;
-        if (rows < CHUNK) {
-          return consumed;
-        }
       }
     }
+    return consumed;
+  }
+
+  private static void foldAll(WriteTx tx, TableSpec spec, ClockStore store, Map<ByteBuffer, Pending> pending)
+      throws SQLException {
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<List<Object>> keys = new java.util.ArrayList<>(pending.size());
+    for (Pending p : pending.values()) {
+      keys.add(p.key);
+    }
+    Map<Object, ClockRow> loaded = store.loadMany(keys);
+    for (Pending p : pending.values()) {
+      fold(tx, spec, store, p, loaded);
+    }
+    store.flush(); // the keys of the next chunk are others
+    pending.clear();
+  }
+
+  /** Whether SQLite might sort two keys as equal: numbers compare by value across INTEGER and REAL. */
+  private static boolean maybeEqual(List<Object> a, List<Object> b) {
+    if (a == null) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      Object x = a.get(i);
+      Object y = b.get(i);
+      boolean same = x instanceof Number n && y instanceof Number m
+          ? n.doubleValue() == m.doubleValue() : Values.equal(x, y);
+      if (!same) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String maskList(int masks) {
@@ -88,10 +128,11 @@ final class Capture {
     return sb.toString();
   }
 
-  private static void fold(WriteTx tx, TableSpec spec, Pending p) throws SQLException {
-    ClockStore store = tx.store(spec);
+  private static void fold(WriteTx tx, TableSpec spec, ClockStore store, Pending p, Map<Object, ClockRow> loaded)
+      throws SQLException {
     boolean exists = store.baseRowExists(p.key);
-    ClockRow row = store.load(p.key);
+    Object lookup = loaded.isEmpty() ? null : ClockStore.lookupKey(p.key);
+    ClockRow row = lookup != null && loaded.containsKey(lookup) ? loaded.get(lookup) : store.load(p.key);
     long cl = row == null ? 0 : row.cl;
     boolean alive = (cl & 1) == 1;
     if (!exists && !alive) {
@@ -107,7 +148,7 @@ final class Capture {
       row.cl = cl + 1;
       row.resetCells();
       row.stampSentinel(row.cl, dbv, 0, tx.nextSeq());
-      store.store(row);
+      store.storeLater(row);
       tx.changed(spec.name, p.key, true);
       return;
     } else if (!alive) {
@@ -131,7 +172,7 @@ final class Capture {
       }
     }
     if (any) {
-      store.store(row);
+      store.storeLater(row);
       tx.changed(spec.name, p.key, false);
     }
   }
