@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * An {@code INSERT} whose rows are written {@value #ROWS} at a time with one multi-row statement, which
  * saves the driver's per-statement work (about 1 µs a row measured with sqlite-jdbc; docs/BENCHMARKS.md,
- * F13). Rows are held until {@link #flush}, so the caller must flush before anything reads the table.
+ * F15). Rows are held until {@link #flush}, so the caller must flush before anything reads the table.
  *
  * <p>Not thread-safe: owned by the write transaction that made it.
  */
