@@ -31,14 +31,7 @@ class MergeProperties {
     AtomicLong now = new AtomicLong(1_800_000_000_000L);
     List<Cfost> dbs = new ArrayList<>();
     try {
-      for (int i = 0; i < 5; i++) {
-        Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("r" + i + ".db"))
-            .captureInterval(Duration.ZERO).wallClock(now::get).build());
-        TestDb.sql(db, ConvergenceProperties.SCHEMA);
-        db.replicate("t1");
-        db.replicate("t2");
-        dbs.add(db);
-      }
+      openReplicas(dir, now, dbs, 10_000);
       // Histories on replicas 0..2 (steps naming replica 0..2 and exchanging among them).
       for (ConvergenceProperties.Step s : steps) {
         ConvergenceProperties.apply(dbs.subList(0, 3), s, now);
@@ -81,14 +74,7 @@ class MergeProperties {
     AtomicLong now = new AtomicLong(1_800_000_000_000L);
     List<Cfost> dbs = new ArrayList<>();
     try {
-      for (int i = 0; i < 5; i++) {
-        Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("r" + i + ".db"))
-            .captureInterval(Duration.ZERO).wallClock(now::get).mergeChunk(i == 4 ? 3 : 10_000).build());
-        TestDb.sql(db, ConvergenceProperties.SCHEMA);
-        db.replicate("t1");
-        db.replicate("t2");
-        dbs.add(db);
-      }
+      openReplicas(dir, now, dbs, 3); // the last one stages any merge of more than 3 changes
       for (ConvergenceProperties.Step s : steps) {
         ConvergenceProperties.apply(dbs.subList(0, 3), s, now);
       }
@@ -112,6 +98,18 @@ class MergeProperties {
         db.close();
       }
       ConvergenceProperties.deleteTree(dir);
+    }
+  }
+
+  /** Five replicas of the two-table schema into {@code dbs}; the last merges {@code lastChunk} changes at a time. */
+  private static void openReplicas(Path dir, AtomicLong now, List<Cfost> dbs, int lastChunk) {
+    for (int i = 0; i < 5; i++) {
+      Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("r" + i + ".db"))
+          .captureInterval(Duration.ZERO).wallClock(now::get).mergeChunk(i == 4 ? lastChunk : 10_000).build());
+      dbs.add(db);
+      TestDb.sql(db, ConvergenceProperties.SCHEMA);
+      db.replicate("t1");
+      db.replicate("t2");
     }
   }
 

@@ -203,6 +203,18 @@ class SchemaTest {
       assertThat(TestDb.allChanges(db, 100)).as("a local edit is still captured")
           .anyMatch(ch -> java.util.Arrays.equals(ch.siteId(), db.siteId()) && "v".equals(ch.cid()));
     }
+    long schema = schemaVersion("old.db");
+    try (Cfost db = open("old.db")) {
+      db.capture();
+    }
+    assertThat(schemaVersion("old.db")).as("current triggers are left alone when the table loads").isEqualTo(schema);
+  }
+
+  private long schemaVersion(String name) throws java.sql.SQLException {
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(name));
+        var s = c.createStatement(); var rs = s.executeQuery("PRAGMA schema_version")) {
+      return rs.getLong(1);
+    }
   }
 
   @Test

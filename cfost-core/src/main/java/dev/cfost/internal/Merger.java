@@ -71,24 +71,29 @@ final class Merger {
     // The triggers log nothing while cfost_merging has a row: merged rows are not local writes. Only this
     // transaction can see the row (it holds the write lock), and a rollback removes it.
     tx.prepare("INSERT INTO cfost_merging VALUES (1)").executeUpdate();
-    for (Collection<List<ChangeValidator.Checked>> rows : tables) {
-      TableSpec spec = rows.iterator().next().get(0).spec();
-      List<List<Object>> keys = new ArrayList<>(rows.size());
-      for (List<ChangeValidator.Checked> changes : rows) {
-        keys.add(changes.get(0).key());
-        for (ChangeValidator.Checked c : changes) {
-          maxVersion = Math.max(maxVersion, c.change().colVersion());
+    try {
+      for (Collection<List<ChangeValidator.Checked>> rows : tables) {
+        TableSpec spec = rows.iterator().next().get(0).spec();
+        List<List<Object>> keys = new ArrayList<>(rows.size());
+        for (List<ChangeValidator.Checked> changes : rows) {
+          keys.add(changes.get(0).key());
+          for (ChangeValidator.Checked c : changes) {
+            maxVersion = Math.max(maxVersion, c.change().colVersion());
+          }
+        }
+        Map<Object, ClockRow> loaded = tx.store(spec).loadMany(keys);
+        for (List<ChangeValidator.Checked> changes : rows) {
+          applied += applyRow(tx, changes, loaded);
         }
       }
-      Map<Object, ClockRow> loaded = tx.store(spec).loadMany(keys);
-      for (List<ChangeValidator.Checked> changes : rows) {
-        applied += applyRow(tx, changes, loaded);
-      }
+      // Rows are distinct within a batch and each is read before it is written, so the batched writes
+      // can wait until here; the next batch may read them.
+      tx.flushBatched();
+    } finally {
+      // Even if the caller went on after a failure: a row left here would keep every later local
+      // write out of the log.
+      tx.prepare("DELETE FROM cfost_merging").executeUpdate();
     }
-    // Rows are distinct within a batch and each is read before it is written, so the batched writes can
-    // wait until here; the next batch may read them.
-    tx.flushBatched();
-    tx.prepare("DELETE FROM cfost_merging").executeUpdate();
     for (Collection<List<ChangeValidator.Checked>> rows : tables) {
       // Empty unless a trigger without the cfost_merging check logged this merge's writes; they must
       // not be captured as local edits.
