@@ -106,7 +106,8 @@ public final class CfostOptions {
     /**
      * How many changes a merge validates and applies at a time; default 10,000. It bounds the heap a
      * merge holds, whatever its size. A merge of more changes than this is staged in a temporary table
-     * and applied in key order, which is much faster for large merges (docs/BENCHMARKS.md, F12).
+     * and applied in key order, which is much faster for large merges (docs/BENCHMARKS.md, F12); the
+     * staging uses SQLite's temporary directory (docs/ARCHITECTURE.md).
      */
     public Builder mergeChunk(int changes) {
       if (changes < 1) {
