@@ -250,7 +250,6 @@ public final class Engine implements Cfost {
     }
   }
 
-
   private void captureAll(WriteTx tx) throws SQLException {
     for (TableSpec spec : tables.specs().values()) {
       Capture.run(tx, spec);
