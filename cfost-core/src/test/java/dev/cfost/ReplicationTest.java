@@ -157,4 +157,30 @@ class ReplicationTest {
     // happened to it inside the transaction; the deleted ones leave nothing.
     assertThat(r.received()).as("changes").isEqualTo(2L * dump(a, "todo").size());
   }
+
+  /**
+   * An application trigger that writes another replicated table: on the device that wrote, both writes
+   * are local changes; on a device merging them, the trigger's write during the merge is not (as with
+   * cr-sqlite's sync bit), and both tables still converge.
+   */
+  @Test
+  void aWriteByAnApplicationTriggerDuringAMergeIsNotALocalChange() {
+    for (Cfost db : new Cfost[] {a, b}) {
+      sql(db, "CREATE TABLE seen(id TEXT PRIMARY KEY NOT NULL, n INTEGER)",
+          "CREATE TRIGGER app_seen AFTER INSERT ON todo BEGIN INSERT OR REPLACE INTO seen VALUES (NEW.id, 1); END");
+      db.replicate("seen");
+    }
+    sql(a, "INSERT INTO todo(id, title) VALUES ('x', 'from a')");
+    a.capture();
+    assertThat(TestDb.allChanges(a, 100)).extracting(Change::table).contains("todo", "seen");
+
+    b.merge(TestDb.allChanges(a, 100).stream().filter(ch -> ch.table().equals("todo")).toList());
+    b.capture();
+
+    assertThat(dump(b, "seen")).as("written by b's trigger").isEqualTo(dump(a, "seen")).hasSize(1);
+    assertThat(TestDb.allChanges(b, 100)).as("b's changes: only the merged todo row, from a")
+        .allMatch(ch -> ch.table().equals("todo") && java.util.Arrays.equals(ch.siteId(), a.siteId()));
+    pull(b, a, 7);
+    assertThat(dump(b, "seen")).isEqualTo(dump(a, "seen"));
+  }
 }
