@@ -183,4 +183,29 @@ class ReplicationTest {
     pull(b, a, 7);
     assertThat(dump(b, "seen")).isEqualTo(dump(a, "seen"));
   }
+
+  /**
+   * Reading the change stream takes no write lock when every local write is captured: an application
+   * transaction holding the lock does not hold up a peer reading, and a write still pending is captured
+   * first (so the read waits for the lock then).
+   */
+  @Test
+  void readingChangesDoesNotWaitForAnApplicationsWriteTransaction() throws Exception {
+    sql(a, "INSERT INTO todo(id, title) VALUES ('x', 'one')");
+    a.capture();
+    try (java.sql.Connection app = a.connect(); var s = app.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+      s.execute("INSERT INTO todo(id, title) VALUES ('y', 'not committed')");
+      var reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.changes(Cursor.START, 100));
+      ChangeBatch batch;
+      try {
+        batch = reader.get(5, java.util.concurrent.TimeUnit.SECONDS);
+      } finally {
+        s.execute("COMMIT"); // lets a blocked read finish either way
+      }
+      assertThat(batch.changes()).extracting(Change::pk).containsOnly(TestDb.allChanges(a, 100).get(0).pk());
+    }
+    assertThat(TestDb.allChanges(a, 100)).as("the committed write is captured by the next read")
+        .extracting(Change::val).contains("not committed");
+  }
 }

@@ -372,7 +372,44 @@ public final class Engine implements Cfost {
     if (maxChanges < 1) {
       throw new IllegalArgumentException("maxChanges must be >= 1: " + maxChanges);
     }
-    return write(tx -> ChangeReader.read(tx, tables.specs().values(), cursor, maxChanges, filter));
+    Body<ChangeBatch> read = tx -> ChangeReader.read(tx, tables.specs().values(), cursor, maxChanges, filter);
+    ChangeBatch batch = readIfCaptured(read);
+    return batch != null ? batch : write(read);
+  }
+
+  /**
+   * Runs {@code body} in a read transaction if, in its snapshot, every local write is captured (all logs
+   * empty) and the schema is the one loaded; returns null otherwise, and the caller then uses a write
+   * transaction, which captures first. A read transaction does not take the database's write lock, so the
+   * application's own writers do not wait for a peer reading the change stream.
+   */
+  private <T> T readIfCaptured(Body<T> body) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the database " + path + " is closed");
+      }
+      Sql.exec(conn, "BEGIN"); // deferred: one snapshot from the first read on
+      try {
+        if (Sql.queryLong(conn, "PRAGMA schema_version") != schemaCookie) {
+          return null;
+        }
+        for (TableSpec spec : tables.specs().values()) {
+          if (Sql.queryLong(conn, "SELECT EXISTS (SELECT 1 FROM " + Sql.id(spec.log) + ")") != 0) {
+            return null;
+          }
+        }
+        try (WriteTx tx = new WriteTx(conn, sites, hlc)) {
+          return body.run(tx);
+        }
+      } finally {
+        Sql.exec(conn, "COMMIT"); // nothing was written: this only ends the snapshot
+      }
+    } catch (SQLException e) {
+      throw Sql.wrap("database " + path, e);
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
