@@ -26,7 +26,8 @@ import java.util.TreeMap;
  *   <li>Within the same odd {@code cl}, the higher {@code col_version} wins the cell.
  *   <li>Equal col_versions: the greater value wins ({@link ValueOrder}, cr-sqlite's order).
  *   <li>Equal values: the greater site id is recorded (data is equal either way; the rule keeps the
- *       clocks deterministic too).
+ *       clocks deterministic too). Likewise for a sentinel of the same {@code cl} (the same delete or
+ *       resurrection made on two replicas).
  * </ol>
  * The changes of one row are applied in batch order in memory and written once, so a batch gives the
  * same result as its changes merged one by one; merging a change twice changes nothing the second time.
@@ -143,7 +144,15 @@ final class Merger {
           applied++;
           continue;
         }
-      } else if (c.isSentinel() || !row.alive()) {
+      } else if (c.isSentinel()) {
+        // The same life of the row from another replica (two concurrent deletes, say): as for equal
+        // cell values, the greater site id is recorded, so that replicas agree whatever the order.
+        if (Arrays.compareUnsigned(c.siteId(), tx.sites.id(row.clS)) > 0) {
+          row.stampSentinel(c.cl(), tx.dbVersion(), site, tx.nextSeq());
+          rowChanged = true;
+        }
+        continue;
+      } else if (!row.alive()) {
         continue;
       }
       int i = checked.ordinal() - 1;
