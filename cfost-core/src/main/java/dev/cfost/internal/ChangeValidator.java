@@ -15,7 +15,12 @@ final class ChangeValidator {
   private ChangeValidator() {}
 
   /** A validated change with its table and decoded key. */
-  record Checked(Change change, TableSpec spec, List<Object> key, int ordinal) {}
+  record Checked(Change change, TableSpec spec, List<Object> key, int ordinal) {
+    /** Whether {@code o} changes the same row (consecutive changes of a row share their decoded key). */
+    boolean sameRow(Checked o) {
+      return spec == o.spec && (key == o.key || java.util.Arrays.equals(change.pk(), o.change.pk()));
+    }
+  }
 
   static List<Checked> check(List<Change> batch, int offset, Map<String, TableSpec> specs, HybridClock hlc) {
     return check(batch, offset, specs, hlc, null);

@@ -31,7 +31,6 @@ final class ClockStore implements AutoCloseable {
   private final Connection c;
   private final PreparedStatement load;
   private PreparedStatement loadMany;
-  private final PreparedStatement store;
   private final BatchedInsert later;
   private final PreparedStatement exists;
 
@@ -43,14 +42,8 @@ final class ClockStore implements AutoCloseable {
     String cells = cellList();
     this.load = c.prepareStatement("SELECT cl, cl_v, cl_d, cl_s, cl_q, db, rq" + cells + " FROM "
         + id(spec.clock) + " WHERE " + spec.clockKeyMatch());
-    StringBuilder marks = new StringBuilder();
-    for (int i = 0; i < spec.keyCount() + 7 + 4 * n; i++) {
-      marks.append(i == 0 ? "?" : ", ?");
-    }
-    String head = "INSERT OR REPLACE INTO " + id(spec.clock) + "(" + spec.keyList("k")
-        + ", cl, cl_v, cl_d, cl_s, cl_q, db, rq" + cells + ")";
-    this.store = c.prepareStatement(head + " VALUES (" + marks + ")");
-    this.later = new BatchedInsert(c, head, spec.keyCount() + 7 + 4 * n);
+    this.later = new BatchedInsert(c, "INSERT OR REPLACE INTO " + id(spec.clock) + "(" + spec.keyList("k")
+        + ", cl, cl_v, cl_d, cl_s, cl_q, db, rq" + cells + ")", spec.keyCount() + 7 + 4 * n);
     this.exists = c.prepareStatement("SELECT 1 FROM " + id(spec.name) + " WHERE " + spec.baseKeyMatch());
   }
 
@@ -197,22 +190,12 @@ final class ClockStore implements AutoCloseable {
     return r;
   }
 
+  /** Writes a row's clocks now (and any held by {@link #storeLater}). */
   void store(ClockRow r) throws SQLException {
-    int p = 1;
-    for (Object k : r.key) {
-      Sql.bind(store, p++, k);
-    }
-    for (long x : new long[] {r.cl, r.clV, r.clD, r.clS, r.clQ, r.db, r.rq}) {
-      store.setLong(p++, x);
-    }
-    for (int i = 0; i < r.v.length; i++) {
-      store.setLong(p++, r.v[i]);
-      store.setLong(p++, r.d[i]);
-      store.setLong(p++, r.s[i]);
-      store.setLong(p++, r.q[i]);
-    }
-    store.executeUpdate();
+    storeLater(r);
+    flush();
   }
+
 
   /**
    * Like {@link #store}, written at the latest by {@link #flush}: the caller must flush before this
@@ -271,7 +254,6 @@ final class ClockStore implements AutoCloseable {
     if (loadMany != null) {
       loadMany.close();
     }
-    store.close();
     later.close();
     exists.close();
   }

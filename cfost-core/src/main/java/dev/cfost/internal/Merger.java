@@ -48,7 +48,7 @@ final class Merger {
     List<ChangeValidator.Checked> current = null; // a row's changes mostly come one after another
     ChangeValidator.Checked previous = null;
     for (ChangeValidator.Checked c : batch) {
-      if (previous == null || previous.spec() != c.spec() || !Arrays.equals(previous.change().pk(), c.change().pk())) {
+      if (previous == null || !previous.sameRow(c)) {
         current = byRow.computeIfAbsent(c.spec().name, t -> new TreeMap<>(KEY_ORDER))
             .computeIfAbsent(ByteBuffer.wrap(c.change().pk()), k -> new ArrayList<>(4));
       }

@@ -48,15 +48,11 @@ final class StagedMerge implements AutoCloseable {
   void add(List<ChangeValidator.Checked> checked) throws SQLException {
     int from = 0;
     for (int i = 1; i <= checked.size(); i++) {
-      if (i == checked.size() || !sameRow(checked.get(from), checked.get(i))) {
+      if (i == checked.size() || !checked.get(from).sameRow(checked.get(i))) {
         stageRow(checked.subList(from, i));
         from = i;
       }
     }
-  }
-
-  private static boolean sameRow(ChangeValidator.Checked a, ChangeValidator.Checked b) {
-    return a.spec() == b.spec() && Arrays.equals(a.change().pk(), b.change().pk());
   }
 
   private void stageRow(List<ChangeValidator.Checked> row) throws SQLException {
