@@ -65,15 +65,22 @@ class ConvergenceProperties {
     return step.list().ofMinSize(5).ofMaxSize(40);
   }
 
+  /** The order of the replicas' site ids, which decides ties: generated, so a seed repeats a failure. */
+  @Provide
+  Arbitrary<List<Integer>> siteOrders() {
+    return Arbitraries.shuffle(1, 2, 3, 4, 5);
+  }
+
   @Property(tries = 40, shrinking = ShrinkingMode.BOUNDED)
-  void replicasConvergeWhateverTheDeliveryOrder(@ForAll("scenarios") List<Step> steps) throws Exception {
+  void replicasConvergeWhateverTheDeliveryOrder(
+      @ForAll("scenarios") List<Step> steps, @ForAll("siteOrders") List<Integer> sites) throws Exception {
     Path dir = Files.createTempDirectory("cfost-prop");
     AtomicLong now = new AtomicLong(1_800_000_000_000L);
     List<Cfost> dbs = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("r" + i + ".db"))
-            .captureInterval(Duration.ZERO).wallClock(now::get).build());
+        Cfost db = TestDb.openAsSite(CfostOptions.builder(dir.resolve("r" + i + ".db"))
+            .captureInterval(Duration.ZERO).wallClock(now::get).build(), sites.get(i));
         TestDb.sql(db, SCHEMA);
         db.replicate("t1");
         db.replicate("t2");

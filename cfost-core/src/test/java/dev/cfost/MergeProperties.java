@@ -25,13 +25,19 @@ class MergeProperties {
     return scenarios.scenarios();
   }
 
+  @net.jqwik.api.Provide
+  net.jqwik.api.Arbitrary<List<Integer>> siteOrders() {
+    return scenarios.siteOrders();
+  }
+
   @Property(tries = 30, shrinking = ShrinkingMode.BOUNDED)
-  void mergeIsCommutativeAndIdempotent(@ForAll("scenarios") List<ConvergenceProperties.Step> steps) throws Exception {
+  void mergeIsCommutativeAndIdempotent(@ForAll("scenarios") List<ConvergenceProperties.Step> steps,
+      @ForAll("siteOrders") List<Integer> sites) throws Exception {
     Path dir = Files.createTempDirectory("cfost-merge");
     AtomicLong now = new AtomicLong(1_800_000_000_000L);
     List<Cfost> dbs = new ArrayList<>();
     try {
-      openReplicas(dir, now, dbs, 10_000);
+      openReplicas(dir, now, dbs, 10_000, sites);
       // Histories on replicas 0..2 (steps naming replica 0..2 and exchanging among them).
       for (ConvergenceProperties.Step s : steps) {
         ConvergenceProperties.apply(dbs.subList(0, 3), s, now);
@@ -69,12 +75,13 @@ class MergeProperties {
    * changes merged chunk-free end, tables and clocks alike (a row's changes keep their order).
    */
   @Property(tries = 60, shrinking = ShrinkingMode.BOUNDED)
-  void aStagedMergeEndsWhereADirectOneEnds(@ForAll("scenarios") List<ConvergenceProperties.Step> steps) throws Exception {
+  void aStagedMergeEndsWhereADirectOneEnds(@ForAll("scenarios") List<ConvergenceProperties.Step> steps,
+      @ForAll("siteOrders") List<Integer> sites) throws Exception {
     Path dir = Files.createTempDirectory("cfost-staged");
     AtomicLong now = new AtomicLong(1_800_000_000_000L);
     List<Cfost> dbs = new ArrayList<>();
     try {
-      openReplicas(dir, now, dbs, 3); // the last one stages any merge of more than 3 changes
+      openReplicas(dir, now, dbs, 3, sites); // the last one stages any merge of more than 3 changes
       for (ConvergenceProperties.Step s : steps) {
         ConvergenceProperties.apply(dbs.subList(0, 3), s, now);
       }
@@ -102,10 +109,10 @@ class MergeProperties {
   }
 
   /** Five replicas of the two-table schema into {@code dbs}; the last merges {@code lastChunk} changes at a time. */
-  private static void openReplicas(Path dir, AtomicLong now, List<Cfost> dbs, int lastChunk) {
+  private static void openReplicas(Path dir, AtomicLong now, List<Cfost> dbs, int lastChunk, List<Integer> sites) {
     for (int i = 0; i < 5; i++) {
-      Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("r" + i + ".db"))
-          .captureInterval(Duration.ZERO).wallClock(now::get).mergeChunk(i == 4 ? lastChunk : 10_000).build());
+      Cfost db = TestDb.openAsSite(CfostOptions.builder(dir.resolve("r" + i + ".db")).captureInterval(Duration.ZERO)
+          .wallClock(now::get).mergeChunk(i == 4 ? lastChunk : 10_000).build(), sites.get(i));
       dbs.add(db);
       TestDb.sql(db, ConvergenceProperties.SCHEMA);
       db.replicate("t1");

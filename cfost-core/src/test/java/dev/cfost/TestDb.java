@@ -24,6 +24,26 @@ final class TestDb {
     return Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ZERO).wallClock(clock).build());
   }
 
+  /**
+   * Opens a new replica whose site id is 16 bytes of {@code site}, so that a property test's seed
+   * decides the sites' order (a random site id would make a failing sample unrepeatable).
+   */
+  static Cfost openAsSite(CfostOptions options, int site) {
+    Cfost.open(options).close();
+    try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + options.path());
+        java.sql.PreparedStatement ps = c.prepareStatement("UPDATE cfost_sites SET site_id = ? WHERE ord = 0")) {
+      byte[] id = new byte[16];
+      java.util.Arrays.fill(id, (byte) site);
+      ps.setBytes(1, id);
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("no local site row in " + options.path());
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return Cfost.open(options);
+  }
+
   static void sql(Cfost db, String... statements) {
     try (Connection c = db.connect(); Statement s = c.createStatement()) {
       for (String sql : statements) {
