@@ -121,13 +121,56 @@ class StagedMergeTest {
   }
 
   @Test
+  void aMergeArrivingInKeyOrderIsMergedAsItComesAndEndsWhereAOneChunkMergeEnds() throws SQLException {
+    Random random = new Random(11);
+    List<Cfost> sources = histories(random);
+    List<Change> all = new ArrayList<>();
+    for (Cfost db : sources) {
+      all.addAll(TestDb.allChanges(db, 100));
+    }
+    List<Change> sorted = inKeyOrder(all); // a row's changes from 3 sites, so rows span chunk boundaries
+    List<Change> sortedThenNot = new ArrayList<>(sorted.subList(0, sorted.size() / 2));
+    List<Change> rest = new ArrayList<>(sorted.subList(sorted.size() / 2, sorted.size()));
+    Collections.shuffle(rest, random);
+    sortedThenNot.addAll(rest); // in key order, then not: merged as it comes, then staged
+
+    Cfost converged = sources.get(0);
+    converged.merge(all);
+    for (List<Change> changes : List.of(sorted, sortedThenNot)) {
+      Cfost direct = replica("direct" + open.size(), 1_000_000);
+      Cfost chunked = replica("chunked" + open.size(), 37);
+      MergeResult d = direct.merge(changes);
+      MergeResult c = chunked.merge(changes);
+      assertThat(c.applied()).as("changes applied").isEqualTo(d.applied());
+      for (String t : List.of("t1", "t2")) {
+        assertThat(TestDb.dump(direct, t)).as("table " + t + ", one chunk").isEqualTo(TestDb.dump(converged, t));
+        assertThat(TestDb.dump(chunked, t)).as("table " + t + ", in chunks").isEqualTo(TestDb.dump(direct, t));
+      }
+      assertThat(MergeProperties.clockState(chunked)).isEqualTo(MergeProperties.clockState(direct));
+    }
+  }
+
+  /** The changes sorted by table and packed key, each row's changes in their order. */
+  private static List<Change> inKeyOrder(List<Change> changes) {
+    List<Change> sorted = new ArrayList<>(changes);
+    sorted.sort(java.util.Comparator.comparing(Change::table)
+        .thenComparing(Change::pk, java.util.Arrays::compareUnsigned));
+    return sorted;
+  }
+
+  @Test
   void aBadChangeLateInAStagedMergeAppliesNothingAndLeavesNothingStaged() throws SQLException {
     List<Cfost> sources = histories(new Random(7));
     List<Change> good = TestDb.allChanges(sources.get(0), 100);
+    assertAllOrNothing(sources.get(0), good, "staged");
+    assertAllOrNothing(sources.get(0), inKeyOrder(good), "merged as it comes");
+  }
+
+  private void assertAllOrNothing(Cfost source, List<Change> good, String name) {
     List<Change> bad = new ArrayList<>(good);
     Change last = good.get(good.size() - 1);
     bad.add(new Change("t1", last.pk(), "nope", 1L, last.colVersion(), 1, last.siteId(), 1, 0));
-    Cfost staged = replica("staged", 25);
+    Cfost staged = replica(name, 25);
 
     assertThatThrownBy(() -> staged.merge(bad)).isInstanceOf(InvalidChangeException.class)
         .hasMessageContaining("nope");
@@ -138,7 +181,7 @@ class StagedMergeTest {
     staged.merge(good);
     staged.merge(good.subList(0, 30)); // nothing left over from the failed merge is merged again
     for (String t : List.of("t1", "t2")) {
-      assertThat(TestDb.dump(staged, t)).as("table " + t).isEqualTo(TestDb.dump(sources.get(0), t));
+      assertThat(TestDb.dump(staged, t)).as("table " + t + ", " + name).isEqualTo(TestDb.dump(source, t));
     }
   }
 }

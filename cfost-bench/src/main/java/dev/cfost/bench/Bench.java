@@ -146,18 +146,22 @@ public final class Bench {
         Workloads.Timed<Long> decoded = Workloads.decodeOnly(spill);
         out.add("decode", decoded.span(), heap);
 
-        // (b) merges into empty replicas: from the spill, and streamed straight from the source.
+        // (b) merges into empty replicas: from the spill in its (key) order, from the spill out of key
+        // order, and streamed straight from the source; the order of the variants turns with each rep.
         boolean ok = true;
-        for (int v = 0; v < 2; v++) {
-          boolean fromSpill = (v + rep) % 2 == 0;
-          if (!fromSpill && !options.streamed) {
+        String[] variants = {"merge.spill", "merge.interleaved", "merge.streamed"};
+        for (int v = 0; v < variants.length; v++) {
+          String name = variants[(v + rep) % variants.length];
+          if (name.equals("merge.streamed") && !options.streamed) {
             continue;
           }
-          String name = fromSpill ? "merge.spill" : "merge.streamed";
           try (Cfost replica = Workloads.replicatedTable(dir.resolve(name + ".db"))) {
             phase();
-            Workloads.Timed<MergeResult> m = fromSpill ? Workloads.mergeSpill(replica, spill)
-                : Workloads.mergeStreamed(replica, source);
+            Workloads.Timed<MergeResult> m = switch (name) {
+              case "merge.spill" -> Workloads.mergeSpill(replica, spill);
+              case "merge.interleaved" -> Workloads.mergeInterleaved(replica, spill, ex.changes());
+              default -> Workloads.mergeStreamed(replica, source);
+            };
             out.add(name, m.span(), heap);
             if (m.value().received() != ex.changes()) {
               System.out.printf("%s received %d changes, extraction read %d%n", name, m.value().received(),

@@ -151,4 +151,57 @@ final class ChangeSpill {
       in.close();
     }
   }
+
+  /**
+   * The changes of a spill out of their order: the file cut into {@code parts} consecutive runs, read
+   * one change from each run in turn. A spill in key order comes back with keys jumping between
+   * {@code parts} ranges, as a stream of many small transactions would: the merge must stage it.
+   */
+  static final class Interleaved implements Iterator<Change>, AutoCloseable {
+    private final Reader[] runs;
+    private final long[] left;
+    private int turn;
+    private long remaining;
+
+    Interleaved(Path file, long total, int parts) throws IOException {
+      runs = new Reader[parts];
+      left = new long[parts];
+      remaining = total;
+      for (int i = 0; i < parts; i++) {
+        long start = total * i / parts;
+        runs[i] = new Reader(file);
+        for (long skip = 0; skip < start; skip++) {
+          runs[i].next();
+        }
+        left[i] = total * (i + 1) / parts - start;
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      return remaining > 0;
+    }
+
+    @Override
+    public Change next() {
+      if (remaining == 0) {
+        throw new NoSuchElementException();
+      }
+      while (left[turn] == 0) {
+        turn = (turn + 1) % runs.length;
+      }
+      left[turn]--;
+      remaining--;
+      Change c = runs[turn].next();
+      turn = (turn + 1) % runs.length;
+      return c;
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (Reader r : runs) {
+        r.close();
+      }
+    }
+  }
 }

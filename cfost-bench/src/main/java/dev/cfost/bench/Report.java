@@ -14,6 +14,7 @@ final class Report {
       {"extract", "(c) changes(cursor, 2000) to caughtUp"},
       {"decode", "    decode the binary spill only"},
       {"merge.spill", "(b) mergeAll from the spill"},
+      {"merge.interleaved", "(b) same, out of key order"},
       {"merge.streamed", "(b) mergeAll pulling changes() batches"},
   };
 
@@ -67,6 +68,12 @@ final class Report {
           (cpu, i) -> t("insert.plain", cpu, i) / t("merge.spill", cpu, i));
       ratio("(b) same, raw insert with gen. keys off", ">= 0.5",
           (cpu, i) -> t("insert.plain.nokeys", cpu, i) / t("merge.spill", cpu, i));
+    }
+    if (r.seconds("merge.interleaved").length > 0) {
+      ratio("(b) same, spill out of key order", ">= 0.5",
+          (cpu, i) -> t("insert.plain", cpu, i) / t("merge.interleaved", cpu, i));
+      ratio("(b) same, out of key order, keys off", ">= 0.5",
+          (cpu, i) -> t("insert.plain.nokeys", cpu, i) / t("merge.interleaved", cpu, i));
     }
     if (r.seconds("merge.streamed").length > 0) {
       ratio("(b) merge rate / raw rate, streamed", ">= 0.5",

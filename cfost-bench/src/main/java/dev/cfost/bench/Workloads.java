@@ -164,6 +164,17 @@ final class Workloads {
     }
   }
 
+  /** Merges the spilled changes read out of key order (see {@link ChangeSpill.Interleaved}). */
+  static Timed<MergeResult> mergeInterleaved(Cfost replica, Path spill, long changes) throws IOException {
+    try (ChangeSpill.Interleaved in = new ChangeSpill.Interleaved(spill, changes, INTERLEAVED_RUNS)) {
+      Stopwatch t = Stopwatch.start();
+      MergeResult r = replica.mergeAll(in);
+      return new Timed<>(t.stop(), r);
+    }
+  }
+
+  static final int INTERLEAVED_RUNS = 16;
+
   /** Merges straight from the source: {@code mergeAll} over an iterator that pulls change batches. */
   static Timed<MergeResult> mergeStreamed(Cfost replica, Cfost source) {
     Stopwatch t = Stopwatch.start();

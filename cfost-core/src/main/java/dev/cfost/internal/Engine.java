@@ -492,7 +492,8 @@ public final class Engine implements Cfost {
     int deferredCount = 0;
     List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
     List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
-    StagedMerge staged = null; // once the merge is larger than one chunk
+    StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
+    AscendingKeys order = new AscendingKeys();
     try {
       while (changes.hasNext()) {
         chunk.clear();
@@ -506,7 +507,7 @@ public final class Engine implements Cfost {
           deferred.clear();
         }
         received += chunk.size();
-        if (staged == null && !changes.hasNext()) {
+        if (staged == null && (!changes.hasNext() || order.continuedBy(checked))) {
           applied += Merger.apply(tx, checked);
         } else {
           if (staged == null) {
