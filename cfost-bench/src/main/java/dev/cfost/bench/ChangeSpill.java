@@ -99,12 +99,17 @@ final class ChangeSpill {
 
     @Override
     public Change next() {
+      Change c = peek();
+      next = null;
+      return c;
+    }
+
+    /** The next change, without taking it. */
+    Change peek() {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
-      Change c = next;
-      next = null;
-      return c;
+      return next;
     }
 
     private Change read() throws IOException {
@@ -154,12 +159,14 @@ final class ChangeSpill {
 
   /**
    * The changes of a spill out of their order: the file cut into {@code parts} consecutive runs, read
-   * one change from each run in turn. A spill in key order comes back with keys jumping between
-   * {@code parts} ranges, as a stream of many small transactions would: the merge must stage it.
+   * one row (its consecutive changes) from each run in turn. A spill in key order comes back with keys
+   * jumping between {@code parts} ranges, as a stream of many small transactions would: the merge must
+   * stage it.
    */
   static final class Interleaved implements Iterator<Change>, AutoCloseable {
     private final Reader[] runs;
     private final long[] left;
+    private Change last;
     private int turn;
     private long remaining;
 
@@ -187,14 +194,25 @@ final class ChangeSpill {
       if (remaining == 0) {
         throw new NoSuchElementException();
       }
-      while (left[turn] == 0) {
-        turn = (turn + 1) % runs.length;
+      Reader run = runs[turn];
+      if (left[turn] > 0 && last != null && sameRow(run.peek(), last)) {
+        return take(); // the rest of this row
       }
+      do {
+        turn = (turn + 1) % runs.length;
+      } while (left[turn] == 0);
+      return take();
+    }
+
+    private Change take() {
       left[turn]--;
       remaining--;
-      Change c = runs[turn].next();
-      turn = (turn + 1) % runs.length;
-      return c;
+      last = runs[turn].next();
+      return last;
+    }
+
+    private static boolean sameRow(Change a, Change b) {
+      return a.table().equals(b.table()) && java.util.Arrays.equals(a.pk(), b.pk());
     }
 
     @Override
