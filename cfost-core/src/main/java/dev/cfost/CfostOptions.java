@@ -86,7 +86,8 @@ public final class CfostOptions {
 
     /**
      * How often the engine looks for commits made by other connections to the file and stamps them with
-     * clocks; default 50 ms. {@link Duration#ZERO} turns the background capture off (writes are then
+     * clocks; default 50 ms. Commits through {@link Cfost#connect()} do not wait for it: they are captured
+     * right after they commit. {@link Duration#ZERO} turns the background capture off (writes are then
      * captured when changes are read or merged, or on {@link Cfost#capture()}).
      */
     public Builder captureInterval(Duration captureInterval) {

@@ -54,6 +54,48 @@ class EventsTest {
   }
 
   @Test
+  void aCommitThroughConnectIsCapturedRightAfterItWithoutWaitingForThePoll() throws Exception {
+    // A poll far slower than the test's patience: only the commit hook can capture these writes in time.
+    try (Cfost a = Cfost.open(CfostOptions.builder(dir.resolve("a.db")).captureInterval(Duration.ofMinutes(10)).build())) {
+      TestDb.sql(a, "CREATE TABLE t(id INTEGER PRIMARY KEY NOT NULL, v)");
+      a.replicate("t");
+      BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+      a.addListener(events::add);
+      try (java.sql.Connection c = a.connect(); java.sql.Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO t VALUES (1, 'autocommit')");
+        ChangeEvent first = events.poll(5, TimeUnit.SECONDS);
+        assertThat(first).as("the event of a capture right after the commit").isNotNull();
+        assertThat(first.rows()).containsExactly(new ChangeEvent.RowRef("t", List.of(1L), false));
+
+        c.setAutoCommit(false);
+        s.executeUpdate("INSERT INTO t VALUES (2, 'in a transaction')");
+        assertThat(events.poll(200, TimeUnit.MILLISECONDS)).as("nothing is captured before the commit").isNull();
+        c.commit();
+        ChangeEvent second = events.poll(5, TimeUnit.SECONDS);
+        assertThat(second).isNotNull();
+        assertThat(second.rows()).containsExactly(new ChangeEvent.RowRef("t", List.of(2L), false));
+
+        // A burst: 200 commits in a row are all captured, in far fewer capture transactions than commits
+        // (synchronous off so that the commits are quick on any disk: the burst lasts milliseconds).
+        c.setAutoCommit(true);
+        s.execute("PRAGMA synchronous = OFF");
+        long before = a.dbVersion();
+        for (int i = 3; i < 203; i++) {
+          s.executeUpdate("INSERT INTO t VALUES (" + i + ", 'burst')");
+        }
+        int rows = 0;
+        while (rows < 200) {
+          ChangeEvent e = events.poll(5, TimeUnit.SECONDS);
+          assertThat(e).as("events for the burst's 200 rows, " + rows + " so far").isNotNull();
+          rows += e.rows().size();
+        }
+        assertThat(rows).isEqualTo(200);
+        assertThat(a.dbVersion() - before).as("capture transactions for 200 commits").isLessThan(100);
+      }
+    }
+  }
+
+  @Test
   void writesThatAnotherEngineCapturedAreStillAnnouncedAsLocal() throws Exception {
     Path file = dir.resolve("shared.db");
     // Two engines on one file stand for two processes: a sync daemon, and a command that writes and

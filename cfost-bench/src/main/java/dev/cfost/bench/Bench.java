@@ -84,6 +84,7 @@ public final class Bench {
 
   /** One repetition in fresh files under {@code dir}; false if a replica's rows differ. */
   private boolean repetition(Path dir, Rows rows, int rep, Results out) throws Exception {
+    Workloads.deleteTree(dir); // what a killed run left there
     Files.createDirectories(dir);
     try {
       // (a) the application's insert transaction: plain and replicated, with the driver's default

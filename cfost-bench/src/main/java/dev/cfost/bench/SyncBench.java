@@ -133,9 +133,9 @@ public final class SyncBench {
         session = incremental(db, identity, address, child, session);
         session.peer.close();
         db.close();
-        db = replica(replicaFile, Duration.ofMillis(5));
+        db = replica(replicaFile, null); // the default options: the app's commit alone gets it captured
         session = connect(db, identity, address, 60_000);
-        live(db, child, false, "live-interval");
+        live(db, child, false, "live-commit");
         session.peer.close();
       } finally {
         db.close();
@@ -211,7 +211,7 @@ public final class SyncBench {
 
   private void live(Cfost db, ChildProcess child, boolean explicitCapture, String prefix) throws Exception {
     String variant = explicitCapture ? "each write followed by db.capture(), capture interval 50 ms"
-        : "no explicit capture, capture interval 5 ms";
+        : "no explicit capture, default options (captured right after the commit through db.connect())";
     System.out.printf(Locale.ROOT, "%n(2) live propagation, %s; load %.2f%n", variant, load());
     Samples total = new Samples();
     Samples afterWrite = new Samples();
@@ -366,9 +366,10 @@ public final class SyncBench {
     return s;
   }
 
-  /** Opens the receiving replica, creating its table and making it replicated. */
+  /** Opens the receiving replica, creating its table and making it replicated; null: default interval. */
   private static Cfost replica(Path file, Duration captureInterval) {
-    Cfost db = Cfost.open(CfostOptions.builder(file).captureInterval(captureInterval).build());
+    CfostOptions.Builder b = CfostOptions.builder(file);
+    Cfost db = Cfost.open(captureInterval == null ? b.build() : b.captureInterval(captureInterval).build());
     exec(db, "CREATE TABLE IF NOT EXISTS " + Rows.DDL.substring("CREATE TABLE ".length()));
     db.replicate(Rows.TABLE);
     return db;

@@ -52,6 +52,8 @@ public final class Engine implements Cfost {
   private final byte[] siteId;
   private final Listeners listeners;
   private final ScheduledExecutorService captureThread;
+  /** Set on the connections of {@link #connect()} when the background capture runs. */
+  private final CommitWatcher commitWatcher;
   private long dataVersion = -1; // guarded by lock
   private long knownVersion = -1; // db_version after this engine's last commit, -1 before it; guarded by lock
   private long schemaCookie = -1; // guarded by lock
@@ -92,8 +94,10 @@ public final class Engine implements Cfost {
         return t;
       });
       captureThread.scheduleWithFixedDelay(this::captureTick, every, every, TimeUnit.MILLISECONDS);
+      commitWatcher = new CommitWatcher(captureThread, this::captureAfterCommit);
     } else {
       captureThread = null;
+      commitWatcher = null;
     }
   }
 
@@ -256,15 +260,25 @@ public final class Engine implements Cfost {
     }
   }
 
+  /** The background capture's poll: captures if another connection or process committed since. */
   private void captureTick() {
+    captureInBackground(false);
+  }
+
+  /** Right after a commit through {@link #connect()}: its write transaction waits for that commit. */
+  private void captureAfterCommit() {
+    captureInBackground(true);
+  }
+
+  private void captureInBackground(boolean committed) {
     try {
-      boolean changed;
+      boolean changed = committed;
       lock.lock();
       try {
         if (closed) {
           return;
         }
-        changed = Sql.queryLong(conn, "PRAGMA data_version") != dataVersion;
+        changed |= Sql.queryLong(conn, "PRAGMA data_version") != dataVersion;
       } finally {
         lock.unlock();
       }
@@ -318,7 +332,11 @@ public final class Engine implements Cfost {
   @Override
   public Connection connect() {
     try {
-      return open(path);
+      Connection c = open(path);
+      if (commitWatcher != null) {
+        c.unwrap(org.sqlite.SQLiteConnection.class).addCommitListener(commitWatcher);
+      }
+      return c;
     } catch (SQLException e) {
       throw Sql.wrap("cannot connect to " + path, e);
     }
