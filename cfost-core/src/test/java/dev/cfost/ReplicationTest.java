@@ -210,6 +210,20 @@ class ReplicationTest {
         .extracting(Change::val).contains("not committed");
   }
 
+  @Test
+  void anEngineWriteWaitsForAnApplicationsWriteTransaction() throws Exception {
+    try (java.sql.Connection app = a.connect(); var s = app.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+      s.execute("INSERT INTO todo(id, title) VALUES ('y', 'held')");
+      var capture = java.util.concurrent.CompletableFuture.runAsync(a::capture);
+      Thread.sleep(300); // the capture waits for the write lock meanwhile
+      assertThat(capture).as("a capture while the application holds the write lock").isNotDone();
+      s.execute("COMMIT");
+      capture.get(5, java.util.concurrent.TimeUnit.SECONDS); // fails if the wait gave up: "database is locked"
+    }
+    assertThat(TestDb.allChanges(a, 100)).extracting(Change::val).contains("held");
+  }
+
   /**
    * Two replicas delete the same row: both deletes have the same causal length, and a third replica
    * records the same site for the row's tombstone whichever delete it gets first (found by

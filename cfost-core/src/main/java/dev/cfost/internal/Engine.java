@@ -128,7 +128,14 @@ public final class Engine implements Cfost {
     // auto-commit mode every statement that completes is followed by an attempt to BEGIN (measured: 7%
     // of a merge), which auto-commit off skips.
     p.setProperty("transaction_mode", "IMMEDIATE");
-    return configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
+    Connection c = configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
+    try {
+      org.sqlite.BusyHandler.setHandler(c, new FineBusyWait()); // replaces the busy_timeout's handler
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    return c;
   }
 
   static Connection open(Path path) throws SQLException {
