@@ -68,8 +68,8 @@ public interface Cfost extends AutoCloseable {
    * made through it, or through any other connection, replicate; an application that opens its own
    * connections for large transactions should raise {@code PRAGMA cache_size} the same way, since the
    * triggers' log shares the cache with the table's indexes. With the background capture on, a commit
-   * through this connection is captured right after it (a burst at most every 5 ms), so live peers get
-   * it within milliseconds; other connections' commits are found by the capture's poll. The caller
+   * through this connection is captured right after it (a burst of commits at most every 50 ms), so
+   * live peers get it within milliseconds; other connections' commits are found by the capture's poll. The caller
    * closes it.
    */
   Connection connect();
