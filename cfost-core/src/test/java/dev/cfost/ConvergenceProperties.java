@@ -31,7 +31,7 @@ import net.jqwik.api.ShrinkingMode;
 class ConvergenceProperties {
   static final String[] SCHEMA = {
     "CREATE TABLE t1(id TEXT PRIMARY KEY NOT NULL, a, b)",
-    "CREATE TABLE t2(k1 INTEGER NOT NULL, k2 BLOB NOT NULL, x, PRIMARY KEY(k1, k2)) WITHOUT ROWID",
+    "CREATE TABLE t2(k1 INTEGER NOT NULL, k2 BLOB NOT NULL, x, r REAL, PRIMARY KEY(k1, k2)) WITHOUT ROWID",
   };
 
   /** One step: a local write on a replica, a partial delivery between two replicas, or a clock tick. */
@@ -132,7 +132,7 @@ class ConvergenceProperties {
       case 2 -> write(db, "UPDATE t1 SET a = ? WHERE id = ?", s.v1(), id);
       case 3 -> write(db, "UPDATE t1 SET b = ?, a = ? WHERE id = ?", s.v2(), s.v1(), id);
       case 4 -> write(db, "DELETE FROM t1 WHERE id = ?", id);
-      case 5 -> write(db, "INSERT OR REPLACE INTO t2 VALUES (?, ?, ?)", (long) s.key() % 3, k2, s.v1());
+      case 5 -> write(db, "INSERT OR REPLACE INTO t2 VALUES (?, ?, ?, ?)", (long) s.key() % 3, k2, s.v1(), s.v2());
       case 6 -> write(db, "DELETE FROM t2 WHERE k1 = ?", (long) s.key() % 3);
       case 7 -> now.addAndGet(s.key() - 2); // the wall clock also steps back
       default -> deliver(dbs.get(s.other()), db, s);

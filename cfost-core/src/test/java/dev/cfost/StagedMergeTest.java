@@ -162,6 +162,28 @@ class StagedMergeTest {
   }
 
   @Test
+  void aMergeRefusedAfterChunksWereMergedLeavesTheHybridClockWhereItWas() throws SQLException {
+    Cfost source = replica("source", 10_000);
+    TestDb.sql(source, "INSERT INTO t1 VALUES ('k1', 1, 2), ('k2', 3, 4), ('k3', 5, 6)");
+    long ahead = (now.get() + 30_000) << 16; // within the allowed drift: adopted if the merge commits
+    List<Change> changes = new ArrayList<>();
+    for (Change c : inKeyOrder(TestDb.allChanges(source, 100))) {
+      changes.add(new Change(c.table(), c.pk(), c.cid(), c.val(), ahead, c.dbVersion(), c.siteId(), c.cl(), c.seq()));
+    }
+    Change last = changes.remove(changes.size() - 1); // k3's last cell, renamed to a column that does not exist
+    changes.add(new Change(last.table(), last.pk(), "nope", last.val(), ahead, 1, last.siteId(), last.cl(), 0));
+    Cfost chunked = replica("chunked", 2); // k1 and k2 are merged as they come, then k3 is refused
+    assertThatThrownBy(() -> chunked.merge(changes)).isInstanceOf(InvalidChangeException.class)
+        .hasMessageContaining("nope");
+    assertThat(TestDb.dump(chunked, "t1")).isEmpty();
+
+    TestDb.sql(chunked, "INSERT INTO t1 VALUES ('local', 1, 1)");
+    chunked.capture();
+    long stamped = TestDb.allChanges(chunked, 100).get(0).colVersion();
+    assertThat(stamped >> 16).as("the local write's clock, in ms").isLessThan(now.get() + 30_000);
+  }
+
+  @Test
   void aBadChangeLateInAStagedMergeAppliesNothingAndLeavesNothingStaged() throws SQLException {
     List<Cfost> sources = histories(new Random(7));
     List<Change> good = TestDb.allChanges(sources.get(0), 100);

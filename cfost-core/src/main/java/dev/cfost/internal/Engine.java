@@ -519,12 +519,10 @@ public final class Engine implements Cfost {
     List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
     StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
     AscendingKeys order = new AscendingKeys();
+    RowChunks chunks = new RowChunks(changes, options.mergeChunk());
     try {
-      while (changes.hasNext()) {
-        chunk.clear();
-        while (changes.hasNext() && chunk.size() < options.mergeChunk()) {
-          chunk.add(changes.next());
-        }
+      while (chunks.hasNext()) {
+        chunks.next(chunk);
         List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
         if (deferred != null && !deferred.isEmpty()) {
           Deferred.store(tx, deferred);
@@ -532,7 +530,7 @@ public final class Engine implements Cfost {
           deferred.clear();
         }
         received += chunk.size();
-        if (staged == null && (!changes.hasNext() || order.continuedBy(checked))) {
+        if (staged == null && (!chunks.hasNext() || order.continuedBy(checked))) {
           applied += Merger.apply(tx, checked);
         } else {
           if (staged == null) {

@@ -100,7 +100,7 @@ final class Merger {
       // not be captured as local edits.
       tx.prepare("DELETE FROM " + id(rows.iterator().next().get(0).spec().log)).executeUpdate();
     }
-    tx.hlc.receive(maxVersion);
+    tx.received(maxVersion);
     return applied;
   }
 
@@ -171,6 +171,10 @@ final class Merger {
         if (cmp == 0) {
           if (Arrays.compareUnsigned(c.siteId(), tx.sites.id(row.s[i])) > 0) {
             row.stampCell(i, c.colVersion(), tx.dbVersion(), site, tx.nextSeq());
+            // Equal values may still differ in bits (-0.0 and 0.0): the greater site's is written, so
+            // that every replica holds the same one whatever the order.
+            values[i] = c.val();
+            set[i] = true;
             rowChanged = true;
           }
           continue;

@@ -7,7 +7,6 @@ import java.util.Arrays;
  * The deterministic value order of the merge rule's third step, as cr-sqlite 0.16 orders values
  * (observed on a real build): by storage class, INTEGER > REAL > TEXT > BLOB > NULL; then numbers by
  * value, text by its UTF-8 bytes and blobs by their bytes, unsigned, a prefix before a longer value.
- * One addition: -0.0 sorts below 0.0, where cr-sqlite calls them equal.
  */
 final class ValueOrder {
   private ValueOrder() {}
@@ -23,9 +22,11 @@ final class ValueOrder {
     } else if (a instanceof Long) {
       return Long.compare((Long) a, (Long) b);
     } else if (a instanceof Double) {
-      // Double.compare, not <: SQLite calls -0.0 and 0.0 equal but stores the sign, so the merge
-      // must order them (0.0 wins) or two replicas could each keep their own zero.
-      return Double.compare((Double) a, (Double) b);
+      // As SQLite compares: -0.0 and 0.0 are equal (the merge then writes the greater site's value, so
+      // that replicas also agree on the sign; a REAL column stores both as 0.0).
+      double x = (Double) a;
+      double y = (Double) b;
+      return x < y ? -1 : x > y ? 1 : 0;
     } else if (a instanceof String) {
       return Arrays.compareUnsigned(
           ((String) a).getBytes(StandardCharsets.UTF_8), ((String) b).getBytes(StandardCharsets.UTF_8));

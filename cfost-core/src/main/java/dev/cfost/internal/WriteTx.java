@@ -27,6 +27,7 @@ final class WriteTx implements AutoCloseable {
   private long dbVersion;
   private long seq;
   private long localStamp;
+  private long latestReceived;
   final Set<String> tables = new LinkedHashSet<>();
   final List<ChangeEvent.RowRef> rows = new ArrayList<>();
   boolean truncated;
@@ -51,6 +52,14 @@ final class WriteTx implements AutoCloseable {
 
   long nextSeq() {
     return seq++;
+  }
+
+  /**
+   * Notes a merged change's clock; the hybrid clock adopts the latest at commit ({@link #finish}), so a
+   * merge that fails after some chunks leaves the clock as it was.
+   */
+  void received(long colVersion) {
+    latestReceived = Math.max(latestReceived, colVersion);
   }
 
   /** One hybrid-clock timestamp for all local writes captured in this transaction. */
@@ -115,6 +124,9 @@ final class WriteTx implements AutoCloseable {
 
   /** Records the db_version and clock; call just before commit. */
   void finish() throws SQLException {
+    if (latestReceived > 0) {
+      hlc.receive(latestReceived);
+    }
     if (dbVersion != 0) {
       EngineSchema.setMeta(c, "db_version", dbVersion);
     }
