@@ -55,6 +55,10 @@ final class CommitWatcher implements SQLiteCommitListener {
   private void run() {
     queued.set(false); // before capturing: a commit from now on needs another capture
     lastRun = System.nanoTime();
-    capture.run();
+    try {
+      capture.run();
+    } finally {
+      lastRun = System.nanoTime(); // a burst's next capture is spaced from this one's end
+    }
   }
 }

@@ -46,6 +46,7 @@ public final class Engine implements Cfost {
   private final Path path;
   private final ReentrantLock lock = new ReentrantLock();
   private final Connection conn; // guarded by lock
+  private final FineBusyWait busyWait = new FineBusyWait(); // conn's; guarded by lock
   private final Sites sites = new Sites(); // guarded by lock
   private final Tables tables = new Tables();
   private final HybridClock hlc;
@@ -63,7 +64,7 @@ public final class Engine implements Cfost {
   private Engine(CfostOptions options) throws SQLException {
     this.options = options;
     this.path = options.path().toAbsolutePath();
-    this.conn = openEngineConnection(path);
+    this.conn = openEngineConnection(path, busyWait);
     this.listeners = new Listeners(options.listenerExecutor());
     boolean ok = false;
     try {
@@ -121,7 +122,7 @@ public final class Engine implements Cfost {
    * otherwise prepares and runs {@code SELECT last_insert_rowid()} after every INSERT (measured: nearly
    * double the cost of an insert). The engine never asks for generated keys.
    */
-  static Connection openEngineConnection(Path path) throws SQLException {
+  static Connection openEngineConnection(Path path, FineBusyWait busyWait) throws SQLException {
     java.util.Properties p = new java.util.Properties();
     p.setProperty("jdbc.get_generated_keys", "false");
     // Write transactions start with setAutoCommit(false), which then runs BEGIN IMMEDIATE: in the driver's
@@ -130,7 +131,7 @@ public final class Engine implements Cfost {
     p.setProperty("transaction_mode", "IMMEDIATE");
     Connection c = configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
     try {
-      org.sqlite.BusyHandler.setHandler(c, new FineBusyWait()); // replaces the busy_timeout's handler
+      org.sqlite.BusyHandler.setHandler(c, busyWait); // replaces the busy_timeout's handler
     } catch (SQLException e) {
       c.close();
       throw e;
@@ -164,7 +165,16 @@ public final class Engine implements Cfost {
 
   /** Runs {@code body} in one write transaction, after capturing pending local writes. */
   <T> T write(Body<T> body) {
+    return write(body, true);
+  }
+
+  /**
+   * As {@link #write(Body)}; with {@code waitForLock} false, fails at once (SQLITE_BUSY) if another
+   * connection holds the write lock, rather than wait for it while holding the engine's lock.
+   */
+  private <T> T write(Body<T> body, boolean waitForLock) {
     lock.lock();
+    busyWait.waiting(waitForLock);
     try {
       if (closed) {
         throw new IllegalStateException("the database " + path + " is closed");
@@ -224,6 +234,7 @@ public final class Engine implements Cfost {
         }
       }
     } finally {
+      busyWait.waiting(true);
       lock.unlock();
     }
   }
@@ -269,15 +280,21 @@ public final class Engine implements Cfost {
 
   /** The background capture's poll: captures if another connection or process committed since. */
   private void captureTick() {
-    captureInBackground(false);
+    captureInBackground(false, 0);
   }
 
-  /** Right after a commit through {@link #connect()}: its write transaction waits for that commit. */
+  /** Right after a commit through {@link #connect()}, which may still be finishing. */
   private void captureAfterCommit() {
-    captureInBackground(true);
+    captureInBackground(true, 0);
   }
 
-  private void captureInBackground(boolean committed) {
+  /**
+   * A background capture never waits for another connection's write lock while it holds the engine's
+   * lock: an application holding a write transaction would otherwise block every engine call behind it,
+   * its own too. If the lock is taken, a capture after a commit tries again shortly (that commit is
+   * usually finishing), a poll at its next tick.
+   */
+  private void captureInBackground(boolean committed, int attempt) {
     try {
       boolean changed = committed;
       lock.lock();
@@ -290,12 +307,28 @@ public final class Engine implements Cfost {
         lock.unlock();
       }
       if (changed) {
-        write(tx -> null);
+        write(tx -> null, false);
+      }
+    } catch (CfostException e) {
+      if (!Sql.isBusy(e)) {
+        log.error("capturing local writes to {} failed; will retry", path, e);
+      } else if (committed && attempt < BUSY_RETRIES) {
+        try {
+          // Still forced: the commit may not be visible yet (its fsync can take longer than a retry's
+          // delay), and the write lock is taken only once it is done.
+          captureThread.schedule(() -> captureInBackground(true, attempt + 1), attempt < 10 ? 200 : 2_000,
+              TimeUnit.MICROSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          // close() captures what is left
+        }
       }
     } catch (RuntimeException | SQLException e) {
       log.error("capturing local writes to {} failed; will retry", path, e);
     }
   }
+
+  /** Tries of a capture after a commit while the write lock is taken: about 200 ms, then the poll's turn. */
+  private static final int BUSY_RETRIES = 100;
 
   // ---- Cfost ----
 

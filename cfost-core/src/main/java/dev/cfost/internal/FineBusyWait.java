@@ -9,13 +9,18 @@ import org.sqlite.BusyHandler;
  * first 10 ms, then 1 ms, then 10 ms, up to {@link #TIMEOUT_MILLIS}. SQLite's own busy handler sleeps
  * 1, 2, 5, 10 ms and up to 100 ms between tries, so a capture that starts while an application's commit is
  * finishing (it is scheduled by that commit) would lose a millisecond or more of a live change's
- * latency. One instance per connection: the engine uses its connection from one thread at a time.
+ * latency. An interrupted thread does not wait (its statement fails with "database is locked"). One
+ * instance per connection: the engine uses its connection from one thread at a time.
  */
 final class FineBusyWait extends BusyHandler {
   static final long TIMEOUT_MILLIS = 30_000;
 
   private final long timeoutNanos;
+  private static final long NEW_WAIT_GAP_NANOS = 1_000_000_000L;
+
   private long started;
+  private long lastCall;
+  private boolean waiting = true;
 
   FineBusyWait() {
     this(TIMEOUT_MILLIS);
@@ -25,18 +30,33 @@ final class FineBusyWait extends BusyHandler {
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
   }
 
+  /** Whether to wait at all: false fails every busy statement at once, until set again. */
+  void waiting(boolean wait) {
+    waiting = wait;
+  }
+
   @Override
   protected int callback(int tries) {
+    if (!waiting) {
+      return 0;
+    }
     long now = System.nanoTime();
-    if (tries == 0) {
+    // SQLite counts tries per statement step; a wait while a statement is prepared can start with an
+    // old count, so a long gap since the last call also starts a new wait.
+    if (tries == 0 || now - lastCall > NEW_WAIT_GAP_NANOS) {
       started = now;
     }
+    lastCall = now;
     long waited = now - started;
     if (waited >= timeoutNanos) {
       return 0; // SQLITE_BUSY: "database is locked"
     }
-    long step = waited < 10_000_000L ? 100_000L : waited < 100_000_000L ? 1_000_000L : 10_000_000L;
-    LockSupport.parkNanos(step);
+    if (Thread.currentThread().isInterrupted()) {
+      // parkNanos returns at once while the interrupt flag is set, so waiting would spin: an interrupted
+      // thread is taken as cancelled, and its statement fails now (the flag stays set for its caller).
+      return 0;
+    }
+    LockSupport.parkNanos(waited < 10_000_000L ? 100_000L : waited < 100_000_000L ? 1_000_000L : 10_000_000L);
     return 1;
   }
 }

@@ -67,6 +67,16 @@ final class Sql {
     return v;
   }
 
+  /** Whether {@code e} was caused by SQLITE_BUSY (another connection holds the lock). */
+  static boolean isBusy(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s && (s.getErrorCode() & 0xff) == 5) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static CfostException wrap(String what, SQLException e) {
     return new CfostException(what + ": " + e.getMessage(), e);
   }

@@ -22,13 +22,20 @@ class FineBusyWaitTest {
         Statement h = holder.createStatement(); Statement w = waiter.createStatement()) {
       h.execute("PRAGMA journal_mode = WAL");
       h.execute("CREATE TABLE t(x)");
-      BusyHandler.setHandler(waiter, new FineBusyWait(300));
+      BusyHandler.setHandler(waiter, new FineBusyWait(1000));
       h.execute("BEGIN IMMEDIATE");
       long start = System.nanoTime();
       assertThatThrownBy(() -> w.execute("BEGIN IMMEDIATE")).isInstanceOf(SQLException.class)
           .hasMessageContaining("locked");
       long waitedMillis = (System.nanoTime() - start) / 1_000_000;
-      assertThat(waitedMillis).as("ms waited before giving up").isGreaterThanOrEqualTo(300).isLessThan(10_000);
+      assertThat(waitedMillis).as("ms waited before giving up").isGreaterThanOrEqualTo(1000).isLessThan(20_000);
+
+      // An interrupted thread is taken as cancelled: it does not wait (nor spin), and keeps its interrupt.
+      Thread.currentThread().interrupt();
+      long before = System.nanoTime();
+      assertThatThrownBy(() -> w.execute("BEGIN IMMEDIATE")).hasMessageContaining("locked");
+      assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+      assertThat((System.nanoTime() - before) / 1_000_000).as("ms an interrupted thread waited").isLessThan(900);
 
       // A later wait starts its own clock: the lock freed meanwhile is taken.
       var later = java.util.concurrent.CompletableFuture.runAsync(() -> {
