@@ -135,7 +135,7 @@ class StagedMergeTest {
     Random random = new Random(11);
     List<Cfost> sources = histories(random);
     List<Change> all = allChanges(sources);
-    List<Change> sorted = inKeyOrder(all); // a row's changes from 3 sites, so rows span chunk boundaries
+    List<Change> sorted = inKeyOrder(all); // a row has changes from 3 sites: chunks run past 37 to keep them together
     List<Change> sortedThenNot = new ArrayList<>(sorted.subList(0, sorted.size() / 2));
     List<Change> rest = new ArrayList<>(sorted.subList(sorted.size() / 2, sorted.size()));
     Collections.shuffle(rest, random);
