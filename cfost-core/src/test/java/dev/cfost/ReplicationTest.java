@@ -211,6 +211,28 @@ class ReplicationTest {
   }
 
   @Test
+  void aCaptureThatFindsNothingWritesNothing() throws Exception {
+    sql(a, "INSERT INTO todo(id, title) VALUES ('x', 'one')");
+    a.capture();
+    try (java.sql.Connection other = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("a.db"));
+        var s = other.createStatement()) {
+      long before = dataVersion(s);
+      a.capture();
+      a.capture();
+      assertThat(dataVersion(s)).as("data_version seen by another connection after empty captures").isEqualTo(before);
+      sql(a, "UPDATE todo SET title = 'two' WHERE id = 'x'");
+      a.capture();
+      assertThat(dataVersion(s)).as("after a capture that stamps a write").isNotEqualTo(before);
+    }
+  }
+
+  private static long dataVersion(java.sql.Statement s) throws java.sql.SQLException {
+    try (var rs = s.executeQuery("PRAGMA data_version")) {
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
   void anEngineWriteWaitsForAnApplicationsWriteTransaction() throws Exception {
     try (java.sql.Connection app = a.connect(); var s = app.createStatement()) {
       s.execute("BEGIN IMMEDIATE");
