@@ -23,12 +23,13 @@ final class CommitWatcher implements SQLiteCommitListener {
   static final long BURST_NANOS = 50_000_000L;
 
   private final ScheduledExecutorService captureThread;
-  private final Runnable capture;
+  /** Called with the time ({@code System.nanoTime()}) of the latest commit it should capture. */
+  private final java.util.function.LongConsumer capture;
   private final AtomicBoolean queued = new AtomicBoolean();
   private volatile long lastCommit = System.nanoTime() - QUIET_NANOS;
   private volatile long lastRun = System.nanoTime() - BURST_NANOS;
 
-  CommitWatcher(ScheduledExecutorService captureThread, Runnable capture) {
+  CommitWatcher(ScheduledExecutorService captureThread, java.util.function.LongConsumer capture) {
     this.captureThread = captureThread;
     this.capture = capture;
   }
@@ -56,7 +57,7 @@ final class CommitWatcher implements SQLiteCommitListener {
     queued.set(false); // before capturing: a commit from now on needs another capture
     lastRun = System.nanoTime();
     try {
-      capture.run();
+      capture.accept(lastCommit);
     } finally {
       lastRun = System.nanoTime(); // a burst's next capture is spaced from this one's end
     }

@@ -47,6 +47,8 @@ public final class Engine implements Cfost {
   private final ReentrantLock lock = new ReentrantLock();
   private final Connection conn; // guarded by lock
   private final FineBusyWait busyWait = new FineBusyWait(); // conn's; guarded by lock
+  /** When the latest committed write transaction took the write lock ({@code System.nanoTime()}). */
+  private volatile long lastCommittedTxBegan = System.nanoTime();
   private final Sites sites = new Sites(); // guarded by lock
   private final Tables tables = new Tables();
   private final HybridClock hlc;
@@ -183,6 +185,7 @@ public final class Engine implements Cfost {
       boolean committed = false;
       try {
         conn.setAutoCommit(false); // BEGIN IMMEDIATE, see openEngineConnection
+        long began = System.nanoTime();
         long cookie = Sql.queryLong(conn, "PRAGMA schema_version");
         if (cookie != schemaCookie) {
           captureAll(tx); // with the specs the log rows were written under
@@ -204,6 +207,7 @@ public final class Engine implements Cfost {
         tx.finish();
         conn.setAutoCommit(true); // COMMIT
         committed = true;
+        lastCommittedTxBegan = began;
         schemaCookie = Sql.queryLong(conn, "PRAGMA schema_version");
         dataVersion = Sql.queryLong(conn, "PRAGMA data_version");
         long version = EngineSchema.meta(conn, "db_version");
@@ -280,12 +284,19 @@ public final class Engine implements Cfost {
 
   /** The background capture's poll: captures if another connection or process committed since. */
   private void captureTick() {
-    captureInBackground(false, 0);
+    captureInBackground(NO_COMMIT, 0);
   }
 
-  /** Right after a commit through {@link #connect()}, which may still be finishing. */
-  private void captureAfterCommit() {
-    captureInBackground(true, 0);
+  private static final long NO_COMMIT = Long.MIN_VALUE;
+
+  /**
+   * Right after a commit through {@link #connect()}, which may still be finishing. Skipped if an engine
+   * transaction that began after that commit has committed (an explicit {@code capture()} right after
+   * the application's commit, say): the commit held the write lock when its hook ran, so any engine
+   * transaction that began later captured it.
+   */
+  private void captureAfterCommit(long committedAt) {
+    captureInBackground(committedAt, 0);
   }
 
   /**
@@ -294,7 +305,11 @@ public final class Engine implements Cfost {
    * its own too. If the lock is taken, a capture after a commit tries again shortly (that commit is
    * usually finishing), a poll at its next tick.
    */
-  private void captureInBackground(boolean committed, int attempt) {
+  private void captureInBackground(long committedAt, int attempt) {
+    boolean committed = committedAt != NO_COMMIT;
+    if (committed && lastCommittedTxBegan - committedAt > 0) {
+      return;
+    }
     try {
       boolean changed = committed;
       lock.lock();
@@ -316,7 +331,7 @@ public final class Engine implements Cfost {
         try {
           // Still forced: the commit may not be visible yet (its fsync can take longer than a retry's
           // delay), and the write lock is taken only once it is done.
-          captureThread.schedule(() -> captureInBackground(true, attempt + 1), attempt < 10 ? 200 : 2_000,
+          captureThread.schedule(() -> captureInBackground(committedAt, attempt + 1), attempt < 10 ? 200 : 2_000,
               TimeUnit.MICROSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
           // close() captures what is left
