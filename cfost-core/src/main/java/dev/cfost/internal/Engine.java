@@ -430,6 +430,19 @@ public final class Engine implements Cfost {
 
   @Override
   public void capture() {
+    lock.lock();
+    try {
+      // No other connection committed since this engine's last commit: nothing to stamp, and no write
+      // transaction to hold the lock against a reader (a capture of the same commit by the background
+      // thread usually got there first).
+      if (!closed && Sql.queryLong(conn, "PRAGMA data_version") == dataVersion) {
+        return;
+      }
+    } catch (SQLException e) {
+      throw Sql.wrap("database " + path, e);
+    } finally {
+      lock.unlock();
+    }
     write(tx -> null);
   }
 
