@@ -302,47 +302,56 @@ public final class Engine implements Cfost {
   /**
    * A background capture never waits for another connection's write lock while it holds the engine's
    * lock: an application holding a write transaction would otherwise block every engine call behind it,
-   * its own too. If the lock is taken, a capture after a commit tries again shortly (that commit is
-   * usually finishing), a poll at its next tick.
+   * its own too. A capture after a commit waits, by trying again shortly, until that commit is visible
+   * ({@code PRAGMA data_version} moved: its fsync may still be running when the hook schedules this) and
+   * the write lock is free, or until an engine transaction that began after the commit has committed;
+   * a poll tries again at its next tick.
    */
   private void captureInBackground(long committedAt, int attempt) {
     boolean committed = committedAt != NO_COMMIT;
     if (committed && lastCommittedTxBegan - committedAt > 0) {
-      return;
+      return; // captured by then
     }
     try {
-      boolean changed = committed;
+      boolean changed;
       lock.lock();
       try {
         if (closed) {
           return;
         }
-        changed |= Sql.queryLong(conn, "PRAGMA data_version") != dataVersion;
+        changed = Sql.queryLong(conn, "PRAGMA data_version") != dataVersion;
       } finally {
         lock.unlock();
       }
       if (changed) {
         write(tx -> null, false);
+      } else if (committed) {
+        retryAfterCommit(committedAt, attempt);
       }
     } catch (CfostException e) {
       if (!Sql.isBusy(e)) {
         log.error("capturing local writes to {} failed; will retry", path, e);
-      } else if (committed && attempt < BUSY_RETRIES) {
-        try {
-          // Still forced: the commit may not be visible yet (its fsync can take longer than a retry's
-          // delay), and the write lock is taken only once it is done.
-          captureThread.schedule(() -> captureInBackground(committedAt, attempt + 1), attempt < 10 ? 200 : 2_000,
-              TimeUnit.MICROSECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-          // close() captures what is left
-        }
+      } else if (committed) {
+        retryAfterCommit(committedAt, attempt);
       }
     } catch (RuntimeException | SQLException e) {
       log.error("capturing local writes to {} failed; will retry", path, e);
     }
   }
 
-  /** Tries of a capture after a commit while the write lock is taken: about 200 ms, then the poll's turn. */
+  private void retryAfterCommit(long committedAt, int attempt) {
+    if (attempt >= BUSY_RETRIES) {
+      return; // the poll's turn
+    }
+    try {
+      captureThread.schedule(() -> captureInBackground(committedAt, attempt + 1), attempt < 10 ? 200 : 2_000,
+          TimeUnit.MICROSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // close() captures what is left
+    }
+  }
+
+  /** Tries of a capture after a commit (not yet visible, or the lock taken): about 200 ms, then the poll's. */
   private static final int BUSY_RETRIES = 100;
 
   // ---- Cfost ----
