@@ -69,8 +69,8 @@ public interface Cfost extends AutoCloseable {
    * connections for large transactions should raise {@code PRAGMA cache_size} the same way, since the
    * triggers' log shares the cache with the table's indexes. With the background capture on, a commit
    * through this connection is captured right after it (a burst of commits at most every 50 ms), so
-   * live peers get it within milliseconds; other connections' commits are found by the capture's poll. The caller
-   * closes it.
+   * live peers get it within milliseconds; other connections' commits are found by the capture's poll.
+   * The caller closes it.
    */
   Connection connect();
 

@@ -33,6 +33,11 @@ public record Change(
     return SENTINEL.equals(cid);
   }
 
+  /** True if {@code other} changes the same row: the same table and primary key. */
+  public boolean sameRow(Change other) {
+    return table.equals(other.table) && Arrays.equals(pk, other.pk);
+  }
+
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof Change)) {

@@ -195,7 +195,7 @@ final class ChangeSpill {
         throw new NoSuchElementException();
       }
       Reader run = runs[turn];
-      if (left[turn] > 0 && last != null && sameRow(run.peek(), last)) {
+      if (left[turn] > 0 && last != null && run.peek().sameRow(last)) {
         return take(); // the rest of this row
       }
       do {
@@ -209,10 +209,6 @@ final class ChangeSpill {
       remaining--;
       last = runs[turn].next();
       return last;
-    }
-
-    private static boolean sameRow(Change a, Change b) {
-      return a.table().equals(b.table()) && java.util.Arrays.equals(a.pk(), b.pk());
     }
 
     @Override

@@ -313,15 +313,9 @@ public final class Engine implements Cfost {
       return; // captured by then
     }
     try {
-      boolean changed;
-      lock.lock();
-      try {
-        if (closed) {
-          return;
-        }
-        changed = Sql.queryLong(conn, "PRAGMA data_version") != dataVersion;
-      } finally {
-        lock.unlock();
+      Boolean changed = othersCommitted();
+      if (changed == null) {
+        return; // closed
       }
       if (changed) {
         write(tx -> null, false);
@@ -348,6 +342,16 @@ public final class Engine implements Cfost {
           TimeUnit.MICROSECONDS);
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       // close() captures what is left
+    }
+  }
+
+  /** Whether another connection committed since this engine's last commit; null once closed. */
+  private Boolean othersCommitted() throws SQLException {
+    lock.lock();
+    try {
+      return closed ? null : Sql.queryLong(conn, "PRAGMA data_version") != dataVersion;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -439,20 +443,16 @@ public final class Engine implements Cfost {
 
   @Override
   public void capture() {
-    lock.lock();
     try {
-      // No other connection committed since this engine's last commit: nothing to stamp, and no write
-      // transaction to hold the lock against a reader (a capture of the same commit by the background
-      // thread usually got there first).
-      if (!closed && Sql.queryLong(conn, "PRAGMA data_version") == dataVersion) {
+      // Nothing committed by others since this engine's last commit: nothing to stamp, and no write
+      // transaction to hold the lock against a reader (the background capture usually got there first).
+      if (Boolean.FALSE.equals(othersCommitted())) {
         return;
       }
     } catch (SQLException e) {
       throw Sql.wrap("database " + path, e);
-    } finally {
-      lock.unlock();
     }
-    write(tx -> null);
+    write(tx -> null); // also once closed: it reports that
   }
 
   @Override

@@ -7,17 +7,15 @@ import org.sqlite.BusyHandler;
 /**
  * How the engine's connection waits for another connection's write lock: in steps of 100 us for the
  * first 10 ms, then 1 ms, then 10 ms, up to {@link #TIMEOUT_MILLIS}. SQLite's own busy handler sleeps
- * 1, 2, 5, 10 ms and up to 100 ms between tries, so a capture that starts while an application's commit is
- * finishing (it is scheduled by that commit) would lose a millisecond or more of a live change's
- * latency. An interrupted thread does not wait (its statement fails with "database is locked"). One
+ * 1, 2, 5, 10 ms and up to 100 ms between tries, so a capture that meets an application's commit
+ * would lose a millisecond or more of a live change's latency. An interrupted thread does not wait (its statement fails with "database is locked"). One
  * instance per connection: the engine uses its connection from one thread at a time.
  */
 final class FineBusyWait extends BusyHandler {
   static final long TIMEOUT_MILLIS = 30_000;
-
-  private final long timeoutNanos;
   private static final long NEW_WAIT_GAP_NANOS = 1_000_000_000L;
 
+  private final long timeoutNanos;
   private long started;
   private long lastCall;
   private boolean waiting = true;

@@ -1,7 +1,6 @@
 package dev.cfost.internal;
 
 import dev.cfost.Change;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 
@@ -38,7 +37,7 @@ final class RowChunks {
     Change last = into.get(into.size() - 1);
     while (into.size() < 2 * size && changes.hasNext()) {
       Change c = changes.next();
-      if (!c.table().equals(last.table()) || !Arrays.equals(c.pk(), last.pk())) {
+      if (!c.sameRow(last)) {
         carried = c;
         return;
       }

@@ -11,7 +11,6 @@ import dev.cfost.Values;
 import dev.cfost.net.BatchSealer;
 import dev.cfost.net.Connection;
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -542,7 +541,7 @@ final class Session {
     long rows = 0;
     Change previous = null;
     for (Change c : batch.changes()) {
-      if (previous == null || !previous.table().equals(c.table()) || !Arrays.equals(previous.pk(), c.pk())) {
+      if (previous == null || !previous.sameRow(c)) {
         rows++;
       }
       previous = c;
