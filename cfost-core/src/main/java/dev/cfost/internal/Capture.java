@@ -166,7 +166,8 @@ final class Capture {
     }
     boolean any = row.cl != cl;
     for (int i = 0; i < spec.columns.size(); i++) {
-      if (allCells || (p.masks[i / TableSpec.MASK_BITS] & (1L << (i % TableSpec.MASK_BITS))) != 0) {
+      if (spec.live(i)
+          && (allCells || (p.masks[i / TableSpec.MASK_BITS] & (1L << (i % TableSpec.MASK_BITS))) != 0)) {
         row.stampCell(i, Math.max(row.v[i] + 1, stamp), dbv, 0, tx.nextSeq());
         any = true;
       }

@@ -55,7 +55,9 @@ final class ChangeReader {
         }
       }
       if (heads.isEmpty()) {
-        long version = Math.max(cursor.complete(), EngineSchema.meta(tx.c, "db_version"));
+        // Rows this transaction captured carry its db_version, which is recorded only at its commit.
+        long version = Math.max(cursor.complete(), tx.wroteChanges() ? tx.dbVersion()
+            : EngineSchema.meta(tx.c, "db_version"));
         return new ChangeBatch(out, Cursor.since(version), true);
       }
       return new ChangeBatch(out, new Cursor(cursor.complete(), lastDb, lastRq), false);
@@ -93,8 +95,8 @@ final class ChangeReader {
       for (int i = 1; i <= n; i++) {
         sql.append(", c.v").append(i).append(", c.d").append(i).append(", c.s").append(i).append(", c.q").append(i);
       }
-      for (String col : spec.columns) {
-        sql.append(", b.").append(id(col));
+      for (int i = 0; i < n; i++) {
+        sql.append(", ").append(spec.selectColumn("b.", i));
       }
       sql.append(" FROM ").append(id(spec.clock)).append(" c LEFT JOIN ").append(id(spec.name)).append(" b ON ");
       for (int k = 0; k < keys; k++) {
@@ -143,7 +145,7 @@ final class ChangeReader {
       for (int i = 0; i < spec.columns.size(); i++) {
         int at = cellBase + 4 * i;
         long d = rs.getLong(at + 1);
-        if (d > complete && rs.getLong(at + 2) != exclude) {
+        if (d > complete && rs.getLong(at + 2) != exclude && spec.live(i)) {
           cells.add(new Change(spec.name, pk, spec.columns.get(i), Sql.read(rs, valueBase + i), rs.getLong(at), d,
               tx.sites.id(rs.getLong(at + 2)), cl, rs.getLong(at + 3)));
         }

@@ -21,12 +21,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +53,7 @@ public final class Engine implements Cfost {
   private final FineBusyWait busyWait = new FineBusyWait(); // conn's; guarded by lock
   /** When the latest committed write transaction took the write lock ({@code System.nanoTime()}). */
   private volatile long lastCommittedTxBegan = System.nanoTime();
-  private final Sites sites = new Sites(); // guarded by lock
+  private final Sites sites; // guarded by lock
   private final Tables tables = new Tables();
   private final HybridClock hlc;
   private final byte[] siteId;
@@ -67,6 +71,7 @@ public final class Engine implements Cfost {
     this.options = options;
     this.path = options.path().toAbsolutePath();
     this.conn = openEngineConnection(path, busyWait);
+    this.sites = new Sites(conn);
     this.listeners = new Listeners(options.listenerExecutor());
     boolean ok = false;
     try {
@@ -78,7 +83,7 @@ public final class Engine implements Cfost {
         Sql.exec(conn, "ROLLBACK");
         throw e;
       }
-      sites.reload(conn);
+      sites.reload();
       siteId = EngineSchema.localSite(conn);
       hlc = new HybridClock(options.wallClock(), options.maxDrift().toMillis(), EngineSchema.meta(conn, "hlc"));
       write(tx -> null); // loads the table specs and captures what was written while no engine ran
@@ -175,42 +180,47 @@ public final class Engine implements Cfost {
    * connection holds the write lock, rather than wait for it while holding the engine's lock.
    */
   private <T> T write(Body<T> body, boolean waitForLock) {
-    lock.lock();
-    busyWait.waiting(waitForLock);
+    beginLocked(waitForLock);
     try {
-      if (closed) {
-        throw new IllegalStateException("the database " + path + " is closed");
-      }
       WriteTx tx = new WriteTx(conn, sites, hlc);
+      Tables.State specsBefore = tables.state();
       boolean committed = false;
       try {
-        conn.setAutoCommit(false); // BEGIN IMMEDIATE, see openEngineConnection
         long began = System.nanoTime();
+        // Another engine on this file may have persisted a later clock: never stamp or persist below it.
+        hlc.adopt(EngineSchema.meta(conn, "hlc"));
         long cookie = Sql.queryLong(conn, "PRAGMA schema_version");
         if (cookie != schemaCookie) {
-          captureAll(tx); // with the specs the log rows were written under
+          // The specs as the schema is now, also when another engine changed it, before anything is
+          // captured: a capture with an outdated column list would reset the clocks of a newer column.
+          sites.reload();
           tables.load(tx);
+          captureAll(tx); // before any merge: a merge must never meet uncaptured writes
           Deferred.retry(tx, tables.specs(), hlc);
         }
         // Commits stamped by another engine on this file (another process) since this one last committed.
         long startVersion = EngineSchema.meta(conn, "db_version");
-        java.util.Set<String> otherEngines = knownVersion >= 0 && startVersion > knownVersion
-            ? tablesChangedSince(knownVersion) : java.util.Set.of();
+        Set<String> otherEngines = knownVersion >= 0 && startVersion > knownVersion
+            ? tablesChangedSince(knownVersion) : Set.of();
         captureAll(tx);
         List<ChangeEvent.RowRef> localRows = new ArrayList<>(tx.rows);
         boolean localTruncated = tx.truncated;
-        java.util.Set<String> localTables = new java.util.LinkedHashSet<>(tx.tables);
+        Set<String> localTables = new LinkedHashSet<>(tx.tables);
         tx.rows.clear();
         tx.tables.clear();
         tx.truncated = false;
         T result = body.run(tx);
         tx.finish();
+        // Read while the write lock is still held: a commit by another connection right after this
+        // one's COMMIT must not count as seen.
+        long nextCookie = Sql.queryLong(conn, "PRAGMA schema_version");
+        long nextDataVersion = Sql.queryLong(conn, "PRAGMA data_version");
+        long version = EngineSchema.meta(conn, "db_version");
         conn.setAutoCommit(true); // COMMIT
         committed = true;
         lastCommittedTxBegan = began;
-        schemaCookie = Sql.queryLong(conn, "PRAGMA schema_version");
-        dataVersion = Sql.queryLong(conn, "PRAGMA data_version");
-        long version = EngineSchema.meta(conn, "db_version");
+        schemaCookie = nextCookie;
+        dataVersion = nextDataVersion;
         knownVersion = version;
         if (!otherEngines.isEmpty()) {
           // Which rows is not known here; listeners (a peer's sender among them) learn that the tables changed.
@@ -230,7 +240,9 @@ public final class Engine implements Cfost {
           tx.close();
           if (!committed) {
             rollbackQuietly();
-            sites.reload(conn);
+            // Nothing of the transaction stays, in memory either: specs, sites and clock as before it.
+            tables.restore(specsBefore);
+            sites.reload();
             schemaCookie = -1;
           }
         } catch (SQLException e) {
@@ -238,14 +250,51 @@ public final class Engine implements Cfost {
         }
       }
     } finally {
-      busyWait.waiting(true);
       lock.unlock();
     }
   }
 
+  /**
+   * Takes the engine's lock and begins a write transaction (SQLite's write lock). While another
+   * connection holds SQLite's write lock, the engine's lock is released between tries, so that an
+   * application thread holding a write transaction can still call the engine meanwhile (a read, say)
+   * instead of freezing behind a merge that waits for that very transaction. Waits up to
+   * {@link FineBusyWait#TIMEOUT_MILLIS}, or not at all with {@code waitForLock} false.
+   */
+  private void beginLocked(boolean waitForLock) {
+    long started = System.nanoTime();
+    while (true) {
+      lock.lock();
+      boolean begun = false;
+      try {
+        if (closed) {
+          throw new IllegalStateException("the database " + path + " is closed");
+        }
+        busyWait.waiting(false);
+        conn.setAutoCommit(false); // BEGIN IMMEDIATE, see openEngineConnection
+        begun = true;
+        return;
+      } catch (SQLException e) {
+        rollbackQuietly();
+        long waited = System.nanoTime() - started;
+        if (!Sql.isBusy(e) || !waitForLock || waited >= TimeUnit.MILLISECONDS.toNanos(FineBusyWait.TIMEOUT_MILLIS)
+            || Thread.currentThread().isInterrupted()) {
+          throw Sql.wrap("database " + path, e);
+        }
+      } finally {
+        busyWait.waiting(true);
+        if (!begun) {
+          lock.unlock();
+        }
+      }
+      long waited = System.nanoTime() - started;
+      LockSupport.parkNanos(waited < 10_000_000L ? 100_000L : waited < 100_000_000L ? 1_000_000L : 10_000_000L);
+    }
+  }
+
   /** The replicated tables with a row whose latest change has a db_version above {@code version}. */
-  private java.util.Set<String> tablesChangedSince(long version) throws SQLException {
-    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+  private Set<String> tablesChangedSince(long version) throws SQLException {
+    Set<String> out = new LinkedHashSet<>();
     for (TableSpec spec : tables.specs().values()) {
       try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + Sql.id(spec.clock) + " WHERE db > ? LIMIT 1")) {
         ps.setLong(1, version);
@@ -585,7 +634,10 @@ public final class Engine implements Cfost {
     int received = 0;
     int applied = 0;
     int deferredCount = 0;
-    List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
+    // Changes for a replicated table the application dropped or renamed away are kept aside, not refused,
+    // so that sync goes on; they are merged if the table is created again.
+    Set<String> dormant = tables.dormant();
+    List<Change> deferred = deferUnknown || !dormant.isEmpty() ? new ArrayList<>() : null;
     List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
     StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
     AscendingKeys order = new AscendingKeys();
@@ -594,6 +646,9 @@ public final class Engine implements Cfost {
       while (chunks.hasNext()) {
         chunks.next(chunk);
         List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
+        if (deferred != null && !deferUnknown) {
+          refuseUnknown(chunk, received, deferred, dormant);
+        }
         if (deferred != null && !deferred.isEmpty()) {
           Deferred.store(tx, deferred);
           deferredCount += deferred.size();
@@ -619,6 +674,21 @@ public final class Engine implements Cfost {
     }
     return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
         : EngineSchema.meta(tx.c, "db_version"), deferredCount);
+  }
+
+  /** Refuses, as the validator would without deferral, a set-aside change whose table is not dormant. */
+  private void refuseUnknown(List<Change> chunk, int offset, List<Change> deferred, Set<String> dormant) {
+    for (Change c : deferred) {
+      if (!dormant.contains(c.table())) {
+        int i = offset;
+        while (chunk.get(i - offset) != c) {
+          i++;
+        }
+        throw new dev.cfost.InvalidChangeException(i, tables.specs().containsKey(c.table())
+            ? "table '" + c.table() + "' column '" + c.cid() + "' does not exist"
+            : "unknown table '" + c.table() + "': it is not a replicated table here");
+      }
+    }
   }
 
   @Override

@@ -93,6 +93,16 @@ public final class HybridClock {
   }
 
   /**
+   * Adopts a timestamp this replica itself issued or adopted (persisted by another engine on the same
+   * file): no drift check, no counter step; the clock only moves forward.
+   */
+  public synchronized void adopt(long own) {
+    if (own > last) {
+      last = own;
+    }
+  }
+
+  /**
    * Checks a remote timestamp against the maximum drift without adopting it.
    *
    * @throws ClockDriftException if it is too far ahead

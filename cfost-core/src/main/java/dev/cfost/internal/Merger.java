@@ -69,6 +69,13 @@ final class Merger {
   static int applyRows(WriteTx tx, List<? extends Collection<List<ChangeValidator.Checked>>> tables) throws SQLException {
     int applied = 0;
     long maxVersion = 0;
+    // Where each table's log ends now: the caller captured before merging, so anything logged from here on
+    // is this merge's own writes (an application trigger without the cfost_merging check), never another.
+    List<Long> logEnds = new ArrayList<>(tables.size());
+    for (Collection<List<ChangeValidator.Checked>> rows : tables) {
+      logEnds.add(Sql.queryLong(tx.c, "SELECT coalesce(max(seq), 0) FROM "
+          + id(rows.iterator().next().get(0).spec().log)));
+    }
     // The triggers log nothing while cfost_merging has a row: merged rows are not local writes. Only this
     // transaction can see the row (it holds the write lock), and a rollback removes it.
     tx.prepare("INSERT INTO cfost_merging VALUES (1)").executeUpdate();
@@ -95,10 +102,14 @@ final class Merger {
       // write out of the log.
       tx.prepare("DELETE FROM cfost_merging").executeUpdate();
     }
+    int t = 0;
     for (Collection<List<ChangeValidator.Checked>> rows : tables) {
-      // Empty unless a trigger without the cfost_merging check logged this merge's writes; they must
+      // Nothing unless a trigger without the cfost_merging check logged this merge's writes; they must
       // not be captured as local edits.
-      tx.prepare("DELETE FROM " + id(rows.iterator().next().get(0).spec().log)).executeUpdate();
+      PreparedStatement delete = tx.prepare("DELETE FROM " + id(rows.iterator().next().get(0).spec().log)
+          + " WHERE seq > ?");
+      delete.setLong(1, logEnds.get(t++));
+      delete.executeUpdate();
     }
     tx.received(maxVersion);
     return applied;
@@ -129,7 +140,7 @@ final class Merger {
       if (c.cl() < row.cl) {
         continue;
       }
-      long site = tx.sites.ordinal(tx.c, c.siteId());
+      long site = tx.sites.ordinal(c.siteId());
       if (c.cl() > row.cl) {
         row.cl = c.cl();
         row.resetCells();
@@ -200,7 +211,7 @@ final class Merger {
   private static Object[] loadValues(WriteTx tx, TableSpec spec, List<Object> key) throws SQLException {
     StringBuilder cols = new StringBuilder();
     for (int i = 0; i < spec.columns.size(); i++) {
-      cols.append(i == 0 ? "" : ", ").append(id(spec.columns.get(i)));
+      cols.append(i == 0 ? "" : ", ").append(spec.selectColumn("", i));
     }
     PreparedStatement ps = tx.prepare("SELECT " + cols + " FROM " + id(spec.name) + " WHERE " + spec.baseKeyMatch());
     bind(ps, 1, key);

@@ -17,13 +17,18 @@ import java.util.Map;
  * <p>Guarded by the engine's write lock; {@link #reload} after a rolled-back transaction.
  */
 final class Sites {
+  private final Connection c;
   private final Map<ByteBuffer, Long> ords = new HashMap<>();
   private final List<byte[]> ids = new ArrayList<>();
   // The last site looked up: a batch's changes mostly come from one site (saves hashing 16 bytes each).
   private byte[] lastId;
   private long lastOrd;
 
-  void reload(Connection c) throws SQLException {
+  Sites(Connection c) {
+    this.c = c;
+  }
+
+  void reload() throws SQLException {
     lastId = null;
     ords.clear();
     ids.clear();
@@ -43,8 +48,21 @@ final class Sites {
     ids.set((int) ord, id);
   }
 
-  /** The site id of an ordinal. */
+  /**
+   * The site id of an ordinal. An ordinal this cache does not hold was added by another engine on the
+   * same file (ordinals are only ever appended): the cache is read again, in the caller's transaction.
+   */
   byte[] id(long ord) {
+    if (ord >= ids.size() || ids.get((int) ord) == null) {
+      try {
+        reload();
+      } catch (SQLException e) {
+        throw new dev.cfost.CfostException("cannot read the site table: " + e.getMessage(), e);
+      }
+      if (ord >= ids.size() || ids.get((int) ord) == null) {
+        throw new dev.cfost.CfostException("site ordinal " + ord + " is not in cfost_sites (the database is damaged)");
+      }
+    }
     return ids.get((int) ord);
   }
 
@@ -55,11 +73,18 @@ final class Sites {
   }
 
   /** The ordinal of a site id, recording a new site inside the current transaction. */
-  long ordinal(Connection c, byte[] siteId) throws SQLException {
+  long ordinal(byte[] siteId) throws SQLException {
     if (lastId != null && java.util.Arrays.equals(lastId, siteId)) {
       return lastOrd;
     }
     Long ord = ords.get(ByteBuffer.wrap(siteId));
+    if (ord != null) {
+      lastId = ids.get(ord.intValue());
+      lastOrd = ord;
+      return ord;
+    }
+    reload(); // another engine on the file may have recorded it, or taken the next ordinal
+    ord = ords.get(ByteBuffer.wrap(siteId));
     if (ord != null) {
       lastId = ids.get(ord.intValue());
       lastOrd = ord;

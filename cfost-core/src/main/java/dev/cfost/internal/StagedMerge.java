@@ -63,7 +63,7 @@ final class StagedMerge implements AutoCloseable {
         out.writeShort(c.ordinal());
         out.writeLong(ch.cl());
         out.writeLong(ch.colVersion());
-        out.writeInt((int) tx.sites.ordinal(tx.c, ch.siteId()));
+        out.writeInt((int) tx.sites.ordinal(ch.siteId()));
         writeValue(ch.val());
       }
       out.flush();

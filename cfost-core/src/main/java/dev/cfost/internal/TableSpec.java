@@ -21,20 +21,29 @@ final class TableSpec {
   final String name;
   final List<String> keyColumns;
   final List<String> keyTypes;
-  /** Non-key columns; index i holds the column with ordinal i + 1. */
+  /** Non-key columns; index i holds the column with ordinal i + 1, also once it is gone (see {@link #live}). */
   final List<String> columns;
+  /** gone[i]: column ordinal i + 1 no longer exists (renamed); its ordinal and clocks stay, unused. */
+  private final boolean[] gone;
   final Map<String, Integer> ordinals;
   final String log;
   final String clock;
 
   TableSpec(String name, List<String> keyColumns, List<String> keyTypes, List<String> columns) {
+    this(name, keyColumns, keyTypes, columns, new boolean[columns.size()]);
+  }
+
+  TableSpec(String name, List<String> keyColumns, List<String> keyTypes, List<String> columns, boolean[] gone) {
     this.name = name;
     this.keyColumns = List.copyOf(keyColumns);
     this.keyTypes = List.copyOf(keyTypes);
     this.columns = List.copyOf(columns);
+    this.gone = gone.clone();
     Map<String, Integer> ords = new HashMap<>();
     for (int i = 0; i < columns.size(); i++) {
-      ords.put(columns.get(i), i + 1);
+      if (!this.gone[i]) {
+        ords.put(columns.get(i), i + 1);
+      }
     }
     this.ordinals = Collections.unmodifiableMap(ords);
     this.log = "cfost__log_" + name;
@@ -47,6 +56,16 @@ final class TableSpec {
 
   int maskCount() {
     return Math.max(1, (columns.size() + MASK_BITS - 1) / MASK_BITS);
+  }
+
+  /** Whether the column at index {@code i} (ordinal i + 1) exists in the table. */
+  boolean live(int i) {
+    return !gone[i];
+  }
+
+  /** The column at index {@code i} as a value in a SELECT of the base table aliased {@code alias}. */
+  String selectColumn(String alias, int i) {
+    return gone[i] ? "NULL" : alias + id(columns.get(i));
   }
 
   /** The ordinal (1-based) of a non-key column, or 0 if the table has no such column. */
@@ -150,13 +169,16 @@ final class TableSpec {
   private String maskExpression(int m) {
     int from = m * MASK_BITS;
     int to = Math.min(columns.size(), from + MASK_BITS);
-    if (from >= to) {
+    if (from >= to || java.util.stream.IntStream.range(from, to).allMatch(i -> gone[i])) {
       return "0";
     }
     StringBuilder sb = new StringBuilder("(");
     for (int i = from; i < to; i++) {
+      if (gone[i]) {
+        continue;
+      }
       String c = id(columns.get(i));
-      if (i > from) {
+      if (sb.length() > 1) {
         sb.append(" | ");
       }
       // IS NOT alone calls 1 and 1.0 equal; the typeof check keeps a change of storage class.

@@ -26,10 +26,30 @@ final class Tables {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Tables.class);
   private static final Pattern AUTOINCREMENT = Pattern.compile("\\bAUTOINCREMENT\\b", Pattern.CASE_INSENSITIVE);
 
-  private volatile Map<String, TableSpec> specs = Map.of();
+  /** What is loaded: the replicated tables' specs, and the replicated tables that do not exist now. */
+  record State(Map<String, TableSpec> specs, java.util.Set<String> dormant) {}
+
+  private volatile State state = new State(Map.of(), java.util.Set.of());
 
   Map<String, TableSpec> specs() {
-    return specs;
+    return state.specs;
+  }
+
+  /**
+   * Replicated tables that do not exist now (dropped or renamed by the application): their clocks stay,
+   * and a table created again under the name resumes replication.
+   */
+  java.util.Set<String> dormant() {
+    return state.dormant;
+  }
+
+  State state() {
+    return state;
+  }
+
+  /** Puts back what was loaded before a transaction that rolled back. */
+  void restore(State before) {
+    state = before;
   }
 
   /** A column of a table as {@code PRAGMA table_xinfo} describes it. */
@@ -50,7 +70,10 @@ final class Tables {
     return out;
   }
 
-  /** Loads the specs of all replicated tables and catches up with columns added since. */
+  /**
+   * Loads the specs of all replicated tables and follows what the application changed with plain SQL:
+   * columns added, renamed or gone; a table dropped, renamed away, or created again.
+   */
   void load(WriteTx tx) throws SQLException {
     Map<String, TableSpec> loaded = new LinkedHashMap<>();
     List<String> names = new ArrayList<>();
@@ -60,46 +83,94 @@ final class Tables {
         names.add(rs.getString(1));
       }
     }
+    java.util.Set<String> away = new java.util.TreeSet<>();
     for (String name : names) {
       TableSpec spec = follow(tx, name);
       if (spec != null) {
         loaded.put(name, spec);
+      } else {
+        away.add(name);
       }
     }
-    specs = Collections.unmodifiableMap(loaded);
+    for (String name : away) {
+      if (specs().containsKey(name) || !dormant().contains(name)) {
+        log.warn("replicated table '{}' no longer exists (dropped or renamed); it is not replicated until a table"
+            + " of that name exists again, and changes for it from other devices are kept aside until then", name);
+      }
+    }
+    state = new State(Collections.unmodifiableMap(loaded), Collections.unmodifiableSet(away));
   }
 
-  /** The spec of a replicated table, registering columns the application added with plain SQL. */
+  /** A column of the replicated table as cfost_columns records it: its ordinal is its place. */
+  private record Known(String name, boolean dropped) {}
+
+  /** The spec of a replicated table, following the application's plain-SQL schema changes. */
   private TableSpec follow(WriteTx tx, String table) throws SQLException {
     List<Column> cols = columns(tx.c, table);
+    TableSpec former = specs().get(table);
     if (cols.isEmpty()) {
-      // Dropped by the application: it no longer replicates, but its clocks stay, so recreating the
-      // table with the same key resumes replication (its rows then count as new writes).
-      log.warn("replicated table '{}' no longer exists; it is not replicated until it is recreated", table);
+      // Dropped, or renamed away: a renamed table took the capture triggers along (SQLite moves them),
+      // and they would go on logging into this table's log. They go; the clocks stay.
+      TableSpec unused = former != null ? former : new TableSpec(table, List.of(), List.of(), List.of());
+      for (String sql : unused.dropTriggers()) {
+        Sql.exec(tx.c, sql);
+      }
       return null;
     }
-    List<String> known = new ArrayList<>();
-    try (PreparedStatement ps = tx.c.prepareStatement("SELECT name FROM cfost_columns WHERE tbl = ? ORDER BY ord")) {
+    List<Known> known = new ArrayList<>();
+    try (PreparedStatement ps = tx.c.prepareStatement(
+        "SELECT name, dropped FROM cfost_columns WHERE tbl = ? ORDER BY ord")) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          known.add(rs.getString(1));
+          known.add(new Known(rs.getString(1), rs.getInt(2) != 0));
         }
       }
     }
     List<Column> keys = keyColumns(cols);
-    List<Column> added = new ArrayList<>();
+    int clockKeys = clockKeyCount(tx, table);
+    if (clockKeys != keys.size()) {
+      log.error("replicated table '{}' was created again with a primary key of {} columns instead of {}; it is not"
+          + " replicated (create it with its former primary key, or under another name)", table, keys.size(), clockKeys);
+      return null;
+    }
+    Map<String, Column> present = new LinkedHashMap<>();
     for (Column col : cols) {
-      if (col.pk == 0 && col.hidden == 0 && !known.contains(col.name)) {
+      if (col.pk == 0 && col.hidden == 0) {
+        present.put(col.name, col);
+      }
+    }
+    List<String> all = new ArrayList<>();
+    boolean[] gone = new boolean[known.size()];
+    List<Column> stamp = new ArrayList<>(); // columns whose cells this device now writes anew
+    boolean changed = false;
+    for (int i = 0; i < known.size(); i++) {
+      Known k = known.get(i);
+      all.add(k.name);
+      gone[i] = !present.containsKey(k.name);
+      if (gone[i] != k.dropped) {
+        // Gone: renamed (SQLite refuses DROP COLUMN while the capture triggers name the column). Back again
+        // (renamed back, or the table created again with it): its values may differ from what other
+        // devices hold for it, so every live row's cell is written anew.
+        setDropped(tx, table, k.name, gone[i]);
+        if (!gone[i]) {
+          stamp.add(present.get(k.name));
+        }
+        changed = true;
+      }
+    }
+    List<Column> added = new ArrayList<>();
+    for (Column col : present.values()) {
+      if (!all.contains(col.name)) {
         added.add(col);
       }
     }
-    TableSpec old = spec(table, keys, known);
-    if (added.isEmpty()) {
+    TableSpec old = spec(table, keys, all, gone);
+    boolean recreated = !hasTriggers(tx.c, old);
+    if (added.isEmpty() && !changed && !recreated) {
       ensureTriggers(tx.c, old);
       return old;
     }
-    List<String> all = new ArrayList<>(known);
     for (Column col : added) {
       all.add(col.name);
       try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO cfost_columns(tbl, name, ord) VALUES (?, ?, ?)")) {
@@ -112,25 +183,82 @@ final class Tables {
         Sql.exec(tx.c, "ALTER TABLE " + id(old.clock) + " ADD COLUMN " + cell);
       }
     }
-    TableSpec spec = spec(table, keys, all);
-    for (int m = old.maskCount(); m < spec.maskCount(); m++) {
+    TableSpec spec = spec(table, keys, all, java.util.Arrays.copyOf(gone, all.size()));
+    for (int m = logMaskCount(tx, spec); m < spec.maskCount(); m++) {
       Sql.exec(tx.c, "ALTER TABLE " + id(spec.log) + " ADD COLUMN m" + m + " INTEGER");
     }
     installTriggers(tx.c, spec, true);
+    if (recreated) {
+      // Created again (or renamed back): writes made since had no triggers to log them. What the table
+      // holds now becomes this device's write: every row present is written anew, every row the clocks
+      // hold as alive but missing is deleted. The pending capture stamps them.
+      log.warn("replicated table '{}' was created again; its current rows are taken as this device's writes", table);
+      Sql.exec(tx.c, "INSERT INTO " + id(spec.log) + "(op, " + spec.keyList("k") + ") SELECT 1, "
+          + spec.rowKeys("b") + " FROM " + id(table) + " b");
+      Sql.exec(tx.c, "INSERT INTO " + id(spec.log) + "(op, " + spec.keyList("k") + ") SELECT 3, "
+          + spec.keyList("c.k") + " FROM " + id(spec.clock) + " c WHERE c.cl % 2 = 1 AND NOT EXISTS (SELECT 1 FROM "
+          + id(table) + " b WHERE " + clockMatchesBase(spec) + ")");
+      return spec;
+    }
     // Rows written after the ALTER and before the triggers knew the column: any value other than the
     // column's default was written since, so it is a local edit of that cell.
     for (Column col : added) {
-      stampNonDefault(tx, spec, col);
+      stampNonDefault(tx, spec, col, true);
+    }
+    for (Column col : stamp) {
+      stampNonDefault(tx, spec, col, false);
     }
     return spec;
   }
 
-  private static void stampNonDefault(WriteTx tx, TableSpec spec, Column col) throws SQLException {
+  private static String clockMatchesBase(TableSpec spec) {
+    StringBuilder sb = new StringBuilder();
+    for (int k = 0; k < spec.keyCount(); k++) {
+      sb.append(k == 0 ? "" : " AND ").append("b.").append(id(spec.keyColumns.get(k))).append(" = c.k").append(k);
+    }
+    return sb.toString();
+  }
+
+  private static void setDropped(WriteTx tx, String table, String column, boolean dropped) throws SQLException {
+    try (PreparedStatement ps = tx.c.prepareStatement("UPDATE cfost_columns SET dropped = ? WHERE tbl = ? AND name = ?")) {
+      ps.setInt(1, dropped ? 1 : 0);
+      ps.setString(2, table);
+      ps.setString(3, column);
+      ps.executeUpdate();
+    }
+  }
+
+  /** How many key columns the table's clock table has (k0, k1, ...). */
+  private static int clockKeyCount(WriteTx tx, String table) throws SQLException {
+    return (int) Sql.queryLong(tx.c, "SELECT count(*) FROM pragma_table_info(?) WHERE name GLOB 'k[0-9]*'",
+        "cfost__clock_" + table);
+  }
+
+  /** How many mask columns (m0, m1, ...) the table's log has. */
+  private static int logMaskCount(WriteTx tx, TableSpec spec) throws SQLException {
+    return (int) Sql.queryLong(tx.c, "SELECT count(*) FROM pragma_table_info(?) WHERE name GLOB 'm[0-9]*'", spec.log);
+  }
+
+  /** Whether the table has its insert trigger: a table created again (or renamed back) has none. */
+  private static boolean hasTriggers(Connection c, TableSpec spec) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = ? AND tbl_name = ?")) {
+      ps.setString(1, "cfost__ins_" + spec.name);
+      ps.setString(2, spec.name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Stamps the column's cell of each live row: with {@code nonDefaultOnly}, of rows not at the default. */
+  private static void stampNonDefault(WriteTx tx, TableSpec spec, Column col, boolean nonDefaultOnly)
+      throws SQLException {
     int i = spec.ordinal(col.name) - 1;
     String dflt = col.dflt == null ? "NULL" : "(" + col.dflt + ")";
     ClockStore store = tx.store(spec);
     try (PreparedStatement ps = tx.c.prepareStatement("SELECT " + spec.rowKeys("b") + " FROM " + id(spec.name)
-        + " b WHERE b." + id(col.name) + " IS NOT " + dflt);
+        + " b" + (nonDefaultOnly ? " WHERE b." + id(col.name) + " IS NOT " + dflt : ""));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         List<Object> key = ClockStore.readKey(rs, 1, spec.keyCount());
@@ -145,14 +273,14 @@ final class Tables {
     }
   }
 
-  private static TableSpec spec(String table, List<Column> keys, List<String> columns) {
+  private static TableSpec spec(String table, List<Column> keys, List<String> columns, boolean[] gone) {
     List<String> keyNames = new ArrayList<>();
     List<String> keyTypes = new ArrayList<>();
     for (Column k : keys) {
       keyNames.add(k.name);
       keyTypes.add(k.type == null ? "" : k.type); // the declared type gives the clock the same affinity
     }
-    return new TableSpec(table, keyNames, keyTypes, columns);
+    return new TableSpec(table, keyNames, keyTypes, columns, gone);
   }
 
   private static List<Column> keyColumns(List<Column> cols) {
@@ -168,7 +296,7 @@ final class Tables {
 
   /** Makes {@code table} replicated; false if it already was. */
   boolean replicate(WriteTx tx, String table) throws SQLException {
-    if (specs.containsKey(table)) {
+    if (specs().containsKey(table)) {
       return false;
     }
     checkReplicable(tx.c, table);
@@ -179,7 +307,7 @@ final class Tables {
         names.add(col.name);
       }
     }
-    TableSpec spec = spec(table, keyColumns(cols), names);
+    TableSpec spec = spec(table, keyColumns(cols), names, new boolean[names.size()]);
     try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO cfost_tables(name) VALUES (?)")) {
       ps.setString(1, table);
       ps.executeUpdate();
@@ -199,9 +327,9 @@ final class Tables {
     // Rows that exist already become changes, as if inserted now.
     Sql.exec(tx.c, "INSERT INTO " + id(spec.log) + "(op, " + spec.keyList("k") + ") SELECT 1, "
         + spec.rowKeys(id(table)) + " FROM " + id(table));
-    Map<String, TableSpec> next = new LinkedHashMap<>(specs);
+    Map<String, TableSpec> next = new LinkedHashMap<>(specs());
     next.put(table, spec);
-    specs = Collections.unmodifiableMap(next);
+    state = new State(Collections.unmodifiableMap(next), state.dormant);
     return true;
   }
 
