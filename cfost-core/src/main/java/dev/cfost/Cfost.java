@@ -91,6 +91,17 @@ public interface Cfost extends AutoCloseable {
    */
   void addColumn(String table, String columnDefinition);
 
+  /**
+   * Drops a column of a replicated table ({@code ALTER TABLE ... DROP COLUMN}); a plain-SQL DROP COLUMN
+   * is refused by SQLite, since the capture triggers name every column. On this device the column stops
+   * replicating: its values are gone, and changes for it from devices that still have it are kept aside
+   * (merged if a column of that name is added again). Other devices keep it until they drop it.
+   *
+   * @throws CfostException if the table is not replicated, or SQLite refuses the drop (a key column, an
+   *     index or a view that uses it), with SQLite's reason
+   */
+  void dropColumn(String table, String column);
+
   /** Stamps the writes committed so far by any connection now, instead of at the next capture tick. */
   void capture();
 

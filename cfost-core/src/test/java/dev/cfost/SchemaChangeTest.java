@@ -163,6 +163,29 @@ class SchemaChangeTest {
   }
 
   @Test
+  void dropColumnDropsItHereAndReplicationGoesOn() {
+    sql(a, "ALTER TABLE t ADD COLUMN extra TEXT", "INSERT INTO t VALUES ('k', 'v', 'e')");
+    sql(b, "ALTER TABLE t ADD COLUMN extra TEXT");
+    pull(b, a, 100);
+    tick();
+    a.dropColumn("t", "extra");
+    assertThatThrownBy(() -> a.dropColumn("t", "id")).hasMessageContaining("PRIMARY KEY");
+    assertThatThrownBy(() -> a.dropColumn("nope", "x")).hasMessageContaining("table 'nope' is not replicated");
+    sql(a, "UPDATE t SET v = 'after drop' WHERE id = 'k'");
+    assertEngineWorks("after-drop-column");
+    pull(b, a, 100);
+    assertThat(dump(b, "t")).containsExactly("text:k | text:after drop | text:e");
+    // b's edits of the column a dropped are kept aside on a, not refused: sync from b goes on.
+    tick();
+    sql(b, "UPDATE t SET extra = 'x', v = 'from b' WHERE id = 'k'");
+    pull(a, b, 100);
+    assertThat(dump(a, "t")).containsExactly("text:k | text:from b");
+    b.dropColumn("t", "extra");
+    pull(a, b, 100);
+    assertThat(dump(a, "t")).isEqualTo(dump(b, "t"));
+  }
+
+  @Test
   void aPlainSqlDropColumnOfAReplicatedTableIsRefusedAndTheEngineGoesOn() {
     assertThatThrownBy(() -> sql(a, "ALTER TABLE t DROP COLUMN v")).hasMessageContaining("cfost__upd_t");
     assertEngineWorks("after-refused-drop");

@@ -491,6 +491,23 @@ public final class Engine implements Cfost {
   }
 
   @Override
+  public void dropColumn(String table, String column) {
+    Objects.requireNonNull(column, "column");
+    write(tx -> {
+      TableSpec spec = tables.specs().get(table);
+      if (spec == null) {
+        throw new CfostException("table '" + table + "' is not replicated");
+      }
+      for (String sql : spec.dropTriggers()) {
+        Sql.exec(tx.c, sql);
+      }
+      Sql.exec(tx.c, "ALTER TABLE " + Sql.id(table) + " DROP COLUMN " + Sql.id(column));
+      tables.load(tx); // marks the column gone and puts the triggers back
+      return null;
+    });
+  }
+
+  @Override
   public void capture() {
     try {
       // Nothing committed by others since this engine's last commit: nothing to stamp, and no write
@@ -634,10 +651,12 @@ public final class Engine implements Cfost {
     int received = 0;
     int applied = 0;
     int deferredCount = 0;
-    // Changes for a replicated table the application dropped or renamed away are kept aside, not refused,
-    // so that sync goes on; they are merged if the table is created again.
+    // Changes for a replicated table the application dropped or renamed away, or for a column it renamed
+    // or dropped, are kept aside, not refused, so that sync with devices that still have them goes on;
+    // they merge if the table or column comes back.
     Set<String> dormant = tables.dormant();
-    List<Change> deferred = deferUnknown || !dormant.isEmpty() ? new ArrayList<>() : null;
+    boolean anyGone = !dormant.isEmpty() || tables.specs().values().stream().anyMatch(TableSpec::hasGone);
+    List<Change> deferred = deferUnknown || anyGone ? new ArrayList<>() : null;
     List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
     StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
     AscendingKeys order = new AscendingKeys();
@@ -676,10 +695,11 @@ public final class Engine implements Cfost {
         : EngineSchema.meta(tx.c, "db_version"), deferredCount);
   }
 
-  /** Refuses, as the validator would without deferral, a set-aside change whose table is not dormant. */
+  /** Refuses, as the validator would without deferral, a set-aside change for a table or column never known. */
   private void refuseUnknown(List<Change> chunk, int offset, List<Change> deferred, Set<String> dormant) {
     for (Change c : deferred) {
-      if (!dormant.contains(c.table())) {
+      TableSpec spec = tables.specs().get(c.table());
+      if (!dormant.contains(c.table()) && (spec == null || !spec.isGone(c.cid()))) {
         int i = offset;
         while (chunk.get(i - offset) != c) {
           i++;

@@ -68,6 +68,26 @@ final class TableSpec {
     return gone[i] ? "NULL" : alias + id(columns.get(i));
   }
 
+  /** Whether {@code column} was a column of the table that is gone now (renamed or dropped). */
+  boolean isGone(String column) {
+    for (int i = 0; i < gone.length; i++) {
+      if (gone[i] && columns.get(i).equals(column) && !ordinals.containsKey(column)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether any column of the table is gone. */
+  boolean hasGone() {
+    for (boolean g : gone) {
+      if (g) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The ordinal (1-based) of a non-key column, or 0 if the table has no such column. */
   int ordinal(String column) {
     Integer o = ordinals.get(column);
