@@ -97,6 +97,27 @@ class HostileInputTest {
   }
 
   @Test
+  void aCausalLengthBeyondTwoToThe53IsRefused() {
+    // Left in, a later local delete of the row would overflow cl + 1 and every receiver would refuse it.
+    assertRefused(new Change("todo", PK_T1, "title", "x", 1, 1, SITE, Long.MAX_VALUE, 0), "field 'cl'", "2^53");
+    assertRefused(new Change("todo", PK_T1, "title", "x", 1, 1, SITE, 1L << 53, 0), "field 'cl'");
+    db.merge(List.of(new Change("todo", PK_T1, "title", "x", 1, 1, SITE, (1L << 53) - 1, 0)));
+    assertThat(dump(db, "todo")).containsExactly("text:t1 | text:x");
+  }
+
+  @Test
+  void aColVersionBeyondTwoToThe62IsRefusedWhateverTheDriftAllowed() {
+    db.close();
+    db = Cfost.open(CfostOptions.builder(dir.resolve("d.db")).captureInterval(java.time.Duration.ZERO)
+        .wallClock(now::get).maxDrift(java.time.Duration.ofMillis(Long.MAX_VALUE)).build());
+    sql(db, "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)");
+    db.replicate("todo");
+    assertRefused(new Change("todo", PK_T1, "title", "x", Long.MAX_VALUE - 1, 1, SITE, 1, 0), "field 'col_version'",
+        "2^62");
+    assertRefused(new Change("todo", PK_T1, "title", "x", 1L << 62, 1, SITE, 1, 0), "field 'col_version'");
+  }
+
+  @Test
   void aClockTooFarAheadRefusesTheBatchWithAClockError() {
     long ahead = ((now.get() + 61_000) << 16);
     List<Change> batch = List.of(good("a", "ok"), new Change("todo", PK_T1, "title", "x", ahead, 1, SITE, 1, 0));

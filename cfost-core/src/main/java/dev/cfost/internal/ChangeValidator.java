@@ -12,6 +12,19 @@ import java.util.Map;
  * nothing from the wire reaches SQL unvalidated and a bad batch applies nothing.
  */
 final class ChangeValidator {
+  /**
+   * The largest causal length accepted: a JavaScript number holds it exactly, and a row would need 2^53
+   * deletes and re-inserts to reach it. Local increments ({@code cl + 1}, {@code cl + 2} in
+   * {@link Capture}) start from at most this, so they cannot overflow.
+   */
+  static final long MAX_CL = (1L << 53) - 1;
+  /**
+   * The largest col_version accepted: an HLC timestamp up to about the year 4200 (a real cr-sqlite peer
+   * sends small counters). The drift check bounds it more tightly unless the drift allowed is huge;
+   * this bound leaves the clock and {@code max(v + 1, hlc)} 2^62 steps below a {@code long}'s end.
+   */
+  static final long MAX_COL_VERSION = (1L << 62) - 1;
+
   private ChangeValidator() {}
 
   /** A validated change with its table and decoded key. */
@@ -126,11 +139,11 @@ final class ChangeValidator {
       throw new InvalidChangeException(i, "field 'site_id' must be 16 bytes, not "
           + (c.siteId() == null ? "missing" : c.siteId().length + " bytes"));
     }
-    if (c.cl() < 1) {
-      throw new InvalidChangeException(i, "field 'cl' must be >= 1: " + c.cl());
+    if (c.cl() < 1 || c.cl() > MAX_CL) {
+      throw new InvalidChangeException(i, "field 'cl' must be >= 1 and <= 2^53 - 1: " + c.cl());
     }
-    if (c.colVersion() < 0) {
-      throw new InvalidChangeException(i, "field 'col_version' must be >= 0: " + c.colVersion());
+    if (c.colVersion() < 0 || c.colVersion() > MAX_COL_VERSION) {
+      throw new InvalidChangeException(i, "field 'col_version' must be >= 0 and <= 2^62 - 1: " + c.colVersion());
     }
     if (c.dbVersion() < 0 || c.seq() < 0) {
       throw new InvalidChangeException(i, "fields 'db_version' and 'seq' must be >= 0: " + c.dbVersion() + ", " + c.seq());
