@@ -77,6 +77,16 @@ class HostileInputTest {
   }
 
   @Test
+  void aKeyThatSqliteWouldConvertInWaysNotReproducedIsRefused() {
+    assertRefused(new Change("todo", dev.cfost.internal.PackedKey.pack(List.of(1.5)), "title", "x", 1, 1, SITE, 1, 0),
+        "key column 'id' is a REAL, which SQLite would store as text");
+    sql(db, "CREATE TABLE nums(id INTEGER NOT NULL PRIMARY KEY, body TEXT)");
+    db.replicate("nums");
+    assertRefused(new Change("nums", PackedKeyOf.text(" 1e3 "), "body", "x", 1, 1, SITE, 1, 0),
+        "key column 'id' is text ' 1e3 ', which SQLite would store as a number");
+  }
+
+  @Test
   void aTextKeyForARowidTableIsRefused() {
     sql(db, "CREATE TABLE notes(id INTEGER PRIMARY KEY NOT NULL, body TEXT)");
     db.replicate("notes");

@@ -51,7 +51,7 @@ final class Merger {
     for (ChangeValidator.Checked c : batch) {
       if (previous == null || !previous.sameRow(c)) {
         current = byRow.computeIfAbsent(c.spec().name, t -> new TreeMap<>(KEY_ORDER))
-            .computeIfAbsent(ByteBuffer.wrap(c.change().pk()), k -> new ArrayList<>(4));
+            .computeIfAbsent(ByteBuffer.wrap(c.pk()), k -> new ArrayList<>(4));
       }
       current.add(c);
       previous = c;
@@ -110,7 +110,7 @@ final class Merger {
     TableSpec spec = changes.get(0).spec();
     List<Object> key = changes.get(0).key();
     ClockStore store = tx.store(spec);
-    Object lookup = loaded.isEmpty() ? null : ClockStore.lookupKey(key);
+    Object lookup = loaded.isEmpty() ? null : store.lookupKey(key);
     ClockRow row = lookup != null && loaded.containsKey(lookup) ? loaded.get(lookup) : store.load(key);
     // Every base row has a clock row once pending writes are captured (done at the start of this
     // transaction), so a row without clocks has no base row either: one lookup saved per new row.

@@ -21,6 +21,7 @@ final class TableSpec {
   final String name;
   final List<String> keyColumns;
   final List<String> keyTypes;
+  final List<Affinity> keyAffinities;
   /** Non-key columns; index i holds the column with ordinal i + 1. */
   final List<String> columns;
   final Map<String, Integer> ordinals;
@@ -31,6 +32,7 @@ final class TableSpec {
     this.name = name;
     this.keyColumns = List.copyOf(keyColumns);
     this.keyTypes = List.copyOf(keyTypes);
+    this.keyAffinities = Affinity.of(keyTypes);
     this.columns = List.copyOf(columns);
     Map<String, Integer> ords = new HashMap<>();
     for (int i = 0; i < columns.size(); i++) {
