@@ -141,7 +141,7 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement();
           var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
         assertThat(rs.next()).isTrue();
-        assertThat(rs.getInt(1)).isEqualTo(3);
+        assertThat(rs.getInt(1)).isEqualTo(4);
       }
       sql(db, "UPDATE cfost_meta SET value = 99 WHERE key = 'schema'");
     }
@@ -177,6 +177,7 @@ class SchemaTest {
         s.execute(t.replace(" WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)", ""));
       }
       s.execute("DROP TABLE cfost_merging");
+      s.execute("ALTER TABLE cfost_deferred DROP COLUMN failed"); // engine schema 4
       s.execute("UPDATE cfost_meta SET value = 2 WHERE key = 'schema'");
     }
     try (Cfost source = open("s.db"); Cfost db = open("old.db")) {
@@ -185,7 +186,7 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement()) {
         try (var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
           assertThat(rs.next()).isTrue();
-          assertThat(rs.getInt(1)).isEqualTo(3);
+          assertThat(rs.getInt(1)).isEqualTo(4);
         }
         try (var rs = s.executeQuery("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
             + " AND sql LIKE '%WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)%'")) {

@@ -185,6 +185,11 @@ final class ClockStore implements AutoCloseable {
     later.flush();
   }
 
+  /** Forgets the rows held by {@link #storeLater} (their transaction rolled back to a savepoint). */
+  void discard() {
+    later.discard();
+  }
+
   boolean baseRowExists(List<Object> key) throws SQLException {
     bindKey(exists, key);
     try (ResultSet rs = exists.executeQuery()) {

@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class EngineSchema {
   /** The version of the engine's own tables that this code writes. */
-  static final int VERSION = 3;
+  static final int VERSION = 4;
 
   private static final List<List<String>> MIGRATIONS = List.of(
       // 1: metadata, sites, replicated tables and their columns, peer cursors.
@@ -30,7 +30,9 @@ final class EngineSchema {
       List.of("CREATE TABLE cfost_deferred(id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, change TEXT NOT NULL)"),
       // 3: holds a row only inside a merge's transaction, which the triggers check so as not to log the
       // merge's own writes (the triggers of each table are replaced when the table is next loaded).
-      List.of("CREATE TABLE cfost_merging(x)"));
+      List.of("CREATE TABLE cfost_merging(x)"),
+      // 4: why a deferred change failed once its schema arrived; NULL while it waits (see Deferred).
+      List.of("ALTER TABLE cfost_deferred ADD COLUMN failed TEXT"));
 
   private EngineSchema() {}
 
