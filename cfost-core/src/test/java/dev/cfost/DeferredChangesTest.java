@@ -102,4 +102,18 @@ class DeferredChangesTest {
           .isInstanceOf(InvalidChangeException.class).hasMessageContaining("key column 'id' is a REAL");
     }
   }
+
+  @Test
+  void aDamagedDeferredRowIsSetAsideAndTheSchemaChangeStillHappens() {
+    try (Cfost older = TestDb.open(dir.resolve("old.db"))) {
+      sql(older, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+      older.replicate("t");
+      older.mergeAll(List.of(change("extra", pk("e"), "x", 2L)).iterator(), true);
+      sql(older, "INSERT INTO cfost_deferred(tbl, change) VALUES ('extra', '{not json')");
+      sql(older, "CREATE TABLE extra(id TEXT PRIMARY KEY NOT NULL, x)");
+      older.replicate("extra");
+      assertThat(dump(older, "extra")).containsExactly("text:e | integer:2");
+      assertThat(older.failedDeferredChanges()).isEqualTo(1);
+    }
+  }
 }

@@ -57,6 +57,7 @@ final class Deferred {
     while (true) {
       List<Long> ids = new ArrayList<>();
       List<Change> ready = new ArrayList<>();
+      Map<Long, String> unreadable = new LinkedHashMap<>();
       int read = 0;
       try (PreparedStatement ps = tx.c.prepareStatement(
           "SELECT id, change FROM cfost_deferred WHERE id > ? AND failed IS NULL ORDER BY id LIMIT " + CHUNK)) {
@@ -65,7 +66,13 @@ final class Deferred {
           while (rs.next()) {
             read++;
             after = rs.getLong(1);
-            Change c = ChangeJson.read(rs.getString(2), 0);
+            Change c;
+            try {
+              c = ChangeJson.read(rs.getString(2), 0);
+            } catch (InvalidChangeException e) { // stored by this engine: only a damaged row gets here
+              unreadable.put(after, e.getMessage());
+              continue;
+            }
             TableSpec spec = specs.get(c.table());
             // A key column named as cid is ready too: the validator then refuses it, and it is set aside.
             if (spec != null && (c.isSentinel() || spec.ordinal(c.cid()) > 0 || spec.keyColumns.contains(c.cid()))) {
@@ -74,6 +81,9 @@ final class Deferred {
             }
           }
         }
+      }
+      for (Map.Entry<Long, String> e : unreadable.entrySet()) {
+        setAside(tx, e.getKey(), null, e.getValue());
       }
       if (!ready.isEmpty()) {
         merged += merge(tx, ids, ready, specs, hlc);
@@ -164,8 +174,12 @@ final class Deferred {
   }
 
   private static void setAside(WriteTx tx, long id, Change c, String reason) throws SQLException {
-    log.warn("a deferred change for table '{}' (cid '{}', pk {}) is set aside and will not be applied: {}",
-        c.table(), c.cid(), dev.cfost.Values.hex(c.pk()), reason);
+    if (c == null) {
+      log.warn("deferred change #{} is unreadable and set aside: {}", id, reason);
+    } else {
+      log.warn("a deferred change for table '{}' (cid '{}', pk {}) is set aside and will not be applied: {}",
+          c.table(), c.cid(), dev.cfost.Values.hex(c.pk()), reason);
+    }
     PreparedStatement ps = tx.prepare("UPDATE cfost_deferred SET failed = ? WHERE id = ?");
     ps.setString(1, reason == null ? "failed" : reason);
     ps.setLong(2, id);
