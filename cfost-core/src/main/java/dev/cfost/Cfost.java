@@ -153,6 +153,15 @@ public interface Cfost extends AutoCloseable {
   MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown);
 
   /**
+   * How many deferred changes (see {@link #mergeAll(Iterator, boolean)}) failed once their table or
+   * column arrived, and were set aside: a key that does not fit the table, or a constraint of the local
+   * schema (NOT NULL, CHECK, UNIQUE) that the change breaks. Each is logged with its reason when set
+   * aside and kept, with that reason, in the engine's {@code cfost_deferred} table; none is applied, and
+   * none stops the engine's other work.
+   */
+  long failedDeferredChanges();
+
+  /**
    * Merges consecutive batches of a peer's change stream and saves the last batch's {@link ChangeBatch#next()}
    * as that peer's cursor, in one transaction: after a crash the changes and the cursor are either both
    * there or both not, so nothing is skipped and nothing merged is asked for again. The iterator may

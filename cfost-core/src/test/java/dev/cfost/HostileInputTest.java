@@ -77,6 +77,16 @@ class HostileInputTest {
   }
 
   @Test
+  void aKeyThatSqliteWouldConvertInWaysNotReproducedIsRefused() {
+    assertRefused(new Change("todo", dev.cfost.internal.PackedKey.pack(List.of(1.5)), "title", "x", 1, 1, SITE, 1, 0),
+        "key column 'id' is a REAL, which SQLite would store as text");
+    sql(db, "CREATE TABLE nums(id INTEGER NOT NULL PRIMARY KEY, body TEXT)");
+    db.replicate("nums");
+    assertRefused(new Change("nums", PackedKeyOf.text(" 1e3 "), "body", "x", 1, 1, SITE, 1, 0),
+        "key column 'id' is text ' 1e3 ', which SQLite would store as a number");
+  }
+
+  @Test
   void aTextKeyForARowidTableIsRefused() {
     sql(db, "CREATE TABLE notes(id INTEGER PRIMARY KEY NOT NULL, body TEXT)");
     db.replicate("notes");
@@ -94,6 +104,27 @@ class HostileInputTest {
     assertRefused(new Change("todo", PK_T1, "title", Double.NaN, 1, 1, SITE, 1, 0), "NaN");
     assertRefused(new Change(null, PK_T1, "title", "x", 1, 1, SITE, 1, 0), "field 'table' is missing");
     assertRefused(new Change("todo", PK_T1, null, "x", 1, 1, SITE, 1, 0), "field 'cid' is missing");
+  }
+
+  @Test
+  void aCausalLengthBeyondTwoToThe53IsRefused() {
+    // Left in, a later local delete of the row would overflow cl + 1 and every receiver would refuse it.
+    assertRefused(new Change("todo", PK_T1, "title", "x", 1, 1, SITE, Long.MAX_VALUE, 0), "field 'cl'", "2^53");
+    assertRefused(new Change("todo", PK_T1, "title", "x", 1, 1, SITE, 1L << 53, 0), "field 'cl'");
+    db.merge(List.of(new Change("todo", PK_T1, "title", "x", 1, 1, SITE, (1L << 53) - 1, 0)));
+    assertThat(dump(db, "todo")).containsExactly("text:t1 | text:x");
+  }
+
+  @Test
+  void aColVersionBeyondTwoToThe62IsRefusedWhateverTheDriftAllowed() {
+    db.close();
+    db = Cfost.open(CfostOptions.builder(dir.resolve("d.db")).captureInterval(java.time.Duration.ZERO)
+        .wallClock(now::get).maxDrift(java.time.Duration.ofMillis(Long.MAX_VALUE)).build());
+    sql(db, "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)");
+    db.replicate("todo");
+    assertRefused(new Change("todo", PK_T1, "title", "x", Long.MAX_VALUE - 1, 1, SITE, 1, 0), "field 'col_version'",
+        "2^62");
+    assertRefused(new Change("todo", PK_T1, "title", "x", 1L << 62, 1, SITE, 1, 0), "field 'col_version'");
   }
 
   @Test

@@ -141,7 +141,7 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement();
           var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
         assertThat(rs.next()).isTrue();
-        assertThat(rs.getInt(1)).isEqualTo(4);
+        assertThat(rs.getInt(1)).isEqualTo(5);
       }
       sql(db, "UPDATE cfost_meta SET value = 99 WHERE key = 'schema'");
     }
@@ -178,6 +178,7 @@ class SchemaTest {
       }
       s.execute("DROP TABLE cfost_merging");
       s.execute("ALTER TABLE cfost_columns DROP COLUMN dropped");
+      s.execute("ALTER TABLE cfost_deferred DROP COLUMN failed");
       s.execute("UPDATE cfost_meta SET value = 2 WHERE key = 'schema'");
     }
     try (Cfost source = open("s.db"); Cfost db = open("old.db")) {
@@ -186,7 +187,7 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement()) {
         try (var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
           assertThat(rs.next()).isTrue();
-          assertThat(rs.getInt(1)).isEqualTo(4);
+          assertThat(rs.getInt(1)).isEqualTo(5);
         }
         try (var rs = s.executeQuery("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
             + " AND sql LIKE '%WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)%'")) {

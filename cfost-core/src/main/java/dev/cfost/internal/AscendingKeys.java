@@ -19,7 +19,7 @@ final class AscendingKeys {
   boolean continuedBy(List<ChangeValidator.Checked> chunk) {
     Map<String, byte[][]> ranges = new HashMap<>(); // table -> {smallest, largest}
     for (ChangeValidator.Checked c : chunk) {
-      byte[] pk = c.change().pk();
+      byte[] pk = c.pk();
       byte[][] r = ranges.computeIfAbsent(c.spec().name, t -> new byte[][] {pk, pk});
       if (Arrays.compareUnsigned(pk, r[0]) < 0) {
         r[0] = pk;

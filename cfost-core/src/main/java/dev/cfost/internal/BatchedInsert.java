@@ -72,6 +72,11 @@ final class BatchedInsert implements AutoCloseable {
     pending.clear();
   }
 
+  /** Forgets the rows still held (their transaction rolled back to a savepoint). */
+  void discard() {
+    pending.clear();
+  }
+
   private void bindAll(PreparedStatement ps) throws SQLException {
     int p = 1;
     for (Object[] row : pending) {

@@ -131,7 +131,7 @@ final class Capture {
   private static void fold(WriteTx tx, TableSpec spec, ClockStore store, Pending p, Map<Object, ClockRow> loaded)
       throws SQLException {
     boolean exists = store.baseRowExists(p.key);
-    Object lookup = loaded.isEmpty() ? null : ClockStore.lookupKey(p.key);
+    Object lookup = loaded.isEmpty() ? null : store.lookupKey(p.key);
     ClockRow row = lookup != null && loaded.containsKey(lookup) ? loaded.get(lookup) : store.load(p.key);
     long cl = row == null ? 0 : row.cl;
     boolean alive = (cl & 1) == 1;

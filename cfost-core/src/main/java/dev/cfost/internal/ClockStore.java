@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -36,7 +35,7 @@ final class ClockStore implements AutoCloseable {
 
   ClockStore(Connection c, TableSpec spec) throws SQLException {
     this.spec = spec;
-    this.firstKeyAffinity = Affinity.of(spec.keyTypes.get(0));
+    this.firstKeyAffinity = spec.keyAffinities.get(0);
     this.c = c;
     int n = spec.columns.size();
     String cells = cellList();
@@ -87,9 +86,12 @@ final class ClockStore implements AutoCloseable {
     return out;
   }
 
-  /** A one-column key as a map key: its value, a blob wrapped so that equal bytes are equal keys. */
-  static Object lookupKey(List<Object> key) {
-    Object v = key.get(0);
+  /**
+   * A one-column key as a map key: its canonical value ({@link Affinity#canonical}: a key as stored and
+   * the same key as received must meet), a blob wrapped so that equal bytes are equal keys.
+   */
+  Object lookupKey(List<Object> key) {
+    Object v = firstKeyAffinity.canonicalOrSame(key.get(0));
     return v instanceof byte[] b ? ByteBuffer.wrap(b) : v;
   }
 
@@ -109,50 +111,6 @@ final class ClockStore implements AutoCloseable {
       while (rs.next()) {
         List<Object> key = readKey(rs, 1, 1);
         out.put(lookupKey(key), read(rs, key, 2));
-      }
-    }
-  }
-
-  /** SQLite's type affinities (https://sqlite.org/datatype3.html#determination_of_column_affinity). */
-  enum Affinity {
-    INTEGER, TEXT, BLOB, REAL, NUMERIC;
-
-    static Affinity of(String declaredType) {
-      String t = declaredType.toUpperCase(Locale.ROOT);
-      if (t.contains("INT")) {
-        return INTEGER;
-      }
-      if (t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT")) {
-        return TEXT;
-      }
-      if (t.contains("BLOB") || t.isBlank()) {
-        return BLOB;
-      }
-      if (t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB")) {
-        return REAL;
-      }
-      return NUMERIC;
-    }
-
-    /**
-     * Whether SQLite stores {@code v} unchanged in a column of this affinity. Conservative: false where
-     * a conversion is possible.
-     */
-    boolean storesUnchanged(Object v) {
-      if (v instanceof Double d && d == 0.0) {
-        return false; // SQLite finds 0.0 for -0.0, but the two are different Java keys
-      }
-      switch (this) {
-        case INTEGER:
-          return v instanceof Long;
-        case TEXT:
-          return v instanceof String || v instanceof byte[];
-        case BLOB:
-          return true;
-        case REAL:
-          return v instanceof Double || v instanceof byte[];
-        default:
-          return v instanceof Long || v instanceof byte[];
       }
     }
   }
@@ -225,6 +183,11 @@ final class ClockStore implements AutoCloseable {
 
   void flush() throws SQLException {
     later.flush();
+  }
+
+  /** Forgets the rows held by {@link #storeLater} (their transaction rolled back to a savepoint). */
+  void discard() {
+    later.discard();
   }
 
   boolean baseRowExists(List<Object> key) throws SQLException {

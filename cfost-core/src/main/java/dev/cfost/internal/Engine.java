@@ -605,6 +605,11 @@ public final class Engine implements Cfost {
   }
 
   @Override
+  public long failedDeferredChanges() {
+    return read(() -> Deferred.failed(conn));
+  }
+
+  @Override
   public MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown) {
     Objects.requireNonNull(peerSiteId, "peerSiteId");
     Objects.requireNonNull(batches, "batches");

@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class EngineSchema {
   /** The version of the engine's own tables that this code writes. */
-  static final int VERSION = 4;
+  static final int VERSION = 5;
 
   private static final List<List<String>> MIGRATIONS = List.of(
       // 1: metadata, sites, replicated tables and their columns, peer cursors.
@@ -32,7 +32,9 @@ final class EngineSchema {
       // merge's own writes (the triggers of each table are replaced when the table is next loaded).
       List.of("CREATE TABLE cfost_merging(x)"),
       // 4: a column the application renamed keeps its ordinal and clocks, marked as gone.
-      List.of("ALTER TABLE cfost_columns ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0"));
+      List.of("ALTER TABLE cfost_columns ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0"),
+      // 5: why a deferred change failed once its schema arrived; NULL while it waits (see Deferred).
+      List.of("ALTER TABLE cfost_deferred ADD COLUMN failed TEXT"));
 
   private EngineSchema() {}
 

@@ -23,7 +23,8 @@ import java.util.TreeMap;
  *   <li>Causal length first. A lower {@code cl} than the row's is ignored. A higher one starts a new
  *       life of the row: even means deleted (the base row goes), odd means created or resurrected; the
  *       cells' clocks of the old life are forgotten.
- *   <li>Within the same odd {@code cl}, the higher {@code col_version} wins the cell.
+ *   <li>Within the same odd {@code cl}, a cell never written in this life loses to any change (even one
+ *       of col_version 0); otherwise the higher {@code col_version} wins the cell.
  *   <li>Equal col_versions: the greater value wins ({@link ValueOrder}, cr-sqlite's order).
  *   <li>Equal values: the greater site id is recorded (data is equal either way; the rule keeps the
  *       clocks deterministic too). Likewise for a sentinel of the same {@code cl} (the same delete or
@@ -50,7 +51,7 @@ final class Merger {
     for (ChangeValidator.Checked c : batch) {
       if (previous == null || !previous.sameRow(c)) {
         current = byRow.computeIfAbsent(c.spec().name, t -> new TreeMap<>(KEY_ORDER))
-            .computeIfAbsent(ByteBuffer.wrap(c.change().pk()), k -> new ArrayList<>(4));
+            .computeIfAbsent(ByteBuffer.wrap(c.pk()), k -> new ArrayList<>(4));
       }
       current.add(c);
       previous = c;
@@ -120,7 +121,7 @@ final class Merger {
     TableSpec spec = changes.get(0).spec();
     List<Object> key = changes.get(0).key();
     ClockStore store = tx.store(spec);
-    Object lookup = loaded.isEmpty() ? null : ClockStore.lookupKey(key);
+    Object lookup = loaded.isEmpty() ? null : store.lookupKey(key);
     ClockRow row = lookup != null && loaded.containsKey(lookup) ? loaded.get(lookup) : store.load(key);
     // Every base row has a clock row once pending writes are captured (done at the start of this
     // transaction), so a row without clocks has no base row either: one lookup saved per new row.
@@ -167,7 +168,9 @@ final class Merger {
         continue;
       }
       int i = checked.ordinal() - 1;
-      int cmp = Long.compare(c.colVersion(), row.v[i]);
+      // A cell never written in this life has no version to defend, and its site ordinal 0 would name
+      // this replica, a different site on each: any change wins it (as in cr-sqlite, which has no clock).
+      int cmp = row.v[i] == 0 && row.d[i] == 0 ? 1 : Long.compare(c.colVersion(), row.v[i]);
       if (cmp == 0) {
         Object mine;
         if (set[i] || fresh) {

@@ -71,7 +71,7 @@ final class StagedMerge implements AutoCloseable {
       throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
     }
     ChangeValidator.Checked first = row.get(0);
-    insert.add(new Object[] {first.spec().name, first.change().pk(), bytes.toByteArray()});
+    insert.add(new Object[] {first.spec().name, first.pk(), bytes.toByteArray()});
     staged += row.size();
   }
 
@@ -162,7 +162,7 @@ final class StagedMerge implements AutoCloseable {
         Object val = readValue(in);
         String cid = ordinal == 0 ? Change.SENTINEL : spec.columns.get(ordinal - 1);
         into.add(new ChangeValidator.Checked(new Change(spec.name, pk, cid, val, colVersion, 0, site, cl, 0),
-            spec, key, ordinal));
+            spec, key, pk, ordinal));
         n++;
       }
     } catch (IOException e) {

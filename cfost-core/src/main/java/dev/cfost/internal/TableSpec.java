@@ -21,6 +21,7 @@ final class TableSpec {
   final String name;
   final List<String> keyColumns;
   final List<String> keyTypes;
+  final List<Affinity> keyAffinities;
   /** Non-key columns; index i holds the column with ordinal i + 1, also once it is gone (see {@link #live}). */
   final List<String> columns;
   /** gone[i]: column ordinal i + 1 no longer exists (renamed); its ordinal and clocks stay, unused. */
@@ -37,6 +38,7 @@ final class TableSpec {
     this.name = name;
     this.keyColumns = List.copyOf(keyColumns);
     this.keyTypes = List.copyOf(keyTypes);
+    this.keyAffinities = Affinity.of(keyTypes);
     this.columns = List.copyOf(columns);
     this.gone = gone.clone();
     Map<String, Integer> ords = new HashMap<>();

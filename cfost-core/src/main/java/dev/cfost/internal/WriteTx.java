@@ -113,6 +113,16 @@ final class WriteTx implements AutoCloseable {
     }
   }
 
+  /** Forgets what {@link #flushBatched} would write: the statements it came from were rolled back. */
+  void discardBatched() {
+    for (BatchedInsert b : batched.values()) {
+      b.discard();
+    }
+    for (ClockStore s : stores.values()) {
+      s.discard();
+    }
+  }
+
   void changed(String table, List<Object> key, boolean deleted) {
     tables.add(table);
     if (rows.size() < ChangeEvent.MAX_ROWS) {
