@@ -147,6 +147,17 @@ class SchemaChangeTest {
     assertThat(dump(a, "t")).contains("text:k | text:edited on b");
   }
 
+  /** Found by SchemaChangeProperties: the row's only cells were gone, and a first life sends no sentinel. */
+  @Test
+  void aRowWhoseOnlyCellsWereRenamedAwayStillArrives() {
+    sql(a, "INSERT INTO t(id) VALUES ('only a key')"); // v stays at its default: the rename stamps nothing
+    a.capture();
+    sql(a, "ALTER TABLE t RENAME COLUMN v TO w");
+    sql(b, "ALTER TABLE t RENAME COLUMN v TO w");
+    pull(b, a, 100);
+    assertThat(dump(b, "t")).containsExactly("text:only a key | null:null");
+  }
+
   @Test
   void aColumnRenamedBackIsWrittenAnewEvenWhereItHoldsItsDefault() {
     sql(a, "INSERT INTO t VALUES ('k', 'v')");

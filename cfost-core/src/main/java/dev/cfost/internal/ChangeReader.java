@@ -134,7 +134,14 @@ final class ChangeReader {
       long cl = rs.getLong(keys + 1);
       long clD = rs.getLong(keys + 3);
       boolean alive = (cl & 1) == 1;
-      if (clD > complete && rs.getLong(keys + 4) != exclude && (!alive || cl > 1 || spec.columns.isEmpty())) {
+      // A row's first life is implied by its cells, so its sentinel is left out, unless no live cell
+      // changed after the cursor: a row whose cells are all gone (renamed or dropped columns) or were
+      // never written (columns added since) would otherwise not exist for the receiver.
+      boolean cellAfter = false;
+      for (int i = 0; i < spec.columns.size() && alive && cl == 1; i++) {
+        cellAfter |= spec.live(i) && rs.getLong(cellBase + 4 * i + 1) > complete;
+      }
+      if (clD > complete && rs.getLong(keys + 4) != exclude && (!alive || cl > 1 || !cellAfter)) {
         out.add(new Change(spec.name, pk, Change.SENTINEL, null, cl, clD,
             tx.sites.id(rs.getLong(keys + 4)), cl, rs.getLong(keys + 5)));
       }
