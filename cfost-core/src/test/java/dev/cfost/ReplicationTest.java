@@ -320,4 +320,19 @@ class ReplicationTest {
     java.util.Arrays.fill(siteId, site);
     return new Change(c.table(), c.pk(), c.cid(), val, c.colVersion(), c.dbVersion(), siteId, c.cl(), c.seq());
   }
+
+  /** Found by SchemaChangeProperties: a resurrection's sentinel alone reached a replica where the row lived. */
+  @Test
+  void aNewLifeOfARowDoesNotKeepTheValuesOfTheOldOne() {
+    sql(a, "INSERT INTO todo VALUES ('k', 'old life', 1)");
+    syncBothWays();
+    byte[] site = new byte[16];
+    java.util.Arrays.fill(site, (byte) 9);
+    byte[] pk = dev.cfost.internal.PackedKey.pack(java.util.List.of("k"));
+    // Deleted and re-inserted elsewhere with only its key: cl 3, no cells.
+    Change resurrection = new Change("todo", pk, Change.SENTINEL, null, 3, 1, site, 3, 0);
+    a.merge(java.util.List.of(resurrection));
+    b.merge(java.util.List.of(new Change("todo", pk, Change.SENTINEL, null, 2, 1, site, 2, 0), resurrection));
+    assertThat(dump(a, "todo")).isEqualTo(dump(b, "todo")).containsExactly("text:k | null:null | integer:0");
+  }
 }

@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * <ol>
  *   <li>Causal length first. A lower {@code cl} than the row's is ignored. A higher one starts a new
  *       life of the row: even means deleted (the base row goes), odd means created or resurrected; the
- *       cells' clocks of the old life are forgotten.
+ *       cells' clocks and values of the old life are forgotten (the base row is made again).
  *   <li>Within the same odd {@code cl}, a cell never written in this life loses to any change (even one
  *       of col_version 0); otherwise the higher {@code col_version} wins the cell.
  *   <li>Equal col_versions: the greater value wins ({@link ValueOrder}, cr-sqlite's order).
@@ -147,11 +147,12 @@ final class Merger {
         row.resetCells();
         row.stampSentinel(c.cl(), tx.dbVersion(), site, tx.nextSeq());
         rowChanged = true;
-        if (!row.alive()) {
-          Arrays.fill(set, false);
-          Arrays.fill(values, null);
-          fresh = true;
-        }
+        // A new life starts from nothing: the base row is made again with only the cells this life
+        // writes (the others take their defaults, as on the replica that deleted and re-inserted it), never
+        // keeping values of the old life that other replicas do not have.
+        Arrays.fill(set, false);
+        Arrays.fill(values, null);
+        fresh = true;
         if (c.isSentinel() || !row.alive()) {
           applied++;
           continue;
