@@ -78,7 +78,8 @@ public interface Cfost extends AutoCloseable {
    * Makes a table replicated; rows already in it become changes. Idempotent.
    *
    * @throws CfostException if the table does not exist or cannot replicate, with the reason: no primary
-   *     key, a nullable primary-key column, AUTOINCREMENT, or a NOT NULL column without a default
+   *     key, a nullable primary-key column, a primary-key column collated other than BINARY,
+   *     AUTOINCREMENT, or a NOT NULL column without a default
    */
   void replicate(String table);
 
