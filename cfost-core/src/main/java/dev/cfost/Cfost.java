@@ -83,7 +83,7 @@ public interface Cfost extends AutoCloseable {
    */
   void replicate(String table);
 
-  /** The replicated tables, by name. */
+  /** The application's replicated tables, by name (not the engine's own {@code cfost_schema}). */
   List<String> replicatedTables();
 
   /**
@@ -147,8 +147,10 @@ public interface Cfost extends AutoCloseable {
    * as that peer's cursor, in one transaction: after a crash the changes and the cursor are either both
    * there or both not, so nothing is skipped and nothing merged is asked for again. The iterator may
    * wait for the peer's next batch; the engine's other writes wait with it, so end the iteration
-   * promptly (a sync session bounds it by time and size). Same validation and deferral as
-   * {@link #mergeAll(Iterator, boolean)}.
+   * promptly (a sync session bounds it by time and size). Same validation as
+   * {@link #mergeAll(Iterator, boolean)}; changes for tables or columns unknown here are always kept
+   * aside, since they come from a sync peer (logged when {@code deferUnknown} is false: the peer did not
+   * announce a newer schema).
    */
   MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown);
 

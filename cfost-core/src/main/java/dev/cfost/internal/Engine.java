@@ -51,6 +51,7 @@ public final class Engine implements Cfost {
   private volatile long lastCommittedTxBegan = System.nanoTime();
   private final Sites sites = new Sites(); // guarded by lock
   private final Tables tables = new Tables();
+  private final SchemaDefinitions definitions;
   private final HybridClock hlc;
   private final byte[] siteId;
   private final Listeners listeners;
@@ -65,6 +66,7 @@ public final class Engine implements Cfost {
 
   private Engine(CfostOptions options) throws SQLException {
     this.options = options;
+    this.definitions = new SchemaDefinitions(tables, options.schemaSync());
     this.path = options.path().toAbsolutePath();
     this.conn = openEngineConnection(path, busyWait);
     this.listeners = new Listeners(options.listenerExecutor());
@@ -190,6 +192,7 @@ public final class Engine implements Cfost {
         if (cookie != schemaCookie) {
           captureAll(tx); // with the specs the log rows were written under
           tables.load(tx);
+          definitions.publish(tx, tables.specs().keySet()); // columns added with plain SQL
           Deferred.retry(tx, tables.specs(), hlc);
         }
         // Commits stamped by another engine on this file (another process) since this one last committed.
@@ -415,6 +418,7 @@ public final class Engine implements Cfost {
     Objects.requireNonNull(table, "table");
     write(tx -> {
       if (tables.replicate(tx, table)) {
+        definitions.publish(tx, List.of(table)); // stamped before the rows, so streamed before them
         Capture.run(tx, tables.specs().get(table));
         Deferred.retry(tx, tables.specs(), hlc);
       }
@@ -424,7 +428,7 @@ public final class Engine implements Cfost {
 
   @Override
   public List<String> replicatedTables() {
-    return List.copyOf(tables.specs().keySet());
+    return SchemaDefinitions.applicationTables(tables.specs().keySet());
   }
 
   @Override
@@ -436,6 +440,7 @@ public final class Engine implements Cfost {
       }
       Sql.exec(tx.c, "ALTER TABLE " + Sql.id(table) + " ADD COLUMN " + columnDefinition);
       tables.load(tx);
+      definitions.publish(tx, List.of(table));
       Deferred.retry(tx, tables.specs(), hlc);
       return null;
     });
@@ -535,7 +540,7 @@ public final class Engine implements Cfost {
   @Override
   public MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown) {
     Objects.requireNonNull(changes, "changes");
-    return write(tx -> merge(tx, changes, deferUnknown));
+    return write(tx -> merge(tx, changes, deferUnknown, false));
   }
 
   @Override
@@ -544,7 +549,8 @@ public final class Engine implements Cfost {
     Objects.requireNonNull(batches, "batches");
     BatchChanges changes = new BatchChanges(batches);
     return write(tx -> {
-      MergeResult result = merge(tx, changes, deferUnknown);
+      // A sync peer's batch: changes for tables or columns unknown here are kept aside, not refused.
+      MergeResult result = merge(tx, changes, true, !deferUnknown);
       if (changes.last != null) {
         savePeerCursor(tx, peerSiteId, changes.last);
       }
@@ -581,11 +587,18 @@ public final class Engine implements Cfost {
     }
   }
 
-  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown) throws SQLException {
+  /**
+   * Merges in chunks; each chunk's table definitions first (SchemaDefinitions), then its rows. With schema
+   * sync on, rows whose definition has not arrived yet are kept aside until it does. {@code unexpected}:
+   * the caller did not ask for deferral (the peer's schema is not newer), so deferring is worth a warning.
+   */
+  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown, boolean unexpected)
+      throws SQLException {
     int received = 0;
     int applied = 0;
     int deferredCount = 0;
-    List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
+    java.util.Set<String> deferredTables = new java.util.TreeSet<>();
+    List<Change> deferred = deferUnknown || definitions.enabled() ? new ArrayList<>() : null;
     List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
     StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
     AscendingKeys order = new AscendingKeys();
@@ -593,9 +606,13 @@ public final class Engine implements Cfost {
     try {
       while (chunks.hasNext()) {
         chunks.next(chunk);
+        applied += definitions.mergeFirst(tx, chunk, received, hlc);
         List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
         if (deferred != null && !deferred.isEmpty()) {
           Deferred.store(tx, deferred);
+          for (Change c : deferred) {
+            deferredTables.add(c.table());
+          }
           deferredCount += deferred.size();
           deferred.clear();
         }
@@ -616,6 +633,10 @@ public final class Engine implements Cfost {
       if (staged != null) {
         staged.close();
       }
+    }
+    if (deferredCount > 0 && (unexpected || definitions.enabled())) {
+      log.warn("kept {} changes for tables or columns unknown here aside (cfost_deferred), of {}; they merge once"
+          + " the table or column exists here", deferredCount, deferredTables);
     }
     return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
         : EngineSchema.meta(tx.c, "db_version"), deferredCount);

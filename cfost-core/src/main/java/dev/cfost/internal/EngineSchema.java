@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class EngineSchema {
   /** The version of the engine's own tables that this code writes. */
-  static final int VERSION = 3;
+  static final int VERSION = 4;
 
   private static final List<List<String>> MIGRATIONS = List.of(
       // 1: metadata, sites, replicated tables and their columns, peer cursors.
@@ -30,7 +30,9 @@ final class EngineSchema {
       List.of("CREATE TABLE cfost_deferred(id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, change TEXT NOT NULL)"),
       // 3: holds a row only inside a merge's transaction, which the triggers check so as not to log the
       // merge's own writes (the triggers of each table are replaced when the table is next loaded).
-      List.of("CREATE TABLE cfost_merging(x)"));
+      List.of("CREATE TABLE cfost_merging(x)"),
+      // 4: the definitions of the replicated tables, replicated with their rows (SchemaDefinitions.install).
+      List.of());
 
   private EngineSchema() {}
 
@@ -46,6 +48,9 @@ final class EngineSchema {
     for (int v = current; v < VERSION; v++) {
       for (String sql : MIGRATIONS.get(v)) {
         Sql.exec(c, sql);
+      }
+      if (v == 3) {
+        SchemaDefinitions.install(c);
       }
     }
     if (fresh) {
