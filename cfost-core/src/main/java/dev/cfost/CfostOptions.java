@@ -134,8 +134,8 @@ public final class CfostOptions {
      * need them are merged. A definition that contradicts a local table (key columns, their order or
      * type, a column's type affinity) is refused with an {@link InvalidChangeException} naming the table
      * and the difference. Definitions are structured data, validated like every identifier from the
-     * wire; a peer never runs SQL here. Changes for tables or columns that no definition describes
-     * (yet) are kept aside ({@link MergeResult#deferred()}) and merged once it arrives.
+     * wire; a peer never runs SQL here. A sync peer's changes for tables or columns that no definition
+     * describes yet are kept aside ({@link MergeResult#deferred()}) and merged once it arrives.
      *
      * <p>Off by default: an application that creates its own tables keeps sole control of its schema,
      * and the change stream stays exactly cr-sqlite's. Off, definitions received from peers are stored

@@ -203,7 +203,7 @@ class SchemaSyncTest {
   }
 
   @Test
-  void rowsThatArriveBeforeTheirDefinitionWaitForIt() {
+  void aPeersRowsThatArriveBeforeTheirDefinitionWaitForIt() {
     try (Cfost a = open("a.db"); Cfost b = open("b.db")) {
       sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v TEXT)", "INSERT INTO t VALUES ('r', 'x')");
       a.replicate("t");
@@ -212,7 +212,10 @@ class SchemaSyncTest {
       List<Change> defs = all.stream().filter(ch -> ch.table().equals("cfost_schema")).toList();
       assertThat(defs).hasSize(2);
       assertThat(all.indexOf(defs.get(0))).as("definitions stream first").isLessThan(all.indexOf(rows.get(0)));
-      assertThat(b.merge(rows).deferred()).isEqualTo(rows.size());
+      assertThatThrownBy(() -> b.merge(rows)).as("a plain merge stays strict")
+          .hasMessageContaining("unknown table 't'");
+      ChangeBatch rowsFirst = new ChangeBatch(rows, Cursor.START, false);
+      assertThat(b.mergeFromPeer(a.siteId(), List.of(rowsFirst).iterator(), false).deferred()).isEqualTo(rows.size());
       b.merge(defs);
       assertThat(dump(b, "t")).containsExactly("text:r | text:x");
     }

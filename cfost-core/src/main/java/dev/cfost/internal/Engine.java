@@ -588,8 +588,8 @@ public final class Engine implements Cfost {
   }
 
   /**
-   * Merges in chunks; each chunk's table definitions first (SchemaDefinitions), then its rows. With schema
-   * sync on, rows whose definition has not arrived yet are kept aside until it does. {@code unexpected}:
+   * Merges in chunks; each chunk's table definitions first (SchemaDefinitions), then its rows, so within a
+   * chunk their order does not matter. {@code unexpected}:
    * the caller did not ask for deferral (the peer's schema is not newer), so deferring is worth a warning.
    */
   private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown, boolean unexpected)
@@ -598,7 +598,7 @@ public final class Engine implements Cfost {
     int applied = 0;
     int deferredCount = 0;
     java.util.Set<String> deferredTables = new java.util.TreeSet<>();
-    List<Change> deferred = deferUnknown || definitions.enabled() ? new ArrayList<>() : null;
+    List<Change> deferred = deferUnknown ? new ArrayList<>() : null;
     List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
     StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
     AscendingKeys order = new AscendingKeys();
@@ -634,7 +634,7 @@ public final class Engine implements Cfost {
         staged.close();
       }
     }
-    if (deferredCount > 0 && (unexpected || definitions.enabled())) {
+    if (deferredCount > 0 && unexpected) {
       log.warn("kept {} changes for tables or columns unknown here aside (cfost_deferred), of {}; they merge once"
           + " the table or column exists here", deferredCount, deferredTables);
     }
