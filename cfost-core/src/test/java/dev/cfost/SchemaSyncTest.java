@@ -146,6 +146,19 @@ class SchemaSyncTest {
       assertThatThrownBy(() -> d.merge(fromA)).isInstanceOf(InvalidChangeException.class)
           .hasMessageContaining("column 'v' is TEXT on a peer and INTEGER here");
       assertThat(dump(b, "t")).as("nothing of a refused batch is applied").isEmpty();
+
+      // A table the refused batch had created is rolled back with it, and is not listed meanwhile.
+      try (Cfost e = open("e.db")) {
+        sql(a, "CREATE TABLE later(id TEXT PRIMARY KEY NOT NULL)", "INSERT INTO later VALUES ('x')");
+        a.replicate("later");
+        now.addAndGet(60_000); // e's definition is the later one, so it wins the merge of cfost_schema: the
+        sql(e, "CREATE TABLE later(id INTEGER PRIMARY KEY)"); // conflict must be seen in the losing change too
+        e.replicate("later");
+        List<Change> both = TestDb.allChanges(a, 100); // t's definition first: t is created, then 'later' conflicts
+        assertThatThrownBy(() -> e.merge(both)).hasMessageContaining("the definition of table 'later' conflicts");
+        assertThat(e.replicatedTables()).containsExactly("later");
+        assertThat(TestDb.allChanges(e, 100)).noneMatch(ch -> ch.table().equals("t"));
+      }
     }
   }
 
@@ -157,6 +170,11 @@ class SchemaSyncTest {
       sql(b, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v TEXT)");
       assertThatThrownBy(() -> pull(b, a, 10)).isInstanceOf(InvalidChangeException.class)
           .hasMessageContaining("table 't' exists here but is not replicated");
+      sql(b, "DROP TABLE t", "CREATE TABLE other(x)", "CREATE INDEX t ON other(x)");
+      assertThatThrownBy(() -> pull(b, a, 10)).isInstanceOf(InvalidChangeException.class)
+          .hasMessageContaining("cannot create table 't' from a peer's definition:")
+          .hasMessageContaining("already an index named t");
+      assertThat(b.replicatedTables()).isEmpty();
     }
   }
 

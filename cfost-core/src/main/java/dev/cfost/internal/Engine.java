@@ -603,6 +603,8 @@ public final class Engine implements Cfost {
     StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
     AscendingKeys order = new AscendingKeys();
     RowChunks chunks = new RowChunks(changes, options.mergeChunk());
+    java.util.Map<String, TableSpec> specsBefore = tables.specs();
+    boolean merged = false;
     try {
       while (chunks.hasNext()) {
         chunks.next(chunk);
@@ -629,9 +631,13 @@ public final class Engine implements Cfost {
       if (staged != null) {
         applied += staged.apply(tables.specs(), options.mergeChunk());
       }
+      merged = true;
     } finally {
       if (staged != null) {
         staged.close();
+      }
+      if (!merged) {
+        tables.restore(specsBefore); // the rollback undoes tables that received definitions created
       }
     }
     if (deferredCount > 0 && unexpected) {

@@ -169,6 +169,7 @@ final class SchemaDefinitions {
   int mergeFirst(WriteTx tx, List<Change> chunk, int offset, HybridClock hlc) throws SQLException {
     List<ChangeValidator.Checked> checked = new ArrayList<>();
     Map<String, Integer> touched = new LinkedHashMap<>(); // table -> index of its first definition change
+    Map<String, List<TableDefinition.Column>> incoming = new java.util.HashMap<>();
     for (int j = 0; j < chunk.size(); j++) {
       Change c = chunk.get(j);
       if (c == null || !TABLE.equals(c.table())) {
@@ -188,7 +189,7 @@ final class SchemaDefinitions {
             throw new IllegalArgumentException(bad);
           }
         } else {
-          TableDefinition.parse(tbl, col, c.val());
+          incoming.computeIfAbsent(tbl, t -> new ArrayList<>()).add(TableDefinition.parse(tbl, col, c.val()));
         }
       } catch (IllegalArgumentException e) {
         throw new InvalidChangeException(i, "definition of column '" + TableDefinition.printable(col) + "' of table '"
@@ -204,7 +205,7 @@ final class SchemaDefinitions {
     if (enabled) {
       boolean changed = false;
       for (Map.Entry<String, Integer> e : touched.entrySet()) {
-        changed |= apply(tx, e.getKey(), e.getValue());
+        changed |= apply(tx, e.getKey(), e.getValue(), incoming.getOrDefault(e.getKey(), List.of()));
       }
       if (changed) {
         Deferred.retry(tx, tables.specs(), hlc);
@@ -213,8 +214,13 @@ final class SchemaDefinitions {
     return applied;
   }
 
-  /** Brings the local table in line with its merged definition; true if the schema changed. */
-  private boolean apply(WriteTx tx, String table, int index) throws SQLException {
+  /**
+   * Brings the local table in line with its merged definition; true if the schema changed. The peer's
+   * own definitions ({@code incoming}) are checked against the local table too: they may have lost the
+   * merge to this replica's rows, and a conflict must be reported whichever row wins.
+   */
+  private boolean apply(WriteTx tx, String table, int index, List<TableDefinition.Column> incoming)
+      throws SQLException {
     List<TableDefinition.Column> def = load(tx.c, table);
     if (def.isEmpty()) {
       return false;
@@ -225,15 +231,39 @@ final class SchemaDefinitions {
       if (create == null) {
         return false; // its key columns have not all arrived yet; their rows wait in cfost_deferred
       }
-      Sql.exec(tx.c, create);
-      tables.replicate(tx, table);
+      try {
+        Sql.exec(tx.c, create);
+        tables.replicate(tx, table);
+      } catch (SQLException | dev.cfost.CfostException e) {
+        // Say which definition could not be applied (say, a local index of that name), not only SQLite's words.
+        throw new InvalidChangeException(index, "cannot create table '" + table + "' from a peer's definition: "
+            + e.getMessage());
+      }
       log.info("created replicated table '{}' from the definition received from a peer", table);
+      compatible(index, table, incoming, TableDefinition.describe(tx.c, table, false));
       return true;
     }
     if (!tables.specs().containsKey(table)) {
       throw new InvalidChangeException(index, "table '" + table + "' exists here but is not replicated; a peer"
           + " defines it as a replicated table. Replicate it here, or rename the local one");
     }
+    compatible(index, table, incoming, local);
+    List<TableDefinition.Column> added = compatible(index, table, def, local);
+    if (added.isEmpty()) {
+      return false;
+    }
+    added.sort(java.util.Comparator.comparingInt(TableDefinition.Column::pos));
+    for (TableDefinition.Column d : added) {
+      Sql.exec(tx.c, "ALTER TABLE " + id(table) + " ADD COLUMN " + d.ddl());
+      log.info("added column '{}' to replicated table '{}' from the definition received from a peer", d.name(), table);
+    }
+    tables.load(tx);
+    return true;
+  }
+
+  /** Throws if a column of {@code def} contradicts the local table; returns the columns it lacks. */
+  private static List<TableDefinition.Column> compatible(int index, String table, List<TableDefinition.Column> def,
+      TableDefinition.Local local) {
     List<TableDefinition.Column> localKeys = TableDefinition.keys(local.columns());
     List<TableDefinition.Column> added = new ArrayList<>();
     for (TableDefinition.Column d : def) {
@@ -257,16 +287,7 @@ final class SchemaDefinitions {
             + shown(mine.type()) + " here, which SQLite stores differently");
       }
     }
-    if (added.isEmpty()) {
-      return false;
-    }
-    added.sort(java.util.Comparator.comparingInt(TableDefinition.Column::pos));
-    for (TableDefinition.Column d : added) {
-      Sql.exec(tx.c, "ALTER TABLE " + id(table) + " ADD COLUMN " + d.ddl());
-      log.info("added column '{}' to replicated table '{}' from the definition received from a peer", d.name(), table);
-    }
-    tables.load(tx);
-    return true;
+    return added;
   }
 
   private static boolean sameKeyType(TableDefinition.Column a, TableDefinition.Column b) {

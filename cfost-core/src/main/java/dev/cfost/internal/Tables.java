@@ -32,6 +32,11 @@ final class Tables {
     return specs;
   }
 
+  /** Puts back the specs of before a transaction that is rolling back (see {@code Engine.merge}). */
+  void restore(Map<String, TableSpec> earlier) {
+    specs = earlier;
+  }
+
   /** A column of a table as {@code PRAGMA table_xinfo} describes it. */
   private record Column(String name, String type, boolean notNull, String dflt, int pk, int hidden) {}
 
