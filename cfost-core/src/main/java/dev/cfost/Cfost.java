@@ -78,11 +78,12 @@ public interface Cfost extends AutoCloseable {
    * Makes a table replicated; rows already in it become changes. Idempotent.
    *
    * @throws CfostException if the table does not exist or cannot replicate, with the reason: no primary
-   *     key, a nullable primary-key column, AUTOINCREMENT, or a NOT NULL column without a default
+   *     key, a nullable primary-key column, a primary-key column collated other than BINARY,
+   *     AUTOINCREMENT, or a NOT NULL column without a default
    */
   void replicate(String table);
 
-  /** The replicated tables, by name. */
+  /** The application's replicated tables, by name (not the engine's own {@code cfost_schema}). */
   List<String> replicatedTables();
 
   /**
@@ -166,8 +167,10 @@ public interface Cfost extends AutoCloseable {
    * as that peer's cursor, in one transaction: after a crash the changes and the cursor are either both
    * there or both not, so nothing is skipped and nothing merged is asked for again. The iterator may
    * wait for the peer's next batch; the engine's other writes wait with it, so end the iteration
-   * promptly (a sync session bounds it by time and size). Same validation and deferral as
-   * {@link #mergeAll(Iterator, boolean)}.
+   * promptly (a sync session bounds it by time and size). Same validation as
+   * {@link #mergeAll(Iterator, boolean)}; changes for tables or columns unknown here are always kept
+   * aside, since they come from a sync peer (logged when {@code deferUnknown} is false: the peer did not
+   * announce a newer schema).
    */
   MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown);
 

@@ -16,6 +16,7 @@ public final class CfostOptions {
   private final Duration captureInterval;
   private final Executor listenerExecutor;
   private final int mergeChunk;
+  private final boolean schemaSync;
 
   private CfostOptions(Builder b) {
     this.path = b.path;
@@ -24,6 +25,7 @@ public final class CfostOptions {
     this.captureInterval = b.captureInterval;
     this.listenerExecutor = b.listenerExecutor;
     this.mergeChunk = b.mergeChunk;
+    this.schemaSync = b.schemaSync;
   }
 
   public static Builder builder(Path path) {
@@ -56,6 +58,11 @@ public final class CfostOptions {
     return mergeChunk;
   }
 
+  /** Whether table definitions travel with the data; see {@link Builder#schemaSync(boolean)}. */
+  public boolean schemaSync() {
+    return schemaSync;
+  }
+
   /** Builder of {@link CfostOptions}. */
   public static final class Builder {
     private final Path path;
@@ -64,6 +71,7 @@ public final class CfostOptions {
     private Duration captureInterval = Duration.ofMillis(50);
     private Executor listenerExecutor;
     private int mergeChunk = 10_000;
+    private boolean schemaSync;
 
     private Builder(Path path) {
       this.path = Objects.requireNonNull(path, "path");
@@ -115,6 +123,27 @@ public final class CfostOptions {
         throw new IllegalArgumentException("mergeChunk must be at least 1: " + changes);
       }
       this.mergeChunk = changes;
+      return this;
+    }
+
+    /**
+     * Whether the definitions of replicated tables travel with their rows; default off. On, this replica
+     * sends the definition of each table it replicates (its columns, key, declared types, collations,
+     * literal defaults, NOT NULL) and each column added since, and applies the definitions it receives:
+     * a table it lacks is created and replicated, a column it lacks is added, before the rows that
+     * need them are merged. A definition that contradicts a local table (key columns, their order or
+     * type, a column's type affinity) is refused with an {@link InvalidChangeException} naming the table
+     * and the difference. Definitions are structured data, validated like every identifier from the
+     * wire; a peer never runs SQL here. A sync peer's changes for tables or columns that no definition
+     * describes yet are kept aside ({@link MergeResult#deferred()}) and merged once it arrives.
+     *
+     * <p>Off by default: an application that creates its own tables keeps sole control of its schema,
+     * and the change stream stays exactly cr-sqlite's. Off, definitions received from peers are stored
+     * and relayed but not applied, and changes from a sync peer for tables or columns unknown here are
+     * kept aside rather than refusing its batch. The {@code cfost} CLI turns it on.
+     */
+    public Builder schemaSync(boolean on) {
+      this.schemaSync = on;
       return this;
     }
 

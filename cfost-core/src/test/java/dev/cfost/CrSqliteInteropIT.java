@@ -116,6 +116,40 @@ class CrSqliteInteropIT {
     assertThat(assertSameRows(db, "vals")).containsExactlyElementsOf(expected);
   }
 
+  /**
+   * A replica with schema sync on streams its table definitions (table cfost_schema), which cr-sqlite does
+   * not know; read with a list of tables, its stream is cr-sqlite's again (docs/PROTOCOL.md).
+   */
+  @Test
+  void aSchemaSyncReplicaReadWithItsTablesListedExchangesWithCrSqlite() {
+    try (Cfost synced = Cfost.open(CfostOptions.builder(dir.resolve("synced.db")).captureInterval(java.time.Duration.ZERO)
+        .wallClock(now::get).schemaSync(true).build())) {
+      cr.exec(TASK_LIST_DDL);
+      cr.exec("SELECT crsql_as_crr(?)", "todo");
+      sql(synced, TASK_LIST_DDL);
+      synced.replicate("todo");
+      cr.exec("INSERT INTO todo VALUES ('t1', 'from cr-sqlite', 0, NULL)");
+      sql(synced, "INSERT INTO todo VALUES ('t2', 'from cfost', 1, 'n')");
+      assertThat(allChanges(synced, 100)).anyMatch(ch -> ch.table().equals("cfost_schema"));
+
+      ChangeFilter tables = ChangeFilter.ALL.onlyTables(List.of("todo"));
+      List<Change> fromCfost = new ArrayList<>();
+      Cursor cursor = Cursor.START;
+      for (ChangeBatch b = synced.changes(cursor, 5, tables); ; b = synced.changes(cursor, 5, tables)) {
+        fromCfost.addAll(b.changes());
+        cursor = b.next();
+        if (b.caughtUp()) {
+          break;
+        }
+      }
+      assertThat(fromCfost).isNotEmpty().allMatch(ch -> ch.table().equals("todo"));
+      cr.merge(fromCfost);
+      synced.merge(cr.changes(0));
+      assertThat(assertSameRows(synced, "todo"))
+          .containsExactly(row("t1", "from cr-sqlite", 0L, null), row("t2", "from cfost", 1L, "n"));
+    }
+  }
+
   @Test
   void concurrentEditsOfDifferentColumnsOfOneRowBothSurvive() {
     createOnBoth(TASK_LIST_DDL, "todo");

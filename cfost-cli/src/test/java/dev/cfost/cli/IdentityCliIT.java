@@ -228,6 +228,39 @@ class IdentityCliIT {
     }
   }
 
+  /**
+   * Issue 9, item 12: a device that joins and syncs gets the user's tables with their rows, without
+   * creating them by hand (the CLI turns schema sync on), and writes to them replicate back.
+   */
+  @Test
+  void aJoinedDeviceSyncsWithoutCreatingTheTablesByHand() throws Exception {
+    alice(a);
+    cfost.run("--db", a, "sql", "CREATE TABLE notes(id TEXT PRIMARY KEY NOT NULL, title TEXT DEFAULT 'untitled')").ok();
+    cfost.run("--db", a, "replicate", "notes").ok();
+    cfost.run("--db", a, "sql", "INSERT INTO notes VALUES ('n1', 'from alice''s laptop')").ok();
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--listen", "127.0.0.1:0",
+        "--timeout", "60")) {
+      String code = pair.awaitMatch(CODE);
+      cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
+      pair.finish().ok();
+    }
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:" + port,
+        "--no-mdns")) {
+      daemon.awaitMatch(Pattern.compile("listening on 127\\.0\\.0\\.1:" + port));
+      assertThat(cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok())
+          .startsWith("received ");
+      assertThat(cfost.run("--db", b, "sql", "SELECT title FROM notes").ok()).contains("from alice's laptop");
+      assertThat(devices(b)).hasSize(2);
+      cfost.run("--db", b, "sql", "INSERT INTO notes(id) VALUES ('n2')").ok();
+      cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok();
+      assertThat(cfost.run("--db", a, "sql", "SELECT title FROM notes WHERE id = 'n2'").ok()).contains("untitled");
+    }
+  }
+
   @Test
   void withoutAReachableAuthorizerTheResponseIsApprovedByHandOnceOnly() {
     alice(a);

@@ -207,9 +207,10 @@ class SyncCliIT {
     assertThat(status.get("daemon").get("pid").asLong()).isEqualTo(da.pid());
     assertThat(status.get("database_id").asText()).isEqualTo("cli-sync");
 
-    // One change per non-key column (title, done) of each row: 2 rows from a, 1 from b.
+    // One change per non-key column (title, done) of each row: 2 rows from a, 1 from b; and each side's
+    // definition of todo, one change per column (id, title, done): the CLI has schema sync on.
     String out = cfost.run("--db", b, "sync", "--peer", da.address(), "--once").ok();
-    assertThat(out).isEqualTo("received 4 changes, sent 2 changes\n");
+    assertThat(out).isEqualTo("received 7 changes, sent 5 changes\n");
     assertThat(todos(b)).isEqualTo(todos(a)).contains("\"a2\"", "\"b1\"");
     assertThat(cfost.run("--db", b, "sync", "--peer", da.address(), "--once").ok())
         .isEqualTo("received 0 changes, sent 0 changes\n");
@@ -309,7 +310,8 @@ class SyncCliIT {
     }
     assertThat(seen).as("rows B had when killed").isBetween(twoBatches, rows - 1L);
     long before = changes(b);
-    assertThat(before).isEqualTo(seen * 3); // whole rows: three columns each
+    // Whole rows: three columns each; and the four rows of item's definition (the CLI has schema sync on).
+    assertThat(before).isEqualTo(seen * 3 + 4);
 
     String out = cfost.run("--db", b, "sync", "--peer", da.address(), "--once").ok();
     Matcher m = SYNCED.matcher(out);

@@ -27,6 +27,7 @@ final class ChangeReader {
 
   static ChangeBatch read(WriteTx tx, Collection<TableSpec> specs, Cursor cursor, int maxChanges, ChangeFilter filter)
       throws SQLException {
+    filter = SchemaDefinitions.readerFilter(filter);
     List<Stream> streams = new ArrayList<>();
     PriorityQueue<Stream> heads = new PriorityQueue<>(
         Comparator.<Stream>comparingLong(s -> s.db).thenComparingLong(s -> s.rq));

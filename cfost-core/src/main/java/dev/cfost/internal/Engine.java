@@ -55,6 +55,7 @@ public final class Engine implements Cfost {
   private volatile long lastCommittedTxBegan = System.nanoTime();
   private final Sites sites; // guarded by lock
   private final Tables tables = new Tables();
+  private final SchemaDefinitions definitions;
   private final HybridClock hlc;
   private final byte[] siteId;
   private final Listeners listeners;
@@ -69,6 +70,7 @@ public final class Engine implements Cfost {
 
   private Engine(CfostOptions options) throws SQLException {
     this.options = options;
+    this.definitions = new SchemaDefinitions(tables, options.schemaSync());
     this.path = options.path().toAbsolutePath();
     this.conn = openEngineConnection(path, busyWait);
     this.sites = new Sites(conn);
@@ -195,6 +197,7 @@ public final class Engine implements Cfost {
           // captured: a capture with an outdated column list would reset the clocks of a newer column.
           sites.reload();
           tables.load(tx);
+          definitions.publish(tx, tables.specs().keySet()); // columns added with plain SQL
           captureAll(tx); // before any merge: a merge must never meet uncaptured writes
           Deferred.retry(tx, tables.specs(), hlc);
         }
@@ -464,6 +467,7 @@ public final class Engine implements Cfost {
     Objects.requireNonNull(table, "table");
     write(tx -> {
       if (tables.replicate(tx, table)) {
+        definitions.publish(tx, List.of(table)); // stamped before the rows, so streamed before them
         Capture.run(tx, tables.specs().get(table));
         Deferred.retry(tx, tables.specs(), hlc);
       }
@@ -473,7 +477,7 @@ public final class Engine implements Cfost {
 
   @Override
   public List<String> replicatedTables() {
-    return List.copyOf(tables.specs().keySet());
+    return SchemaDefinitions.applicationTables(tables.specs().keySet());
   }
 
   @Override
@@ -485,6 +489,7 @@ public final class Engine implements Cfost {
       }
       Sql.exec(tx.c, "ALTER TABLE " + Sql.id(table) + " ADD COLUMN " + columnDefinition);
       tables.load(tx);
+      definitions.publish(tx, List.of(table));
       Deferred.retry(tx, tables.specs(), hlc);
       return null;
     });
@@ -601,7 +606,7 @@ public final class Engine implements Cfost {
   @Override
   public MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown) {
     Objects.requireNonNull(changes, "changes");
-    return write(tx -> merge(tx, changes, deferUnknown));
+    return write(tx -> merge(tx, changes, deferUnknown, false));
   }
 
   @Override
@@ -615,7 +620,8 @@ public final class Engine implements Cfost {
     Objects.requireNonNull(batches, "batches");
     BatchChanges changes = new BatchChanges(batches);
     return write(tx -> {
-      MergeResult result = merge(tx, changes, deferUnknown);
+      // A sync peer's batch: changes for tables or columns unknown here are kept aside, not refused.
+      MergeResult result = merge(tx, changes, true, !deferUnknown);
       if (changes.last != null) {
         savePeerCursor(tx, peerSiteId, changes.last);
       }
@@ -652,7 +658,13 @@ public final class Engine implements Cfost {
     }
   }
 
-  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown) throws SQLException {
+  /**
+   * Merges in chunks; each chunk's table definitions first (SchemaDefinitions), then its rows, so within a
+   * chunk their order does not matter. {@code unexpected}:
+   * the caller did not ask for deferral (the peer's schema is not newer), so deferring is worth a warning.
+   */
+  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown, boolean unexpected)
+      throws SQLException {
     int received = 0;
     int applied = 0;
     int deferredCount = 0;
@@ -662,6 +674,7 @@ public final class Engine implements Cfost {
     Set<String> dormant = tables.dormant();
     boolean anyGone = !dormant.isEmpty() || tables.specs().values().stream().anyMatch(TableSpec::hasGone);
     List<Change> deferred = deferUnknown || anyGone ? new ArrayList<>() : null;
+    java.util.Set<String> deferredTables = new java.util.TreeSet<>();
     List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
     StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
     AscendingKeys order = new AscendingKeys();
@@ -669,12 +682,16 @@ public final class Engine implements Cfost {
     try {
       while (chunks.hasNext()) {
         chunks.next(chunk);
+        applied += definitions.mergeFirst(tx, chunk, received, hlc);
         List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
         if (deferred != null && !deferUnknown) {
           refuseUnknown(chunk, received, deferred, dormant);
         }
         if (deferred != null && !deferred.isEmpty()) {
           Deferred.store(tx, deferred);
+          for (Change c : deferred) {
+            deferredTables.add(c.table());
+          }
           deferredCount += deferred.size();
           deferred.clear();
         }
@@ -695,6 +712,10 @@ public final class Engine implements Cfost {
       if (staged != null) {
         staged.close();
       }
+    }
+    if (deferredCount > 0 && unexpected) {
+      log.warn("kept {} changes for tables or columns unknown here aside (cfost_deferred), of {}; they merge once"
+          + " the table or column exists here", deferredCount, deferredTables);
     }
     return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
         : EngineSchema.meta(tx.c, "db_version"), deferredCount);

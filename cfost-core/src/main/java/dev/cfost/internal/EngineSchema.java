@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class EngineSchema {
   /** The version of the engine's own tables that this code writes. */
-  static final int VERSION = 5;
+  static final int VERSION = 6;
 
   private static final List<List<String>> MIGRATIONS = List.of(
       // 1: metadata, sites, replicated tables and their columns, peer cursors.
@@ -34,7 +34,9 @@ final class EngineSchema {
       // 4: a column the application renamed keeps its ordinal and clocks, marked as gone.
       List.of("ALTER TABLE cfost_columns ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0"),
       // 5: why a deferred change failed once its schema arrived; NULL while it waits (see Deferred).
-      List.of("ALTER TABLE cfost_deferred ADD COLUMN failed TEXT"));
+      List.of("ALTER TABLE cfost_deferred ADD COLUMN failed TEXT"),
+      // 6: the definitions of the replicated tables, replicated with their rows (SchemaDefinitions.install).
+      List.of());
 
   private EngineSchema() {}
 
@@ -50,6 +52,9 @@ final class EngineSchema {
     for (int v = current; v < VERSION; v++) {
       for (String sql : MIGRATIONS.get(v)) {
         Sql.exec(c, sql);
+      }
+      if (v == 5) { // engine schema 6
+        SchemaDefinitions.install(c);
       }
     }
     if (fresh) {

@@ -404,6 +404,7 @@ final class Tables {
             + " it NOT NULL (SQLite lets such a key hold NULL, and a NULL key cannot be matched across devices)");
       }
     }
+    checkKeyCollations(c, table);
     for (Column col : cols) {
       if (col.pk == 0 && col.hidden == 0 && col.notNull && col.dflt == null) {
         throw new CfostException("column '" + col.name + "' of table '" + table + "' is NOT NULL without a default;"
@@ -422,6 +423,27 @@ final class Tables {
           throw new CfostException("table '" + table + "' has a unique index or constraint (" + rs.getString(1)
               + ") besides its primary key; two devices could each write a row that is valid alone and the merge"
               + " would then fail. Drop it, or make it the primary key");
+        }
+      }
+    }
+  }
+
+  /**
+   * Refuses a key whose primary-key index collates other than BINARY: the clock table keys rows by the
+   * exact value, so keys the collation calls equal ('abc', 'ABC') would be one row here and two rows
+   * elsewhere, and the replicas would never converge. An INTEGER PRIMARY KEY (the rowid) has no index.
+   */
+  private static void checkKeyCollations(Connection c, String table) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT x.name, x.coll FROM pragma_index_list(?) l,"
+        + " pragma_index_xinfo(l.name) x WHERE l.origin = 'pk' AND x.key = 1 AND x.cid >= 0"
+        + " AND x.coll IS NOT NULL AND upper(x.coll) <> 'BINARY' ORDER BY x.seqno")) {
+      ps.setString(1, table);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          throw new CfostException("primary key column '" + rs.getString(1) + "' of table '" + table + "' uses COLLATE "
+              + rs.getString(2) + "; keys the collation calls equal but spelled differently ('abc', 'ABC') would be"
+              + " one row here and two rows on other devices. Declare the key with the default BINARY collation"
+              + " (normalise the spelling in the application, e.g. lower())");
         }
       }
     }

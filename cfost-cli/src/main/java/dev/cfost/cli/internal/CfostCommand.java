@@ -75,10 +75,14 @@ final class CfostCommand {
    */
   static Cfost openLive(Path path) {
     requireExists(path);
-    return Cfost.open(path);
+    return Cfost.open(CfostOptions.builder(path).schemaSync(true).build());
   }
 
+  /**
+   * Opens the database for a short command. Schema sync is on in the CLI: a device that joins gets the
+   * tables with their rows, without creating them by hand (docs/ARCHITECTURE.md).
+   */
   static Cfost open(Path path) {
-    return Cfost.open(CfostOptions.builder(path).captureInterval(Duration.ZERO).build());
+    return Cfost.open(CfostOptions.builder(path).captureInterval(Duration.ZERO).schemaSync(true).build());
   }
 }

@@ -352,7 +352,9 @@ final class Session {
       MergeResult result;
       releasing = true;
       try {
-        result = merge(() -> db.mergeAll(merging.iterator(), remoteSchema > db.schemaVersion()));
+        // Verified changes of authorized devices: as in mergeFromPeer, those for tables or columns unknown
+        // here (their definition may come later) are kept aside, not refused.
+        result = merge(() -> db.mergeAll(merging.iterator(), true));
       } finally {
         releasing = false;
       }
