@@ -139,7 +139,8 @@ class ConvergenceProperties {
     }
   }
 
-  private static void write(Cfost db, String sql, Object... args) throws SQLException {
+  /** Runs one statement through a connection of {@code db}, binding SQLite values (NULL, blobs). */
+  static void write(Cfost db, String sql, Object... args) throws SQLException {
     try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
         Object v = args[i];

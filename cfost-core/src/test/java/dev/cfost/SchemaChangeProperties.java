@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -299,19 +298,7 @@ class SchemaChangeProperties {
     }
 
     private static void write(Cfost db, String sql, Object... args) throws SQLException {
-      try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
-        for (int i = 0; i < args.length; i++) {
-          Object v = args[i];
-          if (v == null) {
-            ps.setNull(i + 1, java.sql.Types.NULL);
-          } else if (v instanceof byte[] b) {
-            ps.setBytes(i + 1, b);
-          } else {
-            ps.setObject(i + 1, v);
-          }
-        }
-        ps.executeUpdate();
-      }
+      ConvergenceProperties.write(db, sql, args);
     }
   }
 }
