@@ -56,7 +56,10 @@ final class SchemaDefinitions {
     Sql.exec(c, spec.createLog());
     Sql.exec(c, spec.createClock());
     Sql.exec(c, spec.createClockIndex());
-    // The triggers are installed when the table loads (Tables.load).
+    // Installed now: a replicated table without its triggers would be taken as one created again.
+    for (String sql : spec.createTriggers()) {
+      Sql.exec(c, sql);
+    }
   }
 
   /** The application's replicated tables: all but the definitions' own table. */
