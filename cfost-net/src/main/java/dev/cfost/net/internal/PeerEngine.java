@@ -50,6 +50,9 @@ public final class PeerEngine {
   private final ScheduledExecutorService scheduler;
   private final ExecutorService ownListenerThread;
   private final AtomicLong pingIds = new AtomicLong();
+  /** Accepted sessions that have not passed their hello yet, bounded by options.maxUnauthorized. */
+  private final java.util.concurrent.atomic.AtomicInteger unauthorized = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicLong refusedUnauthorized = new AtomicLong();
   private final List<PeerAddress> listening = new ArrayList<>();
   private Registration dbListener;
   private volatile boolean stopped;
@@ -93,6 +96,7 @@ public final class PeerEngine {
       }
     });
     for (Transport t : options.transports) {
+      t.handshakeLimits(options.handshakeTimeoutMillis, options.maxUnauthorized);
       PeerAddress at = t.start(conn -> accept(t, conn));
       if (at != null) {
         listening.add(at);
@@ -163,7 +167,33 @@ public final class PeerEngine {
       conn.close();
       return;
     }
-    new Session(this, conn, false).start();
+    if (unauthorized.incrementAndGet() > options.maxUnauthorized) {
+      unauthorized.decrementAndGet();
+      conn.close();
+      if (refusedUnauthorized.getAndIncrement() % 100 == 0) { // one line per 100: a flood must not flood the log
+        log.warn("closed a connection from {}: {} connections already wait for their hello ({} closed so far)",
+            conn.remote(), options.maxUnauthorized, refusedUnauthorized.get());
+      }
+      return;
+    }
+    Session s = new Session(this, conn, false);
+    s.countsAsUnauthorized = true;
+    start(s);
+  }
+
+  /** Starts a session, which must say hello before its deadline. */
+  private void start(Session s) {
+    s.start();
+    try {
+      scheduler.schedule(s::helloDeadline, options.helloTimeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      s.close("stopped");
+    }
+  }
+
+  /** An accepted session passed its hello, or ended before: it no longer counts against the cap. */
+  void leftUnauthorized() {
+    unauthorized.decrementAndGet();
   }
 
   /**
@@ -317,7 +347,7 @@ public final class PeerEngine {
           Connection conn = t.connect(address);
           Session s = new Session(PeerEngine.this, conn, true);
           session = s;
-          s.start();
+          start(s);
           return;
         } catch (IOException e) {
           log.debug("connecting to {} over {} failed: {}", address, t.name(), e.toString());

@@ -45,6 +45,8 @@ final class Session {
   private boolean closed;
   private volatile boolean open = true;
   private volatile long lastReceivedAt = System.nanoTime();
+  /** An accepted session counted by the peer until it passes hello or ends; guarded by this. */
+  boolean countsAsUnauthorized;
 
   // Progress, written by one thread each.
   volatile long remainingToReceive = -1;
@@ -115,6 +117,32 @@ final class Session {
     close(reason);
   }
 
+  /** The peer passed hello: it no longer counts as unauthorized, and may send large frames. */
+  void authorized() {
+    conn.authorized();
+    leaveUnauthorized();
+  }
+
+  private void leaveUnauthorized() {
+    synchronized (this) {
+      if (!countsAsUnauthorized) {
+        return;
+      }
+      countsAsUnauthorized = false;
+    }
+    peer.leftUnauthorized();
+  }
+
+  /** Called by the peer's timer: a session that has not said hello by now is closed. */
+  void helloDeadline() {
+    if (remoteSite == null && isOpen()) {
+      String why = "no hello within " + peer.options.helloTimeoutMillis + " ms";
+      log.info("session with {} ended: {}", describe(), why);
+      trySend(new Message.Error(ProtocolException.TIMEOUT, why));
+      close(why);
+    }
+  }
+
   // ---- the sender's view ----
 
   boolean delivered() {
@@ -183,6 +211,7 @@ final class Session {
       closed = true;
       open = false;
     }
+    leaveUnauthorized();
     sender.wake();
     writer.end();
     merger.stop();

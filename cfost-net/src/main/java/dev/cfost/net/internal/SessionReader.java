@@ -110,6 +110,7 @@ final class SessionReader {
     if (!peer.register(session)) {
       throw new ProtocolException(ProtocolException.DUPLICATE_SESSION, "another session with this peer is kept");
     }
+    session.authorized();
     int local = db.schemaVersion();
     if (session.remoteSchema > local) {
       peer.events.outdated(session.remoteSite, session.remoteSchema, local);
