@@ -174,21 +174,32 @@ final class Session {
     trySend(new Message.Ping(pingId));
   }
 
+  /** Queues a control message; fails if the peer has left too much unread (see {@link SessionWriter}). */
   void send(Message m) throws IOException {
-    queue(MessageCodec.encode(m), 0);
+    byte[] frame = MessageCodec.encode(m);
+    synchronized (this) {
+      if (closed) {
+        throw new IOException("session closed");
+      }
+      writer.enqueueControl(frame);
+    }
   }
 
-  /** Queues a batch of {@code changes} changes, counting them as it is queued. */
-  void sendBatch(byte[] frame, int changes) throws IOException {
-    queue(frame, changes);
-  }
-
-  private synchronized void queue(byte[] frame, int changes) throws IOException {
-    if (closed) {
+  /**
+   * Queues a batch of {@code changes} changes once the outbox has room for it, counting them as it is
+   * queued (counted later, a peer that merged it and closed first would leave it out of the totals).
+   */
+  void sendBatch(byte[] frame, int changes) throws IOException, InterruptedException {
+    if (!writer.awaitRoom(frame.length)) {
       throw new IOException("session closed");
     }
-    sent += changes;
-    writer.enqueue(frame);
+    synchronized (this) {
+      if (closed) {
+        throw new IOException("session closed");
+      }
+      sent += changes;
+      writer.enqueueBatch(frame);
+    }
   }
 
   void trySend(Message m) {

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,8 +31,12 @@ final class SessionMerger {
   private final Session session;
   private final PeerEngine peer;
   private final Cfost db;
-  /** Batches and eose from the reader. */
-  private final LinkedBlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
+  /**
+   * Batches and eose from the reader, at most this many frame bytes (one larger frame goes alone): a
+   * peer that sends faster than this side merges finds the reader waiting, so its socket fills.
+   */
+  static final long MAX_INBOX_BYTES = 16L << 20;
+  private final ByteBoundedQueue<Message> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
   private volatile Thread thread;
 
   // Only used by the merger thread.
@@ -59,13 +62,14 @@ final class SessionMerger {
     t.start();
   }
 
-  /** Queues a batch or an eose, in the order received. */
-  void add(Message m) {
-    inbox.add(m);
+  /** Queues a batch or an eose, in the order received; waits while the inbox is full. */
+  void add(Message m, int frameBytes) throws InterruptedException {
+    inbox.put(m, frameBytes);
   }
 
   void stop() {
-    inbox.add(STOP);
+    inbox.add(STOP, 0);
+    inbox.close();
   }
 
   /** True if a merge commit was made by this merger thread (its events need no resend). */

@@ -38,7 +38,7 @@ final class SessionReader {
           return;
         }
         session.heard();
-        handle(MessageCodec.decode(frame));
+        handle(MessageCodec.decode(frame), frame.length);
       }
     } catch (Exception | Error e) { // an Error too: a silently dead thread would leave the session hanging
       session.fail(e);
@@ -47,7 +47,7 @@ final class SessionReader {
     }
   }
 
-  private void handle(Message m) throws ProtocolException, IOException {
+  private void handle(Message m, int frameBytes) throws ProtocolException, IOException, InterruptedException {
     if (session.remoteSite == null && !(m instanceof Message.Hello) && !(m instanceof Message.Error)) {
       throw new ProtocolException(ProtocolException.PROTOCOL_VIOLATION, "expected hello first, got " + Session.type(m));
     }
@@ -58,9 +58,9 @@ final class SessionReader {
     } else if (m instanceof Message.Changes c) {
       // Checked here, before the batch can join a merge transaction: the sealer stores seals through a
       // connection of its own, which waits while a transaction is open (inside one it would wait forever).
-      session.merger.add(verifySeals(c)); // merged in order by the merger thread
+      session.merger.add(verifySeals(c), frameBytes); // merged in order by the merger thread
     } else if (m instanceof Message.Eose) {
-      session.merger.add(m);
+      session.merger.add(m, frameBytes);
     } else if (m instanceof Message.Received r) {
       session.sender.onReceived(r.cursor());
     } else if (m instanceof Message.Ack a) {

@@ -5,6 +5,7 @@ import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
 import dev.cfost.Cursor;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,11 @@ final class SessionSender {
   private long lastLiveSendAt;
   private boolean caughtUp;
   private boolean dirty;
-  private int inFlight;
+  /** The end cursors of the batches sent and not yet {@code received}, in order: at most the window. */
+  private final ArrayDeque<Cursor> inFlight = new ArrayDeque<>();
+  /** The end cursors of the batches sent and not yet acknowledged, in order (bounded: the oldest go). */
+  private final ArrayDeque<Cursor> unacked = new ArrayDeque<>();
+  private static final int MAX_UNACKED = 10_000;
   private boolean eoseSent;
 
   SessionSender(Session session) {
@@ -54,15 +59,29 @@ final class SessionSender {
     notifyAll();
   }
 
-  /** The peer took a batch off the wire. */
+  /**
+   * The peer took a batch off the wire. Only the oldest batch in flight can be taken next; anything else
+   * (a stale one from before a restart, a duplicate, or a lie to open the window) is ignored.
+   */
   synchronized void onReceived(Cursor cursor) {
-    inFlight = Math.max(0, inFlight - 1);
-    notifyAll();
+    if (cursor.equals(inFlight.peek())) {
+      inFlight.poll();
+      notifyAll();
+    } else {
+      log.debug("ignored 'received' of {} from {}: not the next batch in flight", cursor, session.describe());
+    }
   }
 
-  /** The peer persisted the stream up to {@code cursor}. */
+  /** The peer persisted the stream up to {@code cursor}: ignored unless it ends a batch sent and not yet acknowledged. */
   void onAck(Cursor cursor) {
     synchronized (this) {
+      if (!unacked.contains(cursor)) {
+        log.debug("ignored 'ack' of {} from {}: no such batch is waiting for one", cursor, session.describe());
+        return;
+      }
+      while (!cursor.equals(unacked.poll())) {
+        // an ack covers every batch up to its cursor
+      }
       ackedCursor = cursor;
       notifyAll();
     }
@@ -76,7 +95,7 @@ final class SessionSender {
 
   /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
   synchronized boolean delivered() {
-    return requested != null && !restart && caughtUp && inFlight == 0 && !dirty && eoseSent
+    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent
         && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
   }
 
@@ -133,7 +152,7 @@ final class SessionSender {
         Cursor readFrom;
         boolean live;
         synchronized (this) {
-          while (session.isOpen() && !restart && (requested == null || inFlight >= peer.options.window
+          while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
               || (caughtUp && !dirty))) {
             wait(1_000);
           }
@@ -144,7 +163,8 @@ final class SessionSender {
             restart = false;
             sendCursor = requested;
             caughtUp = false;
-            inFlight = 0;
+            inFlight.clear();
+            unacked.clear();
             sentEose = false;
             eoseSent = false;
             remainingRows = -1;
@@ -185,7 +205,11 @@ final class SessionSender {
           }
           remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           if (frame != null) {
-            inFlight++;
+            inFlight.add(batch.next());
+            unacked.add(batch.next());
+            if (unacked.size() > MAX_UNACKED) {
+              unacked.poll(); // a later ack still covers it
+            }
             lastFrameCursor = batch.next();
             if (caughtUp) {
               lastLiveSendAt = System.nanoTime();
