@@ -97,7 +97,7 @@ final class SessionReader {
       throw new ProtocolException(ProtocolException.SELF_CONNECTION, "connected to itself");
     }
     if (peer.options.authorizer != null) {
-      String refusal = peer.options.authorizer.refusal(session.conn.peerPublicKey(), h.deviceId());
+      String refusal = peer.options.authorizer.refusal(session.conn.peerPublicKey(), h.deviceId(), site.clone());
       if (refusal != null) {
         log.warn("refused device {} at {}: {}", h.deviceId(), session.conn.remote(), refusal);
         throw new ProtocolException(ProtocolException.UNAUTHORIZED, refusal);
