@@ -27,6 +27,7 @@ public final class PeerOptions {
   public final long handshakeTimeoutMillis;
   public final long helloTimeoutMillis;
   public final int maxUnauthorized;
+  public final long reauthorizeMillis;
   public final Executor listenerExecutor;
   public final PeerBook peerBook;
   public final PeerAuthorizer authorizer;
@@ -52,6 +53,7 @@ public final class PeerOptions {
     this.handshakeTimeoutMillis = b.handshakeTimeoutMillis;
     this.helloTimeoutMillis = b.helloTimeoutMillis;
     this.maxUnauthorized = b.maxUnauthorized;
+    this.reauthorizeMillis = b.reauthorizeMillis;
     this.listenerExecutor = b.listenerExecutor;
     this.peerBook = b.peerBook;
     this.authorizer = b.authorizer;
@@ -83,6 +85,7 @@ public final class PeerOptions {
     private long handshakeTimeoutMillis = 10_000;
     private long helloTimeoutMillis = 10_000;
     private int maxUnauthorized = 32;
+    private long reauthorizeMillis = 30_000;
     private Executor listenerExecutor;
     private PeerBook peerBook;
     private PeerAuthorizer authorizer;
@@ -246,6 +249,19 @@ public final class PeerOptions {
       this.handshakeTimeoutMillis = handshakeMillis;
       this.helloTimeoutMillis = helloMillis;
       this.maxUnauthorized = maxPending;
+      return this;
+    }
+
+    /**
+     * How often the {@link #authorizer} checks every live session again (default 30 s). It also checks
+     * them after local commits and merges (a revocation arrives as one) and before each batch is sent, so
+     * this bounds how long a revoked peer that sends and receives nothing stays connected.
+     */
+    public Builder reauthorizeEvery(long millis) {
+      if (millis < 1) {
+        throw new IllegalArgumentException("reauthorizeEvery must be >= 1 ms: " + millis);
+      }
+      this.reauthorizeMillis = millis;
       return this;
     }
 

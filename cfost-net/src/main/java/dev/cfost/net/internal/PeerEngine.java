@@ -53,6 +53,8 @@ public final class PeerEngine {
   /** Accepted sessions that have not passed their hello yet, bounded by options.maxUnauthorized. */
   private final java.util.concurrent.atomic.AtomicInteger unauthorized = new java.util.concurrent.atomic.AtomicInteger();
   private final AtomicLong refusedUnauthorized = new AtomicLong();
+  /** A re-check of the sessions' authorization is queued on the scheduler. */
+  private final java.util.concurrent.atomic.AtomicBoolean recheckPending = new java.util.concurrent.atomic.AtomicBoolean();
   private final List<PeerAddress> listening = new ArrayList<>();
   private Registration dbListener;
   private volatile boolean stopped;
@@ -87,6 +89,14 @@ public final class PeerEngine {
   public synchronized List<PeerAddress> start() throws IOException {
     // Runs on the committing thread, so a session can tell its own merge's commit (see Session#skipOwnMerge).
     dbListener = db.addListener(Runnable::run, e -> {
+      if (options.authorizer != null && recheckPending.compareAndSet(false, true)) {
+        // Not here, on the committing thread under the engine's lock: the authorizer may read the database.
+        try {
+          scheduler.execute(this::reauthorize);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+          recheckPending.set(false);
+        }
+      }
       for (Session s : sessions.values()) {
         if (e.origin() == ChangeEvent.Origin.REMOTE && s.isOwnMerge()) {
           s.skipOwnMerge(e.dbVersion());
@@ -114,6 +124,10 @@ public final class PeerEngine {
       }
     }
     scheduler.scheduleWithFixedDelay(this::keepAlive, options.pingMillis, options.pingMillis, TimeUnit.MILLISECONDS);
+    if (options.authorizer != null) {
+      scheduler.scheduleWithFixedDelay(this::reauthorize, options.reauthorizeMillis, options.reauthorizeMillis,
+          TimeUnit.MILLISECONDS);
+    }
     if (options.discovery) {
       scheduler.scheduleWithFixedDelay(this::discover, 0, options.discoveryMillis, TimeUnit.MILLISECONDS);
     }
@@ -269,6 +283,18 @@ public final class PeerEngine {
 
   void error(String peer, Throwable e) {
     events.error(peer, e);
+  }
+
+  /** Asks the authorizer again about every live session (a device may have been revoked); ends the refused. */
+  private void reauthorize() {
+    recheckPending.set(false);
+    for (Session s : sessions.values()) {
+      try {
+        s.reauthorize();
+      } catch (RuntimeException e) {
+        log.error("checking the authorization of {} failed", s.describe(), e);
+      }
+    }
   }
 
   private void keepAlive() {

@@ -143,6 +143,30 @@ final class Session {
     }
   }
 
+  /** Why the authorizer refuses this session's peer now, or null (also when there is no authorizer). */
+  String refusalNow() {
+    dev.cfost.net.PeerAuthorizer authorizer = peer.options.authorizer;
+    byte[] site = remoteSiteBytes;
+    if (authorizer == null || site == null) {
+      return null;
+    }
+    return authorizer.refusal(conn.peerPublicKey(), remoteDevice, site.clone());
+  }
+
+  /** Ends the session if the authorizer no longer admits its peer (a revocation); true if it still does. */
+  boolean reauthorize() {
+    if (!isOpen() || remoteSite == null) {
+      return true;
+    }
+    String refusal = refusalNow();
+    if (refusal == null) {
+      return true;
+    }
+    log.warn("ending the session with device {} at {}: {}", remoteDevice, conn.remote(), refusal);
+    fail(new ProtocolException(ProtocolException.UNAUTHORIZED, refusal));
+    return false;
+  }
+
   // ---- the sender's view ----
 
   boolean delivered() {

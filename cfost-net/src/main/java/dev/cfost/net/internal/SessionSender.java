@@ -224,6 +224,9 @@ final class SessionSender {
         if (frame != null) {
           // Counted as it is queued, not after: once queued the peer may take it, finish and close,
           // and a count added after the session ended would be lost (the peer's totals miss a batch).
+          if (!session.reauthorize()) {
+            return; // revoked since the last check: not one more batch
+          }
           session.sendBatch(frame, batch.changes().size());
           if (batch.caughtUp()) {
             session.send(new Message.Eose(batch.next(), batch.next()));
