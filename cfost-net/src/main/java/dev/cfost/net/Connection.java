@@ -33,6 +33,14 @@ public interface Connection extends AutoCloseable {
     return null;
   }
 
+  /**
+   * The session admitted the peer: from now on {@link #receive} accepts frames up to the transport's
+   * maximum. Before, a transport that reads from the network accepts only small frames (a {@code hello}),
+   * so that a peer nobody has checked cannot make this side hold large buffers. Called on the receiving
+   * thread.
+   */
+  default void authorized() {}
+
   /** A description of the other end, for logs. */
   String remote();
 

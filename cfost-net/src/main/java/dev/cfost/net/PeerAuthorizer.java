@@ -6,8 +6,9 @@ import java.security.PublicKey;
  * Decides, after the TLS handshake and the peer's {@code hello}, whether a peer may sync. The peer has
  * proved that it holds {@code key} (its certificate's key); {@code deviceId} is what it claims to be.
  *
- * <p>Called on a session thread for every new session, so a revocation takes effect at the next
- * connect. Must be thread-safe.
+ * <p>Called on a session thread for every new session, again on the peer's thread after commits and
+ * periodically (see {@link PeerOptions.Builder#reauthorizeEvery}), and by the sender before each batch,
+ * so a revocation ends a live session. Must be thread-safe.
  */
 @FunctionalInterface
 public interface PeerAuthorizer {
@@ -17,4 +18,14 @@ public interface PeerAuthorizer {
    * @return null to accept, or the reason for refusing (sent to the peer and logged)
    */
   String refusal(PublicKey key, String deviceId);
+
+  /**
+   * Like {@link #refusal(PublicKey, String)}, also given the site id the peer's {@code hello} announces
+   * (16 bytes): refuse when that site is bound to another device, or the device to another site, or the
+   * peer could read the cursor kept for that site and speak for it. The session calls this one; by
+   * default it checks the device only.
+   */
+  default String refusal(PublicKey key, String deviceId, byte[] siteId) {
+    return refusal(key, deviceId);
+  }
 }

@@ -24,6 +24,10 @@ public final class PeerOptions {
   public final long backoffBaseMillis;
   public final long backoffMaxMillis;
   public final long discoveryMillis;
+  public final long handshakeTimeoutMillis;
+  public final long helloTimeoutMillis;
+  public final int maxUnauthorized;
+  public final long reauthorizeMillis;
   public final Executor listenerExecutor;
   public final PeerBook peerBook;
   public final PeerAuthorizer authorizer;
@@ -46,6 +50,10 @@ public final class PeerOptions {
     this.backoffBaseMillis = b.backoffBaseMillis;
     this.backoffMaxMillis = b.backoffMaxMillis;
     this.discoveryMillis = b.discoveryMillis;
+    this.handshakeTimeoutMillis = b.handshakeTimeoutMillis;
+    this.helloTimeoutMillis = b.helloTimeoutMillis;
+    this.maxUnauthorized = b.maxUnauthorized;
+    this.reauthorizeMillis = b.reauthorizeMillis;
     this.listenerExecutor = b.listenerExecutor;
     this.peerBook = b.peerBook;
     this.authorizer = b.authorizer;
@@ -74,6 +82,10 @@ public final class PeerOptions {
     private long backoffBaseMillis = 250;
     private long backoffMaxMillis = 30_000;
     private long discoveryMillis = 2_000;
+    private long handshakeTimeoutMillis = 10_000;
+    private long helloTimeoutMillis = 10_000;
+    private int maxUnauthorized = 32;
+    private long reauthorizeMillis = 30_000;
     private Executor listenerExecutor;
     private PeerBook peerBook;
     private PeerAuthorizer authorizer;
@@ -220,6 +232,36 @@ public final class PeerOptions {
     /** How often to look up peers of the topic (default 2 s). */
     public Builder discoveryInterval(long ms) {
       this.discoveryMillis = Math.max(50, ms);
+      return this;
+    }
+
+    /**
+     * Bounds what a connection costs before its peer is authorized: the TLS handshake must finish within
+     * {@code handshakeMillis} and the peer's {@code hello} arrive within {@code helloMillis} after it
+     * (defaults 10 s each), and at most {@code maxPending} accepted connections may be in each of those
+     * stages at once (default 32; more are closed at once). Until authorized, frames are at most 64 KiB.
+     */
+    public Builder unauthorizedLimits(long handshakeMillis, long helloMillis, int maxPending) {
+      if (handshakeMillis < 1 || helloMillis < 1 || maxPending < 1) {
+        throw new IllegalArgumentException("need timeouts >= 1 ms and maxPending >= 1: " + handshakeMillis + ", "
+            + helloMillis + ", " + maxPending);
+      }
+      this.handshakeTimeoutMillis = handshakeMillis;
+      this.helloTimeoutMillis = helloMillis;
+      this.maxUnauthorized = maxPending;
+      return this;
+    }
+
+    /**
+     * How often the {@link #authorizer} checks every live session again (default 30 s). It also checks
+     * them after local commits and merges (a revocation arrives as one) and before each batch is sent, so
+     * this bounds how long a revoked peer that sends and receives nothing stays connected.
+     */
+    public Builder reauthorizeEvery(long millis) {
+      if (millis < 1) {
+        throw new IllegalArgumentException("reauthorizeEvery must be >= 1 ms: " + millis);
+      }
+      this.reauthorizeMillis = millis;
       return this;
     }
 

@@ -25,6 +25,13 @@ public interface Transport extends AutoCloseable {
    */
   PeerAddress start(Consumer<Connection> inbound) throws IOException;
 
+  /**
+   * Bounds the work done for connections that have not finished their handshake: each gets at most
+   * {@code timeoutMillis} to finish it, and at most {@code maxPending} are in progress at once (more are
+   * closed at once). Called before {@link #start}; a transport without a handshake ignores it.
+   */
+  default void handshakeLimits(long timeoutMillis, int maxPending) {}
+
   /** Makes this peer findable under {@code topic} (no-op where discovery is not supported). */
   void announce(Topic topic);
 

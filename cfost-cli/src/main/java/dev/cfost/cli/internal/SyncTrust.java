@@ -1,15 +1,20 @@
 package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
+import dev.cfost.Values;
 import dev.cfost.identity.ChangeSeals;
+import dev.cfost.identity.Device;
 import dev.cfost.identity.DeviceId;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
 import dev.cfost.identity.IdentityException;
+import dev.cfost.net.PeerAuthorizer;
 import dev.cfost.net.PeerOptions;
 import dev.cfost.net.TlsIdentity;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.function.Predicate;
 
@@ -51,22 +56,47 @@ final class SyncTrust {
     Predicate<String> onTrust = id -> anchor.test(id) && !devices.isAuthorized(keys.deviceId(), userId);
     return options.deviceId(keys.deviceId().toString())
         .sealer(new SyncSeals(ChangeSeals.open(db, keys, userId), onTrust))
-        .authorizer((key, claimed) -> {
-          if (key == null) {
-            return "the peer proved no device key";
+        .authorizer(new PeerAuthorizer() {
+          @Override
+          public String refusal(PublicKey key, String claimed) {
+            if (key == null) {
+              return "the peer proved no device key";
+            }
+            DeviceId id;
+            try {
+              id = DeviceKeys.deviceIdOf(key);
+            } catch (IdentityException e) {
+              return "the peer's certificate carries no device key (a database without a user cannot sync with"
+                  + " one that has users)";
+            }
+            if (!id.toString().equals(claimed)) {
+              return "the peer announces device " + claimed + " but its certificate proves device " + id;
+            }
+            return devices.isAuthorized(id, userId) || bootstrap.test(claimed) ? null
+                : "device " + id + " is not an authorized device of this user (unknown, revoked, or another user's)";
           }
-          DeviceId id;
-          try {
-            id = DeviceKeys.deviceIdOf(key);
-          } catch (IdentityException e) {
-            return "the peer's certificate carries no device key (a database without a user cannot sync with"
-                + " one that has users)";
+
+          /** A device speaks only for its own database's site: else it could move another device's cursor. */
+          @Override
+          public String refusal(PublicKey key, String claimed, byte[] site) {
+            String refusal = refusal(key, claimed);
+            if (refusal != null) {
+              return refusal;
+            }
+            DeviceId id = DeviceKeys.deviceIdOf(key);
+            Optional<byte[]> own = devices.find(id).flatMap(Device::siteId);
+            if (own.isPresent() && !Arrays.equals(own.get(), site)) {
+              return "device " + id + " announces site " + Values.hex(site) + ", which is not its own ("
+                  + Values.hex(own.get()) + ")";
+            }
+            for (Device d : devices.list(userId)) {
+              if (!d.id().equals(id) && d.siteId().map(s -> Arrays.equals(s, site)).orElse(false)) {
+                return "device " + id + " announces site " + Values.hex(site) + ", which is not its own (it is device "
+                    + d.id() + "'s)";
+              }
+            }
+            return null;
           }
-          if (!id.toString().equals(claimed)) {
-            return "the peer announces device " + claimed + " but its certificate proves device " + id;
-          }
-          return devices.isAuthorized(id, userId) || bootstrap.test(claimed) ? null
-              : "device " + id + " is not an authorized device of this user (unknown, revoked, or another user's)";
         });
   }
 }

@@ -2,7 +2,11 @@ package dev.cfost.net.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfost.Change;
@@ -21,8 +25,18 @@ import java.util.List;
  * are strings. Decoding validates every field and names the one that is wrong.
  */
 final class MessageCodec {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final JsonFactory FACTORY = MAPPER.getFactory();
+  /**
+   * What one frame may make the decoder hold: a document no larger than the largest frame, objects
+   * nested at most 16 deep (a message needs 4), names of at most 256 characters, numbers of at most 400
+   * digits (a double's longest exact form is under 30), strings up to the frame size (a large blob).
+   */
+  static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
+      .maxNestingDepth(16).maxNameLength(256).maxNumberLength(400)
+      .maxStringLength(dev.cfost.net.Transports.MAX_FRAME_BYTES)
+      .maxDocumentLength(dev.cfost.net.Transports.MAX_FRAME_BYTES).build();
+  private static final int MAX_CAPABILITIES = 32;
+  private static final JsonFactory FACTORY = JsonFactory.builder().streamReadConstraints(LIMITS).build();
+  private static final ObjectMapper MAPPER = new ObjectMapper(FACTORY);
 
   private MessageCodec() {}
 
@@ -86,85 +100,162 @@ final class MessageCodec {
     return out.toByteArray();
   }
 
+  /**
+   * Decodes one frame as a stream: the type first, then only that message's fields, each change as it
+   * comes, so that a hostile frame cannot make the decoder allocate far more than the frame itself
+   * (no whole tree; nesting, names, strings and numbers bounded by {@link #LIMITS}).
+   */
   static Message decode(byte[] frame) throws ProtocolException {
-    JsonNode n;
-    try {
-      n = MAPPER.readTree(frame);
+    try (JsonParser p = FACTORY.createParser(frame)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw malformed("frame is not a JSON object");
+      }
+      if (p.nextToken() != JsonToken.FIELD_NAME || !"type".equals(p.currentName())) {
+        throw malformed("a message's first field must be 'type'");
+      }
+      if (p.nextToken() != JsonToken.VALUE_STRING) {
+        throw malformed("field 'type' must be a string");
+      }
+      String type = p.getText();
+      Fields f = new Fields();
+      switch (type) {
+        case "hello", "request", "changes", "eose", "received", "ack", "ping", "pong", "error" -> readFields(p, type, f);
+        default -> throw new ProtocolException(ProtocolException.UNKNOWN_MESSAGE,
+            "unknown message type '" + clip(type) + "'");
+      }
+      if (p.nextToken() != null) {
+        throw malformed("data after the message's object");
+      }
+      return f.build(type);
+    } catch (StreamConstraintsException e) {
+      throw malformed("frame exceeds a decoding limit: " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
-      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "frame is not JSON: " + e.getOriginalMessage());
+      throw malformed("frame is not JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
-      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "frame is unreadable: " + e.getMessage());
+      throw malformed("frame is unreadable: " + e.getMessage());
     }
-    if (n == null || !n.isObject()) {
-      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "frame is not a JSON object");
-    }
-    String type = text(n, "type");
-    switch (type) {
-      case "hello":
-        List<String> caps = new ArrayList<>();
-        JsonNode c = n.get("capabilities");
-        if (c != null && c.isArray()) {
-          c.forEach(x -> caps.add(x.asText()));
-        }
-        return new Message.Hello((int) integer(n, "protocol"), text(n, "topic"), text(n, "site_id"),
-            text(n, "device_id"), (int) integer(n, "schema_version"), caps);
-      case "request":
-        return new Message.Request(cursor(n, "cursor"));
-      case "changes":
-        JsonNode arr = n.get("changes");
-        if (arr == null || !arr.isArray()) {
-          throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "changes: field 'changes' must be an array");
-        }
-        List<Change> changes = new ArrayList<>(arr.size());
-        try {
-          for (int i = 0; i < arr.size(); i++) {
-            changes.add(ChangeJson.read(arr.get(i), i));
+  }
+
+  /** The fields of one message, as read. */
+  private static final class Fields {
+    final java.util.Map<String, Object> values = new java.util.HashMap<>();
+    List<Change> changes;
+    JsonNode seals;
+
+    Message build(String type) throws ProtocolException {
+      return switch (type) {
+        case "hello" -> new Message.Hello((int) integer("protocol", Integer.MIN_VALUE, Integer.MAX_VALUE),
+            text("topic"), text("site_id"), text("device_id"),
+            (int) integer("schema_version", Integer.MIN_VALUE, Integer.MAX_VALUE), caps());
+        case "request" -> new Message.Request(cursor("cursor"));
+        case "changes" -> {
+          if (changes == null) {
+            throw malformed("changes: field 'changes' must be an array");
           }
-        } catch (InvalidChangeException e) {
-          throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
+          Object remaining = values.get("remaining");
+          yield new Message.Changes(cursor("from"), cursor("cursor"), changes,
+              remaining instanceof Long l ? l : -1, SealJson.read(seals));
         }
-        JsonNode remaining = n.get("remaining");
-        return new Message.Changes(cursor(n, "from"), cursor(n, "cursor"), changes,
-            remaining != null && remaining.canConvertToLong() ? remaining.longValue() : -1,
-            SealJson.read(n.get("seals")));
-      case "eose":
-        return new Message.Eose(cursor(n, "from"), cursor(n, "cursor"));
-      case "received":
-        return new Message.Received(cursor(n, "cursor"));
-      case "ack":
-        return new Message.Ack(cursor(n, "cursor"));
-      case "ping":
-        return new Message.Ping(integer(n, "id"));
-      case "pong":
-        return new Message.Pong(integer(n, "id"));
-      case "error":
-        return new Message.Error(text(n, "code"), text(n, "message"));
-      default:
-        throw new ProtocolException(ProtocolException.UNKNOWN_MESSAGE, "unknown message type '" + type + "'");
+        case "eose" -> new Message.Eose(cursor("from"), cursor("cursor"));
+        case "received" -> new Message.Received(cursor("cursor"));
+        case "ack" -> new Message.Ack(cursor("cursor"));
+        case "ping" -> new Message.Ping(integer("id", Long.MIN_VALUE, Long.MAX_VALUE));
+        case "pong" -> new Message.Pong(integer("id", Long.MIN_VALUE, Long.MAX_VALUE));
+        default -> new Message.Error(text("code"), text("message"));
+      };
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<String> caps() {
+      Object c = values.get("capabilities");
+      return c instanceof List<?> l ? (List<String>) l : new ArrayList<>();
+    }
+
+    private String text(String field) throws ProtocolException {
+      if (values.get(field) instanceof String s) {
+        return s;
+      }
+      throw malformed("field '" + field + "' must be a string");
+    }
+
+    private long integer(String field, long min, long max) throws ProtocolException {
+      if (values.get(field) instanceof Long l && l >= min && l <= max) {
+        return l;
+      }
+      throw malformed("field '" + field + "' must be an integer");
+    }
+
+    private Cursor cursor(String field) throws ProtocolException {
+      try {
+        return Cursor.parse(text(field));
+      } catch (IllegalArgumentException e) {
+        throw malformed("field '" + field + "': " + clip(e.getMessage()));
+      }
     }
   }
 
-  private static String text(JsonNode n, String field) throws ProtocolException {
-    JsonNode f = n.get(field);
-    if (f == null || !f.isTextual()) {
-      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "field '" + field + "' must be a string");
+  /** Reads the fields after {@code type}; values of fields this message does not have are skipped unread. */
+  private static void readFields(JsonParser p, String type, Fields f) throws IOException, ProtocolException {
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      if (t != JsonToken.FIELD_NAME) {
+        throw malformed("frame is not a JSON object");
+      }
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      if (type.equals("changes") && name.equals("changes")) {
+        f.changes = readChanges(p, v);
+      } else if (type.equals("changes") && name.equals("seals")) {
+        f.seals = v == JsonToken.VALUE_NULL ? null : MAPPER.readTree(p); // bounded: seals are a frame's share
+      } else if (type.equals("hello") && name.equals("capabilities")) {
+        f.values.put(name, readStrings(p, v));
+      } else if (v == JsonToken.VALUE_STRING) {
+        f.values.put(name, p.getText());
+      } else if (v == JsonToken.VALUE_NUMBER_INT) {
+        f.values.put(name, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? Boolean.FALSE : (Object) p.getLongValue());
+      } else {
+        p.skipChildren();
+        f.values.put(name, Boolean.FALSE); // present, of no type a field here has
+      }
     }
-    return f.textValue();
   }
 
-  private static long integer(JsonNode n, String field) throws ProtocolException {
-    JsonNode f = n.get(field);
-    if (f == null || !f.isIntegralNumber() || !f.canConvertToLong()) {
-      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "field '" + field + "' must be an integer");
+  private static List<Change> readChanges(JsonParser p, JsonToken start) throws IOException, ProtocolException {
+    if (start != JsonToken.START_ARRAY) {
+      throw malformed("changes: field 'changes' must be an array");
     }
-    return f.longValue();
-  }
-
-  private static Cursor cursor(JsonNode n, String field) throws ProtocolException {
+    List<Change> changes = new ArrayList<>();
     try {
-      return Cursor.parse(text(n, field));
-    } catch (IllegalArgumentException e) {
-      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "field '" + field + "': " + e.getMessage());
+      for (int i = 0; p.nextToken() != JsonToken.END_ARRAY; i++) {
+        changes.add(ChangeJson.read((JsonNode) MAPPER.readTree(p), i)); // one change's tree at a time
+      }
+    } catch (InvalidChangeException e) {
+      throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
     }
+    return changes;
+  }
+
+  private static List<String> readStrings(JsonParser p, JsonToken start) throws IOException, ProtocolException {
+    if (start != JsonToken.START_ARRAY) {
+      p.skipChildren();
+      return new ArrayList<>();
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      if (out.size() >= MAX_CAPABILITIES) {
+        throw malformed("hello: more than " + MAX_CAPABILITIES + " capabilities");
+      }
+      out.add(t == JsonToken.VALUE_STRING ? p.getText() : "");
+      p.skipChildren();
+    }
+    return out;
+  }
+
+  private static ProtocolException malformed(String message) {
+    return new ProtocolException(ProtocolException.MALFORMED_FRAME, message);
+  }
+
+  /** A value from the wire in an error message, cut short: errors are logged and sent back. */
+  private static String clip(String s) {
+    return s == null || s.length() <= 64 ? s : s.substring(0, 64) + "...";
   }
 }

@@ -50,6 +50,11 @@ public final class PeerEngine {
   private final ScheduledExecutorService scheduler;
   private final ExecutorService ownListenerThread;
   private final AtomicLong pingIds = new AtomicLong();
+  /** Accepted sessions that have not passed their hello yet, bounded by options.maxUnauthorized. */
+  private final java.util.concurrent.atomic.AtomicInteger unauthorized = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicLong refusedUnauthorized = new AtomicLong();
+  /** A re-check of the sessions' authorization is queued on the scheduler. */
+  private final java.util.concurrent.atomic.AtomicBoolean recheckPending = new java.util.concurrent.atomic.AtomicBoolean();
   private final List<PeerAddress> listening = new ArrayList<>();
   private Registration dbListener;
   private volatile boolean stopped;
@@ -84,6 +89,14 @@ public final class PeerEngine {
   public synchronized List<PeerAddress> start() throws IOException {
     // Runs on the committing thread, so a session can tell its own merge's commit (see Session#skipOwnMerge).
     dbListener = db.addListener(Runnable::run, e -> {
+      if (options.authorizer != null && recheckPending.compareAndSet(false, true)) {
+        // Not here, on the committing thread under the engine's lock: the authorizer may read the database.
+        try {
+          scheduler.execute(this::reauthorize);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+          recheckPending.set(false);
+        }
+      }
       for (Session s : sessions.values()) {
         if (e.origin() == ChangeEvent.Origin.REMOTE && s.isOwnMerge()) {
           s.skipOwnMerge(e.dbVersion());
@@ -93,6 +106,7 @@ public final class PeerEngine {
       }
     });
     for (Transport t : options.transports) {
+      t.handshakeLimits(options.handshakeTimeoutMillis, options.maxUnauthorized);
       PeerAddress at = t.start(conn -> accept(t, conn));
       if (at != null) {
         listening.add(at);
@@ -110,6 +124,10 @@ public final class PeerEngine {
       }
     }
     scheduler.scheduleWithFixedDelay(this::keepAlive, options.pingMillis, options.pingMillis, TimeUnit.MILLISECONDS);
+    if (options.authorizer != null) {
+      scheduler.scheduleWithFixedDelay(this::reauthorize, options.reauthorizeMillis, options.reauthorizeMillis,
+          TimeUnit.MILLISECONDS);
+    }
     if (options.discovery) {
       scheduler.scheduleWithFixedDelay(this::discover, 0, options.discoveryMillis, TimeUnit.MILLISECONDS);
     }
@@ -163,7 +181,33 @@ public final class PeerEngine {
       conn.close();
       return;
     }
-    new Session(this, conn, false).start();
+    if (unauthorized.incrementAndGet() > options.maxUnauthorized) {
+      unauthorized.decrementAndGet();
+      conn.close();
+      if (refusedUnauthorized.getAndIncrement() % 100 == 0) { // one line per 100: a flood must not flood the log
+        log.warn("closed a connection from {}: {} connections already wait for their hello ({} closed so far)",
+            conn.remote(), options.maxUnauthorized, refusedUnauthorized.get());
+      }
+      return;
+    }
+    Session s = new Session(this, conn, false);
+    s.countsAsUnauthorized = true;
+    start(s);
+  }
+
+  /** Starts a session, which must say hello before its deadline. */
+  private void start(Session s) {
+    s.start();
+    try {
+      scheduler.schedule(s::helloDeadline, options.helloTimeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      s.close("stopped");
+    }
+  }
+
+  /** An accepted session passed its hello, or ended before: it no longer counts against the cap. */
+  void leftUnauthorized() {
+    unauthorized.decrementAndGet();
   }
 
   /**
@@ -239,6 +283,18 @@ public final class PeerEngine {
 
   void error(String peer, Throwable e) {
     events.error(peer, e);
+  }
+
+  /** Asks the authorizer again about every live session (a device may have been revoked); ends the refused. */
+  private void reauthorize() {
+    recheckPending.set(false);
+    for (Session s : sessions.values()) {
+      try {
+        s.reauthorize();
+      } catch (RuntimeException e) {
+        log.error("checking the authorization of {} failed", s.describe(), e);
+      }
+    }
   }
 
   private void keepAlive() {
@@ -317,7 +373,7 @@ public final class PeerEngine {
           Connection conn = t.connect(address);
           Session s = new Session(PeerEngine.this, conn, true);
           session = s;
-          s.start();
+          start(s);
           return;
         } catch (IOException e) {
           log.debug("connecting to {} over {} failed: {}", address, t.name(), e.toString());

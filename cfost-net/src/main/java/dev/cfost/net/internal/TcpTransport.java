@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * certificate; the session then checks the topic (device authorization arrives with the identity work).
  * Discovery is mDNS when enabled.
  *
- * <p>Threads: one accept thread, and one short-lived thread per accepted connection for its handshake.
+ * <p>Threads: one accept thread, one short-lived thread per accepted connection for its handshake (at
+ * most {@code maxPending} at once: more connections are closed at once), and one timer thread that closes
+ * a connection whose handshake has not finished by its deadline (a peer that sends its handshake a byte
+ * at a time never trips a read timeout).
  */
 public final class TcpTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(TcpTransport.class);
@@ -35,6 +38,16 @@ public final class TcpTransport implements Transport {
   private final InetSocketAddress listen;
   private final int maxFrame;
   private final MdnsDiscovery mdns;
+  private volatile long handshakeMillis = 10_000;
+  private volatile int maxPending = 32;
+  private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong refusedPending = new java.util.concurrent.atomic.AtomicLong();
+  private static final java.util.concurrent.ScheduledExecutorService DEADLINES =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cfost-tcp-deadline");
+        t.setDaemon(true);
+        return t;
+      });
   private volatile SSLServerSocket server;
   private volatile boolean closed;
 
@@ -43,6 +56,15 @@ public final class TcpTransport implements Transport {
     this.listen = listen;
     this.maxFrame = maxFrame;
     this.mdns = mdns ? new MdnsDiscovery() : null;
+  }
+
+  @Override
+  public void handshakeLimits(long timeoutMillis, int maxPending) {
+    if (timeoutMillis < 1 || maxPending < 1) {
+      throw new IllegalArgumentException("need a timeout >= 1 ms and maxPending >= 1: " + timeoutMillis + ", " + maxPending);
+    }
+    this.handshakeMillis = timeoutMillis;
+    this.maxPending = maxPending;
   }
 
   @Override
@@ -86,18 +108,35 @@ public final class TcpTransport implements Transport {
         }
         return;
       }
+      if (pending.incrementAndGet() > maxPending) {
+        pending.decrementAndGet();
+        closeQuietly(socket);
+        if (refusedPending.getAndIncrement() % 100 == 0) { // one line per 100: a flood must not flood the log
+          log.warn("closed a connection from {}: {} TLS handshakes already in progress ({} closed so far)",
+              socket.getInetAddress().getHostAddress(), maxPending, refusedPending.get());
+        }
+        continue;
+      }
+      java.util.concurrent.ScheduledFuture<?> deadline = DEADLINES.schedule(() -> closeQuietly(socket),
+          handshakeMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
       Thread handshake = new Thread(() -> {
         try {
           SSLSocket ssl = (SSLSocket) socket;
           ssl.setTcpNoDelay(true);
-          ssl.setSoTimeout(CONNECT_TIMEOUT_MS);
+          ssl.setSoTimeout((int) Math.min(Integer.MAX_VALUE, handshakeMillis));
           ssl.startHandshake();
+          if (!deadline.cancel(false)) {
+            throw new IOException("no TLS handshake within " + handshakeMillis + " ms");
+          }
           ssl.setSoTimeout(0);
           String remote = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
           inbound.accept(new FramedConnection(ssl, remote, maxFrame));
         } catch (IOException e) {
           log.info("TLS handshake with {} failed: {}", socket.getRemoteSocketAddress(), e.toString());
           closeQuietly(socket);
+        } finally {
+          deadline.cancel(false);
+          pending.decrementAndGet();
         }
       }, "cfost-tcp-handshake");
       handshake.setDaemon(true);

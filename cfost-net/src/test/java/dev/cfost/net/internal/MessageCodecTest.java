@@ -79,4 +79,17 @@ class MessageCodecTest {
         .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code).isEqualTo("malformed_frame"))
         .hasMessageContaining("'device_id'");
   }
+
+  @Test
+  void theTypeComesFirstAndDecodingLimitsAreNamed() {
+    assertThatThrownBy(() -> MessageCodec.decode("{\"cursor\":\"0:0:0\",\"type\":\"ack\"}".getBytes()))
+        .hasMessageContaining("first field must be 'type'");
+    String deep = "{\"type\":\"ack\",\"x\":" + "[".repeat(100) + "]".repeat(100) + "}";
+    assertThatThrownBy(() -> MessageCodec.decode(deep.getBytes())).hasMessageContaining("decoding limit")
+        .extracting(e -> ((ProtocolException) e).code).isEqualTo("malformed_frame");
+    String longNumber = "{\"type\":\"ping\",\"id\":" + "9".repeat(1000) + "}";
+    assertThatThrownBy(() -> MessageCodec.decode(longNumber.getBytes())).hasMessageContaining("decoding limit");
+    assertThatThrownBy(() -> MessageCodec.decode("{\"type\":\"ack\",\"cursor\":\"0:0:0\"} {}".getBytes()))
+        .hasMessageContaining("after the message");
+  }
 }

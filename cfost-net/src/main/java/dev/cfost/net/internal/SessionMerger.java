@@ -1,0 +1,265 @@
+package dev.cfost.net.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.Change;
+import dev.cfost.ChangeBatch;
+import dev.cfost.ClockDriftException;
+import dev.cfost.Cursor;
+import dev.cfost.InvalidChangeException;
+import dev.cfost.MergeResult;
+import dev.cfost.net.BatchSealer;
+import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A session's merger thread: merges the batches the reader queued, in order, each only if it continues
+ * the cursor this side holds for the peer, and saves that cursor in the same transaction. While catching
+ * up it merges consecutive batches in one transaction (bounded by time and size, see
+ * {@link dev.cfost.net.PeerOptions.Builder#catchUpTransaction}), then acknowledges the last one.
+ *
+ * <p>Receiver state is only touched by the merger thread; {@link #start} hands it the persisted cursor
+ * before the thread starts.
+ */
+final class SessionMerger {
+  /** How long a catch-up transaction waits for the next batch before it commits. */
+  private static final long NEXT_BATCH_WAIT_MILLIS = 50;
+  private static final Message STOP = new Message.Pong(Long.MIN_VALUE);
+
+  private final Session session;
+  private final PeerEngine peer;
+  private final Cfost db;
+  /**
+   * Batches and eose from the reader, at most this many frame bytes (one larger frame goes alone): a
+   * peer that sends faster than this side merges finds the reader waiting, so its socket fills.
+   */
+  static final long MAX_INBOX_BYTES = 16L << 20;
+  private final ByteBoundedQueue<Message> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
+  private volatile Thread thread;
+
+  // Only used by the merger thread.
+  private Cursor expected;
+  private Cursor lastReRequest;
+  private long lastReRequestAt;
+  private boolean eoseSeen;
+  /** While the merger merges released held changes, which may have come from another peer. */
+  private boolean releasing;
+
+  SessionMerger(Session session) {
+    this.session = session;
+    this.peer = session.peer;
+    this.db = session.peer.db;
+  }
+
+  /** Starts the thread, continuing the stream from {@code cursor} (set before the thread starts). */
+  void start(Cursor cursor, String name) {
+    expected = cursor;
+    Thread t = new Thread(this::run, name);
+    t.setDaemon(true);
+    thread = t;
+    t.start();
+  }
+
+  /** Queues a batch or an eose, in the order received; waits while the inbox is full. */
+  void add(Message m, int frameBytes) throws InterruptedException {
+    inbox.put(m, frameBytes);
+  }
+
+  void stop() {
+    inbox.add(STOP, 0);
+    inbox.close();
+  }
+
+  /** True if a merge commit was made by this merger thread (its events need no resend). */
+  boolean isOwnMerge() {
+    return Thread.currentThread() == thread && !releasing;
+  }
+
+  private void run() {
+    try {
+      mergeReleased(); // held changes a previous run verified but did not get to merge
+      Message next = null;
+      while (session.isOpen()) {
+        Message m = next != null ? next : inbox.take();
+        next = null;
+        if (m == STOP) {
+          return;
+        }
+        if (m instanceof Message.Eose e) {
+          onEose(e);
+        } else if (m instanceof Message.Changes c) {
+          next = onChanges(c);
+        }
+      }
+    } catch (Exception | Error e) { // an Error too: a silently dead thread would leave the session hanging
+      session.fail(e);
+    }
+  }
+
+  /**
+   * Merges {@code first} and, while catching up, the batches that follow it, in one transaction with
+   * the cursor; returns a message taken from the inbox that did not belong to it, if any.
+   */
+  private Message onChanges(Message.Changes first) throws ProtocolException, IOException {
+    if (!first.from().equals(expected)) {
+      askAgain();
+      return null;
+    }
+    Incoming batches = new Incoming(first);
+    MergeResult result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
+        session.remoteSchema > db.schemaVersion()));
+    expected = batches.last.cursor();
+    session.send(new Message.Ack(expected));
+    if (result.applied() > 0) {
+      peer.events.change(session.remoteSite, batches.tables);
+    }
+    mergeReleased();
+    return batches.stashed;
+  }
+
+  /**
+   * Merges the held changes that the sealer can verify now (a merge may have brought the device row
+   * their seals need), then tells it they are merged. Not counted as this session's own merge: they may
+   * have come from another peer, and this peer may not have them.
+   */
+  private void mergeReleased() throws ProtocolException {
+    BatchSealer sealer = peer.options.sealer;
+    if (sealer == null) {
+      return;
+    }
+    for (List<Change> ready = sealer.releasable(); !ready.isEmpty(); ready = sealer.releasable()) {
+      List<Change> merging = ready;
+      MergeResult result;
+      releasing = true;
+      try {
+        // Verified changes of authorized devices: as in mergeFromPeer, those for tables or columns unknown
+        // here (their definition may come later) are kept aside, not refused.
+        result = merge(() -> db.mergeAll(merging.iterator(), true));
+      } finally {
+        releasing = false;
+      }
+      sealer.released(ready);
+      if (result.applied() > 0) {
+        Set<String> tables = new LinkedHashSet<>();
+        ready.forEach(x -> tables.add(x.table()));
+        peer.events.change(session.remoteSite, tables);
+      }
+    }
+  }
+
+  /** Runs a merge, turning the engine's refusals into the session's error codes. */
+  private static MergeResult merge(java.util.function.Supplier<MergeResult> merge) throws ProtocolException {
+    try {
+      return merge.get();
+    } catch (InvalidChangeException e) {
+      throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
+    } catch (ClockDriftException e) {
+      throw new ProtocolException(ProtocolException.CLOCK_DRIFT, e.getMessage());
+    }
+  }
+
+  /**
+   * The batches of one merge transaction: the first, then, while the peer says more is coming and the
+   * transaction is within its time and size, each next batch that continues the last one.
+   */
+  private final class Incoming implements java.util.Iterator<ChangeBatch> {
+    private final long started = System.nanoTime();
+    private Message.Changes pending;
+    Message.Changes last;
+    Message stashed;
+    private int changes;
+    final Set<String> tables = new LinkedHashSet<>();
+
+    Incoming(Message.Changes first) {
+      this.pending = first;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (pending != null) {
+        return true;
+      }
+      if (stashed != null || last.remaining() == 0 || changes >= peer.options.catchUpTxChanges
+          || System.nanoTime() - started >= peer.options.catchUpTxMillis * 1_000_000L) {
+        return false;
+      }
+      Message m;
+      try {
+        // With a sealer the next batch's check waits for this transaction: take only batches already here.
+        m = inbox.poll(peer.options.sealer != null ? 0 : NEXT_BATCH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new Closed();
+      }
+      if (m instanceof Message.Changes c && c.from().equals(last.cursor())) {
+        pending = c;
+        return true;
+      }
+      stashed = m;
+      return false;
+    }
+
+    @Override
+    public ChangeBatch next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      Message.Changes c = pending;
+      pending = null;
+      last = c;
+      changes += c.changes().size();
+      String table = null;
+      for (Change x : c.changes()) {
+        if (!x.table().equals(table)) { // a batch's changes come table by table, mostly
+          table = x.table();
+          tables.add(table);
+        }
+      }
+      session.received += c.changes().size();
+      session.remainingToReceive = c.remaining();
+      try {
+        session.send(new Message.Received(c.cursor()));
+      } catch (IOException e) {
+        throw new Closed();
+      }
+      return new ChangeBatch(c.changes(), c.cursor(), false);
+    }
+  }
+
+  /** The session closed while a merge was waiting: its transaction rolls back. */
+  static final class Closed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Closed() {
+      super("session closed", null, false, false);
+    }
+  }
+
+  private void onEose(Message.Eose e) throws IOException {
+    if (!e.from().equals(expected)) {
+      askAgain();
+      return;
+    }
+    // Followed for this session only: the saved cursor moves with merged batches alone, so a peer's
+    // eose cannot make this side skip, for good, changes it never received (the next batch saves it).
+    expected = e.cursor();
+    if (!eoseSeen) {
+      eoseSeen = true;
+      session.peerCaughtUp = true;
+      peer.events.eose(session.remoteSite);
+    }
+  }
+
+  /** Asks for the stream again from the persisted cursor, at most every 200 ms for the same cursor. */
+  private void askAgain() throws IOException {
+    long now = System.nanoTime();
+    if (expected.equals(lastReRequest) && now - lastReRequestAt < 200_000_000L) {
+      return;
+    }
+    lastReRequest = expected;
+    lastReRequestAt = now;
+    session.send(new Message.Request(expected));
+  }
+}

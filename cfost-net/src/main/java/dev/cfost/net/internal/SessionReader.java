@@ -1,0 +1,144 @@
+package dev.cfost.net.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.Change;
+import dev.cfost.Values;
+import java.io.IOException;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's reader thread: sends this side's {@code hello}, receives and decodes every frame, checks the
+ * peer's {@code hello}, and hands batches and {@code eose} to the merger, requests and acknowledgements to
+ * the sender. It never writes to the connection itself (the writer does), so it never blocks on a full
+ * socket buffer.
+ */
+final class SessionReader {
+  private static final Logger log = LoggerFactory.getLogger(SessionReader.class);
+
+  private final Session session;
+  private final PeerEngine peer;
+  private final Cfost db;
+
+  SessionReader(Session session) {
+    this.session = session;
+    this.peer = session.peer;
+    this.db = session.peer.db;
+  }
+
+  void run() {
+    try {
+      session.send(new Message.Hello(Session.PROTOCOL, peer.topic.hex(), Values.hex(db.siteId()), peer.deviceId,
+          db.schemaVersion(), List.of("changes", "live")));
+      while (session.isOpen()) {
+        byte[] frame = session.conn.receive();
+        if (frame == null) {
+          session.close("the peer closed the connection");
+          return;
+        }
+        session.heard();
+        handle(MessageCodec.decode(frame), frame.length);
+      }
+    } catch (Exception | Error e) { // an Error too: a silently dead thread would leave the session hanging
+      session.fail(e);
+    } finally {
+      session.close("closed");
+    }
+  }
+
+  private void handle(Message m, int frameBytes) throws ProtocolException, IOException, InterruptedException {
+    if (session.remoteSite == null && !(m instanceof Message.Hello) && !(m instanceof Message.Error)) {
+      throw new ProtocolException(ProtocolException.PROTOCOL_VIOLATION, "expected hello first, got " + Session.type(m));
+    }
+    if (m instanceof Message.Hello h) {
+      onHello(h);
+    } else if (m instanceof Message.Request r) {
+      session.sender.onRequest(r.cursor());
+    } else if (m instanceof Message.Changes c) {
+      // Checked here, before the batch can join a merge transaction: the sealer stores seals through a
+      // connection of its own, which waits while a transaction is open (inside one it would wait forever).
+      session.merger.add(verifySeals(c), frameBytes); // merged in order by the merger thread
+    } else if (m instanceof Message.Eose) {
+      session.merger.add(m, frameBytes);
+    } else if (m instanceof Message.Received r) {
+      session.sender.onReceived(r.cursor());
+    } else if (m instanceof Message.Ack a) {
+      session.sender.onAck(a.cursor());
+    } else if (m instanceof Message.Ping p) {
+      session.send(new Message.Pong(p.id()));
+    } else if (m instanceof Message.Error e) {
+      throw new Session.RemoteError(new dev.cfost.net.SyncException(e.code(), "the peer ended the session: " + e.message()));
+    }
+  }
+
+  private void onHello(Message.Hello h) throws ProtocolException, IOException {
+    if (session.remoteSite != null) {
+      throw new ProtocolException(ProtocolException.PROTOCOL_VIOLATION, "a second hello");
+    }
+    if (h.protocol() != Session.PROTOCOL) {
+      throw new ProtocolException(ProtocolException.UNSUPPORTED_VERSION,
+          "protocol version " + h.protocol() + " is not supported; this side speaks " + Session.PROTOCOL);
+    }
+    if (!peer.topic.hex().equals(h.topic())) {
+      throw new ProtocolException(ProtocolException.WRONG_TOPIC,
+          "the peer syncs topic " + h.topic() + ", this side " + peer.topic.hex() + " (different database ids)");
+    }
+    byte[] site;
+    try {
+      site = Values.unhex(h.siteId());
+    } catch (IllegalArgumentException e) {
+      site = new byte[0];
+    }
+    if (site.length != 16) {
+      throw new ProtocolException(ProtocolException.MALFORMED_FRAME, "hello: site_id must be 16 bytes of hex");
+    }
+    if (h.siteId().equals(Values.hex(db.siteId()))) {
+      throw new ProtocolException(ProtocolException.SELF_CONNECTION, "connected to itself");
+    }
+    if (peer.options.authorizer != null) {
+      String refusal = peer.options.authorizer.refusal(session.conn.peerPublicKey(), h.deviceId(), site.clone());
+      if (refusal != null) {
+        log.warn("refused device {} at {}: {}", h.deviceId(), session.conn.remote(), refusal);
+        throw new ProtocolException(ProtocolException.UNAUTHORIZED, refusal);
+      }
+    }
+    session.remoteSiteBytes = site;
+    session.remoteDevice = h.deviceId();
+    session.remoteSite = h.siteId();
+    session.remoteSchema = h.schemaVersion();
+    if (!peer.register(session)) {
+      throw new ProtocolException(ProtocolException.DUPLICATE_SESSION, "another session with this peer is kept");
+    }
+    session.authorized();
+    int local = db.schemaVersion();
+    if (session.remoteSchema > local) {
+      peer.events.outdated(session.remoteSite, session.remoteSchema, local);
+    }
+    dev.cfost.Cursor cursor = db.peerCursor(site);
+    session.send(new Message.Request(cursor));
+    peer.events.syncStarted(session.remoteSite);
+    session.merger.start(cursor, "cfost-session-" + session.conn.remote() + "-merger");
+    Thread sender = new Thread(session.sender::run, "cfost-session-" + session.conn.remote() + "-sender");
+    sender.setDaemon(true);
+    sender.start();
+  }
+
+  /**
+   * With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md);
+   * returns the batch with the changes to merge now. The ones the sealer holds (their signer is not
+   * known yet) leave it, but the cursor still moves past them: the sealer keeps them.
+   */
+  private Message.Changes verifySeals(Message.Changes c) throws ProtocolException {
+    if (peer.options.sealer == null) {
+      return c;
+    }
+    List<Change> now;
+    try {
+      now = peer.options.sealer.verify(session.remoteDevice, c.changes(), c.seals());
+    } catch (dev.cfost.net.SyncException e) {
+      throw new ProtocolException(e.code(), e.detail());
+    }
+    return now.size() == c.changes().size() ? c : new Message.Changes(c.from(), c.cursor(), now, c.remaining(), c.seals());
+  }
+}

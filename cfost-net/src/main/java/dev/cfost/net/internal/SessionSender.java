@@ -1,0 +1,258 @@
+package dev.cfost.net.internal;
+
+import dev.cfost.Cfost;
+import dev.cfost.Change;
+import dev.cfost.ChangeBatch;
+import dev.cfost.Cursor;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's sender thread: serves the peer's {@code request} with batches until caught up, then
+ * {@code eose}, then live batches after each local commit. Keeps at most {@code window} batches that the
+ * peer has not yet taken ({@code received}).
+ *
+ * <p>State is guarded by this object's monitor: the reader thread reports {@code request},
+ * {@code received} and {@code ack}; committing threads mark it dirty.
+ */
+final class SessionSender {
+  private static final Logger log = LoggerFactory.getLogger(SessionSender.class);
+  /**
+   * A live commit within this long of the previous live batch is part of a burst and waits the debounce
+   * for more; a commit after a pause goes at once (an app writing every 20 ms must not pay 2 ms each).
+   */
+  private static final long BURST_NANOS = 5_000_000L;
+
+  private final Session session;
+  private final PeerEngine peer;
+  private final Cfost db;
+
+  private Cursor requested;
+  private boolean restart;
+  private Cursor sendCursor;
+  /** Where to read next when it differs from sendCursor: past this side's own merges of the peer's batches. */
+  private Cursor skipTo;
+  private Cursor lastFrameCursor;
+  private Cursor ackedCursor;
+  private long lastLiveSendAt;
+  private boolean caughtUp;
+  private boolean dirty;
+  /** The end cursors of the batches sent and not yet {@code received}, in order: at most the window. */
+  private final ArrayDeque<Cursor> inFlight = new ArrayDeque<>();
+  /** The end cursors of the batches sent and not yet acknowledged, in order (bounded: the oldest go). */
+  private final ArrayDeque<Cursor> unacked = new ArrayDeque<>();
+  private static final int MAX_UNACKED = 10_000;
+  private boolean eoseSent;
+
+  SessionSender(Session session) {
+    this.session = session;
+    this.peer = session.peer;
+    this.db = session.peer.db;
+  }
+
+  /** The peer asked for the stream from {@code cursor}: (re)start there. */
+  synchronized void onRequest(Cursor cursor) {
+    requested = cursor;
+    restart = true;
+    notifyAll();
+  }
+
+  /**
+   * The peer took a batch off the wire. Only the oldest batch in flight can be taken next; anything else
+   * (a stale one from before a restart, a duplicate, or a lie to open the window) is ignored.
+   */
+  synchronized void onReceived(Cursor cursor) {
+    if (cursor.equals(inFlight.peek())) {
+      inFlight.poll();
+      notifyAll();
+    } else {
+      log.debug("ignored 'received' of {} from {}: not the next batch in flight", cursor, session.describe());
+    }
+  }
+
+  /** The peer persisted the stream up to {@code cursor}: ignored unless it ends a batch sent and not yet acknowledged. */
+  void onAck(Cursor cursor) {
+    synchronized (this) {
+      if (!unacked.contains(cursor)) {
+        log.debug("ignored 'ack' of {} from {}: no such batch is waiting for one", cursor, session.describe());
+        return;
+      }
+      while (!cursor.equals(unacked.poll())) {
+        // an ack covers every batch up to its cursor
+      }
+      ackedCursor = cursor;
+      notifyAll();
+    }
+    peer.acked(session.remoteSite, cursor);
+  }
+
+  /** Wakes the thread, to notice that the session closed. */
+  synchronized void wake() {
+    notifyAll();
+  }
+
+  /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
+  synchronized boolean delivered() {
+    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent
+        && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
+  }
+
+  /** Wakes the sender: there are new local commits. */
+  synchronized void markDirty() {
+    dirty = true;
+    notifyAll();
+  }
+
+  /**
+   * This session's merger committed db_version {@code dbVersion}, holding only what the peer sent: if
+   * the sender was caught up just before it, the next read starts after it instead of reading those
+   * rows again only to filter them all out (no echo). The peer learns the new cursor with the next batch
+   * or eose; until then nothing is sent, so the merge wakes nobody.
+   */
+  synchronized void skipOwnMerge(long dbVersion) {
+    Cursor at = skipTo != null ? skipTo : sendCursor;
+    if (caughtUp && !dirty && !restart && at != null && at.equals(Cursor.since(dbVersion - 1))) {
+      skipTo = Cursor.since(dbVersion);
+    } else {
+      markDirty();
+    }
+  }
+
+  /** The rows a batch touches: the engine hands out a row's changes one after another, once per batch. */
+  private static long distinctRows(ChangeBatch batch) {
+    long rows = 0;
+    Change previous = null;
+    for (Change c : batch.changes()) {
+      if (previous == null || !previous.sameRow(c)) {
+        rows++;
+      }
+      previous = c;
+    }
+    return rows;
+  }
+
+  /** With a sealer, the batch as the sealer signs it (and the changes it can vouch for). */
+  private Message.Changes sealed(Message.Changes m) {
+    if (peer.options.sealer == null) {
+      return m;
+    }
+    dev.cfost.SealedChanges s = peer.options.sealer.seal(m.changes());
+    return new Message.Changes(m.from(), m.cursor(), s.changes(), m.remaining(), s.seals());
+  }
+
+  void run() {
+    long remainingRows = -1;
+    int limit = peer.options.maxBatchChanges;
+    boolean sentEose = false;
+    try {
+      while (session.isOpen()) {
+        Cursor from;
+        Cursor readFrom;
+        boolean live;
+        synchronized (this) {
+          while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
+              || (caughtUp && !dirty))) {
+            wait(1_000);
+          }
+          if (!session.isOpen()) {
+            return;
+          }
+          if (restart) {
+            restart = false;
+            sendCursor = requested;
+            caughtUp = false;
+            inFlight.clear();
+            unacked.clear();
+            sentEose = false;
+            eoseSent = false;
+            remainingRows = -1;
+            skipTo = null;
+            lastFrameCursor = null;
+          }
+          dirty = false;
+          from = sendCursor;
+          readFrom = skipTo != null ? skipTo : from;
+          live = caughtUp;
+        }
+        if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
+          Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
+        }
+        // Read, and read again with a smaller limit while the encoded batch is over the byte limit (a
+        // batch always holds whole rows, so one large row may still go alone).
+        ChangeBatch batch;
+        byte[] frame;
+        while (true) {
+          batch = db.changes(readFrom, limit, peer.filterFor(session.remoteSiteBytes));
+          if (remainingRows < 0) {
+            remainingRows = db.rowsAfter(readFrom, peer.filterFor(session.remoteSiteBytes)); // once per request: an index count
+          }
+          long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
+          frame = batch.changes().isEmpty() ? null
+              : MessageCodec.encode(sealed(new Message.Changes(from, batch.next(), batch.changes(), remaining)));
+          if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
+            break;
+          }
+          limit = Math.max(1, batch.changes().size() / 2);
+        }
+        if (frame != null && frame.length <= peer.options.maxBatchBytes / 2) {
+          limit = Math.min(peer.options.maxBatchChanges, limit * 2);
+        }
+        synchronized (this) {
+          if (restart || !from.equals(sendCursor)) {
+            continue; // a new request arrived meanwhile; this batch is stale
+          }
+          remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
+          if (frame != null) {
+            inFlight.add(batch.next());
+            unacked.add(batch.next());
+            if (unacked.size() > MAX_UNACKED) {
+              unacked.poll(); // a later ack still covers it
+            }
+            lastFrameCursor = batch.next();
+            if (caughtUp) {
+              lastLiveSendAt = System.nanoTime();
+            }
+          }
+          if (readFrom.equals(skipTo)) {
+            skipTo = null; // used; a skip that moved on meanwhile (an own merge during the read) stays
+          }
+          sendCursor = batch.next();
+          caughtUp = batch.caughtUp();
+        }
+        if (frame != null) {
+          // Counted as it is queued, not after: once queued the peer may take it, finish and close,
+          // and a count added after the session ended would be lost (the peer's totals miss a batch).
+          if (!session.reauthorize()) {
+            return; // revoked since the last check: not one more batch
+          }
+          session.sendBatch(frame, batch.changes().size());
+          if (batch.caughtUp()) {
+            session.send(new Message.Eose(batch.next(), batch.next()));
+          }
+        } else if (batch.caughtUp() && !batch.next().equals(from)) {
+          session.send(new Message.Eose(from, batch.next()));
+          peer.acked(session.remoteSite, batch.next()); // nothing was pending for the peer up to here
+        } else if (batch.caughtUp() && !sentEose) {
+          session.send(new Message.Eose(from, from));
+        }
+        if (batch.caughtUp()) {
+          sentEose = true;
+          synchronized (this) {
+            eoseSent = true;
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      session.close("connection lost while sending: " + e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("sending to {} failed", session.describe(), e);
+      peer.error(session.remoteSite, e);
+      session.trySend(new Message.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
+      session.close("internal error: " + e);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.cfost.net.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfost.Cfost;
+import dev.cfost.Values;
+import dev.cfost.net.Peer;
+import dev.cfost.net.PeerAddress;
+import dev.cfost.net.PeerAuthorizer;
+import dev.cfost.net.PeerListener;
+import dev.cfost.net.SyncProgress;
+import java.security.KeyPair;
+import java.util.Base64;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A revocation ends a live session, over TLS on 127.0.0.1 with device keys in the certificates. */
+class ReauthorizationTest extends AttackFixture {
+  final Set<String> authorized = ConcurrentHashMap.newKeySet();
+  final PeerAuthorizer authorizer = (key, deviceId) -> key != null && authorized.contains(id(key)) ? null
+      : "device " + deviceId + " is not authorized for this user";
+
+  static String id(java.security.PublicKey k) {
+    return Base64.getEncoder().encodeToString(k.getEncoded());
+  }
+
+  @Test
+  void aDeviceRevokedWhileConnectedGetsNoNewChangeAndIsDisconnected() throws Exception {
+    KeyPair ka = key();
+    KeyPair kb = key();
+    authorized.add(id(ka.getPublic()));
+    authorized.add(id(kb.getPublic()));
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    BlockingQueue<Throwable> errorsA = new LinkedBlockingQueue<>();
+    Peer pa = Peer.create(a, options(ka, true).authorizer(authorizer).build());
+    pa.addListener(new PeerListener() {
+      @Override
+      public void onError(String peerId, Throwable error) {
+        errorsA.add(error);
+      }
+    });
+    PeerAddress at = listen(pa);
+    sql(a, "INSERT INTO todo VALUES ('before', 'x', 'a')");
+    Peer pb = closing(Peer.create(b, options(kb, false).authorizer(authorizer).peer(at).build()));
+    pb.start();
+    await("b has a's row", 15, () -> count(b, "id = 'before'") == 1);
+    String siteB = Values.hex(b.siteId());
+    await("a has delivered to b", 15, () -> {
+      SyncProgress p = progressOf(pa, siteB);
+      return p != null && p.connected() && p.delivered();
+    });
+
+    // b is revoked (the stolen device stays connected and writes nothing), then a writes.
+    authorized.remove(id(kb.getPublic()));
+    sql(a, "INSERT INTO todo VALUES ('after', 'secret', 'a')");
+    Throwable refused = errorsA.poll(15, TimeUnit.SECONDS);
+    assertThat(refused).as("a reports ending b's session").isNotNull();
+    assertThat(refused.getMessage()).contains("unauthorized");
+    await("a ended b's session", 15, () -> !progressOf(pa, siteB).connected());
+    Thread.sleep(500);
+    assertThat(count(b, "id = 'after'")).as("rows b received after its revocation").isZero();
+  }
+
+  @Test
+  void aRevokedDeviceThatSendsAndReceivesNothingIsDisconnectedByThePeriodicCheck() throws Exception {
+    KeyPair ka = key();
+    KeyPair kb = key();
+    authorized.add(id(ka.getPublic()));
+    authorized.add(id(kb.getPublic()));
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    Peer pa = Peer.create(a, options(ka, true).authorizer(authorizer).reauthorizeEvery(300).build());
+    PeerAddress at = listen(pa);
+    Peer pb = closing(Peer.create(b, options(kb, false).authorizer(authorizer).peer(at).build()));
+    pb.start();
+    String siteB = Values.hex(b.siteId());
+    await("b is connected", 15, () -> {
+      SyncProgress p = progressOf(pa, siteB);
+      return p != null && p.connected();
+    });
+    authorized.remove(id(kb.getPublic())); // nothing is written anywhere after this
+    await("a ended b's session", 5, () -> !progressOf(pa, siteB).connected());
+  }
+}
