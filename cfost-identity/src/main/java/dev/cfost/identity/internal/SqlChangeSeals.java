@@ -201,6 +201,9 @@ public final class SqlChangeSeals implements ChangeSeals {
    */
   private static Optional<SealStore.Cover> cover(Change c, byte[] digest, SiteDirectory sites,
       Map<ByteBuffer, List<Seal>> covering, Set<ByteBuffer> byUnknown) {
+    if (IdentitySchema.REVOCATIONS.equals(c.table()) && c.cl() % 2 == 0) {
+      throw refusal(UNAUTHORIZED, c, "it deletes a revocation, and a revocation is final");
+    }
     if (sites.isContested(c.siteId())) {
       throw refusal(SITE_MISMATCH, c, "its site is claimed by more than one device");
     }
