@@ -351,6 +351,18 @@ class ChangeSealsTest {
     assertThat(refusal(() -> sealsC.verify(batch, List.of())).code()).isEqualTo(SealRefusedException.UNSIGNED_CHANGE);
   }
 
+  /** Issue 10: two different malformed texts must not share a digest (both used to encode as "x?"). */
+  @Test
+  void textWithALoneSurrogateIsRefusedNotDigestedAsAQuestionMark() {
+    byte[] pk = new byte[] {1, 11, 2, 't', '9'};
+    Change signed = new Change("todo", pk, "title", "x?", 5, 1, a.siteId(), 1, 0); // what A really wrote
+    List<byte[]> digests = List.of(ChangeSeals.digest(signed));
+    Seal seal = new Seal(ka.deviceId().toString(), ka.sign(SqlChangeSeals.signedBytes(b.databaseId(), digests)), digests);
+    Change altered = new Change("todo", pk, "title", "x\udc00", 5, 1, a.siteId(), 1, 0);
+    SealRefusedException e = refusal(() -> sealsB.verify(List.of(altered), List.of(seal)));
+    assertThat(e.getMessage()).contains("surrogate");
+  }
+
   private Cfost aRow() {
     sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
     return a;

@@ -159,7 +159,12 @@ public final class SqlChangeSeals implements ChangeSeals {
     List<Change> now = new ArrayList<>(incoming.size());
     List<HeldChanges.Held> held = new ArrayList<>();
     for (Change c : incoming) {
-      byte[] digest = ChangeDigest.of(c);
+      byte[] digest;
+      try {
+        digest = ChangeDigest.of(c);
+      } catch (IllegalArgumentException e) {
+        throw refusal(BAD_SIGNATURE, c, e.getMessage());
+      }
       Optional<SealStore.Cover> cover = cover(c, digest, sites, covering, byUnknown.keySet());
       if (cover.isPresent()) {
         covers.add(cover.get());
