@@ -24,6 +24,8 @@ public final class PeerOptions {
   public final long backoffBaseMillis;
   public final long backoffMaxMillis;
   public final long discoveryMillis;
+  public final int maxDiscovered;
+  public final long discoveryExpiryMillis;
   public final Executor listenerExecutor;
   public final PeerBook peerBook;
   public final PeerAuthorizer authorizer;
@@ -46,6 +48,8 @@ public final class PeerOptions {
     this.backoffBaseMillis = b.backoffBaseMillis;
     this.backoffMaxMillis = b.backoffMaxMillis;
     this.discoveryMillis = b.discoveryMillis;
+    this.maxDiscovered = b.maxDiscovered;
+    this.discoveryExpiryMillis = b.discoveryExpiryMillis;
     this.listenerExecutor = b.listenerExecutor;
     this.peerBook = b.peerBook;
     this.authorizer = b.authorizer;
@@ -74,6 +78,8 @@ public final class PeerOptions {
     private long backoffBaseMillis = 250;
     private long backoffMaxMillis = 30_000;
     private long discoveryMillis = 2_000;
+    private int maxDiscovered = 64;
+    private long discoveryExpiryMillis = 600_000;
     private Executor listenerExecutor;
     private PeerBook peerBook;
     private PeerAuthorizer authorizer;
@@ -220,6 +226,24 @@ public final class PeerOptions {
     /** How often to look up peers of the topic (default 2 s). */
     public Builder discoveryInterval(long ms) {
       this.discoveryMillis = Math.max(50, ms);
+      return this;
+    }
+
+    /**
+     * At most {@code n} discovered addresses are kept (default 64): anyone on the LAN can announce any
+     * number under the topic. Further ones are ignored until kept ones expire.
+     */
+    public Builder maxDiscovered(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("maxDiscovered must not be negative: " + n);
+      }
+      this.maxDiscovered = n;
+      return this;
+    }
+
+    /** A discovered address no longer announced for this long is let go (default 10 min). */
+    public Builder discoveryExpiry(long ms) {
+      this.discoveryExpiryMillis = Math.max(1, ms);
       return this;
     }
 

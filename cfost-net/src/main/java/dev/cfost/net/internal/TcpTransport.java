@@ -30,11 +30,18 @@ public final class TcpTransport implements Transport {
   private static final String[] SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
       "TLS_CHACHA20_POLY1305_SHA256"};
   private static final int CONNECT_TIMEOUT_MS = 5_000;
+  /**
+   * Connect and TLS handshake together, in either direction: a read timeout alone restarts with every
+   * byte, so a peer that drip-feeds its handshake would hold the connection (and a thread) for ever.
+   */
+  static final int HANDSHAKE_DEADLINE_MS = 10_000;
 
   private final SSLContext tls;
   private final InetSocketAddress listen;
   private final int maxFrame;
   private final MdnsDiscovery mdns;
+  /** Closes sockets whose handshake passed the deadline; one daemon thread, stopped by {@link #close}. */
+  private final java.util.concurrent.ScheduledThreadPoolExecutor deadlines;
   private volatile SSLServerSocket server;
   private volatile boolean closed;
 
@@ -43,6 +50,12 @@ public final class TcpTransport implements Transport {
     this.listen = listen;
     this.maxFrame = maxFrame;
     this.mdns = mdns ? new MdnsDiscovery() : null;
+    this.deadlines = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "cfost-tcp-deadline");
+      t.setDaemon(true);
+      return t;
+    });
+    deadlines.setRemoveOnCancelPolicy(true);
   }
 
   @Override
@@ -91,7 +104,7 @@ public final class TcpTransport implements Transport {
           SSLSocket ssl = (SSLSocket) socket;
           ssl.setTcpNoDelay(true);
           ssl.setSoTimeout(CONNECT_TIMEOUT_MS);
-          ssl.startHandshake();
+          handshake(ssl);
           ssl.setSoTimeout(0);
           String remote = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
           inbound.accept(new FramedConnection(ssl, remote, maxFrame));
@@ -120,6 +133,7 @@ public final class TcpTransport implements Transport {
   @Override
   public Connection connect(PeerAddress address) throws IOException {
     SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket();
+    var kill = deadlines.schedule(() -> closeQuietly(socket), HANDSHAKE_DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
     try {
       socket.setTcpNoDelay(true);
       socket.connect(new InetSocketAddress(address.host(), address.port()), CONNECT_TIMEOUT_MS);
@@ -127,6 +141,9 @@ public final class TcpTransport implements Transport {
       socket.setEnabledCipherSuites(SUITES);
       socket.setSoTimeout(CONNECT_TIMEOUT_MS);
       socket.startHandshake();
+      if (!kill.cancel(false)) {
+        throw new IOException("no TLS handshake within " + HANDSHAKE_DEADLINE_MS + " ms");
+      }
       socket.setSoTimeout(0);
       return new FramedConnection(socket, address.toString(), maxFrame);
     } catch (IOException e) {
@@ -135,9 +152,19 @@ public final class TcpTransport implements Transport {
     }
   }
 
+  /** The server side's handshake, under the same deadline as a connect. */
+  private void handshake(SSLSocket ssl) throws IOException {
+    var kill = deadlines.schedule(() -> closeQuietly(ssl), HANDSHAKE_DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    ssl.startHandshake();
+    if (!kill.cancel(false)) {
+      throw new IOException("no TLS handshake within " + HANDSHAKE_DEADLINE_MS + " ms");
+    }
+  }
+
   @Override
   public void close() {
     closed = true;
+    deadlines.shutdownNow();
     if (server != null) {
       closeQuietly(server);
     }
