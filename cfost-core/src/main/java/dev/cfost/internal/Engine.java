@@ -651,6 +651,7 @@ public final class Engine implements Cfost {
         }
         if (deferred != null && !deferred.isEmpty()) {
           Deferred.store(tx, deferred);
+          DeferredLimit.check(tx);
           deferredCount += deferred.size();
           deferred.clear();
         }
