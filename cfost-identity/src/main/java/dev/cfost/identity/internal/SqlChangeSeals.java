@@ -175,7 +175,15 @@ public final class SqlChangeSeals implements ChangeSeals {
     }
     db.write(c -> {
       SealStore.save(c, covers);
-      HeldChanges.hold(c, held, clock.millis());
+      if (!held.isEmpty()) {
+        int expired = HeldChanges.expire(c, clock.millis());
+        if (expired > 0) {
+          log.warn("dropped {} held changes, never merged: their devices did not join the device list within {} days",
+              expired, HeldChanges.EXPIRY_DAYS);
+        }
+        HeldChanges.hold(c, held, clock.millis());
+        HeldChanges.checkLimit(c);
+      }
       return null;
     });
     if (held.isEmpty()) {
