@@ -37,6 +37,17 @@ final class BackgroundCfost implements AutoCloseable {
   }
 
   static BackgroundCfost start(Path scratch, String... args) {
+    BackgroundCfost b = interactive(scratch, args);
+    try {
+      b.process.getOutputStream().close();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    return b;
+  }
+
+  /** Like {@link #start}, with stdin left open for {@link #type}. */
+  static BackgroundCfost interactive(Path scratch, String... args) {
     String jar = System.getProperty("cfost.jar", Path.of("target", "cfost.jar").toString());
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-jar", Path.of(jar).toAbsolutePath().toString()));
@@ -46,9 +57,17 @@ final class BackgroundCfost implements AutoCloseable {
       ProcessBuilder pb = new ProcessBuilder(command).directory(scratch.toFile())
           .redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
       pb.environment().remove("CFOST_DB");
-      Process p = pb.start();
-      p.getOutputStream().close();
-      return new BackgroundCfost(p, err);
+      return new BackgroundCfost(pb.start(), err);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Writes {@code line} and a line end to the process's stdin. */
+  void type(String line) {
+    try {
+      process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      process.getOutputStream().flush();
     } catch (IOException e) {
       throw new AssertionError(e);
     }

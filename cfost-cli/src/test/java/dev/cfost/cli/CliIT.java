@@ -360,9 +360,12 @@ class CliIT {
     assertThat(s.get("tables")).hasSize(1);
     assertThat(s.get("tables").get(0).get("name").asText()).isEqualTo("todo");
     assertThat(s.get("tables").get(0).get("rows").asLong()).isEqualTo(2);
+    assertThat(s.get("held_changes").asLong()).isZero();
+    assertThat(s.get("deferred_changes").asLong()).isZero();
 
     String text = cfost.run("--db", a, "status").ok();
-    assertThat(text).contains("site id         " + site + "\n", "schema version  7\n", "table todo      2 rows\n");
+    assertThat(text).contains("site id         " + site + "\n", "schema version  7\n", "table todo      2 rows\n",
+        "held changes    0\n", "deferred        0 changes\n");
   }
 
   @Test

@@ -160,7 +160,7 @@ class IdentityCliIT {
   void aNewDeviceJoinsOverTheNetworkAndTheAuthorizerListsIt() {
     alice(a);
     String phone;
-    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--listen", "127.0.0.1:0",
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
         "--timeout", "60", "--png", dir.resolve("code.png").toString())) {
       String code = pair.awaitMatch(CODE);
       assertThat(PairingChallenge.decode(code).addresses()).singleElement().asString().startsWith("127.0.0.1:");
@@ -192,7 +192,7 @@ class IdentityCliIT {
     cfost.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
     cfost.run("--db", a, "replicate", "todo").ok();
     cfost.run("--db", a, "sql", "INSERT INTO todo VALUES ('t1', 'from alice''s laptop')").ok();
-    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--listen", "127.0.0.1:0",
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
         "--timeout", "60")) {
       String code = pair.awaitMatch(CODE);
       cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
@@ -266,7 +266,7 @@ class IdentityCliIT {
     alice(a);
     String code;
     int port;
-    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--listen", "127.0.0.1:0")) {
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0")) {
       code = pair.awaitMatch(CODE);
       pair.kill(); // nobody listens on the code's address any more
       port = Integer.parseInt(PairingChallenge.decode(code).addresses().get(0).split(":")[1]);
@@ -297,7 +297,7 @@ class IdentityCliIT {
         .startsWith("cfost: not a valid pairing challenge: ");
 
     alice(a);
-    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--listen", "127.0.0.1:0",
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
         "--timeout", "60")) {
       PairingChallenge real = PairingChallenge.decode(pair.awaitMatch(CODE));
       // Same nonce and authorizer, but a later expiry: the new device signs what it was shown.
@@ -306,10 +306,9 @@ class IdentityCliIT {
       assertThat(cfost.run("--db", b, "device", "join", altered.encode()).fails(1))
           .startsWith("cfost: the authorizing device refused the pairing: ").contains("signature");
 
-      CfostProcess.Result refused = pair.finish();
-      assertThat(refused.code()).isEqualTo(1);
-      assertThat(refused.errLines()).singleElement().asString().startsWith("cfost: refused device ")
-          .contains("signature");
+      // A bad response does not end the pairing (anyone on the LAN can send one): it is ignored.
+      assertThat(pair.awaitMatch(Pattern.compile("^(ignored a pairing response .*)$"))).contains("signature");
+      pair.kill();
     }
     assertThat(devices(a)).hasSize(1);
   }

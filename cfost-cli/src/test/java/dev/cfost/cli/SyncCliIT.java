@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfost.Cfost;
 import dev.cfost.Values;
+import dev.cfost.net.SyncKey;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -51,6 +52,7 @@ class SyncCliIT {
   private static final Pattern SYNCED = Pattern.compile("received (\\d+) changes, sent (\\d+) changes\n");
   private static final Pattern LOG_LINE = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z .+");
   private static final Duration CONVERGE = Duration.ofSeconds(30);
+  private static final SyncKey KEY = SyncKey.generate();
 
   @TempDir Path dir;
   CfostProcess cfost;
@@ -94,6 +96,11 @@ class SyncCliIT {
    */
   private String replica(String name, String... rows) {
     Path path = dir.resolve(name + ".db");
+    try {
+      KEY.save(path); // replicas without users share a sync key (cfost init makes it, cfost sync-key copies it)
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
     try (Cfost db = Cfost.open(path)) {
       db.setDatabaseId("cli-sync");
       try (Connection c = db.connect(); Statement st = c.createStatement()) {
@@ -184,8 +191,10 @@ class SyncCliIT {
   // ---- 1. two processes ----
 
   /** Makes a replica with the commands, as a user would; returns its site id. */
-  private String initWithTodos(String db, String rows) {
-    String init = cfost.run("--db", db, "init", "--database", "cli-sync").ok();
+  private String initWithTodos(String db, String rows, String... initOptions) {
+    List<String> args = new ArrayList<>(List.of("--db", db, "init", "--database", "cli-sync"));
+    args.addAll(List.of(initOptions));
+    String init = cfost.run(args.toArray(String[]::new)).ok();
     assertThat(init).matches("site id [0-9a-f]{32}\ndatabase cli-sync\n");
     cfost.run("--db", db, "sql", TASK_LIST_DDL + "; INSERT INTO todo(id, title) VALUES " + rows).ok();
     cfost.run("--db", db, "replicate", "todo").ok();
@@ -197,7 +206,9 @@ class SyncCliIT {
     String a = db("a");
     String b = db("b");
     initWithTodos(a, "('a1', 'from a'), ('a2', 'also from a')");
-    String siteB = initWithTodos(b, "('b1', 'from b')");
+    String key = cfost.run("--db", a, "sync-key").ok().strip();
+    assertThat(key).matches("[0-9a-f]{64}");
+    String siteB = initWithTodos(b, "('b1', 'from b')", "--sync-key", key);
     int port = freePort();
     Daemon da = startDaemon(a, "--listen", "127.0.0.1:" + port, "--no-mdns");
     assertThat(da.port()).isEqualTo(port);
@@ -275,6 +286,7 @@ class SyncCliIT {
     String a = db("a");
     String b = db("b");
     for (String db : List.of(a, b)) {
+      KEY.save(Path.of(db));
       try (Cfost c = Cfost.open(Path.of(db)); Connection conn = c.connect(); Statement st = conn.createStatement()) {
         c.setDatabaseId("big");
         st.execute(table);

@@ -692,6 +692,7 @@ public final class Engine implements Cfost {
           for (Change c : deferred) {
             deferredTables.add(c.table());
           }
+          DeferredLimit.check(tx);
           deferredCount += deferred.size();
           deferred.clear();
         }

@@ -28,6 +28,8 @@ public final class PairingChallenge {
   public static final int MAX_ADDRESSES = 8;
 
   private static final int VERSION = 1;
+  /** Version 2 adds the database id, so that a device joining offline takes the database it joins. */
+  private static final int VERSION_WITH_DATABASE = 2;
   private static final int MAX_TEXT = 4096;
   private static final Pattern ADDRESS =
       Pattern.compile("(\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):([0-9]{1,5})");
@@ -38,9 +40,11 @@ public final class PairingChallenge {
   private final byte[] nonce;
   private final Instant expiresAt;
   private final List<String> addresses;
+  private final String databaseId; // null in a version 1 challenge
 
   private PairingChallenge(String userId, byte[] authorizerKey, byte[] nonce, Instant expiresAt,
-      List<String> addresses) {
+      List<String> addresses, String databaseId) {
+    this.databaseId = databaseId;
     this.userId = userId;
     this.authorizerKey = authorizerKey;
     this.authorizerId = DeviceId.of(authorizerKey);
@@ -58,6 +62,19 @@ public final class PairingChallenge {
    */
   public static PairingChallenge of(String userId, byte[] authorizerPublicKey, byte[] nonce,
       Instant expiresAt, List<String> addresses) {
+    return of(userId, authorizerPublicKey, nonce, expiresAt, addresses, null);
+  }
+
+  /**
+   * A challenge that also names the database the new device joins ({@code null} for none): the new
+   * device takes its id, also when it pairs offline.
+   */
+  public static PairingChallenge of(String userId, byte[] authorizerPublicKey, byte[] nonce,
+      Instant expiresAt, List<String> addresses, String databaseId) {
+    if (databaseId != null && (databaseId.isEmpty() || databaseId.length() > 128
+        || !databaseId.chars().allMatch(ch -> Character.isLetterOrDigit(ch) && ch < 128 || ch == '.' || ch == '_' || ch == '-'))) {
+      throw new IllegalArgumentException("database id '" + databaseId + "' is not valid in a pairing challenge");
+    }
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(authorizerPublicKey, "authorizerPublicKey");
     Objects.requireNonNull(nonce, "nonce");
@@ -82,7 +99,7 @@ public final class PairingChallenge {
       checkAddress(a);
     }
     return new PairingChallenge(userId, authorizerPublicKey.clone(), nonce.clone(),
-        Instant.ofEpochMilli(expiresAt.toEpochMilli()), List.copyOf(addresses));
+        Instant.ofEpochMilli(expiresAt.toEpochMilli()), List.copyOf(addresses), databaseId);
   }
 
   /**
@@ -100,9 +117,9 @@ public final class PairingChallenge {
     try {
       Wire.Reader r = new Wire.Reader(Base64.getUrlDecoder().decode(text.substring(PREFIX.length()).strip()));
       int version = r.u8();
-      if (version != VERSION) {
+      if (version != VERSION && version != VERSION_WITH_DATABASE) {
         throw new IllegalArgumentException("version " + version + " is not known here (this code reads "
-            + VERSION + ")");
+            + VERSION + " and " + VERSION_WITH_DATABASE + ")");
       }
       String user = r.string();
       byte[] key = r.fixed(32);
@@ -116,8 +133,9 @@ public final class PairingChallenge {
       for (int i = 0; i < count; i++) {
         addresses.add(r.string());
       }
+      String database = version == VERSION_WITH_DATABASE ? r.string() : null;
       r.end();
-      return of(user, key, nonce, expires, addresses);
+      return of(user, key, nonce, expires, addresses, database);
     } catch (IllegalArgumentException | java.time.DateTimeException e) {
       throw malformed(e.getMessage());
     }
@@ -136,13 +154,16 @@ public final class PairingChallenge {
   /** The canonical binary form; a response's signature covers it whole. */
   byte[] toBytes() {
     Wire.Writer w = new Wire.Writer()
-        .u8(VERSION)
+        .u8(databaseId == null ? VERSION : VERSION_WITH_DATABASE)
         .string(userId)
         .fixed(authorizerKey, 32)
         .fixed(nonce, 32)
         .i64(expiresAt.toEpochMilli())
         .u8(addresses.size());
     addresses.forEach(w::string);
+    if (databaseId != null) {
+      w.string(databaseId);
+    }
     return w.toBytes();
   }
 
@@ -169,6 +190,11 @@ public final class PairingChallenge {
   /** After this instant the authorizer refuses responses to this challenge. */
   public Instant expiresAt() {
     return expiresAt;
+  }
+
+  /** The database id the new device joins; empty for a challenge made before it was carried. */
+  public java.util.Optional<String> databaseId() {
+    return java.util.Optional.ofNullable(databaseId);
   }
 
   /** Where the authorizer can be reached, {@code host:port}. */

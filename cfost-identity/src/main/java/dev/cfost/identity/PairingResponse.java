@@ -124,6 +124,28 @@ public final class PairingResponse {
   }
 
   /**
+   * Checks what can be checked without the authorizer's records: that this response answers {@code challenge}
+   * (its nonce), that its device id is derived from its key, and that its signature verifies. Shows a
+   * response's device id and name to a person only after this passed; {@link Pairing#approve} checks it again.
+   *
+   * @throws PairingException naming what does not hold
+   */
+  public void requireAnswers(PairingChallenge challenge) {
+    if (!java.security.MessageDigest.isEqual(nonce, challenge.nonce())) {
+      throw new PairingException(PairingException.Reason.NONCE_MISMATCH, "the response from device " + deviceId
+          + " answers another challenge: its nonce differs from this challenge's");
+    }
+    if (!deviceId.matches(publicKey)) {
+      throw new PairingException(PairingException.Reason.DEVICE_ID_MISMATCH, "the response claims device id "
+          + deviceId + " but its public key has the id " + DeviceId.of(publicKey));
+    }
+    if (!isSignedFor(challenge)) {
+      throw new PairingException(PairingException.Reason.BAD_SIGNATURE, "the signature of the response from device "
+          + deviceId + " is not valid for this challenge: forged, altered or malformed");
+    }
+  }
+
+  /**
    * Whether the signature is the new device's valid signature over {@link #signedBytes} for
    * {@code challenge}. Never throws, also for malformed signatures or keys.
    */

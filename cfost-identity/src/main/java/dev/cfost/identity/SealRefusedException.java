@@ -17,6 +17,8 @@ public final class SealRefusedException extends IdentityException {
   public static final String SITE_MISMATCH = "site_mismatch";
   /** A seal's signer, or the device a change's site belongs to, is unknown, revoked or another user's. */
   public static final String UNAUTHORIZED = "unauthorized";
+  /** Holding the batch's changes of unknown devices would pass the bound on held changes. */
+  public static final String HELD_LIMIT = "held_limit";
 
   private final String code;
 

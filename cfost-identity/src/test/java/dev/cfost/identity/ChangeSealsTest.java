@@ -351,6 +351,58 @@ class ChangeSealsTest {
     assertThat(refusal(() -> sealsC.verify(batch, List.of())).code()).isEqualTo(SealRefusedException.UNSIGNED_CHANGE);
   }
 
+  /** Issue 10: two different malformed texts must not share a digest (both used to encode as "x?"). */
+  @Test
+  void textWithALoneSurrogateIsRefusedNotDigestedAsAQuestionMark() {
+    byte[] pk = new byte[] {1, 11, 2, 't', '9'};
+    Change signed = new Change("todo", pk, "title", "x?", 5, 1, a.siteId(), 1, 0); // what A really wrote
+    List<byte[]> digests = List.of(ChangeSeals.digest(signed));
+    Seal seal = new Seal(ka.deviceId().toString(), ka.sign(SqlChangeSeals.signedBytes(b.databaseId(), digests)), digests);
+    Change altered = new Change("todo", pk, "title", "x\udc00", 5, 1, a.siteId(), 1, 0);
+    SealRefusedException e = refusal(() -> sealsB.verify(List.of(altered), List.of(seal)));
+    assertThat(e.getMessage()).contains("surrogate");
+  }
+
+  /** Changes of a site of no device, sealed by a device nobody knows: what a relay can invent at will. */
+  private static List<Change> unknownDevicesBatch(int from, int n, byte[] site) {
+    List<Change> out = new ArrayList<>(n);
+    for (int i = from; i < from + n; i++) {
+      byte[] key = ("h" + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] pk = new byte[3 + key.length];
+      pk[0] = 1;
+      pk[1] = 11;
+      pk[2] = (byte) key.length;
+      System.arraycopy(key, 0, pk, 3, key.length);
+      out.add(new Change("todo", pk, "title", "held " + i, 1, i + 1, site, 1, 0));
+    }
+    return out;
+  }
+
+  private static Seal sealBy(DeviceKeys k, String databaseId, List<Change> changes) {
+    List<byte[]> digests = changes.stream().map(ChangeSeals::digest).toList();
+    return new Seal(k.deviceId().toString(), k.sign(SqlChangeSeals.signedBytes(databaseId, digests)), digests);
+  }
+
+  /** Issue 10, item 8: changes held for devices that never join are bounded and expire. */
+  @Test
+  void changesHeldForUnknownDevicesAreBoundedAndExpire() throws Exception {
+    DeviceKeys stranger = DeviceKeys.generate();
+    byte[] site = PairingTest.site();
+    for (int i = 0; i < 5; i++) {
+      List<Change> batch = unknownDevicesBatch(i * 20_000, 20_000, site);
+      assertThat(sealsB.verify(batch, List.of(sealBy(stranger, b.databaseId(), batch)))).isEmpty();
+    }
+    assertThat(held(b)).isEqualTo(100_000);
+    List<Change> more = unknownDevicesBatch(100_000, 10, site);
+    SealRefusedException e = refusal(() -> sealsB.verify(more, List.of(sealBy(stranger, b.databaseId(), more))));
+    assertThat(e.code()).isEqualTo(SealRefusedException.HELD_LIMIT);
+    assertThat(held(b)).isEqualTo(100_000);
+
+    sql(b, "UPDATE identity_held SET received_at = 0"); // held for more than 30 days
+    sealsB.verify(more, List.of(sealBy(stranger, b.databaseId(), more)));
+    assertThat(held(b)).isEqualTo(10);
+  }
+
   private Cfost aRow() {
     sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
     return a;

@@ -160,6 +160,27 @@ class UsersTest {
     assertThat(ratio).isBetween(0.5, 2.0);
   }
 
+  /** Issue 10: a stored hash with other parameters than the current ones must not make a miss faster. */
+  @Test
+  void anUnknownUserTakesAboutAsLongAsAUserWhoseHashHasOtherParameters() {
+    Users.open(db, new Argon2Params(8192, 2, 1)).register("alice", "alice@example.org", pw("correct horse"));
+    Users cheapNow = Users.open(db, CHEAP); // the parameters were lowered since alice's hash was made
+    long[] wrong = new long[9];
+    long[] unknown = new long[9];
+    for (int i = -3; i < wrong.length; i++) {
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> cheapNow.login("alice", pw("wrong horse"))).isInstanceOf(AuthenticationException.class);
+      long t1 = System.nanoTime();
+      assertThatThrownBy(() -> cheapNow.login("mallory", pw("wrong horse"))).isInstanceOf(AuthenticationException.class);
+      long t2 = System.nanoTime();
+      if (i >= 0) {
+        wrong[i] = t1 - t0;
+        unknown[i] = t2 - t1;
+      }
+    }
+    assertThat((double) median(unknown) / median(wrong)).isBetween(0.5, 2.0);
+  }
+
   @Test
   void changingThePasswordReplacesTheOldOne() {
     String id = users.register("alice", "alice@example.org", pw("correct horse"));

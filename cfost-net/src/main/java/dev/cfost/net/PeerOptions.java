@@ -28,6 +28,8 @@ public final class PeerOptions {
   public final long helloTimeoutMillis;
   public final int maxUnauthorized;
   public final long reauthorizeMillis;
+  public final int maxDiscovered;
+  public final long discoveryExpiryMillis;
   public final Executor listenerExecutor;
   public final PeerBook peerBook;
   public final PeerAuthorizer authorizer;
@@ -54,6 +56,8 @@ public final class PeerOptions {
     this.helloTimeoutMillis = b.helloTimeoutMillis;
     this.maxUnauthorized = b.maxUnauthorized;
     this.reauthorizeMillis = b.reauthorizeMillis;
+    this.maxDiscovered = b.maxDiscovered;
+    this.discoveryExpiryMillis = b.discoveryExpiryMillis;
     this.listenerExecutor = b.listenerExecutor;
     this.peerBook = b.peerBook;
     this.authorizer = b.authorizer;
@@ -86,6 +90,8 @@ public final class PeerOptions {
     private long helloTimeoutMillis = 10_000;
     private int maxUnauthorized = 32;
     private long reauthorizeMillis = 30_000;
+    private int maxDiscovered = 64;
+    private long discoveryExpiryMillis = 600_000;
     private Executor listenerExecutor;
     private PeerBook peerBook;
     private PeerAuthorizer authorizer;
@@ -262,6 +268,20 @@ public final class PeerOptions {
         throw new IllegalArgumentException("reauthorizeEvery must be >= 1 ms: " + millis);
       }
       this.reauthorizeMillis = millis;
+     * At most {@code n} discovered addresses are kept (default 64): anyone on the LAN can announce any
+     * number under the topic. Further ones are ignored until kept ones expire.
+     */
+    public Builder maxDiscovered(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("maxDiscovered must not be negative: " + n);
+      }
+      this.maxDiscovered = n;
+      return this;
+    }
+
+    /** A discovered address no longer announced for this long is let go (default 10 min). */
+    public Builder discoveryExpiry(long ms) {
+      this.discoveryExpiryMillis = Math.max(1, ms);
       return this;
     }
 

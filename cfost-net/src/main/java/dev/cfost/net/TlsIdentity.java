@@ -12,7 +12,9 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Date;
@@ -31,7 +33,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * beside the database, readable by its owner only.
  *
  * <p>Which peers to trust is decided above TLS, after the handshake, from the key the peer proved
- * (a {@link PeerAuthorizer}; docs/SECURITY.md): the contexts made here accept any certificate.
+ * (a {@link PeerAuthorizer}; docs/SECURITY.md): the contexts made here accept any certificate, except
+ * those of {@link #forSyncKey}, which accept only a peer that knows the same sync key.
  */
 public final class TlsIdentity {
   private static final char[] STORE_PASSWORD = "cfost".toCharArray(); // the file's permissions protect it
@@ -39,10 +42,31 @@ public final class TlsIdentity {
 
   private final KeyStore store;
   private final X509Certificate certificate;
+  /** The only key a peer may present (a sync key's), or null to accept any and decide after the handshake. */
+  private final byte[] pinnedPeerKey;
 
   private TlsIdentity(KeyStore store) throws GeneralSecurityException {
+    this(store, null);
+  }
+
+  private TlsIdentity(KeyStore store, byte[] pinnedPeerKey) throws GeneralSecurityException {
     this.store = store;
     this.certificate = (X509Certificate) store.getCertificate(ALIAS);
+    this.pinnedPeerKey = pinnedPeerKey;
+  }
+
+  /**
+   * The identity of a database without users: a certificate carrying the key derived from {@code key}, in
+   * contexts that accept only a peer presenting the same derived key. A peer that does not know the sync
+   * key fails the TLS handshake, before any message of the protocol, so it neither reads nor writes.
+   */
+  public static TlsIdentity forSyncKey(SyncKey key) throws IOException {
+    KeyPair pair = key.tlsKeyPair();
+    try {
+      return new TlsIdentity(store(pair, "Ed25519"), pair.getPublic().getEncoded());
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot make a certificate for the sync key: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -66,12 +90,13 @@ public final class TlsIdentity {
   /**
    * Loads the identity of a database, creating it on first use.
    *
-   * @throws IOException if the file cannot be read or written
+   * @throws IOException if the file cannot be read or written, or the group or others may read it
    */
   public static TlsIdentity forDatabase(Path database) throws IOException {
     Path file = fileFor(database.toAbsolutePath());
     try {
       if (Files.exists(file)) {
+        SyncKey.requireOwnerOnly(file, "the TLS identity file", "delete it to make a new one");
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(file)) {
           ks.load(in, STORE_PASSWORD);
@@ -156,10 +181,43 @@ public final class TlsIdentity {
         kmf.init(identity.store, STORE_PASSWORD);
         keys = kmf.getKeyManagers();
       }
-      tls.init(keys, new TrustManager[] {new AnyCertificate()}, new SecureRandom());
+      TrustManager trust = identity != null && identity.pinnedPeerKey != null
+          ? new PinnedKey(identity.pinnedPeerKey) : new AnyCertificate();
+      tls.init(keys, new TrustManager[] {trust}, new SecureRandom());
       return tls;
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+    }
+  }
+
+  /** Accepts only a certificate carrying the sync key's derived key (compared in constant time). */
+  private static final class PinnedKey implements X509TrustManager {
+    private final byte[] key;
+
+    PinnedKey(byte[] key) {
+      this.key = key;
+    }
+
+    private void check(X509Certificate[] chain) throws CertificateException {
+      if (chain == null || chain.length == 0
+          || !MessageDigest.isEqual(key, chain[0].getPublicKey().getEncoded())) {
+        throw new CertificateException("the peer does not hold this database's sync key");
+      }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      check(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      check(chain);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
     }
   }
 

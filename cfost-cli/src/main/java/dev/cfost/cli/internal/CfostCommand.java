@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
         StartCommand.class,
         StopCommand.class,
         SyncCommand.class,
+        SyncKeyCommand.class,
         PeerCommand.class,
         LogsCommand.class,
         LoginCommand.class,

@@ -83,7 +83,7 @@ final class DeviceCommand {
         for (Device d : devices) {
           ObjectNode o = array.addObject();
           o.put("id", d.id().toString());
-          o.put("name", d.name());
+          o.put("name", d.name()); // JSON escapes control characters
           o.put("added_at", time(d.addedAt()));
           o.put("revoked_at", time(d.revokedAt().orElse(null)));
           o.put("authorized_by", d.authorizedBy().map(DeviceId::toString).orElse(null));
@@ -95,7 +95,7 @@ final class DeviceCommand {
       List<List<String>> rows = new ArrayList<>();
       for (Device d : devices) {
         String state = d.revokedAt().map(t -> "revoked " + time(t)).orElse("authorized");
-        rows.add(List.of(d.id().toString(), d.name() == null ? "" : d.name(), String.valueOf(time(d.addedAt())),
+        rows.add(List.of(d.id().toString(), d.name() == null ? "" : Printable.of(d.name()), String.valueOf(time(d.addedAt())),
             self.filter(d.id()::equals).isPresent() ? state + ", this device" : state));
       }
       out.print(TextTable.render(List.of("id", "name", "added", "state"), rows));
@@ -146,7 +146,7 @@ final class DeviceCommand {
           throw new CliException(d.id() + " is this device; revoking it stops it from syncing with the user's"
               + " other devices. Add --force to revoke it anyway");
         }
-        String label = d.id() + " (" + d.name() + ")";
+        String label = d.id() + " (" + Printable.of(d.name()) + ")";
         if (d.isRevoked()) {
           spec.commandLine().getOut().println("already revoked " + label);
         } else {

@@ -64,6 +64,11 @@ final class DeviceJoinCommand implements Callable<Integer> {
       // The user's rows arrive by sync, so their tables must exist and replicate here first.
       Users.open(db);
       Devices.open(db);
+      // A replica syncs only with replicas of the same database id: take it now, on both paths.
+      Optional<String> joined = challenge.databaseId().filter(id -> !id.equals(db.databaseId()));
+      if (joined.isPresent()) {
+        db.setDatabaseId(joined.get());
+      }
       PairingResponse response = PairingResponse.create(challenge, keys, db.siteId(), name);
       CurrentUser.setPairedWith(db, challenge.authorizerId().toString());
       Optional<PairingReply> reply = send(challenge, response);
@@ -102,6 +107,9 @@ final class DeviceJoinCommand implements Callable<Integer> {
       String line;
       try (SSLSocket socket = PairingChannel.connect(a.host(), a.port())) {
         PairingChannel.writeLine(socket, response.encode());
+        // The owner of the authorizing device confirms by hand: wait for the answer until the code expires.
+        socket.setSoTimeout((int) Math.max(PairingChannel.IO_TIMEOUT_MS,
+            Math.min(Integer.MAX_VALUE, challenge.expiresAt().toEpochMilli() - System.currentTimeMillis())));
         line = PairingChannel.readLine(socket);
       } catch (IOException e) {
         continue; // unreachable from here, or gone: try the next address

@@ -37,8 +37,10 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code cfost device pair}, on a device already authorized for the user: issues a pairing challenge,
  * shows it as a QR code and a string, and waits (one connection at a time, on the command's thread) for
  * the new device's response over {@link PairingChannel}; approves it and answers with a signed
- * {@link PairingReply}. A refused response ends the command with exit code 1, as does the timeout;
- * connections that send no pairing response are ignored.
+ * {@link PairingReply}. Before approving, it shows the new device's id and name and asks the owner to
+ * confirm (unless {@code --yes}). A response that does not answer the code (anyone on the LAN can send
+ * one), or that the owner declines, is refused to its sender and the command keeps waiting until the
+ * timeout, which ends it with exit code 1.
  */
 @Command(name = "pair", mixinStandardHelpOptions = true,
     description = {"Pair a new device with the user: show a pairing code (QR code and string) and wait until the"
@@ -70,6 +72,12 @@ final class DevicePairCommand implements Callable<Integer> {
       description = "Where the new device reaches this one for sync (default: the address it paired with, port "
           + SYNC_PORT + ").")
   String syncAddress;
+
+  @Option(names = "--yes", description = "Approve the first valid response without asking (for scripts).")
+  boolean yes;
+
+  /** Reads the owner's answers; stdin is read by the command's thread only. */
+  private java.io.BufferedReader answers;
 
   @Override
   public Integer call() throws IOException {
@@ -118,7 +126,7 @@ final class DevicePairCommand implements Callable<Integer> {
     out.print(challenge.qrCode().toTerminal());
     out.println(challenge.encode());
     if (png != null) {
-      Files.write(png, challenge.qrCode().toPng(8));
+      writeOwnerOnly(png, challenge.qrCode().toPng(8));
     }
   }
 
@@ -148,8 +156,16 @@ final class DevicePairCommand implements Callable<Integer> {
         PairingResponse response;
         try {
           response = PairingResponse.decode(line);
+          response.requireAnswers(challenge);
         } catch (PairingException e) {
+          // Anyone on the LAN can send this: refuse it to its sender and keep waiting for the real device.
           reply(socket, PairingReply.refused(e.getMessage()), keys, challenge);
+          log("ignored a pairing response from " + socket.getInetAddress().getHostAddress() + ": " + e.getMessage());
+          continue;
+        }
+        if (!confirmed(response)) {
+          reply(socket, PairingReply.refused("the owner of the authorizing device did not confirm"), keys, challenge);
+          log("not approved; still waiting");
           continue;
         }
         Device paired;
@@ -157,7 +173,8 @@ final class DevicePairCommand implements Callable<Integer> {
           paired = pairing.approve(response, challenge);
         } catch (PairingException e) {
           reply(socket, PairingReply.refused(e.getMessage()), keys, challenge);
-          throw new CliException("refused device " + response.deviceId() + ": " + e.getMessage(), e);
+          log("refused device " + response.deviceId() + ": " + e.getMessage());
+          continue;
         }
         String sync = syncAddress != null ? syncAddress
             : new PeerAddress(socket.getLocalAddress().getHostAddress(), SYNC_PORT).toString();
@@ -165,6 +182,46 @@ final class DevicePairCommand implements Callable<Integer> {
             keys, challenge);
         return paired;
       }
+    }
+  }
+
+  /** Shows the new device's (verified) id and name and asks the owner; {@code --yes} answers for them. */
+  private boolean confirmed(PairingResponse response) throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("new device " + response.deviceId() + " (" + Printable.of(response.deviceName()) + ")");
+    if (yes) {
+      return true;
+    }
+    out.print("approve it for this user? [y/N] ");
+    out.flush();
+    if (answers == null) {
+      answers = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+    }
+    String answer = answers.readLine();
+    return answer != null && (answer.strip().equalsIgnoreCase("y") || answer.strip().equalsIgnoreCase("yes"));
+  }
+
+  private void log(String line) {
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(Printable.of(line));
+    out.flush();
+  }
+
+  /** Writes {@code file} readable by its owner only: a pairing code lets its holder join the user. */
+  private static void writeOwnerOnly(Path file, byte[] bytes) throws IOException {
+    Path abs = file.toAbsolutePath();
+    Path tmp;
+    try {
+      tmp = Files.createTempFile(abs.getParent(), ".qr-", ".tmp", java.nio.file.attribute.PosixFilePermissions
+          .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      tmp = Files.createTempFile(abs.getParent(), ".qr-", ".tmp"); // not POSIX: the folder's rules apply
+    }
+    try {
+      Files.write(tmp, bytes);
+      Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
     }
   }
 

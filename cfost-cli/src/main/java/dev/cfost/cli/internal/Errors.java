@@ -83,7 +83,8 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
     return match.matches() ? match.group(1) : m.isEmpty() ? e.getClass().getSimpleName() : m;
   }
 
+  /** One printable line: line breaks become spaces, other control characters are escaped ({@link Printable}). */
   static String oneLine(String s) {
-    return s.strip().replaceAll("\\s*[\\r\\n]+\\s*", " ");
+    return Printable.of(s.strip().replaceAll("\\s*[\\r\\n]+\\s*", " "));
   }
 }

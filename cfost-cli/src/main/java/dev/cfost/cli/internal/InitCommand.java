@@ -2,6 +2,7 @@ package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
 import dev.cfost.Values;
+import dev.cfost.net.SyncKey;
 import dev.cfost.net.TlsIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,8 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code cfost init}: creates the database if needed, with its database id and this device's TLS
- * identity, and prints its site id and database id; with {@code --user} also registers the user and
- * this device ({@link InitUser}).
+ * identity, and prints its site id and database id; without a user it also makes the sync key (or takes
+ * {@code --sync-key}); with {@code --user} it registers the user and this device ({@link InitUser}).
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
     description = {"Create the database (or open an existing one) and print its site id and database id.",
@@ -38,8 +39,20 @@ final class InitCommand implements Callable<Integer> {
           + " digits, '.', '_' or '-'. For an existing database it must match.")
   String database;
 
+  @Option(names = "--sync-key", paramLabel = "KEY",
+      description = "The sync key of this database's other replicas ('cfost sync-key' there). Without it, a"
+          + " database without users gets a new random key. Not needed with --user.")
+  String syncKey;
+
   @Override
   public Integer call() throws IOException {
+    if (syncKey != null) {
+      try {
+        SyncKey.parse(syncKey);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--sync-key: " + e.getMessage());
+      }
+    }
     boolean withUser = user.prepare();
     Path path = cfost.dbPath();
     boolean existed = Files.exists(path);
@@ -65,6 +78,12 @@ final class InitCommand implements Callable<Integer> {
       userLines = withUser ? user.register(db) : List.of();
     }
     TlsIdentity.forDatabase(path);
+    // Without users, network sync needs the sync key (docs/SECURITY.md): made here, never sent or announced.
+    if (syncKey != null) {
+      SyncKeyCommand.save(spec.commandLine(), path, syncKey);
+    } else if (!withUser && SyncKey.load(path).isEmpty()) {
+      SyncKey.generate().save(path);
+    }
     PrintWriter out = spec.commandLine().getOut();
     out.println("site id " + site);
     out.println("database " + id);

@@ -95,8 +95,7 @@ record PairingReply(String userId, String userName, String deviceId, String sync
 
   /** Text from the network is printed on a terminal: no control characters. */
   private static String printable(String s) {
-    return s.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
-        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+    return Printable.of(s);
   }
 
   private byte[] signedBytes(byte[] nonce) {

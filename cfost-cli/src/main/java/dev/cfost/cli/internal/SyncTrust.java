@@ -10,6 +10,7 @@ import dev.cfost.identity.Devices;
 import dev.cfost.identity.IdentityException;
 import dev.cfost.net.PeerAuthorizer;
 import dev.cfost.net.PeerOptions;
+import dev.cfost.net.SyncKey;
 import dev.cfost.net.TlsIdentity;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,7 +22,8 @@ import java.util.function.Predicate;
 /**
  * How sync commands authenticate: a database that belongs to a user ({@code init --user}, or a device that
  * joined) presents its device key in its TLS certificate and admits only the user's authorized devices;
- * a database without a user keeps the plain TLS identity and admits any peer of its database id.
+ * a database without a user admits only peers that know its sync key ({@link SyncKey}): the TLS handshake
+ * proves it, so a peer without it neither reads nor writes.
  */
 final class SyncTrust {
   private SyncTrust() {}
@@ -30,7 +32,11 @@ final class SyncTrust {
     if (CurrentUser.userOrPending(db).isPresent()) {
       return TlsIdentity.forKeys(DeviceKeys.forDatabase(db).tlsKeyPair());
     }
-    return TlsIdentity.forDatabase(path);
+    // Without users, the sync key admits peers: the TLS handshake fails for one that does not know it.
+    SyncKey key = SyncKey.load(path).orElseThrow(() -> new CliException("the database " + path + " has no sync"
+        + " key, and without users network sync needs one: run 'cfost sync-key new' here and 'cfost sync-key set"
+        + " KEY' with the same key on its other replicas"));
+    return TlsIdentity.forSyncKey(key);
   }
 
   /**

@@ -46,7 +46,7 @@ class PairingReplyTest {
     PairingReply read = PairingReply.decode(PairingReply.refused("expired\u001b[2J").encode(authorizer,
         challenge.nonce()), challenge);
     assertThat(read.isApproved()).isFalse();
-    assertThat(read.error()).isEqualTo("expired?[2J");
+    assertThat(read.error()).isEqualTo("expired\\u001b[2J");
   }
 
   @Test

@@ -22,9 +22,9 @@ public final class ChangeDigest {
   public static byte[] of(Change c) {
     Blake2bDigest d = new Blake2bDigest(BYTES * 8);
     d.update(DOMAIN, 0, DOMAIN.length);
-    bytes(d, c.table().getBytes(StandardCharsets.UTF_8));
+    bytes(d, utf8(c.table(), "table name"));
     bytes(d, c.pk());
-    bytes(d, c.cid().getBytes(StandardCharsets.UTF_8));
+    bytes(d, utf8(c.cid(), "column name"));
     Object v = c.val();
     if (v == null) {
       d.update((byte) 0);
@@ -36,7 +36,7 @@ public final class ChangeDigest {
       i64(d, Double.doubleToLongBits(x));
     } else if (v instanceof String s) {
       d.update((byte) 3);
-      bytes(d, s.getBytes(StandardCharsets.UTF_8));
+      bytes(d, utf8(s, "text value"));
     } else if (v instanceof byte[] b) {
       d.update((byte) 4);
       bytes(d, b);
@@ -49,6 +49,24 @@ public final class ChangeDigest {
     byte[] out = new byte[BYTES];
     d.doFinal(out, 0);
     return out;
+  }
+
+  /**
+   * Strict UTF-8: {@code String.getBytes} turns every lone surrogate into '?', so two different texts
+   * would share a digest and a seal over one would verify the other.
+   *
+   * @throws IllegalArgumentException for text that is not valid Unicode
+   */
+  static byte[] utf8(String s, String what) {
+    try {
+      java.nio.ByteBuffer b = StandardCharsets.UTF_8.newEncoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .encode(java.nio.CharBuffer.wrap(s));
+      return java.util.Arrays.copyOfRange(b.array(), b.position(), b.limit());
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException("the " + what + " is not valid Unicode text (it has a lone surrogate)", e);
+    }
   }
 
   private static void bytes(Blake2bDigest d, byte[] b) {

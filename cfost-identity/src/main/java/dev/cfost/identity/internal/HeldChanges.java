@@ -20,6 +20,10 @@ import java.util.Map;
  * list comes later in the relay's stream). They are kept here, unmerged, with that seal, until the device
  * list names the device; then they are checked like any batch and merged, or dropped. Local table
  * {@code identity_held}; the seals live in {@code identity_seals}.
+ *
+ * <p>Bounded, as any relay can send changes sealed by devices that never join: at most {@value #MAX_CHANGES}
+ * changes and {@value #MAX_MIB} MiB are held (a batch past that is refused whole, so nothing is lost
+ * silently: the sender sends it again later), and a change held for {@value #EXPIRY_DAYS} days is dropped.
  */
 final class HeldChanges {
   /** A change that waits for the device of {@code seal}. */
@@ -31,7 +35,39 @@ final class HeldChanges {
   /** A seal some held changes wait for, by its row id. */
   record Waiting(long sealId, String deviceId) {}
 
+  static final long MAX_CHANGES = 100_000;
+  static final long MAX_MIB = 64;
+  static final long EXPIRY_DAYS = 30;
+
   private HeldChanges() {}
+
+  /** Drops the changes held since before {@code now - EXPIRY_DAYS}; returns how many. */
+  static int expire(Connection c, long now) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + HELD + " WHERE received_at < ?")) {
+      ps.setLong(1, now - EXPIRY_DAYS * 86_400_000L);
+      return ps.executeUpdate();
+    }
+  }
+
+  /** How many changes are held and how many bytes they take: {count, bytes}. */
+  static long[] size(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(length(change)), 0) FROM " + HELD);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2)};
+    }
+  }
+
+  /** Refuses the batch (its transaction rolls back) once the held changes pass the bound. */
+  static void checkLimit(Connection c) throws SQLException {
+    long[] size = size(c);
+    if (size[0] > MAX_CHANGES || size[1] > MAX_MIB << 20) {
+      throw new dev.cfost.identity.SealRefusedException(dev.cfost.identity.SealRefusedException.HELD_LIMIT,
+          "this replica holds at most " + MAX_CHANGES + " changes (" + MAX_MIB + " MiB) sealed by devices it does"
+          + " not know; this batch would make " + size[0] + " (" + (size[1] >> 20) + " MiB): refused until"
+          + " the device list names their devices or they expire");
+    }
+  }
 
   static void hold(Connection c, List<Held> held, long receivedAt) throws SQLException {
     Map<Seal, Long> sealIds = new IdentityHashMap<>();

@@ -14,6 +14,7 @@ import dev.cfost.CfostException;
 final class IdentitySchema {
   static final String USERS = "identity_users";
   static final String DEVICES = "identity_devices";
+  static final String REVOCATIONS = "identity_revocations";
   static final String CHALLENGES = "identity_pairing_challenges";
   static final String SEALS = "identity_seals";
   static final String SEALED = "identity_sealed";
@@ -42,6 +43,15 @@ final class IdentitySchema {
       return null;
     });
     db.replicate(DEVICES);
+    // A revocation is final: a row here revokes its device whatever its columns say, and a change that
+    // deletes a row is refused by every verifier (SqlChangeSeals). identity_devices.revoked_at is a
+    // last-writer-wins cell that a revoked device could clear with a clock ahead of the revoker's.
+    new Db(db).write(c -> {
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + REVOCATIONS + "(device_id TEXT PRIMARY KEY NOT NULL,"
+          + " revoked_at INTEGER)");
+      return null;
+    });
+    db.replicate(REVOCATIONS);
     // Added after the first release of the table: through the engine, so that it replicates and older
     // databases migrate in place.
     if (!hasColumn(db, DEVICES, "site_id")) {

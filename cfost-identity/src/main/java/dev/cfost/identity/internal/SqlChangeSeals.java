@@ -159,7 +159,12 @@ public final class SqlChangeSeals implements ChangeSeals {
     List<Change> now = new ArrayList<>(incoming.size());
     List<HeldChanges.Held> held = new ArrayList<>();
     for (Change c : incoming) {
-      byte[] digest = ChangeDigest.of(c);
+      byte[] digest;
+      try {
+        digest = ChangeDigest.of(c);
+      } catch (IllegalArgumentException e) {
+        throw refusal(BAD_SIGNATURE, c, e.getMessage());
+      }
       Optional<SealStore.Cover> cover = cover(c, digest, sites, covering, byUnknown.keySet());
       if (cover.isPresent()) {
         covers.add(cover.get());
@@ -170,7 +175,15 @@ public final class SqlChangeSeals implements ChangeSeals {
     }
     db.write(c -> {
       SealStore.save(c, covers);
-      HeldChanges.hold(c, held, clock.millis());
+      if (!held.isEmpty()) {
+        int expired = HeldChanges.expire(c, clock.millis());
+        if (expired > 0) {
+          log.warn("dropped {} held changes, never merged: their devices did not join the device list within {} days",
+              expired, HeldChanges.EXPIRY_DAYS);
+        }
+        HeldChanges.hold(c, held, clock.millis());
+        HeldChanges.checkLimit(c);
+      }
       return null;
     });
     if (held.isEmpty()) {
@@ -201,6 +214,9 @@ public final class SqlChangeSeals implements ChangeSeals {
    */
   private static Optional<SealStore.Cover> cover(Change c, byte[] digest, SiteDirectory sites,
       Map<ByteBuffer, List<Seal>> covering, Set<ByteBuffer> byUnknown) {
+    if (IdentitySchema.REVOCATIONS.equals(c.table()) && c.cl() % 2 == 0) {
+      throw refusal(UNAUTHORIZED, c, "it deletes a revocation, and a revocation is final");
+    }
     if (sites.isContested(c.siteId())) {
       throw refusal(SITE_MISMATCH, c, "its site is claimed by more than one device");
     }

@@ -1,6 +1,7 @@
 package dev.cfost.identity.internal;
 
 import static dev.cfost.identity.internal.IdentitySchema.DEVICES;
+import static dev.cfost.identity.internal.IdentitySchema.REVOCATIONS;
 import static dev.cfost.identity.internal.IdentitySchema.USERS;
 
 import dev.cfost.Cfost;
@@ -119,7 +120,7 @@ public final class SqlDevices implements Devices {
   public List<Device> list(String userId) {
     Objects.requireNonNull(userId, "userId");
     return db.read(c -> {
-      try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE user_id = ? ORDER BY added_at, device_id")) {
+      try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE d.user_id = ? ORDER BY d.added_at, d.device_id")) {
         ps.setString(1, userId);
         return devices(ps);
       }
@@ -160,6 +161,12 @@ public final class SqlDevices implements Devices {
           "UPDATE " + DEVICES + " SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL")) {
         ps.setLong(1, now);
         ps.setString(2, id.toString());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT OR IGNORE INTO " + REVOCATIONS + "(device_id, revoked_at) VALUES (?, ?)")) {
+        ps.setString(1, id.toString());
+        ps.setLong(2, now);
         ps.executeUpdate();
       }
       return null;
@@ -228,11 +235,13 @@ public final class SqlDevices implements Devices {
     return n;
   }
 
-  private static final String SELECT = "SELECT device_id, user_id, public_key, name, added_at, revoked_at,"
-      + " authorized_by, site_id FROM " + DEVICES;
+  // A revocation record revokes whatever identity_devices.revoked_at says (see IdentitySchema.devices).
+  private static final String SELECT = "SELECT d.device_id, d.user_id, d.public_key, d.name, d.added_at,"
+      + " CASE WHEN r.device_id IS NULL THEN d.revoked_at ELSE COALESCE(r.revoked_at, d.revoked_at, 0) END,"
+      + " d.authorized_by, d.site_id FROM " + DEVICES + " d LEFT JOIN " + REVOCATIONS + " r ON r.device_id = d.device_id";
 
   static Optional<Device> find(Connection c, DeviceId id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE device_id = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE d.device_id = ?")) {
       ps.setString(1, id.toString());
       return devices(ps).stream().findFirst();
     }

@@ -34,11 +34,13 @@ public final class SqlPairing implements Pairing {
   private static final long FORGET_AFTER_MILLIS = 24L * 60 * 60 * 1000;
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private final Cfost cfost;
   private final Db db;
   private final DeviceKeys keys;
   private final WallClock clock;
 
   private SqlPairing(Cfost db, DeviceKeys keys, WallClock clock) {
+    this.cfost = db;
     this.db = new Db(db);
     this.keys = keys;
     this.clock = clock;
@@ -61,7 +63,7 @@ public final class SqlPairing implements Pairing {
     RANDOM.nextBytes(nonce);
     long now = clock.millis();
     PairingChallenge challenge = PairingChallenge.of(userId, keys.publicKey(), nonce,
-        Instant.ofEpochMilli(now + CHALLENGE_LIFETIME.toMillis()), addresses);
+        Instant.ofEpochMilli(now + CHALLENGE_LIFETIME.toMillis()), addresses, cfost.databaseId());
     return db.write(c -> {
       if (!SqlDevices.isAuthorized(c, keys.deviceId(), userId)) {
         throw notAuthorized(userId);

@@ -28,14 +28,11 @@ public final class SqlUsers implements Users {
   private final Db db;
   private final Argon2Params params;
   private final WallClock clock;
-  // Verified against when the user does not exist, so that the miss costs one full Argon2id run too.
-  private final String dummyHash;
 
   private SqlUsers(Cfost db, Argon2Params params, WallClock clock) {
     this.db = new Db(db);
     this.params = params;
     this.clock = clock;
-    this.dummyHash = PasswordHash.dummy(params);
   }
 
   public static Users open(Cfost db, Argon2Params params) {
@@ -88,7 +85,7 @@ public final class SqlUsers implements Users {
       List<Row> candidates = nameOrEmail == null || password == null ? List.of()
           : db.read(c -> byKey(c, UserRules.key(nameOrEmail)));
       if (candidates.isEmpty()) {
-        PasswordHash.verify(password == null ? new char[0] : password, dummyHash);
+        PasswordHash.verify(password == null ? new char[0] : password, dummyHash(nameOrEmail));
         throw new AuthenticationException(AuthenticationException.WRONG_CREDENTIALS);
       }
       // Two replicas may have registered the same name while offline: the password tells them apart.
@@ -104,6 +101,41 @@ public final class SqlUsers implements Users {
     } finally {
       clear(password);
     }
+  }
+
+  /**
+   * What a login for an unknown name verifies against, so that the miss costs one full Argon2id run with
+   * the parameters of a stored hash (picked by the name, the same for every try), not the current ones: a
+   * user whose hash has older parameters must not be told apart from a name that does not exist.
+   */
+  private String dummyHash(String nameOrEmail) {
+    byte[] pick = (nameOrEmail == null ? "" : nameOrEmail).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    String stored = db.read(c -> {
+      long count;
+      try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + USERS + " WHERE password_hash IS NOT NULL");
+          ResultSet rs = ps.executeQuery()) {
+        count = rs.next() ? rs.getLong(1) : 0;
+      }
+      if (count == 0) {
+        return null;
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT password_hash FROM " + USERS
+          + " WHERE password_hash IS NOT NULL ORDER BY user_id LIMIT 1 OFFSET ?")) {
+        ps.setLong(1, Math.floorMod(java.util.Arrays.hashCode(pick), count));
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? rs.getString(1) : null;
+        }
+      }
+    });
+    Argon2Params p = params;
+    if (stored != null) {
+      try {
+        p = PasswordHash.parse(stored).params();
+      } catch (IllegalArgumentException unreadable) {
+        // a damaged or out-of-bounds hash: the current parameters
+      }
+    }
+    return PasswordHash.dummy(p);
   }
 
   @Override

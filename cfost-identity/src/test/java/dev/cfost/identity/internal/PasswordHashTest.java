@@ -75,6 +75,19 @@ class PasswordHashTest {
     assertThatThrownBy(() -> PasswordHash.parse(null)).hasMessageContaining("null");
   }
 
+  /** Issue 10: the user table replicates, so a peer can store a hash that demands 4 GiB or 1000 passes. */
+  @Test
+  void aReplicatedHashDemandingMoreThan256MibTenPassesOrEightLanesIsRefused() {
+    String salt = "c29tZXNhbHRzb21lc2FsdA";
+    String tag = "CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc";
+    assertThatThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=4194304,t=1,p=1$" + salt + "$" + tag))
+        .hasMessageContaining("memory").hasMessageContaining("262144");
+    assertThatThrownBy(() -> PasswordHash.verify("x".toCharArray(), "$argon2id$v=19$m=64,t=1000,p=1$" + salt + "$" + tag))
+        .hasMessageContaining("iterations must be 1 to 10");
+    assertThatThrownBy(() -> PasswordHash.parse("$argon2id$v=19$m=1024,t=1,p=16$" + salt + "$" + tag))
+        .hasMessageContaining("parallelism must be 1 to 8");
+  }
+
   @Test
   void theDefaultParametersHashInAboutAThirdOfASecond() {
     char[] password = "correct horse battery staple".toCharArray();

@@ -38,6 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class PeerEngine {
   private static final Logger log = LoggerFactory.getLogger(PeerEngine.class);
 
+  private static final int DIAL_THREADS = 4;
+
   final Cfost db;
   final Topic topic;
   final String deviceId;
@@ -48,6 +50,9 @@ public final class PeerEngine {
   private final Map<PeerAddress, Connector> connectors = new ConcurrentHashMap<>();
   private final Map<String, long[]> totals = new ConcurrentHashMap<>(); // site -> {sent, received}
   private final ScheduledExecutorService scheduler;
+  /** Dials and handshakes, so that a slow or hostile address never holds the scheduler (keep-alive, retries). */
+  private final java.util.concurrent.ThreadPoolExecutor dialer;
+  private volatile boolean warnedFull; // discovery thread only; volatile for the log only
   private final ExecutorService ownListenerThread;
   private final AtomicLong pingIds = new AtomicLong();
   /** Accepted sessions that have not passed their hello yet, bounded by options.maxUnauthorized. */
@@ -73,6 +78,9 @@ public final class PeerEngine {
       this.events = new PeerEvents(options.listenerExecutor);
     }
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "cfost-peer"));
+    this.dialer = new java.util.concurrent.ThreadPoolExecutor(DIAL_THREADS, DIAL_THREADS, 30, TimeUnit.SECONDS,
+        new java.util.concurrent.LinkedBlockingQueue<>(), r -> daemon(r, "cfost-peer-dial"));
+    dialer.allowCoreThreadTimeOut(true);
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -140,10 +148,14 @@ public final class PeerEngine {
 
   /** Keeps a peer connected from now on. */
   public void addPeer(PeerAddress address) {
+    addPeer(address, false);
+  }
+
+  private void addPeer(PeerAddress address, boolean discovered) {
     if (listening.contains(address)) {
       return;
     }
-    Connector c = new Connector(address);
+    Connector c = new Connector(address, discovered);
     if (connectors.putIfAbsent(address, c) == null) {
       scheduler.execute(c::attempt); // after the put: attempt() checks that it is still wanted
     }
@@ -237,6 +249,9 @@ public final class PeerEngine {
         c.failures = 0;
         if (options.peerBook != null) {
           try {
+            if (c.discovered) {
+              options.peerBook.add(c.address, "mdns"); // kept once it proved to be a peer of this database
+            }
             options.peerBook.seen(c.address, s.remoteSite, System.currentTimeMillis());
           } catch (RuntimeException e) {
             log.warn("could not record peer {} in the peer table: {}", c.address, e.toString());
@@ -304,17 +319,38 @@ public final class PeerEngine {
     }
   }
 
+  /**
+   * Connects addresses announced under the topic, at most {@code maxDiscovered} of them, and lets go of
+   * those not announced for {@code discoveryExpiryMillis}. An announcement proves nothing (anyone on the
+   * LAN can send one): an address reaches the peer book only after a session with it completed its hello.
+   */
   private void discover() {
+    long now = System.currentTimeMillis();
+    java.util.Set<PeerAddress> announced = new java.util.LinkedHashSet<>();
     for (Transport t : options.transports) {
       try {
-        for (PeerAddress a : t.lookup(topic)) {
-          if (options.peerBook != null && !connectors.containsKey(a)) {
-            options.peerBook.add(a, "mdns");
-          }
-          addPeer(a);
-        }
+        announced.addAll(t.lookup(topic));
       } catch (RuntimeException e) {
         log.warn("looking up peers on {} failed", t.name(), e);
+      }
+    }
+    long kept = connectors.values().stream().filter(c -> c.discovered).count();
+    for (PeerAddress a : announced) {
+      Connector c = connectors.get(a);
+      if (c != null) {
+        c.lastAnnounced = now;
+      } else if (kept < options.maxDiscovered) {
+        addPeer(a, true);
+        kept++;
+      } else if (!warnedFull) {
+        warnedFull = true;
+        log.warn("more than {} addresses announced under this database's topic; ignoring the others", options.maxDiscovered);
+      }
+    }
+    for (Connector c : connectors.values()) {
+      if (c.discovered && now - c.lastAnnounced > options.discoveryExpiryMillis) {
+        removePeer(c.address);
+        warnedFull = false;
       }
     }
   }
@@ -331,6 +367,7 @@ public final class PeerEngine {
       dbListener.close();
     }
     scheduler.shutdownNow();
+    dialer.shutdownNow();
     for (Session s : sessions.values()) {
       s.close("stopped");
     }
@@ -350,12 +387,15 @@ public final class PeerEngine {
   /** Keeps one wanted address connected, retrying with exponential backoff and full jitter. */
   private final class Connector {
     final PeerAddress address;
+    final boolean discovered; // announced on the LAN, not configured: bounded and expiring
+    volatile long lastAnnounced = System.currentTimeMillis();
     volatile String site; // learned from the first hello
     volatile Session session;
     volatile int failures; // reset by a session that completes its hello
 
-    Connector(PeerAddress address) {
+    Connector(PeerAddress address, boolean discovered) {
       this.address = address;
+      this.discovered = discovered;
     }
 
     void attempt() {
@@ -366,6 +406,18 @@ public final class PeerEngine {
       if (existing != null && existing.isOpen()) {
         failures = 0;
         scheduleRetry(); // check again later: that session may end
+        return;
+      }
+      try {
+        dialer.execute(this::dial);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // stopping
+      }
+    }
+
+    /** On the dialer: connect (each transport bounds connect and handshake by a deadline), or retry later. */
+    private void dial() {
+      if (stopped || connectors.get(address) != this) {
         return;
       }
       for (Transport t : options.transports) {

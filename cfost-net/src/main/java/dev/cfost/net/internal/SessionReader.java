@@ -82,7 +82,7 @@ final class SessionReader {
     }
     if (!peer.topic.hex().equals(h.topic())) {
       throw new ProtocolException(ProtocolException.WRONG_TOPIC,
-          "the peer syncs topic " + h.topic() + ", this side " + peer.topic.hex() + " (different database ids)");
+          "the peer syncs another topic (a different database id)"); // never echo this side's topic
     }
     byte[] site;
     try {

@@ -159,6 +159,11 @@ public final class TcpTransport implements Transport {
   @Override
   public Connection connect(PeerAddress address) throws IOException {
     SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket();
+    // Connect and handshake together under one deadline: a read timeout alone restarts with every byte,
+    // so a peer that drip-feeds its handshake would hold the connection (and a dialing thread) for ever.
+    long limit = handshakeMillis;
+    java.util.concurrent.ScheduledFuture<?> kill = DEADLINES.schedule(() -> closeQuietly(socket), limit,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
     try {
       socket.setTcpNoDelay(true);
       socket.connect(new InetSocketAddress(address.host(), address.port()), CONNECT_TIMEOUT_MS);
@@ -166,9 +171,13 @@ public final class TcpTransport implements Transport {
       socket.setEnabledCipherSuites(SUITES);
       socket.setSoTimeout(CONNECT_TIMEOUT_MS);
       socket.startHandshake();
+      if (!kill.cancel(false)) {
+        throw new IOException("no TLS handshake with " + address + " within " + limit + " ms");
+      }
       socket.setSoTimeout(0);
       return new FramedConnection(socket, address.toString(), maxFrame);
     } catch (IOException e) {
+      kill.cancel(false);
       closeQuietly(socket);
       throw e;
     }

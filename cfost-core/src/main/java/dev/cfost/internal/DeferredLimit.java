@@ -1,0 +1,35 @@
+package dev.cfost.internal;
+
+import dev.cfost.InvalidChangeException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/**
+ * Bounds {@code cfost_deferred}: a peer that claims a newer schema makes this replica keep its changes for
+ * tables and columns it does not know, and without a bound it could fill the disk. Checked inside the merge
+ * transaction after a batch's changes were set aside: past the bound the whole batch is refused (its
+ * transaction rolls back, the cursor stays), so nothing is lost silently; the peer retries after an upgrade.
+ */
+final class DeferredLimit {
+  static final long MAX_CHANGES = 100_000;
+  static final long MAX_BYTES = 64L << 20;
+
+  private DeferredLimit() {}
+
+  static void check(WriteTx tx) throws SQLException {
+    long count;
+    long bytes;
+    try (PreparedStatement ps = tx.c.prepareStatement("SELECT count(*), coalesce(sum(length(change)), 0) FROM cfost_deferred");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      count = rs.getLong(1);
+      bytes = rs.getLong(2);
+    }
+    if (count > MAX_CHANGES || bytes > MAX_BYTES) {
+      throw new InvalidChangeException(-1, "this replica keeps at most " + MAX_CHANGES + " deferred changes ("
+          + (MAX_BYTES >> 20) + " MiB) for tables or columns it does not know; this batch would make " + count
+          + " (" + (bytes >> 20) + " MiB): upgrade this replica's schema, then sync again");
+    }
+  }
+}

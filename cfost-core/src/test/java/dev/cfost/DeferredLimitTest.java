@@ -1,0 +1,60 @@
+package dev.cfost;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10, item 8: a peer that claims a newer schema makes this replica keep its changes for tables it does
+ * not know. Without a bound, it could fill the disk; the bound refuses the batch (nothing of it is kept).
+ */
+class DeferredLimitTest {
+  @TempDir Path dir;
+
+  private static List<Change> forUnknownTable(int from, int n, byte[] site) {
+    List<Change> out = new ArrayList<>(n);
+    for (int i = from; i < from + n; i++) {
+      byte[] key = ("k" + i).getBytes(StandardCharsets.US_ASCII);
+      byte[] pk = new byte[3 + key.length];
+      pk[0] = 1;
+      pk[1] = 11;
+      pk[2] = (byte) key.length;
+      System.arraycopy(key, 0, pk, 3, key.length);
+      out.add(new Change("future", pk, "x", "value " + i, 1, i + 1, site, 1, 0));
+    }
+    return out;
+  }
+
+  private static long deferred(Cfost db) throws Exception {
+    try (Connection c = db.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM cfost_deferred")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void atMost100000DeferredChangesAreKeptAndABatchBeyondIsRefusedWhole() throws Exception {
+    byte[] site = new byte[16];
+    site[0] = 7;
+    try (Cfost db = TestDb.open(dir.resolve("a.db"))) {
+      for (int batch = 0; batch < 5; batch++) {
+        assertThat(db.mergeAll(forUnknownTable(batch * 20_000, 20_000, site).iterator(), true).deferred())
+            .isEqualTo(20_000);
+      }
+      assertThat(deferred(db)).isEqualTo(100_000);
+      assertThatThrownBy(() -> db.mergeAll(forUnknownTable(100_000, 10, site).iterator(), true))
+          .isInstanceOf(InvalidChangeException.class).hasMessageContaining("deferred");
+      assertThat(deferred(db)).isEqualTo(100_000);
+    }
+  }
+}
