@@ -300,6 +300,16 @@ public final class PeerEngine {
     events.error(peer, e);
   }
 
+  private final java.util.concurrent.atomic.AtomicLong refusedBeforeHello = new java.util.concurrent.atomic.AtomicLong();
+
+  /** An accepted connection ended before its hello passed; logged once per 100, never an event. */
+  void refusedBeforeHello(String remote, String code) {
+    long n = refusedBeforeHello.incrementAndGet();
+    if (n % 100 == 1) { // one line per 100: a flood must not flood the log
+      log.warn("refused a connection from {} before its hello ({}); {} so far", remote, code, n);
+    }
+  }
+
   /** Asks the authorizer again about every live session (a device may have been revoked); ends the refused. */
   private void reauthorize() {
     recheckPending.set(false);

@@ -84,6 +84,22 @@ final class Session {
 
   /** Ends the session after a failure on one of its threads, telling the peer why when that helps. */
   void fail(Throwable e) {
+    if (!outbound && remoteSite == null && (e instanceof ProtocolException || e instanceof RemoteError
+        || e instanceof FrameTooLargeException)) {
+      // An accepted connection that never passed hello: anyone on the LAN can make these by the thousand.
+      // No listener event and at most one log line per 100 (their text is the stranger's), so that a flood
+      // fills neither the daemon's log nor the listener queue.
+      String code = e instanceof ProtocolException pe ? pe.code
+          : e instanceof RemoteError re ? "error from the peer: " + re.error.code() : ProtocolException.FRAME_TOO_LARGE;
+      if (e instanceof ProtocolException pe) {
+        trySend(new Message.Error(pe.code, pe.getMessage()));
+      } else if (e instanceof FrameTooLargeException) {
+        trySend(new Message.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
+      }
+      peer.refusedBeforeHello(conn.remote(), code);
+      close(code);
+      return;
+    }
     String reason;
     if (e instanceof ProtocolException pe) {
       reason = pe.code + ": " + pe.getMessage();
