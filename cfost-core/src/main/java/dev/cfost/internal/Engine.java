@@ -187,12 +187,14 @@ public final class Engine implements Cfost {
       WriteTx tx = new WriteTx(conn, sites, hlc);
       Tables.State specsBefore = tables.state();
       boolean committed = false;
+      boolean reloaded = false;
       try {
         long began = System.nanoTime();
         // Another engine on this file may have persisted a later clock: never stamp or persist below it.
         hlc.adopt(EngineSchema.meta(conn, "hlc"));
         long cookie = Sql.queryLong(conn, "PRAGMA schema_version");
         if (cookie != schemaCookie) {
+          reloaded = true;
           // The specs as the schema is now, also when another engine changed it, before anything is
           // captured: a capture with an outdated column list would reset the clocks of a newer column.
           sites.reload();
@@ -200,6 +202,7 @@ public final class Engine implements Cfost {
           definitions.publish(tx, tables.specs().keySet()); // columns added with plain SQL
           captureAll(tx); // before any merge: a merge must never meet uncaptured writes
           Deferred.retry(tx, tables.specs(), hlc);
+          tables.stampRevived(tx);
         }
         // Commits stamped by another engine on this file (another process) since this one last committed.
         long startVersion = EngineSchema.meta(conn, "db_version");
@@ -246,7 +249,9 @@ public final class Engine implements Cfost {
             // Nothing of the transaction stays, in memory either: specs, sites and clock as before it.
             tables.restore(specsBefore);
             sites.reload();
-            schemaCookie = -1;
+            if (reloaded) {
+              schemaCookie = -1; // the specs put back are those of before the schema change: load them again
+            }
           }
         } catch (SQLException e) {
           log.error("cleaning up after a failed transaction on {}", path, e);
@@ -491,6 +496,7 @@ public final class Engine implements Cfost {
       tables.load(tx);
       definitions.publish(tx, List.of(table));
       Deferred.retry(tx, tables.specs(), hlc);
+      tables.stampRevived(tx);
       return null;
     });
   }
@@ -499,15 +505,8 @@ public final class Engine implements Cfost {
   public void dropColumn(String table, String column) {
     Objects.requireNonNull(column, "column");
     write(tx -> {
-      TableSpec spec = tables.specs().get(table);
-      if (spec == null) {
-        throw new CfostException("table '" + table + "' is not replicated");
-      }
-      for (String sql : spec.dropTriggers()) {
-        Sql.exec(tx.c, sql);
-      }
-      Sql.exec(tx.c, "ALTER TABLE " + Sql.id(table) + " DROP COLUMN " + Sql.id(column));
-      tables.load(tx); // marks the column gone and puts the triggers back
+      tables.dropColumn(tx, table, column);
+      tables.load(tx);
       return null;
     });
   }

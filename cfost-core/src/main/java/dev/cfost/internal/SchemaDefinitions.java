@@ -36,6 +36,8 @@ final class SchemaDefinitions {
 
   private final Tables tables;
   private final boolean enabled;
+  /** Tables whose definition cannot travel, with their columns when that was found; under the engine's lock. */
+  private final Map<String, List<String>> cannotTravel = new java.util.HashMap<>();
 
   SchemaDefinitions(Tables tables, boolean enabled) {
     this.tables = tables;
@@ -111,6 +113,10 @@ final class SchemaDefinitions {
       if (known.containsAll(columnNames(tx.c, table))) {
         continue;
       }
+      List<String> columns = columnNames(tx.c, table);
+      if (columns.equals(cannotTravel.get(table))) {
+        continue; // said already; describing it again would scan the table again
+      }
       TableDefinition.Local local = TableDefinition.describe(tx.c, table, true);
       if (local == null) {
         continue;
@@ -118,6 +124,7 @@ final class SchemaDefinitions {
       if (local.problem() != null) {
         log.warn("the definition of table '{}' does not travel with its rows ({}); create it on each device", table,
             local.problem());
+        cannotTravel.put(table, columns);
         continue;
       }
       PreparedStatement ps = tx.prepare("INSERT INTO " + TABLE + "(tbl, col, def) VALUES (?, ?, ?)");
@@ -212,6 +219,7 @@ final class SchemaDefinitions {
       }
       if (changed) {
         Deferred.retry(tx, tables.specs(), hlc);
+        tables.stampRevived(tx);
       }
     }
     return applied;

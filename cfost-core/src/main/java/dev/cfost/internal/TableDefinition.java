@@ -106,6 +106,9 @@ final class TableDefinition {
     if ("table".equals(what) && (lower.startsWith("cfost_") || lower.startsWith("sqlite_"))) {
       return "table name '" + name + "' is reserved (cfost_ and sqlite_ tables are internal)";
     }
+    if (!"table".equals(what) && dev.cfost.Change.SENTINEL.equals(name)) {
+      return "column name '-1' is the sentinel's (a cell of it would look like a row's sentinel)";
+    }
     return null;
   }
 
@@ -409,7 +412,16 @@ final class TableDefinition {
     for (String n : names) {
       cols.append(cols.length() == 0 ? "" : ", ").append(id(n));
     }
-    Sql.exec(c, "CREATE INDEX \"cfost__probe\" ON " + id(table) + "(" + cols + ") WHERE 0");
+    try {
+      Sql.exec(c, "CREATE INDEX \"cfost__probe\" ON " + id(table) + "(" + cols + ") WHERE 0");
+    } catch (SQLException e) {
+      // A collation only the application's connections define (SQLITE_ERROR_MISSING_COLLSEQ): the statement
+      // alone fails, and the definition is reported as one that cannot travel.
+      for (String n : names) {
+        out.put(n, "(unreadable here: " + e.getMessage() + ")");
+      }
+      return out;
+    }
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT name, coll FROM pragma_index_xinfo('cfost__probe') WHERE key = 1");
         ResultSet rs = ps.executeQuery()) {

@@ -35,6 +35,16 @@ final class TableSpec {
   }
 
   TableSpec(String name, List<String> keyColumns, List<String> keyTypes, List<String> columns, boolean[] gone) {
+    this(name, keyColumns, keyTypes, columns, gone, java.util.Set.of());
+  }
+
+  /**
+   * @param gone gone[i]: the column with ordinal i + 1 no longer exists
+   * @param aliases former names of renamed columns: changes for them are kept aside, not refused
+   */
+  TableSpec(String name, List<String> keyColumns, List<String> keyTypes, List<String> columns, boolean[] gone,
+      java.util.Set<String> aliases) {
+    this.aliases = java.util.Set.copyOf(aliases);
     this.name = name;
     this.keyColumns = List.copyOf(keyColumns);
     this.keyTypes = List.copyOf(keyTypes);
@@ -70,8 +80,13 @@ final class TableSpec {
     return gone[i] ? "NULL" : alias + id(columns.get(i));
   }
 
+  private final java.util.Set<String> aliases;
+
   /** Whether {@code column} was a column of the table that is gone now (renamed or dropped). */
   boolean isGone(String column) {
+    if (aliases.contains(column) && !ordinals.containsKey(column)) {
+      return true;
+    }
     for (int i = 0; i < gone.length; i++) {
       if (gone[i] && columns.get(i).equals(column) && !ordinals.containsKey(column)) {
         return true;
@@ -80,8 +95,11 @@ final class TableSpec {
     return false;
   }
 
-  /** Whether any column of the table is gone. */
+  /** Whether any column of the table is gone or was renamed. */
   boolean hasGone() {
+    if (!aliases.isEmpty()) {
+      return true;
+    }
     for (boolean g : gone) {
       if (g) {
         return true;

@@ -2,6 +2,7 @@ package dev.cfost.internal;
 
 import static dev.cfost.internal.Sql.id;
 
+import dev.cfost.Change;
 import dev.cfost.CfostException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -50,6 +51,7 @@ final class Tables {
   /** Puts back what was loaded before a transaction that rolled back. */
   void restore(State before) {
     state = before;
+    revived.clear();
   }
 
   /** A column of a table as {@code PRAGMA table_xinfo} describes it. */
@@ -101,9 +103,6 @@ final class Tables {
     state = new State(Collections.unmodifiableMap(loaded), Collections.unmodifiableSet(away));
   }
 
-  /** A column of the replicated table as cfost_columns records it: its ordinal is its place. */
-  private record Known(String name, boolean dropped) {}
-
   /** The spec of a replicated table, following the application's plain-SQL schema changes. */
   private TableSpec follow(WriteTx tx, String table) throws SQLException {
     List<Column> cols = columns(tx.c, table);
@@ -117,13 +116,20 @@ final class Tables {
       }
       return null;
     }
-    List<Known> known = new ArrayList<>();
+    List<String> all = new ArrayList<>(); // index i: the column with ordinal i + 1
+    List<Integer> states = new ArrayList<>();
+    java.util.Set<String> aliases = new java.util.HashSet<>();
     try (PreparedStatement ps = tx.c.prepareStatement(
-        "SELECT name, dropped FROM cfost_columns WHERE tbl = ? ORDER BY ord")) {
+        "SELECT name, dropped, ord FROM cfost_columns WHERE tbl = ? ORDER BY ord")) {
       ps.setString(1, table);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          known.add(new Known(rs.getString(1), rs.getInt(2) != 0));
+          if (rs.getInt(3) == 0) {
+            aliases.add(rs.getString(1));
+          } else {
+            all.add(rs.getString(1));
+            states.add(rs.getInt(2));
+          }
         }
       }
     }
@@ -137,25 +143,52 @@ final class Tables {
     Map<String, Column> present = new LinkedHashMap<>();
     for (Column col : cols) {
       if (col.pk == 0 && col.hidden == 0) {
+        if (Change.SENTINEL.equals(col.name)) {
+          // Its cells would look like sentinels with a value, which every receiver refuses.
+          log.error("column '-1' of replicated table '{}' is not replicated: the name is the sentinel's", table);
+          continue;
+        }
         present.put(col.name, col);
       }
     }
-    List<String> all = new ArrayList<>();
-    boolean[] gone = new boolean[known.size()];
-    List<Column> stamp = new ArrayList<>(); // columns whose cells this device now writes anew
     boolean changed = false;
-    for (int i = 0; i < known.size(); i++) {
-      Known k = known.get(i);
-      all.add(k.name);
-      gone[i] = !present.containsKey(k.name);
-      if (gone[i] != k.dropped) {
-        // Gone: renamed (SQLite refuses DROP COLUMN while the capture triggers name the column). Back again
-        // (renamed back, or the table created again with it): its values may differ from what other
-        // devices hold for it, so every live row's cell is written anew.
-        setDropped(tx, table, k.name, gone[i]);
-        if (!gone[i]) {
-          stamp.add(present.get(k.name));
+    // Renamed columns: SQLite keeps a renamed column in its place, so the live columns (in ordinal order,
+    // as ADD COLUMN appends) and the table's columns are walked side by side. A renamed column keeps its
+    // ordinal and its cells' clocks, so the same rename made on every device loses no edit; its old name
+    // stays as an alias, so that changes for it from devices that have not renamed yet are kept aside.
+    List<String> now = new ArrayList<>(present.keySet());
+    int p = 0;
+    for (int i = 0; i < all.size() && p < now.size(); i++) {
+      if (states.get(i) != LIVE) {
+        continue;
+      }
+      String was = all.get(i);
+      String is = now.get(p);
+      if (!was.equals(is)) {
+        if (present.containsKey(was) || all.contains(is)) {
+          break; // not a rename: the columns below are matched by name
         }
+        rename(tx, table, was, is, aliases);
+        all.set(i, is);
+        changed = true;
+      }
+      p++;
+    }
+    boolean[] gone = new boolean[all.size()];
+    for (int i = 0; i < all.size(); i++) {
+      String name = all.get(i);
+      gone[i] = !present.containsKey(name);
+      int state = states.get(i);
+      if (gone[i] && state == LIVE) {
+        setDropped(tx, table, name, GONE); // the table was created again without it
+        changed = true;
+      } else if (!gone[i] && state != LIVE) {
+        // Back again (added after dropColumn, or the table created again with it): this device's values
+        // for it may differ from the other devices', so every live row's cell is written anew, after the
+        // changes kept aside for it have merged (see stampRevived).
+        setDropped(tx, table, name, LIVE);
+        aliases.remove(name);
+        revived.add(List.of(table, name));
         changed = true;
       }
     }
@@ -165,7 +198,7 @@ final class Tables {
         added.add(col);
       }
     }
-    TableSpec old = spec(table, keys, all, gone);
+    TableSpec old = spec(table, keys, all, gone, aliases);
     boolean recreated = !hasTriggers(tx.c, old);
     if (added.isEmpty() && !changed && !recreated) {
       ensureTriggers(tx.c, old);
@@ -173,6 +206,7 @@ final class Tables {
     }
     for (Column col : added) {
       all.add(col.name);
+      removeAlias(tx, table, col.name, aliases);
       try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO cfost_columns(tbl, name, ord) VALUES (?, ?, ?)")) {
         ps.setString(1, table);
         ps.setString(2, col.name);
@@ -183,7 +217,7 @@ final class Tables {
         Sql.exec(tx.c, "ALTER TABLE " + id(old.clock) + " ADD COLUMN " + cell);
       }
     }
-    TableSpec spec = spec(table, keys, all, java.util.Arrays.copyOf(gone, all.size()));
+    TableSpec spec = spec(table, keys, all, java.util.Arrays.copyOf(gone, all.size()), aliases);
     for (int m = logMaskCount(tx, spec); m < spec.maskCount(); m++) {
       Sql.exec(tx.c, "ALTER TABLE " + id(spec.log) + " ADD COLUMN m" + m + " INTEGER");
     }
@@ -203,12 +237,83 @@ final class Tables {
     // Rows written after the ALTER and before the triggers knew the column: any value other than the
     // column's default was written since, so it is a local edit of that cell.
     for (Column col : added) {
-      stampNonDefault(tx, spec, col, true);
-    }
-    for (Column col : stamp) {
-      stampNonDefault(tx, spec, col, false);
+      stampNonDefault(tx, spec, col.name, col.dflt, true);
     }
     return spec;
+  }
+
+  /** cfost_columns.dropped: a live column; one gone from the table; one dropped by {@code dropColumn}. */
+  static final int LIVE = 0;
+  static final int GONE = 1;
+  static final int DROPPED = 2;
+
+  /** (table, column) of columns back again, whose cells {@link #stampRevived} writes anew; guarded by the lock. */
+  private final List<List<String>> revived = new ArrayList<>();
+
+  /**
+   * Writes anew every live row's cell of the columns that came back since the last call. Called after the
+   * changes kept aside for them have merged, so those are not overwritten by this device's defaults.
+   */
+  void stampRevived(WriteTx tx) throws SQLException {
+    for (List<String> tc : revived) {
+      TableSpec spec = specs().get(tc.get(0));
+      if (spec != null && spec.ordinal(tc.get(1)) > 0) {
+        stampNonDefault(tx, spec, tc.get(1), null, false);
+      }
+    }
+    revived.clear();
+  }
+
+  private static void rename(WriteTx tx, String table, String was, String is, java.util.Set<String> aliases)
+      throws SQLException {
+    removeAlias(tx, table, is, aliases);
+    try (PreparedStatement ps = tx.c.prepareStatement("UPDATE cfost_columns SET name = ? WHERE tbl = ? AND name = ?")) {
+      ps.setString(1, is);
+      ps.setString(2, table);
+      ps.setString(3, was);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = tx.c.prepareStatement(
+        "INSERT OR IGNORE INTO cfost_columns(tbl, name, ord, dropped) VALUES (?, ?, 0, 3)")) {
+      ps.setString(1, table);
+      ps.setString(2, was);
+      ps.executeUpdate();
+    }
+    aliases.add(was);
+    log.info("column '{}' of replicated table '{}' was renamed to '{}'; its cells keep their clocks", was, table, is);
+  }
+
+  private static void removeAlias(WriteTx tx, String table, String name, java.util.Set<String> aliases)
+      throws SQLException {
+    if (aliases.remove(name)) {
+      try (PreparedStatement ps = tx.c.prepareStatement("DELETE FROM cfost_columns WHERE tbl = ? AND name = ? AND ord = 0")) {
+        ps.setString(1, table);
+        ps.setString(2, name);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  /**
+   * Drops a column of a replicated table: SQLite refuses while the capture triggers name it, so they go
+   * first and come back without it. Its ordinal is marked dropped; its clocks stay, unused.
+   */
+  void dropColumn(WriteTx tx, String table, String column) throws SQLException {
+    TableSpec spec = specs().get(table);
+    if (spec == null) {
+      throw new CfostException("table '" + table + "' is not replicated");
+    }
+    int ord = spec.ordinal(column);
+    for (String sql : spec.dropTriggers()) {
+      Sql.exec(tx.c, sql);
+    }
+    Sql.exec(tx.c, "ALTER TABLE " + id(table) + " DROP COLUMN " + id(column)); // SQLite's refusal names the reason
+    setDropped(tx, table, column, DROPPED);
+    boolean[] gone = new boolean[spec.columns.size()];
+    for (int i = 0; i < gone.length; i++) {
+      gone[i] = !spec.live(i) || i == ord - 1;
+    }
+    installTriggers(tx.c, new TableSpec(table, spec.keyColumns, spec.keyTypes, spec.columns, gone), false);
   }
 
   private static String clockMatchesBase(TableSpec spec) {
@@ -219,9 +324,10 @@ final class Tables {
     return sb.toString();
   }
 
-  private static void setDropped(WriteTx tx, String table, String column, boolean dropped) throws SQLException {
-    try (PreparedStatement ps = tx.c.prepareStatement("UPDATE cfost_columns SET dropped = ? WHERE tbl = ? AND name = ?")) {
-      ps.setInt(1, dropped ? 1 : 0);
+  private static void setDropped(WriteTx tx, String table, String column, int state) throws SQLException {
+    try (PreparedStatement ps = tx.c.prepareStatement("UPDATE cfost_columns SET dropped = ? WHERE tbl = ? AND name = ?"
+        + " AND ord > 0")) {
+      ps.setInt(1, state);
       ps.setString(2, table);
       ps.setString(3, column);
       ps.executeUpdate();
@@ -252,13 +358,13 @@ final class Tables {
   }
 
   /** Stamps the column's cell of each live row: with {@code nonDefaultOnly}, of rows not at the default. */
-  private static void stampNonDefault(WriteTx tx, TableSpec spec, Column col, boolean nonDefaultOnly)
-      throws SQLException {
-    int i = spec.ordinal(col.name) - 1;
-    String dflt = col.dflt == null ? "NULL" : "(" + col.dflt + ")";
+  private static void stampNonDefault(WriteTx tx, TableSpec spec, String column, String dfltSql,
+      boolean nonDefaultOnly) throws SQLException {
+    int i = spec.ordinal(column) - 1;
+    String dflt = dfltSql == null ? "NULL" : "(" + dfltSql + ")";
     ClockStore store = tx.store(spec);
     try (PreparedStatement ps = tx.c.prepareStatement("SELECT " + spec.rowKeys("b") + " FROM " + id(spec.name)
-        + " b" + (nonDefaultOnly ? " WHERE b." + id(col.name) + " IS NOT " + dflt : ""));
+        + " b" + (nonDefaultOnly ? " WHERE b." + id(column) + " IS NOT " + dflt : ""));
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         List<Object> key = ClockStore.readKey(rs, 1, spec.keyCount());
@@ -273,14 +379,15 @@ final class Tables {
     }
   }
 
-  private static TableSpec spec(String table, List<Column> keys, List<String> columns, boolean[] gone) {
+  private static TableSpec spec(String table, List<Column> keys, List<String> columns, boolean[] gone,
+      java.util.Set<String> aliases) {
     List<String> keyNames = new ArrayList<>();
     List<String> keyTypes = new ArrayList<>();
     for (Column k : keys) {
       keyNames.add(k.name);
       keyTypes.add(k.type == null ? "" : k.type); // the declared type gives the clock the same affinity
     }
-    return new TableSpec(table, keyNames, keyTypes, columns, gone);
+    return new TableSpec(table, keyNames, keyTypes, columns, gone, aliases);
   }
 
   private static List<Column> keyColumns(List<Column> cols) {
@@ -307,7 +414,7 @@ final class Tables {
         names.add(col.name);
       }
     }
-    TableSpec spec = spec(table, keyColumns(cols), names, new boolean[names.size()]);
+    TableSpec spec = spec(table, keyColumns(cols), names, new boolean[names.size()], java.util.Set.of());
     try (PreparedStatement ps = tx.c.prepareStatement("INSERT INTO cfost_tables(name) VALUES (?)")) {
       ps.setString(1, table);
       ps.executeUpdate();
@@ -406,6 +513,10 @@ final class Tables {
     }
     checkKeyCollations(c, table);
     for (Column col : cols) {
+      if (Change.SENTINEL.equals(col.name)) {
+        throw new CfostException("table '" + table + "' has a column named '-1', the name cr-sqlite's changes give"
+            + " the row's sentinel; rename it");
+      }
       if (col.pk == 0 && col.hidden == 0 && col.notNull && col.dflt == null) {
         throw new CfostException("column '" + col.name + "' of table '" + table + "' is NOT NULL without a default;"
             + " give it a DEFAULT, because a row arriving from another device is built one column at a time");
