@@ -12,15 +12,28 @@ import java.sql.SQLException;
  * transaction rolls back, the cursor stays), so nothing is lost silently; the peer retries after an upgrade.
  */
 final class DeferredLimit {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DeferredLimit.class);
   static final long MAX_CHANGES = 100_000;
   static final long MAX_BYTES = 64L << 20;
 
   private DeferredLimit() {}
 
+  /** Set-aside changes kept for inspection (failed once their schema arrived); the oldest go beyond it. */
+  static final long MAX_SET_ASIDE = 10_000;
+
   static void check(WriteTx tx) throws SQLException {
     long count;
     long bytes;
-    try (PreparedStatement ps = tx.c.prepareStatement("SELECT count(*), coalesce(sum(length(change)), 0) FROM cfost_deferred");
+    // Changes set aside (failed) wait for nothing: they count in a bound of their own, so that they can
+    // never stop this replica from keeping aside what a newer peer sends.
+    long pruned = Sql.queryLong(tx.c, "SELECT count(*) FROM cfost_deferred WHERE failed IS NOT NULL") - MAX_SET_ASIDE;
+    if (pruned > 0) {
+      Sql.exec(tx.c, "DELETE FROM cfost_deferred WHERE id IN (SELECT id FROM cfost_deferred WHERE failed IS NOT NULL"
+          + " ORDER BY id LIMIT " + pruned + ")");
+      log.warn("deleted the {} oldest set-aside deferred changes (at most {} are kept)", pruned, MAX_SET_ASIDE);
+    }
+    try (PreparedStatement ps = tx.c.prepareStatement("SELECT count(*), coalesce(sum(length(change)), 0) FROM"
+        + " cfost_deferred WHERE failed IS NULL");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       count = rs.getLong(1);
