@@ -302,11 +302,27 @@ public final class PeerEngine {
 
   private final java.util.concurrent.atomic.AtomicLong refusedBeforeHello = new java.util.concurrent.atomic.AtomicLong();
 
-  /** An accepted connection ended before its hello passed; logged once per 100, never an event. */
+  /** Listener events allowed for refusals before hello in the current minute; guarded by itself. */
+  private final long[] strangerEvents = {0, 0}; // minute, count
+  static final int STRANGER_EVENTS_PER_MINUTE = 10;
+
+  /** An accepted connection ended before its hello passed: logged once per 100. */
   void refusedBeforeHello(String remote, String code) {
     long n = refusedBeforeHello.incrementAndGet();
     if (n % 100 == 1) { // one line per 100: a flood must not flood the log
       log.warn("refused a connection from {} before its hello ({}); {} so far", remote, code, n);
+    }
+  }
+
+  /** Whether a refusal before hello may raise a listener event: {@value #STRANGER_EVENTS_PER_MINUTE} a minute. */
+  boolean strangerEventAllowed() {
+    long minute = System.nanoTime() / 60_000_000_000L;
+    synchronized (strangerEvents) {
+      if (strangerEvents[0] != minute) {
+        strangerEvents[0] = minute;
+        strangerEvents[1] = 0;
+      }
+      return strangerEvents[1]++ < STRANGER_EVENTS_PER_MINUTE;
     }
   }
 

@@ -91,12 +91,20 @@ final class Session {
       // fills neither the daemon's log nor the listener queue.
       String code = e instanceof ProtocolException pe ? pe.code
           : e instanceof RemoteError re ? "error from the peer: " + re.error.code() : ProtocolException.FRAME_TOO_LARGE;
+      SyncException refusal = null;
       if (e instanceof ProtocolException pe) {
         trySend(new Message.Error(pe.code, pe.getMessage()));
+        refusal = new SyncException(pe.code, shortened(pe.getMessage()));
       } else if (e instanceof FrameTooLargeException) {
         trySend(new Message.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
+        refusal = new SyncException(ProtocolException.FRAME_TOO_LARGE, shortened(e.getMessage()));
       }
+      // This side's refusals (wrong topic, unauthorized) are worth an event, a few per minute at most; a
+      // stranger's own error text never is.
       peer.refusedBeforeHello(conn.remote(), code);
+      if (refusal != null && peer.strangerEventAllowed()) {
+        peer.error(null, refusal);
+      }
       close(code);
       return;
     }
@@ -131,6 +139,10 @@ final class Session {
       peer.error(remoteSite, e);
     }
     close(reason);
+  }
+
+  private static String shortened(String text) {
+    return text == null || text.length() <= 200 ? text : text.substring(0, 200) + "...";
   }
 
   /** The peer passed hello: it no longer counts as unauthorized, and may send large frames. */
