@@ -268,6 +268,10 @@ public final class PeerOptions {
         throw new IllegalArgumentException("reauthorizeEvery must be >= 1 ms: " + millis);
       }
       this.reauthorizeMillis = millis;
+      return this;
+    }
+
+    /**
      * At most {@code n} discovered addresses are kept (default 64): anyone on the LAN can announce any
      * number under the topic. Further ones are ignored until kept ones expire.
      */
