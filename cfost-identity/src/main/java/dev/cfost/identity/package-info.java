@@ -12,6 +12,9 @@
  *   <li>{@link dev.cfost.identity.Pairing}: an authorized device issues a one-time
  *       {@link dev.cfost.identity.PairingChallenge} (string or QR code), the new device signs a
  *       {@link dev.cfost.identity.PairingResponse}, and the authorizer approves it.
+ *   <li>{@link dev.cfost.identity.SyncTrust}: all of the above as cfost-net's TLS identity, peer authorizer
+ *       and batch sealer, for a {@link dev.cfost.net.Peer} (or a sync server) to admit only the user's
+ *       devices and verify every change's seal.
  * </ul>
  *
  * <p>Everything under {@code dev.cfost.identity.internal} is implementation and may change.

@@ -1,11 +1,16 @@
 package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
+import dev.cfost.identity.DeviceId;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
+import dev.cfost.identity.SyncTrust;
 import dev.cfost.identity.User;
 import dev.cfost.identity.Users;
+import dev.cfost.net.SyncKey;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -79,6 +84,25 @@ final class CurrentUser {
   static Optional<String> userOrPending(Cfost db) {
     Optional<String> id = LocalSettings.get(db, USER_ID);
     return id.isPresent() ? id : LocalSettings.get(db, PENDING_USER_ID);
+  }
+
+  /**
+   * How sync commands authenticate (the library's {@link SyncTrust}): a database that belongs to a user,
+   * or asked to join one, syncs as its device with the user's devices; one without users with the peers
+   * that know its sync key.
+   *
+   * @throws CliException if the database has no user and no sync key
+   */
+  static SyncTrust syncTrust(Cfost db, Path path) throws IOException {
+    Optional<String> user = userOrPending(db);
+    if (user.isPresent()) {
+      DeviceId anchor = pairedWith(db).map(DeviceId::parse).orElse(null);
+      return SyncTrust.forUser(db, DeviceKeys.forDatabase(db), user.get(), anchor);
+    }
+    SyncKey key = SyncKey.load(path).orElseThrow(() -> new CliException("the database " + path + " has no sync"
+        + " key, and without users network sync needs one: run 'cfost sync-key new' here and 'cfost sync-key set"
+        + " KEY' with the same key on its other replicas"));
+    return SyncTrust.forSyncKey(key);
   }
 
   /** Records the user that an offline join asked to be paired with; {@link #of} confirms it later. */

@@ -1,6 +1,7 @@
 package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
+import dev.cfost.identity.SyncTrust;
 import dev.cfost.net.Peer;
 import dev.cfost.net.PeerAddress;
 import dev.cfost.net.PeerListener;
@@ -70,13 +71,14 @@ final class SyncCommand implements Callable<Integer> {
     try (Cfost db = cfost.open(false)) {
       db.capture(); // what other processes wrote is sent too
       EventLog events = cfost.verbose ? new EventLog(System.err) : null;
+      SyncTrust trust = CurrentUser.syncTrust(db, path);
       ReportingTransport transport = new ReportingTransport(
-          Transports.tcp(SyncTrust.identity(db, path), null, false), line -> {
+          Transports.tcp(trust.tlsIdentity(), null, false), line -> {
             if (events != null) {
               events.line(line);
             }
           });
-      try (Peer peer = Peer.create(db, SyncTrust.authorize(db,
+      try (Peer peer = Peer.create(db, trust.applyTo(
           catchUp.applyTo(PeerOptions.builder().transport(transport).discovery(false).peer(address))).build())) {
         if (events != null) {
           peer.addListener(events);

@@ -2,11 +2,11 @@ package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
 import dev.cfost.Values;
+import dev.cfost.identity.SyncTrust;
 import dev.cfost.net.Peer;
 import dev.cfost.net.PeerAddress;
 import dev.cfost.net.PeerBook;
 import dev.cfost.net.PeerOptions;
-import dev.cfost.net.TlsIdentity;
 import dev.cfost.net.Transports;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -60,7 +60,7 @@ final class SyncDaemon implements AutoCloseable {
     }
     pidFile = PidFile.acquire(path);
     db = CfostCommand.openLive(path);
-    TlsIdentity identity = SyncTrust.identity(db, path);
+    SyncTrust trust = CurrentUser.syncTrust(db, path);
     book = PeerBook.of(db);
     for (PeerAddress p : peers) {
       if (book.add(p, "manual")) {
@@ -70,8 +70,8 @@ final class SyncDaemon implements AutoCloseable {
     for (PeerBook.Entry e : book.list()) {
       known.put(e.address(), e.source());
     }
-    ReportingTransport transport = new ReportingTransport(Transports.tcp(identity, listen, mdns), log::line);
-    PeerOptions.Builder options = SyncTrust.authorize(db,
+    ReportingTransport transport = new ReportingTransport(Transports.tcp(trust.tlsIdentity(), listen, mdns), log::line);
+    PeerOptions.Builder options = trust.applyTo(
         catchUp.applyTo(PeerOptions.builder().transport(transport).discovery(mdns).peerBook(book)));
     peers.forEach(options::peer);
     peer = Peer.create(db, options.build());

@@ -1,4 +1,4 @@
-package dev.cfost.cli.internal;
+package dev.cfost.identity;
 
 import dev.cfost.SealedChanges;
 import dev.cfost.Seal;
@@ -9,11 +9,6 @@ import dev.cfost.CfostOptions;
 import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
 import dev.cfost.Cursor;
-import dev.cfost.identity.Argon2Params;
-import dev.cfost.identity.ChangeSeals;
-import dev.cfost.identity.DeviceKeys;
-import dev.cfost.identity.Devices;
-import dev.cfost.identity.Users;
 import dev.cfost.identity.internal.SqlChangeSeals;
 import dev.cfost.net.BatchSealer;
 import dev.cfost.net.MemoryNetwork;
@@ -23,6 +18,7 @@ import dev.cfost.net.PeerListener;
 import dev.cfost.net.PeerOptions;
 import dev.cfost.net.SyncException;
 import dev.cfost.net.Transports;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -201,8 +197,9 @@ class SealedRelayTest {
     }
   }
 
-  private Peer peer(String name, Cfost db, DeviceKeys keys, PeerAddress target, UnaryOperator<SealedChanges> tamper) {
-    BatchSealer real = new SyncSeals(ChangeSeals.open(db, keys, alice), device -> false);
+  private Peer peer(String name, Cfost db, DeviceKeys keys, PeerAddress target, UnaryOperator<SealedChanges> tamper)
+      throws IOException {
+    BatchSealer real = SyncTrust.forUser(db, keys, alice, null).sealer().orElseThrow();
     BatchSealer sealer = new BatchSealer() {
       @Override
       public SealedChanges seal(List<Change> outgoing) {

@@ -1,4 +1,4 @@
-package dev.cfost.cli.internal;
+package dev.cfost.identity.internal;
 
 import dev.cfost.Change;
 import dev.cfost.Seal;
@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * cfost-identity's {@link ChangeSeals} as cfost-net's {@link BatchSealer} (the two modules do not depend
- * on each other), with the trust a newly paired device gives the device that paired it. Thread-safe.
+ * {@link ChangeSeals} as cfost-net's {@link BatchSealer}, with the trust a newly paired device gives the
+ * device that paired it. Thread-safe, as {@link ChangeSeals} is.
  */
-final class SyncSeals implements BatchSealer {
+public final class SealingBatchSealer implements BatchSealer {
   private final ChangeSeals seals;
   private final Predicate<String> trustedAnchor;
 
@@ -22,7 +22,7 @@ final class SyncSeals implements BatchSealer {
    * @param trustedAnchor whether a peer (by device id) is trusted without seals: the device that paired
    *     this one, while this device does not know the user's device list yet (it arrives from that peer)
    */
-  SyncSeals(ChangeSeals seals, Predicate<String> trustedAnchor) {
+  public SealingBatchSealer(ChangeSeals seals, Predicate<String> trustedAnchor) {
     this.seals = seals;
     this.trustedAnchor = trustedAnchor;
   }
