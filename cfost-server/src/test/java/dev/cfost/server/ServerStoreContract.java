@@ -21,6 +21,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.ShrinkingMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What every {@link ServerStore} must do: accounts, tokens, devices, the merge rule, atomicity,
  * idempotence, isolation of users, cursors and paging. An implementation's test extends this class and
- * opens its store; {@link ServerStoreConvergenceContract} adds the property against a real replica.
+ * opens its store. The property at the end checks the merge against a real cfost-core replica.
  */
 public abstract class ServerStoreContract {
   static final String HASH = PasswordHash.dummy(new Argon2Params(64, 1, 1));
@@ -415,5 +421,29 @@ public abstract class ServerStoreContract {
     assertThatThrownBy(() -> store.applyBatch("alice", DB, List.of(a2),
         List.of(new Seal(device, new byte[3], seal.digests()))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("seal #0");
+  }
+
+  // ---- the server merges like a device
+
+  @Provide
+  Arbitrary<List<Change>> changeSets() {
+    return ServerStoreConvergence.changeSets();
+  }
+
+  @Provide
+  Arbitrary<Long> seeds() {
+    return Arbitraries.longs();
+  }
+
+  @Property(tries = 40, shrinking = ShrinkingMode.BOUNDED)
+  void theStoreHoldsWhatAReplicaMergingTheSameChangesHolds(@ForAll("changeSets") List<Change> changes,
+      @ForAll("seeds") long seed) throws Exception {
+    Path tmp = ServerStoreConvergence.tempDir();
+    try (ServerStore s = openStore(tmp.resolve("store"), new TestChanges.ManualClock())) {
+      s.createAccount("alice", "alice", "alice@example.org", HASH);
+      ServerStoreConvergence.check(s, tmp, changes, seed);
+    } finally {
+      ServerStoreConvergence.delete(tmp);
+    }
   }
 }
