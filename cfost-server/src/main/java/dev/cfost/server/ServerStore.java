@@ -143,7 +143,8 @@ public interface ServerStore extends AutoCloseable {
    * Reads up to {@code limit} changes after {@code position} in stream order, with their seals. A row's
    * sentinel is included as cfost-core's {@code ChangeReader} includes it: for a deleted or resurrected
    * row (causal length above 1), and for a row without cells; a plain insert's cells carry its causal
-   * length. Memory is bounded by {@code limit}; an unknown database reads as empty.
+   * length. A page also ends once its keys and values pass about 8 MiB (it always holds at least one
+   * change), so memory is bounded whatever the limit; an unknown database reads as empty.
    *
    * @throws IllegalArgumentException if {@code position < 0} or {@code limit} is not 1 to
    *     {@link #MAX_BATCH}

@@ -423,6 +423,50 @@ public abstract class ServerStoreContract {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("seal #0");
   }
 
+  @Test
+  void aPageOfLargeValuesEndsEarlyAndResumes() {
+    byte[] big = new byte[3 * 1024 * 1024];
+    List<Change> batch = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      batch.add(cell("t", "k", "c" + i, big, 1, 1, 1));
+    }
+    store.applyBatch("alice", DB, batch, List.of());
+    StoredChanges first = store.changesAfter("alice", DB, 0, 100);
+    assertThat(first.changes().size()).isBetween(1, 4);
+    assertThat(first.caughtUp()).isFalse();
+    assertThat(all("alice", DB)).hasSize(5);
+  }
+
+  @Test
+  void batchesFromManyThreadsAreAllMerged() throws Exception {
+    int threads = 4;
+    int batches = 8;
+    List<Thread> running = new ArrayList<>();
+    List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      Thread th = new Thread(() -> {
+        try {
+          for (int b = 0; b < batches; b++) {
+            String user = b % 2 == 0 ? "alice" : "bob";
+            store.applyBatch(user, DB, List.of(cell("t", "k" + thread, "c" + b, (long) b, 1, 1, 1)), List.of());
+          }
+        } catch (Throwable e) {
+          errors.add(e);
+        }
+      });
+      th.start();
+      running.add(th);
+    }
+    for (Thread th : running) {
+      th.join();
+    }
+    assertThat(errors).isEmpty();
+    assertThat(all("alice", DB)).hasSize(threads * batches / 2);
+    assertThat(all("bob", DB)).hasSize(threads * batches / 2);
+    assertThat(store.head("alice", DB)).isEqualTo(threads + threads * batches / 2); // sentinels and cells
+  }
+
   // ---- the server merges like a device
 
   @Provide

@@ -40,7 +40,7 @@ import java.util.Set;
  * change that arrives sealed for an entry stored without a seal gives it the seal, without a new
  * position. Seals no entry refers to any more are deleted at the end of the batch.
  */
-final class CellMerge {
+final class CellMerge implements AutoCloseable {
   private final Connection c;
   private final long db;
   private long head;
@@ -89,11 +89,15 @@ final class CellMerge {
       merge(ch);
     }
     pruneSeals();
+    return head;
+  }
+
+  @Override
+  public void close() throws SQLException {
     for (PreparedStatement ps : List.of(selectRow, insertRow, updateRowCl, rowSeals, deleteCells, selectCell,
         upsertCell, setSeal)) {
       ps.close();
     }
-    return head;
   }
 
   int applied() {

@@ -16,6 +16,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Iterator;
@@ -66,7 +67,8 @@ public final class SqliteServerStore implements ServerStore {
     Objects.requireNonNull(clock, "clock");
     FileChannel channel = null;
     try {
-      Files.createDirectories(dataDir.resolve("users"));
+      createOwnerOnly(dataDir);
+      createOwnerOnly(dataDir.resolve("users"));
       channel = FileChannel.open(dataDir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock lock;
       try {
@@ -89,6 +91,18 @@ public final class SqliteServerStore implements ServerStore {
     } catch (RuntimeException e) {
       closeQuietly(channel);
       throw e;
+    }
+  }
+
+  /** Creates {@code dir} if missing, readable by its owner only where the file system has POSIX modes. */
+  private static void createOwnerOnly(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Files.createDirectories(dir);
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      // Password and token hashes, devices and every user's data: nobody else's to read.
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
     }
   }
 
@@ -244,16 +258,16 @@ public final class SqliteServerStore implements ServerStore {
     }
     f = UserFile.open(dir.resolve("users").resolve(userId + ".db"));
     open.put(userId, f);
-    evict();
+    evict(f);
     return f;
   }
 
-  /** Closes the least recently used files beyond the limit; one in use is skipped this time. */
-  private void evict() {
+  /** Closes the least recently used files beyond the limit but {@code keep}; one in use is skipped. */
+  private void evict(UserFile keep) {
     Iterator<Map.Entry<String, UserFile>> it = open.entrySet().iterator();
     while (open.size() > MAX_OPEN_USERS && it.hasNext()) {
       UserFile f = it.next().getValue();
-      if (f.file.lock.tryLock()) {
+      if (f != keep && f.file.lock.tryLock()) {
         try {
           f.close();
           it.remove();

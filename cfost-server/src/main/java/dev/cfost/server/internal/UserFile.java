@@ -48,6 +48,12 @@ final class UserFile implements AutoCloseable {
       + " r.cl, c.cid = '-1' AND r.cl = 1 AND EXISTS (SELECT 1 FROM cells x WHERE x.row = c.row AND x.cid <> '-1')"
       + " FROM cells c JOIN rows r ON r.id = c.row WHERE c.db = ? AND c.pos > ? ORDER BY c.pos LIMIT ?";
 
+  /**
+   * A page ends once its keys and values pass this many bytes (at least one change goes), so that a page
+   * of large values stays bounded however large the limit.
+   */
+  static final long PAGE_BYTES = 8L * 1024 * 1024;
+
   final StoreFile file;
 
   private UserFile(StoreFile file) {
@@ -62,8 +68,12 @@ final class UserFile implements AutoCloseable {
     return file.tx("merging a batch into database '" + database + "'", c -> {
       long db = databaseFor(c, database);
       long head = head(c, db);
-      CellMerge merge = new CellMerge(c, db, head);
-      long newHead = merge.apply(changes, seals);
+      long newHead;
+      int applied;
+      try (CellMerge merge = new CellMerge(c, db, head)) {
+        newHead = merge.apply(changes, seals);
+        applied = merge.applied();
+      }
       if (newHead != head) {
         try (PreparedStatement ps = c.prepareStatement("UPDATE dbs SET head = ? WHERE id = ?")) {
           ps.setLong(1, newHead);
@@ -80,7 +90,7 @@ final class UserFile implements AutoCloseable {
           ps.executeUpdate();
         }
       }
-      return new ApplyResult(merge.applied(), newHead);
+      return new ApplyResult(applied, newHead);
     });
   }
 
@@ -93,12 +103,13 @@ final class UserFile implements AutoCloseable {
       List<Change> out = new ArrayList<>(Math.min(limit, 1024));
       Map<Long, Seal> seals = new LinkedHashMap<>();
       long last = position;
+      long bytes = 0;
       try (PreparedStatement ps = c.prepareStatement(STREAM); PreparedStatement seal = c.prepareStatement(SealRows.BY_ID)) {
         ps.setLong(1, db);
         ps.setLong(2, position);
         ps.setInt(3, limit);
         try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
+          while (bytes < PAGE_BYTES && rs.next()) {
             last = rs.getLong(1);
             if (rs.getBoolean(10)) {
               continue;
@@ -108,13 +119,22 @@ final class UserFile implements AutoCloseable {
               seals.put(sealId, SealRows.load(seal, sealId));
             }
             // db_version is the stream position and seq 0: one entry per position.
-            out.add(new Change(rs.getString(7), rs.getBytes(8), rs.getString(2), StoreFile.read(rs, 4),
-                rs.getLong(3), last, rs.getBytes(5), rs.getLong(9), 0));
+            Change change = new Change(rs.getString(7), rs.getBytes(8), rs.getString(2), StoreFile.read(rs, 4),
+                rs.getLong(3), last, rs.getBytes(5), rs.getLong(9), 0);
+            out.add(change);
+            bytes += 64 + change.pk().length + size(change.val());
           }
         }
       }
       return new StoredChanges(out, new ArrayList<>(seals.values()), last, last >= head(c, db));
     });
+  }
+
+  private static long size(Object v) {
+    if (v instanceof byte[] b) {
+      return b.length;
+    }
+    return v instanceof String t ? 3L * t.length() : 8; // UTF-8 takes at most 3 bytes per char
   }
 
   long head(String database) {
