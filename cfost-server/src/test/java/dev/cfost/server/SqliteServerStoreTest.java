@@ -41,7 +41,7 @@ class SqliteServerStoreTest extends ServerStoreContract {
     store.close();
     store = ServerStore.openSqlite(dir, clock);
     assertThat(store.account("alice")).isPresent();
-    assertThat(store.head("alice", "notes")).isEqualTo(2);
+    assertThat(store.head("alice", "notes")).isEqualTo(1);
   }
 
   @Test

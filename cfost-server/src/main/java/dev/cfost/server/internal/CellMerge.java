@@ -24,7 +24,8 @@ import java.util.Set;
  * <ol>
  *   <li>Causal length first. Lower is ignored. Higher starts a new life: the row's cells are deleted
  *       (forgotten, as a device rebuilds the base row), its sentinel is stamped with the change's cl and
- *       site; a sentinel or an even cl (deleted) ends there, a cell change then writes its cell.
+ *       site (but see FIRST_LIFE below); a sentinel or an even cl (deleted) ends there, a cell change
+ *       then writes its cell.
  *   <li>Same causal length: a sentinel only records the greater site id; a cell of a deleted row is
  *       ignored; a cell never written in this life (no row in {@code cells}) loses to any change, even
  *       one of col_version 0; otherwise the higher col_version wins.
@@ -41,6 +42,13 @@ import java.util.Set;
  * position. Seals no entry refers to any more are deleted at the end of the batch.
  */
 final class CellMerge implements AutoCloseable {
+  /*
+   * FIRST_LIFE: a row whose first life (cl 1) a cell change began keeps no sentinel entry. Such a row has
+   * cells for as long as its cl is 1, and a cl-1 sentinel of a row with cells is never streamed (as in
+   * cfost-core's ChangeReader), so its site could never be seen: storing it would cost a third of the
+   * writes of an initial sync (a sentinel beside two cells per row). A row made by a sentinel keeps it.
+   */
+
   private final Connection c;
   private final long db;
   private long head;
@@ -53,8 +61,8 @@ final class CellMerge implements AutoCloseable {
   private final PreparedStatement selectCell;
   private final PreparedStatement upsertCell;
   private final PreparedStatement setSeal;
-  /** Rows touched by this batch: (table, pk) to {id, cl}; every write to them goes through here. */
-  private final Map<RowKey, long[]> rows = new HashMap<>();
+  /** Rows touched by this batch; every write to them goes through here. */
+  private final Map<RowKey, Row> rows = new HashMap<>();
   /** Seals displaced from entries: deleted at the end unless another entry still refers to them. */
   private final Set<Long> displaced = new HashSet<>();
   private final Map<ByteBuffer, Seal> sealByDigest = new HashMap<>();
@@ -62,12 +70,35 @@ final class CellMerge implements AutoCloseable {
 
   private record RowKey(String table, ByteBuffer pk) {}
 
+  /** Indexes into an entry: {col_version, val, site, seal id or null}. */
+  private static final int VERSION = 0;
+  private static final int VALUE = 1;
+  private static final int SITE = 2;
+  private static final int SEAL = 3;
+
+  /** A row of this batch: its id and causal length, and its entries once this batch knows them all. */
+  private static final class Row {
+    final long id;
+    long cl;
+    /**
+     * The row's entries by cid, when this batch made the row or started its life (nothing else wrote it
+     * since, in this transaction), saving a query per cell; null: ask the table.
+     */
+    Map<String, Object[]> known;
+
+    Row(long id, long cl, Map<String, Object[]> known) {
+      this.id = id;
+      this.cl = cl;
+      this.known = known;
+    }
+  }
+
   CellMerge(Connection c, long db, long head) throws SQLException {
     this.c = c;
     this.db = db;
     this.head = head;
     selectRow = c.prepareStatement("SELECT id, cl FROM rows WHERE db = ? AND tbl = ? AND pk = ?");
-    insertRow = c.prepareStatement("INSERT INTO rows(db, tbl, pk, cl) VALUES (?, ?, ?, ?)");
+    insertRow = c.prepareStatement("INSERT INTO rows(db, tbl, pk, cl) VALUES (?, ?, ?, ?) RETURNING id");
     updateRowCl = c.prepareStatement("UPDATE rows SET cl = ? WHERE id = ?");
     rowSeals = c.prepareStatement("SELECT DISTINCT seal FROM cells WHERE row = ? AND seal IS NOT NULL");
     deleteCells = c.prepareStatement("DELETE FROM cells WHERE row = ?");
@@ -106,106 +137,116 @@ final class CellMerge implements AutoCloseable {
 
   private void merge(Change ch) throws SQLException {
     RowKey key = new RowKey(ch.table(), ByteBuffer.wrap(ch.pk()));
-    long[] row = rows.get(key);
+    Row row = rows.get(key);
     if (row == null) {
       row = loadRow(ch);
       rows.put(key, row);
     }
-    long rowCl = row[1];
-    if (ch.cl() < rowCl) {
+    if (ch.cl() < row.cl) {
       return;
     }
-    if (ch.cl() > rowCl) {
+    if (ch.cl() > row.cl) {
       newLife(row, ch);
       if (ch.isSentinel() || ch.cl() % 2 == 0) {
         applied++;
         return;
       }
-      writeCell(row[0], ch, ch.colVersion(), ch.val(), null); // the cell is new in this life
+      write(row, ch, ch.colVersion(), ch.val(), null); // the cell is new in this life
       applied++;
       return;
     }
     if (ch.isSentinel()) {
-      Object[] sentinel = loadCell(row[0], Change.SENTINEL);
-      int cmp = sentinel == null ? 1 : Arrays.compareUnsigned(ch.siteId(), (byte[]) sentinel[2]);
+      Object[] sentinel = entry(row, Change.SENTINEL);
+      if (sentinel == null && ch.cl() == 1) {
+        return; // see FIRST_LIFE
+      }
+      int cmp = sentinel == null ? 1 : Arrays.compareUnsigned(ch.siteId(), (byte[]) sentinel[SITE]);
       if (cmp > 0) {
-        writeCell(row[0], ch, ch.cl(), null, sentinel);
+        write(row, ch, ch.cl(), null, sentinel);
       } else if (cmp == 0) {
-        attachSeal(row[0], ch, sentinel);
+        attachSeal(row, ch, sentinel);
       }
       return;
     }
-    if (rowCl % 2 == 0) {
+    if (row.cl % 2 == 0) {
       return; // a cell of a deleted row
     }
-    Object[] cell = loadCell(row[0], ch.cid());
+    Object[] cell = entry(row, ch.cid());
     if (cell == null) {
-      writeCell(row[0], ch, ch.colVersion(), ch.val(), null); // never written in this life
+      write(row, ch, ch.colVersion(), ch.val(), null); // never written in this life
       applied++;
       return;
     }
-    int cmp = Long.compare(ch.colVersion(), (Long) cell[0]);
+    int cmp = Long.compare(ch.colVersion(), (Long) cell[VERSION]);
     if (cmp == 0) {
-      cmp = ServerValueOrder.compare(ch.val(), cell[1]);
+      cmp = ServerValueOrder.compare(ch.val(), cell[VALUE]);
       if (cmp == 0) {
-        int site = Arrays.compareUnsigned(ch.siteId(), (byte[]) cell[2]);
+        int site = Arrays.compareUnsigned(ch.siteId(), (byte[]) cell[SITE]);
         if (site > 0) {
-          writeCell(row[0], ch, ch.colVersion(), ch.val(), cell); // the same value, maybe other bits
-        } else if (site == 0 && cell[3] == null) {
-          attachSeal(row[0], ch, cell);
+          write(row, ch, ch.colVersion(), ch.val(), cell); // the same value, maybe other bits
+        } else if (site == 0) {
+          attachSeal(row, ch, cell);
         }
         return;
       }
     }
     if (cmp > 0) {
-      writeCell(row[0], ch, ch.colVersion(), ch.val(), cell);
+      write(row, ch, ch.colVersion(), ch.val(), cell);
       applied++;
     }
   }
 
-  /** {id, cl} of the change's row, inserted with cl 0 (no life yet) if the store has none. */
-  private long[] loadRow(Change ch) throws SQLException {
+  /** The change's row; inserted with cl 0 (no life yet, no entries) if the store has none. */
+  private Row loadRow(Change ch) throws SQLException {
     selectRow.setLong(1, db);
     selectRow.setString(2, ch.table());
     selectRow.setBytes(3, ch.pk());
     try (ResultSet rs = selectRow.executeQuery()) {
       if (rs.next()) {
-        return new long[] {rs.getLong(1), rs.getLong(2)};
+        return new Row(rs.getLong(1), rs.getLong(2), null);
       }
     }
     insertRow.setLong(1, db);
     insertRow.setString(2, ch.table());
     insertRow.setBytes(3, ch.pk());
     insertRow.setLong(4, 0);
-    insertRow.executeUpdate();
-    try (java.sql.Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT last_insert_rowid()")) {
+    try (ResultSet rs = insertRow.executeQuery()) { // INSERT ... RETURNING id
       rs.next();
-      return new long[] {rs.getLong(1), 0};
+      return new Row(rs.getLong(1), 0, new HashMap<>());
     }
   }
 
-  /** Starts the row's life {@code ch.cl()}: its cells are forgotten, its sentinel is the change's. */
-  private void newLife(long[] row, Change ch) throws SQLException {
-    rowSeals.setLong(1, row[0]);
-    try (ResultSet rs = rowSeals.executeQuery()) {
-      while (rs.next()) {
-        displaced.add(rs.getLong(1));
+  /** Starts the row's life {@code ch.cl()}: its entries are forgotten, its sentinel is the change's. */
+  private void newLife(Row row, Change ch) throws SQLException {
+    if (row.known == null || !row.known.isEmpty()) {
+      rowSeals.setLong(1, row.id);
+      try (ResultSet rs = rowSeals.executeQuery()) {
+        while (rs.next()) {
+          displaced.add(rs.getLong(1));
+        }
       }
+      deleteCells.setLong(1, row.id);
+      deleteCells.executeUpdate();
     }
-    deleteCells.setLong(1, row[0]);
-    deleteCells.executeUpdate();
-    row[1] = ch.cl();
+    row.known = new HashMap<>(); // nothing left: the row's entries are all known from here on
+    row.cl = ch.cl();
     updateRowCl.setLong(1, ch.cl());
-    updateRowCl.setLong(2, row[0]);
+    updateRowCl.setLong(2, row.id);
     updateRowCl.executeUpdate();
+    if (ch.cl() == 1 && !ch.isSentinel()) {
+      return; // see FIRST_LIFE
+    }
     // A sentinel made for a cell change is no change anyone signed: it has no seal (a forwarder leaves it
     // out, as a device does; the cell change carries the cl).
-    write(row[0], Change.SENTINEL, ch.cl(), null, ch.siteId(), ch.isSentinel() ? sealOf(ch) : null, null);
+    put(row, Change.SENTINEL, ch.cl(), null, ch.siteId(), ch.isSentinel() ? sealOf(ch) : null, null);
   }
 
-  /** {col_version, val, site, seal} of a stored cell, or null if it has none in this life. */
-  private Object[] loadCell(long row, String cid) throws SQLException {
-    selectCell.setLong(1, row);
+  /** {col_version, val, site, seal} of an entry of the row, or null if it has none in this life. */
+  private Object[] entry(Row row, String cid) throws SQLException {
+    if (row.known != null) {
+      return row.known.get(cid);
+    }
+    selectCell.setLong(1, row.id);
     selectCell.setString(2, cid);
     try (ResultSet rs = selectCell.executeQuery()) {
       if (!rs.next()) {
@@ -218,16 +259,16 @@ final class CellMerge implements AutoCloseable {
   }
 
   /** Writes {@code ch} over {@code old} (the stored entry, or null) at the next position. */
-  private void writeCell(long row, Change ch, long colVersion, Object val, Object[] old) throws SQLException {
-    write(row, ch.cid(), colVersion, val, ch.siteId(), sealOf(ch), old);
+  private void write(Row row, Change ch, long colVersion, Object val, Object[] old) throws SQLException {
+    put(row, ch.cid(), colVersion, val, ch.siteId(), sealOf(ch), old);
   }
 
-  private void write(long row, String cid, long colVersion, Object val, byte[] site, Long seal, Object[] old)
+  private void put(Row row, String cid, long colVersion, Object val, byte[] site, Long seal, Object[] old)
       throws SQLException {
-    if (old != null && old[3] != null && !old[3].equals(seal)) {
-      displaced.add((Long) old[3]);
+    if (old != null && old[SEAL] != null && !old[SEAL].equals(seal)) {
+      displaced.add((Long) old[SEAL]);
     }
-    upsertCell.setLong(1, row);
+    upsertCell.setLong(1, row.id);
     upsertCell.setString(2, cid);
     upsertCell.setLong(3, db);
     upsertCell.setLong(4, ++head);
@@ -240,19 +281,23 @@ final class CellMerge implements AutoCloseable {
       upsertCell.setLong(8, seal);
     }
     upsertCell.executeUpdate();
+    if (row.known != null) {
+      row.known.put(cid, new Object[] {colVersion, val, site, seal});
+    }
   }
 
-  /** The stored entry is this very change, kept without a seal until now: it keeps the seal. */
-  private void attachSeal(long row, Change ch, Object[] stored) throws SQLException {
-    if (stored[3] != null) {
+  /** The stored entry is this very change: if it was kept without a seal until now, it takes this one. */
+  private void attachSeal(Row row, Change ch, Object[] stored) throws SQLException {
+    if (stored[SEAL] != null) {
       return;
     }
     Long seal = sealOf(ch);
     if (seal != null) {
       setSeal.setLong(1, seal);
-      setSeal.setLong(2, row);
+      setSeal.setLong(2, row.id);
       setSeal.setString(3, ch.cid());
       setSeal.executeUpdate();
+      stored[SEAL] = seal; // the known entry too, if the row's entries are known
     }
   }
 
