@@ -137,7 +137,13 @@ final class Accounts implements AutoCloseable {
     RANDOM.nextBytes(raw);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
     long now = clock.millis();
-    long expires = ttl.toMillis() > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttl.toMillis();
+    long ttlMillis;
+    try {
+      ttlMillis = ttl.toMillis();
+    } catch (ArithmeticException e) {
+      ttlMillis = Long.MAX_VALUE; // beyond any expiry a long can hold
+    }
+    long expires = ttlMillis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlMillis;
     return file.tx("issuing a token", c -> {
       requireAccount(c, userId);
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM tokens WHERE user_id = ? AND expires_at <= ?")) {

@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -174,10 +175,11 @@ public final class SqliteServerStore implements ServerStore {
       throw new IllegalArgumentException("fromDevice and cursor are both given or both null");
     }
     String device = fromDevice == null ? null : WireChecks.deviceId(fromDevice);
-    WireChecks.changes(changes);
-    WireChecks.seals(seals);
-    List<Change> batch = List.copyOf(changes); // the caller's list cannot change under the merge
-    List<Seal> sealList = List.copyOf(seals);
+    // Copied before the checks, so that the caller's lists cannot change between check and merge.
+    List<Change> batch = changes == null ? null : new ArrayList<>(changes);
+    List<Seal> sealList = seals == null ? null : new ArrayList<>(seals);
+    WireChecks.changes(batch);
+    WireChecks.seals(sealList);
     return withUser(userId, f -> f.apply(db, batch, sealList, device, cursor));
   }
 
