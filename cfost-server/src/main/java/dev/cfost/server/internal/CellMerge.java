@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -66,7 +67,7 @@ final class CellMerge implements AutoCloseable {
   /** Seals displaced from entries: deleted at the end unless another entry still refers to them. */
   private final Set<Long> displaced = new HashSet<>();
   private final Map<ByteBuffer, Seal> sealByDigest = new HashMap<>();
-  private final Map<Seal, Long> sealIds = new HashMap<>();
+  private final Map<Seal, Long> sealIds = new IdentityHashMap<>(); // the batch's own Seal objects
 
   private record RowKey(String table, ByteBuffer pk) {}
 
