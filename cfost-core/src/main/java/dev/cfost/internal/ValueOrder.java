@@ -8,10 +8,11 @@ import java.util.Arrays;
  * (observed on a real build): by storage class, INTEGER > REAL > TEXT > BLOB > NULL; then numbers by
  * value, text by its UTF-8 bytes and blobs by their bytes, unsigned, a prefix before a longer value.
  */
-final class ValueOrder {
+public final class ValueOrder {
   private ValueOrder() {}
 
-  static int compare(Object a, Object b) {
+  /** Negative, zero or positive as {@code a} sorts before, with or after {@code b}; shared with the server. */
+  public static int compare(Object a, Object b) {
     int ra = rank(a);
     int rb = rank(b);
     if (ra != rb) {

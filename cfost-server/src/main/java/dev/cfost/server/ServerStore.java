@@ -1,0 +1,172 @@
+package dev.cfost.server;
+
+import dev.cfost.Change;
+import dev.cfost.Cursor;
+import dev.cfost.InvalidChangeException;
+import dev.cfost.Seal;
+import dev.cfost.server.internal.SqliteServerStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything the sync server keeps: accounts, refresh tokens and devices; and per user and database id
+ * the cells of the replicated tables with their clocks, the stream positions, a cursor per device, and
+ * the seals of the changes.
+ *
+ * <p><b>Cells without a schema.</b> The server never needs the application's schema: it keeps each cell
+ * by (user, database, table, packed key, column) with its causal length, col_version, value (one of the
+ * five SQLite types, kept exactly: -0.0 stays -0.0) and origin site id, and merges with cfost-core's rule
+ * (docs/ARCHITECTURE.md, "The merge rule"): higher causal length first, a higher one starting a new life
+ * that forgets the old life's cells (even: deleted); a cell never written in this life loses to any
+ * change; then higher col_version; then the greater value in cr-sqlite's order; then the greater site
+ * id, whose value is written. So the server holds what a device holding the same changes would hold.
+ *
+ * <p><b>Stream positions.</b> Every change that wins gets the next position of its database (1, 2, ...,
+ * per user and database); an entry (a cell, or a row's sentinel) lives at the position of its latest
+ * change. {@link #changesAfter} reads the entries after a position in position order, so one number is a
+ * complete cursor: an entry that changes moves past every reader's position. The changes read are
+ * cr-sqlite shaped with {@code db_version} = position and {@code seq} = 0, origin site, col_version and
+ * cl kept: a receiver's cursor after a page ending at position {@code p} is {@code Cursor.since(p)}
+ * ({@code p:p:...}), and {@code cursor.complete()} is the position to read after.
+ *
+ * <p><b>Seals</b> are kept, not verified: the caller checks them (a device's signature, that the device
+ * is the user's and not revoked) before {@link #applyBatch}. Each stored entry keeps the seal that
+ * covers its change (the seal whose digests hold the change's {@code ChangeSeals.digest}); a seal is
+ * stored once per database and dropped when no entry needs it any more. {@link #changesAfter} returns
+ * the seals of the changes it returns, so they go to the receivers as their origin signed them.
+ *
+ * <p><b>Threading.</b> Implementations are thread-safe. Operations on one user's data are serialized
+ * (an embedded SQLite file has one writer); those of different users may run in parallel.
+ *
+ * <p><b>Errors.</b> Malformed arguments (an id, name or key out of bounds, an unknown user) throw
+ * {@link IllegalArgumentException} naming the argument and value; a refused change
+ * {@link InvalidChangeException} naming its index and field; failures of the storage itself
+ * {@link StoreException}. Whatever throws has changed nothing.
+ */
+public interface ServerStore extends AutoCloseable {
+  /** The most changes one {@link #applyBatch} or {@link #changesAfter} handles. */
+  int MAX_BATCH = 100_000;
+
+  /** The embedded store: SQLite files under {@code dataDir} (created if needed), on the system clock. */
+  static ServerStore openSqlite(Path dataDir) {
+    return SqliteServerStore.open(dataDir, Clock.systemUTC());
+  }
+
+  /** The embedded store, with {@code clock} deciding token expiry and creation times. */
+  static ServerStore openSqlite(Path dataDir, Clock clock) {
+    return SqliteServerStore.open(dataDir, clock);
+  }
+
+  // ---- accounts
+
+  /**
+   * Makes an account.
+   *
+   * @param passwordHash an Argon2id PHC string (cfost-identity's {@code PasswordHash}); checked for form
+   * @throws AccountExistsException if the user id, the name or the email (without regard to case) is taken
+   * @throws IllegalArgumentException if a field is out of bounds (name 1 to 64 characters, email 3 to 254
+   *     with an {@code @}, no control characters)
+   */
+  Account createAccount(String userId, String name, String email, String passwordHash);
+
+  /** The account of {@code userId}, if any. */
+  Optional<Account> account(String userId);
+
+  /** The account whose name or email equals {@code login} without regard to case, if any. */
+  Optional<Account> accountByLogin(String login);
+
+  // ---- refresh tokens
+
+  /**
+   * Issues a refresh token for {@code userId}, valid for {@code ttl}. Only its SHA-256 is stored; the
+   * token itself (256 random bits, URL-safe base64) is returned once. Drops the user's expired tokens.
+   *
+   * @throws IllegalArgumentException if there is no such account or {@code ttl} is not positive
+   */
+  String issueRefreshToken(String userId, Duration ttl);
+
+  /** The user of {@code token} if it was issued, has not expired and was not revoked. */
+  Optional<String> refreshTokenUser(String token);
+
+  /** Revokes one token; returns whether it was valid until now. */
+  boolean revokeRefreshToken(String token);
+
+  /** Revokes every token of {@code userId}; returns how many were valid. */
+  int revokeRefreshTokens(String userId);
+
+  // ---- devices
+
+  /**
+   * Adds or updates a device of {@code userId}, following the user's replicated device list. A revocation
+   * is final: a device once revoked stays revoked whatever is put later.
+   *
+   * @throws IllegalArgumentException if there is no such account, {@code deviceId} is not the id of
+   *     {@code publicKey}, or the device belongs to another user
+   */
+  void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked);
+
+  /** The device with this id, if known. */
+  Optional<ServerDevice> device(String deviceId);
+
+  /** The devices of {@code userId}, revoked ones included, by device id. */
+  List<ServerDevice> devices(String userId);
+
+  // ---- cells, stream, seals, cursors
+
+  /**
+   * Merges a batch into the user's database {@code databaseId}: all or nothing, idempotent, in any order
+   * of delivery. Every change is validated first ({@code table} and {@code cid} 1 to 128 characters,
+   * {@code pk} a minimal cr-sqlite packed key without NULL parts, 16-byte site id, cfost-core's bounds on
+   * {@code cl} and {@code col_version}, a SQLite value, a NULL sentinel value, sizes bounded); seals
+   * are checked for form only (see above). The database is created by its first batch.
+   *
+   * @throws InvalidChangeException naming the first refused change; nothing is applied
+   * @throws IllegalArgumentException for an unknown user, a malformed database id or seal, or more than
+   *     {@link #MAX_BATCH} changes
+   */
+  default ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals) {
+    return applyBatch(userId, databaseId, changes, seals, null, null);
+  }
+
+  /**
+   * Like {@link #applyBatch(String, String, List, List)}, and in the same transaction saves
+   * {@code cursor} as the position reached in the stream of device {@code fromDevice}, so that a sync
+   * resumes where the last committed batch ended ({@link #receivedCursor}). Both or neither are null.
+   */
+  ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
+      String fromDevice, Cursor cursor);
+
+  /**
+   * Reads up to {@code limit} changes after {@code position} in stream order, with their seals. A row's
+   * sentinel is included as cfost-core's {@code ChangeReader} includes it: for a deleted or resurrected
+   * row (causal length above 1), and for a row without cells; a plain insert's cells carry its causal
+   * length. A page also ends once its keys and values pass about 8 MiB (it always holds at least one
+   * change), so memory is bounded whatever the limit; an unknown database reads as empty.
+   *
+   * @throws IllegalArgumentException if {@code position < 0} or {@code limit} is not 1 to
+   *     {@link #MAX_BATCH}
+   */
+  StoredChanges changesAfter(String userId, String databaseId, long position, int limit);
+
+  /** The last position handed out in the database's stream; 0 for an empty or unknown database. */
+  long head(String userId, String databaseId);
+
+  /** The ids of the user's databases that have received changes, in order. */
+  List<String> databases(String userId);
+
+  /** The cursor saved for the stream of {@code deviceId} ({@code Cursor.START} if none). */
+  Cursor receivedCursor(String userId, String databaseId, String deviceId);
+
+  /** Records that {@code deviceId} merged and persisted the server's stream up to {@code position}. */
+  void acknowledge(String userId, String databaseId, String deviceId, long position);
+
+  /** The position {@code deviceId} last acknowledged in the server's stream (0 if none). */
+  long acknowledged(String userId, String databaseId, String deviceId);
+
+  /** Closes the store's files; later calls throw {@link IllegalStateException}. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,24 @@
+package dev.cfost.server;
+
+import dev.cfost.Change;
+import dev.cfost.Seal;
+import java.util.List;
+
+/**
+ * A page of a database's stream on the server ({@link ServerStore#changesAfter}).
+ *
+ * @param changes the changes in stream order; each one's {@code dbVersion} is its stream position and
+ *     its {@code seq} 0 (see {@link ServerStore} for the mapping to a receiver's cursor)
+ * @param seals the seals that cover these changes, each once, as their origin devices made them; a
+ *     change with no seal stored (it reached the server unsealed) has none here
+ * @param position the position to continue after: that of the last entry read, which may be past the
+ *     last change (a row's sentinel that the stream leaves out is still read); the given position if
+ *     nothing was read
+ * @param caughtUp whether the stream has nothing after {@code position}
+ */
+public record StoredChanges(List<Change> changes, List<Seal> seals, long position, boolean caughtUp) {
+  public StoredChanges {
+    changes = List.copyOf(changes);
+    seals = List.copyOf(seals);
+  }
+}

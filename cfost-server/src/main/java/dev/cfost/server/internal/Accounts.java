@@ -1,0 +1,295 @@
+package dev.cfost.server.internal;
+
+import dev.cfost.identity.DeviceId;
+import dev.cfost.server.Account;
+import dev.cfost.server.AccountExistsException;
+import dev.cfost.server.ServerDevice;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The accounts file ({@code accounts.db}): accounts, refresh tokens (by SHA-256, never the token) and
+ * every user's devices, in one file because a login, a token or a device key must find its user before
+ * the user's own file is known.
+ */
+final class Accounts implements AutoCloseable {
+  private static final List<List<String>> MIGRATIONS = List.of(
+      // 1: accounts, refresh tokens, devices.
+      List.of(
+          "CREATE TABLE accounts(user_id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL"
+              + " UNIQUE, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
+              + " created_at INTEGER NOT NULL)",
+          "CREATE TABLE tokens(hash BLOB PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,"
+              + " expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
+          "CREATE INDEX tokens_user ON tokens(user_id)",
+          "CREATE TABLE devices(device_id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,"
+              + " public_key BLOB NOT NULL, revoked INTEGER NOT NULL) WITHOUT ROWID",
+          "CREATE INDEX devices_user ON devices(user_id)"));
+  private static final String ACCOUNT_COLUMNS = "user_id, name, email, password_hash, created_at";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final StoreFile file;
+  private final Clock clock;
+
+  private Accounts(StoreFile file, Clock clock) {
+    this.file = file;
+    this.clock = clock;
+  }
+
+  static Accounts open(Path path, Clock clock) {
+    return new Accounts(StoreFile.open(path, "accounts", MIGRATIONS), clock);
+  }
+
+  Account create(String userId, String name, String email, String passwordHash) {
+    String id = WireChecks.userId(userId);
+    String n = WireChecks.name(name);
+    String e = WireChecks.email(email);
+    String hash = WireChecks.passwordHash(passwordHash);
+    Instant now = Instant.ofEpochMilli(clock.millis());
+    return file.tx("creating account '" + id + "'", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT user_id = ?, name_key = ?, email_key = ? FROM accounts"
+          + " WHERE user_id = ? OR name_key = ? OR email_key = ? LIMIT 1")) {
+        String[] args = {id, WireChecks.key(n), WireChecks.key(e)};
+        for (int i = 0; i < 6; i++) {
+          ps.setString(i + 1, args[i % 3]);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            String what = rs.getBoolean(1) ? "user id '" + id + "'" : rs.getBoolean(2) ? "user name '" + n + "'"
+                : "email address '" + e + "'";
+            throw new AccountExistsException("an account with " + what + " exists already");
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO accounts(user_id, name, name_key, email,"
+          + " email_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, id);
+        ps.setString(2, n);
+        ps.setString(3, WireChecks.key(n));
+        ps.setString(4, e);
+        ps.setString(5, WireChecks.key(e));
+        ps.setString(6, hash);
+        ps.setLong(7, now.toEpochMilli());
+        ps.executeUpdate();
+      }
+      return new Account(id, n, e, hash, now);
+    });
+  }
+
+  Optional<Account> byId(String userId) {
+    if (userId == null) {
+      return Optional.empty();
+    }
+    return file.tx("reading an account", c -> one(c, "SELECT " + ACCOUNT_COLUMNS + " FROM accounts WHERE user_id = ?",
+        userId));
+  }
+
+  Optional<Account> byLogin(String login) {
+    if (login == null || login.length() > 300) {
+      return Optional.empty();
+    }
+    String key = WireChecks.key(login);
+    // Names hold no '@' and emails one, so at most one account matches.
+    String column = key.indexOf('@') >= 0 ? "email_key" : "name_key";
+    return file.tx("reading an account", c -> one(c, "SELECT " + ACCOUNT_COLUMNS
+        + " FROM accounts WHERE " + column + " = ?", key));
+  }
+
+  boolean exists(String userId) {
+    return byId(userId).isPresent();
+  }
+
+  private static Optional<Account> one(Connection c, String sql, String arg) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, arg);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(new Account(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+            Instant.ofEpochMilli(rs.getLong(5))));
+      }
+    }
+  }
+
+  // ---- tokens
+
+  String issueToken(String userId, Duration ttl) {
+    WireChecks.userId(userId);
+    if (ttl == null || ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("a token's time to live must be positive: " + ttl);
+    }
+    byte[] raw = new byte[32];
+    RANDOM.nextBytes(raw);
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    long now = clock.millis();
+    long ttlMillis;
+    try {
+      ttlMillis = ttl.toMillis();
+    } catch (ArithmeticException e) {
+      ttlMillis = Long.MAX_VALUE; // beyond any expiry a long can hold
+    }
+    long expires = ttlMillis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlMillis;
+    return file.tx("issuing a token", c -> {
+      requireAccount(c, userId);
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM tokens WHERE user_id = ? AND expires_at <= ?")) {
+        ps.setString(1, userId);
+        ps.setLong(2, now);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO tokens(hash, user_id, expires_at) VALUES (?, ?, ?)")) {
+        ps.setBytes(1, sha256(token));
+        ps.setString(2, userId);
+        ps.setLong(3, expires);
+        ps.executeUpdate();
+      }
+      return token;
+    });
+  }
+
+  Optional<String> tokenUser(String token) {
+    if (token == null || token.length() > 256) {
+      return Optional.empty();
+    }
+    long now = clock.millis();
+    return file.tx("checking a token", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT user_id FROM tokens WHERE hash = ? AND revoked = 0 AND expires_at > ?")) {
+        ps.setBytes(1, sha256(token));
+        ps.setLong(2, now);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
+        }
+      }
+    });
+  }
+
+  boolean revokeToken(String token) {
+    if (token == null || token.length() > 256) {
+      return false;
+    }
+    long now = clock.millis();
+    return file.tx("revoking a token", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0 AND expires_at > ?")) {
+        ps.setBytes(1, sha256(token));
+        ps.setLong(2, now);
+        return ps.executeUpdate() > 0;
+      }
+    });
+  }
+
+  int revokeTokens(String userId) {
+    WireChecks.userId(userId);
+    long now = clock.millis();
+    return file.tx("revoking tokens", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0 AND expires_at > ?")) {
+        ps.setString(1, userId);
+        ps.setLong(2, now);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  private static byte[] sha256(String token) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  // ---- devices
+
+  void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
+    WireChecks.userId(userId);
+    String id = WireChecks.deviceId(deviceId);
+    if (publicKey == null || !DeviceId.parse(id).matches(publicKey)) {
+      throw new IllegalArgumentException("device id '" + id + "' is not the id of the public key given");
+    }
+    file.tx("storing device '" + id + "'", c -> {
+      requireAccount(c, userId);
+      try (PreparedStatement ps = c.prepareStatement("SELECT user_id FROM devices WHERE device_id = ?")) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && !rs.getString(1).equals(userId)) {
+            throw new IllegalArgumentException("device '" + id + "' belongs to another user");
+          }
+        }
+      }
+      // A revocation is final (as in the replicated list): max() keeps it whatever comes later.
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO devices(device_id, user_id, public_key, revoked)"
+          + " VALUES (?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET revoked = max(revoked, excluded.revoked)")) {
+        ps.setString(1, id);
+        ps.setString(2, userId);
+        ps.setBytes(3, publicKey.clone());
+        ps.setInt(4, revoked ? 1 : 0);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  Optional<ServerDevice> device(String deviceId) {
+    String id;
+    try {
+      id = WireChecks.deviceId(deviceId);
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+    return file.tx("reading a device", c -> {
+      List<ServerDevice> found = devices(c, "device_id", id);
+      return found.isEmpty() ? Optional.<ServerDevice>empty() : Optional.of(found.get(0));
+    });
+  }
+
+  List<ServerDevice> devices(String userId) {
+    WireChecks.userId(userId);
+    return file.tx("reading devices", c -> devices(c, "user_id", userId));
+  }
+
+  private static List<ServerDevice> devices(Connection c, String column, String value) throws SQLException {
+    List<ServerDevice> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT user_id, device_id, public_key, revoked FROM devices"
+        + " WHERE " + column + " = ? ORDER BY device_id")) {
+      ps.setString(1, value);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new ServerDevice(rs.getString(1), rs.getString(2), rs.getBytes(3), rs.getInt(4) != 0));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void requireAccount(Connection c, String userId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM accounts WHERE user_id = ?")) {
+      ps.setString(1, userId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new IllegalArgumentException("no account with user id '" + userId + "'");
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    file.close();
+  }
+}

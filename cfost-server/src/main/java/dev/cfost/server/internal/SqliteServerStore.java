@@ -1,0 +1,317 @@
+package dev.cfost.server.internal;
+
+import dev.cfost.Change;
+import dev.cfost.Cursor;
+import dev.cfost.Seal;
+import dev.cfost.server.Account;
+import dev.cfost.server.ApplyResult;
+import dev.cfost.server.ServerDevice;
+import dev.cfost.server.ServerStore;
+import dev.cfost.server.StoreException;
+import dev.cfost.server.StoredChanges;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The embedded {@link ServerStore}: SQLite files under a data directory.
+ * <pre>
+ *   DIR/lock              held while a store has the directory open (one server process per directory)
+ *   DIR/accounts.db       accounts, refresh tokens, devices
+ *   DIR/users/USER.db     one file per user: the cells, positions, seals and cursors of all its databases
+ * </pre>
+ * One file per user, not per database and not one for all: a user's data is separate on disk (nothing
+ * in one user's file names another user, so no query can leak across users; a user is backed up, moved
+ * or deleted as one file), and users write in parallel (SQLite has one writer per file) while a user's
+ * few databases share one file and one connection. At most {@link #MAX_OPEN_USERS} user files are open at
+ * once, the least recently used closed first, so memory does not grow with the number of users.
+ *
+ * <p>Thread-safe: each file has one connection used under its lock ({@link StoreFile}).
+ */
+public final class SqliteServerStore implements ServerStore {
+  /** User files kept open; each holds a connection and SQLite's page cache. */
+  public static final int MAX_OPEN_USERS = 64;
+
+  private final Path dir;
+  private final Accounts accounts;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  /** Open user files, least recently used first. Guarded by {@code this}. */
+  private final LinkedHashMap<String, UserFile> open = new LinkedHashMap<>(16, 0.75f, true);
+  private boolean closed; // guarded by this
+
+  private SqliteServerStore(Path dir, Accounts accounts, FileChannel lockChannel, FileLock lock) {
+    this.dir = dir;
+    this.accounts = accounts;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /** Opens (creating if needed) the store in {@code dataDir}. */
+  public static SqliteServerStore open(Path dataDir, Clock clock) {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(clock, "clock");
+    FileChannel channel = null;
+    try {
+      createOwnerOnly(dataDir);
+      createOwnerOnly(dataDir.resolve("users"));
+      channel = FileChannel.open(dataDir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new StoreException("the data directory " + dataDir + " is in use by another server store");
+      }
+      try {
+        return new SqliteServerStore(dataDir, Accounts.open(dataDir.resolve("accounts.db"), clock), channel, lock);
+      } catch (RuntimeException e) {
+        lock.release();
+        throw e;
+      }
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw new StoreException("cannot open the data directory " + dataDir + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(channel);
+      throw e;
+    }
+  }
+
+  /** Creates {@code dir} if missing, readable by its owner only where the file system has POSIX modes. */
+  private static void createOwnerOnly(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Files.createDirectories(dir);
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      // Password and token hashes, devices and every user's data: nobody else's to read.
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  @Override
+  public Account createAccount(String userId, String name, String email, String passwordHash) {
+    checkOpen();
+    return accounts.create(userId, name, email, passwordHash);
+  }
+
+  @Override
+  public Optional<Account> account(String userId) {
+    checkOpen();
+    return accounts.byId(userId);
+  }
+
+  @Override
+  public Optional<Account> accountByLogin(String login) {
+    checkOpen();
+    return accounts.byLogin(login);
+  }
+
+  @Override
+  public String issueRefreshToken(String userId, Duration ttl) {
+    checkOpen();
+    return accounts.issueToken(userId, ttl);
+  }
+
+  @Override
+  public Optional<String> refreshTokenUser(String token) {
+    checkOpen();
+    return accounts.tokenUser(token);
+  }
+
+  @Override
+  public boolean revokeRefreshToken(String token) {
+    checkOpen();
+    return accounts.revokeToken(token);
+  }
+
+  @Override
+  public int revokeRefreshTokens(String userId) {
+    checkOpen();
+    return accounts.revokeTokens(userId);
+  }
+
+  @Override
+  public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
+    checkOpen();
+    accounts.putDevice(userId, deviceId, publicKey, revoked);
+  }
+
+  @Override
+  public Optional<ServerDevice> device(String deviceId) {
+    checkOpen();
+    return accounts.device(deviceId);
+  }
+
+  @Override
+  public List<ServerDevice> devices(String userId) {
+    checkOpen();
+    return accounts.devices(userId);
+  }
+
+  @Override
+  public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
+      String fromDevice, Cursor cursor) {
+    String db = WireChecks.databaseId(databaseId);
+    if ((fromDevice == null) != (cursor == null)) {
+      throw new IllegalArgumentException("fromDevice and cursor are both given or both null");
+    }
+    String device = fromDevice == null ? null : WireChecks.deviceId(fromDevice);
+    // Copied before the checks, so that the caller's lists cannot change between check and merge.
+    List<Change> batch = changes == null ? null : new ArrayList<>(changes);
+    List<Seal> sealList = seals == null ? null : new ArrayList<>(seals);
+    WireChecks.changes(batch);
+    WireChecks.seals(sealList);
+    return withUser(userId, f -> f.apply(db, batch, sealList, device, cursor));
+  }
+
+  @Override
+  public StoredChanges changesAfter(String userId, String databaseId, long position, int limit) {
+    String db = WireChecks.databaseId(databaseId);
+    if (position < 0) {
+      throw new IllegalArgumentException("a stream position is >= 0, not " + position);
+    }
+    if (limit < 1 || limit > MAX_BATCH) {
+      throw new IllegalArgumentException("limit must be 1 to " + MAX_BATCH + ", not " + limit);
+    }
+    return withUser(userId, f -> f.changesAfter(db, position, limit));
+  }
+
+  @Override
+  public long head(String userId, String databaseId) {
+    String db = WireChecks.databaseId(databaseId);
+    return withUser(userId, f -> f.head(db));
+  }
+
+  @Override
+  public List<String> databases(String userId) {
+    return withUser(userId, UserFile::databases);
+  }
+
+  @Override
+  public Cursor receivedCursor(String userId, String databaseId, String deviceId) {
+    String db = WireChecks.databaseId(databaseId);
+    String device = WireChecks.deviceId(deviceId);
+    return withUser(userId, f -> f.receivedCursor(db, device));
+  }
+
+  @Override
+  public void acknowledge(String userId, String databaseId, String deviceId, long position) {
+    String db = WireChecks.databaseId(databaseId);
+    String device = WireChecks.deviceId(deviceId);
+    if (position < 0) {
+      throw new IllegalArgumentException("a stream position is >= 0, not " + position);
+    }
+    withUser(userId, f -> {
+      f.acknowledge(db, device, position);
+      return null;
+    });
+  }
+
+  @Override
+  public long acknowledged(String userId, String databaseId, String deviceId) {
+    String db = WireChecks.databaseId(databaseId);
+    String device = WireChecks.deviceId(deviceId);
+    return withUser(userId, f -> f.acknowledged(db, device));
+  }
+
+  /**
+   * Runs {@code work} on the user's file, opening it if needed. A file closed by eviction between being
+   * handed out and used is opened again.
+   */
+  private <T> T withUser(String userId, Function<UserFile, T> work) {
+    WireChecks.userId(userId);
+    while (true) {
+      UserFile file = userFile(userId);
+      try {
+        return work.apply(file);
+      } catch (StoreFile.Closed e) {
+        checkOpen(); // closed with the store: say so; evicted: open it again
+      }
+    }
+  }
+
+  private synchronized UserFile userFile(String userId) {
+    checkOpen();
+    UserFile f = open.get(userId);
+    if (f != null) {
+      return f;
+    }
+    if (!accounts.exists(userId)) {
+      throw new IllegalArgumentException("no account with user id '" + userId + "'");
+    }
+    f = UserFile.open(dir.resolve("users").resolve(userId + ".db"));
+    open.put(userId, f);
+    evict(f);
+    return f;
+  }
+
+  /** Closes the least recently used files beyond the limit but {@code keep}; one in use is skipped. */
+  private void evict(UserFile keep) {
+    Iterator<Map.Entry<String, UserFile>> it = open.entrySet().iterator();
+    while (open.size() > MAX_OPEN_USERS && it.hasNext()) {
+      UserFile f = it.next().getValue();
+      if (f != keep && f.file.lock.tryLock()) {
+        try {
+          f.close();
+          it.remove();
+        } finally {
+          f.file.lock.unlock();
+        }
+      }
+    }
+  }
+
+  private synchronized void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the server store is closed");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (UserFile f : open.values()) {
+      f.close(); // waits for a transaction in progress (the file's lock)
+    }
+    open.clear();
+    accounts.close();
+    try {
+      lock.release();
+    } catch (IOException ignored) {
+      // closing the channel releases it too
+    }
+    closeQuietly(lockChannel);
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // nothing more to do
+      }
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package dev.cfost.server.internal;
+
+import dev.cfost.Change;
+import dev.cfost.Cursor;
+import dev.cfost.Seal;
+import dev.cfost.server.ApplyResult;
+import dev.cfost.server.StoredChanges;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One user's file ({@code users/<user id>.db}): the cells, stream positions, seals and cursors of all the
+ * user's databases. A database is a row of {@code dbs} (its stream head); {@code rows} holds each
+ * replicated row's causal length, {@code cells} its current cells and its sentinel (cid {@code -1},
+ * col_version = cl) with their clocks, stream position and seal. The value column has no declared type,
+ * so SQLite keeps every value exactly as it came (storage class, -0.0).
+ */
+final class UserFile implements AutoCloseable {
+  private static final List<List<String>> MIGRATIONS = List.of(
+      // 1: databases, rows, cells and sentinels, seals, device cursors.
+      List.of(
+          "CREATE TABLE dbs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, head INTEGER NOT NULL)",
+          "CREATE TABLE rows(id INTEGER PRIMARY KEY, db INTEGER NOT NULL, tbl TEXT NOT NULL, pk BLOB NOT NULL,"
+              + " cl INTEGER NOT NULL, UNIQUE(db, tbl, pk))",
+          "CREATE TABLE cells(id INTEGER PRIMARY KEY, row INTEGER NOT NULL, cid TEXT NOT NULL, db INTEGER NOT NULL,"
+              + " pos INTEGER NOT NULL, col_version INTEGER NOT NULL, val, site BLOB NOT NULL, seal INTEGER,"
+              + " UNIQUE(row, cid))",
+          "CREATE UNIQUE INDEX cells_pos ON cells(db, pos)",
+          "CREATE INDEX cells_seal ON cells(seal) WHERE seal IS NOT NULL",
+          "CREATE TABLE seals(id INTEGER PRIMARY KEY, db INTEGER NOT NULL, device_id TEXT NOT NULL,"
+              + " signature BLOB NOT NULL, digests BLOB NOT NULL, UNIQUE(db, signature))",
+          "CREATE TABLE cursors(db INTEGER NOT NULL, device_id TEXT NOT NULL, received TEXT,"
+              + " acked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(db, device_id)) WITHOUT ROWID"));
+
+  /**
+   * The stream: entries after a position, with their row. A sentinel of a row's first life (cl 1) is left
+   * out when the row has cells, whose changes carry the cl (cfost-core's ChangeReader sends none for a
+   * plain insert either).
+   */
+  private static final String STREAM = "SELECT c.pos, c.cid, c.col_version, c.val, c.site, c.seal, r.tbl, r.pk,"
+      + " r.cl, c.cid = '-1' AND r.cl = 1 AND EXISTS (SELECT 1 FROM cells x WHERE x.row = c.row AND x.cid <> '-1')"
+      + " FROM cells c JOIN rows r ON r.id = c.row WHERE c.db = ? AND c.pos > ? ORDER BY c.pos LIMIT ?";
+
+  /**
+   * A page ends once its keys and values pass this many bytes (at least one change goes), so that a page
+   * of large values stays bounded however large the limit.
+   */
+  static final long PAGE_BYTES = 8L * 1024 * 1024;
+
+  final StoreFile file;
+
+  private UserFile(StoreFile file) {
+    this.file = file;
+  }
+
+  static UserFile open(Path path) {
+    return new UserFile(StoreFile.open(path, "user", MIGRATIONS));
+  }
+
+  ApplyResult apply(String database, List<Change> changes, List<Seal> seals, String fromDevice, Cursor cursor) {
+    return file.tx("merging a batch into database '" + database + "'", c -> {
+      long db = databaseFor(c, database);
+      long head = head(c, db);
+      long newHead;
+      int applied;
+      try (CellMerge merge = new CellMerge(c, db, head)) {
+        newHead = merge.apply(changes, seals);
+        applied = merge.applied();
+      }
+      if (newHead != head) {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE dbs SET head = ? WHERE id = ?")) {
+          ps.setLong(1, newHead);
+          ps.setLong(2, db);
+          ps.executeUpdate();
+        }
+      }
+      if (fromDevice != null) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO cursors(db, device_id, received) VALUES (?, ?, ?)"
+            + " ON CONFLICT(db, device_id) DO UPDATE SET received = excluded.received")) {
+          ps.setLong(1, db);
+          ps.setString(2, fromDevice);
+          ps.setString(3, cursor.toString());
+          ps.executeUpdate();
+        }
+      }
+      return new ApplyResult(applied, newHead);
+    });
+  }
+
+  StoredChanges changesAfter(String database, long position, int limit) {
+    return file.tx("reading database '" + database + "'", c -> {
+      Long db = databaseId(c, database);
+      if (db == null) {
+        return new StoredChanges(List.of(), List.of(), position, true);
+      }
+      List<Change> out = new ArrayList<>(Math.min(limit, 1024));
+      Map<Long, Seal> seals = new LinkedHashMap<>();
+      long last = position;
+      long bytes = 0;
+      try (PreparedStatement ps = c.prepareStatement(STREAM); PreparedStatement seal = c.prepareStatement(SealRows.BY_ID)) {
+        ps.setLong(1, db);
+        ps.setLong(2, position);
+        ps.setInt(3, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (bytes < PAGE_BYTES && rs.next()) {
+            last = rs.getLong(1);
+            if (rs.getBoolean(10)) {
+              continue;
+            }
+            long sealId = rs.getLong(6);
+            if (!rs.wasNull() && !seals.containsKey(sealId)) {
+              seals.put(sealId, SealRows.load(seal, sealId));
+            }
+            // db_version is the stream position and seq 0: one entry per position.
+            Change change = new Change(rs.getString(7), rs.getBytes(8), rs.getString(2), StoreFile.read(rs, 4),
+                rs.getLong(3), last, rs.getBytes(5), rs.getLong(9), 0);
+            out.add(change);
+            bytes += 64 + change.pk().length + size(change.val());
+          }
+        }
+      }
+      return new StoredChanges(out, new ArrayList<>(seals.values()), last, last >= head(c, db));
+    });
+  }
+
+  private static long size(Object v) {
+    if (v instanceof byte[] b) {
+      return b.length;
+    }
+    return v instanceof String t ? 3L * t.length() : 8; // UTF-8 takes at most 3 bytes per char
+  }
+
+  long head(String database) {
+    return file.tx("reading database '" + database + "'", c -> {
+      Long db = databaseId(c, database);
+      return db == null ? 0L : head(c, db);
+    });
+  }
+
+  List<String> databases() {
+    return file.tx("listing databases", c -> {
+      List<String> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT name FROM dbs WHERE head > 0 ORDER BY name");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    });
+  }
+
+  Cursor receivedCursor(String database, String device) {
+    String text = cursorColumn(database, device, "received");
+    return text == null ? Cursor.START : Cursor.parse(text);
+  }
+
+  long acknowledged(String database, String device) {
+    String text = cursorColumn(database, device, "acked");
+    return text == null ? 0 : Long.parseLong(text);
+  }
+
+  private String cursorColumn(String database, String device, String column) {
+    return file.tx("reading a cursor", c -> {
+      Long db = databaseId(c, database);
+      if (db == null) {
+        return null;
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM cursors WHERE db = ? AND device_id = ?")) {
+        ps.setLong(1, db);
+        ps.setString(2, device);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? rs.getString(1) : null;
+        }
+      }
+    });
+  }
+
+  void acknowledge(String database, String device, long position) {
+    file.tx("saving an acknowledgement", c -> {
+      long db = databaseFor(c, database);
+      long head = head(c, db);
+      if (position > head) {
+        throw new IllegalArgumentException("device '" + device + "' acknowledges position " + position
+            + " of database '" + database + "', whose stream ends at " + head);
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO cursors(db, device_id, acked) VALUES (?, ?, ?)"
+          + " ON CONFLICT(db, device_id) DO UPDATE SET acked = excluded.acked")) {
+        ps.setLong(1, db);
+        ps.setString(2, device);
+        ps.setLong(3, position);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  private static Long databaseId(Connection c, String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT id FROM dbs WHERE name = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : null;
+      }
+    }
+  }
+
+  private static long databaseFor(Connection c, String name) throws SQLException {
+    Long id = databaseId(c, name);
+    if (id != null) {
+      return id;
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO dbs(name, head) VALUES (?, 0)")) {
+      ps.setString(1, name);
+      ps.executeUpdate();
+    }
+    return databaseId(c, name);
+  }
+
+  private static long head(Connection c, long db) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT head FROM dbs WHERE id = ?")) {
+      ps.setLong(1, db);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    file.close();
+  }
+}

@@ -1,0 +1,494 @@
+package dev.cfost.server;
+
+import static dev.cfost.server.TestChanges.cell;
+import static dev.cfost.server.TestChanges.pk;
+import static dev.cfost.server.TestChanges.seal;
+import static dev.cfost.server.TestChanges.sentinel;
+import static dev.cfost.server.TestChanges.shape;
+import static dev.cfost.server.TestChanges.site;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cfost.Change;
+import dev.cfost.Cursor;
+import dev.cfost.InvalidChangeException;
+import dev.cfost.Seal;
+import dev.cfost.identity.Argon2Params;
+import dev.cfost.identity.DeviceKeys;
+import dev.cfost.identity.internal.PasswordHash;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.ShrinkingMode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every {@link ServerStore} must do: accounts, tokens, devices, the merge rule, atomicity,
+ * idempotence, isolation of users, cursors and paging. An implementation's test extends this class and
+ * opens its store. The property at the end checks the merge against a real cfost-core replica.
+ */
+public abstract class ServerStoreContract {
+  static final String HASH = PasswordHash.dummy(new Argon2Params(64, 1, 1));
+  static final String DB = "notes";
+
+  /** A new, empty store; {@code dir} is a fresh directory it may use, {@code clock} decides token expiry. */
+  protected abstract ServerStore openStore(Path dir, Clock clock);
+
+  @TempDir Path dir;
+  final TestChanges.ManualClock clock = new TestChanges.ManualClock();
+  ServerStore store;
+
+  @BeforeEach
+  void open() {
+    store = openStore(dir, clock);
+    store.createAccount("alice", "alice", "alice@example.org", HASH);
+    store.createAccount("bob", "bob", "bob@example.org", HASH);
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  /** The database's whole stream, page by page, as shapes in position order. */
+  List<String> stream(String user, String db) {
+    List<String> out = new ArrayList<>();
+    for (Change c : all(user, db)) {
+      out.add(shape(c));
+    }
+    return out;
+  }
+
+  List<Change> all(String user, String db) {
+    List<Change> out = new ArrayList<>();
+    long position = 0;
+    while (true) {
+      StoredChanges page = store.changesAfter(user, db, position, 3);
+      out.addAll(page.changes());
+      position = page.position();
+      if (page.caughtUp()) {
+        return out;
+      }
+    }
+  }
+
+  // ---- accounts, tokens, devices
+
+  @Test
+  void accountsAreFoundByIdNameOrEmailWithoutRegardToCase() {
+    Account carol = store.createAccount("c-1", "Carol", "Carol@Example.org", HASH);
+    assertThat(store.account("c-1")).contains(carol);
+    assertThat(store.accountByLogin("carol")).contains(carol);
+    assertThat(store.accountByLogin("CAROL@example.ORG")).contains(carol);
+    assertThat(carol.passwordHash()).isEqualTo(HASH);
+    assertThat(carol.createdAt()).isEqualTo(clock.instant());
+    assertThat(store.account("nobody")).isEmpty();
+    assertThat(store.accountByLogin("nobody")).isEmpty();
+  }
+
+  @Test
+  void aTakenUserIdNameOrEmailIsRefused() {
+    assertThatThrownBy(() -> store.createAccount("alice", "x", "x@example.org", HASH))
+        .isInstanceOf(AccountExistsException.class).hasMessageContaining("user id 'alice'");
+    assertThatThrownBy(() -> store.createAccount("a2", "ALICE", "x@example.org", HASH))
+        .isInstanceOf(AccountExistsException.class).hasMessageContaining("user name 'ALICE'");
+    assertThatThrownBy(() -> store.createAccount("a2", "x", "Bob@Example.org", HASH))
+        .isInstanceOf(AccountExistsException.class).hasMessageContaining("email address");
+    assertThat(store.account("a2")).isEmpty();
+  }
+
+  @Test
+  void malformedAccountFieldsAreRefusedNamingTheField() {
+    assertThatThrownBy(() -> store.createAccount("../x", "x", "x@example.org", HASH))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("user id '../x'");
+    assertThatThrownBy(() -> store.createAccount("x", "x@y", "x@example.org", HASH))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("user name");
+    assertThatThrownBy(() -> store.createAccount("x", "x", "not-an-email", HASH))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("email address");
+    assertThatThrownBy(() -> store.createAccount("x", "x", "x@example.org", "secret"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PHC");
+  }
+
+  @Test
+  void refreshTokensVerifyUntilTheyExpire() {
+    String token = store.issueRefreshToken("alice", Duration.ofHours(1));
+    assertThat(store.refreshTokenUser(token)).contains("alice");
+    assertThat(store.refreshTokenUser(token + "x")).isEmpty();
+    clock.advance(Duration.ofMinutes(59));
+    assertThat(store.refreshTokenUser(token)).contains("alice");
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(store.refreshTokenUser(token)).isEmpty();
+    assertThatThrownBy(() -> store.issueRefreshToken("nobody", Duration.ofHours(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nobody");
+  }
+
+  @Test
+  void revokedTokensNoLongerVerify() {
+    String one = store.issueRefreshToken("alice", Duration.ofHours(1));
+    String two = store.issueRefreshToken("alice", Duration.ofHours(1));
+    String bobs = store.issueRefreshToken("bob", Duration.ofHours(1));
+    assertThat(one).isNotEqualTo(two);
+    assertThat(store.revokeRefreshToken(one)).isTrue();
+    assertThat(store.revokeRefreshToken(one)).isFalse();
+    assertThat(store.refreshTokenUser(one)).isEmpty();
+    assertThat(store.refreshTokenUser(two)).contains("alice");
+    assertThat(store.revokeRefreshTokens("alice")).isEqualTo(1);
+    assertThat(store.refreshTokenUser(two)).isEmpty();
+    assertThat(store.refreshTokenUser(bobs)).contains("bob");
+  }
+
+  @Test
+  void devicesFollowTheListAndARevocationIsFinal() {
+    DeviceKeys k1 = DeviceKeys.generate();
+    DeviceKeys k2 = DeviceKeys.generate();
+    String d1 = k1.deviceId().toString();
+    store.putDevice("alice", d1, k1.publicKey(), false);
+    store.putDevice("alice", k2.deviceId().toString(), k2.publicKey(), false);
+    assertThat(store.devices("alice")).hasSize(2);
+    assertThat(store.device(d1)).contains(new ServerDevice("alice", d1, k1.publicKey(), false));
+    store.putDevice("alice", d1, k1.publicKey(), true);
+    store.putDevice("alice", d1, k1.publicKey(), false); // an older copy of the list: still revoked
+    assertThat(store.device(d1).orElseThrow().revoked()).isTrue();
+    assertThat(store.devices("bob")).isEmpty();
+  }
+
+  @Test
+  void aDeviceOfAnotherUserOrWithAnotherKeyIsRefused() {
+    DeviceKeys k1 = DeviceKeys.generate();
+    String d1 = k1.deviceId().toString();
+    store.putDevice("alice", d1, k1.publicKey(), false);
+    assertThatThrownBy(() -> store.putDevice("bob", d1, k1.publicKey(), false))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another user");
+    assertThatThrownBy(() -> store.putDevice("bob", d1, DeviceKeys.generate().publicKey(), false))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not the id of the public key");
+    assertThatThrownBy(() -> store.putDevice("nobody", d1, k1.publicKey(), false))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no account");
+    assertThat(store.devices("bob")).isEmpty();
+  }
+
+  // ---- the merge rule
+
+  @Test
+  void theHigherColVersionWinsAConcurrentEditWhateverTheOrder() {
+    Change older = cell("t", "k", "a", "old", 5, 1, 9);
+    Change newer = cell("t", "k", "a", "new", 6, 1, 1);
+    store.applyBatch("alice", DB, List.of(older, newer), List.of());
+    store.applyBatch("alice", "other", List.of(newer, older), List.of());
+    assertThat(stream("alice", DB)).containsExactly(shape(newer));
+    assertThat(stream("alice", "other")).containsExactly(shape(newer));
+  }
+
+  @Test
+  void concurrentEditsOfDifferentColumnsBothSurvive() {
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", 1L, 5, 1, 1)), List.of());
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "b", 2L, 5, 1, 2)), List.of());
+    assertThat(stream("alice", DB)).containsExactly(shape(cell("t", "k", "a", 1L, 5, 1, 1)),
+        shape(cell("t", "k", "b", 2L, 5, 1, 2)));
+  }
+
+  @Test
+  void equalColVersionsTieByValueThenBySiteWhoseBitsAreKept() {
+    // The greater value in cr-sqlite's order: INTEGER > REAL > TEXT > BLOB > NULL.
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", "zzz", 5, 1, 9), cell("t", "k", "a", 1L, 5, 1, 1)),
+        List.of());
+    assertThat(stream("alice", DB)).containsExactly(shape(cell("t", "k", "a", 1L, 5, 1, 1)));
+    // Equal values (-0.0 and 0.0 compare equal): the greater site's is recorded, with its bits.
+    Change minus = cell("t", "z", "a", -0.0, 5, 1, 2);
+    Change plus = cell("t", "z", "a", 0.0, 5, 1, 1);
+    store.applyBatch("alice", "d1", List.of(minus, plus), List.of());
+    store.applyBatch("alice", "d2", List.of(plus, minus), List.of());
+    assertThat(stream("alice", "d1")).containsExactly(shape(minus));
+    assertThat(stream("alice", "d2")).containsExactly(shape(minus));
+  }
+
+  @Test
+  void aCellNeverWrittenInThisLifeLosesToColVersionZero() {
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", 1L, 9, 1, 1)), List.of());
+    Change zero = cell("t", "k", "b", "first", 0, 1, 2);
+    ApplyResult r = store.applyBatch("alice", DB, List.of(zero), List.of());
+    assertThat(r.applied()).isEqualTo(1);
+    assertThat(stream("alice", DB)).contains(shape(zero));
+    // Then col_version 0 against 0: the value decides.
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "b", "abc", 0, 1, 3)), List.of());
+    assertThat(stream("alice", DB)).contains(shape(zero)); // "first" > "abc"
+  }
+
+  @Test
+  void aDeleteBeatsAnEditOfTheSameLife() {
+    Change edit = cell("t", "k", "a", "late edit", 99, 1, 9);
+    Change delete = sentinel("t", "k", 2, 1);
+    store.applyBatch("alice", "d1", List.of(edit, delete), List.of());
+    store.applyBatch("alice", "d2", List.of(delete, edit), List.of());
+    assertThat(stream("alice", "d1")).containsExactly(shape(delete));
+    assertThat(stream("alice", "d2")).containsExactly(shape(delete));
+  }
+
+  @Test
+  void aResurrectionForgetsTheCellsOfTheOldLife() {
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", "a1", 5, 1, 1), cell("t", "k", "b", "b1", 5, 1, 1)),
+        List.of());
+    Change back = sentinel("t", "k", 3, 2);
+    Change a3 = cell("t", "k", "a", "a3", 1, 3, 2);
+    store.applyBatch("alice", DB, List.of(sentinel("t", "k", 2, 1), back, a3), List.of());
+    // b is of the old life: forgotten, as on a device that deleted and re-inserted the row.
+    assertThat(stream("alice", DB)).containsExactly(shape(back), shape(a3));
+    // A late edit of the old life is ignored.
+    assertThat(store.applyBatch("alice", DB, List.of(cell("t", "k", "b", "b2", 99, 1, 9)), List.of()).applied())
+        .isZero();
+    // A cell of a higher life, alone, starts that life too.
+    Change a5 = cell("t", "k", "a", "a5", 1, 5, 1);
+    store.applyBatch("alice", DB, List.of(a5), List.of());
+    assertThat(stream("alice", DB)).containsExactly(shape(sentinel("t", "k", 5, 1)), shape(a5));
+  }
+
+  @Test
+  void theSameDeleteFromTwoSitesRecordsTheGreaterSite() {
+    store.applyBatch("alice", "d1", List.of(sentinel("t", "k", 2, 1), sentinel("t", "k", 2, 3)), List.of());
+    store.applyBatch("alice", "d2", List.of(sentinel("t", "k", 2, 3), sentinel("t", "k", 2, 1)), List.of());
+    assertThat(stream("alice", "d1")).containsExactly(shape(sentinel("t", "k", 2, 3)));
+    assertThat(stream("alice", "d2")).isEqualTo(stream("alice", "d1"));
+  }
+
+  @Test
+  void aPlainInsertStreamsItsCellsAndARowWithoutCellsItsSentinel() {
+    store.applyBatch("alice", DB, List.of(sentinel("t", "k", 1, 1), cell("t", "k", "a", 1L, 1, 1, 1),
+        sentinel("keys_only", "j", 1, 1)), List.of());
+    assertThat(stream("alice", DB)).containsExactly(shape(cell("t", "k", "a", 1L, 1, 1, 1)),
+        shape(sentinel("keys_only", "j", 1, 1)));
+  }
+
+  @Test
+  void aBatchMergedTwiceChangesNothingTheSecondTime() {
+    List<Change> batch = List.of(cell("t", "k", "a", 1L, 5, 1, 1), sentinel("t", "j", 2, 1),
+        cell("t", "k", "b", new byte[] {1, 2}, 5, 1, 1));
+    ApplyResult first = store.applyBatch("alice", DB, batch, List.of());
+    List<String> before = stream("alice", DB);
+    ApplyResult second = store.applyBatch("alice", DB, batch, List.of());
+    assertThat(second.applied()).isZero();
+    assertThat(second.position()).isEqualTo(first.position());
+    assertThat(stream("alice", DB)).isEqualTo(before);
+  }
+
+  @Test
+  void aBatchWithOneInvalidChangeAppliesNothingAndNamesIt() {
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", 1L, 5, 1, 1)), List.of());
+    List<String> before = stream("alice", DB);
+    List<Change> bad = List.of(
+        cell("t", "k", "a", 2L, 6, 1, 1),
+        new Change("t", pk("k"), "a", 3L, 7, 1, new byte[3], 1, 0));
+    assertThatThrownBy(() -> store.applyBatch("alice", DB, bad, List.of()))
+        .isInstanceOf(InvalidChangeException.class).hasMessageContaining("change #1").hasMessageContaining("site_id");
+    assertThat(stream("alice", DB)).isEqualTo(before);
+    assertThat(store.head("alice", DB)).isEqualTo(1);
+  }
+
+  @Test
+  void malformedChangesAreRefusedWithTheFieldNamed() {
+    byte[] s = site(1);
+    List<Object[]> cases = List.of(
+        new Object[] {new Change(null, pk("k"), "a", 1L, 1, 1, s, 1, 0), "'table' is missing"},
+        new Object[] {new Change("t", pk("k"), "", 1L, 1, 1, s, 1, 0), "'cid'"},
+        new Object[] {new Change("t", new byte[] {1, 9}, "a", 1L, 1, 1, s, 1, 0), "'pk' of table 't' is malformed"},
+        new Object[] {new Change("t", new byte[] {1, 5}, "a", 1L, 1, 1, s, 1, 0), "is NULL"},
+        new Object[] {new Change("t", new byte[] {1, 0x11, 0, 5}, "a", 1L, 1, 1, s, 1, 0), "minimal"},
+        new Object[] {new Change("t", pk("k"), "a", 1L, 1, 1, s, 0, 0), "'cl'"},
+        new Object[] {new Change("t", pk("k"), "a", 1L, 1, 1, s, 1L << 53, 0), "'cl'"},
+        new Object[] {new Change("t", pk("k"), "a", 1L, -1, 1, s, 1, 0), "'col_version'"},
+        new Object[] {new Change("t", pk("k"), "a", Double.NaN, 1, 1, s, 1, 0), "NaN"},
+        new Object[] {new Change("t", pk("k"), "a", 1, 1, 1, s, 1, 0), "unsupported type"},
+        new Object[] {new Change("t", pk("k"), "-1", 1L, 1, 1, s, 1, 0), "sentinel"},
+        new Object[] {new Change("t", pk("k"), "a", "\uD800", 1, 1, s, 1, 0), "valid Unicode"});
+    for (Object[] c : cases) {
+      assertThatThrownBy(() -> store.applyBatch("alice", DB, List.of((Change) c[0]), List.of()))
+          .as("%s", c[0]).isInstanceOf(InvalidChangeException.class).hasMessageContaining("change #0")
+          .hasMessageContaining((String) c[1]);
+    }
+    assertThat(store.head("alice", DB)).isZero();
+    assertThatThrownBy(() -> store.applyBatch("alice", "no/slash", List.of(), List.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("database id 'no/slash'");
+    assertThatThrownBy(() -> store.applyBatch("nobody", DB, List.of(), List.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no account");
+  }
+
+  // ---- users, stream, cursors, seals
+
+  @Test
+  void oneUsersCellsAndCursorsAreNeverAnotherUsers() {
+    DeviceKeys k = DeviceKeys.generate();
+    String device = k.deviceId().toString();
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", "alice's", 5, 1, 1)), List.of(), device,
+        new Cursor(3, 3, Long.MAX_VALUE));
+    store.acknowledge("alice", DB, device, 1);
+    assertThat(store.changesAfter("bob", DB, 0, 100).changes()).isEmpty();
+    assertThat(store.head("bob", DB)).isZero();
+    assertThat(store.databases("bob")).isEmpty();
+    assertThat(store.receivedCursor("bob", DB, device)).isEqualTo(Cursor.START);
+    assertThat(store.acknowledged("bob", DB, device)).isZero();
+    store.applyBatch("bob", DB, List.of(cell("t", "k", "a", "bob's", 1, 1, 2)), List.of());
+    assertThat(stream("alice", DB)).containsExactly(shape(cell("t", "k", "a", "alice's", 5, 1, 1)));
+    assertThat(stream("bob", DB)).containsExactly(shape(cell("t", "k", "a", "bob's", 1, 1, 2)));
+    assertThat(store.databases("alice")).containsExactly(DB);
+  }
+
+  @Test
+  void theReceivedCursorIsSavedWithItsBatchAndAcknowledgementsPerDevice() {
+    String d1 = DeviceKeys.generate().deviceId().toString();
+    String d2 = DeviceKeys.generate().deviceId().toString();
+    assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(Cursor.START);
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", 1L, 5, 1, 1)), List.of(), d1, new Cursor(0, 4, 2));
+    assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(new Cursor(0, 4, 2));
+    // A refused batch does not move the cursor either.
+    List<Change> bad = List.of(new Change("t", pk("k"), "a", 1L, -5, 1, site(1), 1, 0));
+    assertThatThrownBy(() -> store.applyBatch("alice", DB, bad, List.of(), d1, new Cursor(9, 9, 9)))
+        .isInstanceOf(InvalidChangeException.class);
+    assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(new Cursor(0, 4, 2));
+    assertThat(store.receivedCursor("alice", DB, d2)).isEqualTo(Cursor.START);
+    store.acknowledge("alice", DB, d2, 1);
+    assertThat(store.acknowledged("alice", DB, d2)).isEqualTo(1);
+    assertThat(store.acknowledged("alice", DB, d1)).isZero();
+    assertThatThrownBy(() -> store.acknowledge("alice", DB, d2, 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ends at 1");
+  }
+
+  @Test
+  void changesAfterPagesInPositionOrderAndAMovedEntryComesAgain() {
+    List<Change> batch = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      batch.add(cell("t", "k", "c" + i, (long) i, 1, 1, 1));
+    }
+    // A sentinel first, which the stream leaves out (its row has cells, whose changes carry cl 1).
+    store.applyBatch("alice", DB, List.of(sentinel("t", "k", 1, 1)), List.of());
+    assertThat(store.applyBatch("alice", DB, batch, List.of()).position()).isEqualTo(8);
+    StoredChanges first = store.changesAfter("alice", DB, 0, 3);
+    assertThat(first.changes()).extracting(Change::dbVersion).containsExactly(2L, 3L);
+    assertThat(first.changes()).extracting(Change::seq).containsOnly(0L);
+    assertThat(first.position()).isEqualTo(3);
+    assertThat(first.caughtUp()).isFalse();
+    // c0 (position 2, already read) changes: it moves to position 9, past the reader.
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "c0", 100L, 2, 1, 1)), List.of());
+    List<Long> rest = new ArrayList<>();
+    long position = first.position();
+    StoredChanges page;
+    do {
+      page = store.changesAfter("alice", DB, position, 3);
+      page.changes().forEach(c -> rest.add((Long) c.val()));
+      position = page.position();
+    } while (!page.caughtUp());
+    assertThat(rest).containsExactly(2L, 3L, 4L, 5L, 6L, 100L);
+    assertThat(position).isEqualTo(9);
+    assertThat(store.changesAfter("alice", DB, 9, 3)).isEqualTo(new StoredChanges(List.of(), List.of(), 9, true));
+    assertThat(store.changesAfter("alice", "unknown", 0, 3).changes()).isEmpty();
+    assertThatThrownBy(() -> store.changesAfter("alice", DB, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.changesAfter("alice", DB, -1, 3)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void sealsAreKeptWithTheirChangesForwardedOnceAndDroppedWhenSuperseded() {
+    String device = DeviceKeys.generate().deviceId().toString();
+    Change a = cell("t", "k", "a", 1L, 5, 1, 1);
+    Change b = cell("t", "k", "b", 2L, 5, 1, 1);
+    Change unsealed = cell("t", "j", "a", 3L, 5, 1, 1);
+    Seal seal = seal(device, List.of(a, b), 1);
+    store.applyBatch("alice", DB, List.of(a, b, unsealed), List.of(seal));
+    StoredChanges page = store.changesAfter("alice", DB, 0, 10);
+    assertThat(page.changes()).hasSize(3);
+    assertThat(page.seals()).hasSize(1);
+    Seal forwarded = page.seals().get(0);
+    assertThat(forwarded.deviceId()).isEqualTo(device);
+    assertThat(forwarded.signature()).isEqualTo(seal.signature());
+    assertThat(forwarded.digests()).containsExactlyElementsOf(seal.digests());
+    // The change arrives again, sealed: the stored one takes the seal.
+    Seal late = seal(device, List.of(unsealed), 2);
+    store.applyBatch("alice", DB, List.of(unsealed), List.of(late));
+    assertThat(store.changesAfter("alice", DB, 0, 10).seals()).extracting(Seal::signature)
+        .containsExactlyInAnyOrder(seal.signature(), late.signature());
+    // a and b superseded: their seal is no longer forwarded; the new values' seal is.
+    Change a2 = cell("t", "k", "a", 9L, 6, 1, 2);
+    Change b2 = cell("t", "k", "b", 9L, 6, 1, 2);
+    Seal second = seal(device, List.of(a2, b2), 3);
+    store.applyBatch("alice", DB, List.of(a2, b2), List.of(second));
+    assertThat(store.changesAfter("alice", DB, 0, 10).seals()).extracting(Seal::signature)
+        .containsExactlyInAnyOrder(late.signature(), second.signature());
+    assertThatThrownBy(() -> store.applyBatch("alice", DB, List.of(a2),
+        List.of(new Seal(device, new byte[3], seal.digests()))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("seal #0");
+  }
+
+  @Test
+  void aPageOfLargeValuesEndsEarlyAndResumes() {
+    byte[] big = new byte[3 * 1024 * 1024];
+    List<Change> batch = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      batch.add(cell("t", "k", "c" + i, big, 1, 1, 1));
+    }
+    store.applyBatch("alice", DB, batch, List.of());
+    StoredChanges first = store.changesAfter("alice", DB, 0, 100);
+    assertThat(first.changes().size()).isBetween(1, 4);
+    assertThat(first.caughtUp()).isFalse();
+    assertThat(all("alice", DB)).hasSize(5);
+  }
+
+  @Test
+  void batchesFromManyThreadsAreAllMerged() throws Exception {
+    int threads = 4;
+    int batches = 8;
+    List<Thread> running = new ArrayList<>();
+    List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      Thread th = new Thread(() -> {
+        try {
+          for (int b = 0; b < batches; b++) {
+            String user = b % 2 == 0 ? "alice" : "bob";
+            store.applyBatch(user, DB, List.of(cell("t", "k" + thread, "c" + b, (long) b, 1, 1, 1)), List.of());
+          }
+        } catch (Throwable e) {
+          errors.add(e);
+        }
+      });
+      th.start();
+      running.add(th);
+    }
+    for (Thread th : running) {
+      th.join();
+    }
+    assertThat(errors).isEmpty();
+    assertThat(all("alice", DB)).hasSize(threads * batches / 2);
+    assertThat(all("bob", DB)).hasSize(threads * batches / 2);
+    assertThat(store.head("alice", DB)).isEqualTo(threads * batches / 2);
+  }
+
+  // ---- the server merges like a device
+
+  @Provide
+  Arbitrary<List<Change>> changeSets() {
+    return ServerStoreConvergence.changeSets();
+  }
+
+  @Provide
+  Arbitrary<Long> seeds() {
+    return Arbitraries.longs();
+  }
+
+  @Property(tries = 40, shrinking = ShrinkingMode.BOUNDED)
+  void theStoreHoldsWhatAReplicaMergingTheSameChangesHolds(@ForAll("changeSets") List<Change> changes,
+      @ForAll("seeds") long seed) throws Exception {
+    Path tmp = ServerStoreConvergence.tempDir();
+    try (ServerStore s = openStore(tmp.resolve("store"), new TestChanges.ManualClock())) {
+      s.createAccount("alice", "alice", "alice@example.org", HASH);
+      ServerStoreConvergence.check(s, tmp, changes, seed);
+    } finally {
+      ServerStoreConvergence.delete(tmp);
+    }
+  }
+}
