@@ -67,9 +67,11 @@ final class SessionMerger {
     inbox.put(m, frameBytes);
   }
 
+  /** Ends the thread and drops what is queued: nothing received on a closed session is merged. */
   void stop() {
-    inbox.add(STOP, 0);
     inbox.close();
+    inbox.clear();
+    inbox.add(STOP, 0);
   }
 
   /** True if a merge commit was made by this merger thread (its events need no resend). */
@@ -157,6 +159,8 @@ final class SessionMerger {
       throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
     } catch (ClockDriftException e) {
       throw new ProtocolException(ProtocolException.CLOCK_DRIFT, e.getMessage());
+    } catch (Refused e) {
+      throw new ProtocolException(ProtocolException.UNAUTHORIZED, e.getMessage());
     }
   }
 
@@ -206,6 +210,16 @@ final class SessionMerger {
       if (!hasNext()) {
         throw new java.util.NoSuchElementException();
       }
+      // Inside the merge transaction, which holds SQLite's write lock: a revocation committed before it is
+      // seen here, and none can commit until it ends. The reader checked the seals when the batch came,
+      // possibly long before (the inbox holds up to 16 MiB), so the peer is checked again for each batch.
+      if (!session.isOpen()) {
+        throw new Closed(); // ended meanwhile (a re-check on another thread, say): nothing more is merged
+      }
+      String refusal = session.refusalNow();
+      if (refusal != null) {
+        throw new Refused(refusal);
+      }
       Message.Changes c = pending;
       pending = null;
       last = c;
@@ -225,6 +239,15 @@ final class SessionMerger {
         throw new Closed();
       }
       return new ChangeBatch(c.changes(), c.cursor(), false);
+    }
+  }
+
+  /** The authorizer refused the peer during a merge: its transaction rolls back, the session ends. */
+  static final class Refused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Refused(String refusal) {
+      super(refusal, null, false, false);
     }
   }
 
