@@ -94,6 +94,34 @@ class PairingCliIT {
   }
 
   @Test
+  void aNewDeviceNameWithLineSeparatorsAndDirectionOverridesIsPrintedEscaped() throws Exception {
+    alice(a);
+    try (BackgroundCfost pair = BackgroundCfost.interactive(dir, "--db", a, "device", "pair", "--listen",
+        "127.0.0.1:0", "--timeout", "90")) {
+      String code = pair.awaitMatch(CODE);
+      PairingChallenge real = PairingChallenge.decode(code);
+      PeerAddress at = PeerAddress.parse(real.addresses().get(0));
+      byte[] site = new byte[16];
+      new SecureRandom().nextBytes(site);
+      // A valid response (no control characters: those are refused) with a name that reorders the line.
+      String response = PairingResponse.create(real, DeviceKeys.generate(), site, "ph\u202eo\u2028ne").encode();
+      Thread answer = new Thread(() -> {
+        try {
+          sendLine(at, response);
+        } catch (Exception e) {
+          // the pairing process's output is what the test checks
+        }
+      });
+      answer.start();
+      pair.awaitMatch(Pattern.compile("(new device [A-Z2-7-]{63} \\(ph\\\\u202eo\\\\u2028ne\\))"));
+      pair.type("y");
+      answer.join(30_000);
+      String out = pair.finish().ok();
+      assertThat(out).containsPattern("paired [A-Z2-7-]{63} \\(ph\\\\u202eo\\\\u2028ne\\)");
+    }
+  }
+
+  @Test
   void theOwnerRefusingTheConfirmationPairsNothing() throws Exception {
     alice(a);
     try (BackgroundCfost pair = BackgroundCfost.interactive(dir, "--db", a, "device", "pair", "--listen",

@@ -113,7 +113,7 @@ final class DevicePairCommand implements Callable<Integer> {
             + time(deadline));
         out.flush(); // the code must be readable while this command waits
         Device paired = serve(server, deadline, pairing, challenge, keys, user, db.databaseId());
-        out.println("paired " + paired.id() + " (" + paired.name() + ")");
+        out.println("paired " + paired.id() + " (" + Printable.of(paired.name()) + ")");
       }
     }
     return 0;
