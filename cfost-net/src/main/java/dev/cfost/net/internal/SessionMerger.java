@@ -265,8 +265,9 @@ final class SessionMerger {
       askAgain();
       return;
     }
-    // Followed for this session only: the saved cursor moves with merged batches alone, so a peer's
-    // eose cannot make this side skip, for good, changes it never received (the next batch saves it).
+    // Followed, not checked: an eose may legitimately move past changes the sender does not send this side
+    // (its own, or filtered out), so it is taken as the sender's claim; the next batch continues from it and
+    // saves it. Only the device bound to the peer's site can claim it with identities (docs/SECURITY.md).
     expected = e.cursor();
     if (!eoseSeen) {
       eoseSeen = true;
