@@ -238,7 +238,7 @@ class IdentityCliIT {
     cfost.run("--db", a, "sql", "CREATE TABLE notes(id TEXT PRIMARY KEY NOT NULL, title TEXT DEFAULT 'untitled')").ok();
     cfost.run("--db", a, "replicate", "notes").ok();
     cfost.run("--db", a, "sql", "INSERT INTO notes VALUES ('n1', 'from alice''s laptop')").ok();
-    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--listen", "127.0.0.1:0",
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
         "--timeout", "60")) {
       String code = pair.awaitMatch(CODE);
       cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
