@@ -94,6 +94,102 @@ class PairingCliIT {
   }
 
   @Test
+  void aNewDeviceNameWithLineSeparatorsAndDirectionOverridesIsPrintedEscaped() throws Exception {
+    alice(a);
+    try (BackgroundCfost pair = BackgroundCfost.interactive(dir, "--db", a, "device", "pair", "--listen",
+        "127.0.0.1:0", "--timeout", "90")) {
+      String code = pair.awaitMatch(CODE);
+      PairingChallenge real = PairingChallenge.decode(code);
+      PeerAddress at = PeerAddress.parse(real.addresses().get(0));
+      byte[] site = new byte[16];
+      new SecureRandom().nextBytes(site);
+      // A valid response (no control characters: those are refused) with a name that reorders the line.
+      String response = PairingResponse.create(real, DeviceKeys.generate(), site, "ph\u202eo\u2028ne").encode();
+      Thread answer = new Thread(() -> {
+        try {
+          sendLine(at, response);
+        } catch (Exception e) {
+          // the pairing process's output is what the test checks
+        }
+      });
+      answer.start();
+      pair.awaitMatch(Pattern.compile("(new device [A-Z2-7-]{63} \\(ph\\\\u202eo\\\\u2028ne\\))"));
+      pair.type("y");
+      answer.join(30_000);
+      String out = pair.finish().ok();
+      assertThat(out).containsPattern("paired [A-Z2-7-]{63} \\(ph\\\\u202eo\\\\u2028ne\\)");
+    }
+  }
+
+  /**
+   * A stranger on the LAN completes TLS and drips its "response" a byte a second, reconnecting as soon as it
+   * is closed: each of its connections holds {@code device pair}'s only slot for the connection deadline at
+   * most, and the real device joins meanwhile.
+   */
+  @Test
+  void aDripFeedingStrangerDoesNotHoldThePairingSlotUntilTheCodeExpires() throws Exception {
+    alice(a);
+    try (BackgroundCfost pair = BackgroundCfost.interactive(dir, "--db", a, "device", "pair", "--listen",
+        "127.0.0.1:0", "--timeout", "120")) {
+      String code = pair.awaitMatch(CODE);
+      PeerAddress at = PeerAddress.parse(PairingChallenge.decode(code).addresses().get(0));
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.List<Long> heldMillis = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+      java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+      Thread drip = new Thread(() -> {
+        while (!stop.get()) {
+          long start = System.nanoTime();
+          try (SSLSocket s = (SSLSocket) TlsIdentity.anonymousContext().getSocketFactory().createSocket(at.host(),
+              at.port())) {
+            s.startHandshake(); // completes only once device pair took this connection
+            start = System.nanoTime();
+            holding.countDown();
+            s.setSoTimeout(1_000);
+            while (!stop.get()) {
+              s.getOutputStream().write('x'); // never a line end
+              s.getOutputStream().flush();
+              try {
+                if (s.getInputStream().read() < 0) {
+                  break; // closed by device pair
+                }
+              } catch (java.net.SocketTimeoutException e) {
+                // a second without an answer: drip on
+              }
+            }
+          } catch (Exception e) {
+            // closed by device pair: counted below, then connect again at once
+          }
+          if (!stop.get()) {
+            heldMillis.add((System.nanoTime() - start) / 1_000_000);
+          }
+        }
+      }, "drip");
+      drip.setDaemon(true);
+      drip.start();
+      try {
+        assertThat(holding.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the stranger holds the slot").isTrue();
+        Thread.sleep(1_000);
+        try (BackgroundCfost join = BackgroundCfost.start(dir, "--db", b, "device", "join", code, "--device-name",
+            "phone")) {
+          pair.awaitMatch(Pattern.compile("(new device [A-Z2-7-]{63} \\(phone\\))"));
+          pair.type("y");
+          assertThat(join.finish().ok()).startsWith("joined user alice as device ");
+        }
+        assertThat(pair.finish().ok()).contains("paired ");
+        long until = System.nanoTime() + 20_000_000_000L;
+        while (heldMillis.isEmpty() && System.nanoTime() < until) {
+          Thread.sleep(100);
+        }
+      } finally {
+        stop.set(true);
+        drip.interrupt();
+      }
+      assertThat(heldMillis).as("how long each of the stranger's connections held the slot").isNotEmpty()
+          .allMatch(ms -> ms < 8_000);
+    }
+  }
+
+  @Test
   void theOwnerRefusingTheConfirmationPairsNothing() throws Exception {
     alice(a);
     try (BackgroundCfost pair = BackgroundCfost.interactive(dir, "--db", a, "device", "pair", "--listen",

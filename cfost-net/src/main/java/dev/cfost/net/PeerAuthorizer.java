@@ -7,8 +7,11 @@ import java.security.PublicKey;
  * proved that it holds {@code key} (its certificate's key); {@code deviceId} is what it claims to be.
  *
  * <p>Called on a session thread for every new session, again on the peer's thread after commits and
- * periodically (see {@link PeerOptions.Builder#reauthorizeEvery}), and by the sender before each batch,
- * so a revocation ends a live session. Must be thread-safe.
+ * periodically (see {@link PeerOptions.Builder#reauthorizeEvery}), by the sender before each batch,
+ * and by the merger for each received batch inside the merge transaction, so a revocation ends a live
+ * session and none of the peer's batches merges after it. Must be thread-safe; it must not write to the
+ * database (inside a merge that would wait for the merge's own write lock), only read, on a connection of
+ * its own.
  */
 @FunctionalInterface
 public interface PeerAuthorizer {

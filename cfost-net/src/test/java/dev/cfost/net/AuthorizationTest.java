@@ -85,26 +85,24 @@ class AuthorizationTest {
     pb.start();
     await("the authorized device's row arrives", 15, () -> dump(a).contains("from-b|authorized|b"));
 
-    // An unknown device: refused by a, which logs it; c learns why.
+    // An unknown device: refused by a, which logs it (a refusal before hello raises no event on a: see
+    // StrangerFloodTest); c learns why.
     sql(c, "INSERT INTO todo VALUES ('from-c', 'intruder', 'c')");
     BlockingQueue<Throwable> errorsC = new LinkedBlockingQueue<>();
     peer(c, kc, false, addrA, errorsC).start();
-    Throwable refused = errorsA.poll(15, TimeUnit.SECONDS);
-    assertThat(refused).isNotNull();
-    assertThat(refused.getMessage()).contains("unauthorized").contains("not authorized for this user");
     Throwable told = errorsC.poll(15, TimeUnit.SECONDS);
     assertThat(told).isNotNull();
-    assertThat(told.getMessage()).contains("unauthorized");
+    assertThat(told.getMessage()).contains("unauthorized").contains("not authorized for this user");
     assertThat(dump(a)).doesNotContain("from-c|intruder|c");
 
     // Revoke b: its next session is refused and its new rows stay out.
     authorized.remove(id(kb.getPublic()));
     pb.close();
     open.remove(pb);
-    errorsA.clear();
     sql(b, "INSERT INTO todo VALUES ('after-revoke', 'x', 'b')");
-    peer(b, kb, false, addrA, new LinkedBlockingQueue<>()).start();
-    Throwable revoked = errorsA.poll(15, TimeUnit.SECONDS);
+    BlockingQueue<Throwable> errorsB = new LinkedBlockingQueue<>();
+    peer(b, kb, false, addrA, errorsB).start();
+    Throwable revoked = errorsB.poll(15, TimeUnit.SECONDS);
     assertThat(revoked).isNotNull();
     assertThat(revoked.getMessage()).contains("not authorized");
     assertThat(dump(a)).doesNotContain("after-revoke|x|b");

@@ -38,7 +38,7 @@ class DiscoveryBoundsTest {
   }
 
   /** A transport whose discovery answers whatever the test announces; every connect is refused at once. */
-  static final class Announcer implements Transport {
+  static class Announcer implements Transport {
     final List<PeerAddress> announced = new CopyOnWriteArrayList<>();
     final Set<PeerAddress> dialled = ConcurrentHashMap.newKeySet();
 
@@ -90,6 +90,49 @@ class DiscoveryBoundsTest {
     fake.dialled.clear();
     Thread.sleep(500);
     assertThat(fake.dialled).isEmpty();
+  }
+
+  @Test
+  void announcedAddressesNeverQueueAConfiguredPeerBehindThem() throws Exception {
+    Cfost db = Nodes.replica(dir.resolve("a.db"));
+    open.add(db);
+    PeerAddress configured = new PeerAddress("127.0.0.1", 9);
+    java.util.concurrent.atomic.AtomicInteger configuredDials = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger announcedInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger mostAnnouncedInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    // Each announced address drip-feeds its handshake up to the deadline (here 3 s); the configured peer is
+    // down, so it is retried with backoff, each retry a dial.
+    Announcer fake = new Announcer() {
+      @Override
+      public Connection connect(PeerAddress address) throws IOException {
+        if (address.equals(configured)) {
+          configuredDials.incrementAndGet();
+          throw new IOException("refused");
+        }
+        mostAnnouncedInFlight.accumulateAndGet(announcedInFlight.incrementAndGet(), Math::max);
+        try {
+          Thread.sleep(3_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          announcedInFlight.decrementAndGet();
+        }
+        throw new IOException("handshake deadline");
+      }
+    };
+    for (int port = 1000; port < 1064; port++) {
+      fake.announced.add(new PeerAddress("127.0.0.1", port));
+    }
+    Peer p = Peer.create(db, PeerOptions.builder().transport(fake).discoveryInterval(20).backoff(10, 50)
+        .peer(configured).build());
+    open.add(p);
+    p.start();
+    Thread.sleep(500); // discovery has queued its dials
+    int before = configuredDials.get();
+    Thread.sleep(3_000);
+    assertThat(configuredDials.get() - before).as("dials of the configured peer in 3 s (backoff at most 50 ms)")
+        .isGreaterThanOrEqualTo(10);
+    assertThat(mostAnnouncedInFlight.get()).as("announced addresses dialled at once").isLessThanOrEqualTo(2);
   }
 
   @Test

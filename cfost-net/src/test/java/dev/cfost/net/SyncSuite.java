@@ -244,15 +244,16 @@ abstract class SyncSuite {
     other.setDatabaseId("another-database");
     sql(other, "INSERT INTO todo VALUES ('secret', 'x', 'y')");
     BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
-    Peer pa = closing(Peer.create(a, options("a", a).build()));
-    pa.addListener(new PeerListener() {
+    PeerAddress addrA = start(closing(Peer.create(a, options("a", a).build())));
+    // a refuses before hello, which raises no event on a (StrangerFloodTest); the refused side is told why.
+    Peer po = closing(Peer.create(other, options("other", other).peer(addrA).build()));
+    po.addListener(new PeerListener() {
       @Override
       public void onError(String peerId, Throwable error) {
         errors.add(error);
       }
     });
-    PeerAddress addrA = start(pa);
-    start(closing(Peer.create(other, options("other", other).peer(addrA).build())));
+    start(po);
     Throwable e = errors.poll(10, TimeUnit.SECONDS);
     assertThat(e).isNotNull();
     assertThat(e.getMessage()).contains("different database id")

@@ -101,7 +101,7 @@ final class CurrentUser {
     }
     SyncKey key = SyncKey.load(path).orElseThrow(() -> new CliException("the database " + path + " has no sync"
         + " key, and without users network sync needs one: run 'cfost sync-key new' here and 'cfost sync-key set"
-        + " KEY' with the same key on its other replicas"));
+        + " -' (the key on stdin) with the same key on its other replicas"));
     return SyncTrust.forSyncKey(key);
   }
 

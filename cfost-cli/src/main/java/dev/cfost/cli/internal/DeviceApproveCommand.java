@@ -33,7 +33,7 @@ final class DeviceApproveCommand implements Callable<Integer> {
     try (Cfost db = device.cfost.open(false)) {
       CurrentUser.require(db);
       Device added = Pairing.open(db, DeviceKeys.forDatabase(db)).approve(r);
-      spec.commandLine().getOut().println("approved " + added.id() + " (" + added.name() + ")");
+      spec.commandLine().getOut().println("approved " + added.id() + " (" + Printable.of(added.name()) + ")");
     }
     return 0;
   }

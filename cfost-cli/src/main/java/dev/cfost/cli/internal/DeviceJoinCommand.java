@@ -94,7 +94,7 @@ final class DeviceJoinCommand implements Callable<Integer> {
       if (!r.databaseId().equals(db.databaseId())) {
         db.setDatabaseId(r.databaseId()); // a replica syncs only with replicas of the same database id
       }
-      out.println("joined user " + r.userName() + " as device " + keys.deviceId() + " of database " + r.databaseId());
+      out.println("joined user " + Printable.of(r.userName()) + " as device " + keys.deviceId() + " of database " + r.databaseId());
       out.println("the user's data and devices arrive with sync: cfost sync --peer " + r.syncAddress());
     }
     return 0;

@@ -25,6 +25,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLServerSocket;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,6 +51,13 @@ import picocli.CommandLine.Model.CommandSpec;
         + " new device runs 'cfost device join CODE'.",
         "With --no-wait, only issue the code; approve the new device's answer with 'cfost device approve'."})
 final class DevicePairCommand implements Callable<Integer> {
+  /** Closes pairing connections at their deadline ({@link PairingChannel#RESPONSE_DEADLINE_MS}). */
+  private static final ScheduledExecutorService DEADLINES = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "cfost-pair-deadline");
+    t.setDaemon(true);
+    return t;
+  });
+
   /** Where {@code cfost start} listens by default: the sync address given to the new device. */
   static final int SYNC_PORT = 7947;
 
@@ -113,7 +124,7 @@ final class DevicePairCommand implements Callable<Integer> {
             + time(deadline));
         out.flush(); // the code must be readable while this command waits
         Device paired = serve(server, deadline, pairing, challenge, keys, user, db.databaseId());
-        out.println("paired " + paired.id() + " (" + paired.name() + ")");
+        out.println("paired " + paired.id() + " (" + Printable.of(paired.name()) + ")");
       }
     }
     return 0;
@@ -147,11 +158,18 @@ final class DevicePairCommand implements Callable<Integer> {
       }
       try (socket) {
         String line;
+        // One deadline for the handshake and the whole line: a read timeout alone restarts with every byte.
+        ScheduledFuture<?> kill = DEADLINES.schedule(() -> closeQuietly(socket), PairingChannel.RESPONSE_DEADLINE_MS,
+            TimeUnit.MILLISECONDS);
         try {
           socket.setSoTimeout(PairingChannel.IO_TIMEOUT_MS);
           line = PairingChannel.readLine(socket); // the TLS handshake happens on the first read
         } catch (IOException e) {
-          continue; // not a pairing client (a port scan, a failed handshake): keep waiting
+          kill.cancel(false);
+          continue; // not a pairing client (a port scan, a failed handshake, too slow): keep waiting
+        }
+        if (!kill.cancel(false)) {
+          continue; // closed by the deadline as the line came
         }
         PairingResponse response;
         try {
@@ -182,6 +200,14 @@ final class DevicePairCommand implements Callable<Integer> {
             keys, challenge);
         return paired;
       }
+    }
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // closing anyway
     }
   }
 

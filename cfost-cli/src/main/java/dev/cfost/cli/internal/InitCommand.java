@@ -40,13 +40,19 @@ final class InitCommand implements Callable<Integer> {
   String database;
 
   @Option(names = "--sync-key", paramLabel = "KEY",
-      description = "The sync key of this database's other replicas ('cfost sync-key' there). Without it, a"
-          + " database without users gets a new random key. Not needed with --user.")
+      description = "The sync key of this database's other replicas ('cfost sync-key' there): '-' reads it from"
+          + " the first line of stdin (recommended: a key given here shows in ps and the shell's history). Without"
+          + " it, a database without users gets a new random key. Not needed with --user.")
   String syncKey;
 
   @Override
   public Integer call() throws IOException {
     if (syncKey != null) {
+      if ("-".equals(syncKey) && user.passwordStdin) {
+        throw new ParameterException(spec.commandLine(), "--sync-key - and --password-stdin both read stdin; a"
+            + " database with a user needs no sync key");
+      }
+      syncKey = SyncKeyCommand.fromStdinIfDash(spec.commandLine(), "--sync-key", syncKey);
       try {
         SyncKey.parse(syncKey);
       } catch (IllegalArgumentException e) {

@@ -32,7 +32,7 @@ final class LoginCommand implements Callable<Integer> {
     try (Cfost db = cfost.open(false)) {
       // Users.login zeroes the password whatever happens; its failure message is the same for both causes.
       User u = Users.open(db).login(user, Passwords.read(passwordStdin, false));
-      spec.commandLine().getOut().println("logged in as " + u.name());
+      spec.commandLine().getOut().println("logged in as " + Printable.of(u.name()));
     }
     return 0;
   }

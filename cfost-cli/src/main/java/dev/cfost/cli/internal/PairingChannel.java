@@ -26,7 +26,15 @@ final class PairingChannel {
   /** Where {@code cfost device pair} listens unless told otherwise. */
   static final int DEFAULT_PORT = 7948;
   static final int CONNECT_TIMEOUT_MS = 3_000;
+  /** How long a side waits for each read (the new device: for its TLS handshake). */
   static final int IO_TIMEOUT_MS = 10_000;
+  /**
+   * How long {@code device pair} gives an accepted connection for its TLS handshake and its whole response
+   * line: it serves one connection at a time, so a stranger dripping bytes holds the slot this long at most.
+   * Below {@link #IO_TIMEOUT_MS}, so a device whose connection waited behind a stranger's still finds the
+   * slot free before its own handshake gives up.
+   */
+  static final int RESPONSE_DEADLINE_MS = 5_000;
   private static final int MAX_LINE_BYTES = 8192;
   private static final String[] PROTOCOLS = {"TLSv1.3"};
 

@@ -43,6 +43,13 @@ final class ByteBoundedQueue<T> {
     notifyAll();
   }
 
+  /** Drops everything queued. */
+  synchronized void clear() {
+    items.clear();
+    bytes = 0;
+    notifyAll();
+  }
+
   /** Adds {@code item} if it fits within {@code max} bytes in all (for this caller's share); false if not. */
   synchronized boolean offer(T item, long size, long max) {
     if (!items.isEmpty() && bytes + size > max) {

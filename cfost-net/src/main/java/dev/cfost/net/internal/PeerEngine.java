@@ -39,6 +39,8 @@ public final class PeerEngine {
   private static final Logger log = LoggerFactory.getLogger(PeerEngine.class);
 
   private static final int DIAL_THREADS = 4;
+  /** Announced addresses are dialled on a pool of their own, this many at once: anyone on the LAN adds them. */
+  private static final int DISCOVERED_DIAL_THREADS = 2;
 
   final Cfost db;
   final Topic topic;
@@ -52,6 +54,12 @@ public final class PeerEngine {
   private final ScheduledExecutorService scheduler;
   /** Dials and handshakes, so that a slow or hostile address never holds the scheduler (keep-alive, retries). */
   private final java.util.concurrent.ThreadPoolExecutor dialer;
+  /**
+   * Dials announced (discovered) addresses, at most {@link #DISCOVERED_DIAL_THREADS} at once, so that up to
+   * {@link PeerOptions#maxDiscovered} of them, each able to drip-feed its handshake up to the deadline, never
+   * queue a configured peer's dial behind them.
+   */
+  private final java.util.concurrent.ThreadPoolExecutor discoveredDialer;
   private volatile boolean warnedFull; // discovery thread only; volatile for the log only
   private final ExecutorService ownListenerThread;
   private final AtomicLong pingIds = new AtomicLong();
@@ -81,6 +89,10 @@ public final class PeerEngine {
     this.dialer = new java.util.concurrent.ThreadPoolExecutor(DIAL_THREADS, DIAL_THREADS, 30, TimeUnit.SECONDS,
         new java.util.concurrent.LinkedBlockingQueue<>(), r -> daemon(r, "cfost-peer-dial"));
     dialer.allowCoreThreadTimeOut(true);
+    this.discoveredDialer = new java.util.concurrent.ThreadPoolExecutor(DISCOVERED_DIAL_THREADS,
+        DISCOVERED_DIAL_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+        r -> daemon(r, "cfost-peer-dial-discovered"));
+    discoveredDialer.allowCoreThreadTimeOut(true);
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -394,6 +406,7 @@ public final class PeerEngine {
     }
     scheduler.shutdownNow();
     dialer.shutdownNow();
+    discoveredDialer.shutdownNow();
     for (Session s : sessions.values()) {
       s.close("stopped");
     }
@@ -435,7 +448,7 @@ public final class PeerEngine {
         return;
       }
       try {
-        dialer.execute(this::dial);
+        (discovered ? discoveredDialer : dialer).execute(this::dial);
       } catch (java.util.concurrent.RejectedExecutionException e) {
         // stopping
       }

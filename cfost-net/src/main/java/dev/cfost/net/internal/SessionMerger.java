@@ -67,9 +67,11 @@ final class SessionMerger {
     inbox.put(m, frameBytes);
   }
 
+  /** Ends the thread and drops what is queued: nothing received on a closed session is merged. */
   void stop() {
-    inbox.add(STOP, 0);
     inbox.close();
+    inbox.clear();
+    inbox.add(STOP, 0);
   }
 
   /** True if a merge commit was made by this merger thread (its events need no resend). */
@@ -157,6 +159,8 @@ final class SessionMerger {
       throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());
     } catch (ClockDriftException e) {
       throw new ProtocolException(ProtocolException.CLOCK_DRIFT, e.getMessage());
+    } catch (Refused e) {
+      throw new ProtocolException(ProtocolException.UNAUTHORIZED, e.getMessage());
     }
   }
 
@@ -206,6 +210,16 @@ final class SessionMerger {
       if (!hasNext()) {
         throw new java.util.NoSuchElementException();
       }
+      // Inside the merge transaction, which holds SQLite's write lock: a revocation committed before it is
+      // seen here, and none can commit until it ends. The reader checked the seals when the batch came,
+      // possibly long before (the inbox holds up to 16 MiB), so the peer is checked again for each batch.
+      if (!session.isOpen()) {
+        throw new Closed(); // ended meanwhile (a re-check on another thread, say): nothing more is merged
+      }
+      String refusal = session.refusalNow();
+      if (refusal != null) {
+        throw new Refused(refusal);
+      }
       Message.Changes c = pending;
       pending = null;
       last = c;
@@ -228,6 +242,15 @@ final class SessionMerger {
     }
   }
 
+  /** The authorizer refused the peer during a merge: its transaction rolls back, the session ends. */
+  static final class Refused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Refused(String refusal) {
+      super(refusal, null, false, false);
+    }
+  }
+
   /** The session closed while a merge was waiting: its transaction rolls back. */
   static final class Closed extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -242,8 +265,9 @@ final class SessionMerger {
       askAgain();
       return;
     }
-    // Followed for this session only: the saved cursor moves with merged batches alone, so a peer's
-    // eose cannot make this side skip, for good, changes it never received (the next batch saves it).
+    // Followed, not checked: an eose may legitimately move past changes the sender does not send this side
+    // (its own, or filtered out), so it is taken as the sender's claim; the next batch continues from it and
+    // saves it. Only the device bound to the peer's site can claim it with identities (docs/SECURITY.md).
     expected = e.cursor();
     if (!eoseSeen) {
       eoseSeen = true;

@@ -3,6 +3,8 @@ package dev.cfost.net.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfost.Cfost;
+import dev.cfost.ChangeBatch;
+import dev.cfost.Cursor;
 import dev.cfost.Values;
 import dev.cfost.net.Peer;
 import dev.cfost.net.PeerAddress;
@@ -10,7 +12,9 @@ import dev.cfost.net.PeerAuthorizer;
 import dev.cfost.net.PeerListener;
 import dev.cfost.net.SyncProgress;
 import java.security.KeyPair;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,5 +89,61 @@ class ReauthorizationTest extends AttackFixture {
     });
     authorized.remove(id(kb.getPublic())); // nothing is written anywhere after this
     await("a ended b's session", 5, () -> !progressOf(pa, siteB).connected());
+  }
+
+  @Test
+  void batchesQueuedBeforeARevocationAreNotMergedAfterIt() throws Exception {
+    KeyPair ka = key();
+    KeyPair kb = key();
+    authorized.add(id(ka.getPublic()));
+    authorized.add(id(kb.getPublic()));
+    Cfost a = replica("a");
+    Cfost b = replica("b"); // only makes b's changes; b's side of the session is a raw peer
+    for (int i = 0; i < 3; i++) {
+      sql(b, "INSERT INTO todo VALUES ('queued" + i + "', 'x', 'b')");
+    }
+    b.capture();
+    PeerAddress at = listen(Peer.create(a, options(ka, true).authorizer(authorizer).build()));
+    RawPeer pb = attacker(at, kb);
+    byte[] siteB = b.siteId();
+    pb.send(new Message.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), Values.hex(siteB),
+        "device-b", 0, List.of("changes", "live")));
+    Message.Request asked = pb.await(Message.Request.class, 10_000);
+    assertThat(asked).as("a accepts b's hello").isNotNull();
+    Cursor before = a.peerCursor(siteB);
+    List<ChangeBatch> batches = new ArrayList<>();
+    for (Cursor c = asked.cursor(); ; ) {
+      ChangeBatch batch = b.changes(c, 2);
+      if (batch.changes().isEmpty()) {
+        break;
+      }
+      batches.add(batch);
+      c = batch.next();
+    }
+    assertThat(batches).hasSizeGreaterThan(1);
+
+    // An application transaction holds SQLite's write lock: the batches are checked and queued, not merged.
+    try (java.sql.Connection lock = a.connect(); java.sql.Statement s = lock.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+      Cursor from = asked.cursor();
+      for (int i = 0; i < batches.size(); i++) {
+        ChangeBatch batch = batches.get(i);
+        pb.send(new Message.Changes(from, batch.next(), batch.changes(), batches.size() - 1 - i));
+        from = batch.next();
+      }
+      pb.send(new Message.Ping(7));
+      assertThat(pb.await(Message.Pong.class, 5_000)).as("a's reader took the batches").isNotNull();
+      Thread.sleep(300); // the merger waits for the write lock
+      // b is revoked: in the test the authorizer's set is the device list. Nothing is committed here, so
+      // no re-check after a commit races the merger: only the merge itself can notice.
+      authorized.remove(id(kb.getPublic()));
+      s.execute("ROLLBACK");
+    }
+    Message.Error refused = pb.await(Message.Error.class, 10_000);
+    assertThat(refused).as("a ends b's session").isNotNull();
+    assertThat(refused.code()).isEqualTo("unauthorized");
+    Thread.sleep(300);
+    assertThat(count(a, "id LIKE 'queued%'")).as("b's rows merged after its revocation").isZero();
+    assertThat(a.peerCursor(siteB)).isEqualTo(before);
   }
 }
