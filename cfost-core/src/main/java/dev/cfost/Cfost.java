@@ -149,7 +149,9 @@ public interface Cfost extends AutoCloseable {
    * Like {@link #mergeAll(Iterator)}; with {@code deferUnknown}, changes naming a table or column this
    * replica does not know (from a peer whose schema is newer) are kept aside instead of refusing the
    * batch, and merged as soon as the local schema has that table or column. Use it only for peers that
-   * announced a newer schema version: from others, such changes are an error.
+   * announced a newer schema version: from others, such changes are an error. Kept-aside changes are
+   * bounded (those of a bundle, like these, count under no peer; see {@link #mergeFromPeer}) and deleted,
+   * with a warning, after 30 days of waiting (docs/SECURITY.md).
    */
   MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown);
 
@@ -170,7 +172,8 @@ public interface Cfost extends AutoCloseable {
    * promptly (a sync session bounds it by time and size). Same validation as
    * {@link #mergeAll(Iterator, boolean)}; changes for tables or columns unknown here are always kept
    * aside, since they come from a sync peer (logged when {@code deferUnknown} is false: the peer did not
-   * announce a newer schema).
+   * announce a newer schema). They are bounded per peer ({@code peerSiteId}): 100,000 changes or 64 MiB per
+   * peer, 1,000,000 or 512 MiB in all; a batch past that is refused ({@link InvalidChangeException}).
    */
   MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown);
 

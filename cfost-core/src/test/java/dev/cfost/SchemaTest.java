@@ -180,7 +180,7 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement();
           var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
         assertThat(rs.next()).isTrue();
-        assertThat(rs.getInt(1)).isEqualTo(6);
+        assertThat(rs.getInt(1)).isEqualTo(7);
       }
       sql(db, "UPDATE cfost_meta SET value = 99 WHERE key = 'schema'");
     }
@@ -222,6 +222,10 @@ class SchemaTest {
         s.execute(engine4);
       }
       s.execute("ALTER TABLE cfost_columns DROP COLUMN dropped");
+      s.execute("DROP INDEX cfost_deferred_peer");
+      s.execute("DROP INDEX cfost_deferred_at");
+      s.execute("ALTER TABLE cfost_deferred DROP COLUMN at");
+      s.execute("ALTER TABLE cfost_deferred DROP COLUMN peer");
       s.execute("ALTER TABLE cfost_deferred DROP COLUMN failed");
       s.execute("UPDATE cfost_meta SET value = 2 WHERE key = 'schema'");
     }
@@ -231,7 +235,7 @@ class SchemaTest {
       try (var c = db.connect(); var s = c.createStatement()) {
         try (var rs = s.executeQuery("SELECT value FROM cfost_meta WHERE key = 'schema'")) {
           assertThat(rs.next()).isTrue();
-          assertThat(rs.getInt(1)).isEqualTo(6);
+          assertThat(rs.getInt(1)).isEqualTo(7);
         }
         try (var rs = s.executeQuery("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 't'"
             + " AND sql LIKE '%WHEN NOT EXISTS (SELECT 1 FROM cfost_merging)%'")) {

@@ -365,7 +365,40 @@ class CliIT {
 
     String text = cfost.run("--db", a, "status").ok();
     assertThat(text).contains("site id         " + site + "\n", "schema version  7\n", "table todo      2 rows\n",
-        "held changes    0\n", "deferred        0 changes\n");
+        "held changes    0\n", "deferred        0 changes waiting, 0 set aside\n");
+  }
+
+  /** Issue 10, item 8: held and deferred changes are bounded per peer, and status shows them so. */
+  @Test
+  void statusCountsHeldAndDeferredChangesByPeer() {
+    replicaWithTodos(a);
+    String peerA = "0a0b0c0d0e0f00112233445566778899";
+    String peerB = "f1f2f3f4000000000000000000000000";
+    long later = 4_102_444_800_000L; // 2100: not expired when status opens the database
+    String change = "'{\"table\":\"future\",\"pk\":\"01090a\",\"cid\":\"x\",\"val\":1,\"col_version\":1,"
+        + "\"db_version\":1,\"site_id\":\"" + peerA + "\",\"cl\":1,\"seq\":0}'"; // for a table not known here
+    cfost.run("--db", a, "sql",
+        "INSERT INTO cfost_deferred(tbl, change, peer, at, failed) VALUES ('future', " + change + ", x'" + peerA
+            + "', " + later + ", NULL), ('future', " + change + ", x'" + peerA + "', " + later + ", NULL), ('future', "
+            + change + ", NULL, " + later + ", NULL), ('gone', '{}', x'" + peerB + "', 0, 'refused by the schema')").ok();
+    cfost.run("--db", a, "sql", "CREATE TABLE identity_held(id INTEGER PRIMARY KEY, digest BLOB NOT NULL,"
+        + " change TEXT NOT NULL, seal_id INTEGER NOT NULL, received_at INTEGER NOT NULL, peer BLOB)").ok();
+    cfost.run("--db", a, "sql", "INSERT INTO identity_held(digest, change, seal_id, received_at, peer) VALUES"
+        + " (x'01', '{}', 1, 0, x'" + peerB + "'), (x'02', '{}', 1, 0, x'" + peerB + "'),"
+        + " (x'03', '{}', 1, 0, x'" + peerB + "'), (x'04', '{}', 1, 0, x'" + peerA + "')").ok();
+
+    JsonNode s = json(cfost.run("--db", a, "status", "--json").ok());
+    assertThat(s.get("held_changes").asLong()).isEqualTo(4);
+    assertThat(s.get("deferred_changes").asLong()).isEqualTo(3);
+    assertThat(s.get("set_aside_changes").asLong()).isEqualTo(1);
+    assertThat(s.get("held_by_peer").toString())
+        .isEqualTo("[{\"peer\":\"f1f2f3f4\",\"changes\":3},{\"peer\":\"0a0b0c0d\",\"changes\":1}]");
+    assertThat(s.get("deferred_by_peer").toString())
+        .isEqualTo("[{\"peer\":\"0a0b0c0d\",\"changes\":2},{\"peer\":null,\"changes\":1}]");
+
+    String text = cfost.run("--db", a, "status").ok();
+    assertThat(text).contains("held changes    4 (peer f1f2f3f4: 3, peer 0a0b0c0d: 1)\n",
+        "deferred        3 changes waiting (peer 0a0b0c0d: 2, no peer: 1), 1 set aside\n");
   }
 
   @Test

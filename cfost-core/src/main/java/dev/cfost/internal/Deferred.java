@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Changes for tables or columns this replica does not know yet, received from a peer that runs a newer
- * schema: stored as they came, merged once the schema catches up, never dropped.
+ * schema: stored as they came with the peer that sent them, merged once the schema catches up; bounded
+ * per peer and dropped after {@value DeferredLimit#EXPIRY_DAYS} days of waiting (see {@link DeferredLimit}).
  *
  * <p>A deferred change was checked on arrival as far as the schema then allowed. One that still fails
  * when its table or column arrives (a key that does not fit the table, a NOT NULL or CHECK constraint of
@@ -36,11 +37,14 @@ final class Deferred {
 
   private Deferred() {}
 
-  static void store(WriteTx tx, List<Change> changes) throws SQLException {
-    PreparedStatement ps = tx.prepare("INSERT INTO cfost_deferred(tbl, change) VALUES (?, ?)");
+  /** Keeps changes aside, as sent by {@code peer} (a site id, or null for a bundle) at {@code at} (ms). */
+  static void store(WriteTx tx, List<Change> changes, byte[] peer, long at) throws SQLException {
+    PreparedStatement ps = tx.prepare("INSERT INTO cfost_deferred(tbl, change, peer, at) VALUES (?, ?, ?, ?)");
     for (Change c : changes) {
       ps.setString(1, c.table());
       ps.setString(2, ChangeJson.write(c));
+      ps.setBytes(3, peer);
+      ps.setLong(4, at);
       ps.executeUpdate();
     }
   }

@@ -79,7 +79,7 @@ public final class Engine implements Cfost {
     try {
       Sql.exec(conn, "BEGIN IMMEDIATE");
       try {
-        EngineSchema.migrate(conn);
+        EngineSchema.migrate(conn, options.wallClock().millis());
         Sql.exec(conn, "COMMIT");
       } catch (SQLException | RuntimeException e) {
         Sql.exec(conn, "ROLLBACK");
@@ -88,7 +88,12 @@ public final class Engine implements Cfost {
       sites.reload();
       siteId = EngineSchema.localSite(conn);
       hlc = new HybridClock(options.wallClock(), options.maxDrift().toMillis(), EngineSchema.meta(conn, "hlc"));
-      write(tx -> null); // loads the table specs and captures what was written while no engine ran
+      // Loads the table specs, captures what was written while no engine ran, merges the deferred changes
+      // the schema now knows; then drops those that waited too long.
+      write(tx -> {
+        DeferredLimit.expire(tx, options.wallClock().millis());
+        return null;
+      });
       ok = true;
     } finally {
       if (!ok) {
@@ -605,7 +610,7 @@ public final class Engine implements Cfost {
   @Override
   public MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown) {
     Objects.requireNonNull(changes, "changes");
-    return write(tx -> merge(tx, changes, deferUnknown, false));
+    return write(tx -> merge(tx, changes, deferUnknown, false, null));
   }
 
   @Override
@@ -620,7 +625,7 @@ public final class Engine implements Cfost {
     BatchChanges changes = new BatchChanges(batches);
     return write(tx -> {
       // A sync peer's batch: changes for tables or columns unknown here are kept aside, not refused.
-      MergeResult result = merge(tx, changes, true, !deferUnknown);
+      MergeResult result = merge(tx, changes, true, !deferUnknown, peerSiteId.clone());
       if (changes.last != null) {
         savePeerCursor(tx, peerSiteId, changes.last);
       }
@@ -661,9 +666,13 @@ public final class Engine implements Cfost {
    * Merges in chunks; each chunk's table definitions first (SchemaDefinitions), then its rows, so within a
    * chunk their order does not matter. {@code unexpected}:
    * the caller did not ask for deferral (the peer's schema is not newer), so deferring is worth a warning.
+   * {@code peer}: the site id of the sync peer that sent the changes, or null (a bundle); deferred changes
+   * are bounded per peer (DeferredLimit).
    */
-  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown, boolean unexpected)
-      throws SQLException {
+  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown, boolean unexpected,
+      byte[] peer) throws SQLException {
+    long now = options.wallClock().millis();
+    DeferredLimit.expire(tx, now);
     int received = 0;
     int applied = 0;
     int deferredCount = 0;
@@ -687,11 +696,11 @@ public final class Engine implements Cfost {
           refuseUnknown(chunk, received, deferred, dormant);
         }
         if (deferred != null && !deferred.isEmpty()) {
-          Deferred.store(tx, deferred);
+          Deferred.store(tx, deferred, peer, now);
           for (Change c : deferred) {
             deferredTables.add(c.table());
           }
-          DeferredLimit.check(tx);
+          DeferredLimit.check(tx, peer);
           deferredCount += deferred.size();
           deferred.clear();
         }

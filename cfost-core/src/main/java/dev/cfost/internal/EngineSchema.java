@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class EngineSchema {
   /** The version of the engine's own tables that this code writes. */
-  static final int VERSION = 6;
+  static final int VERSION = 7;
 
   private static final List<List<String>> MIGRATIONS = List.of(
       // 1: metadata, sites, replicated tables and their columns, peer cursors.
@@ -36,12 +36,21 @@ final class EngineSchema {
       // 5: why a deferred change failed once its schema arrived; NULL while it waits (see Deferred).
       List.of("ALTER TABLE cfost_deferred ADD COLUMN failed TEXT"),
       // 6: the definitions of the replicated tables, replicated with their rows (SchemaDefinitions.install).
-      List.of());
+      List.of(),
+      // 7: which peer sent a deferred change (NULL: a bundle) and when it was deferred (ms, the engine's
+      // WallClock), so that the bound is per peer and waiting changes expire (DeferredLimit).
+      List.of("ALTER TABLE cfost_deferred ADD COLUMN peer BLOB",
+          "ALTER TABLE cfost_deferred ADD COLUMN at INTEGER",
+          "CREATE INDEX cfost_deferred_peer ON cfost_deferred(peer) WHERE failed IS NULL",
+          "CREATE INDEX cfost_deferred_at ON cfost_deferred(at) WHERE failed IS NULL"));
 
   private EngineSchema() {}
 
-  /** Creates or migrates the engine tables; must run inside a write transaction. */
-  static void migrate(Connection c) throws SQLException {
+  /**
+   * Creates or migrates the engine tables; must run inside a write transaction. {@code now}: the engine's
+   * wall clock, the deferral time of changes deferred before engine schema 7.
+   */
+  static void migrate(Connection c, long now) throws SQLException {
     boolean fresh = Sql.queryLong(c,
         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'cfost_meta'") == 0;
     int current = fresh ? 0 : (int) Sql.queryLong(c, "SELECT value FROM cfost_meta WHERE key = 'schema'");
@@ -55,6 +64,9 @@ final class EngineSchema {
       }
       if (v == 5) { // engine schema 6
         SchemaDefinitions.install(c);
+      }
+      if (v == 6) { // engine schema 7: changes deferred before count as deferred now
+        Sql.exec(c, "UPDATE cfost_deferred SET at = " + now);
       }
     }
     if (fresh) {

@@ -65,7 +65,16 @@ public interface ChangeSeals {
    * @return the changes to merge now: all of {@code incoming} but the held ones
    * @throws SealRefusedException naming the first change or seal that fails and why; nothing is kept
    */
-  List<Change> verify(List<Change> incoming, List<Seal> seals);
+  default List<Change> verify(List<Change> incoming, List<Seal> seals) {
+    return verify(null, incoming, seals);
+  }
+
+  /**
+   * As {@link #verify(List, List)} for a batch received from the sync peer with site id
+   * {@code peerSiteId} (null: no peer, a bundle): held changes are bounded per peer, so one peer at its
+   * quota does not stop another's (docs/SECURITY.md).
+   */
+  List<Change> verify(byte[] peerSiteId, List<Change> incoming, List<Seal> seals);
 
   /**
    * The held changes whose seals can now be checked (their device is in the device list) and verify,

@@ -403,6 +403,33 @@ class ChangeSealsTest {
     assertThat(held(b)).isEqualTo(10);
   }
 
+  /** Issue 10, item 8: the bound is per peer, so one relay at its quota does not stop another's changes. */
+  @Test
+  void changesHeldForUnknownDevicesAreBoundedPerPeer() throws Exception {
+    DeviceKeys stranger = DeviceKeys.generate();
+    byte[] site = PairingTest.site();
+    byte[] peerA = PairingTest.site();
+    byte[] peerB = PairingTest.site();
+    for (int i = 0; i < 5; i++) {
+      List<Change> batch = unknownDevicesBatch(i * 20_000, 20_000, site);
+      assertThat(sealsB.verify(peerA, batch, List.of(sealBy(stranger, b.databaseId(), batch)))).isEmpty();
+    }
+    List<Change> more = unknownDevicesBatch(100_000, 10, site);
+    SealRefusedException e = refusal(() -> sealsB.verify(peerA, more, List.of(sealBy(stranger, b.databaseId(), more))));
+    assertThat(e.code()).isEqualTo(SealRefusedException.HELD_LIMIT);
+    assertThat(held(b)).isEqualTo(100_000);
+
+    assertThat(sealsB.verify(peerB, more, List.of(sealBy(stranger, b.databaseId(), more)))).isEmpty();
+    List<Change> fromBundle = unknownDevicesBatch(200_000, 5, site);
+    assertThat(sealsB.verify(fromBundle, List.of(sealBy(stranger, b.databaseId(), fromBundle)))).isEmpty();
+    assertThat(held(b)).isEqualTo(100_015);
+    try (Connection conn = b.connect(); Statement s = conn.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM identity_held WHERE peer = x'"
+            + Values.hex(peerB) + "'")) {
+      assertThat(rs.getLong(1)).isEqualTo(10);
+    }
+  }
+
   private Cfost aRow() {
     sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
     return a;

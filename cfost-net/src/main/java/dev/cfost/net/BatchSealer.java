@@ -32,6 +32,15 @@ public interface BatchSealer {
   List<Change> verify(String peerDeviceId, List<Change> incoming, List<Seal> seals);
 
   /**
+   * As {@link #verify(String, List, List)}, also given the peer's site id (16 bytes, as its hello names
+   * it and its device is bound to), so that a sealer can bound what it holds per peer. A session calls
+   * this one; the default ignores the site id.
+   */
+  default List<Change> verify(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
+    return verify(peerDeviceId, incoming, seals);
+  }
+
+  /**
    * Held changes that are verified now, to merge; called by a session after each merge it commits,
    * until it returns nothing. They stay held until {@link #released}, so must be cheap when nothing is
    * held. The default holds nothing.

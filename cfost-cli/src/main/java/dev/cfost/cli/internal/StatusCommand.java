@@ -27,6 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = {"Print the site id, database id, path, versions and replicated tables of the database,",
         "whether its sync daemon runs, and its peers with when each was last seen and the changes pending.",
+        "Held changes (sealed by devices not known yet) and deferred ones (for a newer schema), by the peer",
+        "that sent them (the first 8 hex digits of its site id), and deferred changes set aside.",
         "Versions: db_version (the last change made or merged here) and schema version (PRAGMA user_version)."})
 final class StatusCommand implements Callable<Integer> {
   @ParentCommand CfostCommand cfost;
@@ -44,8 +46,9 @@ final class StatusCommand implements Callable<Integer> {
     long dbVersion;
     int schemaVersion;
     Map<String, Long> rows;
-    long held;
-    long deferred;
+    Map<String, Long> held;
+    Map<String, Long> deferred;
+    long setAside;
     try (Cfost db = cfost.open(false)) {
       db.capture(); // so that db_version counts the writes other processes made since the last capture
       siteId = Values.hex(db.siteId());
@@ -54,8 +57,9 @@ final class StatusCommand implements Callable<Integer> {
       dbVersion = db.dbVersion();
       schemaVersion = db.schemaVersion();
       rows = rowCounts(db);
-      held = countIfExists(db, "identity_held");
-      deferred = countIfExists(db, "cfost_deferred");
+      held = byPeer(db, "identity_held", "");
+      deferred = byPeer(db, "cfost_deferred", " WHERE failed IS NULL");
+      setAside = db.failedDeferredChanges();
       peers = PeerRows.read(db);
     }
     OptionalLong daemon = PidFile.running(cfost.dbPath());
@@ -67,8 +71,11 @@ final class StatusCommand implements Callable<Integer> {
       o.put("path", path);
       o.put("db_version", dbVersion);
       o.put("schema_version", schemaVersion);
-      o.put("held_changes", held);
-      o.put("deferred_changes", deferred);
+      o.put("held_changes", total(held));
+      o.put("deferred_changes", total(deferred));
+      o.put("set_aside_changes", setAside);
+      perPeerJson(o.putArray("held_by_peer"), held);
+      perPeerJson(o.putArray("deferred_by_peer"), deferred);
       ArrayNode tables = o.putArray("tables");
       rows.forEach((name, count) -> tables.addObject().put("name", name).put("rows", count));
       ObjectNode d = o.putObject("daemon").put("running", daemon.isPresent());
@@ -83,9 +90,11 @@ final class StatusCommand implements Callable<Integer> {
       lines.add(List.of("path", path));
       lines.add(List.of("db version", Long.toString(dbVersion)));
       lines.add(List.of("schema version", Integer.toString(schemaVersion)));
-      // Kept aside, not merged: sealed by devices not in the device list yet, or for a newer schema.
-      lines.add(List.of("held changes", Long.toString(held)));
-      lines.add(List.of("deferred", deferred + " changes"));
+      // Kept aside, not merged: sealed by devices not in the device list yet, or for a newer schema; by
+      // the peer that sent them (bounded per peer, docs/SECURITY.md).
+      lines.add(List.of("held changes", total(held) + perPeerText(held)));
+      lines.add(List.of("deferred", total(deferred) + " changes waiting" + perPeerText(deferred) + ", " + setAside
+          + " set aside"));
       if (rows.isEmpty()) {
         lines.add(List.of("tables", "none replicated"));
       }
@@ -106,19 +115,64 @@ final class StatusCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Rows of a local table that may not exist yet (identity_held exists once a database has a user). */
-  private static long countIfExists(Cfost db, String table) throws SQLException {
-    try (Connection c = db.connect(); Statement st = c.createStatement();
-        ResultSet exists = st.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '" + table + "'")) {
-      if (!exists.next()) {
-        return 0;
+  /** Hex digits of a peer's site id shown by status: enough to tell peers apart. */
+  static final int PEER_PREFIX = 8;
+  /** How status names changes that came from no sync peer (a bundle, or checked outside a session). */
+  static final String NO_PEER = "no peer";
+
+  /**
+   * Rows of a local table that may not exist yet (identity_held exists once a database has a user), by the
+   * peer that sent them (its site id's first {@value #PEER_PREFIX} hex digits, or {@value #NO_PEER}), most
+   * first. Empty when there are none.
+   */
+  private static Map<String, Long> byPeer(Cfost db, String table, String where) throws SQLException {
+    Map<String, Long> out = new LinkedHashMap<>();
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      try (ResultSet exists = st.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '" + table + "'")) {
+        if (!exists.next()) {
+          return out;
+        }
+      }
+      boolean hasPeer;
+      try (ResultSet rs = st.executeQuery("SELECT 1 FROM pragma_table_info('" + table + "') WHERE name = 'peer'")) {
+        hasPeer = rs.next(); // identity_held gets it when the identity tables are next opened
+      }
+      try (ResultSet rs = st.executeQuery("SELECT " + (hasPeer ? "lower(hex(peer))" : "NULL") + " AS p, count(*) AS n"
+          + " FROM " + table + where + " GROUP BY p ORDER BY n DESC, p")) {
+        while (rs.next()) {
+          String peer = rs.getString(1);
+          String name = peer == null || peer.isEmpty() ? NO_PEER : peer.substring(0, Math.min(PEER_PREFIX, peer.length()));
+          out.merge(name, rs.getLong(2), Long::sum);
+        }
       }
     }
-    try (Connection c = db.connect(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
-      rs.next();
-      return rs.getLong(1);
+    return out;
+  }
+
+  private static long total(Map<String, Long> byPeer) {
+    return byPeer.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** " (peer 0a1b2c3d: 10, no peer: 5)", or nothing when there are none. */
+  private static String perPeerText(Map<String, Long> byPeer) {
+    if (byPeer.isEmpty()) {
+      return "";
     }
+    List<String> parts = new ArrayList<>();
+    byPeer.forEach((peer, n) -> parts.add((peer.equals(NO_PEER) ? peer : "peer " + peer) + ": " + n));
+    return " (" + String.join(", ", parts) + ")";
+  }
+
+  private static void perPeerJson(ArrayNode out, Map<String, Long> byPeer) {
+    byPeer.forEach((peer, n) -> {
+      ObjectNode o = out.addObject();
+      if (peer.equals(NO_PEER)) {
+        o.putNull("peer");
+      } else {
+        o.put("peer", peer);
+      }
+      o.put("changes", n);
+    });
   }
 
   static Map<String, Long> rowCounts(Cfost db) throws SQLException {

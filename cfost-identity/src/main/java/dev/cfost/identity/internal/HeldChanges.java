@@ -22,8 +22,11 @@ import java.util.Map;
  * {@code identity_held}; the seals live in {@code identity_seals}.
  *
  * <p>Bounded, as any relay can send changes sealed by devices that never join: at most {@value #MAX_CHANGES}
- * changes and {@value #MAX_MIB} MiB are held (a batch past that is refused whole, so nothing is lost
- * silently: the sender sends it again later), and a change held for {@value #EXPIRY_DAYS} days is dropped.
+ * changes and {@value #MAX_MIB} MiB are held per peer (the sync peer's site id that sent them; changes
+ * checked outside a session count under no peer), so that one relay at its quota does not stop another's,
+ * and at most {@value #MAX_TOTAL_CHANGES} changes and {@value #MAX_TOTAL_MIB} MiB in all. A batch past
+ * either bound is refused whole, so nothing is lost silently: the sender sends it again later. A change
+ * held for {@value #EXPIRY_DAYS} days is dropped.
  */
 final class HeldChanges {
   /** A change that waits for the device of {@code seal}. */
@@ -35,8 +38,14 @@ final class HeldChanges {
   /** A seal some held changes wait for, by its row id. */
   record Waiting(long sealId, String deviceId) {}
 
+  /** Held changes per peer. */
   static final long MAX_CHANGES = 100_000;
+  /** Their size per peer, in MiB. */
   static final long MAX_MIB = 64;
+  /** Held changes over all peers. */
+  static final long MAX_TOTAL_CHANGES = 1_000_000;
+  /** Their size over all peers, in MiB. */
+  static final long MAX_TOTAL_MIB = 512;
   static final long EXPIRY_DAYS = 30;
 
   private HeldChanges() {}
@@ -58,21 +67,41 @@ final class HeldChanges {
     }
   }
 
-  /** Refuses the batch (its transaction rolls back) once the held changes pass the bound. */
-  static void checkLimit(Connection c) throws SQLException {
-    long[] size = size(c);
-    if (size[0] > MAX_CHANGES || size[1] > MAX_MIB << 20) {
-      throw new dev.cfost.identity.SealRefusedException(dev.cfost.identity.SealRefusedException.HELD_LIMIT,
-          "this replica holds at most " + MAX_CHANGES + " changes (" + MAX_MIB + " MiB) sealed by devices it does"
-          + " not know; this batch would make " + size[0] + " (" + (size[1] >> 20) + " MiB): refused until"
-          + " the device list names their devices or they expire");
+  /** How many changes sent by {@code peer} (null: none) are held, and their bytes: {count, bytes}. */
+  static long[] size(Connection c, byte[] peer) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*), coalesce(sum(length(change)), 0) FROM " + HELD
+        + " WHERE peer IS ?")) {
+      ps.setBytes(1, peer);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new long[] {rs.getLong(1), rs.getLong(2)};
+      }
     }
   }
 
-  static void hold(Connection c, List<Held> held, long receivedAt) throws SQLException {
+  /** Refuses the batch (its transaction rolls back) once {@code peer}'s held changes, or all, pass the bound. */
+  static void checkLimit(Connection c, byte[] peer) throws SQLException {
+    long[] mine = size(c, peer);
+    if (mine[0] > MAX_CHANGES || mine[1] > MAX_MIB << 20) {
+      throw new dev.cfost.identity.SealRefusedException(dev.cfost.identity.SealRefusedException.HELD_LIMIT,
+          "this replica holds at most " + MAX_CHANGES + " changes (" + MAX_MIB + " MiB) per peer sealed by devices"
+          + " it does not know; this batch would make " + mine[0] + " (" + (mine[1] >> 20) + " MiB) from "
+          + (peer == null ? "no peer" : "this peer") + ": refused until the device list names their devices or"
+          + " they expire");
+    }
+    long[] all = size(c);
+    if (all[0] > MAX_TOTAL_CHANGES || all[1] > MAX_TOTAL_MIB << 20) {
+      throw new dev.cfost.identity.SealRefusedException(dev.cfost.identity.SealRefusedException.HELD_LIMIT,
+          "this replica holds at most " + MAX_TOTAL_CHANGES + " changes (" + MAX_TOTAL_MIB + " MiB) in all sealed"
+          + " by devices it does not know; this batch would make " + all[0] + " (" + (all[1] >> 20) + " MiB):"
+          + " refused until the device list names their devices or they expire");
+    }
+  }
+
+  static void hold(Connection c, List<Held> held, long receivedAt, byte[] peer) throws SQLException {
     Map<Seal, Long> sealIds = new IdentityHashMap<>();
     try (PreparedStatement ps = c.prepareStatement("INSERT OR IGNORE INTO " + HELD
-        + "(digest, change, seal_id, received_at) VALUES (?, ?, ?, ?)")) {
+        + "(digest, change, seal_id, received_at, peer) VALUES (?, ?, ?, ?, ?)")) {
       for (Held h : held) {
         Long sealId = sealIds.get(h.seal());
         if (sealId == null) {
@@ -83,6 +112,7 @@ final class HeldChanges {
         ps.setString(2, ChangeJson.write(h.change()));
         ps.setLong(3, sealId);
         ps.setLong(4, receivedAt);
+        ps.setBytes(5, peer);
         ps.executeUpdate();
       }
     }

@@ -82,18 +82,31 @@ final class IdentitySchema {
       Db.exec(c, "CREATE INDEX IF NOT EXISTS " + HELD + "_digest ON " + HELD + "(digest)");
       return null;
     });
+    // Added later (issue 10, item 8): the sync peer that sent a held change (its site id; NULL: none), so
+    // that the bound is per peer. Local, so a plain ALTER TABLE.
+    if (!hasColumn(db, HELD, "peer")) {
+      new Db(db).write(c -> {
+        if (!hasColumn(c, HELD, "peer")) {
+          Db.exec(c, "ALTER TABLE " + HELD + " ADD COLUMN peer BLOB");
+        }
+        Db.exec(c, "CREATE INDEX IF NOT EXISTS " + HELD + "_peer ON " + HELD + "(peer)");
+        return null;
+      });
+    }
   }
 
   private static boolean hasColumn(Cfost db, String table, String column) {
-    return new Db(db).read(c -> {
-      try (var ps = c.prepareStatement("SELECT 1 FROM pragma_table_info(?) WHERE name = ?")) {
-        ps.setString(1, table);
-        ps.setString(2, column);
-        try (var rs = ps.executeQuery()) {
-          return rs.next();
-        }
+    return new Db(db).read(c -> hasColumn(c, table, column));
+  }
+
+  private static boolean hasColumn(java.sql.Connection c, String table, String column) throws java.sql.SQLException {
+    try (var ps = c.prepareStatement("SELECT 1 FROM pragma_table_info(?) WHERE name = ?")) {
+      ps.setString(1, table);
+      ps.setString(2, column);
+      try (var rs = ps.executeQuery()) {
+        return rs.next();
       }
-    });
+    }
   }
 
   /** Local only: a nonce must be usable once on the device that issued it, not once per replica. */

@@ -34,12 +34,17 @@ public final class SealingBatchSealer implements BatchSealer {
 
   @Override
   public List<Change> verify(String peerDeviceId, List<Change> incoming, List<Seal> received) {
+    return verify(peerDeviceId, null, incoming, received);
+  }
+
+  @Override
+  public List<Change> verify(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> received) {
     if (trustedAnchor.test(peerDeviceId)) {
       seals.keep(incoming, received);
       return incoming;
     }
     try {
-      return seals.verify(incoming, received);
+      return seals.verify(peerSiteId, incoming, received);
     } catch (SealRefusedException e) {
       throw new SyncException(e.code(), e.getMessage());
     }

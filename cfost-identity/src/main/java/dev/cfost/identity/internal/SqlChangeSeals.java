@@ -131,7 +131,7 @@ public final class SqlChangeSeals implements ChangeSeals {
   }
 
   @Override
-  public List<Change> verify(List<Change> incoming, List<Seal> seals) {
+  public List<Change> verify(byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
     if (incoming.isEmpty()) {
       return incoming;
     }
@@ -181,8 +181,8 @@ public final class SqlChangeSeals implements ChangeSeals {
           log.warn("dropped {} held changes, never merged: their devices did not join the device list within {} days",
               expired, HeldChanges.EXPIRY_DAYS);
         }
-        HeldChanges.hold(c, held, clock.millis());
-        HeldChanges.checkLimit(c);
+        HeldChanges.hold(c, held, clock.millis(), peerSiteId);
+        HeldChanges.checkLimit(c, peerSiteId);
       }
       return null;
     });

@@ -135,7 +135,7 @@ final class SessionReader {
     }
     List<Change> now;
     try {
-      now = peer.options.sealer.verify(session.remoteDevice, c.changes(), c.seals());
+      now = peer.options.sealer.verify(session.remoteDevice, session.remoteSiteBytes, c.changes(), c.seals());
     } catch (dev.cfost.net.SyncException e) {
       throw new ProtocolException(e.code(), e.detail());
     }
