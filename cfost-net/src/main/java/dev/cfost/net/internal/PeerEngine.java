@@ -249,12 +249,20 @@ public final class PeerEngine {
       byte[] newOpener = s.outbound ? localSite : s.remoteSiteBytes;
       int cmp = Arrays.compareUnsigned(newOpener, oldOpener);
       if (cmp > 0) {
+        recordConnectors(s); // its hello proved the address a peer of this database all the same
         return false;
       }
       old.close("replaced by a newer session");
     }
     sessions.put(s.remoteSite, s);
     totals.putIfAbsent(s.remoteSite, new long[2]);
+    recordConnectors(s);
+    events.connect(s.remoteSite, s.conn.remote());
+    return true;
+  }
+
+  /** Notes in the connectors and the peer book the addresses that reached {@code s}'s peer. */
+  private void recordConnectors(Session s) {
     for (Connector c : connectors.values()) {
       if (c.session == s || c.address.toString().equals(s.conn.remote())) {
         c.site = s.remoteSite;
@@ -271,8 +279,6 @@ public final class PeerEngine {
         }
       }
     }
-    events.connect(s.remoteSite, s.conn.remote());
-    return true;
   }
 
   synchronized void unregister(Session s, String reason) {
