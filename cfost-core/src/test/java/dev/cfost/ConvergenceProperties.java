@@ -156,17 +156,20 @@ class ConvergenceProperties {
     }
   }
 
-  /** A partial pull: one shuffled batch, sometimes merged twice. */
   private static void deliver(Cfost to, Cfost from, Step s) {
-    if (to == from) {
-      return;
+    if (to != from) {
+      deliver(to, from, s.batch(), s.seed());
     }
+  }
+
+  /** A partial pull: one batch of at most {@code size}, shuffled by {@code seed}, merged twice if it is even. */
+  static void deliver(Cfost to, Cfost from, int size, long seed) {
     Cursor cursor = to.peerCursor(from.siteId());
-    ChangeBatch batch = from.changes(cursor, s.batch());
+    ChangeBatch batch = from.changes(cursor, size);
     List<Change> changes = new ArrayList<>(batch.changes());
-    Collections.shuffle(changes, new Random(s.seed()));
+    Collections.shuffle(changes, new Random(seed));
     to.merge(changes);
-    if ((s.seed() & 1) == 0) {
+    if ((seed & 1) == 0) {
       to.merge(changes);
     }
     to.savePeerCursor(from.siteId(), batch.next());

@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
@@ -252,20 +251,10 @@ class SchemaChangeProperties {
       return b;
     }
 
-    /** A partial pull: one shuffled batch, sometimes merged twice. */
     private void deliver(Cfost to, Cfost from, Step s) {
-      if (to.path().equals(from.path())) {
-        return;
+      if (!to.path().equals(from.path())) {
+        ConvergenceProperties.deliver(to, from, s.batch(), s.seed());
       }
-      Cursor cursor = to.peerCursor(from.siteId());
-      ChangeBatch batch = from.changes(cursor, s.batch());
-      List<Change> changes = new ArrayList<>(batch.changes());
-      Collections.shuffle(changes, new Random(s.seed()));
-      to.merge(changes);
-      if ((s.seed() & 1) == 0) {
-        to.merge(changes);
-      }
-      to.savePeerCursor(from.siteId(), batch.next());
     }
 
     void syncUntilQuiet() {

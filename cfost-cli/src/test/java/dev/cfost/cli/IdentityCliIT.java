@@ -181,6 +181,34 @@ class IdentityCliIT {
     assertThat(cfost.run("--db", b, "device", "list", "--json").ok()).isEqualTo("[]\n");
   }
 
+  /** Pairs b (the phone) with a over the network, confirming on a's side with --yes. */
+  private void pairPhoneWithLaptop() throws Exception {
+    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
+        "--timeout", "60")) {
+      String code = pair.awaitMatch(CODE);
+      cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
+      pair.finish().ok();
+    }
+  }
+
+  private static int freeLoopbackPort() throws Exception {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** a's sync daemon on 127.0.0.1:{@code port}, once it listens. */
+  private BackgroundCfost laptopDaemon(int port) throws Exception {
+    BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:" + port, "--no-mdns");
+    try {
+      daemon.awaitMatch(Pattern.compile("listening on 127\\.0\\.0\\.1:" + port));
+      return daemon;
+    } catch (Exception | AssertionError e) {
+      daemon.close();
+      throw e;
+    }
+  }
+
   /**
    * Issue 4 end to end: a device paired over the network syncs with the authorizer's daemon (its TLS
    * certificate carries its device key, which the daemon finds in the user's device list), and a device
@@ -192,19 +220,9 @@ class IdentityCliIT {
     cfost.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
     cfost.run("--db", a, "replicate", "todo").ok();
     cfost.run("--db", a, "sql", "INSERT INTO todo VALUES ('t1', 'from alice''s laptop')").ok();
-    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
-        "--timeout", "60")) {
-      String code = pair.awaitMatch(CODE);
-      cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
-      pair.finish().ok();
-    }
-    int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    try (BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:" + port,
-        "--no-mdns")) {
-      daemon.awaitMatch(Pattern.compile("listening on 127\\.0\\.0\\.1:" + port));
+    pairPhoneWithLaptop();
+    int port = freeLoopbackPort();
+    try (BackgroundCfost daemon = laptopDaemon(port)) {
       cfost.run("--db", b, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
       cfost.run("--db", b, "replicate", "todo").ok();
       assertThat(cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok())
@@ -238,19 +256,9 @@ class IdentityCliIT {
     cfost.run("--db", a, "sql", "CREATE TABLE notes(id TEXT PRIMARY KEY NOT NULL, title TEXT DEFAULT 'untitled')").ok();
     cfost.run("--db", a, "replicate", "notes").ok();
     cfost.run("--db", a, "sql", "INSERT INTO notes VALUES ('n1', 'from alice''s laptop')").ok();
-    try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
-        "--timeout", "60")) {
-      String code = pair.awaitMatch(CODE);
-      cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
-      pair.finish().ok();
-    }
-    int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    try (BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:" + port,
-        "--no-mdns")) {
-      daemon.awaitMatch(Pattern.compile("listening on 127\\.0\\.0\\.1:" + port));
+    pairPhoneWithLaptop();
+    int port = freeLoopbackPort();
+    try (BackgroundCfost daemon = laptopDaemon(port)) {
       assertThat(cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok())
           .startsWith("received ");
       assertThat(cfost.run("--db", b, "sql", "SELECT title FROM notes").ok()).contains("from alice's laptop");
