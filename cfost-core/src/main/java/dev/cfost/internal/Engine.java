@@ -56,6 +56,7 @@ public final class Engine implements Cfost {
   private final Sites sites; // guarded by lock
   private final Tables tables = new Tables();
   private final SchemaDefinitions definitions;
+  private final ChunkedMerge merging;
   private final HybridClock hlc;
   private final byte[] siteId;
   private final Listeners listeners;
@@ -71,6 +72,7 @@ public final class Engine implements Cfost {
   private Engine(CfostOptions options) throws SQLException {
     this.options = options;
     this.definitions = new SchemaDefinitions(tables, options.schemaSync());
+    this.merging = new ChunkedMerge(options, tables, definitions);
     this.path = options.path().toAbsolutePath();
     this.conn = openEngineConnection(path, busyWait);
     this.sites = new Sites(conn);
@@ -610,7 +612,7 @@ public final class Engine implements Cfost {
   @Override
   public MergeResult mergeAll(Iterator<Change> changes, boolean deferUnknown) {
     Objects.requireNonNull(changes, "changes");
-    return write(tx -> merge(tx, changes, deferUnknown, false, null));
+    return write(tx -> merging.run(tx, changes, deferUnknown, false, null));
   }
 
   @Override
@@ -622,10 +624,10 @@ public final class Engine implements Cfost {
   public MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown) {
     Objects.requireNonNull(peerSiteId, "peerSiteId");
     Objects.requireNonNull(batches, "batches");
-    BatchChanges changes = new BatchChanges(batches);
+    ChunkedMerge.BatchChanges changes = new ChunkedMerge.BatchChanges(batches);
     return write(tx -> {
       // A sync peer's batch: changes for tables or columns unknown here are kept aside, not refused.
-      MergeResult result = merge(tx, changes, true, !deferUnknown, peerSiteId.clone());
+      MergeResult result = merging.run(tx, changes, true, !deferUnknown, peerSiteId.clone());
       if (changes.last != null) {
         savePeerCursor(tx, peerSiteId, changes.last);
       }
@@ -633,118 +635,7 @@ public final class Engine implements Cfost {
     });
   }
 
-  /** The changes of consecutive batches, remembering the last batch's cursor. */
-  private static final class BatchChanges implements Iterator<Change> {
-    private final Iterator<ChangeBatch> batches;
-    private Iterator<Change> current = java.util.Collections.emptyIterator();
-    Cursor last;
 
-    BatchChanges(Iterator<ChangeBatch> batches) {
-      this.batches = batches;
-    }
-
-    @Override
-    public boolean hasNext() {
-      while (!current.hasNext() && batches.hasNext()) {
-        ChangeBatch b = batches.next();
-        last = b.next();
-        current = b.changes().iterator();
-      }
-      return current.hasNext();
-    }
-
-    @Override
-    public Change next() {
-      if (!hasNext()) {
-        throw new java.util.NoSuchElementException();
-      }
-      return current.next();
-    }
-  }
-
-  /**
-   * Merges in chunks; each chunk's table definitions first (SchemaDefinitions), then its rows, so within a
-   * chunk their order does not matter. {@code unexpected}:
-   * the caller did not ask for deferral (the peer's schema is not newer), so deferring is worth a warning.
-   * {@code peer}: the site id of the sync peer that sent the changes, or null (a bundle); deferred changes
-   * are bounded per peer (DeferredLimit).
-   */
-  private MergeResult merge(WriteTx tx, Iterator<Change> changes, boolean deferUnknown, boolean unexpected,
-      byte[] peer) throws SQLException {
-    long now = options.wallClock().millis();
-    DeferredLimit.expire(tx, now);
-    int received = 0;
-    int applied = 0;
-    int deferredCount = 0;
-    // Changes for a replicated table the application dropped or renamed away, or for a column it renamed
-    // or dropped, are kept aside, not refused, so that sync with devices that still have them goes on;
-    // they merge if the table or column comes back.
-    Set<String> dormant = tables.dormant();
-    boolean anyGone = !dormant.isEmpty() || tables.specs().values().stream().anyMatch(TableSpec::hasGone);
-    List<Change> deferred = deferUnknown || anyGone ? new ArrayList<>() : null;
-    java.util.Set<String> deferredTables = new java.util.TreeSet<>();
-    List<Change> chunk = new ArrayList<>(Math.min(options.mergeChunk(), 10_000));
-    StagedMerge staged = null; // once a chunk of a larger merge breaks the key order
-    AscendingKeys order = new AscendingKeys();
-    RowChunks chunks = new RowChunks(changes, options.mergeChunk());
-    try {
-      while (chunks.hasNext()) {
-        chunks.next(chunk);
-        applied += definitions.mergeFirst(tx, chunk, received, hlc);
-        List<ChangeValidator.Checked> checked = ChangeValidator.check(chunk, received, tables.specs(), hlc, deferred);
-        if (deferred != null && !deferUnknown) {
-          refuseUnknown(chunk, received, deferred, dormant);
-        }
-        if (deferred != null && !deferred.isEmpty()) {
-          Deferred.store(tx, deferred, peer, now);
-          for (Change c : deferred) {
-            deferredTables.add(c.table());
-          }
-          DeferredLimit.check(tx, peer);
-          deferredCount += deferred.size();
-          deferred.clear();
-        }
-        received += chunk.size();
-        if (staged == null && (!chunks.hasNext() || order.continuedBy(checked))) {
-          applied += Merger.apply(tx, checked);
-        } else {
-          if (staged == null) {
-            staged = new StagedMerge(tx);
-          }
-          staged.add(checked);
-        }
-      }
-      if (staged != null) {
-        applied += staged.apply(tables.specs(), options.mergeChunk());
-      }
-    } finally {
-      if (staged != null) {
-        staged.close();
-      }
-    }
-    if (deferredCount > 0 && unexpected) {
-      log.warn("kept {} changes for tables or columns unknown here aside (cfost_deferred), of {}; they merge once"
-          + " the table or column exists here", deferredCount, deferredTables);
-    }
-    return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
-        : EngineSchema.meta(tx.c, "db_version"), deferredCount);
-  }
-
-  /** Refuses, as the validator would without deferral, a set-aside change for a table or column never known. */
-  private void refuseUnknown(List<Change> chunk, int offset, List<Change> deferred, Set<String> dormant) {
-    for (Change c : deferred) {
-      TableSpec spec = tables.specs().get(c.table());
-      if (!dormant.contains(c.table()) && (spec == null || !spec.isGone(c.cid()))) {
-        int i = offset;
-        while (chunk.get(i - offset) != c) {
-          i++;
-        }
-        throw new dev.cfost.InvalidChangeException(i, tables.specs().containsKey(c.table())
-            ? "table '" + c.table() + "' column '" + c.cid() + "' does not exist"
-            : "unknown table '" + c.table() + "': it is not a replicated table here");
-      }
-    }
-  }
 
   @Override
   public Cursor peerCursor(byte[] peerSiteId) {
