@@ -23,12 +23,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -51,8 +48,6 @@ public final class Engine implements Cfost {
   private final ReentrantLock lock = new ReentrantLock();
   private final Connection conn; // guarded by lock
   private final FineBusyWait busyWait = new FineBusyWait(); // conn's; guarded by lock
-  /** When the latest committed write transaction took the write lock ({@code System.nanoTime()}). */
-  private volatile long lastCommittedTxBegan = System.nanoTime();
   private final Sites sites; // guarded by lock
   private final Tables tables = new Tables();
   private final SchemaDefinitions definitions;
@@ -60,9 +55,8 @@ public final class Engine implements Cfost {
   private final HybridClock hlc;
   private final byte[] siteId;
   private final Listeners listeners;
-  private final ScheduledExecutorService captureThread;
-  /** Set on the connections of {@link #connect()} when the background capture runs. */
-  private final CommitWatcher commitWatcher;
+  /** The {@code cfost-capture} thread's work; null when the capture interval is 0. */
+  private final BackgroundCapture background;
   private long dataVersion = -1; // guarded by lock
   private long knownVersion = -1; // db_version after this engine's last commit, -1 before it; guarded by lock
   private long schemaCookie = -1; // guarded by lock
@@ -104,18 +98,17 @@ public final class Engine implements Cfost {
       }
     }
     long every = options.captureInterval().toMillis();
-    if (every > 0) {
-      captureThread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "cfost-capture");
-        t.setDaemon(true);
-        return t;
-      });
-      captureThread.scheduleWithFixedDelay(this::captureTick, every, every, TimeUnit.MILLISECONDS);
-      commitWatcher = new CommitWatcher(captureThread, this::captureAfterCommit);
-    } else {
-      captureThread = null;
-      commitWatcher = null;
-    }
+    background = every <= 0 ? null : new BackgroundCapture(path, every, new BackgroundCapture.Target() {
+      @Override
+      public Boolean othersCommitted() throws SQLException {
+        return Engine.this.othersCommitted();
+      }
+
+      @Override
+      public void captureWithoutWaiting() {
+        write(tx -> null, false);
+      }
+    });
   }
 
   /** Opens an engine; see {@link Cfost#open(CfostOptions)}. */
@@ -231,7 +224,9 @@ public final class Engine implements Cfost {
         long version = EngineSchema.meta(conn, "db_version");
         conn.setAutoCommit(true); // COMMIT
         committed = true;
-        lastCommittedTxBegan = began;
+        if (background != null) {
+          background.committedTxBegan(began);
+        }
         schemaCookie = nextCookie;
         dataVersion = nextDataVersion;
         knownVersion = version;
@@ -346,69 +341,6 @@ public final class Engine implements Cfost {
     }
   }
 
-  /** The background capture's poll: captures if another connection or process committed since. */
-  private void captureTick() {
-    captureInBackground(NO_COMMIT, 0);
-  }
-
-  private static final long NO_COMMIT = Long.MIN_VALUE;
-
-  /**
-   * Right after a commit through {@link #connect()}, which may still be finishing. Skipped if an engine
-   * transaction that began after that commit has committed (an explicit {@code capture()} right after
-   * the application's commit, say): the commit held the write lock when its hook ran, so any engine
-   * transaction that began later captured it.
-   */
-  private void captureAfterCommit(long committedAt) {
-    captureInBackground(committedAt, 0);
-  }
-
-  /**
-   * A background capture never waits for another connection's write lock while it holds the engine's
-   * lock: an application holding a write transaction would otherwise block every engine call behind it,
-   * its own too. A capture after a commit waits, by trying again shortly, until that commit is visible
-   * ({@code PRAGMA data_version} moved: its fsync may still be running when the hook schedules this) and
-   * the write lock is free, or until an engine transaction that began after the commit has committed;
-   * a poll tries again at its next tick.
-   */
-  private void captureInBackground(long committedAt, int attempt) {
-    boolean committed = committedAt != NO_COMMIT;
-    if (committed && lastCommittedTxBegan - committedAt > 0) {
-      return; // captured by then
-    }
-    try {
-      Boolean changed = othersCommitted();
-      if (changed == null) {
-        return; // closed
-      }
-      if (changed) {
-        write(tx -> null, false);
-      } else if (committed) {
-        retryAfterCommit(committedAt, attempt);
-      }
-    } catch (CfostException e) {
-      if (!Sql.isBusy(e)) {
-        log.error("capturing local writes to {} failed; will retry", path, e);
-      } else if (committed) {
-        retryAfterCommit(committedAt, attempt);
-      }
-    } catch (RuntimeException | SQLException e) {
-      log.error("capturing local writes to {} failed; will retry", path, e);
-    }
-  }
-
-  private void retryAfterCommit(long committedAt, int attempt) {
-    if (attempt >= BUSY_RETRIES) {
-      return; // the poll's turn
-    }
-    try {
-      captureThread.schedule(() -> captureInBackground(committedAt, attempt + 1), attempt < 10 ? 200 : 2_000,
-          TimeUnit.MICROSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // close() captures what is left
-    }
-  }
-
   /** Whether another connection committed since this engine's last commit; null once closed. */
   private Boolean othersCommitted() throws SQLException {
     lock.lock();
@@ -418,9 +350,6 @@ public final class Engine implements Cfost {
       lock.unlock();
     }
   }
-
-  /** Tries of a capture after a commit (not yet visible, or the lock taken): about 200 ms, then the poll's. */
-  private static final int BUSY_RETRIES = 100;
 
   // ---- Cfost ----
 
@@ -465,8 +394,8 @@ public final class Engine implements Cfost {
   public Connection connect() {
     try {
       Connection c = open(path);
-      if (commitWatcher != null) {
-        c.unwrap(org.sqlite.SQLiteConnection.class).addCommitListener(commitWatcher);
+      if (background != null) {
+        c.unwrap(org.sqlite.SQLiteConnection.class).addCommitListener(background.commitWatcher());
       }
       return c;
     } catch (SQLException e) {
@@ -685,13 +614,8 @@ public final class Engine implements Cfost {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
-    if (captureThread != null) {
-      captureThread.shutdown();
-      try {
-        captureThread.awaitTermination(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if (background != null) {
+      background.stop();
     }
     try {
       capture();
