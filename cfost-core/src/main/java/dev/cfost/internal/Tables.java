@@ -152,6 +152,7 @@ final class Tables {
       }
     }
     boolean changed = false;
+    List<String> renamed = new ArrayList<>();
     // Renamed columns: SQLite keeps a renamed column in its place, so the live columns (in ordinal order,
     // as ADD COLUMN appends) and the table's columns are walked side by side. A renamed column keeps its
     // ordinal and its cells' clocks, so the same rename made on every device loses no edit; its old name
@@ -170,6 +171,7 @@ final class Tables {
         }
         rename(tx, table, was, is, aliases);
         all.set(i, is);
+        renamed.add(is);
         changed = true;
       }
       p++;
@@ -239,7 +241,42 @@ final class Tables {
     for (Column col : added) {
       stampNonDefault(tx, spec, col.name, col.dflt, true);
     }
+    for (String name : renamed) {
+      streamAgain(tx, spec, name);
+    }
     return spec;
+  }
+
+  /**
+   * Moves every written cell of a renamed column to this transaction's stream position, its clock
+   * (col_version, site) unchanged: receivers and relays (the server) have it under the old name only, and
+   * a device that renames later would never send it again. A receiver that renamed too merges it as
+   * the same value; one that has not keeps it aside until it does.
+   */
+  private static void streamAgain(WriteTx tx, TableSpec spec, String column) throws SQLException {
+    int i = spec.ordinal(column) - 1;
+    ClockStore store = tx.store(spec);
+    long dbv = tx.dbVersion();
+    while (true) {
+      List<List<Object>> keys = new ArrayList<>();
+      try (PreparedStatement ps = tx.c.prepareStatement("SELECT " + spec.keyList("k") + " FROM " + id(spec.clock)
+          + " WHERE d" + (i + 1) + " > 0 AND d" + (i + 1) + " < ? AND cl % 2 = 1 LIMIT 1000")) {
+        ps.setLong(1, dbv);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            keys.add(ClockStore.readKey(rs, 1, spec.keyCount()));
+          }
+        }
+      }
+      if (keys.isEmpty()) {
+        return;
+      }
+      for (List<Object> key : keys) {
+        ClockRow row = store.load(key);
+        row.stampCell(i, row.v[i], dbv, row.s[i], tx.nextSeq());
+        store.store(row);
+      }
+    }
   }
 
   /** cfost_columns.dropped: a live column; one gone from the table; one dropped by {@code dropColumn}. */

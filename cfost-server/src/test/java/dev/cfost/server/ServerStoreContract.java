@@ -307,6 +307,7 @@ public abstract class ServerStoreContract {
         new Object[] {new Change("t", pk("k"), "a", Double.NaN, 1, 1, s, 1, 0), "NaN"},
         new Object[] {new Change("t", pk("k"), "a", 1, 1, 1, s, 1, 0), "unsupported type"},
         new Object[] {new Change("t", pk("k"), "-1", 1L, 1, 1, s, 1, 0), "sentinel"},
+        new Object[] {new Change("t", pk("k"), "-1", null, 5, 1, s, 3, 0), "must equal its 'cl'"},
         new Object[] {new Change("t", pk("k"), "a", "\uD800", 1, 1, s, 1, 0), "valid Unicode"});
     for (Object[] c : cases) {
       assertThatThrownBy(() -> store.applyBatch("alice", DB, List.of((Change) c[0]), List.of()))

@@ -24,8 +24,11 @@ class SqliteServerStoreTest extends ServerStoreContract {
     store.applyBatch("alice", "notes", java.util.List.of(dev.cfost.server.TestChanges.cell("t", "k", "a", 1L, 1, 1, 1)),
         java.util.List.of());
     store.close();
-    assertThat(dir.resolve("users").resolve("alice.db")).exists();
-    assertThat(dir.resolve("users").resolve("bob.db")).doesNotExist(); // nothing of bob's was ever needed
+    assertThat(dev.cfost.server.internal.SqliteServerStore.userFilePath(dir, "alice")).exists();
+    // Nothing of bob's was ever needed; and on a file system that ignores case, ALICE is not alice.
+    assertThat(dev.cfost.server.internal.SqliteServerStore.userFilePath(dir, "bob")).doesNotExist();
+    assertThat(dev.cfost.server.internal.SqliteServerStore.userFilePath(dir, "ALICE"))
+        .isNotEqualTo(dev.cfost.server.internal.SqliteServerStore.userFilePath(dir, "alice"));
     String accounts = new String(Files.readAllBytes(dir.resolve("accounts.db")), StandardCharsets.ISO_8859_1);
     String wal = Files.exists(dir.resolve("accounts.db-wal"))
         ? new String(Files.readAllBytes(dir.resolve("accounts.db-wal")), StandardCharsets.ISO_8859_1) : "";

@@ -249,6 +249,21 @@ public final class SqliteServerStore implements ServerStore {
     }
   }
 
+  /**
+   * A user's file, named by a hash of the user id rather than the id itself: on a file system that
+   * ignores case (macOS, Windows) 'alice' and 'ALICE' would otherwise share one file, and some names
+   * (CON, NUL) are devices there.
+   */
+  public static java.nio.file.Path userFilePath(java.nio.file.Path dir, String userId) {
+    try {
+      byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(userId.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8));
+      return dir.resolve("users").resolve(java.util.HexFormat.of().formatHex(h, 0, 16) + ".db");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
   private synchronized UserFile userFile(String userId) {
     checkOpen();
     UserFile f = open.get(userId);
@@ -258,7 +273,7 @@ public final class SqliteServerStore implements ServerStore {
     if (!accounts.exists(userId)) {
       throw new IllegalArgumentException("no account with user id '" + userId + "'");
     }
-    f = UserFile.open(dir.resolve("users").resolve(userId + ".db"));
+    f = UserFile.open(userFilePath(dir, userId));
     open.put(userId, f);
     evict(f);
     return f;

@@ -197,6 +197,11 @@ final class WireChecks {
       throw new InvalidChangeException(i, "field 'val' of a sentinel (cid '-1') must be null, not "
           + Values.typeName(v));
     }
+    if (c.isSentinel() && c.colVersion() != c.cl()) {
+      // Streamed with col_version = cl, as every device sends it: another value would no longer match its seal.
+      throw new InvalidChangeException(i, "field 'col_version' of a sentinel (cid '-1') must equal its 'cl' ("
+          + c.cl() + "), not " + c.colVersion());
+    }
     if (v instanceof Double d && d.isNaN()) {
       throw new InvalidChangeException(i, "field 'val' is NaN, which SQLite cannot store");
     }
