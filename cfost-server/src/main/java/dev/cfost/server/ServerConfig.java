@@ -2,16 +2,23 @@ package dev.cfost.server;
 
 import dev.cfost.identity.Argon2Params;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * How a {@link CfostServer} runs: where it listens, where it keeps its data, and its auth limits.
@@ -27,6 +34,7 @@ import java.util.Properties;
  *   demo            CFOST_SERVER_DEMO           false (accept seed 002's fixed "demo-token")
  *   tls.keystore    CFOST_SERVER_TLS_KEYSTORE   none: plain HTTP (PKCS#12 file: HTTPS)
  *   tls.password    CFOST_SERVER_TLS_PASSWORD   empty
+ *   trusted.proxies CFOST_SERVER_TRUSTED_PROXIES none: X-Forwarded-For is ignored (comma-separated IPs)
  * </pre>
  *
  * <p>Instances are immutable; {@link #builder} makes one directly (tests, embedding applications).
@@ -37,6 +45,9 @@ public final class ServerConfig {
   public static final String DEFAULT_DATA = "cfost-server-data";
   /** The environment variable of each key: {@code CFOST_SERVER_} and the key in capitals, '.' as '_'. */
   public static final String ENV_PREFIX = "CFOST_SERVER_";
+
+  private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+  private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 
   private final String host;
   private final int port;
@@ -52,6 +63,7 @@ public final class ServerConfig {
   private final Duration loginWindow;
   private final int registrationsPerAddress;
   private final Argon2Params argon2;
+  private final Set<String> trustedProxies;
 
   private ServerConfig(Builder b) {
     this.host = Objects.requireNonNull(b.host, "host");
@@ -68,6 +80,7 @@ public final class ServerConfig {
     this.loginWindow = positive(b.loginWindow, "login window");
     this.registrationsPerAddress = atLeastOne(b.registrationsPerAddress, "registrations per address");
     this.argon2 = Objects.requireNonNull(b.argon2, "argon2");
+    this.trustedProxies = Set.copyOf(b.trustedProxies);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port " + port + " is out of range 0 to 65535");
     }
@@ -121,6 +134,14 @@ public final class ServerConfig {
       }
       b.tls(Path.of(keystore.value), password.value);
     }
+    Source proxies = Source.of("trusted.proxies", flags, env, file);
+    if (proxies != null) {
+      try {
+        b.trustedProxies(List.of(proxies.value.split(",")));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(proxies.describe() + ": " + e.getMessage(), e);
+      }
+    }
     return b.build();
   }
 
@@ -164,7 +185,7 @@ public final class ServerConfig {
 
     static Source of(String key, Map<String, String> flags, Map<String, String> env, Map<String, String> file) {
       if (flags.get(key) != null) {
-        return new Source(key, flags.get(key), "flag --" + key);
+        return new Source(key, flags.get(key), "flag --" + key.replace('.', '-'));
       }
       String envName = ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
       if (env.get(envName) != null && !env.get(envName).isEmpty()) {
@@ -241,6 +262,32 @@ public final class ServerConfig {
     return argon2;
   }
 
+  /**
+   * The addresses of reverse proxies whose {@code X-Forwarded-For} names the client (normalized IP
+   * literals); empty: the header is ignored and the client is the connection's peer.
+   */
+  public Set<String> trustedProxies() {
+    return trustedProxies;
+  }
+
+  /** {@code text} as a normalized IP literal, or null if it is not one (never a DNS look-up). */
+  public static String ipLiteral(String text) {
+    String t = text == null ? "" : text.strip();
+    if (t.startsWith("[") && t.endsWith("]")) {
+      t = t.substring(1, t.length() - 1);
+    }
+    boolean v4 = IPV4.matcher(t).matches();
+    boolean v6 = t.indexOf(':') >= 0 && IPV6.matcher(t).matches();
+    if (!v4 && !v6) {
+      return null;
+    }
+    try {
+      return InetAddress.getByName(t).getHostAddress(); // a literal: parsed, not looked up
+    } catch (UnknownHostException e) {
+      return null;
+    }
+  }
+
   @Override
   public String toString() {
     return "ServerConfig{listen=" + host + ":" + port + " data=" + dataDir + " demo=" + demo
@@ -277,8 +324,30 @@ public final class ServerConfig {
     private Duration loginWindow = Duration.ofMinutes(15);
     private int registrationsPerAddress = 20;
     private Argon2Params argon2 = Argon2Params.DEFAULT;
+    private Set<String> trustedProxies = Set.of();
 
     private Builder() {}
+
+    /**
+     * Reverse proxies (IP literals) whose {@code X-Forwarded-For} is believed: the client is the rightmost
+     * address in it that is not one of them. Default: none, the header is ignored.
+     */
+    public Builder trustedProxies(Collection<String> addresses) {
+      Set<String> out = new LinkedHashSet<>();
+      for (String a : addresses) {
+        if (a.isBlank()) {
+          continue;
+        }
+        String ip = ipLiteral(a);
+        if (ip == null) {
+          throw new IllegalArgumentException("'" + a.strip() + "' is not an IP address; trusted proxies are IP"
+              + " addresses, comma-separated");
+        }
+        out.add(ip);
+      }
+      this.trustedProxies = out;
+      return this;
+    }
 
     /** {@code HOST:PORT}, {@code [IPv6]:PORT}; port 0 picks a free port. */
     public Builder listen(String hostPort) {

@@ -129,6 +129,30 @@ class AuthApiIT {
     assertThat(limited.header("Retry-After")).matches("[0-9]+");
   }
 
+  private static Answer loginVia(HttpTestClient c, String forwardedFor, String login) throws Exception {
+    HttpRequest r = HttpRequest.newBuilder(URI.create(c.base() + "/v1/auth/login"))
+        .header("X-Forwarded-For", forwardedFor)
+        .POST(HttpRequest.BodyPublishers.ofString(obj("login", login, "password", "wrong password"))).build();
+    return c.send(r);
+  }
+
+  @Test
+  void behindATrustedProxyTheForwardedClientIsCountedAndNeverAnAddressTheClientWrote() throws Exception {
+    HttpTestClient c = start(b -> b.loginLimits(100, 2, Duration.ofMinutes(15)).trustedProxies(List.of("127.0.0.1")));
+    assertThat(loginVia(c, "203.0.113.9, 10.0.0.1", "a").status()).isEqualTo(401);
+    assertThat(loginVia(c, "198.51.100.1, 10.0.0.1", "b").status()).as("only the rightmost hop counts").isEqualTo(401);
+    assertThat(loginVia(c, "10.0.0.1", "c").status()).isEqualTo(429);
+    assertThat(loginVia(c, "10.0.0.2", "d").status()).as("another client behind the proxy").isEqualTo(401);
+  }
+
+  @Test
+  void withoutTrustedProxiesForwardedForIsIgnored() throws Exception {
+    HttpTestClient c = start(b -> b.loginLimits(100, 2, Duration.ofMinutes(15)));
+    assertThat(loginVia(c, "10.0.0.1", "a").status()).isEqualTo(401);
+    assertThat(loginVia(c, "10.0.0.2", "b").status()).isEqualTo(401);
+    assertThat(loginVia(c, "10.0.0.3", "c").status()).as("all from 127.0.0.1").isEqualTo(429);
+  }
+
   @Test
   void oneUsersTokensCannotActForAnother() throws Exception {
     HttpTestClient c = start(b -> b);

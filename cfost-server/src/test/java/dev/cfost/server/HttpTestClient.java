@@ -31,6 +31,10 @@ final class HttpTestClient {
     this.base = "http://127.0.0.1:" + port;
   }
 
+  String base() {
+    return base;
+  }
+
   Answer post(String path, String body) throws IOException, InterruptedException {
     return post(path, body, null);
   }

@@ -79,6 +79,15 @@ class ServerConfigTest {
   }
 
   @Test
+  void trustedProxiesAreIpAddressesNormalized() {
+    ServerConfig c = ServerConfig.resolve(map("trusted.proxies", "127.0.0.1, ::1,10.0.0.7"), Map.of());
+    assertThat(c.trustedProxies()).containsExactlyInAnyOrder("127.0.0.1", "0:0:0:0:0:0:0:1", "10.0.0.7");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("trusted.proxies", "proxy.example.org"), Map.of()))
+        .hasMessageContaining("'proxy.example.org' is not an IP address").hasMessageContaining("--trusted-proxies");
+    assertThat(ServerConfig.resolve(Map.of(), Map.of()).trustedProxies()).isEmpty();
+  }
+
+  @Test
   void ipv6AddressesAreWrittenInBrackets() {
     ServerConfig c = ServerConfig.builder().listen("[::1]:0").build();
     assertThat(c.host()).isEqualTo("::1");

@@ -21,7 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "server", mixinStandardHelpOptions = true,
     description = {"Run the sync server (accounts, tokens; docs/SERVER.md) until SIGTERM.",
         "Settings: flags, else environment (CFOST_SERVER_LISTEN, CFOST_SERVER_DATA, CFOST_SERVER_CONFIG,"
-            + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD), else the --config file."})
+            + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD, CFOST_SERVER_TRUSTED_PROXIES),"
+            + " else the --config file."})
 final class ServerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -41,6 +42,10 @@ final class ServerCommand implements Callable<Integer> {
       description = "Serve HTTPS with the certificate of this PKCS#12 file (password: CFOST_SERVER_TLS_PASSWORD).")
   String tlsKeystore;
 
+  @Option(names = "--trusted-proxies", paramLabel = "IP[,IP...]",
+      description = "Reverse proxies whose X-Forwarded-For names the client (for the per-address login limit).")
+  String trustedProxies;
+
   @Option(names = "--demo", description = "Accept the fixed bearer token 'demo-token' as user 'demo'. Never in production.")
   boolean demo;
 
@@ -51,6 +56,7 @@ final class ServerCommand implements Callable<Integer> {
     flags.put("data", data);
     flags.put("config", config);
     flags.put("tls.keystore", tlsKeystore);
+    flags.put("trusted.proxies", trustedProxies);
     if (demo) {
       flags.put("demo", "true");
     }

@@ -5,6 +5,7 @@ import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.internal.PasswordHash;
 import dev.cfost.server.Account;
 import dev.cfost.server.AccountExistsException;
+import dev.cfost.server.ServerConfig;
 import dev.cfost.server.ServerStore;
 import io.javalin.http.Context;
 import java.time.Clock;
@@ -56,12 +57,14 @@ final class AuthApi {
   private final RateLimiter accountFailures;
   private final RateLimiter addressFailures;
   private final RateLimiter registrations;
+  private final Set<String> trustedProxies;
   private final int hashPermits = Math.max(2, Runtime.getRuntime().availableProcessors());
   private final Semaphore hashing = new Semaphore(hashPermits, true);
 
   AuthApi(ServerStore store, Argon2Params argon2, Duration accessTtl, Duration refreshTtl, int maxBody,
       boolean demo, int failuresPerAccount, int failuresPerAddress, int registrationsPerAddress, Duration window,
-      Clock clock) {
+      Set<String> trustedProxies, Clock clock) {
+    this.trustedProxies = trustedProxies;
     this.store = store;
     this.argon2 = argon2;
     this.dummyHash = PasswordHash.dummy(argon2);
@@ -142,7 +145,7 @@ final class AuthApi {
       throw ApiException.badField("password", "field 'password' must have at least " + MIN_PASSWORD_CHARS
           + " characters");
     }
-    String address = ctx.ip();
+    String address = clientAddress(ctx);
     Duration wait = registrations.retryAfter(address);
     if (!wait.isZero()) {
       throw tooMany("too many registrations from this address", wait);
@@ -173,7 +176,7 @@ final class AuthApi {
     String login = body.string("login", MAX_LOGIN_CHARS);
     String password = body.string("password", MAX_PASSWORD_CHARS);
     String accountKey = "login:" + WireChecks.key(login);
-    String address = "address:" + ctx.ip();
+    String address = "address:" + clientAddress(ctx);
     Duration wait = max(accountFailures.retryAfter(accountKey), addressFailures.retryAfter(address));
     if (!wait.isZero()) {
       throw tooMany("too many refused logins", wait);
@@ -190,7 +193,7 @@ final class AuthApi {
     if (!ok) {
       accountFailures.record(accountKey);
       addressFailures.record(address);
-      LOG.info("refused a login from {}", ctx.ip());
+      LOG.info("refused a login from {}", address.substring("address:".length()));
       throw new ApiException(401, "invalid_credentials", "wrong login or password")
           .header("WWW-Authenticate", CHALLENGE);
     }
@@ -248,6 +251,35 @@ final class AuthApi {
         .put("expires_in", accessTtl.toSeconds());
     ctx.header("Cache-Control", "no-store");
     json(ctx, 200, out);
+  }
+
+  /**
+   * The client's address: the connection's peer, or, when that peer is a trusted proxy, the rightmost
+   * address of {@code X-Forwarded-For} that is not a trusted proxy (addresses left of it are the client's
+   * to write, so they are never believed).
+   */
+  String clientAddress(Context ctx) {
+    String peer = ctx.req().getRemoteAddr();
+    String normalized = ServerConfig.ipLiteral(peer);
+    peer = normalized == null ? peer : normalized;
+    if (trustedProxies.isEmpty() || !trustedProxies.contains(peer)) {
+      return peer;
+    }
+    String forwarded = ctx.header("X-Forwarded-For");
+    if (forwarded == null || forwarded.length() > 4096) {
+      return peer;
+    }
+    String[] hops = forwarded.split(",");
+    for (int i = hops.length - 1; i >= 0; i--) {
+      String hop = ServerConfig.ipLiteral(hops[i]);
+      if (hop == null) {
+        return peer; // not an address: the proxy chain is not understood, so count the proxy
+      }
+      if (!trustedProxies.contains(hop)) {
+        return hop;
+      }
+    }
+    return peer;
   }
 
   private interface Work<T> {

@@ -33,7 +33,7 @@ public final class HttpApi {
   public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock) {
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
-        config.registrationsPerAddress(), config.loginWindow(), clock);
+        config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
     return Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
       c.startup.showOldJavalinVersionWarning = false;
