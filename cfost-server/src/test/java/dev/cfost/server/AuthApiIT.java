@@ -223,6 +223,9 @@ class AuthApiIT {
     Answer badEmail = c.post("/v1/auth/register", obj("user_name", "fred", "email", "fred", "password", PASSWORD));
     assertThat(badEmail.text("field")).isEqualTo("email");
 
+    Answer twice = c.post("/v1/auth/login", "{\"login\": \"a\", \"login\": \"b\", \"password\": \"hunter2secret\"}");
+    assertThat(twice.status()).isEqualTo(400);
+    assertThat(twice.text("message")).contains("duplicate field 'login'").doesNotContain("hunter2");
     assertThat(c.post("/v1/auth/login", "[1, 2]").text("message")).contains("JSON object");
     assertThat(c.post("/v1/auth/login", "").text("message")).contains("empty");
 

@@ -54,7 +54,11 @@ final class JsonBody {
       } catch (JsonProcessingException e) {
         JsonLocation at = e.getLocation();
         String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-        throw new ApiException(400, "malformed_json", "the request body is not valid JSON" + where);
+        // Jackson's own message may quote the body (a password); only a duplicate's field name is told.
+        String original = e.getOriginalMessage();
+        String what = original != null && original.startsWith("Duplicate field '") && original.length() < 200
+            ? ": " + original.replace("Duplicate field", "duplicate field") : "";
+        throw new ApiException(400, "malformed_json", "the request body is not valid JSON" + where + what);
       } catch (IOException e) {
         throw new ApiException(400, "malformed_json", "the request body is not valid JSON");
       }
