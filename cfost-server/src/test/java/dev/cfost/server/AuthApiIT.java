@@ -39,7 +39,8 @@ class AuthApiIT {
   }
 
   private static String register(HttpTestClient c, String name) throws Exception {
-    Answer a = c.post("/v1/auth/register", obj("user_name", name, "email", name + "@example.org", "password", PASSWORD));
+    Answer a = c.post("/v1/auth/register",
+        obj("user_name", name, "email", name + "@example.org", "password", PASSWORD));
     assertThat(a.status()).as(a.raw().body()).isEqualTo(201);
     return a.text("user_id");
   }
@@ -215,7 +216,8 @@ class AuthApiIT {
     assertThat(typed.status()).isEqualTo(400);
     assertThat(typed.text("field")).isEqualTo("user_name");
 
-    Answer shortPw = c.post("/v1/auth/register", obj("user_name", "fred", "email", "fred@example.org", "password", "short"));
+    Answer shortPw = c.post("/v1/auth/register",
+        obj("user_name", "fred", "email", "fred@example.org", "password", "short"));
     assertThat(shortPw.status()).isEqualTo(400);
     assertThat(shortPw.text("field")).isEqualTo("password");
     assertThat(shortPw.raw().body()).doesNotContain("short\"");
@@ -235,15 +237,17 @@ class AuthApiIT {
     assertThat(huge.text("message")).contains("1024 bytes");
 
     // Without a Content-Length (chunked), the bound holds while reading.
-    HttpRequest chunked = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + servers.get(0).port() + "/v1/auth/login"))
+    HttpRequest chunked = HttpRequest.newBuilder(URI.create(c.base() + "/v1/auth/login"))
         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
             obj("login", "x", "password", "p".repeat(5000)).getBytes(java.nio.charset.StandardCharsets.UTF_8))))
         .build();
     assertThat(c.send(chunked).status()).isEqualTo(413);
 
-    Answer taken = c.post("/v1/auth/register", obj("user_name", "gina", "email", "gina@example.org", "password", PASSWORD));
+    Answer taken = c.post("/v1/auth/register",
+        obj("user_name", "gina", "email", "gina@example.org", "password", PASSWORD));
     assertThat(taken.status()).isEqualTo(201);
-    Answer again = c.post("/v1/auth/register", obj("user_name", "GINA", "email", "g2@example.org", "password", PASSWORD));
+    Answer again = c.post("/v1/auth/register",
+        obj("user_name", "GINA", "email", "g2@example.org", "password", PASSWORD));
     assertThat(again.status()).isEqualTo(409);
     assertThat(again.text("error")).isEqualTo("account_exists");
   }

@@ -46,7 +46,8 @@ final class ServerCommand implements Callable<Integer> {
       description = "Reverse proxies whose X-Forwarded-For names the client (for the per-address login limit).")
   String trustedProxies;
 
-  @Option(names = "--demo", description = "Accept the fixed bearer token 'demo-token' as user 'demo'. Never in production.")
+  @Option(names = "--demo",
+      description = "Accept the fixed bearer token 'demo-token' as user 'demo'. Never in production.")
   boolean demo;
 
   @Override

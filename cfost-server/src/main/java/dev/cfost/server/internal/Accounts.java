@@ -156,7 +156,8 @@ final class Accounts implements AutoCloseable {
         ps.setLong(2, now);
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO tokens(hash, user_id, expires_at, kind) VALUES (?, ?, ?, ?)")) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO tokens(hash, user_id, expires_at, kind) VALUES (?, ?, ?, ?)")) {
         ps.setBytes(1, sha256(token));
         ps.setString(2, userId);
         ps.setLong(3, expires);
