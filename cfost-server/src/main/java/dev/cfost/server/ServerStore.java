@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Everything the sync server keeps: accounts, refresh tokens and devices; and per user and database id
+ * Everything the sync server keeps: accounts, refresh and access tokens and devices; and per user and database id
  * the cells of the replicated tables with their clocks, the stream positions, a cursor per device, and
  * the seals of the changes.
  *
@@ -96,6 +96,26 @@ public interface ServerStore extends AutoCloseable {
 
   /** Revokes every token of {@code userId}; returns how many were valid. */
   int revokeRefreshTokens(String userId);
+
+  // ---- access tokens
+
+  /**
+   * Issues an access token (the bearer of HTTP requests) for {@code userId}, valid for {@code ttl}: kept
+   * like a refresh token (only its SHA-256; 256 random bits returned once), but a token of one kind never
+   * verifies as the other. Drops the user's expired tokens.
+   *
+   * @throws IllegalArgumentException if there is no such account or {@code ttl} is not positive
+   */
+  String issueAccessToken(String userId, Duration ttl);
+
+  /** The user of access token {@code token} if it was issued, has not expired and was not revoked. */
+  Optional<String> accessTokenUser(String token);
+
+  /** Revokes one access token; returns whether it was valid until now. */
+  boolean revokeAccessToken(String token);
+
+  /** Revokes every access token of {@code userId}; returns how many were valid. */
+  int revokeAccessTokens(String userId);
 
   // ---- devices
 

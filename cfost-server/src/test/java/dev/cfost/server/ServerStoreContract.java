@@ -148,6 +148,40 @@ public abstract class ServerStoreContract {
   }
 
   @Test
+  void accessTokensVerifyUntilTheyExpireAndNeverAsRefreshTokens() {
+    String access = store.issueAccessToken("alice", Duration.ofMinutes(15));
+    String refresh = store.issueRefreshToken("alice", Duration.ofHours(1));
+    assertThat(store.accessTokenUser(access)).contains("alice");
+    assertThat(store.refreshTokenUser(access)).isEmpty();
+    assertThat(store.accessTokenUser(refresh)).isEmpty();
+    assertThat(store.revokeRefreshToken(access)).isFalse();
+    assertThat(store.revokeAccessToken(refresh)).isFalse();
+    assertThat(store.accessTokenUser(access)).contains("alice");
+    assertThat(store.refreshTokenUser(refresh)).contains("alice");
+    clock.advance(Duration.ofMinutes(15));
+    assertThat(store.accessTokenUser(access)).isEmpty();
+    assertThat(store.refreshTokenUser(refresh)).contains("alice");
+    assertThatThrownBy(() -> store.issueAccessToken("nobody", Duration.ofMinutes(15)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nobody");
+  }
+
+  @Test
+  void revokedAccessTokensNoLongerVerify() {
+    String one = store.issueAccessToken("alice", Duration.ofMinutes(15));
+    String two = store.issueAccessToken("alice", Duration.ofMinutes(15));
+    String bobs = store.issueAccessToken("bob", Duration.ofMinutes(15));
+    String refresh = store.issueRefreshToken("alice", Duration.ofHours(1));
+    assertThat(store.revokeAccessToken(one)).isTrue();
+    assertThat(store.revokeAccessToken(one)).isFalse();
+    assertThat(store.accessTokenUser(one)).isEmpty();
+    assertThat(store.accessTokenUser(two)).contains("alice");
+    assertThat(store.revokeAccessTokens("alice")).isEqualTo(1);
+    assertThat(store.accessTokenUser(two)).isEmpty();
+    assertThat(store.accessTokenUser(bobs)).contains("bob");
+    assertThat(store.refreshTokenUser(refresh)).contains("alice");
+  }
+
+  @Test
   void devicesFollowTheListAndARevocationIsFinal() {
     DeviceKeys k1 = DeviceKeys.generate();
     DeviceKeys k2 = DeviceKeys.generate();

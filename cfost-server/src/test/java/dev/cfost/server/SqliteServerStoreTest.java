@@ -72,6 +72,20 @@ class SqliteServerStoreTest extends ServerStoreContract {
     store = ServerStore.openSqlite(dir.resolve("fresh"), clock); // for the contract's close
   }
 
+  @Test
+  void refreshTokensOfASchemaOneFileStayRefreshTokensAfterTheUpgrade() throws Exception {
+    String token = store.issueRefreshToken("alice", Duration.ofDays(30));
+    store.close();
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("accounts.db"));
+        var s = c.createStatement()) {
+      s.execute("ALTER TABLE tokens DROP COLUMN kind"); // back to schema 1, as an older server left it
+      s.execute("UPDATE meta SET value = 1 WHERE key = 'schema'");
+    }
+    store = ServerStore.openSqlite(dir, clock);
+    assertThat(store.refreshTokenUser(token)).contains("alice");
+    assertThat(store.accessTokenUser(token)).isEmpty();
+  }
+
   private static final String HASH = dev.cfost.identity.internal.PasswordHash.dummy(
       new dev.cfost.identity.Argon2Params(64, 1, 1));
 }

@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
         LoginCommand.class,
         DeviceCommand.class,
         DemoCommand.class,
+        ServerCommand.class,
         HelpCommand.class
     })
 final class CfostCommand {

@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The accounts file ({@code accounts.db}): accounts, refresh tokens (by SHA-256, never the token) and
+ * The accounts file ({@code accounts.db}): accounts, refresh and access tokens (by SHA-256, never the token) and
  * every user's devices, in one file because a login, a token or a device key must find its user before
  * the user's own file is known.
  */
@@ -38,7 +38,12 @@ final class Accounts implements AutoCloseable {
           "CREATE INDEX tokens_user ON tokens(user_id)",
           "CREATE TABLE devices(device_id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,"
               + " public_key BLOB NOT NULL, revoked INTEGER NOT NULL) WITHOUT ROWID",
-          "CREATE INDEX devices_user ON devices(user_id)"));
+          "CREATE INDEX devices_user ON devices(user_id)"),
+      // 2: access tokens beside refresh tokens; a token of one kind never verifies as the other.
+      List.of("ALTER TABLE tokens ADD COLUMN kind INTEGER NOT NULL DEFAULT 0"));
+  /** The kinds of token, as kept in {@code tokens.kind}. */
+  static final int REFRESH = 0;
+  static final int ACCESS = 1;
   private static final String ACCOUNT_COLUMNS = "user_id, name, email, password_hash, created_at";
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -128,7 +133,7 @@ final class Accounts implements AutoCloseable {
 
   // ---- tokens
 
-  String issueToken(String userId, Duration ttl) {
+  String issueToken(int kind, String userId, Duration ttl) {
     WireChecks.userId(userId);
     if (ttl == null || ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException("a token's time to live must be positive: " + ttl);
@@ -151,26 +156,29 @@ final class Accounts implements AutoCloseable {
         ps.setLong(2, now);
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO tokens(hash, user_id, expires_at) VALUES (?, ?, ?)")) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO tokens(hash, user_id, expires_at, kind) VALUES (?, ?, ?, ?)")) {
         ps.setBytes(1, sha256(token));
         ps.setString(2, userId);
         ps.setLong(3, expires);
+        ps.setInt(4, kind);
         ps.executeUpdate();
       }
       return token;
     });
   }
 
-  Optional<String> tokenUser(String token) {
+  Optional<String> tokenUser(int kind, String token) {
     if (token == null || token.length() > 256) {
       return Optional.empty();
     }
     long now = clock.millis();
     return file.tx("checking a token", c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "SELECT user_id FROM tokens WHERE hash = ? AND revoked = 0 AND expires_at > ?")) {
+          "SELECT user_id FROM tokens WHERE hash = ? AND kind = ? AND revoked = 0 AND expires_at > ?")) {
         ps.setBytes(1, sha256(token));
-        ps.setLong(2, now);
+        ps.setInt(2, kind);
+        ps.setLong(3, now);
         try (ResultSet rs = ps.executeQuery()) {
           return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
         }
@@ -178,29 +186,31 @@ final class Accounts implements AutoCloseable {
     });
   }
 
-  boolean revokeToken(String token) {
+  boolean revokeToken(int kind, String token) {
     if (token == null || token.length() > 256) {
       return false;
     }
     long now = clock.millis();
     return file.tx("revoking a token", c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0 AND expires_at > ?")) {
+          "UPDATE tokens SET revoked = 1 WHERE hash = ? AND kind = ? AND revoked = 0 AND expires_at > ?")) {
         ps.setBytes(1, sha256(token));
-        ps.setLong(2, now);
+        ps.setInt(2, kind);
+        ps.setLong(3, now);
         return ps.executeUpdate() > 0;
       }
     });
   }
 
-  int revokeTokens(String userId) {
+  int revokeTokens(int kind, String userId) {
     WireChecks.userId(userId);
     long now = clock.millis();
     return file.tx("revoking tokens", c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0 AND expires_at > ?")) {
+          "UPDATE tokens SET revoked = 1 WHERE user_id = ? AND kind = ? AND revoked = 0 AND expires_at > ?")) {
         ps.setString(1, userId);
-        ps.setLong(2, now);
+        ps.setInt(2, kind);
+        ps.setLong(3, now);
         return ps.executeUpdate();
       }
     });

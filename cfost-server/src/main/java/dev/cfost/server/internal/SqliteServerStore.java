@@ -32,7 +32,7 @@ import java.util.function.Function;
  * The embedded {@link ServerStore}: SQLite files under a data directory.
  * <pre>
  *   DIR/lock              held while a store has the directory open (one server process per directory)
- *   DIR/accounts.db       accounts, refresh tokens, devices
+ *   DIR/accounts.db       accounts, refresh and access tokens, devices
  *   DIR/users/USER.db     one file per user: the cells, positions, seals and cursors of all its databases
  * </pre>
  * One file per user, not per database and not one for all: a user's data is separate on disk (nothing
@@ -128,25 +128,49 @@ public final class SqliteServerStore implements ServerStore {
   @Override
   public String issueRefreshToken(String userId, Duration ttl) {
     checkOpen();
-    return accounts.issueToken(userId, ttl);
+    return accounts.issueToken(Accounts.REFRESH, userId, ttl);
   }
 
   @Override
   public Optional<String> refreshTokenUser(String token) {
     checkOpen();
-    return accounts.tokenUser(token);
+    return accounts.tokenUser(Accounts.REFRESH, token);
   }
 
   @Override
   public boolean revokeRefreshToken(String token) {
     checkOpen();
-    return accounts.revokeToken(token);
+    return accounts.revokeToken(Accounts.REFRESH, token);
   }
 
   @Override
   public int revokeRefreshTokens(String userId) {
     checkOpen();
-    return accounts.revokeTokens(userId);
+    return accounts.revokeTokens(Accounts.REFRESH, userId);
+  }
+
+  @Override
+  public String issueAccessToken(String userId, Duration ttl) {
+    checkOpen();
+    return accounts.issueToken(Accounts.ACCESS, userId, ttl);
+  }
+
+  @Override
+  public Optional<String> accessTokenUser(String token) {
+    checkOpen();
+    return accounts.tokenUser(Accounts.ACCESS, token);
+  }
+
+  @Override
+  public boolean revokeAccessToken(String token) {
+    checkOpen();
+    return accounts.revokeToken(Accounts.ACCESS, token);
+  }
+
+  @Override
+  public int revokeAccessTokens(String userId) {
+    checkOpen();
+    return accounts.revokeTokens(Accounts.ACCESS, userId);
   }
 
   @Override

@@ -1,0 +1,89 @@
+package dev.cfost.cli.internal;
+
+import dev.cfost.server.CfostServer;
+import dev.cfost.server.ServerConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code cfost server}: runs the sync server in the foreground until SIGTERM or Ctrl-C, then stops
+ * gracefully (requests in flight finish, the store closes). Settings come from the flags, else the
+ * environment ({@code CFOST_SERVER_*}), else the file of {@code --config} (docs/SERVER.md).
+ */
+@Command(name = "server", mixinStandardHelpOptions = true,
+    description = {"Run the sync server (accounts, tokens; docs/SERVER.md) until SIGTERM.",
+        "Settings: flags, else environment (CFOST_SERVER_LISTEN, CFOST_SERVER_DATA, CFOST_SERVER_CONFIG,"
+            + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD, CFOST_SERVER_TRUSTED_PROXIES),"
+            + " else the --config file."})
+final class ServerCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT",
+      description = "Where to listen (default: " + ServerConfig.DEFAULT_LISTEN + ", this machine only; port 0 picks"
+          + " a free port). Put a reverse proxy in front, or --listen 0.0.0.0:8787 with --tls-keystore.")
+  String listen;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Where the server keeps its SQLite files (default: ./" + ServerConfig.DEFAULT_DATA + ").")
+  String data;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings (listen, data, ...).")
+  String config;
+
+  @Option(names = "--tls-keystore", paramLabel = "FILE",
+      description = "Serve HTTPS with the certificate of this PKCS#12 file (password: CFOST_SERVER_TLS_PASSWORD).")
+  String tlsKeystore;
+
+  @Option(names = "--trusted-proxies", paramLabel = "IP[,IP...]",
+      description = "Reverse proxies whose X-Forwarded-For names the client (for the per-address login limit).")
+  String trustedProxies;
+
+  @Option(names = "--demo",
+      description = "Accept the fixed bearer token 'demo-token' as user 'demo'. Never in production.")
+  boolean demo;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Map<String, String> flags = new HashMap<>();
+    flags.put("listen", listen);
+    flags.put("data", data);
+    flags.put("config", config);
+    flags.put("tls.keystore", tlsKeystore);
+    flags.put("trusted.proxies", trustedProxies);
+    if (demo) {
+      flags.put("demo", "true");
+    }
+    ServerConfig settings;
+    try {
+      settings = ServerConfig.resolve(flags, System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage());
+    }
+    CfostServer server;
+    try {
+      server = CfostServer.start(settings);
+    } catch (IOException e) {
+      throw new CliException(e.getMessage());
+    }
+    Thread hook = new Thread(server::close, "cfost-server-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    PrintWriter out = spec.commandLine().getOut();
+    String host = server.host().indexOf(':') >= 0 ? "[" + server.host() + "]" : server.host();
+    if (settings.demo()) {
+      spec.commandLine().getErr().println("cfost: demo mode: the bearer token 'demo-token' acts as user 'demo'");
+      spec.commandLine().getErr().flush();
+    }
+    out.println("listening on " + host + ":" + server.port());
+    out.flush();
+    new CountDownLatch(1).await(); // until a signal: the shutdown hook stops the server, then the JVM halts
+    return 0;
+  }
+}

@@ -1,0 +1,67 @@
+package dev.cfost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code cfost server} as a real child process, driven over HTTP on 127.0.0.1. */
+class ServerCliIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @TempDir Path scratch;
+
+  private HttpResponse<String> send(String method, String url, String body, String bearer) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aServerProcessRegistersAndLogsInAUserAndStopsOnSigterm() throws Exception {
+    Path data = scratch.resolve("server-data");
+    try (BackgroundCfost server = BackgroundCfost.start(scratch, "server", "--listen", "127.0.0.1:0",
+        "--data", data.toString())) {
+      String port = server.awaitMatch(Pattern.compile("^listening on 127\\.0\\.0\\.1:(\\d+)$"));
+      String base = "http://127.0.0.1:" + port;
+
+      assertThat(send("GET", base + "/health", null, null).statusCode()).isEqualTo(200);
+      assertThat(send("GET", base + "/ready", null, null).statusCode()).isEqualTo(200);
+      HttpResponse<String> registered = send("POST", base + "/v1/auth/register",
+          "{\"user_name\":\"alice\",\"email\":\"alice@example.org\",\"password\":\"correct horse battery\"}", null);
+      assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
+      String userId = JSON.readTree(registered.body()).get("user_id").asText();
+
+      HttpResponse<String> login = send("POST", base + "/v1/auth/login",
+          "{\"login\":\"alice\",\"password\":\"correct horse battery\"}", null);
+      assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+      JsonNode tokens = JSON.readTree(login.body());
+      assertThat(tokens.get("user_id").asText()).isEqualTo(userId);
+      assertThat(tokens.get("expires_in").asLong()).isPositive();
+      HttpResponse<String> account = send("GET", base + "/v1/account", null, tokens.get("access_token").asText());
+      assertThat(JSON.readTree(account.body()).get("user_name").asText()).isEqualTo("alice");
+      assertThat(send("GET", base + "/v1/account", null, "demo-token").statusCode())
+          .as("demo mode is off without --demo").isEqualTo(401);
+
+      server.kill();
+      CfostProcess.Result stopped = server.finish();
+      assertThat(stopped.err()).contains("stopped").doesNotContain("correct horse battery");
+      assertThat(Files.exists(data.resolve("accounts.db"))).isTrue();
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package dev.cfost.server.internal;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfost.server.ServerConfig;
+import dev.cfost.server.ServerStore;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.time.Clock;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's HTTP routes on Javalin: {@code /health}, {@code /ready}, the auth endpoints, the bearer
+ * check before every other {@code /v1} path, and JSON errors for everything refused. Built by
+ * {@code CfostServer}; not started here.
+ */
+public final class HttpApi {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+
+  private HttpApi() {}
+
+  /**
+   * A Javalin app serving {@code store}, not yet started.
+   *
+   * @param ready whether the server takes requests (false once it is stopping)
+   */
+  public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock) {
+    AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
+        config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
+        config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
+    return Javalin.create(c -> {
+      c.startup.showJavalinBanner = false;
+      c.startup.showOldJavalinVersionWarning = false;
+      c.http.maxRequestSize = config.maxBodyBytes();
+      c.jetty.host = config.host();
+      c.jetty.port = config.port();
+      c.jetty.modifyServer(server -> server.setStopTimeout(5_000));
+      if (config.tlsKeystore() != null) {
+        c.jetty.addConnector((server, http) -> {
+          SslContextFactory.Server ssl = new SslContextFactory.Server();
+          ssl.setKeyStorePath(config.tlsKeystore().toAbsolutePath().toString());
+          ssl.setKeyStoreType("PKCS12");
+          ssl.setKeyStorePassword(config.tlsPassword());
+          ServerConnector connector = new ServerConnector(server,
+              new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
+          connector.setHost(config.host());
+          connector.setPort(config.port());
+          return connector;
+        });
+      }
+      c.routes.get("/health", ctx -> AuthApi.json(ctx, 200, status("ok")));
+      c.routes.get("/ready", ctx -> ready(ctx, store, ready));
+      c.routes.before("/v1/*", auth::requireBearer);
+      c.routes.post("/v1/auth/register", auth::register);
+      c.routes.post("/v1/auth/login", auth::login);
+      c.routes.post("/v1/auth/refresh", auth::refresh);
+      c.routes.post("/v1/auth/logout", auth::logout);
+      c.routes.get("/v1/account", auth::account);
+      c.routes.exception(ApiException.class, HttpApi::refused);
+      c.routes.exception(Exception.class, (e, ctx) -> {
+        LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+        refused(new ApiException(500, "internal_error", "the server failed to handle the request"), ctx);
+      });
+      c.routes.error(404, ctx -> {
+        if (ctx.result() == null || ctx.result().isEmpty() || !"application/json".equals(ctx.contentType())) {
+          refused(new ApiException(404, "not_found", "no endpoint " + ctx.method() + " " + ctx.path()), ctx);
+        }
+      });
+    });
+  }
+
+  private static void ready(Context ctx, ServerStore store, BooleanSupplier ready) {
+    boolean ok = ready.getAsBoolean();
+    if (ok) {
+      try {
+        store.account("ready-probe");
+      } catch (RuntimeException e) {
+        LOG.warn("/ready: the store does not answer: {}", e.toString());
+        ok = false;
+      }
+    }
+    AuthApi.json(ctx, ok ? 200 : 503, status(ok ? "ready" : "unavailable"));
+  }
+
+  private static ObjectNode status(String status) {
+    return JsonBody.MAPPER.createObjectNode().put("status", status);
+  }
+
+  private static void refused(ApiException e, Context ctx) {
+    for (Map.Entry<String, String> h : e.headers.entrySet()) {
+      ctx.header(h.getKey(), h.getValue());
+    }
+    ObjectNode body = JsonBody.MAPPER.createObjectNode().put("error", e.code).put("message", e.getMessage());
+    if (e.field != null) {
+      body.put("field", e.field);
+    }
+    AuthApi.json(ctx, e.status, body);
+  }
+}

@@ -1,0 +1,102 @@
+package dev.cfost.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+  @TempDir Path dir;
+
+  private Path file(String text) throws Exception {
+    Path f = dir.resolve("server.properties");
+    Files.writeString(f, text);
+    return f;
+  }
+
+  private static Map<String, String> map(String... kv) {
+    Map<String, String> m = new HashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  @Test
+  void defaultsListenOnLoopbackOnly() {
+    ServerConfig c = ServerConfig.resolve(Map.of(), Map.of());
+    assertThat(c.host()).isEqualTo("127.0.0.1");
+    assertThat(c.port()).isEqualTo(8787);
+    assertThat(c.dataDir()).isEqualTo(Path.of("cfost-server-data"));
+    assertThat(c.demo()).isFalse();
+    assertThat(c.tlsKeystore()).isNull();
+  }
+
+  @Test
+  void flagsBeatEnvironmentWhichBeatsTheFile() throws Exception {
+    Path f = file("listen = 10.0.0.1:1000\ndata = /from/file\ndemo = true\n");
+    Map<String, String> env = map("CFOST_SERVER_LISTEN", "10.0.0.2:2000", "CFOST_SERVER_DATA", "/from/env");
+
+    ServerConfig fileOnly = ServerConfig.resolve(map("config", f.toString()), Map.of());
+    assertThat(fileOnly.host() + ":" + fileOnly.port()).isEqualTo("10.0.0.1:1000");
+    assertThat(fileOnly.dataDir()).isEqualTo(Path.of("/from/file"));
+    assertThat(fileOnly.demo()).isTrue();
+
+    ServerConfig envOverFile = ServerConfig.resolve(map("config", f.toString()), env);
+    assertThat(envOverFile.host() + ":" + envOverFile.port()).isEqualTo("10.0.0.2:2000");
+    assertThat(envOverFile.dataDir()).isEqualTo(Path.of("/from/env"));
+    assertThat(envOverFile.demo()).as("a key the environment leaves out still comes from the file").isTrue();
+
+    ServerConfig flagsOverAll = ServerConfig.resolve(map("config", f.toString(), "listen", "10.0.0.3:3000"), env);
+    assertThat(flagsOverAll.host() + ":" + flagsOverAll.port()).isEqualTo("10.0.0.3:3000");
+    assertThat(flagsOverAll.dataDir()).isEqualTo(Path.of("/from/env"));
+  }
+
+  @Test
+  void theFileMayBeNamedByTheEnvironment() throws Exception {
+    Path f = file("data = /from/file\n");
+    ServerConfig c = ServerConfig.resolve(Map.of(), map("CFOST_SERVER_CONFIG", f.toString()));
+    assertThat(c.dataDir()).isEqualTo(Path.of("/from/file"));
+  }
+
+  @Test
+  void malformedSettingsNameTheKeyAndTheirSource() throws Exception {
+    assertThatThrownBy(() -> ServerConfig.resolve(Map.of(), map("CFOST_SERVER_LISTEN", "nohost")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("listen 'nohost'").hasMessageContaining("CFOST_SERVER_LISTEN");
+    Path f = file("listen = 127.0.0.1:99999\n");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("config", f.toString()), Map.of()))
+        .hasMessageContaining("configuration file").hasMessageContaining("out of range");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("demo", "maybe"), Map.of()))
+        .hasMessageContaining("demo 'maybe'").hasMessageContaining("--demo");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("config", dir.resolve("missing").toString()), Map.of()))
+        .hasMessageContaining("cannot read the configuration file");
+  }
+
+  @Test
+  void trustedProxiesAreIpAddressesNormalized() {
+    ServerConfig c = ServerConfig.resolve(map("trusted.proxies", "127.0.0.1, ::1,10.0.0.7"), Map.of());
+    assertThat(c.trustedProxies()).containsExactlyInAnyOrder("127.0.0.1", "0:0:0:0:0:0:0:1", "10.0.0.7");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("trusted.proxies", "proxy.example.org"), Map.of()))
+        .hasMessageContaining("'proxy.example.org' is not an IP address").hasMessageContaining("--trusted-proxies");
+    assertThat(ServerConfig.resolve(Map.of(), Map.of()).trustedProxies()).isEmpty();
+  }
+
+  @Test
+  void ipv6AddressesAreWrittenInBrackets() {
+    ServerConfig c = ServerConfig.builder().listen("[::1]:0").build();
+    assertThat(c.host()).isEqualTo("::1");
+    assertThat(c.port()).isZero();
+  }
+
+  @Test
+  void theTlsPasswordNeverShowsInToString() {
+    ServerConfig c = ServerConfig.builder().tls(Path.of("server.p12"), "s3cret").build();
+    assertThat(c.toString()).contains("https").doesNotContain("s3cret");
+  }
+}
