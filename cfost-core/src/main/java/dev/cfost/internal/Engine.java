@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -68,7 +67,7 @@ public final class Engine implements Cfost {
     this.definitions = new SchemaDefinitions(tables, options.schemaSync());
     this.merging = new ChunkedMerge(options, tables, definitions);
     this.path = options.path().toAbsolutePath();
-    this.conn = openEngineConnection(path, busyWait);
+    this.conn = EngineConnections.engine(path, busyWait);
     this.sites = new Sites(conn);
     this.listeners = new Listeners(options.listenerExecutor());
     boolean ok = false;
@@ -124,45 +123,6 @@ public final class Engine implements Cfost {
     } catch (IOException e) {
       throw new CfostException("cannot create the folder of " + options.path() + ": " + e, e);
     }
-  }
-
-  /**
-   * The engine's own connection: as {@link #open}, without the driver's generated-keys query, which
-   * otherwise prepares and runs {@code SELECT last_insert_rowid()} after every INSERT (measured: nearly
-   * double the cost of an insert). The engine never asks for generated keys.
-   */
-  static Connection openEngineConnection(Path path, FineBusyWait busyWait) throws SQLException {
-    java.util.Properties p = new java.util.Properties();
-    p.setProperty("jdbc.get_generated_keys", "false");
-    // Write transactions start with setAutoCommit(false), which then runs BEGIN IMMEDIATE: in the driver's
-    // auto-commit mode every statement that completes is followed by an attempt to BEGIN (measured: 7%
-    // of a merge), which auto-commit off skips.
-    p.setProperty("transaction_mode", "IMMEDIATE");
-    Connection c = configure(DriverManager.getConnection("jdbc:sqlite:" + path, p));
-    try {
-      org.sqlite.BusyHandler.setHandler(c, busyWait); // replaces the busy_timeout's handler
-    } catch (SQLException e) {
-      c.close();
-      throw e;
-    }
-    return c;
-  }
-
-  static Connection open(Path path) throws SQLException {
-    return configure(DriverManager.getConnection("jdbc:sqlite:" + path));
-  }
-
-  private static Connection configure(Connection c) throws SQLException {
-    // 64 MiB of page cache (SQLite's default is 2 MiB; native memory, not heap): a large transaction walks
-    // a random-key index together with the trigger log or the clock table, and with 2 MiB they evict each
-    // other. Measured: captures and merges -25% to -28%, a 1M-row replicated insert 1.3x a plain one
-    // instead of 1.8x (docs/BENCHMARKS.md, F6 and the --cache-mib run).
-    Sql.exec(c, "PRAGMA cache_size = -65536");
-    Sql.exec(c, "PRAGMA busy_timeout = 30000");
-    Sql.exec(c, "PRAGMA journal_mode = WAL");
-    // FULL: a commit that returned survives power loss too, not only a crash of the process.
-    Sql.exec(c, "PRAGMA synchronous = FULL");
-    return c;
   }
 
   // ---- write transactions ----
@@ -281,7 +241,7 @@ public final class Engine implements Cfost {
           throw new IllegalStateException("the database " + path + " is closed");
         }
         busyWait.waiting(false);
-        conn.setAutoCommit(false); // BEGIN IMMEDIATE, see openEngineConnection
+        conn.setAutoCommit(false); // BEGIN IMMEDIATE, see EngineConnections.engine
         begun = true;
         return;
       } catch (SQLException e) {
@@ -393,7 +353,7 @@ public final class Engine implements Cfost {
   @Override
   public Connection connect() {
     try {
-      Connection c = open(path);
+      Connection c = EngineConnections.open(path);
       if (background != null) {
         c.unwrap(org.sqlite.SQLiteConnection.class).addCommitListener(background.commitWatcher());
       }
@@ -558,7 +518,7 @@ public final class Engine implements Cfost {
       // A sync peer's batch: changes for tables or columns unknown here are kept aside, not refused.
       MergeResult result = merging.run(tx, changes, true, !deferUnknown, peerSiteId.clone());
       if (changes.last != null) {
-        savePeerCursor(tx, peerSiteId, changes.last);
+        PeerCursors.save(tx, peerSiteId, changes.last, options.wallClock().millis());
       }
       return result;
     });
@@ -568,14 +528,7 @@ public final class Engine implements Cfost {
 
   @Override
   public Cursor peerCursor(byte[] peerSiteId) {
-    return read(() -> {
-      try (PreparedStatement ps = conn.prepareStatement("SELECT complete, db, seq FROM cfost_peers WHERE site_id = ?")) {
-        ps.setBytes(1, peerSiteId);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? new Cursor(rs.getLong(1), rs.getLong(2), rs.getLong(3)) : Cursor.START;
-        }
-      }
-    });
+    return read(() -> PeerCursors.load(conn, peerSiteId));
   }
 
   @Override
@@ -583,20 +536,9 @@ public final class Engine implements Cfost {
     Objects.requireNonNull(peerSiteId, "peerSiteId");
     Objects.requireNonNull(cursor, "cursor");
     write(tx -> {
-      savePeerCursor(tx, peerSiteId, cursor);
+      PeerCursors.save(tx, peerSiteId, cursor, options.wallClock().millis());
       return null;
     });
-  }
-
-  private void savePeerCursor(WriteTx tx, byte[] peerSiteId, Cursor cursor) throws SQLException {
-    PreparedStatement ps = tx.prepare("INSERT OR REPLACE INTO cfost_peers(site_id, complete, db, seq, updated_at)"
-        + " VALUES (?, ?, ?, ?, ?)");
-    ps.setBytes(1, peerSiteId);
-    ps.setLong(2, cursor.complete());
-    ps.setLong(3, cursor.db());
-    ps.setLong(4, cursor.seq());
-    ps.setLong(5, options.wallClock().millis());
-    ps.executeUpdate();
   }
 
   @Override
