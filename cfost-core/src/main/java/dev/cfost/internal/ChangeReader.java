@@ -135,28 +135,28 @@ final class ChangeReader {
       long cl = rs.getLong(keys + 1);
       long clD = rs.getLong(keys + 3);
       boolean alive = (cl & 1) == 1;
+      List<Change> cells = new ArrayList<>();
+      boolean cellAfter = false; // a live cell changed after the cursor, for this receiver or not
+      for (int i = 0; alive && i < spec.columns.size(); i++) {
+        int at = cellBase + 4 * i;
+        long d = rs.getLong(at + 1);
+        if (d > complete && spec.live(i)) {
+          cellAfter = true;
+          if (rs.getLong(at + 2) != exclude) {
+            cells.add(new Change(spec.name, pk, spec.columns.get(i), Sql.read(rs, valueBase + i), rs.getLong(at), d,
+                tx.sites.id(rs.getLong(at + 2)), cl, rs.getLong(at + 3)));
+          }
+        }
+      }
       // A row's first life is implied by its cells, so its sentinel is left out, unless no live cell
       // changed after the cursor: a row whose cells are all gone (renamed or dropped columns) or were
       // never written (columns added since) would otherwise not exist for the receiver.
-      boolean cellAfter = false;
-      for (int i = 0; i < spec.columns.size() && alive && cl == 1; i++) {
-        cellAfter |= spec.live(i) && rs.getLong(cellBase + 4 * i + 1) > complete;
-      }
       if (clD > complete && rs.getLong(keys + 4) != exclude && (!alive || cl > 1 || !cellAfter)) {
         out.add(new Change(spec.name, pk, Change.SENTINEL, null, cl, clD,
             tx.sites.id(rs.getLong(keys + 4)), cl, rs.getLong(keys + 5)));
       }
       if (!alive) {
         return;
-      }
-      List<Change> cells = new ArrayList<>();
-      for (int i = 0; i < spec.columns.size(); i++) {
-        int at = cellBase + 4 * i;
-        long d = rs.getLong(at + 1);
-        if (d > complete && rs.getLong(at + 2) != exclude && spec.live(i)) {
-          cells.add(new Change(spec.name, pk, spec.columns.get(i), Sql.read(rs, valueBase + i), rs.getLong(at), d,
-              tx.sites.id(rs.getLong(at + 2)), cl, rs.getLong(at + 3)));
-        }
       }
       cells.sort(Comparator.comparingLong(Change::dbVersion).thenComparingLong(Change::seq));
       out.addAll(cells);

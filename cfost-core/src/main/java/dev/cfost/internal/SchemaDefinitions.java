@@ -110,10 +110,10 @@ final class SchemaDefinitions {
         continue;
       }
       Set<String> known = publishedColumns(tx.c, table);
-      if (known.containsAll(columnNames(tx.c, table))) {
+      List<String> columns = columnNames(tx.c, table);
+      if (known.containsAll(columns)) {
         continue;
       }
-      List<String> columns = columnNames(tx.c, table);
       if (columns.equals(cannotTravel.get(table))) {
         continue; // said already; describing it again would scan the table again
       }
