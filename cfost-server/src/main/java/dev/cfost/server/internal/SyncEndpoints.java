@@ -304,15 +304,20 @@ final class SyncEndpoints {
       throw new ApiException(400, e.code(), e.detail());
     }
     if (m instanceof SyncMessage.Changes c) {
-      Cursor held = service.store.receivedCursor(device.userId(), database, device.deviceId());
-      if (!c.from().equals(held)) {
-        reply(ctx, 409, new SyncMessage.Request(held));
-        return;
+      if (service.stopping()) {
+        throw new ApiException(503, "going_away", "the server is stopping; send the batch again")
+            .header("Retry-After", "1");
       }
+      Cursor held;
       try {
-        service.receive(device.userId(), database, device.deviceId(), c.changes(), c.seals(), c.cursor());
+        held = service.receive(device.userId(), database, device.deviceId(), c.changes(), c.seals(), c.from(),
+            c.cursor());
       } catch (SyncException e) {
         throw new ApiException(e.code().equals("unauthorized") ? 403 : 400, e.code(), e.detail());
+      }
+      if (held != null) {
+        reply(ctx, 409, new SyncMessage.Request(held));
+        return;
       }
       reply(ctx, 200, new SyncMessage.Ack(c.cursor()));
     } else if (m instanceof SyncMessage.Ack a) {

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,8 @@ public final class SyncService implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Map<String, Set<SyncSession>> sessions = new ConcurrentHashMap<>();
   private final Map<String, Object> userLocks = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean stopping;
 
   /** The sync service of a server over {@code store}, streaming on {@code threads} threads. */
   public static SyncService create(ServerStore store, int threads) {
@@ -78,9 +81,24 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
+  /**
+   * Adds a session; an older session of the same device and database is ended ({@code duplicate_session}):
+   * a device that reconnects before the server noticed its old connection died keeps the new one.
+   */
   void register(SyncSession s) {
-    sessions.computeIfAbsent(key(s.userId, s.databaseId), k -> ConcurrentHashMap.newKeySet()).add(s);
+    Set<SyncSession> set = sessions.computeIfAbsent(key(s.userId, s.databaseId), k -> ConcurrentHashMap.newKeySet());
+    for (SyncSession old : set) {
+      if (old.deviceId.equals(s.deviceId)) {
+        old.fail("duplicate_session", "a newer session of device " + s.deviceId + " replaced this one");
+      }
+    }
+    set.add(s);
     metrics.connectionOpened(s.out.transport());
+  }
+
+  /** Whether the server is stopping: sessions take no more batches. */
+  boolean stopping() {
+    return stopping;
   }
 
   void unregister(SyncSession s) {
@@ -96,30 +114,33 @@ public final class SyncService implements AutoCloseable {
   }
 
   /**
-   * Checks and merges a batch of device {@code deviceId}, saving {@code cursor} with it, then wakes the
-   * database's other sessions and follows the device list if the batch wrote it.
+   * Checks and merges a batch of device {@code deviceId} that continues the device's stream at
+   * {@code from}, saving {@code cursor} with it, then wakes the database's other sessions and follows the
+   * device list if the batch wrote it.
    *
+   * @return null once merged; else the cursor the server holds, which {@code from} does not continue (a
+   *     duplicate, or a batch after a lost one): nothing was merged and the device resumes from it
    * @throws SyncException refusing the batch (nothing of it stored)
    */
-  void receive(String user, String db, String deviceId, List<Change> changes, List<Seal> seals, Cursor cursor) {
+  Cursor receive(String user, String db, String deviceId, List<Change> changes, List<Seal> seals, Cursor from,
+      Cursor cursor) {
     ServerDevice self = store.device(deviceId).orElse(null);
     if (self == null || self.revoked() || !self.userId().equals(user)) {
       throw new SyncException("unauthorized", "device " + deviceId + " is revoked");
     }
     long start = System.nanoTime();
-    synchronized (userLocks.computeIfAbsent(user + "\0" + db, k -> new Object())) {
-      Map<String, ServerDevice> known = new HashMap<>();
-      for (ServerDevice d : store.devices(user)) {
-        known.put(d.deviceId(), d);
+    inFlight.incrementAndGet();
+    try {
+      // Checked and merged under one lock: two sessions of one device cannot both take one cursor.
+      synchronized (userLocks.computeIfAbsent(user + "\0" + db, k -> new Object())) {
+        Cursor held = store.receivedCursor(user, db, deviceId);
+        if (!held.equals(from)) {
+          return held;
+        }
+        merge(user, db, changes, seals, deviceId, cursor);
       }
-      String identityUser = store.identityUser(user).orElseThrow(() ->
-          new SyncException("unauthorized", "the account is bound to no identity user"));
-      SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser);
-      try {
-        store.applyBatch(user, db, changes, seals, deviceId, cursor);
-      } catch (InvalidChangeException | IllegalArgumentException e) {
-        throw new SyncException("invalid_change", e.getMessage());
-      }
+    } finally {
+      inFlight.decrementAndGet();
     }
     metrics.recordMerge(System.nanoTime() - start);
     metrics.changesIn(changes.size());
@@ -129,6 +150,23 @@ public final class SyncService implements AutoCloseable {
       }
     }
     committed(user, db);
+    return null;
+  }
+
+  /** Checks the batch's seals against the user's devices, then stores it with the device's cursor. */
+  private void merge(String user, String db, List<Change> changes, List<Seal> seals, String deviceId, Cursor cursor) {
+    Map<String, ServerDevice> known = new HashMap<>();
+    for (ServerDevice d : store.devices(user)) {
+      known.put(d.deviceId(), d);
+    }
+    String identityUser = store.identityUser(user).orElseThrow(() ->
+        new SyncException("unauthorized", "the account is bound to no identity user"));
+    SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser);
+    try {
+      store.applyBatch(user, db, changes, seals, deviceId, cursor);
+    } catch (InvalidChangeException | IllegalArgumentException e) {
+      throw new SyncException("invalid_change", e.getMessage());
+    }
   }
 
   /** Wakes every session of the database: there is something new to stream. */
@@ -163,8 +201,21 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
-  /** Closes every session with {@code reason} (the server is stopping). */
+  /**
+   * Stops taking batches, lets the merges in flight finish (up to 5 s, so their {@code ack} is sent),
+   * then closes every session with {@code reason}: the server is stopping.
+   */
   public void closeAll(String code, String reason) {
+    stopping = true;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     for (Set<SyncSession> set : sessions.values()) {
       for (SyncSession s : set) {
         s.out.close(code, reason);
