@@ -2,6 +2,7 @@ package dev.cfost.server;
 
 import dev.cfost.Change;
 import dev.cfost.Cursor;
+import dev.cfost.Registration;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.Seal;
 import dev.cfost.server.internal.SqliteServerStore;
@@ -10,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 /**
  * Everything the sync server keeps: accounts, refresh and access tokens and devices; and per user and database id
@@ -220,6 +222,15 @@ public interface ServerStore extends AutoCloseable {
 
   /** The position {@code deviceId} last acknowledged in the server's stream (0 if none). */
   long acknowledged(String userId, String databaseId, String deviceId);
+
+  /**
+   * Calls {@code listener} with the user id and database id after each committed batch that moved that
+   * database's stream head, whichever process committed it (with several server processes sharing one
+   * store, the others' batches too). A call may come late or stand for several batches, never early: a
+   * reader that is woken re-reads by position, so a lost call delays and never loses. The listener runs on
+   * a thread of the store and must not block.
+   */
+  Registration onCommit(BiConsumer<String, String> listener);
 
   /** Closes the store's files; later calls throw {@link IllegalStateException}. Idempotent. */
   @Override

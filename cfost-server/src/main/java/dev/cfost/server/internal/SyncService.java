@@ -2,6 +2,7 @@ package dev.cfost.server.internal;
 
 import dev.cfost.Change;
 import dev.cfost.Cursor;
+import dev.cfost.Registration;
 import dev.cfost.Seal;
 import dev.cfost.net.SyncException;
 import dev.cfost.InvalidChangeException;
@@ -47,6 +48,7 @@ public final class SyncService implements AutoCloseable {
   private final Map<String, Object> userLocks = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean stopping;
+  private final Registration commits;
 
   /** The sync service of a server over {@code store}, streaming on {@code threads} threads. */
   public static SyncService create(ServerStore store, int threads) {
@@ -68,6 +70,9 @@ public final class SyncService implements AutoCloseable {
       return t;
     });
     timer.scheduleWithFixedDelay(this::closeSilent, 5, 5, TimeUnit.SECONDS);
+    timer.scheduleWithFixedDelay(this::cutRevoked, 30, 30, TimeUnit.SECONDS);
+    // Commits of this process and, with a shared store, of the others: wake that database's sessions.
+    this.commits = store.onCommit(this::committed);
   }
 
   /** The server's site id in a user's database: stable, and never a device's (a hash of its own). */
@@ -149,8 +154,7 @@ public final class SyncService implements AutoCloseable {
         cut(user, revoked);
       }
     }
-    committed(user, db);
-    return null;
+    return null; // the store's commit listener wakes the database's sessions
   }
 
   /** Checks the batch's seals against the user's devices, then stores it with the device's cursor. */
@@ -190,6 +194,30 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends the sessions of devices revoked meanwhile by another server process sharing the store (this
+   * process cuts its own at once, {@link #receive}): every 30 s, one read of each connected user's devices.
+   */
+  private void cutRevoked() {
+    try {
+      Map<String, Set<String>> connected = new HashMap<>();
+      for (Set<SyncSession> set : sessions.values()) {
+        for (SyncSession s : set) {
+          connected.computeIfAbsent(s.userId, k -> new java.util.HashSet<>()).add(s.deviceId);
+        }
+      }
+      for (Map.Entry<String, Set<String>> e : connected.entrySet()) {
+        for (ServerDevice d : store.devices(e.getKey())) {
+          if (d.revoked() && e.getValue().contains(d.deviceId())) {
+            cut(e.getKey(), d.deviceId());
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("event=revocation_check_failed", e);
+    }
+  }
+
   private void closeSilent() {
     long now = System.nanoTime();
     for (Set<SyncSession> set : sessions.values()) {
@@ -226,6 +254,7 @@ public final class SyncService implements AutoCloseable {
 
   @Override
   public void close() {
+    commits.close();
     timer.shutdownNow();
     executor.shutdown();
     try {
