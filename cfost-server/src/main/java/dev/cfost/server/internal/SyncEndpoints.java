@@ -54,8 +54,9 @@ final class SyncEndpoints {
       f.setIdleTimeout(Duration.ofSeconds(60));
     });
     c.routes.wsBeforeUpgrade("/v1/sync", ctx -> {
-      api.requireDevice(ctx);
+      ServerDevice device = api.requireDevice(ctx);
       SyncApi.database(ctx.queryParam("database"));
+      refuseWhenFull(device.userId());
     });
     c.routes.ws("/v1/sync", ws -> {
       ws.onConnect(this::connected);
@@ -86,6 +87,17 @@ final class SyncEndpoints {
     });
     c.routes.get("/v1/sync/events", this::events);
     c.routes.post("/v1/sync/messages", this::messages);
+  }
+
+  private void refuseWhenFull(String userId) {
+    if (service.stopping()) {
+      throw new ApiException(503, "going_away", "the server is stopping").header("Retry-After", "1");
+    }
+    String full = service.full(userId);
+    if (full != null) {
+      throw new ApiException(503, "busy", full + "; retry later or use another server")
+          .header("Retry-After", "30");
+    }
   }
 
   // ---- WebSocket
@@ -152,6 +164,7 @@ final class SyncEndpoints {
     String database = SyncApi.database(ctx.queryParam("database"));
     byte[] site = siteParam(ctx.queryParam("site"));
     Cursor resume = lastEventId(ctx);
+    refuseWhenFull(device.userId());
     if (sseStreams.incrementAndGet() > MAX_SSE_STREAMS) {
       sseStreams.decrementAndGet();
       throw new ApiException(503, "busy", "too many SSE streams; use the WebSocket endpoint or retry")

@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * device found revoked is cut off at once, live sessions included. Thread-safe.
  */
 public final class SyncService implements AutoCloseable {
+  /** The most sync sessions one process holds, and one user holds in one process. */
+  static final int MAX_SESSIONS = 20_000;
+  static final int MAX_SESSIONS_PER_USER = 2_000;
   /** A session that heard nothing for this long is closed; devices ping every 10 s. */
   static final long SILENCE_NANOS = TimeUnit.SECONDS.toNanos(35);
   private static final Logger LOG = LoggerFactory.getLogger(SyncService.class);
@@ -47,6 +50,8 @@ public final class SyncService implements AutoCloseable {
   private final Map<String, Set<SyncSession>> sessions = new ConcurrentHashMap<>();
   private final Map<String, Object> userLocks = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
+  private final Map<String, AtomicInteger> openByUser = new ConcurrentHashMap<>();
   private volatile boolean stopping;
   private final Registration commits;
 
@@ -97,8 +102,26 @@ public final class SyncService implements AutoCloseable {
         old.fail("duplicate_session", "a newer session of device " + s.deviceId + " replaced this one");
       }
     }
-    set.add(s);
+    if (set.add(s)) {
+      open.incrementAndGet();
+      openByUser.computeIfAbsent(s.userId, k -> new AtomicInteger()).incrementAndGet();
+    }
     metrics.connectionOpened(s.out.transport());
+  }
+
+  /**
+   * Why a new session of {@code userId} cannot open now (the process or the user holds the most
+   * sessions), or null.
+   */
+  String full(String userId) {
+    if (open.get() >= MAX_SESSIONS) {
+      return "this server process holds " + MAX_SESSIONS + " sync sessions, its most";
+    }
+    AtomicInteger mine = openByUser.get(userId);
+    if (mine != null && mine.get() >= MAX_SESSIONS_PER_USER) {
+      return "this user has " + MAX_SESSIONS_PER_USER + " sync sessions on this server process, the most";
+    }
+    return null;
   }
 
   /** Whether the server is stopping: sessions take no more batches. */
@@ -109,13 +132,18 @@ public final class SyncService implements AutoCloseable {
   void unregister(SyncSession s) {
     Set<SyncSession> set = sessions.get(key(s.userId, s.databaseId));
     if (set != null && set.remove(s)) {
+      open.decrementAndGet();
+      AtomicInteger mine = openByUser.get(s.userId);
+      if (mine != null) {
+        mine.decrementAndGet(); // the entry stays: at most one small counter per user who ever connected
+      }
       metrics.connectionClosed(s.out.transport(), "closed");
     }
   }
 
   /** How many sessions are open. */
   int openSessions() {
-    return sessions.values().stream().mapToInt(Set::size).sum();
+    return open.get();
   }
 
   /**
