@@ -1,6 +1,7 @@
 package dev.cfost.server;
 
 import dev.cfost.server.internal.HttpApi;
+import dev.cfost.server.internal.ServerMetrics;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.net.BindException;
@@ -29,12 +30,15 @@ public final class CfostServer implements AutoCloseable {
   private final ServerConfig config;
   private final ServerStore store;
   private final Javalin app;
+  private final ServerMetrics metrics;
   private final AtomicBoolean closed;
 
-  private CfostServer(ServerConfig config, ServerStore store, Javalin app, AtomicBoolean closed) {
+  private CfostServer(ServerConfig config, ServerStore store, Javalin app, ServerMetrics metrics,
+      AtomicBoolean closed) {
     this.config = config;
     this.store = store;
     this.app = app;
+    this.metrics = metrics;
     this.closed = closed;
   }
 
@@ -47,12 +51,14 @@ public final class CfostServer implements AutoCloseable {
   public static CfostServer start(ServerConfig config) throws IOException {
     ServerStore store = ServerStore.openSqlite(config.dataDir());
     AtomicBoolean closed = new AtomicBoolean();
+    ServerMetrics metrics = new ServerMetrics();
     Javalin app;
     try {
-      app = HttpApi.create(config, store, () -> !closed.get(), Clock.systemUTC());
+      app = HttpApi.create(config, store, () -> !closed.get(), Clock.systemUTC(), metrics);
       app.start();
     } catch (RuntimeException e) {
       store.close();
+      metrics.close();
       Throwable cause = e;
       while (cause != null && !(cause instanceof BindException)) {
         cause = cause.getCause();
@@ -62,7 +68,7 @@ public final class CfostServer implements AutoCloseable {
       }
       throw e;
     }
-    CfostServer server = new CfostServer(config, store, app, closed);
+    CfostServer server = new CfostServer(config, store, app, metrics, closed);
     LOG.info("listening on {}:{} ({}), data in {}{}", config.host(), server.port(),
         config.tlsKeystore() == null ? "http" : "https", config.dataDir(), config.demo() ? ", DEMO MODE" : "");
     return server;
@@ -92,6 +98,7 @@ public final class CfostServer implements AutoCloseable {
       app.stop();
     } finally {
       store.close();
+      metrics.close();
       LOG.info("stopped");
     }
   }

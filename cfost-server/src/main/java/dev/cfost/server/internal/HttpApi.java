@@ -29,8 +29,10 @@ public final class HttpApi {
    * A Javalin app serving {@code store}, not yet started.
    *
    * @param ready whether the server takes requests (false once it is stopping)
+   * @param metrics the server's metrics, served by {@code /metrics} and fed by every request
    */
-  public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock) {
+  public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock,
+      ServerMetrics metrics) {
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
         config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
@@ -56,6 +58,7 @@ public final class HttpApi {
       }
       c.routes.get("/health", ctx -> AuthApi.json(ctx, 200, status("ok")));
       c.routes.get("/ready", ctx -> ready(ctx, store, ready));
+      HttpOps.install(c, metrics, config, auth::clientAddress);
       c.routes.before("/v1/*", auth::requireBearer);
       c.routes.post("/v1/auth/register", auth::register);
       c.routes.post("/v1/auth/login", auth::login);
@@ -93,6 +96,7 @@ public final class HttpApi {
   }
 
   private static void refused(ApiException e, Context ctx) {
+    ctx.attribute(HttpOps.ERROR_ATTRIBUTE, e.code);
     for (Map.Entry<String, String> h : e.headers.entrySet()) {
       ctx.header(h.getKey(), h.getValue());
     }
