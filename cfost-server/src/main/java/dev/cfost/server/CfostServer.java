@@ -1,6 +1,7 @@
 package dev.cfost.server;
 
 import dev.cfost.server.internal.HttpApi;
+import dev.cfost.server.internal.LogEvent;
 import dev.cfost.server.internal.ServerMetrics;
 import io.javalin.Javalin;
 import java.io.IOException;
@@ -69,8 +70,9 @@ public final class CfostServer implements AutoCloseable {
       throw e;
     }
     CfostServer server = new CfostServer(config, store, app, metrics, closed);
-    LOG.info("listening on {}:{} ({}), data in {}{}", config.host(), server.port(),
-        config.tlsKeystore() == null ? "http" : "https", config.dataDir(), config.demo() ? ", DEMO MODE" : "");
+    LogEvent.info(LOG, "server_started").with("listen", config.host() + ":" + server.port())
+        .with("scheme", config.tlsKeystore() == null ? "http" : "https").with("data", config.dataDir())
+        .with("demo", config.demo() ? "true" : null).log();
     return server;
   }
 
@@ -99,7 +101,7 @@ public final class CfostServer implements AutoCloseable {
     } finally {
       store.close();
       metrics.close();
-      LOG.info("stopped");
+      LogEvent.info(LOG, "server_stopped").log();
     }
   }
 }

@@ -67,7 +67,8 @@ public final class HttpApi {
       c.routes.get("/v1/account", auth::account);
       c.routes.exception(ApiException.class, HttpApi::refused);
       c.routes.exception(Exception.class, (e, ctx) -> {
-        LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+        LogEvent.error(LOG, "internal_error").with("method", ctx.method().name()).with("path", ctx.path())
+            .with("user", ctx.attribute(AuthApi.USER_ATTRIBUTE)).cause(e).log();
         refused(new ApiException(500, "internal_error", "the server failed to handle the request"), ctx);
       });
       c.routes.error(404, ctx -> {
@@ -84,7 +85,7 @@ public final class HttpApi {
       try {
         store.account("ready-probe");
       } catch (RuntimeException e) {
-        LOG.warn("/ready: the store does not answer: {}", e.toString());
+        LogEvent.warn(LOG, "store_unavailable").with("error", e.toString()).log();
         ok = false;
       }
     }
