@@ -4,6 +4,7 @@ import dev.cfost.Change;
 import dev.cfost.Cursor;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.Seal;
+import dev.cfost.server.internal.SqliteBackup;
 import dev.cfost.server.internal.SqliteServerStore;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -58,6 +59,19 @@ public interface ServerStore extends AutoCloseable {
   /** The embedded store, with {@code clock} deciding token expiry and creation times. */
   static ServerStore openSqlite(Path dataDir, Clock clock) {
     return SqliteServerStore.open(dataDir, clock);
+  }
+
+  /**
+   * Copies the embedded store in {@code dataDir} to the new directory {@code to}, consistently, while a
+   * server may be using it (SQLite's {@code VACUUM INTO}, one snapshot per file; docs/SERVER.md, "Backup
+   * and restore"). The copy is a data directory of its own: {@link #openSqlite} opens it.
+   *
+   * @return the files written
+   * @throws IllegalArgumentException if {@code dataDir} holds no store, or {@code to} exists and is not empty
+   * @throws StoreException if a file cannot be read or written
+   */
+  static List<Path> backupSqlite(Path dataDir, Path to) {
+    return SqliteBackup.copy(dataDir, to);
   }
 
   // ---- accounts

@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * gracefully (requests in flight finish, the store closes). Settings come from the flags, else the
  * environment ({@code CFOST_SERVER_*}), else the file of {@code --config} (docs/SERVER.md).
  */
-@Command(name = "server", mixinStandardHelpOptions = true,
+@Command(name = "server", mixinStandardHelpOptions = true, subcommands = ServerBackupCommand.class,
     description = {"Run the sync server (accounts, tokens; docs/SERVER.md) until SIGTERM.",
         "Settings: flags, else environment (CFOST_SERVER_LISTEN, CFOST_SERVER_DATA, CFOST_SERVER_CONFIG,"
             + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD, CFOST_SERVER_TRUSTED_PROXIES,"
