@@ -81,7 +81,7 @@ public final class HttpOps {
     ctx.result(metrics.scrape());
   }
 
-  boolean mayReadMetrics(Context ctx, String client) {
+  private boolean mayReadMetrics(Context ctx, String client) {
     String peer = ServerConfig.ipLiteral(ctx.req().getRemoteAddr());
     boolean forwarded = ctx.header("X-Forwarded-For") != null || ctx.header("Forwarded") != null;
     if (forwarded && (peer == null || !trustedProxies.contains(peer))) {
