@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cfost.server.ServerStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,6 +12,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +65,45 @@ class ServerCliIT {
       CfostProcess.Result stopped = server.finish();
       assertThat(stopped.err()).contains("stopped").doesNotContain("correct horse battery");
       assertThat(Files.exists(data.resolve("accounts.db"))).isTrue();
+    }
+  }
+
+  @Test
+  void aRunningServerIsBackedUpAndLogsOneJsonObjectPerEvent() throws Exception {
+    Path data = scratch.resolve("server-data");
+    Path copy = scratch.resolve("backup");
+    try (BackgroundCfost server = BackgroundCfost.start(scratch, "server", "--listen", "127.0.0.1:0",
+        "--data", data.toString(), "--log-format", "json")) {
+      String base = "http://127.0.0.1:" + server.awaitMatch(Pattern.compile("^listening on 127\\.0\\.0\\.1:(\\d+)$"));
+      assertThat(send("POST", base + "/v1/auth/register",
+          "{\"user_name\":\"alice\",\"email\":\"alice@example.org\",\"password\":\"correct horse battery\"}",
+          null).statusCode()).isEqualTo(201);
+      assertThat(send("POST", base + "/v1/auth/login", "{\"login\":\"alice\",\"password\":\"wrong password\"}",
+          null).statusCode()).isEqualTo(401);
+
+      String said = new CfostProcess(scratch).run("server", "backup", "--data", data.toString(), "--to",
+          copy.toString()).ok();
+      assertThat(said).startsWith("backed up " + data + " to " + copy);
+      assertThat(new CfostProcess(scratch).run("server", "backup", "--data", data.toString(), "--to",
+          copy.toString()).fails(1)).contains("is not empty");
+
+      server.kill();
+      CfostProcess.Result stopped = server.finish();
+      List<JsonNode> events = new ArrayList<>();
+      for (String line : stopped.errLines()) {
+        events.add(JSON.readTree(line)); // every line is one JSON object
+      }
+      assertThat(events).extracting(e -> e.path("event").asText())
+          .containsSubsequence("server_started", "registered", "login_refused", "server_stopped");
+      JsonNode refused = events.stream().filter(e -> e.path("event").asText().equals("login_refused")).findFirst()
+          .orElseThrow();
+      assertThat(refused.path("user_login").asText()).isEqualTo("alice");
+      assertThat(refused.path("addr").asText()).isEqualTo("127.0.0.1");
+      assertThat(refused.path("level").asText()).isEqualTo("INFO");
+      assertThat(stopped.err()).doesNotContain("wrong password").doesNotContain("correct horse battery");
+    }
+    try (ServerStore restored = ServerStore.openSqlite(copy)) {
+      assertThat(restored.accountByLogin("alice")).isPresent();
     }
   }
 }

@@ -44,7 +44,7 @@ public final class SyncService implements AutoCloseable {
 
   final ServerStore store;
   final DeviceList devices;
-  final SyncMetrics metrics;
+  final ServerMetrics metrics;
   final ExecutorService executor;
   private final ScheduledExecutorService timer;
   private final Map<String, Set<SyncSession>> sessions = new ConcurrentHashMap<>();
@@ -56,11 +56,11 @@ public final class SyncService implements AutoCloseable {
   private final Registration commits;
 
   /** The sync service of a server over {@code store}, streaming on {@code threads} threads. */
-  public static SyncService create(ServerStore store, int threads) {
-    return new SyncService(store, SyncMetrics.NONE, threads);
+  public static SyncService create(ServerStore store, ServerMetrics metrics, int threads) {
+    return new SyncService(store, metrics, threads);
   }
 
-  SyncService(ServerStore store, SyncMetrics metrics, int threads) {
+  SyncService(ServerStore store, ServerMetrics metrics, int threads) {
     this.store = store;
     this.devices = new DeviceList(store);
     this.metrics = metrics;
@@ -137,7 +137,7 @@ public final class SyncService implements AutoCloseable {
       if (mine != null) {
         mine.decrementAndGet(); // the entry stays: at most one small counter per user who ever connected
       }
-      metrics.connectionClosed(s.out.transport(), "closed");
+      metrics.connectionClosed(s.out.transport(), s.closeReason());
     }
   }
 
@@ -175,7 +175,8 @@ public final class SyncService implements AutoCloseable {
     } finally {
       inFlight.decrementAndGet();
     }
-    metrics.recordMerge(System.nanoTime() - start);
+    metrics.recordMerge(java.time.Duration.ofNanos(System.nanoTime() - start));
+    metrics.batchIn();
     metrics.changesIn(changes.size());
     if (DeviceList.touches(changes)) {
       for (String revoked : devices.follow(user, db).newlyRevoked()) {

@@ -57,6 +57,7 @@ final class SyncSession {
   /** Runs {@link #pump} soon: on the service's executor, or on an SSE stream's own thread. */
   private volatile Runnable waker;
   private volatile boolean closed;
+  private volatile String closeReason = "client_closed";
   volatile long lastHeard = System.nanoTime();
 
   // Stream state, guarded by this.
@@ -326,6 +327,7 @@ final class SyncSession {
       if (!out.send(new SyncMessage.Changes(lastSent, to, send, remaining, seals))) {
         return;
       }
+      service.metrics.batchOut();
       service.metrics.changesOut(send.size());
       lastSent = to;
       eoseSent = false;
@@ -365,6 +367,7 @@ final class SyncSession {
     if (closed) {
       return;
     }
+    closeReason = code;
     LOG.info("event=session_refused user={} device={} database={} code={} message={}", userId, deviceId, databaseId,
         code, message);
     service.metrics.error(code);
@@ -379,6 +382,11 @@ final class SyncSession {
       closed = true;
       service.unregister(this);
     }
+  }
+
+  /** Why the session ended, as a fixed word for metrics: an error code, or {@code client_closed}. */
+  String closeReason() {
+    return closeReason;
   }
 
   boolean closed() {
