@@ -106,7 +106,9 @@ final class SyncEndpoints {
     ServerDevice device = ctx.attribute(SyncApi.DEVICE_ATTRIBUTE);
     String database = SyncApi.database(ctx.queryParam("database"));
     ctx.disableAutomaticPings();
-    SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), new WsOutbox(ctx), true);
+    WsOutbox outbox = new WsOutbox(ctx);
+    SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), outbox, true);
+    outbox.session = session;
     ctx.attribute(SESSION, session);
     service.register(session);
     LOG.info("event=connected transport=websocket user={} device={} database={}", device.userId(),
@@ -118,6 +120,7 @@ final class SyncEndpoints {
   private final class WsOutbox implements SyncSession.Outbox {
     private final WsContext ctx;
     private final AtomicLong queued = new AtomicLong();
+    volatile SyncSession session;
 
     WsOutbox(WsContext ctx) {
       this.ctx = ctx;
@@ -131,7 +134,12 @@ final class SyncEndpoints {
       String text = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
       long size = text.length();
       if (queued.addAndGet(size) > MAX_QUEUED_BYTES) {
-        close("slow_reader", "the client does not read fast enough: more than 16 MiB unsent");
+        String why = "the client does not read fast enough: more than 16 MiB unsent";
+        if (session != null) {
+          session.end("slow_reader", why);
+        } else {
+          close("slow_reader", why);
+        }
         return false;
       }
       ctx.session.sendText(text, Callback.from(() -> queued.addAndGet(-size), e -> queued.addAndGet(-size)));

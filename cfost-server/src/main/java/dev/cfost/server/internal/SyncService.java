@@ -275,8 +275,7 @@ public final class SyncService implements AutoCloseable {
     }
     for (Set<SyncSession> set : sessions.values()) {
       for (SyncSession s : set) {
-        s.out.close(code, reason);
-        s.close();
+        s.end(code, reason);
       }
     }
   }

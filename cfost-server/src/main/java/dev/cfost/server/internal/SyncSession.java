@@ -376,6 +376,15 @@ final class SyncSession {
     close();
   }
 
+  /** Closes the connection with {@code code} (no error message first: the server is stopping, say). */
+  void end(String code, String reason) {
+    if (!closed) {
+      closeReason = code;
+      out.close(code, reason);
+      close();
+    }
+  }
+
   /** Forgets the session (the connection is closed or closing). Idempotent. */
   void close() {
     if (!closed) {
