@@ -64,6 +64,7 @@ public final class ServerConfig {
   private final int registrationsPerAddress;
   private final Argon2Params argon2;
   private final Set<String> trustedProxies;
+  private final Duration sseKeepAlive;
 
   private ServerConfig(Builder b) {
     this.host = Objects.requireNonNull(b.host, "host");
@@ -81,6 +82,7 @@ public final class ServerConfig {
     this.registrationsPerAddress = atLeastOne(b.registrationsPerAddress, "registrations per address");
     this.argon2 = Objects.requireNonNull(b.argon2, "argon2");
     this.trustedProxies = Set.copyOf(b.trustedProxies);
+    this.sseKeepAlive = positive(b.sseKeepAlive, "SSE keep-alive interval");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port " + port + " is out of range 0 to 65535");
     }
@@ -270,6 +272,11 @@ public final class ServerConfig {
     return trustedProxies;
   }
 
+  /** How long an idle SSE stream waits before it sends a {@code : keep-alive} comment (default 15 s). */
+  public Duration sseKeepAlive() {
+    return sseKeepAlive;
+  }
+
   /** {@code text} as a normalized IP literal, or null if it is not one (never a DNS look-up). */
   public static String ipLiteral(String text) {
     String t = text == null ? "" : text.strip();
@@ -325,6 +332,7 @@ public final class ServerConfig {
     private int registrationsPerAddress = 20;
     private Argon2Params argon2 = Argon2Params.DEFAULT;
     private Set<String> trustedProxies = Set.of();
+    private Duration sseKeepAlive = Duration.ofSeconds(15);
 
     private Builder() {}
 
@@ -434,6 +442,15 @@ public final class ServerConfig {
     /** The Argon2id cost of new password hashes (default {@link Argon2Params#DEFAULT}); tests lower it. */
     public Builder argon2(Argon2Params params) {
       this.argon2 = params;
+      return this;
+    }
+
+    /**
+     * How long an idle SSE stream waits before it sends a {@code : keep-alive} comment (default 15 s,
+     * below the usual proxy read timeouts); tests shorten it.
+     */
+    public Builder sseKeepAlive(Duration interval) {
+      this.sseKeepAlive = interval;
       return this;
     }
 

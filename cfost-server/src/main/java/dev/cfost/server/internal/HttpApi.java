@@ -33,7 +33,7 @@ public final class HttpApi {
   public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock,
       SyncService sync) {
     SyncApi devices = new SyncApi(store, config.maxBodyBytes(), clock);
-    SyncEndpoints endpoints = new SyncEndpoints(sync, devices);
+    SyncEndpoints endpoints = new SyncEndpoints(sync, devices, config.sseKeepAlive());
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
         config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
