@@ -59,7 +59,13 @@ public final class HttpApi {
       }
       c.routes.get("/health", ctx -> AuthApi.json(ctx, 200, status("ok")));
       c.routes.get("/ready", ctx -> ready(ctx, store, ready));
-      c.routes.before("/v1/*", auth::requireBearer);
+      c.routes.before("/v1/*", ctx -> {
+        if (ctx.path().equals("/v1/sync") || ctx.path().startsWith("/v1/sync/")) {
+          devices.requireDevice(ctx); // the sync endpoints take a device token instead of an access token
+        } else {
+          auth.requireBearer(ctx);
+        }
+      });
       c.routes.post("/v1/auth/register", auth::register);
       c.routes.post("/v1/auth/login", auth::login);
       c.routes.post("/v1/auth/refresh", auth::refresh);
