@@ -78,6 +78,7 @@ public final class ServerConfig {
     /** One JSON object per line, the event's fields at its top level. */
     JSON
   }
+  private final Duration sseKeepAlive;
 
   private ServerConfig(Builder b) {
     this.host = Objects.requireNonNull(b.host, "host");
@@ -97,6 +98,7 @@ public final class ServerConfig {
     this.trustedProxies = Set.copyOf(b.trustedProxies);
     this.metricsAllow = List.copyOf(b.metricsAllow);
     this.logFormat = Objects.requireNonNull(b.logFormat, "logFormat");
+    this.sseKeepAlive = positive(b.sseKeepAlive, "SSE keep-alive interval");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port " + port + " is out of range 0 to 65535");
     }
@@ -315,6 +317,11 @@ public final class ServerConfig {
     return logFormat;
   }
 
+  /** How long an idle SSE stream waits before it sends a {@code : keep-alive} comment (default 15 s). */
+  public Duration sseKeepAlive() {
+    return sseKeepAlive;
+  }
+
   /** {@code text} as a normalized IP literal, or null if it is not one (never a DNS look-up). */
   public static String ipLiteral(String text) {
     String t = text == null ? "" : text.strip();
@@ -372,6 +379,7 @@ public final class ServerConfig {
     private Set<String> trustedProxies = Set.of();
     private List<String> metricsAllow = List.of();
     private LogFormat logFormat = LogFormat.TEXT;
+    private Duration sseKeepAlive = Duration.ofSeconds(15);
 
     private Builder() {}
 
@@ -504,6 +512,15 @@ public final class ServerConfig {
     /** The Argon2id cost of new password hashes (default {@link Argon2Params#DEFAULT}); tests lower it. */
     public Builder argon2(Argon2Params params) {
       this.argon2 = params;
+      return this;
+    }
+
+    /**
+     * How long an idle SSE stream waits before it sends a {@code : keep-alive} comment (default 15 s,
+     * below the usual proxy read timeouts); tests shorten it.
+     */
+    public Builder sseKeepAlive(Duration interval) {
+      this.sseKeepAlive = interval;
       return this;
     }
 

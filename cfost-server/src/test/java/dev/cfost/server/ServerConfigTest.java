@@ -35,6 +35,13 @@ class ServerConfigTest {
     assertThat(c.dataDir()).isEqualTo(Path.of("cfost-server-data"));
     assertThat(c.demo()).isFalse();
     assertThat(c.tlsKeystore()).isNull();
+    assertThat(c.sseKeepAlive()).isEqualTo(java.time.Duration.ofSeconds(15));
+  }
+
+  @Test
+  void theSseKeepAliveIntervalMustBePositive() {
+    assertThatThrownBy(() -> ServerConfig.builder().sseKeepAlive(java.time.Duration.ZERO).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SSE keep-alive");
   }
 
   @Test

@@ -1,13 +1,22 @@
 package dev.cfost.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfost.Cfost;
 import dev.cfost.CfostOptions;
+import dev.cfost.Change;
+import dev.cfost.ChangeBatch;
+import dev.cfost.Cursor;
+import dev.cfost.Seal;
+import dev.cfost.SealedChanges;
 import dev.cfost.Values;
 import dev.cfost.identity.Argon2Params;
+import dev.cfost.identity.ChangeSeals;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
 import dev.cfost.identity.Users;
+import dev.cfost.net.SyncMessage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +27,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A real device of a user for server tests: a Cfost database with a replicated {@code todo} table, the
@@ -86,6 +97,27 @@ final class UserDevice implements AutoCloseable {
     out.writeBytes(i);
     out.writeBytes(challenge);
     return out.toByteArray();
+  }
+
+  /** This device's changes after {@code from} as one sealed batch, as the device sends them. */
+  SyncMessage.Changes sealedBatch(Cursor from) {
+    ChangeBatch batch = db.changes(from, 10_000);
+    SealedChanges sealed = ChangeSeals.open(db, keys, identityUser).seal(batch.changes());
+    return new SyncMessage.Changes(from, batch.next(), sealed.changes(), 0, sealed.seals());
+  }
+
+  /** Checks that every seal is this device's and verifies, and that together they cover {@code changes}. */
+  void assertSealed(List<Change> changes, List<Seal> seals) {
+    Set<ByteBuffer> covered = new HashSet<>();
+    for (Seal s : seals) {
+      assertThat(s.deviceId()).isEqualTo(keys.deviceId().toString());
+      assertThat(DeviceKeys.verify(keys.publicKey(), ChangeSeals.signedBytes(db.databaseId(), s.digests()),
+          s.signature())).as("the seal's signature").isTrue();
+      s.digests().forEach(d -> covered.add(ByteBuffer.wrap(d)));
+    }
+    for (Change c : changes) {
+      assertThat(covered).as("the digest of %s", c).contains(ByteBuffer.wrap(ChangeSeals.digest(c)));
+    }
   }
 
   void sql(String statement) {

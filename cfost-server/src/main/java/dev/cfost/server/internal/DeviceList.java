@@ -50,6 +50,19 @@ final class DeviceList {
     return false;
   }
 
+  /** The devices a batch revokes: a row of {@code identity_revocations}, or a {@code revoked_at} value. */
+  static Set<String> revokedBy(List<Change> batch) {
+    Set<String> out = new HashSet<>();
+    for (Change c : batch) {
+      boolean revokes = REVOCATIONS.equals(c.table()) && c.cl() % 2 == 1
+          || DEVICES.equals(c.table()) && "revoked_at".equals(c.cid()) && c.val() != null;
+      if (revokes) {
+        text(c.pk()).ifPresent(out::add);
+      }
+    }
+    return out;
+  }
+
   /** The device each site of the database is bound to, by site id in hex. */
   Map<String, String> sites(String userId, String databaseId) {
     Map<String, String> known = sites.get(key(userId, databaseId));

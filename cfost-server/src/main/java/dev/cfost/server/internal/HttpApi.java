@@ -34,7 +34,7 @@ public final class HttpApi {
   public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock,
       ServerMetrics metrics, SyncService sync) {
     SyncApi devices = new SyncApi(store, config.maxBodyBytes(), clock);
-    SyncEndpoints endpoints = new SyncEndpoints(sync, devices);
+    SyncEndpoints endpoints = new SyncEndpoints(sync, devices, config.sseKeepAlive());
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
         config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
@@ -61,7 +61,13 @@ public final class HttpApi {
       c.routes.get("/health", ctx -> AuthApi.json(ctx, 200, status("ok")));
       c.routes.get("/ready", ctx -> ready(ctx, store, ready));
       HttpOps.install(c, metrics, config, auth::clientAddress);
-      c.routes.before("/v1/*", auth::requireBearer);
+      c.routes.before("/v1/*", ctx -> {
+        if (ctx.path().equals("/v1/sync") || ctx.path().startsWith("/v1/sync/")) {
+          devices.requireDevice(ctx); // the sync endpoints take a device token instead of an access token
+        } else {
+          auth.requireBearer(ctx);
+        }
+      });
       c.routes.post("/v1/auth/register", auth::register);
       c.routes.post("/v1/auth/login", auth::login);
       c.routes.post("/v1/auth/refresh", auth::refresh);

@@ -34,17 +34,19 @@ final class SyncEndpoints {
   static final int MAX_MESSAGE_BYTES = 16 << 20;
   static final long MAX_QUEUED_BYTES = 16L << 20;
   static final int MAX_SSE_STREAMS = 256;
-  static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
   private static final String SESSION = "cfost.session";
   private static final Logger LOG = LoggerFactory.getLogger(SyncEndpoints.class);
 
   private final SyncService service;
   private final SyncApi api;
+  private final Duration keepAlive;
   private final AtomicInteger sseStreams = new AtomicInteger();
 
-  SyncEndpoints(SyncService service, SyncApi api) {
+  /** @param keepAlive how long an idle SSE stream waits before a {@code : keep-alive} comment */
+  SyncEndpoints(SyncService service, SyncApi api, Duration keepAlive) {
     this.service = service;
     this.api = api;
+    this.keepAlive = keepAlive;
   }
 
   void install(JavalinConfig c) {
@@ -197,7 +199,7 @@ final class SyncEndpoints {
         while (!outbox.broken && !session.closed()) {
           session.pump();
           session.lastHeard = System.nanoTime(); // the stream is alive while it writes
-          if (!wakeups.tryAcquire(KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS)) {
+          if (!wakeups.tryAcquire(keepAlive.toMillis(), TimeUnit.MILLISECONDS)) {
             outbox.comment("keep-alive");
           }
           wakeups.drainPermits();

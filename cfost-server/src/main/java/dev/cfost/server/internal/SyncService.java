@@ -195,6 +195,13 @@ public final class SyncService implements AutoCloseable {
     String identityUser = store.identityUser(user).orElseThrow(() ->
         new SyncException("unauthorized", "the account is bound to no identity user"));
     SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser);
+    // A device this batch revokes is cut off before the batch is stored, so no session sends it anything
+    // after (the commit wakes every session at once; the device list is followed just after).
+    for (String revoked : DeviceList.revokedBy(changes)) {
+      if (known.containsKey(revoked)) {
+        cut(user, revoked);
+      }
+    }
     try {
       store.applyBatch(user, db, changes, seals, deviceId, cursor);
     } catch (InvalidChangeException | IllegalArgumentException e) {

@@ -385,11 +385,18 @@ final class SyncSession {
     }
   }
 
-  /** Forgets the session (the connection is closed or closing). Idempotent. */
+  /**
+   * Forgets the session (the connection is closed or closing), and ends an SSE stream's wait so that its
+   * request returns now (a server that stops waits for every request in flight). Idempotent.
+   */
   void close() {
     if (!closed) {
       closed = true;
       service.unregister(this);
+      Runnable w = waker;
+      if (w != null) {
+        w.run();
+      }
     }
   }
 
