@@ -346,6 +346,10 @@ final class SyncSession {
     if (!closed) {
       closed = true;
       service.unregister(this);
+      Runnable w = waker;
+      if (w != null) {
+        w.run(); // an SSE stream's thread sees it now, not at its next keep-alive (15 s)
+      }
     }
   }
 
