@@ -3,11 +3,16 @@ package dev.cfost.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfost.Cfost;
 import dev.cfost.CfostOptions;
+import dev.cfost.ChangeBatch;
+import dev.cfost.Cursor;
+import dev.cfost.SealedChanges;
 import dev.cfost.Values;
 import dev.cfost.identity.Argon2Params;
+import dev.cfost.identity.ChangeSeals;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
 import dev.cfost.identity.Users;
+import dev.cfost.net.SyncMessage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +91,13 @@ final class UserDevice implements AutoCloseable {
     out.writeBytes(i);
     out.writeBytes(challenge);
     return out.toByteArray();
+  }
+
+  /** The device's changes after {@code from} (about {@code limit}), sealed by its key: the batch it sends. */
+  SyncMessage.Changes sealedBatch(Cursor from, int limit) {
+    ChangeBatch batch = db.changes(from, limit);
+    SealedChanges sealed = ChangeSeals.open(db, keys, identityUser).seal(batch.changes());
+    return new SyncMessage.Changes(from, batch.next(), sealed.changes(), batch.caughtUp() ? 0 : -1, sealed.seals());
   }
 
   void sql(String statement) {
