@@ -163,12 +163,19 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
-  /** Closes every session with {@code reason} (the server is stopping). */
+  /**
+   * Closes every session with {@code code} and {@code reason} (the server is stopping), each once the
+   * frame it is handling is done (a batch being merged is committed and acknowledged), waiting 5 s at most
+   * in all.
+   */
   public void closeAll(String code, String reason) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    for (Set<SyncSession> set : sessions.values()) {
+      set.forEach(SyncSession::refuseFrames); // none starts a merge while others are waited for
+    }
     for (Set<SyncSession> set : sessions.values()) {
       for (SyncSession s : set) {
-        s.out.close(code, reason);
-        s.close();
+        s.stop(code, reason, deadline);
       }
     }
   }
