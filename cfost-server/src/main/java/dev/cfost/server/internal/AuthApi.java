@@ -44,6 +44,8 @@ final class AuthApi {
   static final int MAX_LOGIN_CHARS = 320;
   static final int MAX_TOKEN_CHARS = 256;
   private static final Set<String> PUBLIC_PATHS = Set.of("/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh");
+  /** The endpoints whose bearer is a device token, checked by {@code SyncApi.requireDevice}. */
+  private static final Set<String> SYNC_PATHS = Set.of("/v1/sync", "/v1/sync/events", "/v1/sync/messages");
   private static final String CHALLENGE = "Bearer realm=\"cfost\"";
   private static final Logger LOG = LoggerFactory.getLogger(AuthApi.class);
 
@@ -97,13 +99,19 @@ final class AuthApi {
 
   /** Before every {@code /v1} request but register, login and refresh: a valid bearer, else 401. */
   void requireBearer(Context ctx) {
-    if (PUBLIC_PATHS.contains(ctx.path()) || ctx.path().startsWith("/v1/sync")) {
-      return; // the sync endpoints take a device token instead (SyncApi.requireDevice)
+    String path = ctx.path().length() > 1 && ctx.path().endsWith("/")
+        ? ctx.path().substring(0, ctx.path().length() - 1) : ctx.path();
+    if (PUBLIC_PATHS.contains(path)) {
+      return;
     }
+    boolean sync = SYNC_PATHS.contains(path);
     String header = ctx.header("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      throw new ApiException(401, "unauthorized", "this endpoint needs an 'Authorization: Bearer <access token>'"
-          + " header").header("WWW-Authenticate", CHALLENGE);
+      throw new ApiException(401, "unauthorized", "this endpoint needs an 'Authorization: Bearer <"
+          + (sync ? "device" : "access") + " token>' header").header("WWW-Authenticate", CHALLENGE);
+    }
+    if (sync) {
+      return; // a device token, checked by the endpoint (SyncApi.requireDevice)
     }
     String token = header.substring(7).strip();
     Optional<String> user = demo && DEMO_TOKEN.equals(token) ? Optional.of(DEMO_USER) : store.accessTokenUser(token);

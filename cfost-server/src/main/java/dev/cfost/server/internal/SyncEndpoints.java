@@ -79,6 +79,11 @@ final class SyncEndpoints {
         }
       });
     });
+    c.routes.get("/v1/sync", ctx -> {
+      api.requireDevice(ctx);
+      throw new ApiException(426, "upgrade_required", "/v1/sync is a WebSocket: send the upgrade request, or use"
+          + " GET /v1/sync/events with POST /v1/sync/messages").header("Upgrade", "websocket");
+    });
     c.routes.get("/v1/sync/events", this::events);
     c.routes.post("/v1/sync/messages", this::messages);
   }
