@@ -178,7 +178,8 @@ class AuthApiIT {
   @Test
   void everyOtherV1PathNeedsABearer() throws Exception {
     HttpTestClient c = start(b -> b);
-    for (String path : List.of("/v1/account", "/v1/sync", "/v1/anything")) {
+    for (String path : List.of("/v1/account", "/v1/sync", "/v1/sync/events", "/v1/syncing", "/v1/sync/other",
+        "/v1/anything")) {
       Answer a = c.get(path, null);
       assertThat(a.status()).as(path).isEqualTo(401);
       assertThat(a.header("WWW-Authenticate")).isEqualTo("Bearer realm=\"cfost\"");

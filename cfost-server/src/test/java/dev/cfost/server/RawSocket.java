@@ -19,6 +19,9 @@ import java.util.concurrent.TimeUnit;
 final class RawSocket implements AutoCloseable {
   final BlockingQueue<Object> received = new LinkedBlockingQueue<>(); // SyncMessage, or a String "closed: ..."
   final WebSocket ws;
+  /** After {@link #joined}: the server's hello, and the cursor its request named. */
+  SyncMessage.Hello serverHello;
+  dev.cfost.Cursor serverRequest;
 
   private RawSocket(WebSocket ws) {
     this.ws = ws;
@@ -69,6 +72,24 @@ final class RawSocket implements AutoCloseable {
     pump.setDaemon(true);
     pump.start();
     return s;
+  }
+
+  /**
+   * Opens the socket as {@code device} and exchanges hellos (the device's with its own site), returning
+   * once the server's {@code request} came.
+   */
+  static RawSocket joined(int port, UserDevice device, String deviceToken) throws Exception {
+    RawSocket s = open(port, device.db.databaseId(), deviceToken);
+    try {
+      s.serverHello = s.await(SyncMessage.Hello.class);
+      s.send(new SyncMessage.Hello(1, s.serverHello.topic(), dev.cfost.Values.hex(device.db.siteId()),
+          device.keys.deviceId().toString(), 0, java.util.List.of("changes", "live")));
+      s.serverRequest = s.await(SyncMessage.Request.class).cursor();
+      return s;
+    } catch (Exception | AssertionError e) {
+      s.close();
+      throw e;
+    }
   }
 
   void send(SyncMessage m) throws Exception {

@@ -13,12 +13,8 @@ import dev.cfost.Change;
 import dev.cfost.Cursor;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.Seal;
-import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.DeviceKeys;
-import dev.cfost.identity.internal.PasswordHash;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
@@ -27,39 +23,15 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.ShrinkingMode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What every {@link ServerStore} must do: accounts, tokens, devices, the merge rule, atomicity,
- * idempotence, isolation of users, cursors and paging. An implementation's test extends this class and
- * opens its store. The property at the end checks the merge against a real cfost-core replica.
+ * What every {@link ServerStore} must do: accounts, tokens and devices ({@link ServerStoreAccountsContract}),
+ * the merge rule, atomicity, idempotence, isolation of users, cursors, paging and the cells of one table. An
+ * implementation's test extends this class and opens its store. The property at the end checks the merge
+ * against a real cfost-core replica.
  */
-public abstract class ServerStoreContract {
-  static final String HASH = PasswordHash.dummy(new Argon2Params(64, 1, 1));
-  static final String DB = "notes";
-
-  /** A new, empty store; {@code dir} is a fresh directory it may use, {@code clock} decides token expiry. */
-  protected abstract ServerStore openStore(Path dir, Clock clock);
-
-  @TempDir Path dir;
-  final TestChanges.ManualClock clock = new TestChanges.ManualClock();
-  ServerStore store;
-
-  @BeforeEach
-  void open() {
-    store = openStore(dir, clock);
-    store.createAccount("alice", "alice", "alice@example.org", HASH);
-    store.createAccount("bob", "bob", "bob@example.org", HASH);
-  }
-
-  @AfterEach
-  void close() {
-    store.close();
-  }
-
+public abstract class ServerStoreContract extends ServerStoreAccountsContract {
   /** The database's whole stream, page by page, as shapes in position order. */
   List<String> stream(String user, String db) {
     List<String> out = new ArrayList<>();
@@ -80,134 +52,6 @@ public abstract class ServerStoreContract {
         return out;
       }
     }
-  }
-
-  // ---- accounts, tokens, devices
-
-  @Test
-  void accountsAreFoundByIdNameOrEmailWithoutRegardToCase() {
-    Account carol = store.createAccount("c-1", "Carol", "Carol@Example.org", HASH);
-    assertThat(store.account("c-1")).contains(carol);
-    assertThat(store.accountByLogin("carol")).contains(carol);
-    assertThat(store.accountByLogin("CAROL@example.ORG")).contains(carol);
-    assertThat(carol.passwordHash()).isEqualTo(HASH);
-    assertThat(carol.createdAt()).isEqualTo(clock.instant());
-    assertThat(store.account("nobody")).isEmpty();
-    assertThat(store.accountByLogin("nobody")).isEmpty();
-  }
-
-  @Test
-  void aTakenUserIdNameOrEmailIsRefused() {
-    assertThatThrownBy(() -> store.createAccount("alice", "x", "x@example.org", HASH))
-        .isInstanceOf(AccountExistsException.class).hasMessageContaining("user id 'alice'");
-    assertThatThrownBy(() -> store.createAccount("a2", "ALICE", "x@example.org", HASH))
-        .isInstanceOf(AccountExistsException.class).hasMessageContaining("user name 'ALICE'");
-    assertThatThrownBy(() -> store.createAccount("a2", "x", "Bob@Example.org", HASH))
-        .isInstanceOf(AccountExistsException.class).hasMessageContaining("email address");
-    assertThat(store.account("a2")).isEmpty();
-  }
-
-  @Test
-  void malformedAccountFieldsAreRefusedNamingTheField() {
-    assertThatThrownBy(() -> store.createAccount("../x", "x", "x@example.org", HASH))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("user id '../x'");
-    assertThatThrownBy(() -> store.createAccount("x", "x@y", "x@example.org", HASH))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("user name");
-    assertThatThrownBy(() -> store.createAccount("x", "x", "not-an-email", HASH))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("email address");
-    assertThatThrownBy(() -> store.createAccount("x", "x", "x@example.org", "secret"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PHC");
-  }
-
-  @Test
-  void refreshTokensVerifyUntilTheyExpire() {
-    String token = store.issueRefreshToken("alice", Duration.ofHours(1));
-    assertThat(store.refreshTokenUser(token)).contains("alice");
-    assertThat(store.refreshTokenUser(token + "x")).isEmpty();
-    clock.advance(Duration.ofMinutes(59));
-    assertThat(store.refreshTokenUser(token)).contains("alice");
-    clock.advance(Duration.ofMinutes(1));
-    assertThat(store.refreshTokenUser(token)).isEmpty();
-    assertThatThrownBy(() -> store.issueRefreshToken("nobody", Duration.ofHours(1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nobody");
-  }
-
-  @Test
-  void revokedTokensNoLongerVerify() {
-    String one = store.issueRefreshToken("alice", Duration.ofHours(1));
-    String two = store.issueRefreshToken("alice", Duration.ofHours(1));
-    String bobs = store.issueRefreshToken("bob", Duration.ofHours(1));
-    assertThat(one).isNotEqualTo(two);
-    assertThat(store.revokeRefreshToken(one)).isTrue();
-    assertThat(store.revokeRefreshToken(one)).isFalse();
-    assertThat(store.refreshTokenUser(one)).isEmpty();
-    assertThat(store.refreshTokenUser(two)).contains("alice");
-    assertThat(store.revokeRefreshTokens("alice")).isEqualTo(1);
-    assertThat(store.refreshTokenUser(two)).isEmpty();
-    assertThat(store.refreshTokenUser(bobs)).contains("bob");
-  }
-
-  @Test
-  void accessTokensVerifyUntilTheyExpireAndNeverAsRefreshTokens() {
-    String access = store.issueAccessToken("alice", Duration.ofMinutes(15));
-    String refresh = store.issueRefreshToken("alice", Duration.ofHours(1));
-    assertThat(store.accessTokenUser(access)).contains("alice");
-    assertThat(store.refreshTokenUser(access)).isEmpty();
-    assertThat(store.accessTokenUser(refresh)).isEmpty();
-    assertThat(store.revokeRefreshToken(access)).isFalse();
-    assertThat(store.revokeAccessToken(refresh)).isFalse();
-    assertThat(store.accessTokenUser(access)).contains("alice");
-    assertThat(store.refreshTokenUser(refresh)).contains("alice");
-    clock.advance(Duration.ofMinutes(15));
-    assertThat(store.accessTokenUser(access)).isEmpty();
-    assertThat(store.refreshTokenUser(refresh)).contains("alice");
-    assertThatThrownBy(() -> store.issueAccessToken("nobody", Duration.ofMinutes(15)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nobody");
-  }
-
-  @Test
-  void revokedAccessTokensNoLongerVerify() {
-    String one = store.issueAccessToken("alice", Duration.ofMinutes(15));
-    String two = store.issueAccessToken("alice", Duration.ofMinutes(15));
-    String bobs = store.issueAccessToken("bob", Duration.ofMinutes(15));
-    String refresh = store.issueRefreshToken("alice", Duration.ofHours(1));
-    assertThat(store.revokeAccessToken(one)).isTrue();
-    assertThat(store.revokeAccessToken(one)).isFalse();
-    assertThat(store.accessTokenUser(one)).isEmpty();
-    assertThat(store.accessTokenUser(two)).contains("alice");
-    assertThat(store.revokeAccessTokens("alice")).isEqualTo(1);
-    assertThat(store.accessTokenUser(two)).isEmpty();
-    assertThat(store.accessTokenUser(bobs)).contains("bob");
-    assertThat(store.refreshTokenUser(refresh)).contains("alice");
-  }
-
-  @Test
-  void devicesFollowTheListAndARevocationIsFinal() {
-    DeviceKeys k1 = DeviceKeys.generate();
-    DeviceKeys k2 = DeviceKeys.generate();
-    String d1 = k1.deviceId().toString();
-    store.putDevice("alice", d1, k1.publicKey(), false);
-    store.putDevice("alice", k2.deviceId().toString(), k2.publicKey(), false);
-    assertThat(store.devices("alice")).hasSize(2);
-    assertThat(store.device(d1)).contains(new ServerDevice("alice", d1, k1.publicKey(), false));
-    store.putDevice("alice", d1, k1.publicKey(), true);
-    store.putDevice("alice", d1, k1.publicKey(), false); // an older copy of the list: still revoked
-    assertThat(store.device(d1).orElseThrow().revoked()).isTrue();
-    assertThat(store.devices("bob")).isEmpty();
-  }
-
-  @Test
-  void aDeviceOfAnotherUserOrWithAnotherKeyIsRefused() {
-    DeviceKeys k1 = DeviceKeys.generate();
-    String d1 = k1.deviceId().toString();
-    store.putDevice("alice", d1, k1.publicKey(), false);
-    assertThatThrownBy(() -> store.putDevice("bob", d1, k1.publicKey(), false))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another user");
-    assertThatThrownBy(() -> store.putDevice("bob", d1, DeviceKeys.generate().publicKey(), false))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not the id of the public key");
-    assertThatThrownBy(() -> store.putDevice("nobody", d1, k1.publicKey(), false))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no account");
-    assertThat(store.devices("bob")).isEmpty();
   }
 
   // ---- the merge rule
@@ -501,6 +345,68 @@ public abstract class ServerStoreContract {
     assertThat(all("alice", DB)).hasSize(threads * batches / 2);
     assertThat(all("bob", DB)).hasSize(threads * batches / 2);
     assertThat(store.head("alice", DB)).isEqualTo(threads * batches / 2);
+  }
+
+  // ---- tableCells
+
+  @Test
+  void tableCellsAreTheCurrentCellsOfOneTableInKeyOrderWithoutSentinels() {
+    Change b = cell("devices", "b", "name", "phone", 1, 1, 1);
+    Change aKey = cell("devices", "a", "key", new byte[] {1, 2}, 1, 1, 1);
+    Change aName = cell("devices", "a", "name", "laptop", 1, 1, 1);
+    store.applyBatch("alice", DB, List.of(sentinel("devices", "b", 1, 1), b, aName, aKey,
+        cell("other", "a", "name", "not this table", 1, 1, 1), sentinel("devices", "keys-only", 1, 2)), List.of());
+    Change renamed = cell("devices", "a", "name", "work laptop", 2, 1, 2);
+    store.applyBatch("alice", DB, List.of(renamed, cell("devices", "a", "name", "stale", 1, 1, 9)), List.of());
+    List<Change> cells = store.tableCells("alice", DB, "devices", 100);
+    assertThat(cells).extracting(TestChanges::shape)
+        .containsExactly(shape(aKey), shape(renamed), shape(b));
+    assertThat(cells).extracting(Change::table).containsOnly("devices");
+    // Each cell's stream position as db_version: the position changesAfter gives it.
+    long renamedAt = store.head("alice", DB);
+    assertThat(cells.get(1).dbVersion()).isEqualTo(renamedAt);
+    for (Change c : cells) {
+      assertThat(all("alice", DB)).filteredOn(s -> s.dbVersion() == c.dbVersion()).extracting(TestChanges::shape)
+          .containsExactly(shape(c));
+    }
+    assertThat(store.tableCells("alice", DB, "devices", 2)).extracting(TestChanges::shape)
+        .containsExactly(shape(aKey), shape(renamed));
+    assertThat(store.tableCells("alice", DB, "no_such_table", 10)).isEmpty();
+  }
+
+  @Test
+  void aDeletedRowHasNoCellsAndAResurrectedOneOnlyItsNewLifesCells() {
+    store.applyBatch("alice", DB, List.of(cell("devices", "a", "name", "laptop", 1, 1, 1),
+        cell("devices", "a", "revoked_at", null, 1, 1, 1), cell("devices", "b", "name", "phone", 1, 1, 1)), List.of());
+    store.applyBatch("alice", DB, List.of(sentinel("devices", "a", 2, 1)), List.of());
+    assertThat(store.tableCells("alice", DB, "devices", 100)).extracting(TestChanges::shape)
+        .containsExactly(shape(cell("devices", "b", "name", "phone", 1, 1, 1)));
+    Change back = cell("devices", "a", "name", "laptop again", 1, 3, 2);
+    store.applyBatch("alice", DB, List.of(sentinel("devices", "a", 3, 2), back), List.of());
+    assertThat(store.tableCells("alice", DB, "devices", 100)).extracting(TestChanges::shape)
+        .containsExactly(shape(back), shape(cell("devices", "b", "name", "phone", 1, 1, 1)));
+  }
+
+  @Test
+  void tableCellsRefuseABadTableOrLimitAndReadAnUnknownDatabaseOrAnotherUsersAsEmpty() {
+    store.applyBatch("alice", DB, List.of(cell("devices", "a", "name", "alice's", 1, 1, 1)), List.of());
+    assertThat(store.tableCells("alice", "unknown", "devices", 10)).isEmpty();
+    assertThat(store.tableCells("bob", DB, "devices", 10)).isEmpty();
+    assertThat(store.head("alice", "unknown")).isZero();
+    assertThat(store.databases("alice")).containsExactly(DB);
+    for (String bad : new String[] {"", null, "t".repeat(129)}) {
+      assertThatThrownBy(() -> store.tableCells("alice", DB, bad, 10)).as("table %s", bad)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("table name");
+    }
+    for (int bad : new int[] {0, -1, ServerStore.MAX_BATCH + 1}) {
+      assertThatThrownBy(() -> store.tableCells("alice", DB, "devices", bad)).as("limit %s", bad)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limit");
+    }
+    assertThatThrownBy(() -> store.tableCells("alice", "no/slash", "devices", 10))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("database id 'no/slash'");
+    assertThatThrownBy(() -> store.tableCells("nobody", DB, "devices", 10))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no account");
+    assertThat(store.tableCells("alice", DB, "devices", ServerStore.MAX_BATCH)).hasSize(1);
   }
 
   // ---- the server merges like a device

@@ -78,15 +78,107 @@ class SqliteServerStoreTest extends ServerStoreContract {
     store.close();
     try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("accounts.db"));
         var s = c.createStatement()) {
-      // Back to schema 1, as an older server left it.
+      // Back to schema 1, as an older server left it: without the columns of schemas 2 and 3.
+      s.execute("ALTER TABLE tokens DROP COLUMN kind");
       s.execute("ALTER TABLE tokens DROP COLUMN device_id");
       s.execute("ALTER TABLE accounts DROP COLUMN identity_user");
-      s.execute("ALTER TABLE tokens DROP COLUMN kind");
       s.execute("UPDATE meta SET value = 1 WHERE key = 'schema'");
     }
     store = ServerStore.openSqlite(dir, clock);
     assertThat(store.refreshTokenUser(token)).contains("alice");
     assertThat(store.accessTokenUser(token)).isEmpty();
+  }
+
+  /**
+   * An accounts.db as a schema-2 server left it, written here statement by statement (schema 1, then 2),
+   * opens as schema 3 with its accounts, tokens and devices, and takes device tokens and bindings.
+   */
+  @Test
+  void aSchemaTwoAccountsFileIsMigratedToThreeKeepingAccountsTokensAndDevices() throws Exception {
+    Path old = dir.resolve("v2");
+    Files.createDirectories(old);
+    String refresh = "refresh-token-of-a-schema-two-server-0000000";
+    String access = "access-token-of-a-schema-two-server-00000000";
+    String revoked = "revoked-access-token-of-a-schema-two-server0";
+    dev.cfost.identity.DeviceKeys k = dev.cfost.identity.DeviceKeys.generate();
+    long created = clock.millis() - 1000;
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old.resolve("accounts.db"));
+        var s = c.createStatement()) {
+      for (String sql : new String[] {
+          "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+          // schema 1
+          "CREATE TABLE accounts(user_id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL"
+              + " UNIQUE, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
+              + " created_at INTEGER NOT NULL)",
+          "CREATE TABLE tokens(hash BLOB PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,"
+              + " expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
+          "CREATE INDEX tokens_user ON tokens(user_id)",
+          "CREATE TABLE devices(device_id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,"
+              + " public_key BLOB NOT NULL, revoked INTEGER NOT NULL) WITHOUT ROWID",
+          "CREATE INDEX devices_user ON devices(user_id)",
+          // schema 2
+          "ALTER TABLE tokens ADD COLUMN kind INTEGER NOT NULL DEFAULT 0",
+          "INSERT INTO meta VALUES ('schema', 2), ('kind', 'accounts')"}) {
+        s.execute(sql);
+      }
+      try (var ps = c.prepareStatement("INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, "dave");
+        ps.setString(2, "Dave");
+        ps.setString(3, "dave");
+        ps.setString(4, "Dave@example.org");
+        ps.setString(5, "dave@example.org");
+        ps.setString(6, HASH);
+        ps.setLong(7, created);
+        ps.executeUpdate();
+      }
+      try (var ps = c.prepareStatement("INSERT INTO tokens(hash, user_id, expires_at, revoked, kind)"
+          + " VALUES (?, 'dave', ?, ?, ?)")) {
+        Object[][] rows = {{refresh, 0, 0}, {access, 0, 1}, {revoked, 1, 1}};
+        for (Object[] row : rows) {
+          ps.setBytes(1, java.security.MessageDigest.getInstance("SHA-256")
+              .digest(((String) row[0]).getBytes(StandardCharsets.UTF_8)));
+          ps.setLong(2, clock.millis() + Duration.ofHours(1).toMillis());
+          ps.setInt(3, (Integer) row[1]);
+          ps.setInt(4, (Integer) row[2]);
+          ps.executeUpdate();
+        }
+      }
+      try (var ps = c.prepareStatement("INSERT INTO devices VALUES (?, 'dave', ?, 0)")) {
+        ps.setString(1, k.deviceId().toString());
+        ps.setBytes(2, k.publicKey());
+        ps.executeUpdate();
+      }
+    }
+    try (ServerStore migrated = ServerStore.openSqlite(old, clock)) {
+      Account dave = migrated.account("dave").orElseThrow();
+      assertThat(dave.name()).isEqualTo("Dave");
+      assertThat(dave.passwordHash()).isEqualTo(HASH);
+      assertThat(dave.createdAt().toEpochMilli()).isEqualTo(created);
+      assertThat(migrated.accountByLogin("DAVE@example.org")).contains(dave);
+      assertThat(migrated.refreshTokenUser(refresh)).contains("dave");
+      assertThat(migrated.accessTokenUser(refresh)).isEmpty();
+      assertThat(migrated.accessTokenUser(access)).contains("dave");
+      assertThat(migrated.refreshTokenUser(access)).isEmpty();
+      assertThat(migrated.accessTokenUser(revoked)).isEmpty();
+      assertThat(migrated.deviceTokenDevice(refresh)).as("an old token is no device token").isEmpty();
+      assertThat(migrated.deviceTokenDevice(access)).isEmpty();
+      assertThat(migrated.devices("dave")).containsExactly(
+          new ServerDevice("dave", k.deviceId().toString(), k.publicKey(), false));
+      assertThat(migrated.identityUser("dave")).as("an old account is bound to no identity user yet").isEmpty();
+      assertThat(migrated.bindIdentityUser("dave", "id-dave")).isEqualTo("id-dave");
+      String deviceToken = migrated.issueDeviceToken("dave", k.deviceId().toString(), Duration.ofHours(1));
+      assertThat(migrated.deviceTokenDevice(deviceToken)).map(ServerDevice::userId).contains("dave");
+    }
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old.resolve("accounts.db"));
+        var s = c.createStatement(); var rs = s.executeQuery("SELECT value FROM meta WHERE key = 'schema'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(3);
+    }
+    // Opened again: nothing is migrated twice, and everything is still there.
+    try (ServerStore again = ServerStore.openSqlite(old, clock)) {
+      assertThat(again.identityUser("dave")).contains("id-dave");
+      assertThat(again.refreshTokenUser(refresh)).contains("dave");
+    }
   }
 
   private static final String HASH = dev.cfost.identity.internal.PasswordHash.dummy(

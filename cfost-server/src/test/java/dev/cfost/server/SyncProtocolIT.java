@@ -179,6 +179,10 @@ class SyncProtocolIT {
     assertThat(http.get("/v1/account", token).status()).as("a device token is not an access token").isEqualTo(401);
     assertThat(http.post("/v1/sync/messages?database=default", "{\"type\":\"ping\",\"id\":1}", null).status())
         .isEqualTo(401);
+    HttpTestClient.Answer plain = http.get("/v1/sync?database=default", token);
+    assertThat(plain.status()).as("/v1/sync without the upgrade").isEqualTo(426);
+    assertThat(plain.text("error")).isEqualTo("upgrade_required");
+    assertThat(http.get("/v1/sync?database=default", "made-up").status()).isEqualTo(401);
   }
 
   // ---- steps

@@ -101,9 +101,14 @@ final class UserDevice implements AutoCloseable {
 
   /** This device's changes after {@code from} as one sealed batch, as the device sends them. */
   SyncMessage.Changes sealedBatch(Cursor from) {
-    ChangeBatch batch = db.changes(from, 10_000);
+    return sealedBatch(from, 10_000);
+  }
+
+  /** The device's changes after {@code from} (about {@code limit}), sealed by its key: the batch it sends. */
+  SyncMessage.Changes sealedBatch(Cursor from, int limit) {
+    ChangeBatch batch = db.changes(from, limit);
     SealedChanges sealed = ChangeSeals.open(db, keys, identityUser).seal(batch.changes());
-    return new SyncMessage.Changes(from, batch.next(), sealed.changes(), 0, sealed.seals());
+    return new SyncMessage.Changes(from, batch.next(), sealed.changes(), batch.caughtUp() ? 0 : -1, sealed.seals());
   }
 
   /** Checks that every seal is this device's and verifies, and that together they cover {@code changes}. */

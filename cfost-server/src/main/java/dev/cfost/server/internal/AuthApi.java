@@ -44,6 +44,7 @@ final class AuthApi {
   static final int MAX_LOGIN_CHARS = 320;
   static final int MAX_TOKEN_CHARS = 256;
   private static final Set<String> PUBLIC_PATHS = Set.of("/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh");
+  /** The endpoints whose bearer is a device token, checked by {@code SyncApi.requireDevice}. */
   private static final String CHALLENGE = "Bearer realm=\"cfost\"";
   private static final Logger LOG = LoggerFactory.getLogger(AuthApi.class);
 
@@ -97,7 +98,9 @@ final class AuthApi {
 
   /** Before every {@code /v1} request but register, login and refresh: a valid bearer, else 401. */
   void requireBearer(Context ctx) {
-    if (PUBLIC_PATHS.contains(ctx.path())) {
+    String path = ctx.path().length() > 1 && ctx.path().endsWith("/")
+        ? ctx.path().substring(0, ctx.path().length() - 1) : ctx.path();
+    if (PUBLIC_PATHS.contains(path)) {
       return;
     }
     String header = ctx.header("Authorization");

@@ -112,10 +112,8 @@ final class SyncApi {
           + " used or expired, or the signature is not the device key's");
     }
     synchronized (joinLock) {
-      String bound = store.bindIdentityUser(user, identityUser);
-      if (!bound.equals(identityUser)) {
-        throw new ApiException(403, "wrong_user", "this account belongs to another identity user than the"
-            + " device's database");
+      if (!store.identityUser(user).orElse(identityUser).equals(identityUser)) {
+        throw wrongUser();
       }
       List<ServerDevice> devices = store.devices(user);
       Optional<ServerDevice> known = devices.stream().filter(d -> d.deviceId().equals(device.toString())).findFirst();
@@ -124,6 +122,8 @@ final class SyncApi {
         if (elsewhere.isPresent()) {
           throw new ApiException(403, "device_not_authorized", "device " + device + " belongs to another account");
         }
+        // Bound only now, by the device that becomes the account's first: a refused proof binds nothing.
+        store.bindIdentityUser(user, identityUser); // unbound or bound to it, checked above under joinLock
         store.putDevice(user, device.toString(), key, false); // the account's first device
         LOG.info("event=first_device user={} device={}", user, device);
       } else if (known.isEmpty() || known.get().revoked()) {
@@ -137,6 +137,11 @@ final class SyncApi {
     AuthApi.json(ctx, 200, JsonBody.MAPPER.createObjectNode().put("device_token", token)
         .put("token_type", "Bearer").put("expires_in", DEVICE_TOKEN_TTL.toSeconds())
         .put("device_id", device.toString()));
+  }
+
+  private static ApiException wrongUser() {
+    return new ApiException(403, "wrong_user", "this account belongs to another identity user than the device's"
+        + " database");
   }
 
   /** The bytes a device signs to prove its key (docs/SERVER.md, "Devices"). */

@@ -151,7 +151,9 @@ final class SyncEndpoints {
     @Override
     public void close(String code, String reason) {
       String r = code + ": " + reason;
-      ctx.closeSession(code.equals("timeout") ? 1001 : 1008, r.length() > 120 ? r.substring(0, 120) : r);
+      // 1001 (going away): the server stops, or hears nothing; 1008 (policy violation): a refusal.
+      int status = code.equals("going_away") || code.equals("timeout") ? 1001 : 1008;
+      ctx.closeSession(status, r.length() > 120 ? r.substring(0, 120) : r);
     }
 
     @Override

@@ -266,23 +266,19 @@ public final class SyncService implements AutoCloseable {
   }
 
   /**
-   * Stops taking batches, lets the merges in flight finish (up to 5 s, so their {@code ack} is sent),
-   * then closes every session with {@code reason}: the server is stopping.
+   * Closes every session with {@code code} and {@code reason} (the server is stopping), each once the
+   * frame it is handling is done (a batch being merged is committed and acknowledged), waiting 5 s at most
+   * in all.
    */
   public void closeAll(String code, String reason) {
     stopping = true;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    for (Set<SyncSession> set : sessions.values()) {
+      set.forEach(SyncSession::refuseFrames); // none starts a merge while others are waited for
     }
     for (Set<SyncSession> set : sessions.values()) {
       for (SyncSession s : set) {
-        s.end(code, reason);
+        s.stop(code, reason, deadline);
       }
     }
   }

@@ -16,7 +16,9 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #onFrame} runs on the transport's thread, one frame at a time (the next frame is
  * not read before it returns: a merge holds the device back); {@link #pump} runs on the service's
  * executor, woken by commits, and holds the session's lock while it reads and sends; both take the lock
- * to change the stream's state.
+ * to change the stream's state. {@link #stop} (the server is stopping) waits for the frame being handled,
+ * so that a batch being merged is committed and acknowledged before the connection closes.
  */
 final class SyncSession {
   static final int WINDOW = 16;
@@ -58,6 +61,9 @@ final class SyncSession {
   private volatile Runnable waker;
   private volatile boolean closed;
   private volatile String closeReason = "client_closed";
+  /** Held while a frame is handled; {@link #stop} takes it to let that frame finish. */
+  private final ReentrantLock handling = new ReentrantLock();
+  private volatile boolean stopping;
   volatile long lastHeard = System.nanoTime();
 
   // Stream state, guarded by this.
@@ -111,16 +117,46 @@ final class SyncSession {
   /** One frame from the device. */
   void onFrame(byte[] frame) {
     lastHeard = System.nanoTime();
-    if (closed) {
-      return;
-    }
+    handling.lock();
     try {
+      if (closed || stopping) {
+        return;
+      }
       handle(SyncMessage.decode(frame));
     } catch (SyncException e) {
       fail(e.code(), e.detail());
     } catch (RuntimeException e) {
       LOG.error("event=sync_failed user={} device={} database={}", userId, deviceId, databaseId, e);
       fail("internal", "the server failed to handle the message");
+    } finally {
+      handling.unlock();
+    }
+  }
+
+  /** The server is stopping: frames not yet handled are dropped (the device sends them again later). */
+  void refuseFrames() {
+    stopping = true;
+  }
+
+  /**
+   * The server is stopping: handles no more frames, lets the one being handled finish (a batch being
+   * merged is committed and acknowledged) until {@code deadlineNanos} at most, then closes the connection
+   * with {@code code} and {@code reason}.
+   */
+  void stop(String code, String reason, long deadlineNanos) {
+    refuseFrames();
+    boolean idle = false;
+    try {
+      idle = handling.tryLock(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      end(code, reason);
+    } finally {
+      if (idle) {
+        handling.unlock();
+      }
     }
   }
 
@@ -395,7 +431,7 @@ final class SyncSession {
       service.unregister(this);
       Runnable w = waker;
       if (w != null) {
-        w.run();
+        w.run(); // an SSE stream's thread sees it now, not at its next keep-alive (15 s)
       }
     }
   }
