@@ -182,6 +182,10 @@ public final class ServerClient {
     if (accessToken != null && clock.instant().isBefore(accessExpires)) {
       return accessToken;
     }
+    if (saved == null && tokenFile != null) {
+      // A login made since (by another process): a daemon need not restart for it.
+      saved = TokenFile.read(tokenFile).filter(s -> s.server().equals(server().toString())).orElse(null);
+    }
     if (saved == null) {
       throw new ServerException(ServerException.NOT_LOGGED_IN, 0, "this device is not logged in to the sync"
           + " server " + server() + (tokenFile == null ? "" : " (no login in " + tokenFile + ")")
