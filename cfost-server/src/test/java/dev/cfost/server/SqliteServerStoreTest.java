@@ -78,7 +78,10 @@ class SqliteServerStoreTest extends ServerStoreContract {
     store.close();
     try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("accounts.db"));
         var s = c.createStatement()) {
-      s.execute("ALTER TABLE tokens DROP COLUMN kind"); // back to schema 1, as an older server left it
+      // Back to schema 1, as an older server left it.
+      s.execute("ALTER TABLE tokens DROP COLUMN device_id");
+      s.execute("ALTER TABLE accounts DROP COLUMN identity_user");
+      s.execute("ALTER TABLE tokens DROP COLUMN kind");
       s.execute("UPDATE meta SET value = 1 WHERE key = 'schema'");
     }
     store = ServerStore.openSqlite(dir, clock);
