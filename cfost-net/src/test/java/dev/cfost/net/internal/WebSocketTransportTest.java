@@ -24,8 +24,10 @@ import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The WebSocket transport against a real WebSocket server (Javalin on Jetty) on loopback. */
+@Timeout(20) // a transport that stops asking for messages hangs a receive: fail instead
 class WebSocketTransportTest {
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
@@ -111,6 +113,25 @@ class WebSocketTransportTest {
     for (int i = 2; i < 200; i++) {
       assertThat(text(c.receive())).startsWith("message " + i + " ");
     }
+  }
+
+  /** A WebSocket ping uses up the demand the receiver gave: the transport must ask again for the frame. */
+  @Test
+  void pingsOfTheServerDoNotStallTheNextFrame() throws Exception {
+    WsServer s = server(ws -> ws.onConnect(ctx -> {
+      ctx.sendPing();
+      ctx.sendPing();
+      ctx.send("after two pings");
+    }));
+    Connection c = dial(transport(1 << 20, WebSocketAuth.none(), s.url()));
+    assertThat(text(c.receive())).isEqualTo("after two pings");
+  }
+
+  @Test
+  void aBinaryMessageEndsTheConnection() throws Exception {
+    WsServer s = server(ws -> ws.onConnect(ctx -> ctx.send(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}))));
+    Connection c = dial(transport(1 << 20, WebSocketAuth.none(), s.url()));
+    assertThatThrownBy(c::receive).isInstanceOf(IOException.class).hasMessageContaining("binary WebSocket message");
   }
 
   @Test
