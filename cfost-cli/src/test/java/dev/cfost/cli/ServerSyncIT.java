@@ -135,6 +135,46 @@ class ServerSyncIT {
   }
 
   @Test
+  void overTlsTheDeviceTrustsOnlyTheCertificateItIsGiven() throws Exception {
+    Path p12 = dir.resolve("server.p12");
+    Path pem = dir.resolve("server.pem");
+    keytool("-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+        "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-storetype", "PKCS12", "-keystore", p12.toString(),
+        "-storepass", "changeit-tls", "-keypass", "changeit-tls");
+    keytool("-exportcert", "-rfc", "-alias", "server", "-keystore", p12.toString(), "-storepass", "changeit-tls",
+        "-file", pem.toString());
+    try (CfostServer tls = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(dir.resolve("tls"))
+        .tls(p12, "changeit-tls").argon2(new Argon2Params(256, 1, 1)).build())) {
+      URI https = URI.create("https://127.0.0.1:" + tls.port());
+      HttpResponse<String> r = HttpClient.newBuilder().sslContext(dev.cfost.net.WebSocketOptions.trusting(pem)).build()
+          .send(HttpRequest.newBuilder(https.resolve("/v1/auth/register")).POST(HttpRequest.BodyPublishers.ofString(
+              "{\"user_name\":\"alice\",\"email\":\"alice@example.org\",\"password\":\"correct horse\"}")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+
+      assertThatThrownBy(() -> ServerClient.builder(https).build().login("alice", "correct horse".toCharArray()))
+          .as("the JDK's trust store does not know a self-signed certificate")
+          .isInstanceOf(ServerException.class).hasMessageContaining("TLS failed").hasMessageContaining("trust it");
+
+      ServerClient client = ServerClient.builder(https).trust(pem).tokenFile(ServerClient.tokenFileOf(laptop.path()))
+          .build();
+      client.login("alice", "correct horse".toCharArray());
+      sql(laptop, "INSERT INTO todo VALUES ('l1', 'over wss')");
+      Peer peer = serverPeer(laptop, SyncTrust.forUser(laptop, alice), client, new LinkedBlockingQueue<>());
+      await("the server over wss took everything the laptop had",
+          () -> peer.progress().stream().anyMatch(p -> p.caughtUp() && p.delivered() && p.changesSent() > 0));
+    }
+  }
+
+  private static void keytool(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+  }
+
+  @Test
   void aWrongPasswordAndAnUnreachableServerSaySo() {
     assertThatThrownBy(() -> client(laptop).login("alice", "wrong horse".toCharArray()))
         .isInstanceOf(ServerException.class).hasMessageContaining("wrong login or password");

@@ -89,6 +89,9 @@ public final class ServerHttp {
         Thread.currentThread().interrupt();
         throw new ServerException(ServerException.UNREACHABLE, "interrupted while asking the sync server at "
             + servers.get(index), new InterruptedIOException());
+      } catch (javax.net.ssl.SSLException e) {
+        failures.add(servers.get(index) + ": TLS failed (" + e.getMessage() + "); if the server's certificate is"
+            + " self-signed, trust it explicitly (ServerClient.Builder.trust, cfost --server-trust FILE)");
       } catch (IOException e) {
         failures.add(servers.get(index) + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       }
