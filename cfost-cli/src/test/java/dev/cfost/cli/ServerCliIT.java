@@ -4,100 +4,106 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cfost.identity.Argon2Params;
-import dev.cfost.server.CfostServer;
-import dev.cfost.server.ServerConfig;
+import dev.cfost.server.ServerStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * {@code cfost login --server}, {@code sync --server --once}, {@code start} with a remembered server and
- * {@code status}, run as child processes against a real sync server (cfost-server in this JVM).
- */
+/** {@code cfost server} as a real child process, driven over HTTP on 127.0.0.1. */
 class ServerCliIT {
-  private static final String PASSWORD = "correct horse battery\n";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  @TempDir Path dir;
-  CfostProcess cfost;
-  CfostServer server;
-  String url;
-  String a;
+  @TempDir Path scratch;
 
-  @BeforeEach
-  void aServerWithAliceAndHerDatabase() throws Exception {
-    server = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(dir.resolve("server"))
-        .argon2(new Argon2Params(256, 1, 1)).build());
-    url = "http://127.0.0.1:" + server.port();
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/v1/auth/register"))
-        .POST(HttpRequest.BodyPublishers.ofString("{\"user_name\":\"alice\",\"email\":\"alice@example.org\","
-            + "\"password\":\"correct horse battery\"}")).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    cfost = new CfostProcess(dir);
-    a = dir.resolve("a.db").toString();
-    cfost.stdin(PASSWORD).run("--db", a, "init", "--user", "alice", "--email", "alice@example.org",
-        "--password-stdin", "--device-name", "laptop").ok();
-    cfost.stdin("");
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
+  private HttpResponse<String> send(String method, String url, String body, String bearer) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
-  void aDeviceLogsInSyncsOnceThenTheDaemonUsesTheRememberedServer() throws Exception {
-    String login = cfost.stdin(PASSWORD).run("--db", a, "login", "--server", url, "--user", "alice",
-        "--password-stdin").ok();
-    cfost.stdin("");
-    assertThat(login).startsWith("logged in to " + url + " as alice (account ").contains("may sync through the server");
-    Path saved = Path.of(a + ".server-login");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(saved))).isEqualTo("rw-------");
-    assertThat(Files.readString(saved)).doesNotContain("correct horse");
+  void aServerProcessRegistersAndLogsInAUserAndStopsOnSigterm() throws Exception {
+    Path data = scratch.resolve("server-data");
+    try (BackgroundCfost server = BackgroundCfost.start(scratch, "server", "--listen", "127.0.0.1:0",
+        "--data", data.toString())) {
+      String port = server.awaitMatch(Pattern.compile("^listening on 127\\.0\\.0\\.1:(\\d+)$"));
+      String base = "http://127.0.0.1:" + port;
 
-    cfost.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT);"
-        + " INSERT INTO todo VALUES ('1', 'milk'), ('2', 'bread')").ok();
-    cfost.run("--db", a, "replicate", "todo").ok();
-    String synced = cfost.run("--db", a, "sync", "--server", url, "--once").ok();
-    assertThat(synced).matches("received \\d+ changes, sent [1-9]\\d* changes\n");
-    assertThat(cfost.run("--db", a, "status").ok())
-        .containsPattern("server +" + Pattern.quote(url) + ", not connected \\(the daemon is not running\\)");
+      assertThat(send("GET", base + "/health", null, null).statusCode()).isEqualTo(200);
+      assertThat(send("GET", base + "/ready", null, null).statusCode()).isEqualTo(200);
+      HttpResponse<String> registered = send("POST", base + "/v1/auth/register",
+          "{\"user_name\":\"alice\",\"email\":\"alice@example.org\",\"password\":\"correct horse battery\"}", null);
+      assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
+      String userId = JSON.readTree(registered.body()).get("user_id").asText();
 
-    try (BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:0",
-        "--no-mdns")) {
-      daemon.awaitMatch(Pattern.compile("listening on"));
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      JsonNode status;
-      do {
-        Thread.sleep(200);
-        status = JSON.readTree(cfost.run("--db", a, "status", "--json").ok()).path("server");
-      } while (!status.path("connected").asBoolean() && System.nanoTime() < deadline);
-      assertThat(status.path("url").asText()).isEqualTo(url);
-      assertThat(status.path("logged_in").asBoolean()).isTrue();
-      assertThat(status.path("connected").asBoolean()).as("%s", status).isTrue();
-      assertThat(cfost.run("--db", a, "status").ok()).containsPattern("server +" + Pattern.quote(url) + ", connected since");
+      HttpResponse<String> login = send("POST", base + "/v1/auth/login",
+          "{\"login\":\"alice\",\"password\":\"correct horse battery\"}", null);
+      assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+      JsonNode tokens = JSON.readTree(login.body());
+      assertThat(tokens.get("user_id").asText()).isEqualTo(userId);
+      assertThat(tokens.get("expires_in").asLong()).isPositive();
+      HttpResponse<String> account = send("GET", base + "/v1/account", null, tokens.get("access_token").asText());
+      assertThat(JSON.readTree(account.body()).get("user_name").asText()).isEqualTo("alice");
+      assertThat(send("GET", base + "/v1/account", null, "demo-token").statusCode())
+          .as("demo mode is off without --demo").isEqualTo(401);
+
+      server.kill();
+      CfostProcess.Result stopped = server.finish();
+      assertThat(stopped.err()).contains("stopped").doesNotContain("correct horse battery");
+      assertThat(Files.exists(data.resolve("accounts.db"))).isTrue();
     }
   }
 
   @Test
-  void aWrongPasswordNoLoginAndNoTargetEachSaySo() {
-    assertThat(cfost.stdin("wrong horse battery\n").run("--db", a, "login", "--server", url, "--user", "alice",
-        "--password-stdin").fails(1)).contains("refused the login: wrong login or password");
-    cfost.stdin("");
-    assertThat(cfost.run("--db", a, "sync", "--server", url, "--once").fails(1))
-        .contains("not logged in to the sync server " + url + ": run 'cfost login --server " + url + "' first");
-    assertThat(cfost.run("--db", a, "sync", "--once").fails(2)).contains("give either --peer HOST:PORT or --server URL");
-    assertThat(cfost.run("--db", a, "login", "--server", "ftp://x", "--user", "alice", "--password-stdin").fails(1))
-        .contains("not an https:// (or http://) server URL");
+  void aRunningServerIsBackedUpAndLogsOneJsonObjectPerEvent() throws Exception {
+    Path data = scratch.resolve("server-data");
+    Path copy = scratch.resolve("backup");
+    try (BackgroundCfost server = BackgroundCfost.start(scratch, "server", "--listen", "127.0.0.1:0",
+        "--data", data.toString(), "--log-format", "json")) {
+      String base = "http://127.0.0.1:" + server.awaitMatch(Pattern.compile("^listening on 127\\.0\\.0\\.1:(\\d+)$"));
+      assertThat(send("POST", base + "/v1/auth/register",
+          "{\"user_name\":\"alice\",\"email\":\"alice@example.org\",\"password\":\"correct horse battery\"}",
+          null).statusCode()).isEqualTo(201);
+      assertThat(send("POST", base + "/v1/auth/login", "{\"login\":\"alice\",\"password\":\"wrong password\"}",
+          null).statusCode()).isEqualTo(401);
+
+      String said = new CfostProcess(scratch).run("server", "backup", "--data", data.toString(), "--to",
+          copy.toString()).ok();
+      assertThat(said).startsWith("backed up " + data + " to " + copy);
+      assertThat(new CfostProcess(scratch).run("server", "backup", "--data", data.toString(), "--to",
+          copy.toString()).fails(1)).contains("is not empty");
+
+      server.kill();
+      CfostProcess.Result stopped = server.finish();
+      List<JsonNode> events = new ArrayList<>();
+      for (String line : stopped.errLines()) {
+        events.add(JSON.readTree(line)); // every line is one JSON object
+      }
+      assertThat(events).extracting(e -> e.path("event").asText())
+          .containsSubsequence("server_started", "registered", "login_refused", "server_stopped");
+      JsonNode refused = events.stream().filter(e -> e.path("event").asText().equals("login_refused")).findFirst()
+          .orElseThrow();
+      assertThat(refused.path("user_login").asText()).isEqualTo("alice");
+      assertThat(refused.path("addr").asText()).isEqualTo("127.0.0.1");
+      assertThat(refused.path("level").asText()).isEqualTo("INFO");
+      assertThat(stopped.err()).doesNotContain("wrong password").doesNotContain("correct horse battery");
+    }
+    try (ServerStore restored = ServerStore.openSqlite(copy)) {
+      assertThat(restored.accountByLogin("alice")).isPresent();
+    }
   }
 }

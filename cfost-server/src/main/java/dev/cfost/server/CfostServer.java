@@ -2,6 +2,8 @@ package dev.cfost.server;
 
 import dev.cfost.server.internal.HttpApi;
 import dev.cfost.server.internal.SyncService;
+import dev.cfost.server.internal.LogEvent;
+import dev.cfost.server.internal.ServerMetrics;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.net.BindException;
@@ -30,14 +32,17 @@ public final class CfostServer implements AutoCloseable {
   private final ServerConfig config;
   private final ServerStore store;
   private final Javalin app;
+  private final ServerMetrics metrics;
   private final AtomicBoolean closed;
   private final SyncService sync;
 
-  private CfostServer(ServerConfig config, ServerStore store, Javalin app, AtomicBoolean closed, SyncService sync) {
+  private CfostServer(ServerConfig config, ServerStore store, Javalin app, ServerMetrics metrics,
+      AtomicBoolean closed, SyncService sync) {
     this.sync = sync;
     this.config = config;
     this.store = store;
     this.app = app;
+    this.metrics = metrics;
     this.closed = closed;
   }
 
@@ -50,17 +55,19 @@ public final class CfostServer implements AutoCloseable {
   public static CfostServer start(ServerConfig config) throws IOException {
     ServerStore store = ServerStore.openSqlite(config.dataDir());
     AtomicBoolean closed = new AtomicBoolean();
+    ServerMetrics metrics = new ServerMetrics();
     Javalin app;
     SyncService sync = null;
     try {
-      sync = SyncService.create(store, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
-      app = HttpApi.create(config, store, () -> !closed.get(), Clock.systemUTC(), sync);
+      sync = SyncService.create(store, metrics, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+      app = HttpApi.create(config, store, () -> !closed.get(), Clock.systemUTC(), metrics, sync);
       app.start();
     } catch (RuntimeException e) {
       if (sync != null) {
         sync.close();
       }
       store.close();
+      metrics.close();
       Throwable cause = e;
       while (cause != null && !(cause instanceof BindException)) {
         cause = cause.getCause();
@@ -70,9 +77,10 @@ public final class CfostServer implements AutoCloseable {
       }
       throw e;
     }
-    CfostServer server = new CfostServer(config, store, app, closed, sync);
-    LOG.info("listening on {}:{} ({}), data in {}{}", config.host(), server.port(),
-        config.tlsKeystore() == null ? "http" : "https", config.dataDir(), config.demo() ? ", DEMO MODE" : "");
+    CfostServer server = new CfostServer(config, store, app, metrics, closed, sync);
+    LogEvent.info(LOG, "server_started").with("listen", config.host() + ":" + server.port())
+        .with("scheme", config.tlsKeystore() == null ? "http" : "https").with("data", config.dataDir())
+        .with("demo", config.demo() ? "true" : null).log();
     return server;
   }
 
@@ -102,7 +110,8 @@ public final class CfostServer implements AutoCloseable {
     } finally {
       sync.close();
       store.close();
-      LOG.info("stopped");
+      metrics.close();
+      LogEvent.info(LOG, "server_stopped").log();
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.cfost.server;
 
 import dev.cfost.identity.Argon2Params;
+import dev.cfost.server.internal.IpRange;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -35,6 +37,8 @@ import java.util.regex.Pattern;
  *   tls.keystore    CFOST_SERVER_TLS_KEYSTORE   none: plain HTTP (PKCS#12 file: HTTPS)
  *   tls.password    CFOST_SERVER_TLS_PASSWORD   empty
  *   trusted.proxies CFOST_SERVER_TRUSTED_PROXIES none: X-Forwarded-For is ignored (comma-separated IPs)
+ *   metrics.allow   CFOST_SERVER_METRICS_ALLOW  none: /metrics for loopback clients only (comma-separated IPs, CIDRs)
+ *   log.format      CFOST_SERVER_LOG_FORMAT     text (key=value lines); json: one JSON object per line
  * </pre>
  *
  * <p>Instances are immutable; {@link #builder} makes one directly (tests, embedding applications).
@@ -64,6 +68,16 @@ public final class ServerConfig {
   private final int registrationsPerAddress;
   private final Argon2Params argon2;
   private final Set<String> trustedProxies;
+  private final List<String> metricsAllow;
+  private final LogFormat logFormat;
+
+  /** How the server's log lines are written (docs/SERVER.md, "Logs"). */
+  public enum LogFormat {
+    /** One line per event: {@code event=login_refused user_login=alice addr=192.0.2.7}. */
+    TEXT,
+    /** One JSON object per line, the event's fields at its top level. */
+    JSON
+  }
 
   private ServerConfig(Builder b) {
     this.host = Objects.requireNonNull(b.host, "host");
@@ -81,6 +95,8 @@ public final class ServerConfig {
     this.registrationsPerAddress = atLeastOne(b.registrationsPerAddress, "registrations per address");
     this.argon2 = Objects.requireNonNull(b.argon2, "argon2");
     this.trustedProxies = Set.copyOf(b.trustedProxies);
+    this.metricsAllow = List.copyOf(b.metricsAllow);
+    this.logFormat = Objects.requireNonNull(b.logFormat, "logFormat");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port " + port + " is out of range 0 to 65535");
     }
@@ -140,6 +156,22 @@ public final class ServerConfig {
         b.trustedProxies(List.of(proxies.value.split(",")));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(proxies.describe() + ": " + e.getMessage(), e);
+      }
+    }
+    Source metricsAllow = Source.of("metrics.allow", flags, env, file);
+    if (metricsAllow != null) {
+      try {
+        b.metricsAllow(List.of(metricsAllow.value.split(",")));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(metricsAllow.describe() + ": " + e.getMessage(), e);
+      }
+    }
+    Source logFormat = Source.of("log.format", flags, env, file);
+    if (logFormat != null) {
+      switch (logFormat.value.toLowerCase(Locale.ROOT)) {
+        case "text" -> b.logFormat(LogFormat.TEXT);
+        case "json" -> b.logFormat(LogFormat.JSON);
+        default -> throw new IllegalArgumentException(logFormat.describe() + ": expected text or json");
       }
     }
     return b.build();
@@ -270,6 +302,19 @@ public final class ServerConfig {
     return trustedProxies;
   }
 
+  /**
+   * Addresses and CIDR blocks (normalized, such as {@code 10.0.0.0/8}) that may read {@code /metrics}
+   * besides loopback clients; empty by default.
+   */
+  public List<String> metricsAllow() {
+    return metricsAllow;
+  }
+
+  /** How the server's log lines are written; applied by the {@code cfost server} command's logging. */
+  public LogFormat logFormat() {
+    return logFormat;
+  }
+
   /** {@code text} as a normalized IP literal, or null if it is not one (never a DNS look-up). */
   public static String ipLiteral(String text) {
     String t = text == null ? "" : text.strip();
@@ -325,8 +370,33 @@ public final class ServerConfig {
     private int registrationsPerAddress = 20;
     private Argon2Params argon2 = Argon2Params.DEFAULT;
     private Set<String> trustedProxies = Set.of();
+    private List<String> metricsAllow = List.of();
+    private LogFormat logFormat = LogFormat.TEXT;
 
     private Builder() {}
+
+    /**
+     * Clients besides loopback that may read {@code /metrics}: IP addresses and CIDR blocks
+     * ({@code 10.0.0.0/8}). Behind a reverse proxy the client is the one {@link #trustedProxies} forwards.
+     *
+     * @throws IllegalArgumentException naming an entry that is neither
+     */
+    public Builder metricsAllow(Collection<String> ranges) {
+      List<String> out = new ArrayList<>();
+      for (String r : ranges) {
+        if (!r.isBlank()) {
+          out.add(IpRange.parse(r).toString());
+        }
+      }
+      this.metricsAllow = out;
+      return this;
+    }
+
+    /** How log lines are written (default {@link LogFormat#TEXT}). */
+    public Builder logFormat(LogFormat format) {
+      this.logFormat = format;
+      return this;
+    }
 
     /**
      * Reverse proxies (IP literals) whose {@code X-Forwarded-For} is believed: the client is the rightmost

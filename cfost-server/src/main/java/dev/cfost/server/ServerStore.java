@@ -2,14 +2,17 @@ package dev.cfost.server;
 
 import dev.cfost.Change;
 import dev.cfost.Cursor;
+import dev.cfost.Registration;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.Seal;
+import dev.cfost.server.internal.SqliteBackup;
 import dev.cfost.server.internal.SqliteServerStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 /**
  * Everything the sync server keeps: accounts, refresh and access tokens and devices; and per user and database id
@@ -58,6 +61,34 @@ public interface ServerStore extends AutoCloseable {
   /** The embedded store, with {@code clock} deciding token expiry and creation times. */
   static ServerStore openSqlite(Path dataDir, Clock clock) {
     return SqliteServerStore.open(dataDir, clock);
+  }
+
+  /**
+   * Copies the embedded store in {@code dataDir} to the new directory {@code to}, consistently, while a
+   * server may be using it (SQLite's {@code VACUUM INTO}, one snapshot per file; docs/SERVER.md, "Backup
+   * and restore"). The copy is a data directory of its own: {@link #openSqlite} opens it.
+   *
+   * @return the files written
+   * @throws IllegalArgumentException if {@code dataDir} holds no store, or {@code to} exists and is not empty
+   * @throws StoreException if a file cannot be read or written
+   */
+  static List<Path> backupSqlite(Path dataDir, Path to) {
+    return SqliteBackup.copy(dataDir, to);
+  }
+
+  /**
+   * Restores a backup made by {@link #backupSqlite} into {@code dataDir}, which must be new or empty
+   * (stop the server first), and moves every database's stream head forward (to the present time in
+   * microseconds, if higher), so that devices whose cursors reach past the backup still get everything
+   * written after the restore (docs/SERVER.md, "Backup and restore").
+   *
+   * @return the files written
+   * @throws IllegalArgumentException if {@code backup} holds no store, or {@code dataDir} is not empty
+   * @throws StoreException if a file cannot be read or written
+   */
+  static List<Path> restoreSqlite(Path backup, Path dataDir) {
+    java.time.Instant now = java.time.Instant.now();
+    return SqliteBackup.restore(backup, dataDir, now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
   }
 
   // ---- accounts
@@ -220,6 +251,15 @@ public interface ServerStore extends AutoCloseable {
 
   /** The position {@code deviceId} last acknowledged in the server's stream (0 if none). */
   long acknowledged(String userId, String databaseId, String deviceId);
+
+  /**
+   * Calls {@code listener} with the user id and database id after each committed batch that moved that
+   * database's stream head, whichever process committed it (with several server processes sharing one
+   * store, the others' batches too). A call may come late or stand for several batches, never early: a
+   * reader that is woken re-reads by position, so a lost call delays and never loses. The listener runs on
+   * a thread of the store and must not block.
+   */
+  Registration onCommit(BiConsumer<String, String> listener);
 
   /** Closes the store's files; later calls throw {@link IllegalStateException}. Idempotent. */
   @Override

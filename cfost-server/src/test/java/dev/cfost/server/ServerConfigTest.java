@@ -99,4 +99,31 @@ class ServerConfigTest {
     ServerConfig c = ServerConfig.builder().tls(Path.of("server.p12"), "s3cret").build();
     assertThat(c.toString()).contains("https").doesNotContain("s3cret");
   }
+
+  @Test
+  void metricsAllowTakesAddressesAndBlocksFromAnySource() throws Exception {
+    assertThat(ServerConfig.resolve(Map.of(), Map.of()).metricsAllow()).isEmpty();
+    Path f = file("metrics.allow = 10.0.0.0/8\n");
+    assertThat(ServerConfig.resolve(map("config", f.toString()), Map.of()).metricsAllow()).containsExactly("10.0.0.0/8");
+    ServerConfig env = ServerConfig.resolve(map("config", f.toString()),
+        map("CFOST_SERVER_METRICS_ALLOW", "192.0.2.7, fd00::/8"));
+    assertThat(env.metricsAllow()).containsExactly("192.0.2.7/32", "fd00:0:0:0:0:0:0:0/8");
+    ServerConfig flag = ServerConfig.resolve(map("metrics.allow", "203.0.113.0/24"),
+        map("CFOST_SERVER_METRICS_ALLOW", "192.0.2.7"));
+    assertThat(flag.metricsAllow()).containsExactly("203.0.113.0/24");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("metrics.allow", "prometheus.local"), Map.of()))
+        .hasMessageContaining("metrics.allow 'prometheus.local' (flag --metrics-allow)")
+        .hasMessageContaining("not an IP address or a CIDR block");
+  }
+
+  @Test
+  void logFormatIsTextOrJson() {
+    assertThat(ServerConfig.resolve(Map.of(), Map.of()).logFormat()).isEqualTo(ServerConfig.LogFormat.TEXT);
+    assertThat(ServerConfig.resolve(Map.of(), map("CFOST_SERVER_LOG_FORMAT", "JSON")).logFormat())
+        .isEqualTo(ServerConfig.LogFormat.JSON);
+    assertThat(ServerConfig.resolve(map("log.format", "text"), map("CFOST_SERVER_LOG_FORMAT", "json")).logFormat())
+        .isEqualTo(ServerConfig.LogFormat.TEXT);
+    assertThatThrownBy(() -> ServerConfig.resolve(map("log.format", "xml"), Map.of()))
+        .hasMessageContaining("log.format 'xml' (flag --log-format): expected text or json");
+  }
 }

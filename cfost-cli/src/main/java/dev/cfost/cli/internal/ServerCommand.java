@@ -19,9 +19,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * environment ({@code CFOST_SERVER_*}), else the file of {@code --config} (docs/SERVER.md).
  */
 @Command(name = "server", mixinStandardHelpOptions = true,
+    subcommands = {ServerBackupCommand.class, ServerRestoreCommand.class},
     description = {"Run the sync server (accounts, tokens; docs/SERVER.md) until SIGTERM.",
         "Settings: flags, else environment (CFOST_SERVER_LISTEN, CFOST_SERVER_DATA, CFOST_SERVER_CONFIG,"
-            + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD, CFOST_SERVER_TRUSTED_PROXIES),"
+            + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD, CFOST_SERVER_TRUSTED_PROXIES,"
+            + " CFOST_SERVER_METRICS_ALLOW, CFOST_SERVER_LOG_FORMAT),"
             + " else the --config file."})
 final class ServerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -46,6 +48,14 @@ final class ServerCommand implements Callable<Integer> {
       description = "Reverse proxies whose X-Forwarded-For names the client (for the per-address login limit).")
   String trustedProxies;
 
+  @Option(names = "--metrics-allow", paramLabel = "IP|CIDR[,...]",
+      description = "Clients besides loopback that may read /metrics (such as 10.0.0.0/8).")
+  String metricsAllow;
+
+  @Option(names = "--log-format", paramLabel = "text|json",
+      description = "Log lines on stderr: text (key=value, the default) or json (one object per line).")
+  String logFormat;
+
   @Option(names = "--demo",
       description = "Accept the fixed bearer token 'demo-token' as user 'demo'. Never in production.")
   boolean demo;
@@ -58,6 +68,8 @@ final class ServerCommand implements Callable<Integer> {
     flags.put("config", config);
     flags.put("tls.keystore", tlsKeystore);
     flags.put("trusted.proxies", trustedProxies);
+    flags.put("metrics.allow", metricsAllow);
+    flags.put("log.format", logFormat);
     if (demo) {
       flags.put("demo", "true");
     }
@@ -67,6 +79,7 @@ final class ServerCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CliException(e.getMessage());
     }
+    ServerLogging.apply(settings.logFormat());
     CfostServer server;
     try {
       server = CfostServer.start(settings);

@@ -108,6 +108,7 @@ final class AuthApi {
     String token = header.substring(7).strip();
     Optional<String> user = demo && DEMO_TOKEN.equals(token) ? Optional.of(DEMO_USER) : store.accessTokenUser(token);
     if (user.isEmpty()) {
+      LogEvent.debug(LOG, "token_refused").with("path", ctx.path()).with("addr", clientAddress(ctx)).log();
       throw new ApiException(401, "invalid_token", "the access token is unknown, expired or revoked")
           .header("WWW-Authenticate", CHALLENGE + ", error=\"invalid_token\"");
     }
@@ -165,7 +166,7 @@ final class AuthApi {
       // Names and emails are unique, so a taken one is told; registrations per address are limited.
       throw new ApiException(409, "account_exists", e.getMessage());
     }
-    LOG.info("registered user {}", userId);
+    LogEvent.info(LOG, "registered").with("user", userId).with("addr", address).log();
     ObjectNode out = JsonBody.MAPPER.createObjectNode().put("user_id", userId);
     json(ctx, 201, out);
   }
@@ -176,9 +177,11 @@ final class AuthApi {
     String login = body.string("login", MAX_LOGIN_CHARS);
     String password = body.string("password", MAX_PASSWORD_CHARS);
     String accountKey = "login:" + WireChecks.key(login);
-    String address = "address:" + clientAddress(ctx);
+    String client = clientAddress(ctx);
+    String address = "address:" + client;
     Duration wait = max(accountFailures.retryAfter(accountKey), addressFailures.retryAfter(address));
     if (!wait.isZero()) {
+      LogEvent.info(LOG, "login_limited").with("user_login", login).with("addr", client).log();
       throw tooMany("too many refused logins", wait);
     }
     Optional<Account> account = store.accountByLogin(login);
@@ -193,11 +196,12 @@ final class AuthApi {
     if (!ok) {
       accountFailures.record(accountKey);
       addressFailures.record(address);
-      LOG.info("refused a login from {}", address.substring("address:".length()));
+      LogEvent.info(LOG, "login_refused").with("user_login", login).with("addr", client).log();
       throw new ApiException(401, "invalid_credentials", "wrong login or password")
           .header("WWW-Authenticate", CHALLENGE);
     }
     accountFailures.clear(accountKey);
+    LogEvent.info(LOG, "login").with("user", account.get().userId()).with("addr", client).log();
     issue(ctx, account.get().userId());
   }
 
@@ -208,6 +212,7 @@ final class AuthApi {
     Optional<String> user = store.refreshTokenUser(token);
     // Only one of two concurrent refreshes with one token revokes it, and only that one gets new tokens.
     if (user.isEmpty() || !store.revokeRefreshToken(token)) {
+      LogEvent.info(LOG, "refresh_refused").with("addr", clientAddress(ctx)).log();
       throw new ApiException(401, "invalid_grant", "the refresh token is unknown, expired or revoked");
     }
     issue(ctx, user.get());
@@ -226,6 +231,7 @@ final class AuthApi {
     if (refresh != null && store.refreshTokenUser(refresh).filter(user::equals).isPresent()) {
       store.revokeRefreshToken(refresh);
     }
+    LogEvent.info(LOG, "logout").with("user", user).log();
     ctx.header("Cache-Control", "no-store");
     ctx.status(204);
   }

@@ -29,9 +29,10 @@ public final class HttpApi {
    * A Javalin app serving {@code store}, not yet started.
    *
    * @param ready whether the server takes requests (false once it is stopping)
+   * @param metrics the server's metrics, served by {@code /metrics} and fed by every request
    */
   public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock,
-      SyncService sync) {
+      ServerMetrics metrics, SyncService sync) {
     SyncApi devices = new SyncApi(store, config.maxBodyBytes(), clock);
     SyncEndpoints endpoints = new SyncEndpoints(sync, devices);
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
@@ -59,6 +60,7 @@ public final class HttpApi {
       }
       c.routes.get("/health", ctx -> AuthApi.json(ctx, 200, status("ok")));
       c.routes.get("/ready", ctx -> ready(ctx, store, ready));
+      HttpOps.install(c, metrics, config, auth::clientAddress);
       c.routes.before("/v1/*", auth::requireBearer);
       c.routes.post("/v1/auth/register", auth::register);
       c.routes.post("/v1/auth/login", auth::login);
@@ -70,7 +72,8 @@ public final class HttpApi {
       endpoints.install(c);
       c.routes.exception(ApiException.class, HttpApi::refused);
       c.routes.exception(Exception.class, (e, ctx) -> {
-        LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+        LogEvent.error(LOG, "internal_error").with("method", ctx.method().name()).with("path", ctx.path())
+            .with("user", ctx.attribute(AuthApi.USER_ATTRIBUTE)).cause(e).log();
         refused(new ApiException(500, "internal_error", "the server failed to handle the request"), ctx);
       });
       c.routes.error(404, ctx -> {
@@ -87,7 +90,7 @@ public final class HttpApi {
       try {
         store.account("ready-probe");
       } catch (RuntimeException e) {
-        LOG.warn("/ready: the store does not answer: {}", e.toString());
+        LogEvent.warn(LOG, "store_unavailable").with("error", e.toString()).log();
         ok = false;
       }
     }
@@ -99,6 +102,7 @@ public final class HttpApi {
   }
 
   private static void refused(ApiException e, Context ctx) {
+    ctx.attribute(HttpOps.ERROR_ATTRIBUTE, e.code);
     for (Map.Entry<String, String> h : e.headers.entrySet()) {
       ctx.header(h.getKey(), h.getValue());
     }

@@ -2,6 +2,7 @@ package dev.cfost.server.internal;
 
 import dev.cfost.Change;
 import dev.cfost.Cursor;
+import dev.cfost.Registration;
 import dev.cfost.Seal;
 import dev.cfost.server.Account;
 import dev.cfost.server.ApplyResult;
@@ -26,6 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -44,6 +47,7 @@ import java.util.function.Function;
  * <p>Thread-safe: each file has one connection used under its lock ({@link StoreFile}).
  */
 public final class SqliteServerStore implements ServerStore {
+  private final List<BiConsumer<String, String>> commitListeners = new CopyOnWriteArrayList<>();
   /** User files kept open; each holds a connection and SQLite's page cache. */
   public static final int MAX_OPEN_USERS = 64;
 
@@ -224,7 +228,25 @@ public final class SqliteServerStore implements ServerStore {
     List<Seal> sealList = seals == null ? null : new ArrayList<>(seals);
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
-    return withUser(userId, f -> f.apply(db, batch, sealList, device, cursor));
+    long before = withUser(userId, f -> f.head(db));
+    ApplyResult result = withUser(userId, f -> f.apply(db, batch, sealList, device, cursor));
+    if (result.position() != before) {
+      for (BiConsumer<String, String> l : commitListeners) {
+        try {
+          l.accept(userId, db);
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(SqliteServerStore.class).error("a commit listener failed", e);
+        }
+      }
+    }
+    return result;
+  }
+
+  @Override
+  public Registration onCommit(BiConsumer<String, String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    commitListeners.add(listener);
+    return () -> commitListeners.remove(listener);
   }
 
   @Override

@@ -54,8 +54,9 @@ final class SyncEndpoints {
       f.setIdleTimeout(Duration.ofSeconds(60));
     });
     c.routes.wsBeforeUpgrade("/v1/sync", ctx -> {
-      api.requireDevice(ctx);
+      ServerDevice device = api.requireDevice(ctx);
       SyncApi.database(ctx.queryParam("database"));
+      refuseWhenFull(device.userId());
     });
     c.routes.ws("/v1/sync", ws -> {
       ws.onConnect(this::connected);
@@ -79,8 +80,24 @@ final class SyncEndpoints {
         }
       });
     });
+    c.routes.get("/v1/sync", ctx -> {
+      api.requireDevice(ctx);
+      throw new ApiException(426, "upgrade_required", "/v1/sync is a WebSocket endpoint; for plain HTTP use"
+          + " GET /v1/sync/events and POST /v1/sync/messages").header("Upgrade", "websocket");
+    });
     c.routes.get("/v1/sync/events", this::events);
     c.routes.post("/v1/sync/messages", this::messages);
+  }
+
+  private void refuseWhenFull(String userId) {
+    if (service.stopping()) {
+      throw new ApiException(503, "going_away", "the server is stopping").header("Retry-After", "1");
+    }
+    String full = service.full(userId);
+    if (full != null) {
+      throw new ApiException(503, "busy", full + "; retry later or use another server")
+          .header("Retry-After", "30");
+    }
   }
 
   // ---- WebSocket
@@ -89,7 +106,9 @@ final class SyncEndpoints {
     ServerDevice device = ctx.attribute(SyncApi.DEVICE_ATTRIBUTE);
     String database = SyncApi.database(ctx.queryParam("database"));
     ctx.disableAutomaticPings();
-    SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), new WsOutbox(ctx), true);
+    WsOutbox outbox = new WsOutbox(ctx);
+    SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), outbox, true);
+    outbox.session = session;
     ctx.attribute(SESSION, session);
     service.register(session);
     LOG.info("event=connected transport=websocket user={} device={} database={}", device.userId(),
@@ -101,6 +120,7 @@ final class SyncEndpoints {
   private final class WsOutbox implements SyncSession.Outbox {
     private final WsContext ctx;
     private final AtomicLong queued = new AtomicLong();
+    volatile SyncSession session;
 
     WsOutbox(WsContext ctx) {
       this.ctx = ctx;
@@ -114,7 +134,12 @@ final class SyncEndpoints {
       String text = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
       long size = text.length();
       if (queued.addAndGet(size) > MAX_QUEUED_BYTES) {
-        close("slow_reader", "the client does not read fast enough: more than 16 MiB unsent");
+        String why = "the client does not read fast enough: more than 16 MiB unsent";
+        if (session != null) {
+          session.end("slow_reader", why);
+        } else {
+          close("slow_reader", why);
+        }
         return false;
       }
       ctx.session.sendText(text, Callback.from(() -> queued.addAndGet(-size), e -> queued.addAndGet(-size)));
@@ -147,6 +172,7 @@ final class SyncEndpoints {
     String database = SyncApi.database(ctx.queryParam("database"));
     byte[] site = siteParam(ctx.queryParam("site"));
     Cursor resume = lastEventId(ctx);
+    refuseWhenFull(device.userId());
     if (sseStreams.incrementAndGet() > MAX_SSE_STREAMS) {
       sseStreams.decrementAndGet();
       throw new ApiException(503, "busy", "too many SSE streams; use the WebSocket endpoint or retry")
@@ -299,15 +325,20 @@ final class SyncEndpoints {
       throw new ApiException(400, e.code(), e.detail());
     }
     if (m instanceof SyncMessage.Changes c) {
-      Cursor held = service.store.receivedCursor(device.userId(), database, device.deviceId());
-      if (!c.from().equals(held)) {
-        reply(ctx, 409, new SyncMessage.Request(held));
-        return;
+      if (service.stopping()) {
+        throw new ApiException(503, "going_away", "the server is stopping; send the batch again")
+            .header("Retry-After", "1");
       }
+      Cursor held;
       try {
-        service.receive(device.userId(), database, device.deviceId(), c.changes(), c.seals(), c.cursor());
+        held = service.receive(device.userId(), database, device.deviceId(), c.changes(), c.seals(), c.from(),
+            c.cursor());
       } catch (SyncException e) {
         throw new ApiException(e.code().equals("unauthorized") ? 403 : 400, e.code(), e.detail());
+      }
+      if (held != null) {
+        reply(ctx, 409, new SyncMessage.Request(held));
+        return;
       }
       reply(ctx, 200, new SyncMessage.Ack(c.cursor()));
     } else if (m instanceof SyncMessage.Ack a) {

@@ -2,6 +2,7 @@ package dev.cfost.server.internal;
 
 import dev.cfost.Change;
 import dev.cfost.Cursor;
+import dev.cfost.Registration;
 import dev.cfost.Seal;
 import dev.cfost.net.SyncException;
 import dev.cfost.InvalidChangeException;
@@ -20,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,24 +35,32 @@ import org.slf4j.LoggerFactory;
  * device found revoked is cut off at once, live sessions included. Thread-safe.
  */
 public final class SyncService implements AutoCloseable {
+  /** The most sync sessions one process holds, and one user holds in one process. */
+  static final int MAX_SESSIONS = 20_000;
+  static final int MAX_SESSIONS_PER_USER = 2_000;
   /** A session that heard nothing for this long is closed; devices ping every 10 s. */
   static final long SILENCE_NANOS = TimeUnit.SECONDS.toNanos(35);
   private static final Logger LOG = LoggerFactory.getLogger(SyncService.class);
 
   final ServerStore store;
   final DeviceList devices;
-  final SyncMetrics metrics;
+  final ServerMetrics metrics;
   final ExecutorService executor;
   private final ScheduledExecutorService timer;
   private final Map<String, Set<SyncSession>> sessions = new ConcurrentHashMap<>();
   private final Map<String, Object> userLocks = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
+  private final Map<String, AtomicInteger> openByUser = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
+  private final Registration commits;
 
   /** The sync service of a server over {@code store}, streaming on {@code threads} threads. */
-  public static SyncService create(ServerStore store, int threads) {
-    return new SyncService(store, SyncMetrics.NONE, threads);
+  public static SyncService create(ServerStore store, ServerMetrics metrics, int threads) {
+    return new SyncService(store, metrics, threads);
   }
 
-  SyncService(ServerStore store, SyncMetrics metrics, int threads) {
+  SyncService(ServerStore store, ServerMetrics metrics, int threads) {
     this.store = store;
     this.devices = new DeviceList(store);
     this.metrics = metrics;
@@ -65,6 +75,9 @@ public final class SyncService implements AutoCloseable {
       return t;
     });
     timer.scheduleWithFixedDelay(this::closeSilent, 5, 5, TimeUnit.SECONDS);
+    timer.scheduleWithFixedDelay(this::cutRevoked, 30, 30, TimeUnit.SECONDS);
+    // Commits of this process and, with a shared store, of the others: wake that database's sessions.
+    this.commits = store.onCommit(this::committed);
   }
 
   /** The server's site id in a user's database: stable, and never a device's (a hash of its own). */
@@ -78,57 +91,115 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
+  /**
+   * Adds a session; an older session of the same device and database is ended ({@code duplicate_session}):
+   * a device that reconnects before the server noticed its old connection died keeps the new one.
+   */
   void register(SyncSession s) {
-    sessions.computeIfAbsent(key(s.userId, s.databaseId), k -> ConcurrentHashMap.newKeySet()).add(s);
+    Set<SyncSession> set = sessions.computeIfAbsent(key(s.userId, s.databaseId), k -> ConcurrentHashMap.newKeySet());
+    for (SyncSession old : set) {
+      if (old.deviceId.equals(s.deviceId)) {
+        old.fail("duplicate_session", "a newer session of device " + s.deviceId + " replaced this one");
+      }
+    }
+    if (set.add(s)) {
+      open.incrementAndGet();
+      openByUser.computeIfAbsent(s.userId, k -> new AtomicInteger()).incrementAndGet();
+    }
     metrics.connectionOpened(s.out.transport());
+  }
+
+  /**
+   * Why a new session of {@code userId} cannot open now (the process or the user holds the most
+   * sessions), or null.
+   */
+  String full(String userId) {
+    if (open.get() >= MAX_SESSIONS) {
+      return "this server process holds " + MAX_SESSIONS + " sync sessions, its most";
+    }
+    AtomicInteger mine = openByUser.get(userId);
+    if (mine != null && mine.get() >= MAX_SESSIONS_PER_USER) {
+      return "this user has " + MAX_SESSIONS_PER_USER + " sync sessions on this server process, the most";
+    }
+    return null;
+  }
+
+  /** Whether the server is stopping: sessions take no more batches. */
+  boolean stopping() {
+    return stopping;
   }
 
   void unregister(SyncSession s) {
     Set<SyncSession> set = sessions.get(key(s.userId, s.databaseId));
     if (set != null && set.remove(s)) {
-      metrics.connectionClosed(s.out.transport(), "closed");
+      open.decrementAndGet();
+      AtomicInteger mine = openByUser.get(s.userId);
+      if (mine != null) {
+        mine.decrementAndGet(); // the entry stays: at most one small counter per user who ever connected
+      }
+      metrics.connectionClosed(s.out.transport(), s.closeReason());
     }
   }
 
   /** How many sessions are open. */
   int openSessions() {
-    return sessions.values().stream().mapToInt(Set::size).sum();
+    return open.get();
   }
 
   /**
-   * Checks and merges a batch of device {@code deviceId}, saving {@code cursor} with it, then wakes the
-   * database's other sessions and follows the device list if the batch wrote it.
+   * Checks and merges a batch of device {@code deviceId} that continues the device's stream at
+   * {@code from}, saving {@code cursor} with it, then wakes the database's other sessions and follows the
+   * device list if the batch wrote it.
    *
+   * @return null once merged; else the cursor the server holds, which {@code from} does not continue (a
+   *     duplicate, or a batch after a lost one): nothing was merged and the device resumes from it
    * @throws SyncException refusing the batch (nothing of it stored)
    */
-  void receive(String user, String db, String deviceId, List<Change> changes, List<Seal> seals, Cursor cursor) {
+  Cursor receive(String user, String db, String deviceId, List<Change> changes, List<Seal> seals, Cursor from,
+      Cursor cursor) {
     ServerDevice self = store.device(deviceId).orElse(null);
     if (self == null || self.revoked() || !self.userId().equals(user)) {
       throw new SyncException("unauthorized", "device " + deviceId + " is revoked");
     }
     long start = System.nanoTime();
-    synchronized (userLocks.computeIfAbsent(user + "\0" + db, k -> new Object())) {
-      Map<String, ServerDevice> known = new HashMap<>();
-      for (ServerDevice d : store.devices(user)) {
-        known.put(d.deviceId(), d);
+    inFlight.incrementAndGet();
+    try {
+      // Checked and merged under one lock: two sessions of one device cannot both take one cursor.
+      synchronized (userLocks.computeIfAbsent(user + "\0" + db, k -> new Object())) {
+        Cursor held = store.receivedCursor(user, db, deviceId);
+        if (!held.equals(from)) {
+          return held;
+        }
+        merge(user, db, changes, seals, deviceId, cursor);
       }
-      String identityUser = store.identityUser(user).orElseThrow(() ->
-          new SyncException("unauthorized", "the account is bound to no identity user"));
-      SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser);
-      try {
-        store.applyBatch(user, db, changes, seals, deviceId, cursor);
-      } catch (InvalidChangeException | IllegalArgumentException e) {
-        throw new SyncException("invalid_change", e.getMessage());
-      }
+    } finally {
+      inFlight.decrementAndGet();
     }
-    metrics.recordMerge(System.nanoTime() - start);
+    metrics.recordMerge(java.time.Duration.ofNanos(System.nanoTime() - start));
+    metrics.batchIn();
     metrics.changesIn(changes.size());
     if (DeviceList.touches(changes)) {
       for (String revoked : devices.follow(user, db).newlyRevoked()) {
         cut(user, revoked);
       }
     }
-    committed(user, db);
+    return null; // the store's commit listener wakes the database's sessions
+  }
+
+  /** Checks the batch's seals against the user's devices, then stores it with the device's cursor. */
+  private void merge(String user, String db, List<Change> changes, List<Seal> seals, String deviceId, Cursor cursor) {
+    Map<String, ServerDevice> known = new HashMap<>();
+    for (ServerDevice d : store.devices(user)) {
+      known.put(d.deviceId(), d);
+    }
+    String identityUser = store.identityUser(user).orElseThrow(() ->
+        new SyncException("unauthorized", "the account is bound to no identity user"));
+    SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser);
+    try {
+      store.applyBatch(user, db, changes, seals, deviceId, cursor);
+    } catch (InvalidChangeException | IllegalArgumentException e) {
+      throw new SyncException("invalid_change", e.getMessage());
+    }
   }
 
   /** Wakes every session of the database: there is something new to stream. */
@@ -152,6 +223,30 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends the sessions of devices revoked meanwhile by another server process sharing the store (this
+   * process cuts its own at once, {@link #receive}): every 30 s, one read of each connected user's devices.
+   */
+  private void cutRevoked() {
+    try {
+      Map<String, Set<String>> connected = new HashMap<>();
+      for (Set<SyncSession> set : sessions.values()) {
+        for (SyncSession s : set) {
+          connected.computeIfAbsent(s.userId, k -> new java.util.HashSet<>()).add(s.deviceId);
+        }
+      }
+      for (Map.Entry<String, Set<String>> e : connected.entrySet()) {
+        for (ServerDevice d : store.devices(e.getKey())) {
+          if (d.revoked() && e.getValue().contains(d.deviceId())) {
+            cut(e.getKey(), d.deviceId());
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("event=revocation_check_failed", e);
+    }
+  }
+
   private void closeSilent() {
     long now = System.nanoTime();
     for (Set<SyncSession> set : sessions.values()) {
@@ -163,18 +258,31 @@ public final class SyncService implements AutoCloseable {
     }
   }
 
-  /** Closes every session with {@code reason} (the server is stopping). */
+  /**
+   * Stops taking batches, lets the merges in flight finish (up to 5 s, so their {@code ack} is sent),
+   * then closes every session with {@code reason}: the server is stopping.
+   */
   public void closeAll(String code, String reason) {
+    stopping = true;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     for (Set<SyncSession> set : sessions.values()) {
       for (SyncSession s : set) {
-        s.out.close(code, reason);
-        s.close();
+        s.end(code, reason);
       }
     }
   }
 
   @Override
   public void close() {
+    commits.close();
     timer.shutdownNow();
     executor.shutdown();
     try {

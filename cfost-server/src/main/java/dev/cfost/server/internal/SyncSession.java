@@ -57,6 +57,7 @@ final class SyncSession {
   /** Runs {@link #pump} soon: on the service's executor, or on an SSE stream's own thread. */
   private volatile Runnable waker;
   private volatile boolean closed;
+  private volatile String closeReason = "client_closed";
   volatile long lastHeard = System.nanoTime();
 
   // Stream state, guarded by this.
@@ -68,6 +69,8 @@ final class SyncSession {
   private boolean eoseSent;
   private final ArrayDeque<Cursor> inFlight = new ArrayDeque<>();
   private final ArrayDeque<Cursor> unacked = new ArrayDeque<>();
+  private Cursor lastRequested;
+  private long lastRequestedAt;
 
   SyncSession(SyncService service, String userId, String databaseId, String deviceId, Outbox out, boolean windowed) {
     this.service = service;
@@ -130,13 +133,15 @@ final class SyncSession {
     } else if (m instanceof SyncMessage.Request r) {
       startStream(r.cursor());
     } else if (m instanceof SyncMessage.Changes c) {
-      Cursor held = service.store.receivedCursor(userId, databaseId, deviceId);
-      if (!c.from().equals(held)) {
-        out.send(new SyncMessage.Request(held)); // a duplicate, or one after a lost one: resume from ours
-        return;
+      if (service.stopping()) {
+        return; // not merged, not acknowledged: the device sends it again to the next server
       }
       out.send(new SyncMessage.Received(c.cursor()));
-      service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.cursor());
+      Cursor held = service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.from(), c.cursor());
+      if (held != null) {
+        requestAgain(held); // a duplicate, or one after a lost one: resume from ours
+        return;
+      }
       out.send(new SyncMessage.Ack(c.cursor()));
     } else if (m instanceof SyncMessage.Received r) {
       synchronized (this) {
@@ -158,6 +163,19 @@ final class SyncSession {
     } else if (!(m instanceof SyncMessage.Pong)) {
       throw new SyncException("protocol_violation", "unexpected message");
     }
+  }
+
+  /** Asks the device to resume from {@code held}, at most every 200 ms for the same cursor. */
+  private void requestAgain(Cursor held) {
+    long now = System.nanoTime();
+    synchronized (this) {
+      if (held.equals(lastRequested) && now - lastRequestedAt < 200_000_000L) {
+        return;
+      }
+      lastRequested = held;
+      lastRequestedAt = now;
+    }
+    out.send(new SyncMessage.Request(held));
   }
 
   private synchronized boolean helloSeen() {
@@ -189,10 +207,17 @@ final class SyncSession {
     if (site.length != 16) {
       throw new SyncException("protocol_violation", "the hello's site_id must have 16 bytes");
     }
-    String owner = service.devices.sites(userId, databaseId).get(Values.hex(site));
+    java.util.Map<String, String> sites = service.devices.sites(userId, databaseId);
+    String owner = sites.get(Values.hex(site));
     if (owner != null && !owner.equals(deviceId)) {
       throw new SyncException("unauthorized", "site " + Values.hex(site) + " is device " + owner + "'s, not "
           + deviceId + "'s");
+    }
+    for (java.util.Map.Entry<String, String> e : sites.entrySet()) {
+      if (e.getValue().equals(deviceId) && !e.getKey().equals(Values.hex(site))) {
+        throw new SyncException("unauthorized", "device " + deviceId + " announces site " + Values.hex(site)
+            + ", which is not its own (" + e.getKey() + ")");
+      }
     }
     synchronized (this) {
       deviceSite = site;
@@ -204,6 +229,14 @@ final class SyncSession {
   /** (Re)starts the stream to the device after {@code from} (null: after what it acknowledged). */
   private void startStream(Cursor from) {
     long start = from == null ? service.store.acknowledged(userId, databaseId, deviceId) : from.complete();
+    long head = service.store.head(userId, databaseId);
+    if (start > head) {
+      // The device has seen positions this store never handed out: the server's data was restored or lost.
+      // Stream everything again; the batch still continues the device's cursor, which then moves back.
+      LOG.warn("event=cursor_ahead user={} device={} database={} cursor={} head={}", userId, deviceId, databaseId,
+          start, head);
+      start = 0;
+    }
     synchronized (this) {
       position = Math.max(0, start);
       lastSent = from == null ? Cursor.since(position) : from;
@@ -294,6 +327,7 @@ final class SyncSession {
       if (!out.send(new SyncMessage.Changes(lastSent, to, send, remaining, seals))) {
         return;
       }
+      service.metrics.batchOut();
       service.metrics.changesOut(send.size());
       lastSent = to;
       eoseSent = false;
@@ -333,6 +367,7 @@ final class SyncSession {
     if (closed) {
       return;
     }
+    closeReason = code;
     LOG.info("event=session_refused user={} device={} database={} code={} message={}", userId, deviceId, databaseId,
         code, message);
     service.metrics.error(code);
@@ -341,12 +376,26 @@ final class SyncSession {
     close();
   }
 
+  /** Closes the connection with {@code code} (no error message first: the server is stopping, say). */
+  void end(String code, String reason) {
+    if (!closed) {
+      closeReason = code;
+      out.close(code, reason);
+      close();
+    }
+  }
+
   /** Forgets the session (the connection is closed or closing). Idempotent. */
   void close() {
     if (!closed) {
       closed = true;
       service.unregister(this);
     }
+  }
+
+  /** Why the session ended, as a fixed word for metrics: an error code, or {@code client_closed}. */
+  String closeReason() {
+    return closeReason;
   }
 
   boolean closed() {
