@@ -3,6 +3,7 @@ package dev.cfost.identity;
 import dev.cfost.Cfost;
 import dev.cfost.identity.internal.DeviceAuthorizer;
 import dev.cfost.identity.internal.SealingBatchSealer;
+import dev.cfost.identity.internal.ServerAuthorizer;
 import dev.cfost.net.BatchSealer;
 import dev.cfost.net.PeerAuthorizer;
 import dev.cfost.net.PeerOptions;
@@ -46,12 +47,17 @@ public final class SyncTrust {
   private final DeviceId deviceId; // null with a sync key
   private final PeerAuthorizer authorizer; // null with a sync key
   private final BatchSealer sealer; // null with a sync key
+  private final PeerAuthorizer serverAuthorizer; // null with a sync key
+  private final BatchSealer serverSealer; // null with a sync key
 
-  private SyncTrust(TlsIdentity tls, DeviceId deviceId, PeerAuthorizer authorizer, BatchSealer sealer) {
+  private SyncTrust(TlsIdentity tls, DeviceId deviceId, PeerAuthorizer authorizer, BatchSealer sealer,
+      PeerAuthorizer serverAuthorizer, BatchSealer serverSealer) {
     this.tls = tls;
     this.deviceId = deviceId;
     this.authorizer = authorizer;
     this.sealer = sealer;
+    this.serverAuthorizer = serverAuthorizer;
+    this.serverSealer = serverSealer;
   }
 
   /**
@@ -87,14 +93,16 @@ public final class SyncTrust {
     Predicate<String> bootstrap = id -> anchor.test(id)
         && devices.list(userId).stream().noneMatch(d -> d.id().toString().equals(id));
     Predicate<String> onTrust = id -> anchor.test(id) && !devices.isAuthorized(self, userId);
+    ChangeSeals seals = ChangeSeals.open(db, keys, userId);
+    // The server never gets the trust given to the device that paired this one, whatever id it claims.
     return new SyncTrust(TlsIdentity.forKeys(keys.tlsKeyPair()), self,
-        new DeviceAuthorizer(devices, userId, bootstrap),
-        new SealingBatchSealer(ChangeSeals.open(db, keys, userId), onTrust));
+        new DeviceAuthorizer(devices, userId, bootstrap), new SealingBatchSealer(seals, onTrust),
+        new ServerAuthorizer(devices, userId), new SealingBatchSealer(seals, id -> false));
   }
 
   /** Trust for a database without users: peers must know {@code key} (see {@link SyncKey}). */
   public static SyncTrust forSyncKey(SyncKey key) throws IOException {
-    return new SyncTrust(TlsIdentity.forSyncKey(Objects.requireNonNull(key, "key")), null, null, null);
+    return new SyncTrust(TlsIdentity.forSyncKey(Objects.requireNonNull(key, "key")), null, null, null, null, null);
   }
 
   /** The TLS identity to give the transport ({@code Transports.tcp}). */
@@ -111,6 +119,25 @@ public final class SyncTrust {
       options.deviceId(deviceId.toString()).authorizer(authorizer).sealer(sealer);
     }
     return options;
+  }
+
+  /**
+   * Sets the device id, the check of a sync server and the sealer on {@code options}, for a {@link
+   * dev.cfost.net.Peer} whose transport reaches a sync server ({@link ServerClient#transport}), and returns
+   * it. The server proves no device key: it is admitted (TLS checked its name, and it holds the account),
+   * unless its {@code hello} names one of the user's devices or a site bound to one (it would speak for
+   * that device). Every batch it relays is verified against the seals of the devices that made its
+   * changes, exactly as from a device, and every batch sent to it is sealed: the server can withhold or
+   * delay changes, but neither forge nor alter one (docs/SECURITY.md).
+   *
+   * @throws IllegalStateException for a database without users: a server admits the devices of a user
+   */
+  public PeerOptions.Builder applyToServer(PeerOptions.Builder options) {
+    if (deviceId == null) {
+      throw new IllegalStateException("a database without users cannot sync through a server: the server"
+          + " admits the devices of a user; give the database a user (SyncTrust.forUser)");
+    }
+    return options.deviceId(deviceId.toString()).authorizer(serverAuthorizer).sealer(serverSealer);
   }
 
   /** The device this database syncs as; empty with a sync key. */

@@ -14,7 +14,10 @@
  *       {@link dev.cfost.identity.PairingResponse}, and the authorizer approves it.
  *   <li>{@link dev.cfost.identity.SyncTrust}: all of the above as cfost-net's TLS identity, peer authorizer
  *       and batch sealer, for a {@link dev.cfost.net.Peer} (or a sync server) to admit only the user's
- *       devices and verify every change's seal.
+ *       devices and verify every change's seal; {@link dev.cfost.identity.SyncTrust#applyToServer} for a
+ *       peer that syncs through a sync server.
+ *   <li>{@link dev.cfost.identity.ServerClient}: a device's login on a sync server (refresh token in an
+ *       owner-only file), its device token by proof of its key, and the WebSocket transport to the server.
  * </ul>
  *
  * <p>Everything under {@code dev.cfost.identity.internal} is implementation and may change.

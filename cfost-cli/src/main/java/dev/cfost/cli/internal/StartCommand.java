@@ -4,6 +4,7 @@ import dev.cfost.net.PeerAddress;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "start", mixinStandardHelpOptions = true,
     description = {"Run the sync daemon: accept peers, find them on the LAN (mDNS), keep the peer book's",
-        "peers connected, and sync every change both ways as it happens. Stops on SIGTERM or SIGINT.",
+        "peers connected, and sync every change both ways as it happens; with --server (or a server",
+        "remembered from an earlier --server), through that sync server too. Stops on SIGTERM or SIGINT.",
         "Peer events go to stderr with timestamps; with --daemon, to <db>.log."})
 final class StartCommand implements Callable<Integer> {
   static final String DEFAULT_LISTEN = "0.0.0.0:7947";
@@ -45,6 +47,17 @@ final class StartCommand implements Callable<Integer> {
   boolean noMdns;
 
   @Mixin CatchUpOption catchUp = new CatchUpOption();
+
+  @Option(names = "--server", paramLabel = "URL",
+      description = {"Sync through this sync server too (https://HOST[:PORT]), after 'cfost login --server URL'.",
+          "Remembered: a later 'cfost start' uses it again. Repeatable: more URLs of the same server, tried in"
+          + " order when one fails."})
+  List<URI> servers = new ArrayList<>();
+
+  @Option(names = "--server-trust", paramLabel = "FILE",
+      description = "Trust only the certificate(s) in FILE (PEM, or PKCS#12 without password) for the server,"
+          + " instead of the JDK's trust store: for a self-signed server. Remembered with --server.")
+  Path serverTrust;
 
   @Option(names = "--daemon",
       description = "Run in the background with output appended to <db>.log; print the pid and exit.")
@@ -70,7 +83,7 @@ final class StartCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     PeerAddress at;
     try {
-      at = running.start(listen, peers, !noMdns, catchUp);
+      at = running.start(listen, peers, !noMdns, catchUp, servers, serverTrust);
     } catch (IOException | RuntimeException e) {
       Runtime.getRuntime().removeShutdownHook(hook);
       running.close();
@@ -93,6 +106,14 @@ final class StartCommand implements Callable<Integer> {
     }
     if (noMdns) {
       args.add("--no-mdns");
+    }
+    for (URI u : servers) {
+      args.add("--server");
+      args.add(u.toString());
+    }
+    if (serverTrust != null) {
+      args.add("--server-trust");
+      args.add(serverTrust.toAbsolutePath().toString());
     }
     args.add("--catch-up-ms");
     args.add(Long.toString(catchUp.millis));

@@ -26,7 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code cfost status}: what this replica is and holds. */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = {"Print the site id, database id, path, versions and replicated tables of the database,",
-        "whether its sync daemon runs, and its peers with when each was last seen and the changes pending.",
+        "whether its sync daemon runs, its sync server (URL, connected or not, last error), and its peers",
+        "with when each was last seen and the changes pending.",
         "Held changes (sealed by devices not known yet) and deferred ones (for a newer schema), by the peer",
         "that sent them (the first 8 hex digits of its site id), and deferred changes set aside.",
         "Versions: db_version (the last change made or merged here) and schema version (PRAGMA user_version)."})
@@ -49,7 +50,13 @@ final class StatusCommand implements Callable<Integer> {
     Map<String, Long> held;
     Map<String, Long> deferred;
     long setAside;
+    List<java.net.URI> server;
+    String serverState;
+    String serverError;
     try (Cfost db = cfost.open(false)) {
+      server = ServerSync.remembered(db);
+      serverState = LocalSettings.get(db, ServerSync.STATE).orElse(null);
+      serverError = LocalSettings.get(db, ServerSync.ERROR).orElse(null);
       db.capture(); // so that db_version counts the writes other processes made since the last capture
       siteId = Values.hex(db.siteId());
       databaseId = db.databaseId();
@@ -63,6 +70,10 @@ final class StatusCommand implements Callable<Integer> {
       peers = PeerRows.read(db);
     }
     OptionalLong daemon = PidFile.running(cfost.dbPath());
+    if (daemon.isEmpty()) {
+      serverState = "not connected (the daemon is not running)"; // what it recorded may be stale
+    }
+    boolean loggedIn = java.nio.file.Files.exists(dev.cfost.identity.ServerClient.tokenFileOf(cfost.dbPath()));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       ObjectNode o = new ObjectMapper().createObjectNode();
@@ -80,6 +91,14 @@ final class StatusCommand implements Callable<Integer> {
       rows.forEach((name, count) -> tables.addObject().put("name", name).put("rows", count));
       ObjectNode d = o.putObject("daemon").put("running", daemon.isPresent());
       daemon.ifPresent(pid -> d.put("pid", pid));
+      if (!server.isEmpty()) {
+        ObjectNode srv = o.putObject("server");
+        srv.put("url", server.get(0).toString()).put("logged_in", loggedIn).put("state", serverState)
+            .put("connected", daemon.isPresent() && serverState != null && serverState.startsWith("connected"));
+        if (serverError != null) {
+          srv.put("last_error", serverError);
+        }
+      }
       ArrayNode peerList = o.putArray("peers");
       peers.forEach(p -> peerList.add(p.toJson()));
       out.println(o);
@@ -100,6 +119,13 @@ final class StatusCommand implements Callable<Integer> {
       }
       rows.forEach((name, count) -> lines.add(List.of("table " + name, count + " rows")));
       lines.add(List.of("daemon", daemon.isPresent() ? "running, pid " + daemon.getAsLong() : "not running"));
+      if (!server.isEmpty()) {
+        lines.add(List.of("server", server.get(0) + (loggedIn ? "" : " (not logged in)") + ", "
+            + (serverState == null ? "not connected" : serverState)));
+        if (serverError != null) {
+          lines.add(List.of("server error", serverError));
+        }
+      }
       if (peers.isEmpty()) {
         lines.add(List.of("peers", "none"));
       }

@@ -8,8 +8,10 @@ import dev.cfost.net.PeerAddress;
 import dev.cfost.net.PeerBook;
 import dev.cfost.net.PeerOptions;
 import dev.cfost.net.Transports;
+import dev.cfost.identity.ServerClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +38,8 @@ final class SyncDaemon implements AutoCloseable {
   private PidFile pidFile;
   private Cfost db;
   private Peer peer;
+  private Peer serverPeer; // a Peer of its own: see ServerSync
+  private ServerSync.StateRecorder serverState;
   private PeerBook book;
   private ScheduledExecutorService refresher;
   private final Map<PeerAddress, String> known = new HashMap<>(); // address -> source; refresher thread only
@@ -55,6 +59,15 @@ final class SyncDaemon implements AutoCloseable {
    */
   synchronized PeerAddress start(InetSocketAddress listen, List<PeerAddress> peers, boolean mdns, CatchUpOption catchUp)
       throws IOException {
+    return start(listen, peers, mdns, catchUp, List.of(), null);
+  }
+
+  /**
+   * As {@link #start(InetSocketAddress, List, boolean, CatchUpOption)}, also syncing through the sync server
+   * at {@code servers} (remembered for later starts), or the remembered one when none is given.
+   */
+  synchronized PeerAddress start(InetSocketAddress listen, List<PeerAddress> peers, boolean mdns, CatchUpOption catchUp,
+      List<URI> servers, Path serverTrust) throws IOException {
     if (closed) {
       throw new CliException("stopped while starting");
     }
@@ -90,6 +103,7 @@ final class SyncDaemon implements AutoCloseable {
       log.line("warning: mDNS announces this machine's LAN address, but the daemon listens on loopback only;"
           + " listen on 0.0.0.0 or turn mDNS off (--no-mdns)");
     }
+    startServer(trust, catchUp, servers, serverTrust);
     refresher = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "cfost-peer-book");
       t.setDaemon(true);
@@ -97,6 +111,31 @@ final class SyncDaemon implements AutoCloseable {
     });
     refresher.scheduleWithFixedDelay(this::refreshBook, BOOK_REFRESH_MILLIS, BOOK_REFRESH_MILLIS, TimeUnit.MILLISECONDS);
     return new PeerAddress(listen.getHostString(), port);
+  }
+
+  /** Syncs through the server too, if one is given or remembered; reconnects with backoff like any peer. */
+  private void startServer(SyncTrust trust, CatchUpOption catchUp, List<URI> servers, Path serverTrust) throws IOException {
+    List<URI> urls = ServerSync.resolve(db, servers, serverTrust);
+    if (urls.isEmpty()) {
+      return;
+    }
+    ServerClient client = ServerSync.client(db, urls);
+    serverState = new ServerSync.StateRecorder(db);
+    ReportingTransport transport = ServerSync.transport(db, client, line -> {
+      log.line("server: " + line);
+      serverState.failed(line);
+    });
+    try {
+      serverPeer = ServerSync.peer(db, trust, transport, catchUp);
+    } catch (IllegalStateException e) {
+      transport.close();
+      throw new CliException(e.getMessage(), e); // a database without users
+    }
+    serverPeer.addListener(log);
+    serverPeer.addListener(serverState);
+    serverPeer.start();
+    log.line("syncing through the server " + urls.get(0) + (client.loggedIn() ? ""
+        : " (not logged in yet: run 'cfost login --server " + urls.get(0) + "')"));
   }
 
   /** Connects addresses added to the peer book since the last look, and lets go of removed ones. */
@@ -134,6 +173,10 @@ final class SyncDaemon implements AutoCloseable {
     closed = true;
     if (refresher != null) {
       refresher.shutdownNow();
+    }
+    if (serverPeer != null) {
+      serverPeer.close();
+      serverState.stopped();
     }
     if (peer != null) {
       peer.close();
