@@ -1,6 +1,7 @@
 package dev.cfost.server;
 
 import dev.cfost.server.internal.HttpApi;
+import dev.cfost.server.internal.PostgresServerStore;
 import dev.cfost.server.internal.SyncService;
 import io.javalin.Javalin;
 import java.io.IOException;
@@ -12,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running sync server: the HTTP endpoints of docs/SERVER.md over the embedded SQLite store under the
- * configured data directory.
+ * configured data directory, or over PostgreSQL when {@link ServerConfig#postgresUrl} is set.
  *
  * <p><b>Lifecycle.</b> {@link #start} opens the store and listens; {@link #close} stops taking requests
  * ({@code /ready} answers 503 at once), lets requests in flight finish (up to 5 s), then closes the store.
@@ -48,7 +49,9 @@ public final class CfostServer implements AutoCloseable {
    * @throws StoreException if the store cannot be opened
    */
   public static CfostServer start(ServerConfig config) throws IOException {
-    ServerStore store = ServerStore.openSqlite(config.dataDir());
+    ServerStore store = config.postgresUrl() == null ? ServerStore.openSqlite(config.dataDir())
+        : ServerStore.openPostgres(config.postgresUrl(), null, config.postgresPassword(),
+            PostgresServerStore.DEFAULT_POOL_SIZE, Clock.systemUTC());
     AtomicBoolean closed = new AtomicBoolean();
     Javalin app;
     SyncService sync = null;
@@ -71,8 +74,9 @@ public final class CfostServer implements AutoCloseable {
       throw e;
     }
     CfostServer server = new CfostServer(config, store, app, closed, sync);
-    LOG.info("listening on {}:{} ({}), data in {}{}", config.host(), server.port(),
-        config.tlsKeystore() == null ? "http" : "https", config.dataDir(), config.demo() ? ", DEMO MODE" : "");
+    LOG.info("listening on {}:{} ({}), {}{}", config.host(), server.port(),
+        config.tlsKeystore() == null ? "http" : "https", config.postgresUrl() == null ? "data in " + config.dataDir()
+            : "data in PostgreSQL " + ServerConfig.redact(config.postgresUrl()), config.demo() ? ", DEMO MODE" : "");
     return server;
   }
 

@@ -64,6 +64,8 @@ public final class ServerConfig {
   private final int registrationsPerAddress;
   private final Argon2Params argon2;
   private final Set<String> trustedProxies;
+  private final String postgresUrl;
+  private final String postgresPassword;
 
   private ServerConfig(Builder b) {
     this.host = Objects.requireNonNull(b.host, "host");
@@ -81,6 +83,8 @@ public final class ServerConfig {
     this.registrationsPerAddress = atLeastOne(b.registrationsPerAddress, "registrations per address");
     this.argon2 = Objects.requireNonNull(b.argon2, "argon2");
     this.trustedProxies = Set.copyOf(b.trustedProxies);
+    this.postgresUrl = b.postgresUrl;
+    this.postgresPassword = b.postgresPassword;
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port " + port + " is out of range 0 to 65535");
     }
@@ -142,7 +146,34 @@ public final class ServerConfig {
         throw new IllegalArgumentException(proxies.describe() + ": " + e.getMessage(), e);
       }
     }
+    Source postgres = Source.of("postgres", flags, env, file);
+    String postgresPassword = env.get(ENV_PREFIX + "POSTGRES_PASSWORD");
+    if (postgresPassword != null && postgresPassword.isEmpty()) {
+      postgresPassword = null;
+    }
+    if (postgres != null) {
+      if (postgres.where.startsWith("flag") && PASSWORD_PARAMETER.matcher(postgres.value).find()) {
+        // Not even in the message: the flag's value is the secret.
+        throw new IllegalArgumentException("postgres (" + postgres.where + ") holds a password, which every user"
+            + " of the machine sees on a command line (ps); put it in " + ENV_PREFIX + "POSTGRES_PASSWORD instead");
+      }
+      try {
+        b.postgres(postgres.value, postgresPassword);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("postgres '" + redact(postgres.value) + "' (" + postgres.where + "): "
+            + e.getMessage(), e);
+      }
+    } else if (postgresPassword != null) {
+      throw new IllegalArgumentException(ENV_PREFIX + "POSTGRES_PASSWORD is set but postgres is not");
+    }
     return b.build();
+  }
+
+  private static final Pattern PASSWORD_PARAMETER = Pattern.compile("[?&]password=", Pattern.CASE_INSENSITIVE);
+
+  /** A JDBC URL fit to print: the value of a {@code password} parameter replaced. */
+  public static String redact(String url) {
+    return url == null ? null : url.replaceAll("(?i)([?&]password=)[^&]*", "$1***");
   }
 
   /** Reads a properties file ({@code key = value} lines, {@code #} comments). */
@@ -270,6 +301,19 @@ public final class ServerConfig {
     return trustedProxies;
   }
 
+  /**
+   * The JDBC URL of the PostgreSQL store ({@code jdbc:postgresql://HOST:PORT/DATABASE}), or null for the
+   * embedded SQLite store under {@link #dataDir}.
+   */
+  public String postgresUrl() {
+    return postgresUrl;
+  }
+
+  /** The PostgreSQL password ({@code CFOST_SERVER_POSTGRES_PASSWORD}), or null for the URL's or none. */
+  public String postgresPassword() {
+    return postgresPassword;
+  }
+
   /** {@code text} as a normalized IP literal, or null if it is not one (never a DNS look-up). */
   public static String ipLiteral(String text) {
     String t = text == null ? "" : text.strip();
@@ -290,7 +334,8 @@ public final class ServerConfig {
 
   @Override
   public String toString() {
-    return "ServerConfig{listen=" + host + ":" + port + " data=" + dataDir + " demo=" + demo
+    return "ServerConfig{listen=" + host + ":" + port
+        + (postgresUrl == null ? " data=" + dataDir : " postgres=" + redact(postgresUrl)) + " demo=" + demo
         + (tlsKeystore == null ? " http" : " https keystore=" + tlsKeystore) + "}"; // never the password
   }
 
@@ -325,8 +370,23 @@ public final class ServerConfig {
     private int registrationsPerAddress = 20;
     private Argon2Params argon2 = Argon2Params.DEFAULT;
     private Set<String> trustedProxies = Set.of();
+    private String postgresUrl;
+    private String postgresPassword;
 
     private Builder() {}
+
+    /**
+     * Keep everything in PostgreSQL at {@code jdbcUrl} instead of SQLite files (docs/SERVER.md,
+     * "PostgreSQL"); {@code password} null for the URL's or none.
+     */
+    public Builder postgres(String jdbcUrl, String password) {
+      if (jdbcUrl != null && !jdbcUrl.strip().startsWith("jdbc:postgresql:")) {
+        throw new IllegalArgumentException("expected a PostgreSQL JDBC URL, jdbc:postgresql://HOST:PORT/DATABASE");
+      }
+      this.postgresUrl = jdbcUrl == null ? null : jdbcUrl.strip();
+      this.postgresPassword = password;
+      return this;
+    }
 
     /**
      * Reverse proxies (IP literals) whose {@code X-Forwarded-For} is believed: the client is the rightmost
