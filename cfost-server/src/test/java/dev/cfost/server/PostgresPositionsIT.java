@@ -74,6 +74,7 @@ class PostgresPositionsIT {
         writing.set(false);
       });
       watcher.start();
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
       while (true) {
         boolean done = !writing.get();
         // A device's session: one small page, then it goes away and comes back after what it saw.
@@ -82,11 +83,13 @@ class PostgresPositionsIT {
           assertThat(c.dbVersion()).isGreaterThan(position);
           seen.add(c.table() + "/" + dev.cfost.Values.hex(c.pk()) + "/" + c.cid());
         }
+        long before = position;
         position = page.position();
         reads++;
-        if (done && page.caughtUp()) {
-          break; // caught up after the last commit
+        if (done && (page.caughtUp() || position == before)) {
+          break; // nothing after the position once the last commit was in
         }
+        assertThat(System.nanoTime()).as("the reader is still reading after 60 s").isLessThan(deadline);
       }
       watcher.join();
       assertThat(errors).isEmpty();
@@ -99,6 +102,7 @@ class PostgresPositionsIT {
       for (int b = 0; b < batches; b++) {
         expected += writers * (b % 7 + 1);
       }
+      System.out.printf("the reader read %d pages and saw %d of %d changes%n", reads, seen.size(), all.size());
       assertThat(all).hasSize(expected);
       assertThat(seen).isEqualTo(all);
       assertThat(reads).isGreaterThan(batches); // it read while the writers wrote
