@@ -311,13 +311,11 @@ final class PostgresCells implements CellTables {
       deleted.clear();
     }
     if (!cls.isEmpty()) {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE rows SET cl = ? WHERE id = ?")) {
-        for (Map.Entry<Long, Long> e : cls.entrySet()) {
-          ps.setLong(1, e.getValue());
-          ps.setLong(2, e.getKey());
-          ps.addBatch();
-        }
-        ps.executeBatch();
+      try (PreparedStatement ps = c.prepareStatement("UPDATE rows r SET cl = u.cl"
+          + " FROM unnest(?::bigint[], ?::bigint[]) AS u(id, cl) WHERE r.id = u.id")) {
+        ps.setArray(1, c.createArrayOf("bigint", cls.keySet().toArray()));
+        ps.setArray(2, c.createArrayOf("bigint", cls.values().toArray()));
+        ps.executeUpdate();
       }
       cls.clear();
     }

@@ -53,6 +53,7 @@ final class PostgresPool implements Transactions, AutoCloseable {
     config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     config.setConnectionTimeout(10_000);
     config.addDataSourceProperty("ApplicationName", "cfost-server");
+    config.addDataSourceProperty("reWriteBatchedInserts", "true");
     try {
       return new PostgresPool(new HikariDataSource(config), url, credentials);
     } catch (RuntimeException e) { // HikariPool.PoolInitializationException: unreachable, refused, bad password
