@@ -123,4 +123,39 @@ class PostgresServerStoreIT extends ServerStoreContract {
     assertThatThrownBy(() -> ServerStore.openPostgres(url.replace("/cfost_test_", "/no_such_db_"), null, null, 1, clock))
         .isInstanceOf(StoreException.class).hasMessageContaining("no_such_db_");
   }
+
+  @Test
+  void aPageAndItsSealsAreReadInOneSnapshotWhileAnotherProcessSupersedesThem() throws Exception {
+    String device = dev.cfost.identity.DeviceKeys.generate().deviceId().toString();
+    List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    try (ServerStore writer = ServerStore.openPostgres(url, null, null, 2, clock)) {
+      Thread w = new Thread(() -> {
+        try {
+          for (int i = 1; !stop.get(); i++) {
+            // Each batch supersedes the last one's cells, so their seal is deleted at its end.
+            Change a = cell("t", "k", "a", (long) i, i, 1, 1);
+            Change b = cell("t", "j", "b", (long) i, i, 1, 1);
+            writer.applyBatch("alice", DB, List.of(a, b), List.of(TestChanges.seal(device, List.of(a, b), i)));
+          }
+        } catch (Throwable e) {
+          errors.add(e);
+        }
+      });
+      w.start();
+      long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+      int pages = 0;
+      while (System.nanoTime() < end && errors.isEmpty()) {
+        StoredChanges page = store.changesAfter("alice", DB, 0, 10);
+        if (!page.changes().isEmpty()) {
+          assertThat(page.seals()).isNotEmpty();
+          pages++;
+        }
+      }
+      stop.set(true);
+      w.join();
+      assertThat(errors).isEmpty();
+      assertThat(pages).isPositive();
+    }
+  }
 }

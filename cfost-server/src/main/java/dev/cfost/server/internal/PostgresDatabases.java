@@ -105,6 +105,11 @@ final class PostgresDatabases {
 
   StoredChanges changesAfter(String user, String database, long position, int limit) {
     return pool.tx("reading database '" + database + "' of user '" + user + "'", c -> {
+      // One snapshot for the page, its seals and the head: under READ COMMITTED a batch committed between
+      // two statements could delete a seal the page's entries named a moment before.
+      try (java.sql.Statement s = c.createStatement()) {
+        s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      }
       long[] dbHead = database(c, user, database);
       if (dbHead == null) {
         return new StoredChanges(List.of(), List.of(), position, true);
@@ -136,7 +141,7 @@ final class PostgresDatabases {
           }
         }
       }
-      // The head read after the page: a batch committed meanwhile makes this page not caught up, never the reverse.
+      // The head of the same snapshot: a batch committed since is read by the next call.
       return new StoredChanges(out, new ArrayList<>(seals.values()), last, last >= head(c, db));
     });
   }
