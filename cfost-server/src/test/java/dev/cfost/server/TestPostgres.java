@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * PostgreSQL 18 binaries) and stopped when the JVM exits; each test takes a fresh database of its own.
  * Nothing is mocked and nothing is skipped: if PostgreSQL cannot start, the tests fail.
  */
-final class TestPostgres {
+public final class TestPostgres {
   private static EmbeddedPostgres server; // guarded by TestPostgres.class
   private static final AtomicInteger DATABASES = new AtomicInteger();
 
@@ -41,7 +41,7 @@ final class TestPostgres {
   }
 
   /** The JDBC URL (user in it, no password) of a new, empty database. */
-  static String freshDatabase() {
+  public static String freshDatabase() {
     String name = "cfost_test_" + DATABASES.incrementAndGet();
     try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name + " ENCODING 'UTF8'");
@@ -52,7 +52,7 @@ final class TestPostgres {
   }
 
   /** A connection to the database of {@code url} for a test to look at or change it directly. */
-  static Connection connect(String url) throws SQLException {
+  public static Connection connect(String url) throws SQLException {
     return java.sql.DriverManager.getConnection(url);
   }
 }
