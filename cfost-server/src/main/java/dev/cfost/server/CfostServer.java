@@ -1,6 +1,7 @@
 package dev.cfost.server;
 
 import dev.cfost.server.internal.HttpApi;
+import dev.cfost.server.internal.PostgresServerStore;
 import dev.cfost.server.internal.SyncService;
 import dev.cfost.server.internal.LogEvent;
 import dev.cfost.server.internal.ServerMetrics;
@@ -14,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running sync server: the HTTP endpoints of docs/SERVER.md over the embedded SQLite store under the
- * configured data directory.
+ * configured data directory, or over PostgreSQL when {@link ServerConfig#postgresUrl} is set.
  *
  * <p><b>Lifecycle.</b> {@link #start} opens the store and listens; {@link #close} stops taking requests
  * ({@code /ready} answers 503 at once), lets requests in flight finish (up to 5 s), then closes the store.
@@ -53,7 +54,9 @@ public final class CfostServer implements AutoCloseable {
    * @throws StoreException if the store cannot be opened
    */
   public static CfostServer start(ServerConfig config) throws IOException {
-    ServerStore store = ServerStore.openSqlite(config.dataDir());
+    ServerStore store = config.postgresUrl() == null ? ServerStore.openSqlite(config.dataDir())
+        : ServerStore.openPostgres(config.postgresUrl(), null, config.postgresPassword(),
+            PostgresServerStore.DEFAULT_POOL_SIZE, Clock.systemUTC());
     AtomicBoolean closed = new AtomicBoolean();
     ServerMetrics metrics = new ServerMetrics();
     Javalin app;
@@ -79,7 +82,8 @@ public final class CfostServer implements AutoCloseable {
     }
     CfostServer server = new CfostServer(config, store, app, metrics, closed, sync);
     LogEvent.info(LOG, "server_started").with("listen", config.host() + ":" + server.port())
-        .with("scheme", config.tlsKeystore() == null ? "http" : "https").with("data", config.dataDir())
+        .with("scheme", config.tlsKeystore() == null ? "http" : "https").with("data", config.postgresUrl() == null ? config.dataDir()
+            : "PostgreSQL " + ServerConfig.redact(config.postgresUrl()))
         .with("demo", config.demo() ? "true" : null).log();
     return server;
   }

@@ -79,6 +79,8 @@ public final class ServerConfig {
     JSON
   }
   private final Duration sseKeepAlive;
+  private final String postgresUrl;
+  private final String postgresPassword;
 
   private ServerConfig(Builder b) {
     this.host = Objects.requireNonNull(b.host, "host");
@@ -99,6 +101,8 @@ public final class ServerConfig {
     this.metricsAllow = List.copyOf(b.metricsAllow);
     this.logFormat = Objects.requireNonNull(b.logFormat, "logFormat");
     this.sseKeepAlive = positive(b.sseKeepAlive, "SSE keep-alive interval");
+    this.postgresUrl = b.postgresUrl;
+    this.postgresPassword = b.postgresPassword;
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port " + port + " is out of range 0 to 65535");
     }
@@ -176,7 +180,34 @@ public final class ServerConfig {
         default -> throw new IllegalArgumentException(logFormat.describe() + ": expected text or json");
       }
     }
+    Source postgres = Source.of("postgres", flags, env, file);
+    String postgresPassword = env.get(ENV_PREFIX + "POSTGRES_PASSWORD");
+    if (postgresPassword != null && postgresPassword.isEmpty()) {
+      postgresPassword = null;
+    }
+    if (postgres != null) {
+      if (postgres.where.startsWith("flag") && PASSWORD_PARAMETER.matcher(postgres.value).find()) {
+        // Not even in the message: the flag's value is the secret.
+        throw new IllegalArgumentException("postgres (" + postgres.where + ") holds a password, which every user"
+            + " of the machine sees on a command line (ps); put it in " + ENV_PREFIX + "POSTGRES_PASSWORD instead");
+      }
+      try {
+        b.postgres(postgres.value, postgresPassword);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("postgres '" + redact(postgres.value) + "' (" + postgres.where + "): "
+            + e.getMessage(), e);
+      }
+    } else if (postgresPassword != null) {
+      throw new IllegalArgumentException(ENV_PREFIX + "POSTGRES_PASSWORD is set but postgres is not");
+    }
     return b.build();
+  }
+
+  private static final Pattern PASSWORD_PARAMETER = Pattern.compile("[?&]password=", Pattern.CASE_INSENSITIVE);
+
+  /** A JDBC URL fit to print: the value of a {@code password} parameter replaced. */
+  public static String redact(String url) {
+    return url == null ? null : url.replaceAll("(?i)([?&]password=)[^&]*", "$1***");
   }
 
   /** Reads a properties file ({@code key = value} lines, {@code #} comments). */
@@ -322,6 +353,19 @@ public final class ServerConfig {
     return sseKeepAlive;
   }
 
+  /**
+   * The JDBC URL of the PostgreSQL store ({@code jdbc:postgresql://HOST:PORT/DATABASE}), or null for the
+   * embedded SQLite store under {@link #dataDir}.
+   */
+  public String postgresUrl() {
+    return postgresUrl;
+  }
+
+  /** The PostgreSQL password ({@code CFOST_SERVER_POSTGRES_PASSWORD}), or null for the URL's or none. */
+  public String postgresPassword() {
+    return postgresPassword;
+  }
+
   /** {@code text} as a normalized IP literal, or null if it is not one (never a DNS look-up). */
   public static String ipLiteral(String text) {
     String t = text == null ? "" : text.strip();
@@ -342,7 +386,8 @@ public final class ServerConfig {
 
   @Override
   public String toString() {
-    return "ServerConfig{listen=" + host + ":" + port + " data=" + dataDir + " demo=" + demo
+    return "ServerConfig{listen=" + host + ":" + port
+        + (postgresUrl == null ? " data=" + dataDir : " postgres=" + redact(postgresUrl)) + " demo=" + demo
         + (tlsKeystore == null ? " http" : " https keystore=" + tlsKeystore) + "}"; // never the password
   }
 
@@ -380,6 +425,8 @@ public final class ServerConfig {
     private List<String> metricsAllow = List.of();
     private LogFormat logFormat = LogFormat.TEXT;
     private Duration sseKeepAlive = Duration.ofSeconds(15);
+    private String postgresUrl;
+    private String postgresPassword;
 
     private Builder() {}
 
@@ -403,6 +450,19 @@ public final class ServerConfig {
     /** How log lines are written (default {@link LogFormat#TEXT}). */
     public Builder logFormat(LogFormat format) {
       this.logFormat = format;
+      return this;
+    }
+
+    /**
+     * Keep everything in PostgreSQL at {@code jdbcUrl} instead of SQLite files (docs/SERVER.md,
+     * "PostgreSQL"); {@code password} null for the URL's or none.
+     */
+    public Builder postgres(String jdbcUrl, String password) {
+      if (jdbcUrl != null && !jdbcUrl.strip().startsWith("jdbc:postgresql:")) {
+        throw new IllegalArgumentException("expected a PostgreSQL JDBC URL, jdbc:postgresql://HOST:PORT/DATABASE");
+      }
+      this.postgresUrl = jdbcUrl == null ? null : jdbcUrl.strip();
+      this.postgresPassword = password;
       return this;
     }
 

@@ -6,6 +6,7 @@ import dev.cfost.Registration;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.Seal;
 import dev.cfost.server.internal.SqliteBackup;
+import dev.cfost.server.internal.PostgresServerStore;
 import dev.cfost.server.internal.SqliteServerStore;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -41,8 +42,9 @@ import java.util.function.BiConsumer;
  * stored once per database and dropped when no entry needs it any more. {@link #changesAfter} returns
  * the seals of the changes it returns, so they go to the receivers as their origin signed them.
  *
- * <p><b>Threading.</b> Implementations are thread-safe. Operations on one user's data are serialized
- * (an embedded SQLite file has one writer); those of different users may run in parallel.
+ * <p><b>Threading.</b> Implementations are thread-safe. Batches into one database are serialized (SQLite:
+ * all operations on one user's file, which has one writer; PostgreSQL: the batches of one database, by
+ * every process sharing it); those of different users may run in parallel.
  *
  * <p><b>Errors.</b> Malformed arguments (an id, name or key out of bounds, an unknown user) throw
  * {@link IllegalArgumentException} naming the argument and value; a refused change
@@ -89,6 +91,30 @@ public interface ServerStore extends AutoCloseable {
   static List<Path> restoreSqlite(Path backup, Path dataDir) {
     java.time.Instant now = java.time.Instant.now();
     return SqliteBackup.restore(backup, dataDir, now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
+  }
+
+  /**
+   * The shared store: PostgreSQL at {@code jdbcUrl} ({@code jdbc:postgresql://HOST:PORT/DATABASE}, the user
+   * and password in the URL's {@code user} and {@code password} parameters or pgjdbc's defaults), on the
+   * system clock, with a pool of {@value PostgresServerStore#DEFAULT_POOL_SIZE} connections. Several server
+   * processes may open the same database at once; the store creates and migrates its tables itself.
+   *
+   * @throws StoreException if PostgreSQL cannot be reached, or holds a newer schema
+   */
+  static ServerStore openPostgres(String jdbcUrl) {
+    return openPostgres(jdbcUrl, null, null, PostgresServerStore.DEFAULT_POOL_SIZE, Clock.systemUTC());
+  }
+
+  /**
+   * The shared store in PostgreSQL (see {@link #openPostgres(String)}).
+   *
+   * @param user the user, or null for the URL's
+   * @param password the password, or null for the URL's (keep it out of URLs that are logged or shown)
+   * @param poolSize the most connections this process holds (1 to 1000), besides one that listens
+   * @param clock decides token expiry and creation times
+   */
+  static ServerStore openPostgres(String jdbcUrl, String user, String password, int poolSize, Clock clock) {
+    return PostgresServerStore.open(jdbcUrl, user, password, poolSize, clock);
   }
 
   // ---- accounts

@@ -133,4 +133,31 @@ class ServerConfigTest {
     assertThatThrownBy(() -> ServerConfig.resolve(map("log.format", "xml"), Map.of()))
         .hasMessageContaining("log.format 'xml' (flag --log-format): expected text or json");
   }
+
+  @Test
+  void postgresComesFromFlagEnvironmentOrFileAndItsPasswordFromTheEnvironmentOnly() throws Exception {
+    assertThat(ServerConfig.resolve(Map.of(), Map.of()).postgresUrl()).isNull();
+    String url = "jdbc:postgresql://db.example.org:5432/cfost?user=cfost";
+    ServerConfig flag = ServerConfig.resolve(map("postgres", url), map("CFOST_SERVER_POSTGRES_PASSWORD", "s3cret"));
+    assertThat(flag.postgresUrl()).isEqualTo(url);
+    assertThat(flag.postgresPassword()).isEqualTo("s3cret");
+    assertThat(flag.toString()).contains("postgres=" + url).doesNotContain("s3cret");
+    assertThat(ServerConfig.resolve(Map.of(), map("CFOST_SERVER_POSTGRES", url)).postgresUrl()).isEqualTo(url);
+    Path f = file("postgres = " + url + "\n");
+    ServerConfig fromFile = ServerConfig.resolve(map("config", f.toString()), Map.of());
+    assertThat(fromFile.postgresUrl()).isEqualTo(url);
+    assertThat(fromFile.postgresPassword()).isNull();
+    // A password on the command line is refused, without repeating it.
+    assertThatThrownBy(() -> ServerConfig.resolve(map("postgres", url + "&password=hunter2"), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CFOST_SERVER_POSTGRES_PASSWORD")
+        .hasMessageNotContaining("hunter2");
+    // In the environment it is accepted, and never printed.
+    ServerConfig envUrl = ServerConfig.resolve(Map.of(), map("CFOST_SERVER_POSTGRES", url + "&password=hunter2"));
+    assertThat(envUrl.toString()).doesNotContain("hunter2");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("postgres", "postgres://x/y"), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("flag --postgres")
+        .hasMessageContaining("jdbc:postgresql:");
+    assertThatThrownBy(() -> ServerConfig.resolve(Map.of(), map("CFOST_SERVER_POSTGRES_PASSWORD", "x")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("postgres is not");
+  }
 }

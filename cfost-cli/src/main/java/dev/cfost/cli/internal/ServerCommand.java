@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Run the sync server (accounts, tokens; docs/SERVER.md) until SIGTERM.",
         "Settings: flags, else environment (CFOST_SERVER_LISTEN, CFOST_SERVER_DATA, CFOST_SERVER_CONFIG,"
             + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD, CFOST_SERVER_TRUSTED_PROXIES,"
-            + " CFOST_SERVER_METRICS_ALLOW, CFOST_SERVER_LOG_FORMAT),"
+            + " CFOST_SERVER_METRICS_ALLOW, CFOST_SERVER_LOG_FORMAT,"
+            + " CFOST_SERVER_POSTGRES, CFOST_SERVER_POSTGRES_PASSWORD),"
             + " else the --config file."})
 final class ServerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -52,6 +53,11 @@ final class ServerCommand implements Callable<Integer> {
       description = "Clients besides loopback that may read /metrics (such as 10.0.0.0/8).")
   String metricsAllow;
 
+  @Option(names = "--postgres", paramLabel = "JDBC_URL",
+      description = "Keep everything in PostgreSQL (jdbc:postgresql://HOST:PORT/DATABASE?user=NAME) instead of"
+          + " SQLite files; the password only in CFOST_SERVER_POSTGRES_PASSWORD.")
+  String postgres;
+
   @Option(names = "--log-format", paramLabel = "text|json",
       description = "Log lines on stderr: text (key=value, the default) or json (one object per line).")
   String logFormat;
@@ -70,6 +76,7 @@ final class ServerCommand implements Callable<Integer> {
     flags.put("trusted.proxies", trustedProxies);
     flags.put("metrics.allow", metricsAllow);
     flags.put("log.format", logFormat);
+    flags.put("postgres", postgres);
     if (demo) {
       flags.put("demo", "true");
     }

@@ -24,7 +24,8 @@ import java.util.Optional;
 /**
  * The accounts file ({@code accounts.db}): accounts, refresh and access tokens (by SHA-256, never the token) and
  * every user's devices, in one file because a login, a token or a device key must find its user before
- * the user's own file is known.
+ * the user's own file is known. The same statements run on PostgreSQL's tables of the same names
+ * ({@link PostgresSchema}), so both stores keep accounts alike.
  */
 final class Accounts implements AutoCloseable {
   private static final List<List<String>> MIGRATIONS = List.of(
@@ -51,17 +52,28 @@ final class Accounts implements AutoCloseable {
   static final int DEVICE = 2;
   private static final String ACCOUNT_COLUMNS = "user_id, name, email, password_hash, created_at";
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** SQLSTATE unique_violation (PostgreSQL; SQLite has one writer, so its check before the insert is final). */
+  private static final String UNIQUE_VIOLATION = "23505";
 
-  private final StoreFile file;
+  private final Transactions file;
   private final Clock clock;
+  /** The SQLite file this owns and closes; null when the transactions are a shared pool's. */
+  private final StoreFile owned;
 
-  private Accounts(StoreFile file, Clock clock) {
+  private Accounts(Transactions file, Clock clock, StoreFile owned) {
     this.file = file;
     this.clock = clock;
+    this.owned = owned;
   }
 
   static Accounts open(Path path, Clock clock) {
-    return new Accounts(StoreFile.open(path, "accounts", MIGRATIONS), clock);
+    StoreFile f = StoreFile.open(path, "accounts", MIGRATIONS);
+    return new Accounts(f, clock, f);
+  }
+
+  /** Accounts in tables that {@code tx} reaches and someone else created and closes (PostgreSQL). */
+  static Accounts over(Transactions tx, Clock clock) {
+    return new Accounts(tx, clock, null);
   }
 
   Account create(String userId, String name, String email, String passwordHash) {
@@ -95,6 +107,13 @@ final class Accounts implements AutoCloseable {
         ps.setString(6, hash);
         ps.setLong(7, now.toEpochMilli());
         ps.executeUpdate();
+      } catch (SQLException ex) {
+        if (UNIQUE_VIOLATION.equals(ex.getSQLState())) {
+          // PostgreSQL: another process made the same account between the check and the insert.
+          throw new AccountExistsException("an account with user id '" + id + "', user name '" + n
+              + "' or email address '" + e + "' exists already");
+        }
+        throw ex;
       }
       return new Account(id, n, e, hash, now);
     });
@@ -318,14 +337,18 @@ final class Accounts implements AutoCloseable {
           }
         }
       }
-      // A revocation is final (as in the replicated list): max() keeps it whatever comes later.
+      // A revocation is final (as in the replicated list): once 1, revoked stays 1 whatever comes later. The
+      // user check again in the statement: with PostgreSQL another process may have put the device since.
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO devices(device_id, user_id, public_key, revoked)"
-          + " VALUES (?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET revoked = max(revoked, excluded.revoked)")) {
+          + " VALUES (?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET revoked = CASE WHEN excluded.revoked = 1"
+          + " THEN 1 ELSE devices.revoked END WHERE devices.user_id = excluded.user_id")) {
         ps.setString(1, id);
         ps.setString(2, userId);
         ps.setBytes(3, publicKey.clone());
         ps.setInt(4, revoked ? 1 : 0);
-        ps.executeUpdate();
+        if (ps.executeUpdate() == 0) {
+          throw new IllegalArgumentException("device '" + id + "' belongs to another user");
+        }
       }
       return null;
     });
@@ -376,6 +399,8 @@ final class Accounts implements AutoCloseable {
 
   @Override
   public void close() {
-    file.close();
+    if (owned != null) {
+      owned.close();
+    }
   }
 }

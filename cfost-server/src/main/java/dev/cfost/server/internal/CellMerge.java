@@ -4,9 +4,6 @@ import dev.cfost.Change;
 import dev.cfost.Seal;
 import dev.cfost.identity.ChangeSeals;
 import java.nio.ByteBuffer;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -17,7 +14,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Merges one validated batch into a database of a user's file, inside the caller's transaction.
+ * Merges one validated batch into one database of a store, inside the caller's transaction; the storage
+ * is behind {@link CellTables} (SQLite or PostgreSQL), the rule is here alone, so both stores merge alike.
  *
  * <p>Design note: the merge rule, cfost-core's {@code Merger} without a schema (docs/ARCHITECTURE.md,
  * "The merge rule"; cr-sqlite's rule, with causal length after Yu and Rostad's "causal length"
@@ -42,7 +40,7 @@ import java.util.Set;
  * change that arrives sealed for an entry stored without a seal gives it the seal, without a new
  * position. Seals no entry refers to any more are deleted at the end of the batch.
  */
-final class CellMerge implements AutoCloseable {
+final class CellMerge {
   /*
    * FIRST_LIFE: a row whose first life (cl 1) a cell change began keeps no sentinel entry. Such a row has
    * cells for as long as its cl is 1, and a cl-1 sentinel of a row with cells is never streamed (as in
@@ -50,18 +48,9 @@ final class CellMerge implements AutoCloseable {
    * writes of an initial sync (a sentinel beside two cells per row). A row made by a sentinel keeps it.
    */
 
-  private final Connection c;
-  private final long db;
+  private final CellTables tables;
   private long head;
   private int applied;
-  private final PreparedStatement selectRow;
-  private final PreparedStatement insertRow;
-  private final PreparedStatement updateRowCl;
-  private final PreparedStatement rowSeals;
-  private final PreparedStatement deleteCells;
-  private final PreparedStatement selectCell;
-  private final PreparedStatement upsertCell;
-  private final PreparedStatement setSeal;
   /** Rows touched by this batch; every write to them goes through here. */
   private final Map<RowKey, Row> rows = new HashMap<>();
   /** Seals displaced from entries: deleted at the end unless another entry still refers to them. */
@@ -69,13 +58,14 @@ final class CellMerge implements AutoCloseable {
   private final Map<ByteBuffer, Seal> sealByDigest = new HashMap<>();
   private final Map<Seal, Long> sealIds = new IdentityHashMap<>(); // the batch's own Seal objects
 
-  private record RowKey(String table, ByteBuffer pk) {}
+  /** A row's identity in a database: its table and packed key. */
+  record RowKey(String table, ByteBuffer pk) {}
 
   /** Indexes into an entry: {col_version, val, site, seal id or null}. */
-  private static final int VERSION = 0;
-  private static final int VALUE = 1;
-  private static final int SITE = 2;
-  private static final int SEAL = 3;
+  static final int VERSION = 0;
+  static final int VALUE = 1;
+  static final int SITE = 2;
+  static final int SEAL = 3;
 
   /** A row of this batch: its id and causal length, and its entries once this batch knows them all. */
   private static final class Row {
@@ -83,7 +73,8 @@ final class CellMerge implements AutoCloseable {
     long cl;
     /**
      * The row's entries by cid, when this batch made the row or started its life (nothing else wrote it
-     * since, in this transaction), saving a query per cell; null: ask the table.
+     * since, in this transaction), or the store loaded them all, saving a query per cell; null: ask the
+     * store.
      */
     Map<String, Object[]> known;
 
@@ -94,20 +85,10 @@ final class CellMerge implements AutoCloseable {
     }
   }
 
-  CellMerge(Connection c, long db, long head) throws SQLException {
-    this.c = c;
-    this.db = db;
+  /** A merge into the database behind {@code tables}, whose stream head is {@code head}. */
+  CellMerge(CellTables tables, long head) {
+    this.tables = tables;
     this.head = head;
-    selectRow = c.prepareStatement("SELECT id, cl FROM rows WHERE db = ? AND tbl = ? AND pk = ?");
-    insertRow = c.prepareStatement("INSERT INTO rows(db, tbl, pk, cl) VALUES (?, ?, ?, ?) RETURNING id");
-    updateRowCl = c.prepareStatement("UPDATE rows SET cl = ? WHERE id = ?");
-    rowSeals = c.prepareStatement("SELECT DISTINCT seal FROM cells WHERE row = ? AND seal IS NOT NULL");
-    deleteCells = c.prepareStatement("DELETE FROM cells WHERE row = ?");
-    selectCell = c.prepareStatement("SELECT col_version, val, site, seal FROM cells WHERE row = ? AND cid = ?");
-    upsertCell = c.prepareStatement("INSERT INTO cells(row, cid, db, pos, col_version, val, site, seal)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(row, cid) DO UPDATE SET pos = excluded.pos,"
-        + " col_version = excluded.col_version, val = excluded.val, site = excluded.site, seal = excluded.seal");
-    setSeal = c.prepareStatement("UPDATE cells SET seal = ? WHERE row = ? AND cid = ?");
   }
 
   /** Merges {@code changes} (validated) with {@code seals} (checked for form); returns the new head. */
@@ -117,19 +98,12 @@ final class CellMerge implements AutoCloseable {
         sealByDigest.putIfAbsent(ByteBuffer.wrap(d), s); // the first seal covering a change is kept
       }
     }
+    tables.prepare(changes);
     for (Change ch : changes) {
       merge(ch);
     }
-    pruneSeals();
+    tables.pruneSeals(displaced);
     return head;
-  }
-
-  @Override
-  public void close() throws SQLException {
-    for (PreparedStatement ps : List.of(selectRow, insertRow, updateRowCl, rowSeals, deleteCells, selectCell,
-        upsertCell, setSeal)) {
-      ps.close();
-    }
   }
 
   int applied() {
@@ -199,41 +173,29 @@ final class CellMerge implements AutoCloseable {
 
   /** The change's row; inserted with cl 0 (no life yet, no entries) if the store has none. */
   private Row loadRow(Change ch) throws SQLException {
-    selectRow.setLong(1, db);
-    selectRow.setString(2, ch.table());
-    selectRow.setBytes(3, ch.pk());
-    try (ResultSet rs = selectRow.executeQuery()) {
-      if (rs.next()) {
-        return new Row(rs.getLong(1), rs.getLong(2), null);
-      }
+    CellTables.StoredRow stored = tables.row(ch.table(), ch.pk());
+    if (stored != null) {
+      return new Row(stored.id(), stored.cl(), stored.entries());
     }
-    insertRow.setLong(1, db);
-    insertRow.setString(2, ch.table());
-    insertRow.setBytes(3, ch.pk());
-    insertRow.setLong(4, 0);
-    try (ResultSet rs = insertRow.executeQuery()) { // INSERT ... RETURNING id
-      rs.next();
-      return new Row(rs.getLong(1), 0, new HashMap<>());
-    }
+    return new Row(tables.insertRow(ch.table(), ch.pk()), 0, new HashMap<>());
   }
 
   /** Starts the row's life {@code ch.cl()}: its entries are forgotten, its sentinel is the change's. */
   private void newLife(Row row, Change ch) throws SQLException {
-    if (row.known == null || !row.known.isEmpty()) {
-      rowSeals.setLong(1, row.id);
-      try (ResultSet rs = rowSeals.executeQuery()) {
-        while (rs.next()) {
-          displaced.add(rs.getLong(1));
+    if (row.known == null) {
+      tables.rowSeals(row.id, displaced);
+      tables.deleteEntries(row.id);
+    } else if (!row.known.isEmpty()) {
+      for (Object[] e : row.known.values()) {
+        if (e[SEAL] != null) {
+          displaced.add((Long) e[SEAL]);
         }
       }
-      deleteCells.setLong(1, row.id);
-      deleteCells.executeUpdate();
+      tables.deleteEntries(row.id);
     }
     row.known = new HashMap<>(); // nothing left: the row's entries are all known from here on
     row.cl = ch.cl();
-    updateRowCl.setLong(1, ch.cl());
-    updateRowCl.setLong(2, row.id);
-    updateRowCl.executeUpdate();
+    tables.setCl(row.id, ch.cl());
     if (ch.cl() == 1 && !ch.isSentinel()) {
       return; // see FIRST_LIFE
     }
@@ -247,16 +209,7 @@ final class CellMerge implements AutoCloseable {
     if (row.known != null) {
       return row.known.get(cid);
     }
-    selectCell.setLong(1, row.id);
-    selectCell.setString(2, cid);
-    try (ResultSet rs = selectCell.executeQuery()) {
-      if (!rs.next()) {
-        return null;
-      }
-      long seal = rs.getLong(4);
-      Long sealId = rs.wasNull() ? null : seal; // wasNull speaks of the last column read
-      return new Object[] {rs.getLong(1), StoreFile.read(rs, 2), rs.getBytes(3), sealId};
-    }
+    return tables.entry(row.id, cid);
   }
 
   /** Writes {@code ch} over {@code old} (the stored entry, or null) at the next position. */
@@ -269,19 +222,7 @@ final class CellMerge implements AutoCloseable {
     if (old != null && old[SEAL] != null && !old[SEAL].equals(seal)) {
       displaced.add((Long) old[SEAL]);
     }
-    upsertCell.setLong(1, row.id);
-    upsertCell.setString(2, cid);
-    upsertCell.setLong(3, db);
-    upsertCell.setLong(4, ++head);
-    upsertCell.setLong(5, colVersion);
-    StoreFile.bind(upsertCell, 6, val);
-    upsertCell.setBytes(7, site);
-    if (seal == null) {
-      upsertCell.setNull(8, java.sql.Types.INTEGER);
-    } else {
-      upsertCell.setLong(8, seal);
-    }
-    upsertCell.executeUpdate();
+    tables.putEntry(row.id, cid, ++head, colVersion, val, site, seal);
     if (row.known != null) {
       row.known.put(cid, new Object[] {colVersion, val, site, seal});
     }
@@ -294,10 +235,7 @@ final class CellMerge implements AutoCloseable {
     }
     Long seal = sealOf(ch);
     if (seal != null) {
-      setSeal.setLong(1, seal);
-      setSeal.setLong(2, row.id);
-      setSeal.setString(3, ch.cid());
-      setSeal.executeUpdate();
+      tables.setSeal(row.id, ch.cid(), seal);
       stored[SEAL] = seal; // the known entry too, if the row's entries are known
     }
   }
@@ -313,23 +251,9 @@ final class CellMerge implements AutoCloseable {
     }
     Long id = sealIds.get(seal);
     if (id == null) {
-      id = SealRows.save(c, db, seal);
+      id = tables.saveSeal(seal);
       sealIds.put(seal, id);
     }
     return id;
-  }
-
-  private void pruneSeals() throws SQLException {
-    if (displaced.isEmpty()) {
-      return;
-    }
-    try (PreparedStatement ps = c.prepareStatement(
-        "DELETE FROM seals WHERE id = ? AND NOT EXISTS (SELECT 1 FROM cells WHERE seal = ?)")) {
-      for (long id : displaced) {
-        ps.setLong(1, id);
-        ps.setLong(2, id);
-        ps.executeUpdate();
-      }
-    }
   }
 }

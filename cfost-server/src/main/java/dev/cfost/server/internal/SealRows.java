@@ -49,7 +49,7 @@ final class SealRows {
 
   static final String BY_ID = "SELECT device_id, signature, digests FROM seals WHERE id = ?";
 
-  private static byte[] join(List<byte[]> digests) {
+  static byte[] join(List<byte[]> digests) {
     byte[] out = new byte[digests.size() * WireChecks.DIGEST_BYTES];
     for (int i = 0; i < digests.size(); i++) {
       System.arraycopy(digests.get(i), 0, out, i * WireChecks.DIGEST_BYTES, WireChecks.DIGEST_BYTES);

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * records the new version in {@code meta}. A connection has one writer at a time, so every use holds
  * {@link #lock}; the store's files are its own, so nothing else waits on them.
  */
-final class StoreFile implements AutoCloseable {
+final class StoreFile implements Transactions, AutoCloseable {
   /** Guards {@link #c}: held by whoever runs a statement or a transaction on it. */
   final ReentrantLock lock = new ReentrantLock();
   final Connection c;
@@ -121,7 +121,8 @@ final class StoreFile implements AutoCloseable {
   }
 
   /** Runs {@code work} in one transaction under the lock: committed if it returns, rolled back if not. */
-  <T> T tx(String what, Work<T> work) {
+  @Override
+  public <T> T tx(String what, Work<T> work) {
     lock.lock();
     try {
       if (closed) {

@@ -70,7 +70,8 @@ final class UserFile implements AutoCloseable {
       long head = head(c, db);
       long newHead;
       int applied;
-      try (CellMerge merge = new CellMerge(c, db, head)) {
+      try (SqliteCells cells = new SqliteCells(c, db)) {
+        CellMerge merge = new CellMerge(cells, head);
         newHead = merge.apply(changes, seals);
         applied = merge.applied();
       }
@@ -130,7 +131,7 @@ final class UserFile implements AutoCloseable {
     });
   }
 
-  private static long size(Object v) {
+  static long size(Object v) {
     if (v instanceof byte[] b) {
       return b.length;
     }

@@ -1,0 +1,164 @@
+package dev.cfost.server.internal;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens on {@link PostgresDatabases#CHANNEL} for the commits of every process sharing the PostgreSQL
+ * store and calls the store's commit listeners. One daemon thread owns one connection of its own (not the
+ * pool's: it waits in {@code getNotifications} for as long as the store is open); if the connection
+ * drops it reconnects with backoff (0.1 s doubling to 5 s), and then calls the listeners for every
+ * database whose head moved since shortly before the connection was last known alive, so that a
+ * notification lost meanwhile delays a reader and never loses a change. This process's own commits are
+ * called at once by the store; their notifications (which name this origin) are skipped here.
+ *
+ * <p>Only the thread touches the connection; listeners run on it and must not block.
+ */
+final class CommitChannel implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CommitChannel.class);
+  private static final int POLL_MILLIS = 250;
+  /** How often the otherwise silent connection is checked with a query (a half-open TCP never fails a poll). */
+  private static final long PROBE_NANOS = 10_000_000_000L;
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
+  /** The listening connection's {@code application_name} in {@code pg_stat_activity}. */
+  static final String APPLICATION_NAME = "cfost-server-listen";
+
+  private final PostgresPool pool;
+  private final String origin;
+  private final List<BiConsumer<String, String>> listeners;
+  private final Thread thread;
+  private volatile boolean closed;
+  /** Whether a LISTEN is in place now (for tests and /ready). */
+  private volatile boolean listening;
+
+  CommitChannel(PostgresPool pool, String origin, List<BiConsumer<String, String>> listeners) {
+    this.pool = pool;
+    this.origin = origin;
+    this.listeners = listeners;
+    this.thread = new Thread(this::run, "cfost-store-listen");
+    thread.setDaemon(true);
+  }
+
+  static CommitChannel start(PostgresPool pool, String origin, CopyOnWriteArrayList<BiConsumer<String, String>> listeners) {
+    CommitChannel channel = new CommitChannel(pool, origin, listeners);
+    channel.thread.start();
+    return channel;
+  }
+
+  boolean listening() {
+    return listening;
+  }
+
+  private void run() {
+    long backoff = 100;
+    long lastAlive = 0; // System.nanoTime() when the connection was last known to work; 0: never connected
+    while (!closed) {
+      Properties props = new Properties();
+      props.putAll(pool.credentials);
+      props.setProperty("ApplicationName", APPLICATION_NAME);
+      try (Connection c = DriverManager.getConnection(pool.url, props)) {
+        try (Statement s = c.createStatement()) {
+          s.execute("LISTEN " + PostgresDatabases.CHANNEL);
+        }
+        listening = true;
+        if (lastAlive != 0) {
+          int woken = catchUp(c, (System.nanoTime() - lastAlive) / 1_000_000_000.0 + 5);
+          LOG.info("listening for commits again; woke the listeners of {} databases changed meanwhile", woken);
+        }
+        backoff = 100;
+        lastAlive = System.nanoTime();
+        PGConnection pg = c.unwrap(PGConnection.class);
+        while (!closed) {
+          PGNotification[] received = pg.getNotifications(POLL_MILLIS);
+          if (System.nanoTime() - lastAlive > PROBE_NANOS) {
+            try (Statement s = c.createStatement()) {
+              s.execute("SELECT 1");
+            }
+          }
+          lastAlive = System.nanoTime();
+          if (received != null) {
+            for (PGNotification n : received) {
+              dispatch(n.getParameter());
+            }
+          }
+        }
+      } catch (SQLException | RuntimeException e) {
+        listening = false;
+        if (closed) {
+          break;
+        }
+        LOG.warn("the PostgreSQL connection listening for commits failed ({}); reconnecting in {} ms", e.getMessage(),
+            backoff);
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+      }
+    }
+    listening = false;
+  }
+
+  /** Calls the listeners for each database whose head moved in the last {@code seconds}; returns how many. */
+  private int catchUp(Connection c, double seconds) throws SQLException {
+    int n = 0;
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT user_id, name FROM dbs WHERE changed_at > now() - make_interval(secs => ?)")) {
+      ps.setDouble(1, seconds);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          call(rs.getString(1), rs.getString(2));
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  private void dispatch(String payload) {
+    String[] parts = payload.split(" ");
+    if (parts.length != 3) {
+      LOG.warn("ignoring a notification on {} that is not 'USER DATABASE ORIGIN': {}", PostgresDatabases.CHANNEL,
+          WireChecks.printable(payload));
+      return;
+    }
+    if (!parts[2].equals(origin)) {
+      call(parts[0], parts[1]);
+    }
+  }
+
+  private void call(String user, String database) {
+    for (BiConsumer<String, String> l : listeners) {
+      try {
+        l.accept(user, database);
+      } catch (RuntimeException e) {
+        LOG.error("a commit listener failed", e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+    try {
+      thread.join(2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,336 @@
+package dev.cfost.server.internal;
+
+import dev.cfost.Change;
+import dev.cfost.Cursor;
+import dev.cfost.Registration;
+import dev.cfost.Seal;
+import dev.cfost.server.Account;
+import dev.cfost.server.ApplyResult;
+import dev.cfost.server.ServerDevice;
+import dev.cfost.server.ServerStore;
+import dev.cfost.server.StoreException;
+import dev.cfost.server.StoredChanges;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link ServerStore} in PostgreSQL, which several server processes share: each holds a bounded pool
+ * ({@link PostgresPool}) and one listening connection ({@link CommitChannel}). The tables
+ * ({@link PostgresSchema}) hold what SQLite's files hold; accounts, tokens and devices go through the
+ * same {@link Accounts}, and batches through the same {@link CellMerge} rule, over {@link PostgresCells}.
+ *
+ * <p>Across processes: the batches of one database are serialized by the lock of its {@code dbs} row,
+ * which also keeps positions in commit order ({@link PostgresDatabases}); every batch that moves a head
+ * sends one notification, which wakes the other processes' listeners.
+ *
+ * <p>Thread-safe. Operations on different databases run in parallel, up to the pool's size.
+ */
+public final class PostgresServerStore implements ServerStore {
+  /** Connections of the pool when none is asked for. */
+  public static final int DEFAULT_POOL_SIZE = 10;
+  /** Known user ids; accounts are never deleted, so a user once found stays. Bounded by clearing. */
+  private static final int MAX_KNOWN_USERS = 100_000;
+
+  private final PostgresPool pool;
+  private final Accounts accounts;
+  private final PostgresDatabases databases;
+  private final CopyOnWriteArrayList<BiConsumer<String, String>> commitListeners = new CopyOnWriteArrayList<>();
+  private final CommitChannel channel;
+  private final Set<String> knownUsers = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  private PostgresServerStore(PostgresPool pool, Clock clock) {
+    this.pool = pool;
+    this.accounts = Accounts.over(pool, clock);
+    byte[] id = new byte[6];
+    new SecureRandom().nextBytes(id);
+    String origin = HexFormat.of().formatHex(id); // names this store's notifications, which it skips
+    this.databases = new PostgresDatabases(pool, origin);
+    this.channel = CommitChannel.start(pool, origin, commitListeners);
+  }
+
+  /**
+   * Connects, creates or migrates the schema, and starts listening for commits.
+   *
+   * @param user null for the URL's own ({@code ?user=}) or the driver's default
+   * @param password null for the URL's own or none
+   * @throws StoreException if PostgreSQL cannot be reached, or its schema is newer or not a CFOST server's
+   */
+  public static PostgresServerStore open(String jdbcUrl, String user, String password, int poolSize, Clock clock) {
+    Objects.requireNonNull(clock, "clock");
+    if (poolSize < 1 || poolSize > 1000) {
+      throw new IllegalArgumentException("the pool size must be 1 to 1000, not " + poolSize);
+    }
+    PostgresPool pool = PostgresPool.open(jdbcUrl, user, password, poolSize);
+    try {
+      pool.tx("creating or migrating the store's schema", c -> {
+        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
+        return null;
+      });
+      return new PostgresServerStore(pool, clock);
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
+  }
+
+  /** Whether the listening connection is up (commits of other processes wake this one's listeners). */
+  public boolean listening() {
+    return channel.listening();
+  }
+
+  @Override
+  public Account createAccount(String userId, String name, String email, String passwordHash) {
+    checkOpen();
+    return accounts.create(userId, name, email, passwordHash);
+  }
+
+  @Override
+  public Optional<Account> account(String userId) {
+    checkOpen();
+    return accounts.byId(userId);
+  }
+
+  @Override
+  public Optional<Account> accountByLogin(String login) {
+    checkOpen();
+    return accounts.byLogin(login);
+  }
+
+  @Override
+  public String issueRefreshToken(String userId, Duration ttl) {
+    checkOpen();
+    return accounts.issueToken(Accounts.REFRESH, userId, ttl);
+  }
+
+  @Override
+  public Optional<String> refreshTokenUser(String token) {
+    checkOpen();
+    return accounts.tokenUser(Accounts.REFRESH, token);
+  }
+
+  @Override
+  public boolean revokeRefreshToken(String token) {
+    checkOpen();
+    return accounts.revokeToken(Accounts.REFRESH, token);
+  }
+
+  @Override
+  public int revokeRefreshTokens(String userId) {
+    checkOpen();
+    return accounts.revokeTokens(Accounts.REFRESH, userId);
+  }
+
+  @Override
+  public String issueAccessToken(String userId, Duration ttl) {
+    checkOpen();
+    return accounts.issueToken(Accounts.ACCESS, userId, ttl);
+  }
+
+  @Override
+  public Optional<String> accessTokenUser(String token) {
+    checkOpen();
+    return accounts.tokenUser(Accounts.ACCESS, token);
+  }
+
+  @Override
+  public boolean revokeAccessToken(String token) {
+    checkOpen();
+    return accounts.revokeToken(Accounts.ACCESS, token);
+  }
+
+  @Override
+  public int revokeAccessTokens(String userId) {
+    checkOpen();
+    return accounts.revokeTokens(Accounts.ACCESS, userId);
+  }
+
+  @Override
+  public String issueDeviceToken(String userId, String deviceId, Duration ttl) {
+    checkOpen();
+    return accounts.issueToken(Accounts.DEVICE, userId, WireChecks.deviceId(deviceId), ttl);
+  }
+
+  @Override
+  public Optional<ServerDevice> deviceTokenDevice(String token) {
+    checkOpen();
+    return accounts.tokenDevice(token);
+  }
+
+  @Override
+  public String bindIdentityUser(String userId, String identityUser) {
+    checkOpen();
+    return accounts.bindIdentityUser(userId, identityUser);
+  }
+
+  @Override
+  public Optional<String> identityUser(String userId) {
+    checkOpen();
+    return accounts.identityUser(userId);
+  }
+
+  @Override
+  public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
+    checkOpen();
+    accounts.putDevice(userId, deviceId, publicKey, revoked);
+  }
+
+  @Override
+  public Optional<ServerDevice> device(String deviceId) {
+    checkOpen();
+    return accounts.device(deviceId);
+  }
+
+  @Override
+  public List<ServerDevice> devices(String userId) {
+    checkOpen();
+    return accounts.devices(userId);
+  }
+
+  @Override
+  public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
+      String fromDevice, Cursor cursor) {
+    String db = WireChecks.databaseId(databaseId);
+    if ((fromDevice == null) != (cursor == null)) {
+      throw new IllegalArgumentException("fromDevice and cursor are both given or both null");
+    }
+    String device = fromDevice == null ? null : WireChecks.deviceId(fromDevice);
+    // Copied before the checks, so that the caller's lists cannot change between check and merge.
+    List<Change> batch = changes == null ? null : new ArrayList<>(changes);
+    List<Seal> sealList = seals == null ? null : new ArrayList<>(seals);
+    WireChecks.changes(batch);
+    WireChecks.seals(sealList);
+    requireUser(userId);
+    PostgresDatabases.Applied done = databases.apply(userId, db, batch, sealList, device, cursor);
+    if (done.movedHead()) {
+      committed(userId, db); // this process's listeners at once; the others' through the notification
+    }
+    return done.result();
+  }
+
+  private void committed(String userId, String db) {
+    for (BiConsumer<String, String> l : commitListeners) {
+      try {
+        l.accept(userId, db);
+      } catch (RuntimeException e) {
+        LoggerFactory.getLogger(PostgresServerStore.class).error("a commit listener failed", e);
+      }
+    }
+  }
+
+  @Override
+  public Registration onCommit(BiConsumer<String, String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    commitListeners.add(listener);
+    return () -> commitListeners.remove(listener);
+  }
+
+  @Override
+  public StoredChanges changesAfter(String userId, String databaseId, long position, int limit) {
+    String db = WireChecks.databaseId(databaseId);
+    if (position < 0) {
+      throw new IllegalArgumentException("a stream position is >= 0, not " + position);
+    }
+    if (limit < 1 || limit > MAX_BATCH) {
+      throw new IllegalArgumentException("limit must be 1 to " + MAX_BATCH + ", not " + limit);
+    }
+    requireUser(userId);
+    return databases.changesAfter(userId, db, position, limit);
+  }
+
+  @Override
+  public long head(String userId, String databaseId) {
+    String db = WireChecks.databaseId(databaseId);
+    requireUser(userId);
+    return databases.head(userId, db);
+  }
+
+  @Override
+  public List<Change> tableCells(String userId, String databaseId, String table, int limit) {
+    String db = WireChecks.databaseId(databaseId);
+    if (table == null || table.isEmpty() || table.length() > 128) {
+      throw new IllegalArgumentException("table name '" + WireChecks.printable(table) + "' is not valid");
+    }
+    if (limit < 1 || limit > MAX_BATCH) {
+      throw new IllegalArgumentException("limit must be 1 to " + MAX_BATCH + ": " + limit);
+    }
+    requireUser(userId);
+    return databases.tableCells(userId, db, table, limit);
+  }
+
+  @Override
+  public List<String> databases(String userId) {
+    requireUser(userId);
+    return databases.databases(userId);
+  }
+
+  @Override
+  public Cursor receivedCursor(String userId, String databaseId, String deviceId) {
+    String db = WireChecks.databaseId(databaseId);
+    String device = WireChecks.deviceId(deviceId);
+    requireUser(userId);
+    return databases.receivedCursor(userId, db, device);
+  }
+
+  @Override
+  public void acknowledge(String userId, String databaseId, String deviceId, long position) {
+    String db = WireChecks.databaseId(databaseId);
+    String device = WireChecks.deviceId(deviceId);
+    if (position < 0) {
+      throw new IllegalArgumentException("a stream position is >= 0, not " + position);
+    }
+    requireUser(userId);
+    databases.acknowledge(userId, db, device, position);
+  }
+
+  @Override
+  public long acknowledged(String userId, String databaseId, String deviceId) {
+    String db = WireChecks.databaseId(databaseId);
+    String device = WireChecks.deviceId(deviceId);
+    requireUser(userId);
+    return databases.acknowledged(userId, db, device);
+  }
+
+  /** Checks the user id and that its account exists (as opening a SQLite user file does). */
+  private void requireUser(String userId) {
+    WireChecks.userId(userId);
+    checkOpen();
+    if (knownUsers.contains(userId)) {
+      return;
+    }
+    if (!accounts.exists(userId)) {
+      throw new IllegalArgumentException("no account with user id '" + userId + "'");
+    }
+    if (knownUsers.size() >= MAX_KNOWN_USERS) {
+      knownUsers.clear();
+    }
+    knownUsers.add(userId);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the server store is closed");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    channel.close();
+    pool.close(); // waits for transactions in progress
+  }
+}
