@@ -315,7 +315,7 @@ class SseSyncIT {
     HttpTestClient.Answer taken = post(laptopToken, big);
     assertThat(taken.status()).as(taken.raw().body()).isEqualTo(200);
 
-    byte[] huge = new byte[(16 << 20) + 1];
+    byte[] huge = new byte[(64 << 20) + 1];
     Arrays.fill(huge, (byte) ' ');
     HttpTestClient.Answer sized = http.send(HttpRequest.newBuilder(messages()).timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer " + laptopToken).header("Content-Type", "application/json")

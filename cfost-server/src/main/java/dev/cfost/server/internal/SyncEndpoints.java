@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * most {@link #MAX_SSE_STREAMS} SSE streams at once (each holds a thread while it writes).
  */
 final class SyncEndpoints {
-  static final int MAX_MESSAGE_BYTES = 16 << 20;
+  /** As between peers ({@code Transports.MAX_FRAME_BYTES}): a batch holding one row of large values. */
+  static final int MAX_MESSAGE_BYTES = dev.cfost.net.Transports.MAX_FRAME_BYTES;
   static final long MAX_QUEUED_BYTES = 16L << 20;
   static final int MAX_SSE_STREAMS = 256;
   private static final String SESSION = "cfost.session";
@@ -135,7 +136,8 @@ final class SyncEndpoints {
       }
       String text = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
       long size = text.length();
-      if (queued.addAndGet(size) > MAX_QUEUED_BYTES) {
+      long before = queued.getAndAdd(size);
+      if (before > 0 && before + size > MAX_QUEUED_BYTES) { // one message alone always goes, however large
         String why = "the client does not read fast enough: more than 16 MiB unsent";
         if (session != null) {
           session.end("slow_reader", why);
