@@ -40,6 +40,15 @@ public interface ChangeSeals {
     return SqlChangeSeals.open(db, keys, userId);
   }
 
+  /**
+   * The bytes a seal's signature covers: the seal domain, the database id and the digests in order
+   * (docs/PROTOCOL.md, "Seals"). For a party that checks seals without a {@link Cfost}, such as the sync
+   * server: {@code DeviceKeys.verify(publicKey, signedBytes(databaseId, seal.digests()), seal.signature())}.
+   */
+  static byte[] signedBytes(String databaseId, List<byte[]> digests) {
+    return SqlChangeSeals.signedBytes(databaseId, digests);
+  }
+
   /** The 32-byte BLAKE2b-256 digest of a change's origin-invariant fields. */
   static byte[] digest(Change change) {
     return ChangeDigest.of(change);

@@ -1,6 +1,7 @@
 package dev.cfost.server;
 
 import dev.cfost.server.internal.HttpApi;
+import dev.cfost.server.internal.SyncService;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.net.BindException;
@@ -30,8 +31,10 @@ public final class CfostServer implements AutoCloseable {
   private final ServerStore store;
   private final Javalin app;
   private final AtomicBoolean closed;
+  private final SyncService sync;
 
-  private CfostServer(ServerConfig config, ServerStore store, Javalin app, AtomicBoolean closed) {
+  private CfostServer(ServerConfig config, ServerStore store, Javalin app, AtomicBoolean closed, SyncService sync) {
+    this.sync = sync;
     this.config = config;
     this.store = store;
     this.app = app;
@@ -48,10 +51,15 @@ public final class CfostServer implements AutoCloseable {
     ServerStore store = ServerStore.openSqlite(config.dataDir());
     AtomicBoolean closed = new AtomicBoolean();
     Javalin app;
+    SyncService sync = null;
     try {
-      app = HttpApi.create(config, store, () -> !closed.get(), Clock.systemUTC());
+      sync = SyncService.create(store, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+      app = HttpApi.create(config, store, () -> !closed.get(), Clock.systemUTC(), sync);
       app.start();
     } catch (RuntimeException e) {
+      if (sync != null) {
+        sync.close();
+      }
       store.close();
       Throwable cause = e;
       while (cause != null && !(cause instanceof BindException)) {
@@ -62,7 +70,7 @@ public final class CfostServer implements AutoCloseable {
       }
       throw e;
     }
-    CfostServer server = new CfostServer(config, store, app, closed);
+    CfostServer server = new CfostServer(config, store, app, closed, sync);
     LOG.info("listening on {}:{} ({}), data in {}{}", config.host(), server.port(),
         config.tlsKeystore() == null ? "http" : "https", config.dataDir(), config.demo() ? ", DEMO MODE" : "");
     return server;
@@ -89,8 +97,10 @@ public final class CfostServer implements AutoCloseable {
       return;
     }
     try {
+      sync.closeAll("going_away", "the server is stopping");
       app.stop();
     } finally {
+      sync.close();
       store.close();
       LOG.info("stopped");
     }

@@ -117,6 +117,34 @@ public interface ServerStore extends AutoCloseable {
   /** Revokes every access token of {@code userId}; returns how many were valid. */
   int revokeAccessTokens(String userId);
 
+  // ---- device tokens and the identity user
+
+  /**
+   * Issues a device token (the bearer of {@code /v1/sync}) for a device of {@code userId} that proved
+   * its key: kept like an access token (SHA-256 only), never valid as another kind.
+   *
+   * @throws IllegalArgumentException if {@code deviceId} is not a device of {@code userId}, or {@code ttl}
+   *     is not positive
+   */
+  String issueDeviceToken(String userId, String deviceId, Duration ttl);
+
+  /**
+   * The device of a device token that was issued, has not expired and was not revoked; the device may
+   * have been revoked since (see {@link ServerDevice#revoked}).
+   */
+  Optional<ServerDevice> deviceTokenDevice(String token);
+
+  /**
+   * Binds the account to the cfost-identity user {@code identityUser} (the user of its devices'
+   * databases) if it is not bound yet, and returns the binding, which never changes afterwards.
+   *
+   * @throws IllegalArgumentException for an unknown account or a malformed identity user id
+   */
+  String bindIdentityUser(String userId, String identityUser);
+
+  /** The identity user the account is bound to, if any. */
+  Optional<String> identityUser(String userId);
+
   // ---- devices
 
   /**
@@ -173,6 +201,13 @@ public interface ServerStore extends AutoCloseable {
 
   /** The last position handed out in the database's stream; 0 for an empty or unknown database. */
   long head(String userId, String databaseId);
+
+  /**
+   * The current cells of one table of a database, sentinels left out, each as a change (its stream
+   * position as {@code dbVersion}); at most {@code limit}, in key order. For the small tables the server
+   * itself reads (the user's device list).
+   */
+  List<Change> tableCells(String userId, String databaseId, String table, int limit);
 
   /** The ids of the user's databases that have received changes, in order. */
   List<String> databases(String userId);

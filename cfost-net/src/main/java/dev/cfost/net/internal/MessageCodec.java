@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -24,7 +25,7 @@ import java.util.List;
  * cannot hold exactly are strings (see {@link ChangeJson#write(JsonGenerator, Change, boolean)}); cursors
  * are strings. Decoding validates every field and names the one that is wrong.
  */
-final class MessageCodec {
+public final class MessageCodec {
   /**
    * What one frame may make the decoder hold: a document no larger than the largest frame, objects
    * nested at most 16 deep (a message needs 4), names of at most 256 characters, numbers of at most 400
@@ -40,11 +41,11 @@ final class MessageCodec {
 
   private MessageCodec() {}
 
-  static byte[] encode(Message m) {
+  public static byte[] encode(SyncMessage m) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
       g.writeStartObject();
-      if (m instanceof Message.Hello h) {
+      if (m instanceof SyncMessage.Hello h) {
         g.writeStringField("type", "hello");
         g.writeNumberField("protocol", h.protocol());
         g.writeStringField("topic", h.topic());
@@ -56,10 +57,10 @@ final class MessageCodec {
           g.writeString(c);
         }
         g.writeEndArray();
-      } else if (m instanceof Message.Request r) {
+      } else if (m instanceof SyncMessage.Request r) {
         g.writeStringField("type", "request");
         g.writeStringField("cursor", r.cursor().toString());
-      } else if (m instanceof Message.Changes c) {
+      } else if (m instanceof SyncMessage.Changes c) {
         g.writeStringField("type", "changes");
         g.writeStringField("from", c.from().toString());
         g.writeStringField("cursor", c.cursor().toString());
@@ -72,23 +73,23 @@ final class MessageCodec {
         if (!c.seals().isEmpty()) {
           SealJson.write(g, c.seals());
         }
-      } else if (m instanceof Message.Eose e) {
+      } else if (m instanceof SyncMessage.Eose e) {
         g.writeStringField("type", "eose");
         g.writeStringField("from", e.from().toString());
         g.writeStringField("cursor", e.cursor().toString());
-      } else if (m instanceof Message.Received r) {
+      } else if (m instanceof SyncMessage.Received r) {
         g.writeStringField("type", "received");
         g.writeStringField("cursor", r.cursor().toString());
-      } else if (m instanceof Message.Ack a) {
+      } else if (m instanceof SyncMessage.Ack a) {
         g.writeStringField("type", "ack");
         g.writeStringField("cursor", a.cursor().toString());
-      } else if (m instanceof Message.Ping p) {
+      } else if (m instanceof SyncMessage.Ping p) {
         g.writeStringField("type", "ping");
         g.writeNumberField("id", p.id());
-      } else if (m instanceof Message.Pong p) {
+      } else if (m instanceof SyncMessage.Pong p) {
         g.writeStringField("type", "pong");
         g.writeNumberField("id", p.id());
-      } else if (m instanceof Message.Error e) {
+      } else if (m instanceof SyncMessage.Error e) {
         g.writeStringField("type", "error");
         g.writeStringField("code", e.code());
         g.writeStringField("message", e.message());
@@ -105,7 +106,15 @@ final class MessageCodec {
    * comes, so that a hostile frame cannot make the decoder allocate far more than the frame itself
    * (no whole tree; nesting, names, strings and numbers bounded by {@link #LIMITS}).
    */
-  static Message decode(byte[] frame) throws ProtocolException {
+  public static SyncMessage decodeOrThrow(byte[] frame) {
+    try {
+      return decode(frame);
+    } catch (ProtocolException e) {
+      throw new dev.cfost.net.SyncException(e.code, e.getMessage());
+    }
+  }
+
+  static SyncMessage decode(byte[] frame) throws ProtocolException {
     try (JsonParser p = FACTORY.createParser(frame)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw malformed("frame is not a JSON object");
@@ -142,26 +151,26 @@ final class MessageCodec {
     List<Change> changes;
     JsonNode seals;
 
-    Message build(String type) throws ProtocolException {
+    SyncMessage build(String type) throws ProtocolException {
       return switch (type) {
-        case "hello" -> new Message.Hello((int) integer("protocol", Integer.MIN_VALUE, Integer.MAX_VALUE),
+        case "hello" -> new SyncMessage.Hello((int) integer("protocol", Integer.MIN_VALUE, Integer.MAX_VALUE),
             text("topic"), text("site_id"), text("device_id"),
             (int) integer("schema_version", Integer.MIN_VALUE, Integer.MAX_VALUE), caps());
-        case "request" -> new Message.Request(cursor("cursor"));
+        case "request" -> new SyncMessage.Request(cursor("cursor"));
         case "changes" -> {
           if (changes == null) {
             throw malformed("changes: field 'changes' must be an array");
           }
           Object remaining = values.get("remaining");
-          yield new Message.Changes(cursor("from"), cursor("cursor"), changes,
+          yield new SyncMessage.Changes(cursor("from"), cursor("cursor"), changes,
               remaining instanceof Long l ? l : -1, SealJson.read(seals));
         }
-        case "eose" -> new Message.Eose(cursor("from"), cursor("cursor"));
-        case "received" -> new Message.Received(cursor("cursor"));
-        case "ack" -> new Message.Ack(cursor("cursor"));
-        case "ping" -> new Message.Ping(integer("id", Long.MIN_VALUE, Long.MAX_VALUE));
-        case "pong" -> new Message.Pong(integer("id", Long.MIN_VALUE, Long.MAX_VALUE));
-        default -> new Message.Error(text("code"), text("message"));
+        case "eose" -> new SyncMessage.Eose(cursor("from"), cursor("cursor"));
+        case "received" -> new SyncMessage.Received(cursor("cursor"));
+        case "ack" -> new SyncMessage.Ack(cursor("cursor"));
+        case "ping" -> new SyncMessage.Ping(integer("id", Long.MIN_VALUE, Long.MAX_VALUE));
+        case "pong" -> new SyncMessage.Pong(integer("id", Long.MIN_VALUE, Long.MAX_VALUE));
+        default -> new SyncMessage.Error(text("code"), text("message"));
       };
     }
 

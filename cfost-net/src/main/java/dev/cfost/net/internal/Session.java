@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import dev.cfost.net.Connection;
 import dev.cfost.net.FrameTooLargeException;
 import dev.cfost.net.SyncException;
@@ -93,10 +94,10 @@ final class Session {
           : e instanceof RemoteError re ? "error from the peer: " + re.error.code() : ProtocolException.FRAME_TOO_LARGE;
       SyncException refusal = null;
       if (e instanceof ProtocolException pe) {
-        trySend(new Message.Error(pe.code, pe.getMessage()));
+        trySend(new SyncMessage.Error(pe.code, pe.getMessage()));
         refusal = new SyncException(pe.code, shortened(pe.getMessage()));
       } else if (e instanceof FrameTooLargeException) {
-        trySend(new Message.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
+        trySend(new SyncMessage.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
         refusal = new SyncException(ProtocolException.FRAME_TOO_LARGE, shortened(e.getMessage()));
       }
       // This side's refusals (wrong topic, unauthorized) are worth an event, a few per minute at most; a
@@ -112,7 +113,7 @@ final class Session {
     if (e instanceof ProtocolException pe) {
       reason = pe.code + ": " + pe.getMessage();
       log.warn("session with {} ended: {}", describe(), reason);
-      trySend(new Message.Error(pe.code, pe.getMessage()));
+      trySend(new SyncMessage.Error(pe.code, pe.getMessage()));
       peer.error(remoteSite, new SyncException(pe.code, pe.getMessage()));
     } else if (e instanceof RemoteError re) {
       reason = re.getMessage();
@@ -121,7 +122,7 @@ final class Session {
     } else if (e instanceof FrameTooLargeException) {
       reason = ProtocolException.FRAME_TOO_LARGE + ": " + e.getMessage();
       log.warn("session with {} ended: {}", describe(), reason);
-      trySend(new Message.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
+      trySend(new SyncMessage.Error(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
       peer.error(remoteSite, new SyncException(ProtocolException.FRAME_TOO_LARGE, e.getMessage()));
     } else if (e instanceof IOException || e instanceof java.io.UncheckedIOException || e instanceof InterruptedException
         || e instanceof SessionMerger.Closed) {
@@ -135,7 +136,7 @@ final class Session {
     } else {
       reason = "internal error: " + e;
       log.error("session with {} failed", describe(), e);
-      trySend(new Message.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
+      trySend(new SyncMessage.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
       peer.error(remoteSite, e);
     }
     close(reason);
@@ -166,7 +167,7 @@ final class Session {
     if (remoteSite == null && isOpen()) {
       String why = "no hello within " + peer.options.helloTimeoutMillis + " ms";
       log.info("session with {} ended: {}", describe(), why);
-      trySend(new Message.Error(ProtocolException.TIMEOUT, why));
+      trySend(new SyncMessage.Error(ProtocolException.TIMEOUT, why));
       close(why);
     }
   }
@@ -219,15 +220,15 @@ final class Session {
   void tick(long pingId) {
     long silentNanos = System.nanoTime() - lastReceivedAt;
     if (silentNanos > peer.options.timeoutMillis * 1_000_000L) {
-      trySend(new Message.Error(ProtocolException.TIMEOUT, "no message for " + peer.options.timeoutMillis + " ms"));
+      trySend(new SyncMessage.Error(ProtocolException.TIMEOUT, "no message for " + peer.options.timeoutMillis + " ms"));
       close("timed out");
       return;
     }
-    trySend(new Message.Ping(pingId));
+    trySend(new SyncMessage.Ping(pingId));
   }
 
   /** Queues a control message; fails if the peer has left too much unread (see {@link SessionWriter}). */
-  void send(Message m) throws IOException {
+  void send(SyncMessage m) throws IOException {
     byte[] frame = MessageCodec.encode(m);
     synchronized (this) {
       if (closed) {
@@ -254,7 +255,7 @@ final class Session {
     }
   }
 
-  void trySend(Message m) {
+  void trySend(SyncMessage m) {
     try {
       send(m);
     } catch (IOException | RuntimeException e) {
@@ -297,7 +298,7 @@ final class Session {
     }
   }
 
-  static String type(Message m) {
+  static String type(SyncMessage m) {
     return m.getClass().getSimpleName().toLowerCase();
   }
 }

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import dev.cfost.Cfost;
 import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 final class SessionMerger {
   /** How long a catch-up transaction waits for the next batch before it commits. */
   private static final long NEXT_BATCH_WAIT_MILLIS = 50;
-  private static final Message STOP = new Message.Pong(Long.MIN_VALUE);
+  private static final SyncMessage STOP = new SyncMessage.Pong(Long.MIN_VALUE);
 
   private final Session session;
   private final PeerEngine peer;
@@ -36,7 +37,7 @@ final class SessionMerger {
    * peer that sends faster than this side merges finds the reader waiting, so its socket fills.
    */
   static final long MAX_INBOX_BYTES = 16L << 20;
-  private final ByteBoundedQueue<Message> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
+  private final ByteBoundedQueue<SyncMessage> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
   private volatile Thread thread;
 
   // Only used by the merger thread.
@@ -63,7 +64,7 @@ final class SessionMerger {
   }
 
   /** Queues a batch or an eose, in the order received; waits while the inbox is full. */
-  void add(Message m, int frameBytes) throws InterruptedException {
+  void add(SyncMessage m, int frameBytes) throws InterruptedException {
     inbox.put(m, frameBytes);
   }
 
@@ -82,16 +83,16 @@ final class SessionMerger {
   private void run() {
     try {
       mergeReleased(); // held changes a previous run verified but did not get to merge
-      Message next = null;
+      SyncMessage next = null;
       while (session.isOpen()) {
-        Message m = next != null ? next : inbox.take();
+        SyncMessage m = next != null ? next : inbox.take();
         next = null;
         if (m == STOP) {
           return;
         }
-        if (m instanceof Message.Eose e) {
+        if (m instanceof SyncMessage.Eose e) {
           onEose(e);
-        } else if (m instanceof Message.Changes c) {
+        } else if (m instanceof SyncMessage.Changes c) {
           next = onChanges(c);
         }
       }
@@ -104,7 +105,7 @@ final class SessionMerger {
    * Merges {@code first} and, while catching up, the batches that follow it, in one transaction with
    * the cursor; returns a message taken from the inbox that did not belong to it, if any.
    */
-  private Message onChanges(Message.Changes first) throws ProtocolException, IOException {
+  private SyncMessage onChanges(SyncMessage.Changes first) throws ProtocolException, IOException {
     if (!first.from().equals(expected)) {
       askAgain();
       return null;
@@ -113,7 +114,7 @@ final class SessionMerger {
     MergeResult result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
         session.remoteSchema > db.schemaVersion()));
     expected = batches.last.cursor();
-    session.send(new Message.Ack(expected));
+    session.send(new SyncMessage.Ack(expected));
     if (result.applied() > 0) {
       peer.events.change(session.remoteSite, batches.tables);
     }
@@ -170,13 +171,13 @@ final class SessionMerger {
    */
   private final class Incoming implements java.util.Iterator<ChangeBatch> {
     private final long started = System.nanoTime();
-    private Message.Changes pending;
-    Message.Changes last;
-    Message stashed;
+    private SyncMessage.Changes pending;
+    SyncMessage.Changes last;
+    SyncMessage stashed;
     private int changes;
     final Set<String> tables = new LinkedHashSet<>();
 
-    Incoming(Message.Changes first) {
+    Incoming(SyncMessage.Changes first) {
       this.pending = first;
     }
 
@@ -189,7 +190,7 @@ final class SessionMerger {
           || System.nanoTime() - started >= peer.options.catchUpTxMillis * 1_000_000L) {
         return false;
       }
-      Message m;
+      SyncMessage m;
       try {
         // With a sealer the next batch's check waits for this transaction: take only batches already here.
         m = inbox.poll(peer.options.sealer != null ? 0 : NEXT_BATCH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
@@ -197,7 +198,7 @@ final class SessionMerger {
         Thread.currentThread().interrupt();
         throw new Closed();
       }
-      if (m instanceof Message.Changes c && c.from().equals(last.cursor())) {
+      if (m instanceof SyncMessage.Changes c && c.from().equals(last.cursor())) {
         pending = c;
         return true;
       }
@@ -220,7 +221,7 @@ final class SessionMerger {
       if (refusal != null) {
         throw new Refused(refusal);
       }
-      Message.Changes c = pending;
+      SyncMessage.Changes c = pending;
       pending = null;
       last = c;
       changes += c.changes().size();
@@ -234,7 +235,7 @@ final class SessionMerger {
       session.received += c.changes().size();
       session.remainingToReceive = c.remaining();
       try {
-        session.send(new Message.Received(c.cursor()));
+        session.send(new SyncMessage.Received(c.cursor()));
       } catch (IOException e) {
         throw new Closed();
       }
@@ -260,7 +261,7 @@ final class SessionMerger {
     }
   }
 
-  private void onEose(Message.Eose e) throws IOException {
+  private void onEose(SyncMessage.Eose e) throws IOException {
     if (!e.from().equals(expected)) {
       askAgain();
       return;
@@ -284,6 +285,6 @@ final class SessionMerger {
     }
     lastReRequest = expected;
     lastReRequestAt = now;
-    session.send(new Message.Request(expected));
+    session.send(new SyncMessage.Request(expected));
   }
 }

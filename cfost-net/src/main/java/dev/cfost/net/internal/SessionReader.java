@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import dev.cfost.Cfost;
 import dev.cfost.Change;
 import dev.cfost.Values;
@@ -29,7 +30,7 @@ final class SessionReader {
 
   void run() {
     try {
-      session.send(new Message.Hello(Session.PROTOCOL, peer.topic.hex(), Values.hex(db.siteId()), peer.deviceId,
+      session.send(new SyncMessage.Hello(Session.PROTOCOL, peer.topic.hex(), Values.hex(db.siteId()), peer.deviceId,
           db.schemaVersion(), List.of("changes", "live")));
       while (session.isOpen()) {
         byte[] frame = session.conn.receive();
@@ -47,32 +48,32 @@ final class SessionReader {
     }
   }
 
-  private void handle(Message m, int frameBytes) throws ProtocolException, IOException, InterruptedException {
-    if (session.remoteSite == null && !(m instanceof Message.Hello) && !(m instanceof Message.Error)) {
+  private void handle(SyncMessage m, int frameBytes) throws ProtocolException, IOException, InterruptedException {
+    if (session.remoteSite == null && !(m instanceof SyncMessage.Hello) && !(m instanceof SyncMessage.Error)) {
       throw new ProtocolException(ProtocolException.PROTOCOL_VIOLATION, "expected hello first, got " + Session.type(m));
     }
-    if (m instanceof Message.Hello h) {
+    if (m instanceof SyncMessage.Hello h) {
       onHello(h);
-    } else if (m instanceof Message.Request r) {
+    } else if (m instanceof SyncMessage.Request r) {
       session.sender.onRequest(r.cursor());
-    } else if (m instanceof Message.Changes c) {
+    } else if (m instanceof SyncMessage.Changes c) {
       // Checked here, before the batch can join a merge transaction: the sealer stores seals through a
       // connection of its own, which waits while a transaction is open (inside one it would wait forever).
       session.merger.add(verifySeals(c), frameBytes); // merged in order by the merger thread
-    } else if (m instanceof Message.Eose) {
+    } else if (m instanceof SyncMessage.Eose) {
       session.merger.add(m, frameBytes);
-    } else if (m instanceof Message.Received r) {
+    } else if (m instanceof SyncMessage.Received r) {
       session.sender.onReceived(r.cursor());
-    } else if (m instanceof Message.Ack a) {
+    } else if (m instanceof SyncMessage.Ack a) {
       session.sender.onAck(a.cursor());
-    } else if (m instanceof Message.Ping p) {
-      session.send(new Message.Pong(p.id()));
-    } else if (m instanceof Message.Error e) {
+    } else if (m instanceof SyncMessage.Ping p) {
+      session.send(new SyncMessage.Pong(p.id()));
+    } else if (m instanceof SyncMessage.Error e) {
       throw new Session.RemoteError(new dev.cfost.net.SyncException(e.code(), "the peer ended the session: " + e.message()));
     }
   }
 
-  private void onHello(Message.Hello h) throws ProtocolException, IOException {
+  private void onHello(SyncMessage.Hello h) throws ProtocolException, IOException {
     if (session.remoteSite != null) {
       throw new ProtocolException(ProtocolException.PROTOCOL_VIOLATION, "a second hello");
     }
@@ -116,7 +117,7 @@ final class SessionReader {
       peer.events.outdated(session.remoteSite, session.remoteSchema, local);
     }
     dev.cfost.Cursor cursor = db.peerCursor(site);
-    session.send(new Message.Request(cursor));
+    session.send(new SyncMessage.Request(cursor));
     peer.events.syncStarted(session.remoteSite);
     session.merger.start(cursor, "cfost-session-" + session.conn.remote() + "-merger");
     Thread sender = new Thread(session.sender::run, "cfost-session-" + session.conn.remote() + "-sender");
@@ -129,7 +130,7 @@ final class SessionReader {
    * returns the batch with the changes to merge now. The ones the sealer holds (their signer is not
    * known yet) leave it, but the cursor still moves past them: the sealer keeps them.
    */
-  private Message.Changes verifySeals(Message.Changes c) throws ProtocolException {
+  private SyncMessage.Changes verifySeals(SyncMessage.Changes c) throws ProtocolException {
     if (peer.options.sealer == null) {
       return c;
     }
@@ -139,6 +140,6 @@ final class SessionReader {
     } catch (dev.cfost.net.SyncException e) {
       throw new ProtocolException(e.code(), e.detail());
     }
-    return now.size() == c.changes().size() ? c : new Message.Changes(c.from(), c.cursor(), now, c.remaining(), c.seals());
+    return now.size() == c.changes().size() ? c : new SyncMessage.Changes(c.from(), c.cursor(), now, c.remaining(), c.seals());
   }
 }

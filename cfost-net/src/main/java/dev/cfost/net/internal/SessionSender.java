@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import dev.cfost.Cfost;
 import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
@@ -134,12 +135,12 @@ final class SessionSender {
   }
 
   /** With a sealer, the batch as the sealer signs it (and the changes it can vouch for). */
-  private Message.Changes sealed(Message.Changes m) {
+  private SyncMessage.Changes sealed(SyncMessage.Changes m) {
     if (peer.options.sealer == null) {
       return m;
     }
     dev.cfost.SealedChanges s = peer.options.sealer.seal(m.changes());
-    return new Message.Changes(m.from(), m.cursor(), s.changes(), m.remaining(), s.seals());
+    return new SyncMessage.Changes(m.from(), m.cursor(), s.changes(), m.remaining(), s.seals());
   }
 
   void run() {
@@ -190,7 +191,7 @@ final class SessionSender {
           }
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
-              : MessageCodec.encode(sealed(new Message.Changes(from, batch.next(), batch.changes(), remaining)));
+              : MessageCodec.encode(sealed(new SyncMessage.Changes(from, batch.next(), batch.changes(), remaining)));
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
             break;
           }
@@ -229,13 +230,13 @@ final class SessionSender {
           }
           session.sendBatch(frame, batch.changes().size());
           if (batch.caughtUp()) {
-            session.send(new Message.Eose(batch.next(), batch.next()));
+            session.send(new SyncMessage.Eose(batch.next(), batch.next()));
           }
         } else if (batch.caughtUp() && !batch.next().equals(from)) {
-          session.send(new Message.Eose(from, batch.next()));
+          session.send(new SyncMessage.Eose(from, batch.next()));
           peer.acked(session.remoteSite, batch.next()); // nothing was pending for the peer up to here
         } else if (batch.caughtUp() && !sentEose) {
-          session.send(new Message.Eose(from, from));
+          session.send(new SyncMessage.Eose(from, from));
         }
         if (batch.caughtUp()) {
           sentEose = true;
@@ -251,7 +252,7 @@ final class SessionSender {
     } catch (RuntimeException e) {
       log.error("sending to {} failed", session.describe(), e);
       peer.error(session.remoteSite, e);
-      session.trySend(new Message.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
+      session.trySend(new SyncMessage.Error(ProtocolException.INTERNAL, String.valueOf(e.getMessage())));
       session.close("internal error: " + e);
     }
   }

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfost.Cfost;
@@ -23,13 +24,13 @@ class FlowControlTest extends AttackFixture {
     String site = "0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d";
 
     RawPeer greedy = attacker(at, key());
-    greedy.send(new Message.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), site,
+    greedy.send(new SyncMessage.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), site,
         "greedy", 0, List.of("changes", "live")));
-    greedy.send(new Message.Request(Cursor.START));
+    greedy.send(new SyncMessage.Request(Cursor.START));
     // Never reads again; claims to have taken batches it never read, and acknowledges what was never sent.
     for (int i = 0; i < 2_000; i++) {
-      greedy.send(new Message.Received(Cursor.since(i)));
-      greedy.send(new Message.Ack(Cursor.since(1_000_000 + i)));
+      greedy.send(new SyncMessage.Received(Cursor.since(i)));
+      greedy.send(new SyncMessage.Ack(Cursor.since(1_000_000 + i)));
     }
     Thread.sleep(3_000);
     SyncProgress p = progressOf(pa, site);

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,14 +20,14 @@ class MessageCodecTest {
     Change c = new Change("t", Values.unhex("010b0161"), "a", 9007199254740993L, 118_000_000_000_000_001L, 3, SITE, 1, 0);
     Cursor from = new Cursor(1, 2, 3);
     Cursor to = Cursor.since(9);
-    List<Message> all = List.of(
-        new Message.Hello(1, "ab".repeat(32), Values.hex(SITE), "laptop", 3, List.of("changes", "live")),
-        new Message.Request(from), new Message.Changes(from, to, List.of(c), 12), new Message.Eose(from, to),
-        new Message.Ack(to), new Message.Ping(7), new Message.Pong(7), new Message.Error("timeout", "no message"));
-    for (Message m : all) {
+    List<SyncMessage> all = List.of(
+        new SyncMessage.Hello(1, "ab".repeat(32), Values.hex(SITE), "laptop", 3, List.of("changes", "live")),
+        new SyncMessage.Request(from), new SyncMessage.Changes(from, to, List.of(c), 12), new SyncMessage.Eose(from, to),
+        new SyncMessage.Ack(to), new SyncMessage.Ping(7), new SyncMessage.Pong(7), new SyncMessage.Error("timeout", "no message"));
+    for (SyncMessage m : all) {
       assertThat(MessageCodec.decode(MessageCodec.encode(m))).isEqualTo(m);
     }
-    String wire = new String(MessageCodec.encode(new Message.Changes(from, to, List.of(c), 12)), StandardCharsets.UTF_8);
+    String wire = new String(MessageCodec.encode(new SyncMessage.Changes(from, to, List.of(c), 12)), StandardCharsets.UTF_8);
     assertThat(wire).contains("\"col_version\":\"118000000000000001\"").contains("{\"int\":\"9007199254740993\"}");
   }
 
@@ -50,9 +51,9 @@ class MessageCodecTest {
     byte[] d2 = new byte[32];
     d2[31] = 7;
     Seal seal = new Seal("DEVICE-ID", new byte[] {1, 2, 3}, List.of(d1, d2));
-    byte[] frame = MessageCodec.encode(new Message.Changes(Cursor.START, Cursor.since(1), List.of(c), 0, List.of(seal)));
+    byte[] frame = MessageCodec.encode(new SyncMessage.Changes(Cursor.START, Cursor.since(1), List.of(c), 0, List.of(seal)));
 
-    Message.Changes back = (Message.Changes) MessageCodec.decode(frame);
+    SyncMessage.Changes back = (SyncMessage.Changes) MessageCodec.decode(frame);
 
     assertThat(back.changes()).containsExactly(c);
     assertThat(back.seals()).singleElement().satisfies(s -> {
@@ -62,9 +63,9 @@ class MessageCodecTest {
       assertThat(s.digests().get(1)).isEqualTo(d2);
     });
     assertThat(new String(frame, StandardCharsets.UTF_8)).contains("\"digests\":\"" + Values.hex(d1) + Values.hex(d2) + "\"");
-    byte[] unsealed = MessageCodec.encode(new Message.Changes(Cursor.START, Cursor.since(1), List.of(c), 0));
+    byte[] unsealed = MessageCodec.encode(new SyncMessage.Changes(Cursor.START, Cursor.since(1), List.of(c), 0));
     assertThat(new String(unsealed, StandardCharsets.UTF_8)).doesNotContain("seals");
-    assertThat(((Message.Changes) MessageCodec.decode(unsealed)).seals()).isEmpty();
+    assertThat(((SyncMessage.Changes) MessageCodec.decode(unsealed)).seals()).isEmpty();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfost.Change;
@@ -25,14 +26,14 @@ class MessageFuzzProperties {
   private static final Set<String> CODES = Set.of(ProtocolException.MALFORMED_FRAME, ProtocolException.UNKNOWN_MESSAGE,
       ProtocolException.INVALID_CHANGE);
   private static final List<byte[]> VALID = List.of(
-      MessageCodec.encode(new Message.Hello(1, "ab".repeat(32), "00".repeat(16), "device", 3, List.of("changes", "live"))),
-      MessageCodec.encode(new Message.Request(Cursor.START)),
-      MessageCodec.encode(new Message.Changes(Cursor.START, Cursor.since(5),
+      MessageCodec.encode(new SyncMessage.Hello(1, "ab".repeat(32), "00".repeat(16), "device", 3, List.of("changes", "live"))),
+      MessageCodec.encode(new SyncMessage.Request(Cursor.START)),
+      MessageCodec.encode(new SyncMessage.Changes(Cursor.START, Cursor.since(5),
           List.of(new Change("todo", new byte[] {1, 11, 65}, "title", "x", 7, 5, new byte[16], 1, 0)), 0)),
-      MessageCodec.encode(new Message.Eose(Cursor.START, Cursor.since(2))),
-      MessageCodec.encode(new Message.Ack(Cursor.since(9))),
-      MessageCodec.encode(new Message.Ping(42)),
-      MessageCodec.encode(new Message.Error("timeout", "late")));
+      MessageCodec.encode(new SyncMessage.Eose(Cursor.START, Cursor.since(2))),
+      MessageCodec.encode(new SyncMessage.Ack(Cursor.since(9))),
+      MessageCodec.encode(new SyncMessage.Ping(42)),
+      MessageCodec.encode(new SyncMessage.Error("timeout", "late")));
 
   @Property
   void arbitraryBytesDecodeOrAreRefusedWithACode(@ForAll @Size(max = 256) byte[] frame) {

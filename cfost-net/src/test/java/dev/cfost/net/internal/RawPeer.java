@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import dev.cfost.net.PeerAddress;
 import dev.cfost.net.TlsIdentity;
 import java.io.DataInputStream;
@@ -32,7 +33,7 @@ final class RawPeer implements AutoCloseable {
     this(to, KeyPairGenerator.getInstance("Ed25519").generateKeyPair());
   }
 
-  void send(Message m) throws IOException {
+  void send(SyncMessage m) throws IOException {
     byte[] frame = MessageCodec.encode(m);
     out.writeInt(frame.length);
     out.write(frame);
@@ -40,7 +41,7 @@ final class RawPeer implements AutoCloseable {
   }
 
   /** The next message, or null when the other side closed or nothing came within {@code millis}. */
-  Message receive(int millis) throws Exception {
+  SyncMessage receive(int millis) throws Exception {
     socket.setSoTimeout(millis);
     try {
       int length = in.readInt();
@@ -58,10 +59,10 @@ final class RawPeer implements AutoCloseable {
   }
 
   /** Reads until a message of {@code type} comes (returned), the other side closes or the time is up (null). */
-  <T extends Message> T await(Class<T> type, int millis) throws Exception {
+  <T extends SyncMessage> T await(Class<T> type, int millis) throws Exception {
     long deadline = System.nanoTime() + millis * 1_000_000L;
     while (System.nanoTime() < deadline) {
-      Message m = receive((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
+      SyncMessage m = receive((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
       if (m == null) {
         return null;
       }

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfost.Cfost;
@@ -106,9 +107,9 @@ class ReauthorizationTest extends AttackFixture {
     PeerAddress at = listen(Peer.create(a, options(ka, true).authorizer(authorizer).build()));
     RawPeer pb = attacker(at, kb);
     byte[] siteB = b.siteId();
-    pb.send(new Message.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), Values.hex(siteB),
+    pb.send(new SyncMessage.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), Values.hex(siteB),
         "device-b", 0, List.of("changes", "live")));
-    Message.Request asked = pb.await(Message.Request.class, 10_000);
+    SyncMessage.Request asked = pb.await(SyncMessage.Request.class, 10_000);
     assertThat(asked).as("a accepts b's hello").isNotNull();
     Cursor before = a.peerCursor(siteB);
     List<ChangeBatch> batches = new ArrayList<>();
@@ -128,18 +129,18 @@ class ReauthorizationTest extends AttackFixture {
       Cursor from = asked.cursor();
       for (int i = 0; i < batches.size(); i++) {
         ChangeBatch batch = batches.get(i);
-        pb.send(new Message.Changes(from, batch.next(), batch.changes(), batches.size() - 1 - i));
+        pb.send(new SyncMessage.Changes(from, batch.next(), batch.changes(), batches.size() - 1 - i));
         from = batch.next();
       }
-      pb.send(new Message.Ping(7));
-      assertThat(pb.await(Message.Pong.class, 5_000)).as("a's reader took the batches").isNotNull();
+      pb.send(new SyncMessage.Ping(7));
+      assertThat(pb.await(SyncMessage.Pong.class, 5_000)).as("a's reader took the batches").isNotNull();
       Thread.sleep(300); // the merger waits for the write lock
       // b is revoked: in the test the authorizer's set is the device list. Nothing is committed here, so
       // no re-check after a commit races the merger: only the merge itself can notice.
       authorized.remove(id(kb.getPublic()));
       s.execute("ROLLBACK");
     }
-    Message.Error refused = pb.await(Message.Error.class, 10_000);
+    SyncMessage.Error refused = pb.await(SyncMessage.Error.class, 10_000);
     assertThat(refused).as("a ends b's session").isNotNull();
     assertThat(refused.code()).isEqualTo("unauthorized");
     Thread.sleep(300);

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfost.Cfost;
@@ -49,9 +50,9 @@ class SiteClaimTest extends AttackFixture {
 
     // The authorized device c claims b's site: it would learn a's cursor for b and could move it.
     RawPeer c = attacker(at, kc);
-    c.send(new Message.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), Values.hex(siteB),
+    c.send(new SyncMessage.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), Values.hex(siteB),
         "device-c", 0, List.of("changes", "live")));
-    Message.Error refused = c.await(Message.Error.class, 10_000);
+    SyncMessage.Error refused = c.await(SyncMessage.Error.class, 10_000);
     assertThat(refused).as("a refuses the hello").isNotNull();
     assertThat(refused.code()).isEqualTo("unauthorized");
     assertThat(refused.message()).contains("not its own");
@@ -67,14 +68,14 @@ class SiteClaimTest extends AttackFixture {
 
     // Without identities anyone may claim b's site; it must not make a skip b's changes.
     RawPeer fake = attacker(at, key());
-    fake.send(new Message.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), Values.hex(siteB),
+    fake.send(new SyncMessage.Hello(Session.PROTOCOL, dev.cfost.net.Topic.of(a.databaseId()).hex(), Values.hex(siteB),
         "fake", 0, List.of("changes", "live")));
-    Message.Request asked = fake.await(Message.Request.class, 10_000);
+    SyncMessage.Request asked = fake.await(SyncMessage.Request.class, 10_000);
     assertThat(asked).isNotNull();
     assertThat(asked.cursor()).isEqualTo(before);
-    fake.send(new Message.Eose(before, Cursor.since(1_000_000)));
-    fake.send(new Message.Ping(1));
-    assertThat(fake.await(Message.Pong.class, 5_000)).isNotNull();
+    fake.send(new SyncMessage.Eose(before, Cursor.since(1_000_000)));
+    fake.send(new SyncMessage.Ping(1));
+    assertThat(fake.await(SyncMessage.Pong.class, 5_000)).isNotNull();
     Thread.sleep(500); // the merger handles eose after the reader queued it
     fake.close();
     assertThat(a.peerCursor(siteB)).as("a's cursor for b").isEqualTo(before);

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfost.Cfost;
@@ -30,7 +31,7 @@ class StrangerFloodTest extends AttackFixture {
     String junk = "\u0001".repeat(10_000);
     for (int i = 0; i < 50; i++) {
       try (RawPeer r = new RawPeer(at)) {
-        r.send(new Message.Error("x", junk)); // an error frame instead of hello
+        r.send(new SyncMessage.Error("x", junk)); // an error frame instead of hello
         assertThat(r.closedWithin(5_000)).as("connection " + i + " closed").isTrue();
       }
     }
@@ -38,7 +39,7 @@ class StrangerFloodTest extends AttackFixture {
     assertThat(events.get()).as("listener events carrying strangers' text").isZero();
     for (int i = 0; i < 50; i++) {
       try (RawPeer r = new RawPeer(at)) {
-        r.send(new Message.Ping(1)); // anything but hello first: this side's own refusal
+        r.send(new SyncMessage.Ping(1)); // anything but hello first: this side's own refusal
         assertThat(r.closedWithin(5_000)).isTrue();
       }
     }

@@ -1,5 +1,6 @@
 package dev.cfost.net.internal;
 
+import dev.cfost.net.SyncMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfost.Cfost;
@@ -18,7 +19,7 @@ class UnauthorizedLimitsTest extends AttackFixture {
     RawPeer attacker = attacker(at, key());
     attacker.out.writeInt(64 << 20);
     attacker.out.flush();
-    Message.Error refused = attacker.await(Message.Error.class, 5_000);
+    SyncMessage.Error refused = attacker.await(SyncMessage.Error.class, 5_000);
     assertThat(refused).isNotNull();
     assertThat(refused.code()).isEqualTo("frame_too_large");
     assertThat(refused.message()).contains("65536");

@@ -40,10 +40,15 @@ final class Accounts implements AutoCloseable {
               + " public_key BLOB NOT NULL, revoked INTEGER NOT NULL) WITHOUT ROWID",
           "CREATE INDEX devices_user ON devices(user_id)"),
       // 2: access tokens beside refresh tokens; a token of one kind never verifies as the other.
-      List.of("ALTER TABLE tokens ADD COLUMN kind INTEGER NOT NULL DEFAULT 0"));
+      List.of("ALTER TABLE tokens ADD COLUMN kind INTEGER NOT NULL DEFAULT 0"),
+      // 3: device tokens (a token of kind DEVICE names its device), and the identity user an account
+      // is bound to by its first device.
+      List.of("ALTER TABLE tokens ADD COLUMN device_id TEXT",
+          "ALTER TABLE accounts ADD COLUMN identity_user TEXT"));
   /** The kinds of token, as kept in {@code tokens.kind}. */
   static final int REFRESH = 0;
   static final int ACCESS = 1;
+  static final int DEVICE = 2;
   private static final String ACCOUNT_COLUMNS = "user_id, name, email, password_hash, created_at";
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -134,7 +139,14 @@ final class Accounts implements AutoCloseable {
   // ---- tokens
 
   String issueToken(int kind, String userId, Duration ttl) {
+    return issueToken(kind, userId, null, ttl);
+  }
+
+  String issueToken(int kind, String userId, String deviceId, Duration ttl) {
     WireChecks.userId(userId);
+    if ((kind == DEVICE) != (deviceId != null)) {
+      throw new IllegalArgumentException("a device token, and only a device token, names a device");
+    }
     if (ttl == null || ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException("a token's time to live must be positive: " + ttl);
     }
@@ -151,17 +163,29 @@ final class Accounts implements AutoCloseable {
     long expires = ttlMillis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlMillis;
     return file.tx("issuing a token", c -> {
       requireAccount(c, userId);
+      if (deviceId != null) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM devices WHERE device_id = ? AND user_id = ?")) {
+          ps.setString(1, deviceId);
+          ps.setString(2, userId);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+              throw new IllegalArgumentException("device '" + deviceId + "' is not a device of user '" + userId + "'");
+            }
+          }
+        }
+      }
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM tokens WHERE user_id = ? AND expires_at <= ?")) {
         ps.setString(1, userId);
         ps.setLong(2, now);
         ps.executeUpdate();
       }
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO tokens(hash, user_id, expires_at, kind) VALUES (?, ?, ?, ?)")) {
+          "INSERT INTO tokens(hash, user_id, expires_at, kind, device_id) VALUES (?, ?, ?, ?, ?)")) {
         ps.setBytes(1, sha256(token));
         ps.setString(2, userId);
         ps.setLong(3, expires);
         ps.setInt(4, kind);
+        ps.setString(5, deviceId);
         ps.executeUpdate();
       }
       return token;
@@ -184,6 +208,58 @@ final class Accounts implements AutoCloseable {
         }
       }
     });
+  }
+
+  /** The device of a valid device token, revoked or not (the caller refuses a revoked one). */
+  Optional<ServerDevice> tokenDevice(String token) {
+    if (token == null || token.length() > 256) {
+      return Optional.empty();
+    }
+    long now = clock.millis();
+    return file.tx("checking a device token", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT d.user_id, d.device_id, d.public_key, d.revoked"
+          + " FROM tokens t JOIN devices d ON d.device_id = t.device_id AND d.user_id = t.user_id"
+          + " WHERE t.hash = ? AND t.kind = ? AND t.revoked = 0 AND t.expires_at > ?")) {
+        ps.setBytes(1, sha256(token));
+        ps.setInt(2, DEVICE);
+        ps.setLong(3, now);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next()
+              ? Optional.of(new ServerDevice(rs.getString(1), rs.getString(2), rs.getBytes(3), rs.getInt(4) != 0))
+              : Optional.<ServerDevice>empty();
+        }
+      }
+    });
+  }
+
+  /** Binds the account to {@code identityUser} unless it is bound already; returns the binding. */
+  String bindIdentityUser(String userId, String identityUser) {
+    WireChecks.userId(userId);
+    WireChecks.identityUser(identityUser);
+    return file.tx("binding an account to its identity user", c -> {
+      requireAccount(c, userId);
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE accounts SET identity_user = ? WHERE user_id = ? AND identity_user IS NULL")) {
+        ps.setString(1, identityUser);
+        ps.setString(2, userId);
+        ps.executeUpdate();
+      }
+      return identityUser(c, userId).orElseThrow();
+    });
+  }
+
+  Optional<String> identityUser(String userId) {
+    WireChecks.userId(userId);
+    return file.tx("reading an account's identity user", c -> identityUser(c, userId));
+  }
+
+  private static Optional<String> identityUser(Connection c, String userId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT identity_user FROM accounts WHERE user_id = ?")) {
+      ps.setString(1, userId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+      }
+    }
   }
 
   boolean revokeToken(int kind, String token) {

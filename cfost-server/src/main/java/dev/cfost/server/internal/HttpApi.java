@@ -30,7 +30,10 @@ public final class HttpApi {
    *
    * @param ready whether the server takes requests (false once it is stopping)
    */
-  public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock) {
+  public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock,
+      SyncService sync) {
+    SyncApi devices = new SyncApi(store, config.maxBodyBytes(), clock);
+    SyncEndpoints endpoints = new SyncEndpoints(sync, devices);
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
         config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
@@ -62,6 +65,9 @@ public final class HttpApi {
       c.routes.post("/v1/auth/refresh", auth::refresh);
       c.routes.post("/v1/auth/logout", auth::logout);
       c.routes.get("/v1/account", auth::account);
+      c.routes.post("/v1/devices/challenge", devices::challenge);
+      c.routes.post("/v1/devices/token", devices::token);
+      endpoints.install(c);
       c.routes.exception(ApiException.class, HttpApi::refused);
       c.routes.exception(Exception.class, (e, ctx) -> {
         LOG.error("{} {} failed", ctx.method(), ctx.path(), e);

@@ -174,6 +174,26 @@ public final class SqliteServerStore implements ServerStore {
   }
 
   @Override
+  public String issueDeviceToken(String userId, String deviceId, Duration ttl) {
+    return accounts.issueToken(Accounts.DEVICE, userId, WireChecks.deviceId(deviceId), ttl);
+  }
+
+  @Override
+  public Optional<ServerDevice> deviceTokenDevice(String token) {
+    return accounts.tokenDevice(token);
+  }
+
+  @Override
+  public String bindIdentityUser(String userId, String identityUser) {
+    return accounts.bindIdentityUser(userId, identityUser);
+  }
+
+  @Override
+  public Optional<String> identityUser(String userId) {
+    return accounts.identityUser(userId);
+  }
+
+  @Override
   public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
     checkOpen();
     accounts.putDevice(userId, deviceId, publicKey, revoked);
@@ -223,6 +243,18 @@ public final class SqliteServerStore implements ServerStore {
   public long head(String userId, String databaseId) {
     String db = WireChecks.databaseId(databaseId);
     return withUser(userId, f -> f.head(db));
+  }
+
+  @Override
+  public List<Change> tableCells(String userId, String databaseId, String table, int limit) {
+    String db = WireChecks.databaseId(databaseId);
+    if (table == null || table.isEmpty() || table.length() > 128) {
+      throw new IllegalArgumentException("table name '" + WireChecks.printable(table) + "' is not valid");
+    }
+    if (limit < 1 || limit > MAX_BATCH) {
+      throw new IllegalArgumentException("limit must be 1 to " + MAX_BATCH + ": " + limit);
+    }
+    return withUser(userId, f -> f.tableCells(db, table, limit));
   }
 
   @Override

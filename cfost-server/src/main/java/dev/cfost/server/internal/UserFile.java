@@ -144,6 +144,30 @@ final class UserFile implements AutoCloseable {
     });
   }
 
+  List<Change> tableCells(String database, String table, int limit) {
+    return file.tx("reading table '" + table + "' of database '" + database + "'", c -> {
+      Long db = databaseId(c, database);
+      List<Change> out = new ArrayList<>();
+      if (db == null) {
+        return out;
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT r.pk, r.cl, c.cid, c.val, c.col_version, c.site, c.pos"
+          + " FROM rows r JOIN cells c ON c.row = r.id WHERE r.db = ? AND r.tbl = ? AND c.cid <> '-1'"
+          + " ORDER BY r.pk, c.cid LIMIT ?")) {
+        ps.setLong(1, db);
+        ps.setString(2, table);
+        ps.setInt(3, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new Change(table, rs.getBytes(1), rs.getString(3), StoreFile.read(rs, 4), rs.getLong(5),
+                rs.getLong(7), rs.getBytes(6), rs.getLong(2), 0));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
   List<String> databases() {
     return file.tx("listing databases", c -> {
       List<String> out = new ArrayList<>();

@@ -48,6 +48,15 @@ final class WireChecks {
     return id;
   }
 
+  /** A cfost-identity user id (a UUID there; any 1 to 64 letters, digits, '-' or '_' here). */
+  static String identityUser(String id) {
+    if (id == null || !USER_ID.matcher(id).matches()) {
+      throw new IllegalArgumentException("identity user id '" + printable(id) + "' is not valid: use 1 to 64"
+          + " letters, digits, '-' or '_'");
+    }
+    return id;
+  }
+
   static String databaseId(String id) {
     if (id == null || !DATABASE_ID.matcher(id).matches()) {
       throw new IllegalArgumentException("database id '" + printable(id) + "' is not valid: use 1 to 128"

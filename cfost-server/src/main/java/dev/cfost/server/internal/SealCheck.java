@@ -1,0 +1,131 @@
+package dev.cfost.server.internal;
+
+import dev.cfost.Change;
+import dev.cfost.Seal;
+import dev.cfost.Values;
+import dev.cfost.identity.ChangeSeals;
+import dev.cfost.identity.DeviceId;
+import dev.cfost.identity.DeviceKeys;
+import dev.cfost.net.SyncException;
+import dev.cfost.server.ServerDevice;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks a batch a device sends before the server stores it, by the rules devices apply to each other
+ * (docs/PROTOCOL.md, "Seals"): every seal is by an authorized device of the user and verifies, every change
+ * is covered by a seal, and a change of a site bound to a device is sealed by that device. The server
+ * stores only what passes, so a revoked or foreign device cannot write through it, and devices still check
+ * everything again when it comes back (the server forwards the seals; it cannot make one).
+ *
+ * <p>A device the server does not know yet may sign changes in the same batch that adds its row, written
+ * by a known device (the device that paired it): such rows count for the batch. A seal by a device known
+ * nowhere refuses the batch ({@code unauthorized}): the sender resends it once the row has come first.
+ */
+final class SealCheck {
+  private SealCheck() {}
+
+  /**
+   * @param devices the user's devices the server knows, by id
+   * @param sites the device each site of the database is bound to (site hex to device id)
+   * @param identityUser the identity user the account is bound to
+   * @throws SyncException {@code unauthorized}, {@code bad_signature}, {@code unsigned_change} or
+   *     {@code site_mismatch}, naming the seal or change
+   */
+  static void verify(String databaseId, List<Change> changes, List<Seal> seals, Map<String, ServerDevice> devices,
+      Map<String, String> sites, String identityUser) {
+    if (changes.isEmpty()) {
+      return;
+    }
+    Map<String, byte[]> keys = new HashMap<>();
+    devices.forEach((id, d) -> {
+      if (!d.revoked()) {
+        keys.put(id, d.publicKey());
+      }
+    });
+    Map<String, byte[]> introduced = introducedDevices(changes, identityUser, devices);
+    Map<ByteBuffer, List<String>> covering = new HashMap<>();
+    for (Seal s : seals) {
+      byte[] key = keys.get(s.deviceId());
+      if (key == null) {
+        key = introduced.get(s.deviceId());
+      }
+      if (key == null) {
+        ServerDevice d = devices.get(s.deviceId());
+        throw new SyncException("unauthorized", "the seal by device " + WireChecks.printable(s.deviceId())
+            + (d != null && d.revoked() ? " is by a revoked device" : " is by a device the server does not know as"
+            + " this user's (its row of identity_devices has not reached the server)"));
+      }
+      if (!DeviceKeys.verify(key, ChangeSeals.signedBytes(databaseId, s.digests()), s.signature())) {
+        throw new SyncException("bad_signature", "the seal by device " + s.deviceId() + " over "
+            + s.digests().size() + " changes does not verify: forged, altered or malformed");
+      }
+      for (byte[] d : s.digests()) {
+        covering.computeIfAbsent(ByteBuffer.wrap(d), k -> new ArrayList<>(1)).add(s.deviceId());
+      }
+    }
+    for (Change c : changes) {
+      if (DeviceList.REVOCATIONS.equals(c.table()) && c.cl() % 2 == 0) {
+        throw refusal("unauthorized", c, "a revocation cannot be deleted");
+      }
+      List<String> by = covering.get(ByteBuffer.wrap(ChangeSeals.digest(c)));
+      if (by == null) {
+        throw refusal("unsigned_change", c, "no seal of the batch covers it: unsigned, or altered after it was signed");
+      }
+      if (DeviceList.DEVICES.equals(c.table()) && by.stream().noneMatch(keys::containsKey)) {
+        throw refusal("unauthorized", c, "a device row must be sealed by a device the server knows as authorized");
+      }
+      String owner = sites.get(Values.hex(c.siteId()));
+      if (owner != null && !by.contains(owner)) {
+        throw refusal("site_mismatch", c, "its site belongs to device " + owner + ", but it is sealed by " + by.get(0));
+      }
+      if (owner != null && !keys.containsKey(owner) && !introduced.containsKey(owner)) {
+        throw refusal("unauthorized", c, "its site belongs to device " + owner + ", which is revoked");
+      }
+    }
+  }
+
+  /**
+   * Devices whose row ({@code user_id} of the identity user and {@code public_key}) this batch writes,
+   * each cell sealed by a known authorized device: they may sign in this batch.
+   */
+  private static Map<String, byte[]> introducedDevices(List<Change> changes, String identityUser,
+      Map<String, ServerDevice> devices) {
+    Map<String, Object> users = new HashMap<>();
+    Map<String, byte[]> keys = new HashMap<>();
+    for (Change c : changes) {
+      if (!DeviceList.DEVICES.equals(c.table()) || c.cl() % 2 == 0) {
+        continue;
+      }
+      String id = DeviceList.text(c.pk()).orElse(null);
+      if (id == null || devices.containsKey(id)) {
+        continue;
+      }
+      if ("user_id".equals(c.cid())) {
+        users.put(id, c.val());
+      } else if ("public_key".equals(c.cid()) && c.val() instanceof byte[] k) {
+        keys.put(id, k);
+      }
+    }
+    Map<String, byte[]> out = new HashMap<>();
+    keys.forEach((id, key) -> {
+      try {
+        if (identityUser.equals(users.get(id)) && DeviceId.parse(id).equals(DeviceId.of(key))) {
+          out.put(id, key);
+        }
+      } catch (RuntimeException e) {
+        // not a device id: not a device
+      }
+    });
+    return out;
+  }
+
+  private static SyncException refusal(String code, Change c, String why) {
+    return new SyncException(code, "change of table '" + WireChecks.printable(c.table()) + "', key "
+        + Values.hex(c.pk()) + ", column '" + WireChecks.printable(c.cid()) + "', site " + Values.hex(c.siteId())
+        + ": " + why);
+  }
+}

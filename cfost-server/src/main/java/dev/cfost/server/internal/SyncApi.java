@@ -1,0 +1,213 @@
+package dev.cfost.server.internal;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfost.Values;
+import dev.cfost.identity.DeviceId;
+import dev.cfost.identity.DeviceKeys;
+import dev.cfost.server.ServerDevice;
+import dev.cfost.server.ServerStore;
+import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a device joins an account and proves itself: {@code POST /v1/devices/challenge} and
+ * {@code POST /v1/devices/token} (docs/SERVER.md, "Devices"), and the device-token check in front of the
+ * sync endpoints.
+ *
+ * <p>A device proves its Ed25519 key by signing a fresh challenge bound to the account. The first device
+ * of an account binds it to the device's identity user; every later device must be an authorized device
+ * of the user's replicated device list as the server holds it ({@link DeviceList}): the password alone
+ * never makes a device trusted. Challenges are single use, live 60 s and are kept in memory (at most
+ * 100,000 at once).
+ */
+final class SyncApi {
+  static final String DEVICE_ATTRIBUTE = "cfost.device";
+  static final Duration CHALLENGE_TTL = Duration.ofSeconds(60);
+  static final Duration DEVICE_TOKEN_TTL = Duration.ofHours(24);
+  private static final int MAX_CHALLENGES = 100_000;
+  private static final byte[] PROOF_DOMAIN = "cfost-device-proof-v1\0".getBytes(StandardCharsets.US_ASCII);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Logger LOG = LoggerFactory.getLogger(SyncApi.class);
+
+  private record Challenge(String userId, long expiresAt) {}
+
+  private final ServerStore store;
+  private final int maxBody;
+  private final Clock clock;
+  private final Map<String, Challenge> challenges = new ConcurrentHashMap<>();
+  private final Object joinLock = new Object();
+
+  SyncApi(ServerStore store, int maxBody, Clock clock) {
+    this.store = store;
+    this.maxBody = maxBody;
+    this.clock = clock;
+  }
+
+  /** {@code POST /v1/devices/challenge} (access token) → {challenge, expires_in}. */
+  void challenge(Context ctx) {
+    String user = AuthApi.user(ctx);
+    long now = clock.millis();
+    if (challenges.size() >= MAX_CHALLENGES) {
+      challenges.values().removeIf(c -> c.expiresAt <= now);
+      if (challenges.size() >= MAX_CHALLENGES) {
+        throw new ApiException(503, "busy", "too many device proofs in progress; retry shortly")
+            .header("Retry-After", "5");
+      }
+    }
+    byte[] raw = new byte[32];
+    RANDOM.nextBytes(raw);
+    String challenge = Values.hex(raw);
+    challenges.put(challenge, new Challenge(user, now + CHALLENGE_TTL.toMillis()));
+    ctx.header("Cache-Control", "no-store");
+    AuthApi.json(ctx, 200, JsonBody.MAPPER.createObjectNode().put("challenge", challenge)
+        .put("expires_in", CHALLENGE_TTL.toSeconds()));
+  }
+
+  /**
+   * {@code POST /v1/devices/token} (access token) {device_id, public_key, identity_user, challenge,
+   * signature} → {device_token, token_type, expires_in, device_id}.
+   */
+  void token(Context ctx) {
+    String user = AuthApi.user(ctx);
+    JsonBody body = JsonBody.read(ctx, maxBody, false);
+    String deviceText = body.string("device_id", 128);
+    String keyHex = body.string("public_key", 64);
+    String identityUser = body.string("identity_user", 64);
+    String challengeHex = body.string("challenge", 64);
+    String signatureHex = body.string("signature", 128);
+    byte[] key = hex("public_key", keyHex, 32);
+    byte[] challenge = hex("challenge", challengeHex, 32);
+    byte[] signature = hex("signature", signatureHex, 64);
+    DeviceId device;
+    try {
+      device = DeviceId.parse(deviceText);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badField("device_id", "field 'device_id' is not a device id");
+    }
+    try {
+      WireChecks.identityUser(identityUser);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badField("identity_user", e.getMessage());
+    }
+    if (!device.equals(DeviceId.of(key))) {
+      throw ApiException.badField("device_id", "field 'device_id' is not the id of 'public_key'");
+    }
+    Challenge issued = challenges.remove(challengeHex.toLowerCase(java.util.Locale.ROOT));
+    if (issued == null || !issued.userId.equals(user) || issued.expiresAt <= clock.millis()
+        || !DeviceKeys.verify(key, proofBytes(user, identityUser, challenge), signature)) {
+      LOG.info("event=device_proof_refused user={} device={}", user, device);
+      throw new ApiException(401, "invalid_proof", "the device proof does not verify: the challenge is unknown,"
+          + " used or expired, or the signature is not the device key's");
+    }
+    synchronized (joinLock) {
+      String bound = store.bindIdentityUser(user, identityUser);
+      if (!bound.equals(identityUser)) {
+        throw new ApiException(403, "wrong_user", "this account belongs to another identity user than the"
+            + " device's database");
+      }
+      List<ServerDevice> devices = store.devices(user);
+      Optional<ServerDevice> known = devices.stream().filter(d -> d.deviceId().equals(device.toString())).findFirst();
+      if (known.isEmpty() && devices.isEmpty()) {
+        Optional<ServerDevice> elsewhere = store.device(device.toString());
+        if (elsewhere.isPresent()) {
+          throw new ApiException(403, "device_not_authorized", "device " + device + " belongs to another account");
+        }
+        store.putDevice(user, device.toString(), key, false); // the account's first device
+        LOG.info("event=first_device user={} device={}", user, device);
+      } else if (known.isEmpty() || known.get().revoked()) {
+        throw new ApiException(403, "device_not_authorized", "device " + device + (known.isEmpty()
+            ? " is not in this user's device list as the server holds it: sync it with a paired device on the"
+            + " LAN first, or have an authorized device sync with the server after pairing it" : " is revoked"));
+      }
+    }
+    String token = store.issueDeviceToken(user, device.toString(), DEVICE_TOKEN_TTL);
+    ctx.header("Cache-Control", "no-store");
+    AuthApi.json(ctx, 200, JsonBody.MAPPER.createObjectNode().put("device_token", token)
+        .put("token_type", "Bearer").put("expires_in", DEVICE_TOKEN_TTL.toSeconds())
+        .put("device_id", device.toString()));
+  }
+
+  /** The bytes a device signs to prove its key (docs/SERVER.md, "Devices"). */
+  static byte[] proofBytes(String accountUser, String identityUser, byte[] challenge) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(PROOF_DOMAIN);
+    lengthPrefixed(out, accountUser.getBytes(StandardCharsets.UTF_8));
+    lengthPrefixed(out, identityUser.getBytes(StandardCharsets.UTF_8));
+    out.writeBytes(challenge);
+    return out.toByteArray();
+  }
+
+  private static void lengthPrefixed(ByteArrayOutputStream out, byte[] bytes) {
+    out.writeBytes(ByteBuffer.allocate(4).putInt(bytes.length).array());
+    out.writeBytes(bytes);
+  }
+
+  /**
+   * Before the sync endpoints: a valid device token of a device that is not revoked (401 otherwise, 403
+   * for a revoked device), and a well-formed {@code database} query parameter.
+   */
+  ServerDevice requireDevice(Context ctx) {
+    String header = ctx.header("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throw new ApiException(401, "unauthorized", "this endpoint needs an 'Authorization: Bearer <device token>'"
+          + " header (POST /v1/devices/token)").header("WWW-Authenticate", "Bearer realm=\"cfost\"");
+    }
+    Optional<ServerDevice> device = store.deviceTokenDevice(header.substring(7).strip());
+    if (device.isEmpty()) {
+      throw new ApiException(401, "invalid_token", "the device token is unknown, expired or revoked")
+          .header("WWW-Authenticate", "Bearer realm=\"cfost\", error=\"invalid_token\"");
+    }
+    if (device.get().revoked()) {
+      throw new ApiException(403, "device_revoked", "device " + device.get().deviceId() + " is revoked");
+    }
+    ctx.attribute(DEVICE_ATTRIBUTE, device.get());
+    return device.get();
+  }
+
+  static String database(String param) {
+    try {
+      return WireChecks.databaseId(param);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badField("database", "query parameter 'database': " + e.getMessage());
+    }
+  }
+
+  private static byte[] hex(String field, String text, int bytes) {
+    byte[] out;
+    try {
+      out = Values.unhex(text);
+    } catch (RuntimeException e) {
+      throw ApiException.badField(field, "field '" + field + "' is not hex");
+    }
+    if (out.length != bytes) {
+      throw ApiException.badField(field, "field '" + field + "' must have " + bytes + " bytes");
+    }
+    return out;
+  }
+
+  /** Drops expired challenges; called now and then. */
+  void sweep() {
+    long now = clock.millis();
+    for (Iterator<Challenge> it = challenges.values().iterator(); it.hasNext(); ) {
+      if (it.next().expiresAt <= now) {
+        it.remove();
+      }
+    }
+  }
+
+  static ObjectNode error(String code, String message) {
+    return JsonBody.MAPPER.createObjectNode().put("error", code).put("message", message);
+  }
+}

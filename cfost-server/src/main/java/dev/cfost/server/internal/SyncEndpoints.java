@@ -1,0 +1,345 @@
+package dev.cfost.server.internal;
+
+import dev.cfost.Cursor;
+import dev.cfost.Values;
+import dev.cfost.net.SyncException;
+import dev.cfost.net.SyncMessage;
+import dev.cfost.server.ServerDevice;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.websocket.WsContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sync endpoints: WebSocket {@code /v1/sync} (one protocol message per text frame), and for clients
+ * that cannot hold a WebSocket, the SSE stream {@code GET /v1/sync/events} with
+ * {@code POST /v1/sync/messages} (docs/SERVER.md, "Sync").
+ *
+ * <p>Bounds: a frame or POST body is at most {@link #MAX_MESSAGE_BYTES}; a WebSocket whose unsent
+ * messages pass {@link #MAX_QUEUED_BYTES} (a client too slow to read) is closed rather than buffered; at
+ * most {@link #MAX_SSE_STREAMS} SSE streams at once (each holds a thread while it writes).
+ */
+final class SyncEndpoints {
+  static final int MAX_MESSAGE_BYTES = 16 << 20;
+  static final long MAX_QUEUED_BYTES = 16L << 20;
+  static final int MAX_SSE_STREAMS = 256;
+  static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
+  private static final String SESSION = "cfost.session";
+  private static final Logger LOG = LoggerFactory.getLogger(SyncEndpoints.class);
+
+  private final SyncService service;
+  private final SyncApi api;
+  private final AtomicInteger sseStreams = new AtomicInteger();
+
+  SyncEndpoints(SyncService service, SyncApi api) {
+    this.service = service;
+    this.api = api;
+  }
+
+  void install(JavalinConfig c) {
+    c.jetty.modifyWebSocketServletFactory(f -> {
+      f.setMaxTextMessageSize(MAX_MESSAGE_BYTES);
+      f.setMaxBinaryMessageSize(1024);
+      f.setIdleTimeout(Duration.ofSeconds(60));
+    });
+    c.routes.wsBeforeUpgrade("/v1/sync", ctx -> {
+      api.requireDevice(ctx);
+      SyncApi.database(ctx.queryParam("database"));
+    });
+    c.routes.ws("/v1/sync", ws -> {
+      ws.onConnect(this::connected);
+      ws.onMessage(ctx -> {
+        SyncSession s = ctx.attribute(SESSION);
+        if (s != null) {
+          s.onFrame(ctx.message().getBytes(StandardCharsets.UTF_8));
+        }
+      });
+      ws.onBinaryMessage(ctx -> ctx.closeSession(1003, "malformed_frame: messages are text frames"));
+      ws.onClose(ctx -> {
+        SyncSession s = ctx.attribute(SESSION);
+        if (s != null) {
+          s.close();
+        }
+      });
+      ws.onError(ctx -> {
+        SyncSession s = ctx.attribute(SESSION);
+        if (s != null) {
+          s.close();
+        }
+      });
+    });
+    c.routes.get("/v1/sync/events", this::events);
+    c.routes.post("/v1/sync/messages", this::messages);
+  }
+
+  // ---- WebSocket
+
+  private void connected(WsContext ctx) {
+    ServerDevice device = ctx.attribute(SyncApi.DEVICE_ATTRIBUTE);
+    String database = SyncApi.database(ctx.queryParam("database"));
+    ctx.disableAutomaticPings();
+    SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), new WsOutbox(ctx), true);
+    ctx.attribute(SESSION, session);
+    service.register(session);
+    LOG.info("event=connected transport=websocket user={} device={} database={}", device.userId(),
+        device.deviceId(), database);
+    session.open();
+  }
+
+  /** A WebSocket's sends, asynchronous, with the bytes not yet written bounded. */
+  private final class WsOutbox implements SyncSession.Outbox {
+    private final WsContext ctx;
+    private final AtomicLong queued = new AtomicLong();
+
+    WsOutbox(WsContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public boolean send(SyncMessage m) {
+      if (!ctx.session.isOpen()) {
+        return false;
+      }
+      String text = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
+      long size = text.length();
+      if (queued.addAndGet(size) > MAX_QUEUED_BYTES) {
+        close("slow_reader", "the client does not read fast enough: more than 16 MiB unsent");
+        return false;
+      }
+      ctx.session.sendText(text, Callback.from(() -> queued.addAndGet(-size), e -> queued.addAndGet(-size)));
+      return true;
+    }
+
+    @Override
+    public void close(String code, String reason) {
+      String r = code + ": " + reason;
+      ctx.closeSession(code.equals("timeout") ? 1001 : 1008, r.length() > 120 ? r.substring(0, 120) : r);
+    }
+
+    @Override
+    public String transport() {
+      return "websocket";
+    }
+  }
+
+  // ---- SSE
+
+  /**
+   * {@code GET /v1/sync/events?database=ID[&site=HEX]}: the server's side of the session as events, on
+   * this request's thread: {@code hello}, {@code request} (the cursor the server holds for the device's
+   * own stream), then {@code changes} and {@code eose}, each with its cursor as the event id; a
+   * {@code Last-Event-ID} header (or {@code last_event_id} parameter) resumes after it, else the stream
+   * resumes after what the device acknowledged.
+   */
+  private void events(Context ctx) throws IOException {
+    ServerDevice device = api.requireDevice(ctx);
+    String database = SyncApi.database(ctx.queryParam("database"));
+    byte[] site = siteParam(ctx.queryParam("site"));
+    Cursor resume = lastEventId(ctx);
+    if (sseStreams.incrementAndGet() > MAX_SSE_STREAMS) {
+      sseStreams.decrementAndGet();
+      throw new ApiException(503, "busy", "too many SSE streams; use the WebSocket endpoint or retry")
+          .header("Retry-After", "10");
+    }
+    try {
+      ctx.status(200);
+      ctx.contentType("text/event-stream");
+      ctx.header("Cache-Control", "no-cache");
+      ctx.header("X-Accel-Buffering", "no");
+      OutputStream os = ctx.res().getOutputStream();
+      os.flush();
+      SseOutbox outbox = new SseOutbox(os);
+      SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), outbox, false);
+      Semaphore wakeups = new Semaphore(0);
+      session.pumpWith(() -> wakeups.release());
+      service.register(session);
+      LOG.info("event=connected transport=sse user={} device={} database={}", device.userId(), device.deviceId(),
+          database);
+      try {
+        session.openImplied(site, resume);
+        while (!outbox.broken && !session.closed()) {
+          session.pump();
+          session.lastHeard = System.nanoTime(); // the stream is alive while it writes
+          if (!wakeups.tryAcquire(KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS)) {
+            outbox.comment("keep-alive");
+          }
+          wakeups.drainPermits();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        session.close();
+      }
+    } finally {
+      sseStreams.decrementAndGet();
+    }
+  }
+
+  private static Cursor lastEventId(Context ctx) {
+    String text = ctx.header("Last-Event-ID");
+    if (text == null || text.isBlank()) {
+      text = ctx.queryParam("last_event_id");
+    }
+    if (text == null || text.isBlank()) {
+      return null;
+    }
+    try {
+      return Cursor.parse(text.strip());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badField("Last-Event-ID", "Last-Event-ID '" + WireChecks.printable(text)
+          + "' is not a cursor this server sent");
+    }
+  }
+
+  private static byte[] siteParam(String hex) {
+    if (hex == null) {
+      return null;
+    }
+    try {
+      byte[] site = Values.unhex(hex);
+      if (site.length == 16) {
+        return site;
+      }
+    } catch (RuntimeException e) {
+      // refused below
+    }
+    throw ApiException.badField("site", "query parameter 'site' must be 16 bytes in hex");
+  }
+
+  /** Writes events on the stream's thread; a failed write ends the stream. */
+  private static final class SseOutbox implements SyncSession.Outbox {
+    private final OutputStream os;
+    volatile boolean broken;
+
+    SseOutbox(OutputStream os) {
+      this.os = os;
+    }
+
+    @Override
+    public synchronized boolean send(SyncMessage m) {
+      if (broken) {
+        return false;
+      }
+      String json = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
+      StringBuilder event = new StringBuilder(json.length() + 64);
+      event.append("event: ").append(type(m)).append('\n');
+      if (m instanceof SyncMessage.Changes c) {
+        event.append("id: ").append(c.cursor()).append('\n');
+      } else if (m instanceof SyncMessage.Eose e) {
+        event.append("id: ").append(e.cursor()).append('\n');
+      }
+      event.append("data: ").append(json).append("\n\n");
+      return write(event.toString());
+    }
+
+    void comment(String text) {
+      write(": " + text + "\n\n");
+    }
+
+    private synchronized boolean write(String text) {
+      try {
+        os.write(text.getBytes(StandardCharsets.UTF_8));
+        os.flush();
+        return true;
+      } catch (IOException e) {
+        broken = true;
+        return false;
+      }
+    }
+
+    @Override
+    public void close(String code, String reason) {
+      broken = true;
+      try {
+        os.close();
+      } catch (IOException e) {
+        // already gone
+      }
+    }
+
+    @Override
+    public String transport() {
+      return "sse";
+    }
+
+    private static String type(SyncMessage m) {
+      String name = m.getClass().getSimpleName();
+      return name.toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  // ---- POST
+
+  /**
+   * {@code POST /v1/sync/messages?database=ID}: one message of the device's side. {@code changes} is
+   * checked and merged like a WebSocket batch and answered 200 with the {@code ack}; if its {@code from}
+   * is not the cursor the server holds, 409 with the {@code request} to resume from. {@code ack} records
+   * what the device merged of the server's stream (204); {@code received}, {@code ping} and
+   * {@code eose} are accepted and need nothing (204).
+   */
+  private void messages(Context ctx) throws IOException {
+    ServerDevice device = api.requireDevice(ctx);
+    String database = SyncApi.database(ctx.queryParam("database"));
+    byte[] body = readBody(ctx);
+    SyncMessage m;
+    try {
+      m = SyncMessage.decode(body);
+    } catch (SyncException e) {
+      throw new ApiException(400, e.code(), e.detail());
+    }
+    if (m instanceof SyncMessage.Changes c) {
+      Cursor held = service.store.receivedCursor(device.userId(), database, device.deviceId());
+      if (!c.from().equals(held)) {
+        reply(ctx, 409, new SyncMessage.Request(held));
+        return;
+      }
+      try {
+        service.receive(device.userId(), database, device.deviceId(), c.changes(), c.seals(), c.cursor());
+      } catch (SyncException e) {
+        throw new ApiException(e.code().equals("unauthorized") ? 403 : 400, e.code(), e.detail());
+      }
+      reply(ctx, 200, new SyncMessage.Ack(c.cursor()));
+    } else if (m instanceof SyncMessage.Ack a) {
+      long head = service.store.head(device.userId(), database);
+      if (a.cursor().complete() > head) {
+        throw new ApiException(400, "protocol_violation", "the ack names a cursor past the server's stream");
+      }
+      service.store.acknowledge(device.userId(), database, device.deviceId(), a.cursor().complete());
+      ctx.status(204);
+    } else if (m instanceof SyncMessage.Received || m instanceof SyncMessage.Ping || m instanceof SyncMessage.Eose) {
+      ctx.status(204);
+    } else {
+      throw new ApiException(400, "protocol_violation", "POST carries changes, ack, received, eose or ping");
+    }
+  }
+
+  private static void reply(Context ctx, int status, SyncMessage m) {
+    ctx.status(status);
+    ctx.contentType("application/json");
+    ctx.result(SyncMessage.encode(m));
+  }
+
+  private static byte[] readBody(Context ctx) throws IOException {
+    if (ctx.req().getContentLengthLong() > MAX_MESSAGE_BYTES) {
+      throw new ApiException(413, "body_too_large", "a message is at most " + (MAX_MESSAGE_BYTES >> 20) + " MiB");
+    }
+    try (InputStream in = ctx.bodyInputStream()) {
+      byte[] bytes = in.readNBytes(MAX_MESSAGE_BYTES + 1);
+      if (bytes.length > MAX_MESSAGE_BYTES) {
+        throw new ApiException(413, "body_too_large", "a message is at most " + (MAX_MESSAGE_BYTES >> 20) + " MiB");
+      }
+      return bytes;
+    }
+  }
+}

@@ -1,0 +1,359 @@
+package dev.cfost.server.internal;
+
+import dev.cfost.Change;
+import dev.cfost.Cursor;
+import dev.cfost.Seal;
+import dev.cfost.Values;
+import dev.cfost.identity.ChangeSeals;
+import dev.cfost.net.SyncException;
+import dev.cfost.net.SyncMessage;
+import dev.cfost.net.Topic;
+import dev.cfost.server.StoredChanges;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's side of one device's sync session (docs/PROTOCOL.md), over WebSocket or SSE: it merges
+ * the device's batches into the store ({@link SyncService#receive}) and streams the database to the device
+ * from the cursor the device asks for, live once caught up.
+ *
+ * <p>Threading: {@link #onFrame} runs on the transport's thread, one frame at a time (the next frame is
+ * not read before it returns: a merge holds the device back); {@link #pump} runs on the service's
+ * executor, woken by commits, and holds the session's lock while it reads and sends; both take the lock
+ * to change the stream's state.
+ */
+final class SyncSession {
+  static final int WINDOW = 16;
+  static final int BATCH_CHANGES = 2000;
+  static final long BATCH_BYTES = 1L << 20;
+  private static final Logger LOG = LoggerFactory.getLogger(SyncSession.class);
+
+  /** Where the session's messages go: a WebSocket, or an SSE stream. */
+  interface Outbox {
+    /** Queues one message; false if the connection is closed or the client is too slow to read. */
+    boolean send(SyncMessage m);
+
+    /** Closes the connection with an error code and reason. */
+    void close(String code, String reason);
+
+    String transport();
+  }
+
+  final SyncService service;
+  final String userId;
+  final String databaseId;
+  final String deviceId;
+  final Outbox out;
+  private final boolean windowed;
+  private final AtomicBoolean pumpQueued = new AtomicBoolean();
+  /** Runs {@link #pump} soon: on the service's executor, or on an SSE stream's own thread. */
+  private volatile Runnable waker;
+  private volatile boolean closed;
+  volatile long lastHeard = System.nanoTime();
+
+  // Stream state, guarded by this.
+  private byte[] deviceSite;
+  private boolean helloSeen;
+  private boolean requested;
+  private long position; // where the next read starts
+  private Cursor lastSent; // the device's cursor for this stream: the end of the last batch or eose sent
+  private boolean eoseSent;
+  private final ArrayDeque<Cursor> inFlight = new ArrayDeque<>();
+  private final ArrayDeque<Cursor> unacked = new ArrayDeque<>();
+
+  SyncSession(SyncService service, String userId, String databaseId, String deviceId, Outbox out, boolean windowed) {
+    this.service = service;
+    this.userId = userId;
+    this.databaseId = databaseId;
+    this.deviceId = deviceId;
+    this.out = out;
+    this.windowed = windowed;
+  }
+
+  /** Sends the server's hello; the device's hello comes next (WebSocket). */
+  void open() {
+    out.send(hello());
+  }
+
+  /**
+   * For SSE, where the device's hello is implied by its token: sends the server's hello and the cursor it
+   * holds for the device's stream, and starts streaming after {@code resumeFrom} (null: after what the
+   * device acknowledged).
+   *
+   * @param site the device's site id, whose changes are not sent back; null to send everything
+   */
+  void openImplied(byte[] site, Cursor resumeFrom) {
+    synchronized (this) {
+      deviceSite = site;
+      helloSeen = true;
+    }
+    out.send(hello());
+    out.send(new SyncMessage.Request(service.store.receivedCursor(userId, databaseId, deviceId)));
+    startStream(resumeFrom);
+  }
+
+  private SyncMessage.Hello hello() {
+    return new SyncMessage.Hello(1, Topic.of(databaseId).hex(), Values.hex(service.serverSite(userId, databaseId)),
+        "server", 0, List.of("changes", "live"));
+  }
+
+  /** One frame from the device. */
+  void onFrame(byte[] frame) {
+    lastHeard = System.nanoTime();
+    if (closed) {
+      return;
+    }
+    try {
+      handle(SyncMessage.decode(frame));
+    } catch (SyncException e) {
+      fail(e.code(), e.detail());
+    } catch (RuntimeException e) {
+      LOG.error("event=sync_failed user={} device={} database={}", userId, deviceId, databaseId, e);
+      fail("internal", "the server failed to handle the message");
+    }
+  }
+
+  private void handle(SyncMessage m) {
+    if (!(m instanceof SyncMessage.Hello) && !helloSeen()) {
+      throw new SyncException("protocol_violation", "the first message must be hello");
+    }
+    if (m instanceof SyncMessage.Hello h) {
+      hello(h);
+    } else if (m instanceof SyncMessage.Request r) {
+      startStream(r.cursor());
+    } else if (m instanceof SyncMessage.Changes c) {
+      Cursor held = service.store.receivedCursor(userId, databaseId, deviceId);
+      if (!c.from().equals(held)) {
+        out.send(new SyncMessage.Request(held)); // a duplicate, or one after a lost one: resume from ours
+        return;
+      }
+      out.send(new SyncMessage.Received(c.cursor()));
+      service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.cursor());
+      out.send(new SyncMessage.Ack(c.cursor()));
+    } else if (m instanceof SyncMessage.Received r) {
+      synchronized (this) {
+        if (!inFlight.isEmpty() && inFlight.peekFirst().equals(r.cursor())) {
+          inFlight.removeFirst();
+        }
+      }
+      wake();
+    } else if (m instanceof SyncMessage.Ack a) {
+      acked(a.cursor());
+    } else if (m instanceof SyncMessage.Ping p) {
+      out.send(new SyncMessage.Pong(p.id()));
+    } else if (m instanceof SyncMessage.Error e) {
+      LOG.info("event=device_error user={} device={} database={} code={} message={}", userId, deviceId, databaseId,
+          e.code(), WireChecks.printable(e.message()));
+      close();
+    } else if (m instanceof SyncMessage.Eose) {
+      // The device is caught up with its own stream: nothing to do.
+    } else if (!(m instanceof SyncMessage.Pong)) {
+      throw new SyncException("protocol_violation", "unexpected message");
+    }
+  }
+
+  private synchronized boolean helloSeen() {
+    return helloSeen;
+  }
+
+  private void hello(SyncMessage.Hello h) {
+    synchronized (this) {
+      if (helloSeen) {
+        throw new SyncException("protocol_violation", "a second hello");
+      }
+    }
+    if (h.protocol() != 1) {
+      throw new SyncException("unsupported_version", "this server speaks protocol 1, not " + h.protocol());
+    }
+    if (!Topic.of(databaseId).hex().equals(h.topic())) {
+      throw new SyncException("wrong_topic", "the hello's topic is not the one of database '" + databaseId + "'");
+    }
+    if (!deviceId.equals(h.deviceId())) {
+      throw new SyncException("unauthorized", "the hello names device " + WireChecks.printable(h.deviceId())
+          + ", but the token is device " + deviceId + "'s");
+    }
+    byte[] site;
+    try {
+      site = Values.unhex(h.siteId());
+    } catch (RuntimeException e) {
+      throw new SyncException("protocol_violation", "the hello's site_id is not hex");
+    }
+    if (site.length != 16) {
+      throw new SyncException("protocol_violation", "the hello's site_id must have 16 bytes");
+    }
+    String owner = service.devices.sites(userId, databaseId).get(Values.hex(site));
+    if (owner != null && !owner.equals(deviceId)) {
+      throw new SyncException("unauthorized", "site " + Values.hex(site) + " is device " + owner + "'s, not "
+          + deviceId + "'s");
+    }
+    synchronized (this) {
+      deviceSite = site;
+      helloSeen = true;
+    }
+    out.send(new SyncMessage.Request(service.store.receivedCursor(userId, databaseId, deviceId)));
+  }
+
+  /** (Re)starts the stream to the device after {@code from} (null: after what it acknowledged). */
+  private void startStream(Cursor from) {
+    long start = from == null ? service.store.acknowledged(userId, databaseId, deviceId) : from.complete();
+    synchronized (this) {
+      position = Math.max(0, start);
+      lastSent = from == null ? Cursor.since(position) : from;
+      requested = true;
+      eoseSent = false;
+      inFlight.clear();
+      unacked.clear();
+    }
+    wake();
+  }
+
+  private void acked(Cursor cursor) {
+    boolean known;
+    synchronized (this) {
+      known = unacked.contains(cursor);
+      while (known && !unacked.isEmpty()) {
+        if (unacked.removeFirst().equals(cursor)) {
+          break;
+        }
+      }
+    }
+    if (known) {
+      service.store.acknowledge(userId, databaseId, deviceId, cursor.complete());
+    }
+  }
+
+  /** For SSE: {@code waker} runs the pump on the stream's own thread instead of the executor. */
+  void pumpWith(Runnable waker) {
+    this.waker = waker;
+  }
+
+  /** Something was committed, or the window opened: send what is new, on the service's executor. */
+  void wake() {
+    Runnable w = waker;
+    if (w != null) {
+      w.run();
+      return;
+    }
+    if (!closed && pumpQueued.compareAndSet(false, true)) {
+      service.executor.execute(() -> {
+        pumpQueued.set(false);
+        try {
+          pump();
+        } catch (RuntimeException e) {
+          LOG.error("event=stream_failed user={} device={} database={}", userId, deviceId, databaseId, e);
+          fail("internal", "the server failed to read the stream");
+        }
+      });
+    }
+  }
+
+  /** Sends batches while the window has room, then {@code eose} once caught up. */
+  synchronized void pump() {
+    while (!closed && requested && (!windowed || inFlight.size() < WINDOW)) {
+      StoredChanges page = service.store.changesAfter(userId, databaseId, position, BATCH_CHANGES);
+      List<Change> send = new ArrayList<>(page.changes().size());
+      long end = position;
+      long bytes = 0;
+      for (Change c : page.changes()) {
+        if (bytes >= BATCH_BYTES) {
+          break;
+        }
+        end = c.dbVersion();
+        bytes += 96 + c.pk().length + c.table().length() + c.cid().length() + valueBytes(c.val());
+        if (deviceSite == null || !Arrays.equals(deviceSite, c.siteId())) {
+          send.add(c);
+        }
+      }
+      if (bytes < BATCH_BYTES) {
+        end = page.position(); // the whole page was taken, sentinels left out included
+      }
+      if (end == position) {
+        if (!eoseSent || !lastSent.equals(Cursor.since(position))) {
+          Cursor to = Cursor.since(position);
+          out.send(new SyncMessage.Eose(lastSent, to));
+          lastSent = to;
+          eoseSent = true;
+        }
+        return;
+      }
+      position = end;
+      if (send.isEmpty()) {
+        continue; // only the device's own changes: the next batch or eose covers the range
+      }
+      Cursor to = Cursor.since(end);
+      long remaining = Math.max(0, service.store.head(userId, databaseId) - end);
+      List<Seal> seals = send.size() == page.changes().size() ? page.seals() : sealsFor(send, page.seals());
+      if (!out.send(new SyncMessage.Changes(lastSent, to, send, remaining, seals))) {
+        return;
+      }
+      service.metrics.changesOut(send.size());
+      lastSent = to;
+      eoseSent = false;
+      if (windowed) {
+        inFlight.addLast(to);
+      }
+      unacked.addLast(to);
+      while (unacked.size() > 4 * WINDOW) {
+        unacked.removeFirst(); // an ack covers every batch before it; old ones need no exact match
+      }
+    }
+  }
+
+  private static List<Seal> sealsFor(List<Change> changes, List<Seal> seals) {
+    Set<ByteBuffer> digests = new HashSet<>();
+    for (Change c : changes) {
+      digests.add(ByteBuffer.wrap(ChangeSeals.digest(c)));
+    }
+    List<Seal> out = new ArrayList<>();
+    for (Seal s : seals) {
+      if (s.digests().stream().anyMatch(d -> digests.contains(ByteBuffer.wrap(d)))) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  private static long valueBytes(Object v) {
+    if (v instanceof byte[] b) {
+      return b.length;
+    }
+    return v instanceof String s ? s.length() : 8;
+  }
+
+  /** Ends the session with an error sent to the device. */
+  void fail(String code, String message) {
+    if (closed) {
+      return;
+    }
+    LOG.info("event=session_refused user={} device={} database={} code={} message={}", userId, deviceId, databaseId,
+        code, message);
+    service.metrics.error(code);
+    out.send(new SyncMessage.Error(code, message));
+    out.close(code, message);
+    close();
+  }
+
+  /** Forgets the session (the connection is closed or closing). Idempotent. */
+  void close() {
+    if (!closed) {
+      closed = true;
+      service.unregister(this);
+    }
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  synchronized byte[] deviceSite() {
+    return deviceSite;
+  }
+}

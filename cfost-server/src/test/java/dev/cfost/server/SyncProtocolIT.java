@@ -1,0 +1,228 @@
+package dev.cfost.server;
+
+import static dev.cfost.server.HttpTestClient.obj;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfost.Change;
+import dev.cfost.ChangeBatch;
+import dev.cfost.Cursor;
+import dev.cfost.Seal;
+import dev.cfost.SealedChanges;
+import dev.cfost.identity.Argon2Params;
+import dev.cfost.identity.ChangeSeals;
+import dev.cfost.identity.DeviceKeys;
+import dev.cfost.identity.Devices;
+import dev.cfost.net.SyncMessage;
+import dev.cfost.net.Topic;
+import dev.cfost.Values;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server's side of {@code /v1/sync}, message by message, with real devices' databases and keys: a
+ * device proves its key, pushes sealed batches, and the server streams them to another device of the
+ * user with the origin's seals; the device list the server follows decides who may join, and a
+ * revocation cuts a live session.
+ */
+class SyncProtocolIT {
+  @TempDir Path dir;
+  final List<AutoCloseable> open = new ArrayList<>();
+  CfostServer server;
+  HttpTestClient http;
+  String account;
+  String access;
+  UserDevice laptop;
+  UserDevice phone;
+
+  @BeforeEach
+  void aServerAnAccountAndTwoDevices() throws Exception {
+    server = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(dir.resolve("server"))
+        .argon2(new Argon2Params(256, 1, 1)).build());
+    http = new HttpTestClient(server.port());
+    account = http.post("/v1/auth/register", obj("user_name", "alice", "email", "alice@example.org",
+        "password", "correct horse")).text("user_id");
+    access = http.post("/v1/auth/login", obj("login", "alice", "password", "correct horse")).text("access_token");
+    laptop = UserDevice.create(dir, "laptop").asFirstDeviceOfANewUser("alice");
+    phone = UserDevice.create(dir, "phone");
+    laptop.authorize(phone);
+    open.add(laptop);
+    open.add(phone);
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : open) {
+      c.close();
+    }
+    server.close();
+  }
+
+  @Test
+  void aBatchPushedByOneDeviceReachesAnotherWithItsOriginsSeals() throws Exception {
+    String laptopToken = token(laptop);
+    HttpTestClient.Answer early = phone.proveTo(http, access, account);
+    assertThat(early.status()).as("the phone is not in the device list the server holds yet").isEqualTo(403);
+    assertThat(early.text("error")).isEqualTo("device_not_authorized");
+
+    laptop.sql("INSERT INTO todo VALUES ('l1', 'milk'), ('l2', 'bread')");
+    laptop.db.capture();
+    RawSocket l = connect(laptop, laptopToken);
+    push(l, laptop, Cursor.START);
+
+    String phoneToken = token(phone);
+    RawSocket p = connect(phone, phoneToken);
+    p.send(new SyncMessage.Request(Cursor.START));
+    List<Change> got = new ArrayList<>();
+    List<Seal> seals = new ArrayList<>();
+    Cursor at = Cursor.START;
+    while (true) {
+      Object m = p.await(Object.class);
+      if (m instanceof SyncMessage.Changes c) {
+        assertThat(c.from()).isEqualTo(at);
+        got.addAll(c.changes());
+        seals.addAll(c.seals());
+        at = c.cursor();
+        p.send(new SyncMessage.Received(c.cursor()));
+      } else if (m instanceof SyncMessage.Eose e) {
+        assertThat(e.from()).isEqualTo(at);
+        break;
+      }
+    }
+    assertThat(got).extracting(Change::table).contains("todo", "identity_devices");
+    assertThat(got.stream().filter(c -> c.table().equals("todo")).map(Change::val)).contains("milk", "bread");
+    assertEverySealVerifiesAndCoversTheChanges(got, seals);
+
+    // Live: a new row pushed by the laptop reaches the connected phone.
+    laptop.sql("INSERT INTO todo VALUES ('l3', 'eggs')");
+    laptop.db.capture();
+    push(l, laptop, laptopPushed);
+    SyncMessage.Changes live = p.await(SyncMessage.Changes.class);
+    assertThat(live.from()).isEqualTo(at);
+    assertThat(live.changes()).extracting(Change::val).contains("eggs");
+  }
+
+  @Test
+  void aRevocationThatReachesTheServerCutsTheDeviceOffAtOnce() throws Exception {
+    String laptopToken = token(laptop);
+    RawSocket l = connect(laptop, laptopToken);
+    push(l, laptop, Cursor.START);
+    String phoneToken = token(phone);
+    RawSocket p = connect(phone, phoneToken);
+
+    Devices.open(laptop.db).revoke(phone.keys.deviceId());
+    laptop.db.capture();
+    push(l, laptop, laptopPushed);
+
+    String closed = p.await(String.class);
+    assertThat(closed).contains("unauthorized");
+    assertThat(phone.proveTo(http, access, account).text("error")).isEqualTo("device_not_authorized");
+    HttpTestClient.Answer refused = http.get("/v1/sync/events?database=default", phoneToken);
+    assertThat(refused.status()).isEqualTo(403);
+  }
+
+  @Test
+  void anotherUsersDeviceGetsNothingAndABatchSealedByAStrangerIsRefused() throws Exception {
+    String laptopToken = token(laptop);
+    laptop.sql("INSERT INTO todo VALUES ('l1', 'secret')");
+    laptop.db.capture();
+    push(connect(laptop, laptopToken), laptop, Cursor.START);
+
+    http.post("/v1/auth/register", obj("user_name", "bob", "email", "bob@example.org", "password", "correct horse"));
+    HttpTestClient.Answer bobIn = http.post("/v1/auth/login", obj("login", "bob", "password", "correct horse"));
+    UserDevice bobs = UserDevice.create(dir, "bob").asFirstDeviceOfANewUser("bob");
+    open.add(bobs);
+    String bobToken = bobs.proveTo(http, bobIn.text("access_token"), bobIn.text("user_id")).text("device_token");
+    RawSocket b = connect(bobs, bobToken);
+    b.send(new SyncMessage.Request(Cursor.START));
+    SyncMessage.Eose eose = b.await(SyncMessage.Eose.class);
+    assertThat(eose.cursor()).isEqualTo(Cursor.START);
+    assertThat(b.received).noneMatch(m -> m instanceof SyncMessage.Changes);
+
+    // Bob's key in Alice's account is refused, and so is a batch Bob's device sealed sent as Alice's laptop.
+    assertThat(bobs.proveTo(http, access, account).status()).isEqualTo(403);
+    RawSocket l = connect(laptop, laptopToken);
+    bobs.sql("INSERT INTO todo VALUES ('b1', 'forged')");
+    bobs.db.capture();
+    ChangeBatch batch = bobs.db.changes(Cursor.START, 10_000);
+    List<Change> todo = batch.changes().stream().filter(c -> c.table().equals("todo")).toList();
+    SealedChanges sealed = ChangeSeals.open(bobs.db, bobs.keys, bobs.identityUser).seal(todo);
+    l.send(new SyncMessage.Changes(laptopPushed, Cursor.since(laptopPushed.complete() + 1000), sealed.changes(), 0,
+        sealed.seals()));
+    SyncMessage.Error refused = l.await(SyncMessage.Error.class);
+    assertThat(refused.code()).isEqualTo("unauthorized");
+  }
+
+  @Test
+  void deviceProofsAreCheckedAndTheSyncEndpointsNeedADeviceToken() throws Exception {
+    HttpTestClient.Answer noBearer = http.post("/v1/devices/challenge", "", null);
+    assertThat(noBearer.status()).isEqualTo(401);
+    String challenge = http.post("/v1/devices/challenge", "", access).text("challenge");
+    byte[] wrong = laptop.keys.sign(UserDevice.proofBytes(account, laptop.identityUser, new byte[32]));
+    HttpTestClient.Answer forged = http.post("/v1/devices/token", obj("device_id", laptop.keys.deviceId().toString(),
+        "public_key", Values.hex(laptop.keys.publicKey()), "identity_user", laptop.identityUser,
+        "challenge", challenge, "signature", Values.hex(wrong)), access);
+    assertThat(forged.status()).isEqualTo(401);
+    assertThat(forged.text("error")).isEqualTo("invalid_proof");
+
+    assertThat(http.get("/v1/sync/events?database=default", access).status())
+        .as("an access token is not a device token").isEqualTo(401);
+    String token = token(laptop);
+    assertThat(http.get("/v1/account", token).status()).as("a device token is not an access token").isEqualTo(401);
+    assertThat(http.post("/v1/sync/messages?database=default", "{\"type\":\"ping\",\"id\":1}", null).status())
+        .isEqualTo(401);
+  }
+
+  // ---- steps
+
+  private Cursor laptopPushed = Cursor.START;
+
+  private String token(UserDevice device) throws Exception {
+    HttpTestClient.Answer a = device.proveTo(http, access, account);
+    assertThat(a.status()).as(a.raw().body()).isEqualTo(200);
+    return a.text("device_token");
+  }
+
+  private RawSocket connect(UserDevice device, String token) throws Exception {
+    RawSocket s = RawSocket.open(server.port(), device.db.databaseId(), token);
+    open.add(0, s);
+    SyncMessage.Hello hello = s.await(SyncMessage.Hello.class);
+    assertThat(hello.topic()).isEqualTo(Topic.of(device.db.databaseId()).hex());
+    assertThat(hello.deviceId()).isEqualTo("server");
+    s.send(new SyncMessage.Hello(1, hello.topic(), Values.hex(device.db.siteId()), device.keys.deviceId().toString(),
+        0, List.of("changes", "live")));
+    s.await(SyncMessage.Request.class);
+    return s;
+  }
+
+  /** Sends the device's changes after {@code from}, sealed, and waits for the server's ack. */
+  private void push(RawSocket s, UserDevice device, Cursor from) throws Exception {
+    ChangeBatch batch = device.db.changes(from, 10_000);
+    SealedChanges sealed = ChangeSeals.open(device.db, device.keys, device.identityUser).seal(batch.changes());
+    s.send(new SyncMessage.Changes(from, batch.next(), sealed.changes(), 0, sealed.seals()));
+    SyncMessage.Ack ack = s.await(SyncMessage.Ack.class);
+    assertThat(ack.cursor()).isEqualTo(batch.next());
+    laptopPushed = batch.next();
+  }
+
+  private void assertEverySealVerifiesAndCoversTheChanges(List<Change> changes, List<Seal> seals) {
+    Set<ByteBuffer> covered = new HashSet<>();
+    for (Seal s : seals) {
+      assertThat(s.deviceId()).isEqualTo(laptop.keys.deviceId().toString());
+      assertThat(DeviceKeys.verify(laptop.keys.publicKey(), ChangeSeals.signedBytes(laptop.db.databaseId(),
+          s.digests()), s.signature())).isTrue();
+      s.digests().forEach(d -> covered.add(ByteBuffer.wrap(d)));
+    }
+    for (Change c : changes) {
+      assertThat(covered).as("the digest of %s", c).contains(ByteBuffer.wrap(ChangeSeals.digest(c)));
+    }
+  }
+}
