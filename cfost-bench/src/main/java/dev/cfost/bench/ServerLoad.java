@@ -102,14 +102,31 @@ final class ServerLoad {
     }
   }
 
+  /**
+   * Makes the lightweight devices: adds {@code --devices} keys to A's device list, waits until A has
+   * synced it to the server, and proves each key for a device token (not timed).
+   */
+  void prepareDevices() throws Exception {
+    int n = options.devices;
+    long t0 = System.nanoTime();
+    makeDevices(n);
+    System.out.printf(Locale.ROOT, "%n%,d lightweight devices added to A's device list, synced to the server, and"
+        + " proven for device tokens in %.1f s (not timed)%n", n, ServerBench.seconds(System.nanoTime() - t0));
+  }
+
+  /** One lightweight device's session, caught up, reporting each {@code changes} message to {@code arrivals}. */
+  LightClient observer(LightClient.Arrivals arrivals) throws Exception {
+    List<LightClient> one = new ArrayList<>(1);
+    if (open(one, 1, probeHead(), arrivals) > 0) {
+      throw new java.io.IOException("the observing lightweight device could not open a session");
+    }
+    return one.get(0);
+  }
+
   void fanOut() throws Exception {
     int n = options.devices;
     System.out.printf(Locale.ROOT, "%n(3) fan-out of one change to %,d connected lightweight devices; load %.2f%n", n,
         SyncBench.load());
-    long t0 = System.nanoTime();
-    makeDevices(n);
-    System.out.printf(Locale.ROOT, "  %,d devices added to A's device list, synced to the server, and proven for"
-        + " device tokens in %.1f s (not timed)%n", n, ServerBench.seconds(System.nanoTime() - t0));
     long head = probeHead();
     Rounds rounds = new Rounds();
     List<LightClient> clients = new ArrayList<>();
