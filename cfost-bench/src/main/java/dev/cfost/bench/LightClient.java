@@ -145,7 +145,8 @@ final class LightClient implements WebSocket.Listener {
   }
 
   private void ping() {
-    if (ws != null && !ws.isOutputClosed()) {
+    // Not before the session is caught up: the server wants the hello first.
+    if (ws != null && !ws.isOutputClosed() && ready.isDone() && !ready.isCompletedExceptionally()) {
       send(new SyncMessage.Ping(System.nanoTime()));
     }
   }

@@ -140,9 +140,13 @@ final class ServerLoad {
       Samples last = new Samples();
       int incomplete = 0;
       int warmup = 3;
+      ThreadCpu.Usage serverCpu0 = null;
       try (Connection app = a.db.connect();
           PreparedStatement ps = app.prepareStatement("INSERT INTO items(id, n, label) VALUES (?, 0, 'fan-out')")) {
         for (int k = 0; k < warmup + options.fanoutSamples; k++) {
+          if (k == warmup) {
+            serverCpu0 = server.cpu();
+          }
           Round round = new Round(clients.size());
           rounds.current = round;
           long w0 = System.nanoTime();
@@ -169,10 +173,13 @@ final class ServerLoad {
           Thread.sleep(300);
         }
       }
+      ThreadCpu.Usage serverCpu1 = server.cpu();
       int open = (int) clients.stream().filter(c -> !c.closedByServer()).count();
       System.out.printf(Locale.ROOT, "  write start on A to each device's arrival of the changes message: %s%n",
           arrivals.summary());
       System.out.printf(Locale.ROOT, "  write start on A to the last device's arrival, per change: %s%n", last.summary());
+      System.out.printf(Locale.ROOT, "  server CPU %.1f ms per change fanned out (%s)%n",
+          serverCpu1.since(serverCpu0) / 1e6 / options.fanoutSamples, serverCpu1.breakdownSince(serverCpu0));
       System.out.printf(Locale.ROOT, "  %d changes of %d did not reach every device within 10 s; %,d of %,d sessions"
           + " still open%n", incomplete, options.fanoutSamples, open, clients.size());
       boolean met = arrivals.percentileMillis(99) <= 100 && incomplete == 0;
