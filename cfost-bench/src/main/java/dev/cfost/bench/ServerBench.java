@@ -482,15 +482,17 @@ public final class ServerBench {
   static final class Options {
     static final String USAGE = String.join("\n",
         "usage: ./bench-server [--quick] [--rows N] [--samples S] [--spacing-ms MS] [--devices D]"
-            + " [--fanout-samples F]\n                      [--connections C] [--step K] [--seed S] [--dir DIR]",
+            + " [--fanout-samples F]\n                      [--connections C] [--step K] [--hold-s H] [--seed S]"
+            + " [--dir DIR]",
         "  --rows N            rows of the initial sync (default 1000000)",
-        "  --quick             smoke run: 20000 rows, 100 live samples, 100 devices, 1000 connections",
+        "  --quick             smoke run: 10000 rows, 100 live samples, 100 devices, 1000 connections held 11 s",
         "  --samples S         live changes measured (default 500), after 20 not counted",
         "  --spacing-ms MS     time from one live write to the next (default 50)",
         "  --devices D         lightweight devices of the fan-out (default 1000)",
         "  --fanout-samples F  changes fanned out and measured (default 20), after 3 not counted",
         "  --connections C     idle connections to open at most (default 10000)",
         "  --step K            idle connections opened between two measurements (default 1000)",
+        "  --hold-s H          how long all of them are then held idle before the last measurement (default 21)",
         "  --seed S            seed of the generated rows (default 42)",
         "  --dir DIR           where the files go, in a new directory deleted afterwards");
 
@@ -502,6 +504,7 @@ public final class ServerBench {
     int fanoutSamples = 20;
     int connections = 10_000;
     int step = 1000;
+    int holdSeconds = 21;
     long seed = 42;
     Path dir;
 
@@ -513,12 +516,13 @@ public final class ServerBench {
         switch (arg) {
           case "--rows" -> o.rows = Long.parseLong(a.remove(0).replace("_", ""));
           case "--quick" -> {
-            o.rows = 20_000;
+            o.rows = 10_000;
             o.samples = 100;
             o.devices = 100;
             o.fanoutSamples = 10;
             o.connections = 1000;
             o.step = 250;
+            o.holdSeconds = 11;
           }
           case "--samples" -> o.samples = Integer.parseInt(a.remove(0));
           case "--spacing-ms" -> o.spacingMillis = Long.parseLong(a.remove(0));
@@ -526,6 +530,7 @@ public final class ServerBench {
           case "--fanout-samples" -> o.fanoutSamples = Integer.parseInt(a.remove(0));
           case "--connections" -> o.connections = Integer.parseInt(a.remove(0).replace("_", ""));
           case "--step" -> o.step = Integer.parseInt(a.remove(0));
+          case "--hold-s" -> o.holdSeconds = Integer.parseInt(a.remove(0));
           case "--seed" -> o.seed = Long.parseLong(a.remove(0));
           case "--dir" -> o.dir = Paths.get(a.remove(0));
           case "-h", "--help" -> {
@@ -534,7 +539,8 @@ public final class ServerBench {
           default -> throw new IllegalArgumentException("unknown option '" + arg + "'\n" + USAGE);
         }
       }
-      if (o.rows < 1 || o.samples < 1 || o.devices < 1 || o.fanoutSamples < 1 || o.connections < 1 || o.step < 1) {
+      if (o.rows < 1 || o.samples < 1 || o.devices < 1 || o.fanoutSamples < 1 || o.connections < 1 || o.step < 1
+          || o.holdSeconds < 0) {
         throw new IllegalArgumentException("--rows, --samples, --devices, --fanout-samples, --connections and --step"
             + " must be at least 1");
       }

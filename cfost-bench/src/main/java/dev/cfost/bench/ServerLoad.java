@@ -114,7 +114,7 @@ final class ServerLoad {
         + " proven for device tokens in %.1f s (not timed)%n", n, ServerBench.seconds(System.nanoTime() - t0));
   }
 
-  /** One lightweight device's session, caught up, reporting each {@code changes} message to {@code arrivals}. */
+  /** A lightweight device's session, caught up, reporting each {@code changes} message to {@code arrivals}. */
   LightClient observer(LightClient.Arrivals arrivals) throws Exception {
     List<LightClient> one = new ArrayList<>(1);
     if (open(one, 1, probeHead(), arrivals) > 0) {
@@ -177,7 +177,8 @@ final class ServerLoad {
       int open = (int) clients.stream().filter(c -> !c.closedByServer()).count();
       System.out.printf(Locale.ROOT, "  write start on A to each device's arrival of the changes message: %s%n",
           arrivals.summary());
-      System.out.printf(Locale.ROOT, "  write start on A to the last device's arrival, per change: %s%n", last.summary());
+      System.out.printf(Locale.ROOT, "  write start on A to the last device's arrival, per change: %s%n",
+          last.summary());
       System.out.printf(Locale.ROOT, "  server CPU %.1f ms per change fanned out (%s)%n",
           serverCpu1.since(serverCpu0) / 1e6 / options.fanoutSamples, serverCpu1.breakdownSince(serverCpu0));
       System.out.printf(Locale.ROOT, "  %d changes of %d did not reach every device within 10 s; %,d of %,d sessions"
@@ -301,8 +302,8 @@ final class ServerLoad {
           break;
         }
       }
-      // Held for two ping periods: the sessions stay open, the server stays responsive.
-      Thread.sleep(2 * LightClient.PING_MILLIS + 1000);
+      // Held for --hold-s (every session pings at least once): they stay open, the server stays responsive.
+      Thread.sleep(options.holdSeconds * 1000L);
       long healthAfter = account.health(Duration.ofSeconds(10));
       held = (int) clients.stream().filter(c -> !c.closedByServer() && c.ready.isDone()
           && !c.ready.isCompletedExceptionally()).count();
@@ -316,7 +317,7 @@ final class ServerLoad {
           .findFirst().orElse("none");
       System.out.printf(Locale.ROOT, "  after %d s idle: %,d sessions open, heap after GC %.1f MiB (%.1f KiB per"
           + " session), RSS %.0f MiB, %d threads; /health %s ms (then median of 5: %s ms); first close: %s%n",
-          (2 * LightClient.PING_MILLIS + 1000) / 1000, held, h[0] / 1048576.0, perSession(base, h, held),
+          options.holdSeconds, held, h[0] / 1048576.0, perSession(base, h, held),
           h[4] / 1024.0, h[3], ms(healthAfter), ms(healthTimes[2]), closedWhy);
       boolean reached = held >= target && failed == 0;
       bench.summary.add(String.format(Locale.ROOT, "(4) idle sessions: %,d held of %,d asked (%s), heap after GC %.1f"
