@@ -142,7 +142,7 @@ public final class ServerBench {
       try {
         initialSync(devA, devB, server, raw);
         ServerLoad load = new ServerLoad(this, options, server, account, accountUser, identityUser, devA);
-        load.prepareDevices();
+        load.prepareDevices(1); // the lightweight device that observes the live phase
         live(devA, devB, load);
         load.fanOut();
         load.idle();

@@ -103,15 +103,17 @@ final class ServerLoad {
   }
 
   /**
-   * Makes the lightweight devices: adds {@code --devices} keys to A's device list, waits until A has
-   * synced it to the server, and proves each key for a device token (not timed).
+   * Makes {@code n} more lightweight devices: adds their keys to A's device list, waits until A has
+   * synced it to the server, and proves each key for a device token (not timed). The user's device list
+   * grows with them, and what a batch costs the server and B grows with the list: the live phase runs
+   * with one of them only (a user has a few devices), the fan-out with all.
    */
-  void prepareDevices() throws Exception {
-    int n = options.devices;
+  void prepareDevices(int n) throws Exception {
     long t0 = System.nanoTime();
     makeDevices(n);
-    System.out.printf(Locale.ROOT, "%n%,d lightweight devices added to A's device list, synced to the server, and"
-        + " proven for device tokens in %.1f s (not timed)%n", n, ServerBench.seconds(System.nanoTime() - t0));
+    System.out.printf(Locale.ROOT, "%n%,d lightweight devices added to A's device list (%,d devices in it now),"
+        + " synced to the server, and proven for device tokens in %.1f s (not timed)%n", n, tokens.size() + 2,
+        ServerBench.seconds(System.nanoTime() - t0));
   }
 
   /** A lightweight device's session, caught up, reporting each {@code changes} message to {@code arrivals}. */
@@ -125,6 +127,9 @@ final class ServerLoad {
 
   void fanOut() throws Exception {
     int n = options.devices;
+    if (tokens.size() < n) {
+      prepareDevices(n - tokens.size());
+    }
     System.out.printf(Locale.ROOT, "%n(3) fan-out of one change to %,d connected lightweight devices; load %.2f%n", n,
         SyncBench.load());
     long head = probeHead();
@@ -200,7 +205,7 @@ final class ServerLoad {
     List<DeviceKeys> keys = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       DeviceKeys k = DeviceKeys.generate();
-      devices.add(identityUser, k.publicKey(), "light-" + i, a.keys.deviceId());
+      devices.add(identityUser, k.publicKey(), "light-" + (tokens.size() + i), a.keys.deviceId());
       keys.add(k);
     }
     long sent = a.progress().changesSent();
@@ -215,12 +220,14 @@ final class ServerLoad {
       for (DeviceKeys k : keys) {
         futures.add(pool.submit(() -> account.deviceToken(access, accountUser, identityUser, k)));
       }
-      List<String> t = new ArrayList<>(n);
+      List<String> t = new ArrayList<>(tokens);
       for (Future<String> f : futures) {
         t.add(f.get(60, TimeUnit.SECONDS));
       }
-      tokens = t;
-      deviceIds = keys.stream().map(k -> k.deviceId().toString()).toList();
+      List<String> ids = new ArrayList<>(deviceIds);
+      keys.forEach(k -> ids.add(k.deviceId().toString()));
+      tokens = List.copyOf(t);
+      deviceIds = List.copyOf(ids);
     } finally {
       pool.shutdownNow();
     }
