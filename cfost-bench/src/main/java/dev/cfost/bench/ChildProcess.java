@@ -14,9 +14,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link SyncChild} JVM started with this JVM's {@code java} and class path, {@code -Xmx128m} and the
- * flags in the environment variable {@code BENCH_CHILD_JVM_OPTS}; its stderr goes to ours. Lines it
- * prints are queued by a reader thread and taken with {@link #await}. Used by one thread.
+ * A child JVM ({@link SyncChild}, {@link ServerChild}) started with this JVM's {@code java} and class
+ * path, a maximum heap and the flags in the environment variable {@code BENCH_CHILD_JVM_OPTS}; its stderr
+ * goes to ours. Lines it prints are queued by a reader thread and taken with {@link #await}. Used by one
+ * thread.
  */
 final class ChildProcess implements AutoCloseable {
   private final Process process;
@@ -32,14 +33,25 @@ final class ChildProcess implements AutoCloseable {
   }
 
   static ChildProcess start(Path database) throws IOException {
+    return start(SyncChild.class, "-Xmx128m", database.toString());
+  }
+
+  /** Starts {@code main} with the heap flag {@code xmx} (e.g. {@code -Xmx512m}) and {@code args}. */
+  static ChildProcess start(Class<?> main, String xmx, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m"));
+    List<String> cmd = new ArrayList<>(List.of(java, xmx));
     String extra = System.getenv("BENCH_CHILD_JVM_OPTS");
     if (extra != null && !extra.isBlank()) {
       cmd.addAll(List.of(extra.trim().split("\\s+")));
     }
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SyncChild.class.getName(), database.toString()));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+    cmd.addAll(List.of(args));
     return new ChildProcess(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+  }
+
+  /** The child's process id. */
+  long pid() {
+    return process.pid();
   }
 
   private void readLines() {

@@ -110,6 +110,48 @@ class SyncProtocolIT {
     assertThat(live.changes()).extracting(Change::val).contains("eggs");
   }
 
+  /** The sessions of a database share the read of a live commit (SyncService.page): each still gets it once. */
+  @Test
+  void aLiveCommitReachesEverySessionOfTheDatabaseOnceAndContinuesItsOwnStream() throws Exception {
+    String laptopToken = token(laptop);
+    List<UserDevice> phones = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      UserDevice d = UserDevice.create(dir, "phone" + i); // one session per device: a second one replaces the first
+      open.add(d);
+      laptop.authorize(d);
+      phones.add(d);
+    }
+    laptop.sql("INSERT INTO todo VALUES ('l1', 'milk')");
+    laptop.db.capture();
+    RawSocket l = connect(laptop, laptopToken);
+    push(l, laptop, Cursor.START);
+    List<RawSocket> sessions = new ArrayList<>();
+    List<Cursor> caughtUp = new ArrayList<>();
+    for (UserDevice d : phones) {
+      RawSocket p = connect(d, token(d));
+      p.send(new SyncMessage.Request(Cursor.START));
+      sessions.add(p);
+      caughtUp.add(p.await(SyncMessage.Eose.class).cursor());
+    }
+    for (int round = 0; round < 3; round++) {
+      laptop.sql("INSERT INTO todo VALUES ('live" + round + "', 'eggs" + round + "')");
+      laptop.db.capture();
+      push(l, laptop, laptopPushed);
+      for (int i = 0; i < sessions.size(); i++) {
+        RawSocket p = sessions.get(i);
+        SyncMessage.Changes live = p.await(SyncMessage.Changes.class);
+        assertThat(live.from()).isEqualTo(caughtUp.get(i));
+        assertThat(live.changes()).extracting(Change::val).contains("eggs" + round).doesNotContain("milk");
+        p.send(new SyncMessage.Received(live.cursor()));
+        caughtUp.set(i, p.await(SyncMessage.Eose.class).cursor());
+        assertThat(caughtUp.get(i)).isEqualTo(live.cursor());
+      }
+    }
+    for (RawSocket p : sessions) {
+      assertThat(p.received).noneMatch(m -> m instanceof SyncMessage.Changes);
+    }
+  }
+
   @Test
   void aRevocationThatReachesTheServerCutsTheDeviceOffAtOnce() throws Exception {
     String laptopToken = token(laptop);

@@ -8,6 +8,7 @@ import dev.cfost.net.SyncException;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.server.ServerDevice;
 import dev.cfost.server.ServerStore;
+import dev.cfost.server.StoredChanges;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +56,16 @@ public final class SyncService implements AutoCloseable {
   private final Map<String, AtomicInteger> openByUser = new ConcurrentHashMap<>();
   private volatile boolean stopping;
   private final Registration commits;
+  /** Bumped after each commit to a database (by user and database), before its sessions are woken. */
+  private final Map<String, AtomicLong> generations = new ConcurrentHashMap<>();
+  /** The last small page read at the head of each database's stream, shared by its sessions. */
+  private final Map<String, Page> livePages = new ConcurrentHashMap<>();
+
+  /** A page of a database's stream as read in one generation, with the stream's head then. */
+  record Page(long generation, long position, StoredChanges changes, long head) {}
+
+  /** Pages of at most this many changes at the head of the stream are shared (a live commit's). */
+  static final int SHARED_PAGE_CHANGES = 256;
 
   /** The sync service of a server over {@code store}, streaming on {@code threads} threads. */
   public static SyncService create(ServerStore store, ServerMetrics metrics, int threads) {
@@ -130,7 +142,8 @@ public final class SyncService implements AutoCloseable {
   }
 
   void unregister(SyncSession s) {
-    Set<SyncSession> set = sessions.get(key(s.userId, s.databaseId));
+    String key = key(s.userId, s.databaseId);
+    Set<SyncSession> set = sessions.get(key);
     if (set != null && set.remove(s)) {
       open.decrementAndGet();
       AtomicInteger mine = openByUser.get(s.userId);
@@ -139,6 +152,33 @@ public final class SyncService implements AutoCloseable {
       }
       metrics.connectionClosed(s.out.transport(), s.closeReason());
     }
+    if (set == null || set.isEmpty()) {
+      livePages.remove(key);
+    }
+  }
+
+  /**
+   * The stream of a database after {@code position}: one page of at most {@link SyncSession#BATCH_CHANGES}
+   * changes and the head. After a commit every session of the database that is caught up reads from the
+   * same position; a small page at the head of the stream is kept until the next commit and served to
+   * all of them, so that a commit fanned out to a thousand devices is read from the store once rather
+   * than a thousand times (each a transaction on the user's file, one at a time). Larger pages (a device
+   * catching up) are not kept: the heap holds at most one small page per database with sessions.
+   */
+  Page page(String userId, String databaseId, long position) {
+    String key = key(userId, databaseId);
+    long generation = generations.computeIfAbsent(key, k -> new AtomicLong()).get();
+    Page p = livePages.get(key);
+    if (p != null && p.generation() == generation && p.position() == position) {
+      return p;
+    }
+    StoredChanges changes = store.changesAfter(userId, databaseId, position, SyncSession.BATCH_CHANGES);
+    p = new Page(generation, position, changes, store.head(userId, databaseId));
+    Set<SyncSession> open = sessions.get(key);
+    if (changes.caughtUp() && changes.changes().size() <= SHARED_PAGE_CHANGES && open != null && !open.isEmpty()) {
+      livePages.put(key, p); // read in 'generation': a commit since has bumped it, and the page is not served
+    }
+    return p;
   }
 
   /** How many sessions are open. */
@@ -211,6 +251,7 @@ public final class SyncService implements AutoCloseable {
 
   /** Wakes every session of the database: there is something new to stream. */
   void committed(String userId, String databaseId) {
+    generations.computeIfAbsent(key(userId, databaseId), k -> new AtomicLong()).incrementAndGet();
     Set<SyncSession> set = sessions.get(key(userId, databaseId));
     if (set != null) {
       for (SyncSession s : set) {

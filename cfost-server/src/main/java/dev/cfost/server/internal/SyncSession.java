@@ -327,7 +327,8 @@ final class SyncSession {
   /** Sends batches while the window has room, then {@code eose} once caught up. */
   synchronized void pump() {
     while (!closed && requested && (!windowed || inFlight.size() < WINDOW)) {
-      StoredChanges page = service.store.changesAfter(userId, databaseId, position, BATCH_CHANGES);
+      SyncService.Page read = service.page(userId, databaseId, position);
+      StoredChanges page = read.changes();
       List<Change> send = new ArrayList<>(page.changes().size());
       long end = position;
       long bytes = 0;
@@ -358,7 +359,7 @@ final class SyncSession {
         continue; // only the device's own changes: the next batch or eose covers the range
       }
       Cursor to = Cursor.since(end);
-      long remaining = Math.max(0, service.store.head(userId, databaseId) - end);
+      long remaining = Math.max(0, read.head() - end);
       List<Seal> seals = send.size() == page.changes().size() ? page.seals() : sealsFor(send, page.seals());
       if (!out.send(new SyncMessage.Changes(lastSent, to, send, remaining, seals))) {
         return;

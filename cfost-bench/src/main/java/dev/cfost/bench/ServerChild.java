@@ -1,0 +1,62 @@
+package dev.cfost.bench;
+
+import dev.cfost.server.CfostServer;
+import dev.cfost.server.ServerConfig;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Locale;
+
+/**
+ * The sync server process of {@link ServerBench}: a {@link CfostServer} on 127.0.0.1 with its data in
+ * {@code args[0]}, with the default configuration (the server's own thread pools, Argon2 parameters and
+ * limits). Prints {@code port P} once it listens, then answers commands on stdin, one per line:
+ * {@code heap} runs two full collections and prints {@code heap USED COMMITTED MAX THREADS RSS} (bytes,
+ * then the live thread count and the resident set size in KiB from /proc, -1 if unknown); {@code cpu}
+ * prints its CPU time by thread ({@link ThreadCpu}); {@code quit} (or end of input) stops the server
+ * and exits.
+ */
+public final class ServerChild {
+  private ServerChild() {}
+
+  public static void main(String[] args) throws Exception {
+    Path data = Paths.get(args[0]);
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    try (CfostServer server = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(data).build())) {
+      out.println("port " + server.port());
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      for (String line = in.readLine(); line != null && !line.equals("quit"); line = in.readLine()) {
+        if (line.equals("heap")) {
+          System.gc();
+          System.gc();
+          var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+          out.println(String.format(Locale.ROOT, "heap %d %d %d %d %d", heap.getUsed(), heap.getCommitted(),
+              heap.getMax(), ManagementFactory.getThreadMXBean().getThreadCount(), rssKib()));
+        } else if (line.equals("cpu")) {
+          out.println("cpu " + ThreadCpu.Usage.now().encode());
+        } else {
+          System.err.println("server child: unknown command '" + line + "'");
+        }
+      }
+    }
+  }
+
+  /** VmRSS of this process in KiB, -1 where /proc is not there. */
+  private static long rssKib() {
+    try {
+      for (String l : Files.readAllLines(Paths.get("/proc/self/status"))) {
+        if (l.startsWith("VmRSS:")) {
+          return Long.parseLong(l.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (Exception e) {
+      // not Linux
+    }
+    return -1;
+  }
+}
