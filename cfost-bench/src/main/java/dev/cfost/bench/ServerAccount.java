@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfost.Values;
 import dev.cfost.identity.DeviceKeys;
-import dev.cfost.identity.internal.DeviceProof;
+import dev.cfost.identity.ServerClient;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -47,7 +47,7 @@ final class ServerAccount {
   String deviceToken(String accessToken, String accountUser, String identityUser, DeviceKeys keys)
       throws IOException, InterruptedException {
     String challenge = post("/v1/devices/challenge", accessToken, null).get("challenge").asText();
-    byte[] signature = keys.sign(DeviceProof.message(accountUser, identityUser, Values.unhex(challenge)));
+    byte[] signature = keys.sign(ServerClient.deviceProofMessage(accountUser, identityUser, Values.unhex(challenge)));
     return post("/v1/devices/token", accessToken, Map.of("device_id", keys.deviceId().toString(),
         "public_key", Values.hex(keys.publicKey()), "identity_user", identityUser, "challenge", challenge,
         "signature", Values.hex(signature))).get("device_token").asText();

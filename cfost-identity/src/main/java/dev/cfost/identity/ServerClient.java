@@ -91,6 +91,16 @@ public final class ServerClient {
   }
 
   /** The login file of the database at {@code database}: {@code <database>.server-login} beside it. */
+  /**
+   * The bytes a device signs to prove its key to a sync server (docs/SERVER.md, "Devices"), for the
+   * server that checks the proof as for the device that makes it.
+   *
+   * @throws IllegalArgumentException if {@code challenge} does not have 32 bytes
+   */
+  public static byte[] deviceProofMessage(String accountUser, String identityUser, byte[] challenge) {
+    return DeviceProof.message(accountUser, identityUser, challenge);
+  }
+
   public static Path tokenFileOf(Path database) {
     Path absolute = database.toAbsolutePath();
     return absolute.resolveSibling(absolute.getFileName() + ".server-login");

@@ -36,15 +36,20 @@ final class ServerBackupCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "The server's properties file, for its data key.")
   String config;
 
-  @Override
-  public Integer call() {
+  /** The data directory as the server finds it: {@code --data}, the environment, the {@code --config} file. */
+  static Path dataDir(String data, String config) {
     Map<String, String> flags = new HashMap<>();
     flags.put("data", data);
     flags.put("config", config);
+    return ServerConfig.resolve(flags, System.getenv()).dataDir();
+  }
+
+  @Override
+  public Integer call() {
     Path dataDir;
     List<Path> written;
     try {
-      dataDir = ServerConfig.resolve(flags, System.getenv()).dataDir();
+      dataDir = dataDir(data, config);
       written = ServerStore.backupSqlite(dataDir, to);
     } catch (IllegalArgumentException | StoreException e) {
       throw new CliException(e.getMessage(), e);

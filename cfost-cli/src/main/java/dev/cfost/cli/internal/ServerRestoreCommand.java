@@ -5,9 +5,7 @@ import dev.cfost.server.ServerStore;
 import dev.cfost.server.StoreException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,13 +37,10 @@ final class ServerRestoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Map<String, String> flags = new HashMap<>();
-    flags.put("data", data);
-    flags.put("config", config);
     Path dataDir;
     List<Path> written;
     try {
-      dataDir = ServerConfig.resolve(flags, System.getenv()).dataDir();
+      dataDir = ServerBackupCommand.dataDir(data, config);
       written = ServerStore.restoreSqlite(from, dataDir);
     } catch (IllegalArgumentException | StoreException e) {
       throw new CliException(e.getMessage(), e);

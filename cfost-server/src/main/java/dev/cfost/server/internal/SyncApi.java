@@ -4,12 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfost.Values;
 import dev.cfost.identity.DeviceId;
 import dev.cfost.identity.DeviceKeys;
+import dev.cfost.identity.ServerClient;
 import dev.cfost.server.ServerDevice;
 import dev.cfost.server.ServerStore;
 import io.javalin.http.Context;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,7 +35,6 @@ final class SyncApi {
   static final Duration CHALLENGE_TTL = Duration.ofSeconds(60);
   static final Duration DEVICE_TOKEN_TTL = Duration.ofHours(24);
   private static final int MAX_CHALLENGES = 100_000;
-  private static final byte[] PROOF_DOMAIN = "cfost-device-proof-v1\0".getBytes(StandardCharsets.US_ASCII);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Logger LOG = LoggerFactory.getLogger(SyncApi.class);
 
@@ -106,7 +103,7 @@ final class SyncApi {
     }
     Challenge issued = challenges.remove(challengeHex.toLowerCase(java.util.Locale.ROOT));
     if (issued == null || !issued.userId.equals(user) || issued.expiresAt <= clock.millis()
-        || !DeviceKeys.verify(key, proofBytes(user, identityUser, challenge), signature)) {
+        || !DeviceKeys.verify(key, ServerClient.deviceProofMessage(user, identityUser, challenge), signature)) {
       LOG.info("event=device_proof_refused user={} device={}", user, device);
       throw new ApiException(401, "invalid_proof", "the device proof does not verify: the challenge is unknown,"
           + " used or expired, or the signature is not the device key's");
@@ -142,21 +139,6 @@ final class SyncApi {
   private static ApiException wrongUser() {
     return new ApiException(403, "wrong_user", "this account belongs to another identity user than the device's"
         + " database");
-  }
-
-  /** The bytes a device signs to prove its key (docs/SERVER.md, "Devices"). */
-  static byte[] proofBytes(String accountUser, String identityUser, byte[] challenge) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(PROOF_DOMAIN);
-    lengthPrefixed(out, accountUser.getBytes(StandardCharsets.UTF_8));
-    lengthPrefixed(out, identityUser.getBytes(StandardCharsets.UTF_8));
-    out.writeBytes(challenge);
-    return out.toByteArray();
-  }
-
-  private static void lengthPrefixed(ByteArrayOutputStream out, byte[] bytes) {
-    out.writeBytes(ByteBuffer.allocate(4).putInt(bytes.length).array());
-    out.writeBytes(bytes);
   }
 
   /**
