@@ -171,6 +171,85 @@ class SyncProtocolIT {
     assertThat(refused.status()).isEqualTo(403);
   }
 
+  /**
+   * After a revocation the server relays as devices do: nothing the revoked device sealed, so a device
+   * that knows of the revocation is not sent a batch it must refuse (and would be sent again forever).
+   */
+  @Test
+  void whatARevokedDeviceSealedIsNotRelayedAfterItsRevocation() throws Exception {
+    UserDevice tablet = UserDevice.create(dir, "tablet");
+    open.add(tablet);
+    laptop.authorize(tablet);
+    String laptopToken = token(laptop);
+    RawSocket l = connect(laptop, laptopToken);
+    push(l, laptop, Cursor.START);
+    RawSocket p = connect(phone, token(phone));
+    phone.sql("INSERT INTO todo VALUES ('p1', 'from the phone')");
+    phone.db.capture();
+    SyncMessage.Changes fromPhone = phone.sealedBatch(Cursor.START);
+    assertThat(fromPhone.changes()).extracting(Change::val).contains("from the phone");
+    p.send(fromPhone);
+    p.await(SyncMessage.Ack.class);
+
+    Devices.open(laptop.db).revoke(phone.keys.deviceId());
+    laptop.db.capture();
+    push(l, laptop, laptopPushed);
+
+    RawSocket t = connect(tablet, token(tablet));
+    t.send(new SyncMessage.Request(Cursor.START));
+    List<Change> got = new ArrayList<>();
+    while (true) {
+      Object m = t.await(Object.class);
+      if (m instanceof SyncMessage.Changes c) {
+        got.addAll(c.changes());
+        assertThat(c.seals()).extracting(Seal::deviceId).doesNotContain(phone.keys.deviceId().toString());
+        t.send(new SyncMessage.Received(c.cursor()));
+      } else if (m instanceof SyncMessage.Eose) {
+        break;
+      }
+    }
+    assertThat(got).extracting(Change::val).doesNotContain("from the phone");
+    assertThat(got).extracting(Change::table).contains("identity_revocations");
+  }
+
+  /**
+   * A seal by a device the server knows nowhere yet (its row comes later in the sender's stream, as after
+   * a rename) is kept unchecked, not refused: refusing it would stop the sender for good, since it resends
+   * in the same order. The devices check it once they know the device.
+   */
+  @Test
+  void aSealByADeviceNotKnownYetIsStoredAndForwardedNotRefused() throws Exception {
+    String laptopToken = token(laptop);
+    RawSocket l = connect(laptop, laptopToken);
+    push(l, laptop, Cursor.START);
+    UserDevice watch = UserDevice.create(dir, "watch");
+    open.add(watch);
+    watch.identityUser = laptop.identityUser;
+    watch.sql("INSERT INTO todo VALUES ('w1', 'from the watch')");
+    watch.db.capture();
+    SyncMessage.Changes relayed = watch.sealedBatch(Cursor.START);
+    Cursor to = Cursor.since(laptopPushed.complete() + 1);
+    l.send(new SyncMessage.Changes(laptopPushed, to, relayed.changes(), 0, relayed.seals()));
+    assertThat(l.await(SyncMessage.Ack.class).cursor()).isEqualTo(to);
+
+    RawSocket p = connect(phone, token(phone));
+    p.send(new SyncMessage.Request(Cursor.START));
+    List<Seal> seals = new ArrayList<>();
+    List<Change> got = new ArrayList<>();
+    while (true) {
+      Object m = p.await(Object.class);
+      if (m instanceof SyncMessage.Changes c) {
+        got.addAll(c.changes());
+        seals.addAll(c.seals());
+        p.send(new SyncMessage.Received(c.cursor()));
+      } else if (m instanceof SyncMessage.Eose) {
+        break;
+      }
+    }
+    assertThat(got).extracting(Change::val).contains("from the watch");
+    assertThat(seals).extracting(Seal::deviceId).contains(watch.keys.deviceId().toString());
+  }
+
   @Test
   void anotherUsersDeviceGetsNothingAndABatchSealedByAStrangerIsRefused() throws Exception {
     String laptopToken = token(laptop);

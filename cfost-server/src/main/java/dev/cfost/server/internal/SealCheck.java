@@ -23,7 +23,9 @@ import java.util.Map;
  *
  * <p>A device the server does not know yet may sign changes in the same batch that adds its row, written
  * by a known device (the device that paired it): such rows count for the batch. A seal by a device known
- * nowhere refuses the batch ({@code unauthorized}): the sender resends it once the row has come first.
+ * nowhere is kept unchecked (its row may come later in the sender's stream; the devices check it), but
+ * never counts for a device row nor for a site bound to a known device; one by a revoked device or another
+ * user's refuses the batch ({@code unauthorized}).
  */
 final class SealCheck {
   private SealCheck() {}
@@ -32,11 +34,12 @@ final class SealCheck {
    * @param devices the user's devices the server knows, by id
    * @param sites the device each site of the database is bound to (site hex to device id)
    * @param identityUser the identity user the account is bound to
+   * @param elsewhere whether a device id is known as another user's device
    * @throws SyncException {@code unauthorized}, {@code bad_signature}, {@code unsigned_change} or
    *     {@code site_mismatch}, naming the seal or change
    */
   static void verify(String databaseId, List<Change> changes, List<Seal> seals, Map<String, ServerDevice> devices,
-      Map<String, String> sites, String identityUser) {
+      Map<String, String> sites, String identityUser, java.util.function.Predicate<String> elsewhere) {
     if (changes.isEmpty()) {
       return;
     }
@@ -55,9 +58,17 @@ final class SealCheck {
       }
       if (key == null) {
         ServerDevice d = devices.get(s.deviceId());
-        throw new SyncException("unauthorized", "the seal by device " + WireChecks.printable(s.deviceId())
-            + (d != null && d.revoked() ? " is by a revoked device" : " is by a device the server does not know as"
-            + " this user's (its row of identity_devices has not reached the server)"));
+        if (d != null || elsewhere.test(s.deviceId())) {
+          throw new SyncException("unauthorized", "the seal by device " + WireChecks.printable(s.deviceId())
+              + (d != null ? " is by a revoked device" : " is by another user's device"));
+        }
+        // A device known nowhere yet: its row may come later in the sender's stream (a renamed device's
+        // row moves after its data), so its seal cannot be checked here. Stored and forwarded as it came:
+        // devices hold such changes until they know the device, and drop them if it never comes.
+        for (byte[] d2 : s.digests()) {
+          covering.computeIfAbsent(ByteBuffer.wrap(d2), k -> new ArrayList<>(1)).add(s.deviceId());
+        }
+        continue;
       }
       if (!DeviceKeys.verify(key, ChangeSeals.signedBytes(databaseId, s.digests()), s.signature())) {
         throw new SyncException("bad_signature", "the seal by device " + s.deviceId() + " over "

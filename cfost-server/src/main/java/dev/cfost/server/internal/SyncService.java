@@ -60,6 +60,8 @@ public final class SyncService implements AutoCloseable {
   private final Map<String, AtomicLong> generations = new ConcurrentHashMap<>();
   /** The last small page read at the head of each database's stream, shared by its sessions. */
   private final Map<String, Page> livePages = new ConcurrentHashMap<>();
+  /** Each user's revoked devices, for what the server relays; dropped when the device list changes. */
+  private final Map<String, Set<String>> revokedByUser = new ConcurrentHashMap<>();
 
   /** A page of a database's stream as read in one generation, with the stream's head then. */
   record Page(long generation, long position, StoredChanges changes, long head) {}
@@ -172,13 +174,65 @@ public final class SyncService implements AutoCloseable {
     if (p != null && p.generation() == generation && p.position() == position) {
       return p;
     }
-    StoredChanges changes = store.changesAfter(userId, databaseId, position, SyncSession.BATCH_CHANGES);
+    StoredChanges changes = relayable(userId, databaseId,
+        store.changesAfter(userId, databaseId, position, SyncSession.BATCH_CHANGES));
     p = new Page(generation, position, changes, store.head(userId, databaseId));
     Set<SyncSession> open = sessions.get(key);
     if (changes.caughtUp() && changes.changes().size() <= SHARED_PAGE_CHANGES && open != null && !open.isEmpty()) {
       livePages.put(key, p); // read in 'generation': a commit since has bumped it, and the page is not served
     }
     return p;
+  }
+
+  /**
+   * What of a page the server may relay, by the rule devices relay by (docs/PROTOCOL.md, "Seals"): a
+   * change no seal covers (a sentinel the store made for a new life begun by a cell change, signed by
+   * nobody), one only revoked devices sealed, and one of a site bound to a revoked device are left out,
+   * with the seals that cover nothing left; devices would refuse the whole batch for any of them. The
+   * page's position is kept, so the stream moves past them.
+   */
+  private StoredChanges relayable(String userId, String databaseId, StoredChanges page) {
+    if (page.changes().isEmpty()) {
+      return page;
+    }
+    Set<String> revoked = revoked(userId);
+    Map<String, String> sites = devices.sites(userId, databaseId);
+    Map<java.nio.ByteBuffer, List<Seal>> covering = new HashMap<>();
+    for (Seal seal : page.seals()) {
+      for (byte[] d : seal.digests()) {
+        covering.computeIfAbsent(java.nio.ByteBuffer.wrap(d), k -> new java.util.ArrayList<>(1)).add(seal);
+      }
+    }
+    List<Change> kept = new java.util.ArrayList<>(page.changes().size());
+    Set<Seal> used = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Change c : page.changes()) {
+      List<Seal> by = covering.get(java.nio.ByteBuffer.wrap(dev.cfost.identity.ChangeSeals.digest(c)));
+      String owner = sites.get(dev.cfost.Values.hex(c.siteId()));
+      if (by == null || (owner != null && revoked.contains(owner))
+          || by.stream().allMatch(x -> revoked.contains(x.deviceId()))) {
+        continue;
+      }
+      kept.add(c);
+      by.stream().filter(x -> !revoked.contains(x.deviceId())).forEach(used::add);
+    }
+    if (kept.size() == page.changes().size() && used.size() == page.seals().size()) {
+      return page;
+    }
+    List<Seal> seals = page.seals().stream().filter(used::contains).toList();
+    return new StoredChanges(kept, seals, page.position(), page.caughtUp());
+  }
+
+  /** The user's revoked devices, kept until the device list changes (here, or seen every 30 s). */
+  private Set<String> revoked(String userId) {
+    return revokedByUser.computeIfAbsent(userId, u -> {
+      Set<String> out = new java.util.HashSet<>();
+      for (ServerDevice d : store.devices(u)) {
+        if (d.revoked()) {
+          out.add(d.deviceId());
+        }
+      }
+      return Set.copyOf(out);
+    });
   }
 
   /** How many sessions are open. */
@@ -222,6 +276,7 @@ public final class SyncService implements AutoCloseable {
       for (String revoked : devices.follow(user, db).newlyRevoked()) {
         cut(user, revoked);
       }
+      revokedByUser.remove(user);
     }
     return null; // the store's commit listener wakes the database's sessions
   }
@@ -234,11 +289,15 @@ public final class SyncService implements AutoCloseable {
     }
     String identityUser = store.identityUser(user).orElseThrow(() ->
         new SyncException("unauthorized", "the account is bound to no identity user"));
-    SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser);
+    SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser,
+        id -> store.device(id).filter(d -> !d.userId().equals(user)).isPresent());
     // A device this batch revokes is cut off before the batch is stored, so no session sends it anything
     // after (the commit wakes every session at once; the device list is followed just after).
     for (String revoked : DeviceList.revokedBy(changes)) {
-      if (known.containsKey(revoked)) {
+      ServerDevice d = known.get(revoked);
+      if (d != null) {
+        store.putDevice(user, revoked, d.publicKey(), true); // its tokens stop working before the batch lands
+        revokedByUser.remove(user);
         cut(user, revoked);
       }
     }
@@ -276,6 +335,7 @@ public final class SyncService implements AutoCloseable {
    * process cuts its own at once, {@link #receive}): every 30 s, one read of each connected user's devices.
    */
   private void cutRevoked() {
+    revokedByUser.clear(); // revocations recorded by other processes sharing the store
     try {
       Map<String, Set<String>> connected = new HashMap<>();
       for (Set<SyncSession> set : sessions.values()) {
