@@ -233,16 +233,25 @@ public interface ServerStore extends AutoCloseable {
    *     {@link #MAX_BATCH} changes
    */
   default ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals) {
-    return applyBatch(userId, databaseId, changes, seals, null, null);
+    return applyBatch(userId, databaseId, changes, seals, null, null, null);
   }
 
   /**
-   * Like {@link #applyBatch(String, String, List, List)}, and in the same transaction saves
-   * {@code cursor} as the position reached in the stream of device {@code fromDevice}, so that a sync
-   * resumes where the last committed batch ended ({@link #receivedCursor}). Both or neither are null.
+   * Like {@link #applyBatch(String, String, List, List)}, for a batch of device {@code fromDevice}'s stream
+   * that continues the cursor {@code expectedFrom}: a compare-and-set of the device's cursor. In one
+   * transaction the store checks that the cursor it holds for the device ({@link #receivedCursor}) is still
+   * {@code expectedFrom}, merges the batch and saves {@code cursor} as the device's new one, so that a sync
+   * resumes where the last committed batch ended. If the held cursor is another, nothing is stored and the
+   * result says so ({@link ApplyResult#stored()} false, {@link ApplyResult#held()} the cursor held): of two
+   * batches that continue one cursor, sent through two sessions of one device on two processes sharing the
+   * store, exactly one is stored. The three device arguments are all given, or all null for a batch of no
+   * device's stream (as the four-argument form).
+   *
+   * @throws InvalidChangeException naming the first refused change; nothing is applied
+   * @throws IllegalArgumentException as the other {@code applyBatch}, or for a malformed device id
    */
   ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor cursor);
+      String fromDevice, Cursor expectedFrom, Cursor cursor);
 
   /**
    * Reads up to {@code limit} changes after {@code position} in stream order, with their seals. A row's

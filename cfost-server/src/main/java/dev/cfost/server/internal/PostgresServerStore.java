@@ -200,10 +200,10 @@ public final class PostgresServerStore implements ServerStore {
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor cursor) {
+      String fromDevice, Cursor expectedFrom, Cursor cursor) {
     String db = WireChecks.databaseId(databaseId);
-    if ((fromDevice == null) != (cursor == null)) {
-      throw new IllegalArgumentException("fromDevice and cursor are both given or both null");
+    if ((fromDevice == null) != (cursor == null) || (fromDevice == null) != (expectedFrom == null)) {
+      throw new IllegalArgumentException("fromDevice, expectedFrom and cursor are all given or all null");
     }
     String device = fromDevice == null ? null : WireChecks.deviceId(fromDevice);
     // Copied before the checks, so that the caller's lists cannot change between check and merge.
@@ -212,7 +212,7 @@ public final class PostgresServerStore implements ServerStore {
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
     requireUser(userId);
-    PostgresDatabases.Applied done = databases.apply(userId, db, batch, sealList, device, cursor);
+    PostgresDatabases.Applied done = databases.apply(userId, db, batch, sealList, device, expectedFrom, cursor);
     if (done.movedHead()) {
       committed(userId, db); // this process's listeners at once; the others' through the notification
     }

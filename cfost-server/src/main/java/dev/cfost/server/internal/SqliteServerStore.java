@@ -217,10 +217,10 @@ public final class SqliteServerStore implements ServerStore {
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor cursor) {
+      String fromDevice, Cursor expectedFrom, Cursor cursor) {
     String db = WireChecks.databaseId(databaseId);
-    if ((fromDevice == null) != (cursor == null)) {
-      throw new IllegalArgumentException("fromDevice and cursor are both given or both null");
+    if ((fromDevice == null) != (cursor == null) || (fromDevice == null) != (expectedFrom == null)) {
+      throw new IllegalArgumentException("fromDevice, expectedFrom and cursor are all given or all null");
     }
     String device = fromDevice == null ? null : WireChecks.deviceId(fromDevice);
     // Copied before the checks, so that the caller's lists cannot change between check and merge.
@@ -229,7 +229,7 @@ public final class SqliteServerStore implements ServerStore {
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
     long before = withUser(userId, f -> f.head(db));
-    ApplyResult result = withUser(userId, f -> f.apply(db, batch, sealList, device, cursor));
+    ApplyResult result = withUser(userId, f -> f.apply(db, batch, sealList, device, expectedFrom, cursor));
     if (result.position() != before) {
       for (BiConsumer<String, String> l : commitListeners) {
         try {
