@@ -202,6 +202,27 @@ public interface ServerStore extends AutoCloseable {
   /** The identity user the account is bound to, if any. */
   Optional<String> identityUser(String userId);
 
+  // ---- device challenges
+
+  /** The most challenges one user has outstanding: issuing one more drops the user's oldest. */
+  int MAX_CHALLENGES_PER_USER = 100;
+
+  /**
+   * Issues a challenge that a device of {@code userId} signs to prove its key: 32 random bytes, valid for
+   * {@code ttl}, single use. Kept in the store, not in a process, so that with several server processes
+   * sharing one store the proof may reach another process than the challenge. Drops expired challenges
+   * (everyone's) and, past {@link #MAX_CHALLENGES_PER_USER}, the user's oldest: storage stays bounded.
+   *
+   * @throws IllegalArgumentException if there is no such account or {@code ttl} is not positive
+   */
+  byte[] issueChallenge(String userId, Duration ttl);
+
+  /**
+   * Uses a challenge: whether it was issued for {@code userId}, has not expired and was not used. Either way
+   * it is gone: of two uses at once, from any processes, at most one succeeds.
+   */
+  boolean useChallenge(String userId, byte[] challenge);
+
   // ---- devices
 
   /**

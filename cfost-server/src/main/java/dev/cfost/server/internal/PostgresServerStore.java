@@ -181,6 +181,18 @@ public final class PostgresServerStore implements ServerStore {
   }
 
   @Override
+  public byte[] issueChallenge(String userId, Duration ttl) {
+    checkOpen();
+    return accounts.issueChallenge(userId, ttl);
+  }
+
+  @Override
+  public boolean useChallenge(String userId, byte[] challenge) {
+    checkOpen();
+    return accounts.useChallenge(userId, challenge);
+  }
+
+  @Override
   public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
     checkOpen();
     accounts.putDevice(userId, deviceId, publicKey, revoked);
