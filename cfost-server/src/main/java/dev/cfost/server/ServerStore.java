@@ -94,6 +94,23 @@ public interface ServerStore extends AutoCloseable {
   }
 
   /**
+   * The step after restoring a dump of the PostgreSQL store ({@code pg_restore}, every server process
+   * stopped): moves every database's stream head forward to the present time in microseconds, if higher, as
+   * {@link #restoreSqlite} does, so that devices whose cursors reach past the dump still get everything
+   * written after the restore (docs/SERVER.md, "Backup and restore").
+   *
+   * @param user the user, or null for the URL's
+   * @param password the password, or null for the URL's
+   * @return how many databases' heads moved
+   * @throws StoreException if PostgreSQL cannot be reached, or the database holds no server store
+   */
+  static int restorePostgres(String jdbcUrl, String user, String password) {
+    java.time.Instant now = java.time.Instant.now();
+    return PostgresServerStore.moveStreamsForward(jdbcUrl, user, password,
+        now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
+  }
+
+  /**
    * The shared store: PostgreSQL at {@code jdbcUrl} ({@code jdbc:postgresql://HOST:PORT/DATABASE}, the user
    * and password in the URL's {@code user} and {@code password} parameters or pgjdbc's defaults), on the
    * system clock, with a pool of {@value PostgresServerStore#DEFAULT_POOL_SIZE} connections. Several server

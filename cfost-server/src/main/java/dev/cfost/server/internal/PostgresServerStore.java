@@ -85,6 +85,45 @@ public final class PostgresServerStore implements ServerStore {
     }
   }
 
+  /**
+   * After a dump was restored into the database at {@code jdbcUrl} (every server process stopped), moves
+   * every database's stream head forward to at least {@code nowMicros}, as {@link SqliteBackup#restore}
+   * does for SQLite files, in one transaction under the migration lock: the statement of docs/SERVER.md,
+   * "Backup and restore".
+   *
+   * @return how many databases' heads moved
+   * @throws StoreException if PostgreSQL cannot be reached or the database is not a CFOST server's
+   */
+  public static int moveStreamsForward(String jdbcUrl, String user, String password, long nowMicros) {
+    try (PostgresPool pool = PostgresPool.open(jdbcUrl, user, password, 1)) {
+      return pool.tx("moving the stream heads forward", c -> {
+        try (java.sql.Statement s = c.createStatement()) {
+          s.execute("SELECT pg_advisory_xact_lock(" + PostgresSchema.MIGRATION_LOCK + ")");
+          boolean ours;
+          try (java.sql.ResultSet rs = s.executeQuery("SELECT to_regclass('meta') IS NOT NULL")) {
+            rs.next();
+            ours = rs.getBoolean(1);
+          }
+          if (ours) {
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'kind'")) {
+              ours = rs.next() && PostgresSchema.KIND.equals(rs.getString(1));
+            }
+          }
+          if (!ours) {
+            throw new StoreException("the PostgreSQL database holds no CFOST server store (no meta table of kind "
+                + PostgresSchema.KIND + "): restore the dump into it first");
+          }
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement(
+            "UPDATE dbs SET head = ?, changed_at = now() WHERE head < ?")) {
+          ps.setLong(1, nowMicros);
+          ps.setLong(2, nowMicros);
+          return ps.executeUpdate();
+        }
+      });
+    }
+  }
+
   /** Whether the listening connection is up (commits of other processes wake this one's listeners). */
   public boolean listening() {
     return channel.listening();
