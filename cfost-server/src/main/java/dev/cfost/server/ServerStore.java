@@ -95,19 +95,17 @@ public interface ServerStore extends AutoCloseable {
 
   /**
    * The step after restoring a dump of the PostgreSQL store ({@code pg_restore}, every server process
-   * stopped): moves every database's stream head forward to the present time in microseconds, if higher, as
-   * {@link #restoreSqlite} does, so that devices whose cursors reach past the dump still get everything
-   * written after the restore (docs/SERVER.md, "Backup and restore").
+   * stopped): moves every database's stream head forward to PostgreSQL's present time in microseconds, if
+   * higher, as {@link #restoreSqlite} does, so that devices whose cursors reach past the dump still get
+   * everything written after the restore (docs/SERVER.md, "Backup and restore").
    *
    * @param user the user, or null for the URL's
    * @param password the password, or null for the URL's
-   * @return how many databases' heads moved
+   * @return how many databases the store holds (each moved, or already past the present time)
    * @throws StoreException if PostgreSQL cannot be reached, or the database holds no server store
    */
   static int restorePostgres(String jdbcUrl, String user, String password) {
-    java.time.Instant now = java.time.Instant.now();
-    return PostgresServerStore.moveStreamsForward(jdbcUrl, user, password,
-        now.getEpochSecond() * 1_000_000L + now.getNano() / 1000);
+    return PostgresServerStore.moveStreamsForward(jdbcUrl, user, password);
   }
 
   /**

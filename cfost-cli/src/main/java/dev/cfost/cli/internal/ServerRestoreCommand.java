@@ -62,8 +62,8 @@ final class ServerRestoreCommand implements Callable<Integer> {
               + " a dump was restored into)");
         }
         int moved = ServerStore.restorePostgres(resolved.postgresUrl(), null, resolved.postgresPassword());
-        out.println("moved the stream heads of " + moved + " database" + (moved == 1 ? "" : "s") + " forward in "
-            + ServerConfig.redact(resolved.postgresUrl()));
+        out.println("moved the stream heads of " + moved + " database" + (moved == 1 ? "" : "s")
+            + " forward to at least the present time in " + ServerConfig.redact(resolved.postgresUrl()));
         out.flush();
         return 0;
       }

@@ -85,16 +85,20 @@ public final class PostgresServerStore implements ServerStore {
     }
   }
 
+  /** Moves every stream head forward to at least the present time in microseconds (after a restore). */
+  public static final String STREAMS_FORWARD = "UPDATE dbs SET head = GREATEST(head,"
+      + " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint), changed_at = now()";
+
   /**
    * After a dump was restored into the database at {@code jdbcUrl} (every server process stopped), moves
-   * every database's stream head forward to at least {@code nowMicros}, as {@link SqliteBackup#restore}
-   * does for SQLite files, in one transaction under the migration lock: the statement of docs/SERVER.md,
-   * "Backup and restore".
+   * every database's stream head forward to at least PostgreSQL's present time in microseconds, as
+   * {@link SqliteBackup#restore} does for SQLite files, in one transaction under the migration lock:
+   * {@link #STREAMS_FORWARD}, the statement docs/SERVER.md ("Backup and restore") gives.
    *
-   * @return how many databases' heads moved
+   * @return how many databases there are (each moved, or already past the present time)
    * @throws StoreException if PostgreSQL cannot be reached or the database is not a CFOST server's
    */
-  public static int moveStreamsForward(String jdbcUrl, String user, String password, long nowMicros) {
+  public static int moveStreamsForward(String jdbcUrl, String user, String password) {
     try (PostgresPool pool = PostgresPool.open(jdbcUrl, user, password, 1)) {
       return pool.tx("moving the stream heads forward", c -> {
         try (java.sql.Statement s = c.createStatement()) {
@@ -114,11 +118,8 @@ public final class PostgresServerStore implements ServerStore {
                 + PostgresSchema.KIND + "): restore the dump into it first");
           }
         }
-        try (java.sql.PreparedStatement ps = c.prepareStatement(
-            "UPDATE dbs SET head = ?, changed_at = now() WHERE head < ?")) {
-          ps.setLong(1, nowMicros);
-          ps.setLong(2, nowMicros);
-          return ps.executeUpdate();
+        try (java.sql.Statement s = c.createStatement()) {
+          return s.executeUpdate(STREAMS_FORWARD);
         }
       });
     }
