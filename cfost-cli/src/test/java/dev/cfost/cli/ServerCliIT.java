@@ -106,4 +106,33 @@ class ServerCliIT {
       assertThat(restored.accountByLogin("alice")).isPresent();
     }
   }
+
+  @Test
+  void restoreWithPostgresMovesTheStreamsOfARestoredDumpForward() throws Exception {
+    try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg =
+        io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start()) {
+      try (java.sql.Connection c = pg.getPostgresDatabase().getConnection(); java.sql.Statement s = c.createStatement()) {
+        s.execute("CREATE DATABASE restored ENCODING 'UTF8'");
+      }
+      String url = pg.getJdbcUrl("postgres", "restored");
+      try (ServerStore store = ServerStore.openPostgres(url)) { // stands for what pg_restore put there
+        store.createAccount("alice", "alice", "alice@example.org", dev.cfost.identity.internal.PasswordHash.dummy(
+            new dev.cfost.identity.Argon2Params(64, 1, 1)));
+        store.applyBatch("alice", "notes", List.of(new dev.cfost.Change("t", dev.cfost.internal.PackedKey.pack(List.of("k")),
+            "a", 1L, 1, 1, new byte[16], 1, 0)), List.of());
+        assertThat(store.head("alice", "notes")).isEqualTo(1);
+      }
+      long before = System.currentTimeMillis() * 1000;
+      String said = new CfostProcess(scratch).env("CFOST_SERVER_POSTGRES_PASSWORD", "from-the-environment")
+          .run("server", "restore", "--postgres", url).ok();
+      assertThat(said).startsWith("moved the stream heads of 1 database forward");
+      try (ServerStore store = ServerStore.openPostgres(url)) {
+        assertThat(store.head("alice", "notes")).isGreaterThanOrEqualTo(before);
+      }
+      assertThat(new CfostProcess(scratch).run("server", "restore").fails(1)).contains("--from DIR")
+          .contains("--postgres JDBC_URL");
+      assertThat(new CfostProcess(scratch).run("server", "restore", "--postgres", url + "&password=secret").fails(1))
+          .contains("CFOST_SERVER_POSTGRES_PASSWORD").doesNotContain("secret");
+    }
+  }
 }

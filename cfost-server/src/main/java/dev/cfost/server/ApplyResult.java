@@ -1,5 +1,7 @@
 package dev.cfost.server;
 
+import dev.cfost.Cursor;
+
 /**
  * What {@link ServerStore#applyBatch} did.
  *
@@ -7,5 +9,17 @@ package dev.cfost.server;
  *     a new value or row life; a tie that only records a greater site id moves the entry too, but is not
  *     counted, as in cfost-core's {@code MergeResult})
  * @param position the database's stream head after the batch: the last position handed out
+ * @param held null if the batch was stored; else the cursor the store holds for the sending device, which
+ *     the batch did not continue (its expected cursor was another): nothing of it was stored
  */
-public record ApplyResult(int applied, long position) {}
+public record ApplyResult(int applied, long position, Cursor held) {
+  /** A stored batch. */
+  public ApplyResult(int applied, long position) {
+    this(applied, position, null);
+  }
+
+  /** Whether the batch was stored (false: its device's cursor had moved on, see {@link #held}). */
+  public boolean stored() {
+    return held == null;
+  }
+}

@@ -94,6 +94,21 @@ public interface ServerStore extends AutoCloseable {
   }
 
   /**
+   * The step after restoring a dump of the PostgreSQL store ({@code pg_restore}, every server process
+   * stopped): moves every database's stream head forward to PostgreSQL's present time in microseconds, if
+   * higher, as {@link #restoreSqlite} does, so that devices whose cursors reach past the dump still get
+   * everything written after the restore (docs/SERVER.md, "Backup and restore").
+   *
+   * @param user the user, or null for the URL's
+   * @param password the password, or null for the URL's
+   * @return how many databases the store holds (each moved, or already past the present time)
+   * @throws StoreException if PostgreSQL cannot be reached, or the database holds no server store
+   */
+  static int restorePostgres(String jdbcUrl, String user, String password) {
+    return PostgresServerStore.moveStreamsForward(jdbcUrl, user, password);
+  }
+
+  /**
    * The shared store: PostgreSQL at {@code jdbcUrl} ({@code jdbc:postgresql://HOST:PORT/DATABASE}, the user
    * and password in the URL's {@code user} and {@code password} parameters or pgjdbc's defaults), on the
    * system clock, with a pool of {@value PostgresServerStore#DEFAULT_POOL_SIZE} connections. Several server
@@ -202,6 +217,27 @@ public interface ServerStore extends AutoCloseable {
   /** The identity user the account is bound to, if any. */
   Optional<String> identityUser(String userId);
 
+  // ---- device challenges
+
+  /** The most challenges one user has outstanding: issuing one more drops the user's oldest. */
+  int MAX_CHALLENGES_PER_USER = 100;
+
+  /**
+   * Issues a challenge that a device of {@code userId} signs to prove its key: 32 random bytes, valid for
+   * {@code ttl}, single use. Kept in the store, not in a process, so that with several server processes
+   * sharing one store the proof may reach another process than the challenge. Drops expired challenges
+   * (everyone's) and, past {@link #MAX_CHALLENGES_PER_USER}, the user's oldest: storage stays bounded.
+   *
+   * @throws IllegalArgumentException if there is no such account or {@code ttl} is not positive
+   */
+  byte[] issueChallenge(String userId, Duration ttl);
+
+  /**
+   * Uses a challenge: whether it was issued for {@code userId}, has not expired and was not used. Either way
+   * it is gone: of two uses at once, from any processes, at most one succeeds.
+   */
+  boolean useChallenge(String userId, byte[] challenge);
+
   // ---- devices
 
   /**
@@ -233,16 +269,25 @@ public interface ServerStore extends AutoCloseable {
    *     {@link #MAX_BATCH} changes
    */
   default ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals) {
-    return applyBatch(userId, databaseId, changes, seals, null, null);
+    return applyBatch(userId, databaseId, changes, seals, null, null, null);
   }
 
   /**
-   * Like {@link #applyBatch(String, String, List, List)}, and in the same transaction saves
-   * {@code cursor} as the position reached in the stream of device {@code fromDevice}, so that a sync
-   * resumes where the last committed batch ended ({@link #receivedCursor}). Both or neither are null.
+   * Like {@link #applyBatch(String, String, List, List)}, for a batch of device {@code fromDevice}'s stream
+   * that continues the cursor {@code expectedFrom}: a compare-and-set of the device's cursor. In one
+   * transaction the store checks that the cursor it holds for the device ({@link #receivedCursor}) is still
+   * {@code expectedFrom}, merges the batch and saves {@code cursor} as the device's new one, so that a sync
+   * resumes where the last committed batch ended. If the held cursor is another, nothing is stored and the
+   * result says so ({@link ApplyResult#stored()} false, {@link ApplyResult#held()} the cursor held): of two
+   * batches that continue one cursor, sent through two sessions of one device on two processes sharing the
+   * store, exactly one is stored. The three device arguments are all given, or all null for a batch of no
+   * device's stream (as the four-argument form).
+   *
+   * @throws InvalidChangeException naming the first refused change; nothing is applied
+   * @throws IllegalArgumentException as the other {@code applyBatch}, or for a malformed device id
    */
   ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor cursor);
+      String fromDevice, Cursor expectedFrom, Cursor cursor);
 
   /**
    * Reads up to {@code limit} changes after {@code position} in stream order, with their seals. A row's

@@ -83,6 +83,38 @@ class PostgresServerStoreIT extends ServerStoreContract {
     assertThat(store.head("alice", DB)).isEqualTo(1);
   }
 
+  /**
+   * A device that synced after the dump holds a cursor past the dump's head; after the restore and
+   * {@link ServerStore#restorePostgres}, what is written next must land above that cursor. The dump is a
+   * copy of the database as it stood ({@code CREATE DATABASE ... TEMPLATE}: what pg_dump and pg_restore
+   * give, without needing client tools of the server's version).
+   */
+  @Test
+  void aRestoredDumpIsMovedPastEveryCursorHandedOutBeforeIt() throws Exception {
+    List<Change> first = List.of(cell("t", "a", "c", 1L, 1, 1, 1), cell("t", "b", "c", 1L, 1, 1, 1));
+    store.applyBatch("alice", DB, first, List.of());
+    store.close();
+    String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?') < 0 ? url.length() : url.indexOf('?'));
+    String copy = name + "_dump";
+    try (Connection c = TestPostgres.server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + copy + " TEMPLATE " + name);
+    }
+    store = ServerStore.openPostgres(url, null, null, 2, clock);
+    store.applyBatch("alice", DB, List.of(cell("t", "a", "c", 2L, 2, 1, 1)), List.of()); // after the dump
+    long cursorOfADevice = store.head("alice", DB);
+    store.close();
+
+    String restoredUrl = url.replace("/" + name, "/" + copy);
+    assertThat(ServerStore.restorePostgres(restoredUrl, null, null)).as("databases moved").isEqualTo(1);
+    store = ServerStore.openPostgres(restoredUrl, null, null, 2, clock);
+    assertThat(store.changesAfter("alice", DB, 0, 100).changes()).hasSize(2);
+    store.applyBatch("alice", DB, List.of(cell("t", "b", "c", 3L, 3, 1, 1)), List.of());
+    assertThat(store.changesAfter("alice", DB, cursorOfADevice, 100).changes())
+        .extracting(Change::val).containsExactly(3L);
+    assertThatThrownBy(() -> ServerStore.restorePostgres(TestPostgres.freshDatabase(), null, null))
+        .isInstanceOf(StoreException.class).hasMessageContaining("no CFOST server store");
+  }
+
   @Test
   void aDatabaseOfANewerSchemaIsRefused() throws Exception {
     store.close();

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two server processes on one PostgreSQL (two {@link CfostServer}s, each with its own pool and listening
  * connection): a device connected to one sees, within a second, the batch another device pushed through
- * the other; the device list one server learned is the other's too.
+ * the other; the device list one server learned is the other's too; a device challenge of one is good,
+ * once, at the other.
  */
 class PostgresSyncIT {
   @TempDir Path dir;
@@ -90,6 +91,29 @@ class PostgresSyncIT {
     assertThat(live.from()).isEqualTo(at);
     assertThat(live.changes()).extracting(Change::val).contains("eggs");
     assertThat(millis).isLessThan(1000);
+  }
+
+  @Test
+  void aDeviceProvesItsKeyWithAChallengeOfOneProcessToTheOtherOnce() throws Exception {
+    String url = TestPostgres.freshDatabase();
+    HttpTestClient http1 = new HttpTestClient(start(url).port());
+    HttpTestClient http2 = new HttpTestClient(start(url).port());
+    String account = http1.post("/v1/auth/register", obj("user_name", "alice", "email", "alice@example.org",
+        "password", "correct horse")).text("user_id");
+    String access = http1.post("/v1/auth/login", obj("login", "alice", "password", "correct horse"))
+        .text("access_token");
+    UserDevice laptop = UserDevice.create(dir, "laptop").asFirstDeviceOfANewUser("alice");
+    open.add(0, laptop);
+
+    String challenge = http1.post("/v1/devices/challenge", "", access).text("challenge");
+    HttpTestClient.Answer token = laptop.prove(http2, challenge, access, account);
+    assertThat(token.status()).as(token.raw().body()).isEqualTo(200);
+    assertThat(token.text("device_token")).isNotEmpty();
+    for (HttpTestClient again : List.of(http1, http2)) {
+      HttpTestClient.Answer reused = laptop.prove(again, challenge, access, account);
+      assertThat(reused.status()).as("a challenge is used once, whichever process").isEqualTo(401);
+      assertThat(reused.text("error")).isEqualTo("invalid_proof");
+    }
   }
 
   private CfostServer start(String url) throws Exception {

@@ -16,18 +16,23 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A sync server in a JVM of its own, for tests that kill it: {@link #main} starts {@link CfostServer} on a
- * data directory, says {@code listening PORT} on stdout and runs until a signal, stopping gracefully on
- * SIGTERM as {@code cfost server} does (a shutdown hook closes the server). {@link #start} runs it with
- * this JVM's java and class path; its stderr goes to a file that failures quote.
+ * data directory (or on PostgreSQL, its password from {@code CFOST_SERVER_POSTGRES_PASSWORD} as
+ * {@code cfost server} takes it), says {@code listening PORT} on stdout and runs until a signal, stopping
+ * gracefully on SIGTERM as {@code cfost server} does (a shutdown hook closes the server). {@link #start}
+ * runs it with this JVM's java and class path; its stderr goes to a file that failures quote.
  */
 final class ServerChild implements AutoCloseable {
   static final String PREFIX = "server-child: ";
   private static final Object EOF = new Object();
 
-  /** {@code ServerChild DATA_DIR}. */
+  /** {@code ServerChild DATA_DIR [POSTGRES_JDBC_URL]}. */
   public static void main(String[] args) throws Exception {
-    CfostServer server = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(Path.of(args[0]))
-        .argon2(new Argon2Params(256, 1, 1)).build());
+    ServerConfig.Builder config = ServerConfig.builder().listen("127.0.0.1:0").dataDir(Path.of(args[0]))
+        .argon2(new Argon2Params(256, 1, 1));
+    if (args.length > 1) {
+      config.postgres(args[1], System.getenv(ServerConfig.ENV_PREFIX + "POSTGRES_PASSWORD"));
+    }
+    CfostServer server = CfostServer.start(config.build());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println(PREFIX + "stopping");
       System.out.flush();
@@ -66,12 +71,27 @@ final class ServerChild implements AutoCloseable {
 
   /** Starts a server child on {@code dataDir} and waits (at most 30 s) until it listens. */
   static ServerChild start(Path dataDir, Path logDir) throws Exception {
+    return start(dataDir, logDir, null, null);
+  }
+
+  /**
+   * Starts a server child on PostgreSQL at {@code postgresUrl} (if not null), with {@code password} in its
+   * environment (if not null), and waits (at most 30 s) until it listens.
+   */
+  static ServerChild start(Path dataDir, Path logDir, String postgresUrl, String password) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // C1 only and the serial collector: the child lives seconds on the build's few cores.
     List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), ServerChild.class.getName(), dataDir.toString()));
+    if (postgresUrl != null) {
+      command.add(postgresUrl);
+    }
     Path stderr = Files.createTempFile(logDir, "server-child-", ".stderr");
-    Process p = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(stderr.toFile());
+    if (password != null) {
+      builder.environment().put(ServerConfig.ENV_PREFIX + "POSTGRES_PASSWORD", password);
+    }
+    Process p = builder.start();
     try {
       return new ServerChild(p, stderr);
     } catch (Exception | AssertionError e) {

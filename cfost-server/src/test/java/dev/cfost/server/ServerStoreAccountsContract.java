@@ -43,6 +43,48 @@ public abstract class ServerStoreAccountsContract {
     store.close();
   }
 
+  // ---- device challenges
+
+  @Test
+  void aChallengeServesItsUserOnceAndOnlyUntilItExpires() {
+    Duration minute = Duration.ofSeconds(60);
+    byte[] taken = store.issueChallenge("alice", minute);
+    assertThat(taken).hasSize(32);
+    assertThat(store.useChallenge("bob", taken)).as("another user's").isFalse();
+    assertThat(store.useChallenge("alice", taken)).as("used up by the wrong user's try").isFalse();
+    byte[] once = store.issueChallenge("alice", minute);
+    assertThat(once).isNotEqualTo(taken);
+    assertThat(store.useChallenge("alice", once)).isTrue();
+    assertThat(store.useChallenge("alice", once)).as("single use").isFalse();
+    byte[] late = store.issueChallenge("alice", minute);
+    byte[] inTime = store.issueChallenge("alice", minute);
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(store.useChallenge("alice", inTime)).isTrue();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(store.useChallenge("alice", late)).as("expired").isFalse();
+    assertThat(store.useChallenge("alice", new byte[32])).isFalse();
+    assertThat(store.useChallenge("alice", new byte[3])).isFalse();
+    assertThat(store.useChallenge("alice", null)).isFalse();
+    assertThatThrownBy(() -> store.issueChallenge("nobody", minute))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nobody");
+    assertThatThrownBy(() -> store.issueChallenge("alice", Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("time to live");
+  }
+
+  @Test
+  void aUsersOutstandingChallengesAreBoundedTheOldestDroppedFirst() {
+    byte[] bobs = store.issueChallenge("bob", Duration.ofSeconds(60));
+    List<byte[]> issued = new java.util.ArrayList<>();
+    for (int i = 0; i <= ServerStore.MAX_CHALLENGES_PER_USER; i++) {
+      issued.add(store.issueChallenge("alice", Duration.ofSeconds(60)));
+      clock.advance(Duration.ofMillis(1));
+    }
+    assertThat(store.useChallenge("alice", issued.get(0))).as("the oldest, past the bound").isFalse();
+    assertThat(store.useChallenge("alice", issued.get(1))).isTrue();
+    assertThat(store.useChallenge("alice", issued.get(issued.size() - 1))).isTrue();
+    assertThat(store.useChallenge("bob", bobs)).as("another user's are not counted").isTrue();
+  }
+
   // ---- accounts, tokens, devices
 
   @Test

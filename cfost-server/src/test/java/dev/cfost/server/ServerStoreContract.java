@@ -206,7 +206,7 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     DeviceKeys k = DeviceKeys.generate();
     String device = k.deviceId().toString();
     store.applyBatch("alice", DB, List.of(cell("t", "k", "a", "alice's", 5, 1, 1)), List.of(), device,
-        new Cursor(3, 3, Long.MAX_VALUE));
+        Cursor.START, new Cursor(3, 3, Long.MAX_VALUE));
     store.acknowledge("alice", DB, device, 1);
     assertThat(store.changesAfter("bob", DB, 0, 100).changes()).isEmpty();
     assertThat(store.head("bob", DB)).isZero();
@@ -224,11 +224,13 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     String d1 = DeviceKeys.generate().deviceId().toString();
     String d2 = DeviceKeys.generate().deviceId().toString();
     assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(Cursor.START);
-    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", 1L, 5, 1, 1)), List.of(), d1, new Cursor(0, 4, 2));
+    store.applyBatch("alice", DB, List.of(cell("t", "k", "a", 1L, 5, 1, 1)), List.of(), d1, Cursor.START,
+        new Cursor(0, 4, 2));
     assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(new Cursor(0, 4, 2));
     // A refused batch does not move the cursor either.
     List<Change> bad = List.of(new Change("t", pk("k"), "a", 1L, -5, 1, site(1), 1, 0));
-    assertThatThrownBy(() -> store.applyBatch("alice", DB, bad, List.of(), d1, new Cursor(9, 9, 9)))
+    assertThatThrownBy(() -> store.applyBatch("alice", DB, bad, List.of(), d1, new Cursor(0, 4, 2),
+        new Cursor(9, 9, 9)))
         .isInstanceOf(InvalidChangeException.class);
     assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(new Cursor(0, 4, 2));
     assertThat(store.receivedCursor("alice", DB, d2)).isEqualTo(Cursor.START);
@@ -301,6 +303,69 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     assertThatThrownBy(() -> store.applyBatch("alice", DB, List.of(a2),
         List.of(new Seal(device, new byte[3], seal.digests()))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("seal #0");
+  }
+
+  @Test
+  void aBatchIsStoredOnlyIfItContinuesTheCursorTheStoreHoldsForItsDevice() {
+    String d1 = DeviceKeys.generate().deviceId().toString();
+    String d2 = DeviceKeys.generate().deviceId().toString();
+    Cursor first = new Cursor(2, 2, Long.MAX_VALUE);
+    ApplyResult stored = store.applyBatch("alice", DB, List.of(cell("t", "k", "a", 1L, 1, 1, 1)), List.of(), d1,
+        Cursor.START, first);
+    assertThat(stored.stored()).isTrue();
+    assertThat(stored.held()).isNull();
+    // The same batch again (a duplicate), and one after a lost batch: nothing stored, the held cursor told.
+    for (Cursor from : List.of(Cursor.START, new Cursor(5, 5, Long.MAX_VALUE))) {
+      ApplyResult refused = store.applyBatch("alice", DB, List.of(cell("t", "k", "b", 2L, 1, 1, 1)), List.of(), d1,
+          from, new Cursor(9, 9, Long.MAX_VALUE));
+      assertThat(refused.stored()).isFalse();
+      assertThat(refused.held()).isEqualTo(first);
+      assertThat(refused.applied()).isZero();
+      assertThat(refused.position()).isEqualTo(1);
+    }
+    assertThat(stream("alice", DB)).containsExactly(shape(cell("t", "k", "a", 1L, 1, 1, 1)));
+    assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(first);
+    // Another device's cursor, and another user's, are their own; an acknowledgement is not a received cursor.
+    store.acknowledge("alice", DB, d2, 1);
+    assertThat(store.applyBatch("alice", DB, List.of(), List.of(), d2, first, first).held()).isEqualTo(Cursor.START);
+    assertThat(store.applyBatch("alice", DB, List.of(), List.of(), d2, Cursor.START, first).stored()).isTrue();
+    assertThat(store.applyBatch("bob", DB, List.of(), List.of(), d1, first, first).held()).isEqualTo(Cursor.START);
+    assertThat(store.applyBatch("alice", "unknown", List.of(), List.of(), d1, first, first).held())
+        .isEqualTo(Cursor.START);
+    assertThatThrownBy(() -> store.applyBatch("alice", DB, List.of(), List.of(), d1, null, first))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("all given or all null");
+  }
+
+  @Test
+  void ofBatchesRacingFromOneCursorExactlyOneIsStored() throws Exception {
+    String device = DeviceKeys.generate().deviceId().toString();
+    int racers = 8;
+    for (int round = 0; round < 5; round++) {
+      Cursor from = store.receivedCursor("alice", DB, device);
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(racers);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(racers);
+      List<java.util.concurrent.Future<ApplyResult>> results = new ArrayList<>();
+      for (int i = 0; i < racers; i++) {
+        long n = round * racers + i + 1;
+        results.add(pool.submit(() -> {
+          start.await();
+          return store.applyBatch("alice", DB, List.of(cell("t", "r" + n, "a", n, 1, 1, 1)), List.of(), device,
+              from, new Cursor(n, n, Long.MAX_VALUE));
+        }));
+      }
+      int won = 0;
+      for (java.util.concurrent.Future<ApplyResult> f : results) {
+        ApplyResult r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        if (r.stored()) {
+          won++;
+        } else {
+          assertThat(r.held()).isNotEqualTo(from);
+        }
+      }
+      pool.shutdown();
+      assertThat(won).as("batches stored in round %d", round).isEqualTo(1);
+      assertThat(all("alice", DB)).as("round %d", round).hasSize(round + 1);
+    }
   }
 
   @Test

@@ -78,7 +78,8 @@ class SqliteServerStoreTest extends ServerStoreContract {
     store.close();
     try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("accounts.db"));
         var s = c.createStatement()) {
-      // Back to schema 1, as an older server left it: without the columns of schemas 2 and 3.
+      // Back to schema 1, as an older server left it: without the columns of schemas 2 and 3, nor 4's table.
+      s.execute("DROP TABLE challenges");
       s.execute("ALTER TABLE tokens DROP COLUMN kind");
       s.execute("ALTER TABLE tokens DROP COLUMN device_id");
       s.execute("ALTER TABLE accounts DROP COLUMN identity_user");
@@ -91,10 +92,10 @@ class SqliteServerStoreTest extends ServerStoreContract {
 
   /**
    * An accounts.db as a schema-2 server left it, written here statement by statement (schema 1, then 2),
-   * opens as schema 3 with its accounts, tokens and devices, and takes device tokens and bindings.
+   * opens as schema 4 with its accounts, tokens and devices, and takes device tokens, bindings and challenges.
    */
   @Test
-  void aSchemaTwoAccountsFileIsMigratedToThreeKeepingAccountsTokensAndDevices() throws Exception {
+  void aSchemaTwoAccountsFileIsMigratedToFourKeepingAccountsTokensAndDevices() throws Exception {
     Path old = dir.resolve("v2");
     Files.createDirectories(old);
     String refresh = "refresh-token-of-a-schema-two-server-0000000";
@@ -168,11 +169,12 @@ class SqliteServerStoreTest extends ServerStoreContract {
       assertThat(migrated.bindIdentityUser("dave", "id-dave")).isEqualTo("id-dave");
       String deviceToken = migrated.issueDeviceToken("dave", k.deviceId().toString(), Duration.ofHours(1));
       assertThat(migrated.deviceTokenDevice(deviceToken)).map(ServerDevice::userId).contains("dave");
+      assertThat(migrated.useChallenge("dave", migrated.issueChallenge("dave", Duration.ofMinutes(1)))).isTrue();
     }
     try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + old.resolve("accounts.db"));
         var s = c.createStatement(); var rs = s.executeQuery("SELECT value FROM meta WHERE key = 'schema'")) {
       assertThat(rs.next()).isTrue();
-      assertThat(rs.getInt(1)).isEqualTo(3);
+      assertThat(rs.getInt(1)).isEqualTo(4);
     }
     // Opened again: nothing is migrated twice, and everything is still there.
     try (ServerStore again = ServerStore.openSqlite(old, clock)) {

@@ -74,15 +74,26 @@ final class UserDevice implements AutoCloseable {
 
   /** Challenge and proof: the device token, or the refusal's answer. */
   HttpTestClient.Answer proveTo(HttpTestClient http, String accessToken, String accountUser) throws Exception {
-    HttpTestClient.Answer c = http.post("/v1/devices/challenge", "", accessToken);
+    return proveTo(http, http, accessToken, accountUser);
+  }
+
+  /** Asks {@code challenges} for the challenge and {@code tokens} for the token (two server processes). */
+  HttpTestClient.Answer proveTo(HttpTestClient challenges, HttpTestClient tokens, String accessToken,
+      String accountUser) throws Exception {
+    HttpTestClient.Answer c = challenges.post("/v1/devices/challenge", "", accessToken);
     if (c.status() != 200) {
       return c;
     }
-    byte[] challenge = Values.unhex(c.text("challenge"));
-    byte[] signature = keys.sign(proofBytes(accountUser, identityUser, challenge));
+    return prove(tokens, c.text("challenge"), accessToken, accountUser);
+  }
+
+  /** Signs {@code challengeHex} and asks {@code http} for a device token with it. */
+  HttpTestClient.Answer prove(HttpTestClient http, String challengeHex, String accessToken, String accountUser)
+      throws Exception {
+    byte[] signature = keys.sign(proofBytes(accountUser, identityUser, Values.unhex(challengeHex)));
     return http.post("/v1/devices/token", HttpTestClient.obj("device_id", keys.deviceId().toString(),
         "public_key", Values.hex(keys.publicKey()), "identity_user", identityUser,
-        "challenge", c.text("challenge"), "signature", Values.hex(signature)), accessToken);
+        "challenge", challengeHex, "signature", Values.hex(signature)), accessToken);
   }
 
   /** docs/SERVER.md, "Devices": what a device signs. */

@@ -45,7 +45,11 @@ final class Accounts implements AutoCloseable {
       // 3: device tokens (a token of kind DEVICE names its device), and the identity user an account
       // is bound to by its first device.
       List.of("ALTER TABLE tokens ADD COLUMN device_id TEXT",
-          "ALTER TABLE accounts ADD COLUMN identity_user TEXT"));
+          "ALTER TABLE accounts ADD COLUMN identity_user TEXT"),
+      // 4: device challenges, kept in the store so that any process sharing it takes the proof.
+      List.of("CREATE TABLE challenges(challenge BLOB PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,"
+              + " expires_at INTEGER NOT NULL) WITHOUT ROWID", "CREATE INDEX challenges_user ON challenges(user_id, expires_at)",
+          "CREATE INDEX challenges_expiry ON challenges(expires_at)"));
   /** The kinds of token, as kept in {@code tokens.kind}. */
   static final int REFRESH = 0;
   static final int ACCESS = 1;
@@ -317,6 +321,65 @@ final class Accounts implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK has no SHA-256", e);
     }
+  }
+
+  // ---- device challenges
+
+  byte[] issueChallenge(String userId, Duration ttl) {
+    WireChecks.userId(userId);
+    if (ttl == null || ttl.isNegative() || ttl.isZero() || ttl.toDays() > 1) {
+      throw new IllegalArgumentException("a challenge's time to live must be positive and at most a day: " + ttl);
+    }
+    byte[] challenge = new byte[32];
+    RANDOM.nextBytes(challenge);
+    long now = clock.millis();
+    return file.tx("issuing a device challenge", c -> {
+      requireAccount(c, userId);
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM challenges WHERE expires_at <= ?")) {
+        ps.setLong(1, now);
+        ps.executeUpdate();
+      }
+      // The user's newest MAX - 1 stay, beside the new one.
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM challenges WHERE user_id = ? AND challenge NOT IN"
+          + " (SELECT challenge FROM challenges WHERE user_id = ? ORDER BY expires_at DESC LIMIT ?)")) {
+        ps.setString(1, userId);
+        ps.setString(2, userId);
+        ps.setInt(3, dev.cfost.server.ServerStore.MAX_CHALLENGES_PER_USER - 1);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO challenges(challenge, user_id, expires_at) VALUES (?, ?, ?)")) {
+        ps.setBytes(1, challenge);
+        ps.setString(2, userId);
+        ps.setLong(3, now + ttl.toMillis());
+        ps.executeUpdate();
+      }
+      return challenge.clone();
+    });
+  }
+
+  boolean useChallenge(String userId, byte[] challenge) {
+    if (userId == null || challenge == null || challenge.length != 32) {
+      return false;
+    }
+    long now = clock.millis();
+    return file.tx("using a device challenge", c -> {
+      int used;
+      try (PreparedStatement ps = c.prepareStatement(
+          "DELETE FROM challenges WHERE challenge = ? AND user_id = ? AND expires_at > ?")) {
+        ps.setBytes(1, challenge);
+        ps.setString(2, userId);
+        ps.setLong(3, now);
+        used = ps.executeUpdate();
+      }
+      if (used == 0) {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM challenges WHERE challenge = ?")) {
+          ps.setBytes(1, challenge); // another user's or expired: single use all the same
+          ps.executeUpdate();
+        }
+      }
+      return used > 0;
+    });
   }
 
   // ---- devices

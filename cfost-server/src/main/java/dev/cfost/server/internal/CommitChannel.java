@@ -74,20 +74,28 @@ final class CommitChannel implements AutoCloseable {
         }
         listening = true;
         if (lastAlive != 0) {
-          int woken = catchUp(c, (System.nanoTime() - lastAlive) / 1_000_000_000.0 + 5);
+          int woken = catchUp(c, (System.nanoTime() - lastAlive) / 1_000_000_000.0 + 60);
           LOG.info("listening for commits again; woke the listeners of {} databases changed meanwhile", woken);
         }
         backoff = 100;
         lastAlive = System.nanoTime();
+        long lastProbe = lastAlive;
         PGConnection pg = c.unwrap(PGConnection.class);
         while (!closed) {
           PGNotification[] received = pg.getNotifications(POLL_MILLIS);
-          if (System.nanoTime() - lastAlive > PROBE_NANOS) {
+          // Alive only when proven: by a notification, or by a probe answered (a half-open connection
+          // answers nothing, so the catch-up after it covers the whole silence).
+          if (received != null && received.length > 0) {
+            lastAlive = System.nanoTime();
+          }
+          if (System.nanoTime() - lastProbe > PROBE_NANOS) {
             try (Statement s = c.createStatement()) {
+              s.setQueryTimeout(10);
               s.execute("SELECT 1");
             }
+            lastProbe = System.nanoTime();
+            lastAlive = lastProbe;
           }
-          lastAlive = System.nanoTime();
           if (received != null) {
             for (PGNotification n : received) {
               dispatch(n.getParameter());

@@ -33,7 +33,7 @@ public final class HttpApi {
    */
   public static Javalin create(ServerConfig config, ServerStore store, BooleanSupplier ready, Clock clock,
       ServerMetrics metrics, SyncService sync) {
-    SyncApi devices = new SyncApi(store, config.maxBodyBytes(), clock);
+    SyncApi devices = new SyncApi(store, config.maxBodyBytes());
     SyncEndpoints endpoints = new SyncEndpoints(sync, devices, config.sseKeepAlive());
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),

@@ -45,17 +45,38 @@ final class PostgresDatabases {
   /** What a batch did, and whether it moved the head (a tie that only records a greater site moves it too). */
   record Applied(ApplyResult result, boolean movedHead) {}
 
+  /**
+   * Merges a batch; with {@code fromDevice}, only if the device's cursor is still {@code expectedFrom}. The check
+   * runs after the database's row is locked: every batch of the database, from any process, takes that lock
+   * first and saves its device's cursor before it commits, so the cursor read (READ COMMITTED reads what
+   * committed before the lock was granted) is the latest and cannot change before this transaction ends.
+   */
   Applied apply(String user, String database, List<Change> changes, List<Seal> seals, String fromDevice,
-      Cursor cursor) {
+      Cursor expectedFrom, Cursor cursor) {
     return pool.tx("merging a batch into database '" + database + "' of user '" + user + "'", c -> {
       long[] dbHead = lockDatabase(c, user, database);
       long db = dbHead[0];
       long head = dbHead[1];
+      if (fromDevice != null) {
+        Cursor held = Cursor.START;
+        try (PreparedStatement ps = c.prepareStatement("SELECT received FROM cursors WHERE db = ? AND device_id = ?")) {
+          ps.setLong(1, db);
+          ps.setString(2, fromDevice);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next() && rs.getString(1) != null) {
+              held = Cursor.parse(rs.getString(1));
+            }
+          }
+        }
+        if (!held.equals(expectedFrom)) {
+          return new Applied(new ApplyResult(0, head, held), false);
+        }
+      }
       PostgresCells cells = new PostgresCells(c, db);
       CellMerge merge = new CellMerge(cells, head);
       long newHead = merge.apply(changes, seals);
       if (newHead != head) {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE dbs SET head = ?, changed_at = now() WHERE id = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE dbs SET head = ?, changed_at = clock_timestamp() WHERE id = ?")) {
           ps.setLong(1, newHead);
           ps.setLong(2, db);
           ps.executeUpdate();

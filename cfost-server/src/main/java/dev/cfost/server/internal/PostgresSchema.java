@@ -51,7 +51,11 @@ final class PostgresSchema {
           "CREATE TABLE seals(id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, db bigint NOT NULL,"
               + " device_id text NOT NULL, signature bytea NOT NULL, digests bytea NOT NULL, UNIQUE(db, signature))",
           "CREATE TABLE cursors(db bigint NOT NULL, device_id text NOT NULL, received text,"
-              + " acked bigint NOT NULL DEFAULT 0, PRIMARY KEY(db, device_id))"));
+              + " acked bigint NOT NULL DEFAULT 0, PRIMARY KEY(db, device_id))"),
+      // 2: device challenges (SQLite's accounts schema 4), so that any process takes a proof.
+      List.of("CREATE TABLE challenges(challenge bytea PRIMARY KEY, user_id text NOT NULL, expires_at bigint NOT NULL)",
+          "CREATE INDEX challenges_user ON challenges(user_id, expires_at)",
+          "CREATE INDEX challenges_expiry ON challenges(expires_at)"));
 
   private PostgresSchema() {}
 

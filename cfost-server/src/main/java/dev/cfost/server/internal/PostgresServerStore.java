@@ -85,6 +85,46 @@ public final class PostgresServerStore implements ServerStore {
     }
   }
 
+  /** Moves every stream head forward to at least the present time in microseconds (after a restore). */
+  public static final String STREAMS_FORWARD = "UPDATE dbs SET head = GREATEST(head,"
+      + " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint), changed_at = now()";
+
+  /**
+   * After a dump was restored into the database at {@code jdbcUrl} (every server process stopped), moves
+   * every database's stream head forward to at least PostgreSQL's present time in microseconds, as
+   * {@link SqliteBackup#restore} does for SQLite files, in one transaction under the migration lock:
+   * {@link #STREAMS_FORWARD}, the statement docs/SERVER.md ("Backup and restore") gives.
+   *
+   * @return how many databases there are (each moved, or already past the present time)
+   * @throws StoreException if PostgreSQL cannot be reached or the database is not a CFOST server's
+   */
+  public static int moveStreamsForward(String jdbcUrl, String user, String password) {
+    try (PostgresPool pool = PostgresPool.open(jdbcUrl, user, password, 1)) {
+      return pool.tx("moving the stream heads forward", c -> {
+        try (java.sql.Statement s = c.createStatement()) {
+          s.execute("SELECT pg_advisory_xact_lock(" + PostgresSchema.MIGRATION_LOCK + ")");
+          boolean ours;
+          try (java.sql.ResultSet rs = s.executeQuery("SELECT to_regclass('meta') IS NOT NULL")) {
+            rs.next();
+            ours = rs.getBoolean(1);
+          }
+          if (ours) {
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'kind'")) {
+              ours = rs.next() && PostgresSchema.KIND.equals(rs.getString(1));
+            }
+          }
+          if (!ours) {
+            throw new StoreException("the PostgreSQL database holds no CFOST server store (no meta table of kind "
+                + PostgresSchema.KIND + "): restore the dump into it first");
+          }
+        }
+        try (java.sql.Statement s = c.createStatement()) {
+          return s.executeUpdate(STREAMS_FORWARD);
+        }
+      });
+    }
+  }
+
   /** Whether the listening connection is up (commits of other processes wake this one's listeners). */
   public boolean listening() {
     return channel.listening();
@@ -181,6 +221,18 @@ public final class PostgresServerStore implements ServerStore {
   }
 
   @Override
+  public byte[] issueChallenge(String userId, Duration ttl) {
+    checkOpen();
+    return accounts.issueChallenge(userId, ttl);
+  }
+
+  @Override
+  public boolean useChallenge(String userId, byte[] challenge) {
+    checkOpen();
+    return accounts.useChallenge(userId, challenge);
+  }
+
+  @Override
   public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
     checkOpen();
     accounts.putDevice(userId, deviceId, publicKey, revoked);
@@ -200,10 +252,10 @@ public final class PostgresServerStore implements ServerStore {
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor cursor) {
+      String fromDevice, Cursor expectedFrom, Cursor cursor) {
     String db = WireChecks.databaseId(databaseId);
-    if ((fromDevice == null) != (cursor == null)) {
-      throw new IllegalArgumentException("fromDevice and cursor are both given or both null");
+    if ((fromDevice == null) != (cursor == null) || (fromDevice == null) != (expectedFrom == null)) {
+      throw new IllegalArgumentException("fromDevice, expectedFrom and cursor are all given or all null");
     }
     String device = fromDevice == null ? null : WireChecks.deviceId(fromDevice);
     // Copied before the checks, so that the caller's lists cannot change between check and merge.
@@ -212,7 +264,7 @@ public final class PostgresServerStore implements ServerStore {
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
     requireUser(userId);
-    PostgresDatabases.Applied done = databases.apply(userId, db, batch, sealList, device, cursor);
+    PostgresDatabases.Applied done = databases.apply(userId, db, batch, sealList, device, expectedFrom, cursor);
     if (done.movedHead()) {
       committed(userId, db); // this process's listeners at once; the others' through the notification
     }

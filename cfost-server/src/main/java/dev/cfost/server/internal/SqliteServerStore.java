@@ -198,6 +198,18 @@ public final class SqliteServerStore implements ServerStore {
   }
 
   @Override
+  public byte[] issueChallenge(String userId, Duration ttl) {
+    checkOpen();
+    return accounts.issueChallenge(userId, ttl);
+  }
+
+  @Override
+  public boolean useChallenge(String userId, byte[] challenge) {
+    checkOpen();
+    return accounts.useChallenge(userId, challenge);
+  }
+
+  @Override
   public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
     checkOpen();
     accounts.putDevice(userId, deviceId, publicKey, revoked);
@@ -217,10 +229,10 @@ public final class SqliteServerStore implements ServerStore {
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor cursor) {
+      String fromDevice, Cursor expectedFrom, Cursor cursor) {
     String db = WireChecks.databaseId(databaseId);
-    if ((fromDevice == null) != (cursor == null)) {
-      throw new IllegalArgumentException("fromDevice and cursor are both given or both null");
+    if ((fromDevice == null) != (cursor == null) || (fromDevice == null) != (expectedFrom == null)) {
+      throw new IllegalArgumentException("fromDevice, expectedFrom and cursor are all given or all null");
     }
     String device = fromDevice == null ? null : WireChecks.deviceId(fromDevice);
     // Copied before the checks, so that the caller's lists cannot change between check and merge.
@@ -229,7 +241,7 @@ public final class SqliteServerStore implements ServerStore {
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
     long before = withUser(userId, f -> f.head(db));
-    ApplyResult result = withUser(userId, f -> f.apply(db, batch, sealList, device, cursor));
+    ApplyResult result = withUser(userId, f -> f.apply(db, batch, sealList, device, expectedFrom, cursor));
     if (result.position() != before) {
       for (BiConsumer<String, String> l : commitListeners) {
         try {

@@ -8,14 +8,9 @@ import dev.cfost.identity.ServerClient;
 import dev.cfost.server.ServerDevice;
 import dev.cfost.server.ServerStore;
 import io.javalin.http.Context;
-import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,46 +22,29 @@ import org.slf4j.LoggerFactory;
  * <p>A device proves its Ed25519 key by signing a fresh challenge bound to the account. The first device
  * of an account binds it to the device's identity user; every later device must be an authorized device
  * of the user's replicated device list as the server holds it ({@link DeviceList}): the password alone
- * never makes a device trusted. Challenges are single use, live 60 s and are kept in memory (at most
- * 100,000 at once).
+ * never makes a device trusted. Challenges are single use, live 60 s and are kept in the store
+ * ({@link ServerStore#issueChallenge}), so that behind a load balancer the proof may reach another server
+ * process than the challenge did.
  */
 final class SyncApi {
   static final String DEVICE_ATTRIBUTE = "cfost.device";
   static final Duration CHALLENGE_TTL = Duration.ofSeconds(60);
   static final Duration DEVICE_TOKEN_TTL = Duration.ofHours(24);
-  private static final int MAX_CHALLENGES = 100_000;
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final Logger LOG = LoggerFactory.getLogger(SyncApi.class);
-
-  private record Challenge(String userId, long expiresAt) {}
 
   private final ServerStore store;
   private final int maxBody;
-  private final Clock clock;
-  private final Map<String, Challenge> challenges = new ConcurrentHashMap<>();
   private final Object joinLock = new Object();
 
-  SyncApi(ServerStore store, int maxBody, Clock clock) {
+  SyncApi(ServerStore store, int maxBody) {
     this.store = store;
     this.maxBody = maxBody;
-    this.clock = clock;
   }
 
   /** {@code POST /v1/devices/challenge} (access token) → {challenge, expires_in}. */
   void challenge(Context ctx) {
     String user = AuthApi.user(ctx);
-    long now = clock.millis();
-    if (challenges.size() >= MAX_CHALLENGES) {
-      challenges.values().removeIf(c -> c.expiresAt <= now);
-      if (challenges.size() >= MAX_CHALLENGES) {
-        throw new ApiException(503, "busy", "too many device proofs in progress; retry shortly")
-            .header("Retry-After", "5");
-      }
-    }
-    byte[] raw = new byte[32];
-    RANDOM.nextBytes(raw);
-    String challenge = Values.hex(raw);
-    challenges.put(challenge, new Challenge(user, now + CHALLENGE_TTL.toMillis()));
+    String challenge = Values.hex(store.issueChallenge(user, CHALLENGE_TTL));
     ctx.header("Cache-Control", "no-store");
     AuthApi.json(ctx, 200, JsonBody.MAPPER.createObjectNode().put("challenge", challenge)
         .put("expires_in", CHALLENGE_TTL.toSeconds()));
@@ -101,8 +79,8 @@ final class SyncApi {
     if (!device.equals(DeviceId.of(key))) {
       throw ApiException.badField("device_id", "field 'device_id' is not the id of 'public_key'");
     }
-    Challenge issued = challenges.remove(challengeHex.toLowerCase(java.util.Locale.ROOT));
-    if (issued == null || !issued.userId.equals(user) || issued.expiresAt <= clock.millis()
+    // Used up whatever follows: a challenge is never tried twice.
+    if (!store.useChallenge(user, challenge)
         || !DeviceKeys.verify(key, ServerClient.deviceProofMessage(user, identityUser, challenge), signature)) {
       LOG.info("event=device_proof_refused user={} device={}", user, device);
       throw new ApiException(401, "invalid_proof", "the device proof does not verify: the challenge is unknown,"
@@ -120,7 +98,10 @@ final class SyncApi {
           throw new ApiException(403, "device_not_authorized", "device " + device + " belongs to another account");
         }
         // Bound only now, by the device that becomes the account's first: a refused proof binds nothing.
-        store.bindIdentityUser(user, identityUser); // unbound or bound to it, checked above under joinLock
+        // Unbound or bound to it, checked above under joinLock; another process may have bound it meanwhile.
+        if (!store.bindIdentityUser(user, identityUser).equals(identityUser)) {
+          throw wrongUser();
+        }
         store.putDevice(user, device.toString(), key, false); // the account's first device
         LOG.info("event=first_device user={} device={}", user, device);
       } else if (known.isEmpty() || known.get().revoked()) {
@@ -182,16 +163,6 @@ final class SyncApi {
       throw ApiException.badField(field, "field '" + field + "' must have " + bytes + " bytes");
     }
     return out;
-  }
-
-  /** Drops expired challenges; called now and then. */
-  void sweep() {
-    long now = clock.millis();
-    for (Iterator<Challenge> it = challenges.values().iterator(); it.hasNext(); ) {
-      if (it.next().expiresAt <= now) {
-        it.remove();
-      }
-    }
   }
 
   static ObjectNode error(String code, String message) {

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 final class SyncEndpoints {
   /** As between peers ({@code Transports.MAX_FRAME_BYTES}): a batch holding one row of large values. */
   static final int MAX_MESSAGE_BYTES = dev.cfost.net.Transports.MAX_FRAME_BYTES;
-  static final long MAX_QUEUED_BYTES = 16L << 20;
-  static final int MAX_SSE_STREAMS = 256;
+  static final long MAX_QUEUED_BYTES = 32L << 20; // above the window: 16 batches of about 1 MiB, hex-encoded
+  static final int MAX_SSE_STREAMS = 64; // each holds a Jetty thread (of at most 250) while it writes
   private static final String SESSION = "cfost.session";
   private static final Logger LOG = LoggerFactory.getLogger(SyncEndpoints.class);
 

@@ -50,7 +50,6 @@ public final class SyncService implements AutoCloseable {
   final ExecutorService executor;
   private final ScheduledExecutorService timer;
   private final Map<String, Set<SyncSession>> sessions = new ConcurrentHashMap<>();
-  private final Map<String, Object> userLocks = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
   private final Map<String, AtomicInteger> openByUser = new ConcurrentHashMap<>();
@@ -258,13 +257,16 @@ public final class SyncService implements AutoCloseable {
     long start = System.nanoTime();
     inFlight.incrementAndGet();
     try {
-      // Checked and merged under one lock: two sessions of one device cannot both take one cursor.
-      synchronized (userLocks.computeIfAbsent(user + "\0" + db, k -> new Object())) {
-        Cursor held = store.receivedCursor(user, db, deviceId);
-        if (!held.equals(from)) {
-          return held;
-        }
-        merge(user, db, changes, seals, deviceId, cursor);
+      // A batch that does not continue the held cursor is answered at once, before its seals are checked; the
+      // store checks again in the batch's transaction, which decides (two sessions of one device, on two
+      // processes, may both pass this first look).
+      Cursor held = store.receivedCursor(user, db, deviceId);
+      if (!held.equals(from)) {
+        return held;
+      }
+      held = merge(user, db, changes, seals, deviceId, from, cursor);
+      if (held != null) {
+        return held;
       }
     } finally {
       inFlight.decrementAndGet();
@@ -281,8 +283,12 @@ public final class SyncService implements AutoCloseable {
     return null; // the store's commit listener wakes the database's sessions
   }
 
-  /** Checks the batch's seals against the user's devices, then stores it with the device's cursor. */
-  private void merge(String user, String db, List<Change> changes, List<Seal> seals, String deviceId, Cursor cursor) {
+  /**
+   * Checks the batch's seals against the user's devices, then stores it with the device's cursor if the store
+   * still holds {@code from} for the device; returns null, or the cursor held instead (nothing stored).
+   */
+  private Cursor merge(String user, String db, List<Change> changes, List<Seal> seals, String deviceId, Cursor from,
+      Cursor cursor) {
     Map<String, ServerDevice> known = new HashMap<>();
     for (ServerDevice d : store.devices(user)) {
       known.put(d.deviceId(), d);
@@ -302,7 +308,7 @@ public final class SyncService implements AutoCloseable {
       }
     }
     try {
-      store.applyBatch(user, db, changes, seals, deviceId, cursor);
+      return store.applyBatch(user, db, changes, seals, deviceId, from, cursor).held();
     } catch (InvalidChangeException | IllegalArgumentException e) {
       throw new SyncException("invalid_change", e.getMessage());
     }

@@ -394,7 +394,7 @@ final class SyncSession {
 
   private static long valueBytes(Object v) {
     if (v instanceof byte[] b) {
-      return b.length;
+      return 2L * b.length; // hex on the wire
     }
     return v instanceof String s ? s.length() : 8;
   }

@@ -64,8 +64,21 @@ final class UserFile implements AutoCloseable {
     return new UserFile(StoreFile.open(path, "user", MIGRATIONS));
   }
 
-  ApplyResult apply(String database, List<Change> changes, List<Seal> seals, String fromDevice, Cursor cursor) {
+  /**
+   * Merges a batch; with {@code fromDevice}, only if the device's cursor is still {@code expectedFrom} (checked in
+   * the batch's transaction, under the file's one writer), saving {@code cursor} with it.
+   */
+  ApplyResult apply(String database, List<Change> changes, List<Seal> seals, String fromDevice, Cursor expectedFrom,
+      Cursor cursor) {
     return file.tx("merging a batch into database '" + database + "'", c -> {
+      if (fromDevice != null) {
+        Long existing = databaseId(c, database);
+        String text = existing == null ? null : cursorColumn(c, existing, fromDevice, "received");
+        Cursor held = text == null ? Cursor.START : Cursor.parse(text);
+        if (!held.equals(expectedFrom)) {
+          return new ApplyResult(0, existing == null ? 0 : head(c, existing), held);
+        }
+      }
       long db = databaseFor(c, database);
       long head = head(c, db);
       long newHead;
@@ -195,17 +208,18 @@ final class UserFile implements AutoCloseable {
   private String cursorColumn(String database, String device, String column) {
     return file.tx("reading a cursor", c -> {
       Long db = databaseId(c, database);
-      if (db == null) {
-        return null;
-      }
-      try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM cursors WHERE db = ? AND device_id = ?")) {
-        ps.setLong(1, db);
-        ps.setString(2, device);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? rs.getString(1) : null;
-        }
-      }
+      return db == null ? null : cursorColumn(c, db, device, column);
     });
+  }
+
+  private static String cursorColumn(Connection c, long db, String device, String column) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM cursors WHERE db = ? AND device_id = ?")) {
+      ps.setLong(1, db);
+      ps.setString(2, device);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
   }
 
   void acknowledge(String database, String device, long position) {
