@@ -53,6 +53,9 @@ class ServerLogsIT {
       userId = c.post("/v1/auth/register", obj("user_name", "alice", "email", "alice@example.org", "password",
           AuthApiIT.PASSWORD)).text("user_id");
       assertThat(c.post("/v1/auth/login", obj("login", "Alice", "password", "not the password")).status()).isEqualTo(401);
+      // A password typed into the login field names no account, and is not logged.
+      assertThat(c.post("/v1/auth/login", obj("login", "hunter2-typed-as-login", "password", "x")).status())
+          .isEqualTo(401);
       HttpTestClient.Answer in = c.post("/v1/auth/login", obj("login", "alice", "password", AuthApiIT.PASSWORD));
       tokens = in.raw().body();
       assertThat(c.post("/v1/auth/refresh", obj("refresh_token", "forged-token")).status()).isEqualTo(401);
@@ -62,6 +65,7 @@ class ServerLogsIT {
     assertThat(log).containsSubsequence(
         "event=registered user=" + userId + " addr=127.0.0.1",
         "event=login_refused user_login=Alice addr=127.0.0.1",
+        "event=login_refused user_login=\"(no such account)\" addr=127.0.0.1",
         "event=login user=" + userId + " addr=127.0.0.1",
         "event=refresh_refused addr=127.0.0.1",
         "event=logout user=" + userId,
@@ -69,6 +73,7 @@ class ServerLogsIT {
     assertThat(log.get(0)).startsWith("event=server_started listen=127.0.0.1:");
     String all = String.join("\n", log);
     assertThat(all).doesNotContain(AuthApiIT.PASSWORD).doesNotContain("not the password")
+        .doesNotContain("hunter2-typed-as-login")
         .doesNotContain("forged-token");
     for (String secret : HttpTestClient.JSON.readTree(tokens).findValuesAsText("access_token")) {
       assertThat(all).doesNotContain(secret);

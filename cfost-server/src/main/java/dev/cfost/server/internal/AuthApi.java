@@ -184,7 +184,8 @@ final class AuthApi {
     String address = "address:" + client;
     Duration wait = max(accountFailures.retryAfter(accountKey), addressFailures.retryAfter(address));
     if (!wait.isZero()) {
-      LogEvent.info(LOG, "login_limited").with("user_login", login).with("addr", client).log();
+      LogEvent.info(LOG, "login_limited").with("user_login", loggable(login, store.accountByLogin(login)))
+          .with("addr", client).log();
       throw tooMany("too many refused logins", wait);
     }
     Optional<Account> account = store.accountByLogin(login);
@@ -199,13 +200,21 @@ final class AuthApi {
     if (!ok) {
       accountFailures.record(accountKey);
       addressFailures.record(address);
-      LogEvent.info(LOG, "login_refused").with("user_login", login).with("addr", client).log();
+      LogEvent.info(LOG, "login_refused").with("user_login", loggable(login, account)).with("addr", client).log();
       throw new ApiException(401, "invalid_credentials", "wrong login or password")
           .header("WWW-Authenticate", CHALLENGE);
     }
     accountFailures.clear(accountKey);
     LogEvent.info(LOG, "login").with("user", account.get().userId()).with("addr", client).log();
     issue(ctx, account.get().userId());
+  }
+
+  /**
+   * The login text for a log line only when it names an account: a text that names none may be a password
+   * typed into the wrong field.
+   */
+  private static String loggable(String login, Optional<Account> account) {
+    return account.isPresent() ? login : "(no such account)";
   }
 
   /** {@code POST /v1/auth/refresh} {refresh_token} → new tokens; the one given stops working. */

@@ -191,7 +191,7 @@ final class SyncEndpoints {
       ctx.header("X-Accel-Buffering", "no");
       OutputStream os = ctx.res().getOutputStream();
       os.flush();
-      SseOutbox outbox = new SseOutbox(os);
+      SseOutbox outbox = new SseOutbox(os, Thread.currentThread());
       SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), outbox, false);
       Semaphore wakeups = new Semaphore(0);
       session.pumpWith(() -> wakeups.release());
@@ -201,6 +201,7 @@ final class SyncEndpoints {
       try {
         session.openImplied(site, resume);
         while (!outbox.broken && !session.closed()) {
+          outbox.flushPending();
           session.pump();
           session.lastHeard = System.nanoTime(); // the stream is alive while it writes
           if (!wakeups.tryAcquire(keepAlive.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -208,6 +209,7 @@ final class SyncEndpoints {
           }
           wakeups.drainPermits();
         }
+        outbox.flushPending(); // an error another thread ended the session with
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
@@ -249,19 +251,40 @@ final class SyncEndpoints {
     throw ApiException.badField("site", "query parameter 'site' must be 16 bytes in hex");
   }
 
-  /** Writes events on the stream's thread; a failed write ends the stream. */
+  /**
+   * Writes events on the stream's own thread only; a failed write ends the stream. Another thread (the
+   * timer, a revocation in a merge) never writes: a client that stopped reading would block it. Its
+   * messages wait here, a few at most, for the stream's thread, which it wakes through the session.
+   */
   private static final class SseOutbox implements SyncSession.Outbox {
+    private static final int MAX_PENDING = 8;
     private final OutputStream os;
+    private final Thread owner;
+    private final java.util.concurrent.ConcurrentLinkedQueue<SyncMessage> pending =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
     volatile boolean broken;
 
-    SseOutbox(OutputStream os) {
+    SseOutbox(OutputStream os, Thread owner) {
       this.os = os;
+      this.owner = owner;
+    }
+
+    void flushPending() {
+      for (SyncMessage m; (m = pending.poll()) != null; ) {
+        send(m);
+      }
     }
 
     @Override
-    public synchronized boolean send(SyncMessage m) {
+    public boolean send(SyncMessage m) {
       if (broken) {
         return false;
+      }
+      if (Thread.currentThread() != owner) {
+        if (pending.size() < MAX_PENDING) {
+          pending.add(m);
+        }
+        return true;
       }
       String json = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
       StringBuilder event = new StringBuilder(json.length() + 64);
@@ -292,6 +315,9 @@ final class SyncEndpoints {
 
     @Override
     public void close(String code, String reason) {
+      if (Thread.currentThread() != owner) {
+        return; // the session is closing: its stream's thread sends what waits and ends the response
+      }
       broken = true;
       try {
         os.close();
