@@ -4,20 +4,16 @@ import dev.cfost.Change;
 import dev.cfost.Cursor;
 import dev.cfost.Registration;
 import dev.cfost.Seal;
-import dev.cfost.server.Account;
 import dev.cfost.server.ApplyResult;
-import dev.cfost.server.ServerDevice;
 import dev.cfost.server.ServerStore;
 import dev.cfost.server.StoreException;
 import dev.cfost.server.StoredChanges;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,14 +32,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. Operations on different databases run in parallel, up to the pool's size.
  */
-public final class PostgresServerStore implements ServerStore {
+public final class PostgresServerStore extends AccountsStore {
   /** Connections of the pool when none is asked for. */
   public static final int DEFAULT_POOL_SIZE = 10;
   /** Known user ids; accounts are never deleted, so a user once found stays. Bounded by clearing. */
   private static final int MAX_KNOWN_USERS = 100_000;
 
   private final PostgresPool pool;
-  private final Accounts accounts;
   private final PostgresDatabases databases;
   private final CopyOnWriteArrayList<BiConsumer<String, String>> commitListeners = new CopyOnWriteArrayList<>();
   private final CommitChannel channel;
@@ -51,8 +46,8 @@ public final class PostgresServerStore implements ServerStore {
   private volatile boolean closed;
 
   private PostgresServerStore(PostgresPool pool, Clock clock) {
+    super(Accounts.over(pool, clock));
     this.pool = pool;
-    this.accounts = Accounts.over(pool, clock);
     byte[] id = new byte[6];
     new SecureRandom().nextBytes(id);
     String origin = HexFormat.of().formatHex(id); // names this store's notifications, which it skips
@@ -130,125 +125,6 @@ public final class PostgresServerStore implements ServerStore {
     return channel.listening();
   }
 
-  @Override
-  public Account createAccount(String userId, String name, String email, String passwordHash) {
-    checkOpen();
-    return accounts.create(userId, name, email, passwordHash);
-  }
-
-  @Override
-  public Optional<Account> account(String userId) {
-    checkOpen();
-    return accounts.byId(userId);
-  }
-
-  @Override
-  public Optional<Account> accountByLogin(String login) {
-    checkOpen();
-    return accounts.byLogin(login);
-  }
-
-  @Override
-  public String issueRefreshToken(String userId, Duration ttl) {
-    checkOpen();
-    return accounts.issueToken(Accounts.REFRESH, userId, ttl);
-  }
-
-  @Override
-  public Optional<String> refreshTokenUser(String token) {
-    checkOpen();
-    return accounts.tokenUser(Accounts.REFRESH, token);
-  }
-
-  @Override
-  public boolean revokeRefreshToken(String token) {
-    checkOpen();
-    return accounts.revokeToken(Accounts.REFRESH, token);
-  }
-
-  @Override
-  public int revokeRefreshTokens(String userId) {
-    checkOpen();
-    return accounts.revokeTokens(Accounts.REFRESH, userId);
-  }
-
-  @Override
-  public String issueAccessToken(String userId, Duration ttl) {
-    checkOpen();
-    return accounts.issueToken(Accounts.ACCESS, userId, ttl);
-  }
-
-  @Override
-  public Optional<String> accessTokenUser(String token) {
-    checkOpen();
-    return accounts.tokenUser(Accounts.ACCESS, token);
-  }
-
-  @Override
-  public boolean revokeAccessToken(String token) {
-    checkOpen();
-    return accounts.revokeToken(Accounts.ACCESS, token);
-  }
-
-  @Override
-  public int revokeAccessTokens(String userId) {
-    checkOpen();
-    return accounts.revokeTokens(Accounts.ACCESS, userId);
-  }
-
-  @Override
-  public String issueDeviceToken(String userId, String deviceId, Duration ttl) {
-    checkOpen();
-    return accounts.issueToken(Accounts.DEVICE, userId, WireChecks.deviceId(deviceId), ttl);
-  }
-
-  @Override
-  public Optional<ServerDevice> deviceTokenDevice(String token) {
-    checkOpen();
-    return accounts.tokenDevice(token);
-  }
-
-  @Override
-  public String bindIdentityUser(String userId, String identityUser) {
-    checkOpen();
-    return accounts.bindIdentityUser(userId, identityUser);
-  }
-
-  @Override
-  public Optional<String> identityUser(String userId) {
-    checkOpen();
-    return accounts.identityUser(userId);
-  }
-
-  @Override
-  public byte[] issueChallenge(String userId, Duration ttl) {
-    checkOpen();
-    return accounts.issueChallenge(userId, ttl);
-  }
-
-  @Override
-  public boolean useChallenge(String userId, byte[] challenge) {
-    checkOpen();
-    return accounts.useChallenge(userId, challenge);
-  }
-
-  @Override
-  public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
-    checkOpen();
-    accounts.putDevice(userId, deviceId, publicKey, revoked);
-  }
-
-  @Override
-  public Optional<ServerDevice> device(String deviceId) {
-    checkOpen();
-    return accounts.device(deviceId);
-  }
-
-  @Override
-  public List<ServerDevice> devices(String userId) {
-    checkOpen();
-    return accounts.devices(userId);
-  }
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
@@ -370,7 +246,8 @@ public final class PostgresServerStore implements ServerStore {
     knownUsers.add(userId);
   }
 
-  private void checkOpen() {
+  @Override
+  protected void checkOpen() {
     if (closed) {
       throw new IllegalStateException("the server store is closed");
     }

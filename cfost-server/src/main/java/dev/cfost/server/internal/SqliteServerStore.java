@@ -4,9 +4,7 @@ import dev.cfost.Change;
 import dev.cfost.Cursor;
 import dev.cfost.Registration;
 import dev.cfost.Seal;
-import dev.cfost.server.Account;
 import dev.cfost.server.ApplyResult;
-import dev.cfost.server.ServerDevice;
 import dev.cfost.server.ServerStore;
 import dev.cfost.server.StoreException;
 import dev.cfost.server.StoredChanges;
@@ -19,14 +17,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -46,13 +42,12 @@ import java.util.function.Function;
  *
  * <p>Thread-safe: each file has one connection used under its lock ({@link StoreFile}).
  */
-public final class SqliteServerStore implements ServerStore {
+public final class SqliteServerStore extends AccountsStore {
   private final List<BiConsumer<String, String>> commitListeners = new CopyOnWriteArrayList<>();
   /** User files kept open; each holds a connection and SQLite's page cache. */
   public static final int MAX_OPEN_USERS = 64;
 
   private final Path dir;
-  private final Accounts accounts;
   private final FileChannel lockChannel;
   private final FileLock lock;
   /** Open user files, least recently used first. Guarded by {@code this}. */
@@ -60,8 +55,8 @@ public final class SqliteServerStore implements ServerStore {
   private boolean closed; // guarded by this
 
   private SqliteServerStore(Path dir, Accounts accounts, FileChannel lockChannel, FileLock lock) {
+    super(accounts);
     this.dir = dir;
-    this.accounts = accounts;
     this.lockChannel = lockChannel;
     this.lock = lock;
   }
@@ -111,121 +106,6 @@ public final class SqliteServerStore implements ServerStore {
     }
   }
 
-  @Override
-  public Account createAccount(String userId, String name, String email, String passwordHash) {
-    checkOpen();
-    return accounts.create(userId, name, email, passwordHash);
-  }
-
-  @Override
-  public Optional<Account> account(String userId) {
-    checkOpen();
-    return accounts.byId(userId);
-  }
-
-  @Override
-  public Optional<Account> accountByLogin(String login) {
-    checkOpen();
-    return accounts.byLogin(login);
-  }
-
-  @Override
-  public String issueRefreshToken(String userId, Duration ttl) {
-    checkOpen();
-    return accounts.issueToken(Accounts.REFRESH, userId, ttl);
-  }
-
-  @Override
-  public Optional<String> refreshTokenUser(String token) {
-    checkOpen();
-    return accounts.tokenUser(Accounts.REFRESH, token);
-  }
-
-  @Override
-  public boolean revokeRefreshToken(String token) {
-    checkOpen();
-    return accounts.revokeToken(Accounts.REFRESH, token);
-  }
-
-  @Override
-  public int revokeRefreshTokens(String userId) {
-    checkOpen();
-    return accounts.revokeTokens(Accounts.REFRESH, userId);
-  }
-
-  @Override
-  public String issueAccessToken(String userId, Duration ttl) {
-    checkOpen();
-    return accounts.issueToken(Accounts.ACCESS, userId, ttl);
-  }
-
-  @Override
-  public Optional<String> accessTokenUser(String token) {
-    checkOpen();
-    return accounts.tokenUser(Accounts.ACCESS, token);
-  }
-
-  @Override
-  public boolean revokeAccessToken(String token) {
-    checkOpen();
-    return accounts.revokeToken(Accounts.ACCESS, token);
-  }
-
-  @Override
-  public int revokeAccessTokens(String userId) {
-    checkOpen();
-    return accounts.revokeTokens(Accounts.ACCESS, userId);
-  }
-
-  @Override
-  public String issueDeviceToken(String userId, String deviceId, Duration ttl) {
-    return accounts.issueToken(Accounts.DEVICE, userId, WireChecks.deviceId(deviceId), ttl);
-  }
-
-  @Override
-  public Optional<ServerDevice> deviceTokenDevice(String token) {
-    return accounts.tokenDevice(token);
-  }
-
-  @Override
-  public String bindIdentityUser(String userId, String identityUser) {
-    return accounts.bindIdentityUser(userId, identityUser);
-  }
-
-  @Override
-  public Optional<String> identityUser(String userId) {
-    return accounts.identityUser(userId);
-  }
-
-  @Override
-  public byte[] issueChallenge(String userId, Duration ttl) {
-    checkOpen();
-    return accounts.issueChallenge(userId, ttl);
-  }
-
-  @Override
-  public boolean useChallenge(String userId, byte[] challenge) {
-    checkOpen();
-    return accounts.useChallenge(userId, challenge);
-  }
-
-  @Override
-  public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
-    checkOpen();
-    accounts.putDevice(userId, deviceId, publicKey, revoked);
-  }
-
-  @Override
-  public Optional<ServerDevice> device(String deviceId) {
-    checkOpen();
-    return accounts.device(deviceId);
-  }
-
-  @Override
-  public List<ServerDevice> devices(String userId) {
-    checkOpen();
-    return accounts.devices(userId);
-  }
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
@@ -385,7 +265,8 @@ public final class SqliteServerStore implements ServerStore {
     }
   }
 
-  private synchronized void checkOpen() {
+  @Override
+  protected synchronized void checkOpen() {
     if (closed) {
       throw new IllegalStateException("the server store is closed");
     }
