@@ -120,9 +120,7 @@ public final class SqliteServerStore extends AccountsStore {
     List<Seal> sealList = seals == null ? null : new ArrayList<>(seals);
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
-    long before = withUser(userId, f -> f.head(db));
-    ApplyResult result = withUser(userId, f -> f.apply(db, batch, sealList, device, expectedFrom, cursor));
-    if (result.position() != before) {
+    return withUser(userId, f -> f.apply(db, batch, sealList, device, expectedFrom, cursor, () -> {
       for (BiConsumer<String, String> l : commitListeners) {
         try {
           l.accept(userId, db);
@@ -130,8 +128,7 @@ public final class SqliteServerStore extends AccountsStore {
           org.slf4j.LoggerFactory.getLogger(SqliteServerStore.class).error("a commit listener failed", e);
         }
       }
-    }
-    return result;
+    }));
   }
 
   @Override

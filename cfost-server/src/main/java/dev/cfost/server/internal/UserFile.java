@@ -68,9 +68,11 @@ final class UserFile implements AutoCloseable {
    * Merges a batch; with {@code fromDevice}, only if the device's cursor is still {@code expectedFrom} (checked in
    * the batch's transaction, under the file's one writer), saving {@code cursor} with it.
    */
+  /** Merges a batch (see {@code ServerStore.applyBatch}); runs {@code moved} once it committed a new head. */
   ApplyResult apply(String database, List<Change> changes, List<Seal> seals, String fromDevice, Cursor expectedFrom,
-      Cursor cursor) {
-    return file.tx("merging a batch into database '" + database + "'", c -> {
+      Cursor cursor, Runnable moved) {
+    boolean[] headMoved = new boolean[1];
+    ApplyResult result = file.tx("merging a batch into database '" + database + "'", c -> {
       if (fromDevice != null) {
         Long existing = databaseId(c, database);
         String text = existing == null ? null : cursorColumn(c, existing, fromDevice, "received");
@@ -88,6 +90,7 @@ final class UserFile implements AutoCloseable {
         newHead = merge.apply(changes, seals);
         applied = merge.applied();
       }
+      headMoved[0] = newHead != head;
       if (newHead != head) {
         try (PreparedStatement ps = c.prepareStatement("UPDATE dbs SET head = ? WHERE id = ?")) {
           ps.setLong(1, newHead);
@@ -106,6 +109,10 @@ final class UserFile implements AutoCloseable {
       }
       return new ApplyResult(applied, newHead);
     });
+    if (headMoved[0]) {
+      moved.run();
+    }
+    return result;
   }
 
   StoredChanges changesAfter(String database, long position, int limit) {
