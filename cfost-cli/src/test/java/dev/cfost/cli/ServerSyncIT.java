@@ -174,6 +174,39 @@ class ServerSyncIT {
     assertThat(p.waitFor()).as(out).isZero();
   }
 
+  /**
+   * The phone was paired by code and never meets the laptop on a LAN: it learns the device list from the
+   * laptop's sealed rows as the server relays them, checked against the key of the device that paired it.
+   */
+  @Test
+  void aPairedDeviceThatNeverMeetsItsPairerSyncsThroughTheServerAlone() throws Exception {
+    ServerClient laptopServer = client(laptop);
+    laptopServer.login("alice", "correct horse".toCharArray());
+    sql(laptop, "INSERT INTO todo VALUES ('l1', 'milk')");
+    sql(phone, "INSERT INTO todo VALUES ('p1', 'bread')");
+    BlockingQueue<String> laptopEvents = new LinkedBlockingQueue<>();
+    BlockingQueue<String> phoneEvents = new LinkedBlockingQueue<>();
+    serverPeer(laptop, SyncTrust.forUser(laptop, alice), laptopServer, laptopEvents);
+    ServerClient phoneServer = client(phone);
+    phoneServer.login("alice", "correct horse".toCharArray());
+    await("the laptop's device list reaches the server, so the phone may prove its key", () -> {
+      try {
+        phoneServer.deviceToken(phoneKeys, alice);
+        return true;
+      } catch (ServerException e) {
+        return false;
+      }
+    });
+    assertThat(Devices.open(phone).list(alice)).as("the phone knows no device of alice's yet").isEmpty();
+
+    serverPeer(phone, SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId()), phoneServer, phoneEvents);
+
+    await("both rows on both devices through the server alone",
+        () -> dump(laptop).equals(List.of("l1|milk", "p1|bread")) && dump(phone).equals(dump(laptop)));
+    assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), alice)).isTrue();
+    assertThat(phoneEvents).noneMatch(e -> e.startsWith("error"));
+  }
+
   @Test
   void aWrongPasswordAndAnUnreachableServerSaySo() {
     assertThatThrownBy(() -> client(laptop).login("alice", "wrong horse".toCharArray()))

@@ -1,6 +1,7 @@
 package dev.cfost.identity;
 
 import dev.cfost.Cfost;
+import dev.cfost.identity.internal.AnchorSeals;
 import dev.cfost.identity.internal.DeviceAuthorizer;
 import dev.cfost.identity.internal.SealingBatchSealer;
 import dev.cfost.identity.internal.ServerAuthorizer;
@@ -76,7 +77,11 @@ public final class SyncTrust {
    * list names the paired-with device, that device is admitted, and until the list authorizes this device
    * (its own row, written at pairing after the rows of the devices the authorizer knew), that device's
    * batches are merged without checking their seals (their seals are still kept, to forward). After
-   * that, it is checked like any other device; a revoked one is refused.
+   * that, it is checked like any other device; a revoked one is refused. Through a sync server
+   * ({@link #applyToServer}) no peer is trusted: until the list authorizes this device, the changes the
+   * paired-with device sealed are accepted on its seals, checked with its key (found in the list or in its
+   * own device row as the server relays it, and proved by the id the pairing code gave), so a device
+   * paired on the LAN can start with the server alone.
    *
    * @param userId the user this database belongs to, or the one it asked to join
    * @param pairedWith the device that paired this one, or null
@@ -97,7 +102,9 @@ public final class SyncTrust {
     // The server never gets the trust given to the device that paired this one, whatever id it claims.
     return new SyncTrust(TlsIdentity.forKeys(keys.tlsKeyPair()), self,
         new DeviceAuthorizer(devices, userId, bootstrap), new SealingBatchSealer(seals, onTrust),
-        new ServerAuthorizer(devices, userId), new SealingBatchSealer(seals, id -> false));
+        new ServerAuthorizer(devices, userId), pairedWith == null ? new SealingBatchSealer(seals, id -> false)
+            : new SealingBatchSealer(seals, new AnchorSeals(pairedWith, devices, db.databaseId()),
+                () -> !devices.isAuthorized(self, userId)));
   }
 
   /** Trust for a database without users: peers must know {@code key} (see {@link SyncKey}). */

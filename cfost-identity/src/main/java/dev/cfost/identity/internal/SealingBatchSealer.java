@@ -7,7 +7,10 @@ import dev.cfost.identity.ChangeSeals;
 import dev.cfost.identity.SealRefusedException;
 import dev.cfost.net.BatchSealer;
 import dev.cfost.net.SyncException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -17,14 +20,32 @@ import java.util.function.Predicate;
 public final class SealingBatchSealer implements BatchSealer {
   private final ChangeSeals seals;
   private final Predicate<String> trustedAnchor;
+  private final AnchorSeals anchorSeals; // null: no bootstrap by seals
+  private final BooleanSupplier bootstrapping;
 
   /**
    * @param trustedAnchor whether a peer (by device id) is trusted without seals: the device that paired
    *     this one, while this device does not know the user's device list yet (it arrives from that peer)
    */
   public SealingBatchSealer(ChangeSeals seals, Predicate<String> trustedAnchor) {
+    this(seals, trustedAnchor, null, () -> false);
+  }
+
+  /**
+   * For a relay (the sync server): no peer is trusted, but while {@code bootstrapping} (this device does
+   * not know the user's device list yet) the changes sealed by the device that paired this one are
+   * accepted on that device's seals ({@link AnchorSeals}).
+   */
+  public SealingBatchSealer(ChangeSeals seals, AnchorSeals anchorSeals, BooleanSupplier bootstrapping) {
+    this(seals, id -> false, anchorSeals, bootstrapping);
+  }
+
+  private SealingBatchSealer(ChangeSeals seals, Predicate<String> trustedAnchor, AnchorSeals anchorSeals,
+      BooleanSupplier bootstrapping) {
     this.seals = seals;
     this.trustedAnchor = trustedAnchor;
+    this.anchorSeals = anchorSeals;
+    this.bootstrapping = bootstrapping;
   }
 
   @Override
@@ -44,6 +65,16 @@ public final class SealingBatchSealer implements BatchSealer {
       return incoming;
     }
     try {
+      if (anchorSeals != null && !incoming.isEmpty() && bootstrapping.getAsBoolean()) {
+        Optional<AnchorSeals.Split> split = anchorSeals.split(incoming, received);
+        if (split.isPresent()) {
+          AnchorSeals.Split s = split.get();
+          seals.keep(s.anchored(), s.anchorSeals());
+          List<Change> accepted = new ArrayList<>(s.anchored());
+          accepted.addAll(seals.verify(peerSiteId, s.rest(), s.restSeals()));
+          return accepted;
+        }
+      }
       return seals.verify(peerSiteId, incoming, received);
     } catch (SealRefusedException e) {
       throw new SyncException(e.code(), e.getMessage());
