@@ -122,6 +122,37 @@ public final class ServerClient {
   }
 
   /**
+   * Creates an account on the server ({@code POST /v1/auth/register}); {@code password} is zeroed whatever
+   * happens. It does not log in: call {@link #login} next.
+   *
+   * @return the new account's user id
+   * @throws ServerException {@code account_exists} if the name or email is taken, {@code invalid_field}
+   *     naming the field the server refused (a short password, say), {@value ServerException#UNREACHABLE}
+   */
+  public String register(String userName, String email, char[] password) {
+    Objects.requireNonNull(userName, "userName");
+    Objects.requireNonNull(email, "email");
+    Objects.requireNonNull(password, "password");
+    ObjectNode body = ServerHttp.object().put("user_name", userName).put("email", email);
+    try {
+      body.put("password", new String(password));
+    } finally {
+      Arrays.fill(password, '\0');
+    }
+    ServerHttp.Answer a = http.post("/v1/auth/register", null, body);
+    body.remove("password");
+    if (a.status() != 201) {
+      throw refusal(a, "create the account '" + userName + "'");
+    }
+    String user = a.text("user_id");
+    if (user.isEmpty()) {
+      throw new ServerException("invalid_response", a.status(), "the sync server " + server()
+          + " created the account without saying its user_id; is it a CFOST server?");
+    }
+    return user;
+  }
+
+  /**
    * Logs in with {@code login} (name or email) and {@code password}, which is zeroed whatever happens,
    * and saves the refresh token in the token file (if one is configured).
    *

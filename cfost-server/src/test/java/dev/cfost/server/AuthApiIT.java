@@ -2,8 +2,11 @@ package dev.cfost.server;
 
 import static dev.cfost.server.HttpTestClient.obj;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfost.identity.Argon2Params;
+import dev.cfost.identity.ServerClient;
+import dev.cfost.identity.ServerException;
 import dev.cfost.server.HttpTestClient.Answer;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -47,6 +50,21 @@ class AuthApiIT {
 
   private static Answer login(HttpTestClient c, String login, String password) throws Exception {
     return c.post("/v1/auth/login", obj("login", login, "password", password));
+  }
+
+  /** The library's client ({@code ServerClient.register}) says what the server refused. */
+  @Test
+  void theLibrarysClientRegistersAndNamesWhatWasRefused() throws Exception {
+    HttpTestClient c = start(b -> b);
+    ServerClient client = ServerClient.builder(URI.create("http://127.0.0.1:" + servers.get(0).port())).build();
+    String userId = client.register("carol", "carol@example.org", PASSWORD.toCharArray());
+    assertThat(login(c, "carol", PASSWORD).text("user_id")).isEqualTo(userId);
+
+    assertThatThrownBy(() -> client.register("Carol", "other@example.org", PASSWORD.toCharArray()))
+        .isInstanceOf(ServerException.class).extracting(e -> ((ServerException) e).code()).isEqualTo("account_exists");
+    assertThatThrownBy(() -> client.register("dave", "dave@example.org", "short".toCharArray()))
+        .isInstanceOf(ServerException.class).hasMessageContaining("password")
+        .extracting(e -> ((ServerException) e).code()).isEqualTo("invalid_field");
   }
 
   @Test
