@@ -19,7 +19,7 @@ class NetworkSimulationTest {
   @Test
   void tenReplicasConvergeToTheModelThroughFaultsRestartsAndSchemaChanges() throws Exception {
     long seed = Long.getLong("sim.seed", System.nanoTime());
-    int operations = Integer.getInteger("sim.operations", 1_500);
+    int operations = Integer.getInteger("sim.operations", 1_000);
     int settleSeconds = Integer.getInteger("sim.settleSeconds", 90);
     String replay = "simulation seed " + seed + " (replay: -Dsim.seed=" + seed + " -Dsim.operations=" + operations + ")";
     System.out.println(replay);
