@@ -115,6 +115,9 @@ final class NetworkSimulation implements AutoCloseable {
           open(r);
         }
       }
+      if (operations >= 10_000 && step % (operations / 10) == 0) {
+        System.out.printf("simulation seed %d: %d of %d operations, %s%n", seed, step, operations, counts);
+      }
       int roll = random.nextInt(100);
       if (operations > MAX_ADDED_COLUMNS && step % (operations / (MAX_ADDED_COLUMNS + 1)) == 0
           && columns.size() < 2 + MAX_ADDED_COLUMNS) {
