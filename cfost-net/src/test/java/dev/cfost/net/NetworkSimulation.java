@@ -29,9 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Replicas of one database on a faulty {@link MemoryNetwork}, driven by one seeded schedule of writes,
  * partitions and heals, fault rates (loss, duplication, reordering, delay), restarts (engine closed and
  * reopened on its file) and schema changes (a column added on every replica at once, with the schema
- * version raised, as an application release does). After each write the writer's own new changes are
- * read from its stream into a {@link MergeModel}; at the end every replica must hold exactly the model's
- * rows. docs/RELIABILITY.md says what is deterministic and what is not.
+ * version raised, as an application release does), on wall clocks up to 25 s off either way. After each
+ * write the writer's own new changes are read from its stream into a {@link MergeModel}; at the end every
+ * replica must hold exactly the model's rows. docs/RELIABILITY.md says what is deterministic and what is
+ * not.
  *
  * <p>Only the thread that calls {@link #run} and {@link #settle} drives it.
  */
@@ -39,6 +40,8 @@ final class NetworkSimulation implements AutoCloseable {
   static final String TABLE = "item";
   private static final int KEYS = 60;
   private static final int MAX_ADDED_COLUMNS = 4;
+  /** Wall clocks are off by up to this many ms either way: at most 50 s apart, under the 60 s default drift. */
+  private static final int MAX_CLOCK_OFFSET = 25_000;
   /** Protocol errors that a faulty network never justifies: each one is a defect. */
   private static final Set<String> DEFECT_CODES = Set.of("invalid_change", "clock_drift", "internal",
       "malformed_frame", "unknown_message", "frame_too_large");
@@ -69,9 +72,11 @@ final class NetworkSimulation implements AutoCloseable {
     byte[] site;
     Cursor read = Cursor.START; // how far the model has read this replica's stream
     int downFor = -1; // steps left before it reopens; -1 while up
+    final long clockOffset; // its wall clock's error, within the engines' default maximum drift
 
     Replica(int index) {
       this.index = index;
+      this.clockOffset = random.nextInt(2 * MAX_CLOCK_OFFSET + 1) - MAX_CLOCK_OFFSET;
       this.name = "p" + index;
       this.file = dir.resolve(name + ".db");
     }
@@ -267,7 +272,9 @@ final class NetworkSimulation implements AutoCloseable {
   }
 
   private void open(Replica r) throws IOException {
-    r.db = Cfost.open(CfostOptions.builder(r.file).captureInterval(Duration.ofMillis(5)).build());
+    long offset = r.clockOffset;
+    r.db = Cfost.open(CfostOptions.builder(r.file).captureInterval(Duration.ofMillis(5))
+        .wallClock(() -> System.currentTimeMillis() + offset).build());
     r.app = r.db.connect();
     r.site = r.db.siteId();
     upgrade(r);
