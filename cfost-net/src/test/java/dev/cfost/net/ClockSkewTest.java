@@ -16,7 +16,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -25,20 +28,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Replicas whose wall clocks disagree (DESIGN.md invariant 4): within the maximum drift they converge and
+ * Replicas whose wall clocks disagree (the clock invariant): within the maximum drift they converge and
  * the later edit wins; a clock beyond it is refused, reported and never adopted; a clock that steps back
  * never stamps a write below one it already made, also across a restart.
  */
 class ClockSkewTest {
   private static final long MINUTE = 60_000;
-  /** The logical milliseconds of a col_version (the hybrid clock's high 48 bits, docs/ARCHITECTURE.md). */
+  /** A local col_version is a hybrid-clock timestamp: milliseconds above a 16-bit counter. */
   private static final int COUNTER_BITS = 16;
 
   @TempDir Path dir;
   MemoryNetwork net;
   final List<AutoCloseable> open = new ArrayList<>();
   /** Protocol errors reported, by the name of the replica whose peer reported them. */
-  final java.util.Map<String, List<SyncException>> errors = new java.util.concurrent.ConcurrentHashMap<>();
+  final Map<String, List<SyncException>> errors = new ConcurrentHashMap<>();
+  private final Map<Cfost, Peer> peers = new IdentityHashMap<>();
 
   @BeforeEach
   void network() {
@@ -161,8 +165,6 @@ class ClockSkewTest {
     db.replicate("todo");
     return db;
   }
-
-  private final java.util.Map<Cfost, Peer> peers = new java.util.IdentityHashMap<>();
 
   /** Starts a peer for {@code db}; returns the address it listens on. */
   private PeerAddress start(String name, Cfost db, PeerAddress target) throws IOException {

@@ -1,6 +1,7 @@
 package dev.cfost.net;
 
 import dev.cfost.Cfost;
+import dev.cfost.CfostException;
 import dev.cfost.CfostOptions;
 import dev.cfost.Change;
 import dev.cfost.ChangeBatch;
@@ -19,10 +20,13 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -58,7 +62,8 @@ final class NetworkSimulation implements AutoCloseable {
   final Map<String, Long> counts = new LinkedHashMap<>();
   /** Errors peers reported, by protocol code or exception class. */
   final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
-  final List<String> defects = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Errors that no injected fault explains, with the replica that reported them. */
+  final List<String> defects = new CopyOnWriteArrayList<>();
   private long step;
 
   /** One replica: its file, and its engine and peer while it is up. */
@@ -103,10 +108,6 @@ final class NetworkSimulation implements AutoCloseable {
     for (Replica r : replicas) {
       open(r);
     }
-  }
-
-  long seed() {
-    return seed;
   }
 
   /** Runs {@code operations} steps of the schedule. */
@@ -291,7 +292,7 @@ final class NetworkSimulation implements AutoCloseable {
       public void onError(String peerId, Throwable error) {
         String kind = error instanceof SyncException e ? e.code() : error.getClass().getSimpleName();
         errors.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
-        if (DEFECT_CODES.contains(kind) || error instanceof dev.cfost.CfostException && !(error instanceof SyncException)) {
+        if (DEFECT_CODES.contains(kind) || error instanceof CfostException && !(error instanceof SyncException)) {
           defects.add(r.name + " from " + peerId + ": " + error);
         }
       }
@@ -367,12 +368,12 @@ final class NetworkSimulation implements AutoCloseable {
   }
 
   private static String firstDifference(Map<String, String> expected, Map<String, String> actual) {
-    Set<String> keys = new java.util.TreeSet<>(expected.keySet());
+    Set<String> keys = new TreeSet<>(expected.keySet());
     keys.addAll(actual.keySet());
     int differences = 0;
     String first = null;
     for (String k : keys) {
-      if (!java.util.Objects.equals(expected.get(k), actual.get(k))) {
+      if (!Objects.equals(expected.get(k), actual.get(k))) {
         differences++;
         if (first == null) {
           first = "expected " + expected.get(k) + ", found " + actual.get(k);
