@@ -114,6 +114,7 @@ final class SessionMerger {
     MergeResult result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
         session.remoteSchema > db.schemaVersion()));
     expected = batches.last.cursor();
+    session.received += batches.changes; // counted once merged: a refused batch was not received
     session.send(new SyncMessage.Ack(expected));
     if (result.applied() > 0) {
       peer.events.change(session.remoteSite, batches.tables);
@@ -174,7 +175,7 @@ final class SessionMerger {
     private SyncMessage.Changes pending;
     SyncMessage.Changes last;
     SyncMessage stashed;
-    private int changes;
+    int changes;
     final Set<String> tables = new LinkedHashSet<>();
 
     Incoming(SyncMessage.Changes first) {
@@ -232,7 +233,6 @@ final class SessionMerger {
           tables.add(table);
         }
       }
-      session.received += c.changes().size();
       session.remainingToReceive = c.remaining();
       try {
         session.send(new SyncMessage.Received(c.cursor()));
