@@ -139,13 +139,51 @@ class SyncProtocolIT {
       push(l, laptop, laptopPushed);
       for (int i = 0; i < sessions.size(); i++) {
         RawSocket p = sessions.get(i);
-        SyncMessage.Changes live = p.await(SyncMessage.Changes.class);
+        // The very next message: a live batch is followed by no eose (the batch's cursor is the session's).
+        Object next = p.await(Object.class);
+        assertThat(next).as("session %d, round %d", i, round).isInstanceOf(SyncMessage.Changes.class);
+        SyncMessage.Changes live = (SyncMessage.Changes) next;
         assertThat(live.from()).isEqualTo(caughtUp.get(i));
+        assertThat(live.remaining()).isZero();
         assertThat(live.changes()).extracting(Change::val).contains("eggs" + round).doesNotContain("milk");
         p.send(new SyncMessage.Received(live.cursor()));
-        caughtUp.set(i, p.await(SyncMessage.Eose.class).cursor());
-        assertThat(caughtUp.get(i)).isEqualTo(live.cursor());
+        caughtUp.set(i, live.cursor());
       }
+    }
+    // A commit of one of the devices: its own session has nothing to send and moves its cursor by an eose,
+    // the others get the same batch, each continuing its own cursor; then all go on from there.
+    UserDevice own = phones.get(0);
+    own.sql("INSERT INTO todo VALUES ('p0', 'from phone0')");
+    own.db.capture();
+    ChangeBatch ownBatch = own.db.changes(Cursor.START, 10_000);
+    SealedChanges ownSealed = ChangeSeals.open(own.db, own.keys, own.identityUser).seal(ownBatch.changes());
+    sessions.get(0).send(new SyncMessage.Changes(Cursor.START, ownBatch.next(), ownSealed.changes(), 0,
+        ownSealed.seals()));
+    assertThat(sessions.get(0).await(SyncMessage.Ack.class).cursor()).isEqualTo(ownBatch.next());
+    for (int i = 0; i < sessions.size(); i++) {
+      Object next = sessions.get(i).await(Object.class);
+      if (i == 0) {
+        assertThat(next).as("the committing device's session").isInstanceOf(SyncMessage.Eose.class);
+        assertThat(((SyncMessage.Eose) next).from()).isEqualTo(caughtUp.get(0));
+        caughtUp.set(0, ((SyncMessage.Eose) next).cursor());
+      } else {
+        assertThat(next).as("session %d", i).isInstanceOf(SyncMessage.Changes.class);
+        SyncMessage.Changes c = (SyncMessage.Changes) next;
+        assertThat(c.from()).isEqualTo(caughtUp.get(i));
+        assertThat(c.changes()).extracting(Change::val).contains("from phone0");
+        sessions.get(i).send(new SyncMessage.Received(c.cursor()));
+        caughtUp.set(i, c.cursor());
+      }
+    }
+    assertThat(caughtUp).as("every session at the same head").containsOnly(caughtUp.get(0));
+    laptop.sql("INSERT INTO todo VALUES ('last', 'butter')");
+    laptop.db.capture();
+    push(l, laptop, laptopPushed);
+    for (int i = 0; i < sessions.size(); i++) {
+      Object next = sessions.get(i).await(Object.class);
+      assertThat(next).as("session %d after the device's commit", i).isInstanceOf(SyncMessage.Changes.class);
+      assertThat(((SyncMessage.Changes) next).from()).isEqualTo(caughtUp.get(i));
+      assertThat(((SyncMessage.Changes) next).changes()).extracting(Change::val).contains("butter");
     }
     for (RawSocket p : sessions) {
       assertThat(p.received).noneMatch(m -> m instanceof SyncMessage.Changes);

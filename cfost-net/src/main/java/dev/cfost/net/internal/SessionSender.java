@@ -229,7 +229,8 @@ final class SessionSender {
             return; // revoked since the last check: not one more batch
           }
           session.sendBatch(frame, batch.changes().size());
-          if (batch.caughtUp()) {
+          if (batch.caughtUp() && !sentEose) {
+            // Once per stream: after it, a live batch's cursor is the receiver's, and an eose would repeat it.
             session.send(new SyncMessage.Eose(batch.next(), batch.next()));
           }
         } else if (batch.caughtUp() && !batch.next().equals(from)) {

@@ -130,11 +130,10 @@ final class SyncEndpoints {
     }
 
     @Override
-    public boolean send(SyncMessage m) {
+    public boolean send(SyncMessage m, String text) {
       if (!ctx.session.isOpen()) {
         return false;
       }
-      String text = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
       long size = text.length();
       long before = queued.getAndAdd(size);
       if (before > 0 && before + size > MAX_QUEUED_BYTES) { // one message alone always goes, however large
@@ -276,7 +275,7 @@ final class SyncEndpoints {
     }
 
     @Override
-    public boolean send(SyncMessage m) {
+    public boolean send(SyncMessage m, String json) {
       if (broken) {
         return false;
       }
@@ -286,7 +285,6 @@ final class SyncEndpoints {
         }
         return true;
       }
-      String json = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
       StringBuilder event = new StringBuilder(json.length() + 64);
       event.append("event: ").append(type(m)).append('\n');
       if (m instanceof SyncMessage.Changes c) {

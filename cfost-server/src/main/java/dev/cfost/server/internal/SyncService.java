@@ -5,6 +5,7 @@ import dev.cfost.Cursor;
 import dev.cfost.Registration;
 import dev.cfost.Seal;
 import dev.cfost.net.SyncException;
+import dev.cfost.net.SyncMessage;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.server.ServerDevice;
 import dev.cfost.server.ServerStore;
@@ -57,16 +58,103 @@ public final class SyncService implements AutoCloseable {
   private final Registration commits;
   /** Bumped after each commit to a database (by user and database), before its sessions are woken. */
   private final Map<String, AtomicLong> generations = new ConcurrentHashMap<>();
-  /** The last small page read at the head of each database's stream, shared by its sessions. */
-  private final Map<String, Page> livePages = new ConcurrentHashMap<>();
+  /** The small pages read at the head of each database's stream in its current generation, shared by its sessions. */
+  private final Map<String, LivePages> livePages = new ConcurrentHashMap<>();
   /** Each user's revoked devices, for what the server relays; dropped when the device list changes. */
   private final Map<String, Set<String>> revokedByUser = new ConcurrentHashMap<>();
 
-  /** A page of a database's stream as read in one generation, with the stream's head then. */
-  record Page(long generation, long position, StoredChanges changes, long head) {}
+  /**
+   * A page of a database's stream as read in one generation, with the stream's head then. A shared page
+   * also keeps its {@code changes} message as sent to a session caught up at its position (every such
+   * session gets the same bytes), encoded by the first session that sends it.
+   */
+  static final class Page {
+    private final long generation;
+    private final long position;
+    private final StoredChanges changes;
+    private final long head;
+    private volatile String encoded;
+
+    Page(long generation, long position, StoredChanges changes, long head) {
+      this.generation = generation;
+      this.position = position;
+      this.changes = changes;
+      this.head = head;
+    }
+
+    long generation() {
+      return generation;
+    }
+
+    long position() {
+      return position;
+    }
+
+    StoredChanges changes() {
+      return changes;
+    }
+
+    long head() {
+      return head;
+    }
+
+    /**
+     * The text of {@code m}, the whole page as one batch from a session at its position: the same message
+     * for every such session, so encoded once (two sessions racing may both encode it, to the same text).
+     */
+    String encoded(SyncMessage.Changes m) {
+      String text = encoded;
+      if (text == null) {
+        text = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
+        encoded = text;
+      }
+      return text;
+    }
+  }
+
+  /** The shared pages of one database in one generation, by position: at most {@link #SHARED_PAGES}. */
+  private record LivePages(long generation, List<Page> pages) {
+    Page at(long position) {
+      for (Page p : pages) {
+        if (p.position() == position) {
+          return p;
+        }
+      }
+      return null;
+    }
+
+    /**
+     * Whether a page of this generation read the head at {@code position}: nothing was after it then, and
+     * a commit since would have moved the generation on.
+     */
+    boolean headAt(long position) {
+      for (Page p : pages) {
+        if (p.head() == position) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    LivePages with(Page p) {
+      List<Page> more = new java.util.ArrayList<>(pages.size() + 1);
+      more.add(p);
+      for (Page old : pages) {
+        if (more.size() < SHARED_PAGES && old.position() != p.position()) {
+          more.add(old);
+        }
+      }
+      return new LivePages(generation, List.copyOf(more));
+    }
+  }
 
   /** Pages of at most this many changes at the head of the stream are shared (a live commit's). */
   static final int SHARED_PAGE_CHANGES = 256;
+  /**
+   * Shared pages kept per database: the live commit's, and the empty one after it (where sessions that
+   * had nothing to send in the commit, its origin's, read on); a few more for sessions a commit behind.
+   */
+  static final int SHARED_PAGES = 4;
 
   /** The sync service of a server over {@code store}, streaming on {@code threads} threads. */
   public static SyncService create(ServerStore store, ServerMetrics metrics, int threads) {
@@ -161,26 +249,48 @@ public final class SyncService implements AutoCloseable {
   /**
    * The stream of a database after {@code position}: one page of at most {@link SyncSession#BATCH_CHANGES}
    * changes and the head. After a commit every session of the database that is caught up reads from the
-   * same position; a small page at the head of the stream is kept until the next commit and served to
+   * same position; the small pages at the head of the stream are kept until the next commit and served to
    * all of them, so that a commit fanned out to a thousand devices is read from the store once rather
-   * than a thousand times (each a transaction on the user's file, one at a time). Larger pages (a device
-   * catching up) are not kept: the heap holds at most one small page per database with sessions.
+   * than a thousand times (each a transaction on the user's file, one at a time), and a read at the head
+   * a page of this generation saw is answered without the store. Larger pages (a device catching up) are
+   * not kept: the heap holds at most {@link #SHARED_PAGES} small pages per database with sessions.
    */
   Page page(String userId, String databaseId, long position) {
     String key = key(userId, databaseId);
     long generation = generations.computeIfAbsent(key, k -> new AtomicLong()).get();
-    Page p = livePages.get(key);
-    if (p != null && p.generation() == generation && p.position() == position) {
-      return p;
+    LivePages live = livePages.get(key);
+    if (live != null && live.generation() == generation) {
+      Page p = live.at(position);
+      if (p != null) {
+        return p;
+      }
+      if (live.headAt(position)) {
+        p = new Page(generation, position, new StoredChanges(List.of(), List.of(), position, true), position);
+        share(key, p);
+        return p;
+      }
     }
     StoredChanges changes = relayable(userId, databaseId,
         store.changesAfter(userId, databaseId, position, SyncSession.BATCH_CHANGES));
-    p = new Page(generation, position, changes, store.head(userId, databaseId));
-    Set<SyncSession> open = sessions.get(key);
-    if (changes.caughtUp() && changes.changes().size() <= SHARED_PAGE_CHANGES && open != null && !open.isEmpty()) {
-      livePages.put(key, p); // read in 'generation': a commit since has bumped it, and the page is not served
+    Page p = new Page(generation, position, changes, store.head(userId, databaseId));
+    if (changes.caughtUp() && changes.changes().size() <= SHARED_PAGE_CHANGES) {
+      share(key, p); // read in 'generation': a commit since has bumped it, and the page is not served
     }
     return p;
+  }
+
+  /** Keeps {@code p} for the other sessions of its database, while it has sessions and no newer commit. */
+  private void share(String key, Page p) {
+    Set<SyncSession> open = sessions.get(key);
+    if (open == null || open.isEmpty()) {
+      return;
+    }
+    livePages.compute(key, (k, old) -> {
+      if (old == null || old.generation() < p.generation()) {
+        return new LivePages(p.generation(), List.of(p));
+      }
+      return old.generation() == p.generation() ? old.with(p) : old;
+    });
   }
 
   /**

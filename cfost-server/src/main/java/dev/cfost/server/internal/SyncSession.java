@@ -10,6 +10,7 @@ import dev.cfost.net.SyncMessage;
 import dev.cfost.net.Topic;
 import dev.cfost.server.StoredChanges;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,7 +43,12 @@ final class SyncSession {
   /** Where the session's messages go: a WebSocket, or an SSE stream. */
   interface Outbox {
     /** Queues one message; false if the connection is closed or the client is too slow to read. */
-    boolean send(SyncMessage m);
+    default boolean send(SyncMessage m) {
+      return send(m, new String(SyncMessage.encode(m), StandardCharsets.UTF_8));
+    }
+
+    /** Queues {@code m}, already encoded as {@code json} (shared by the sessions a page goes to). */
+    boolean send(SyncMessage m, String json);
 
     /** Closes the connection with an error code and reason. */
     void close(String code, String reason);
@@ -180,12 +186,16 @@ final class SyncSession {
       }
       out.send(new SyncMessage.Ack(c.cursor()));
     } else if (m instanceof SyncMessage.Received r) {
+      boolean opened = false;
       synchronized (this) {
         if (!inFlight.isEmpty() && inFlight.peekFirst().equals(r.cursor())) {
+          opened = inFlight.size() >= WINDOW;
           inFlight.removeFirst();
         }
       }
-      wake();
+      if (opened) {
+        wake(); // the pump stopped at the full window; otherwise it stopped caught up, and a commit wakes it
+      }
     } else if (m instanceof SyncMessage.Ack a) {
       acked(a.cursor());
     } else if (m instanceof SyncMessage.Ping p) {
@@ -324,7 +334,11 @@ final class SyncSession {
     }
   }
 
-  /** Sends batches while the window has room, then {@code eose} once caught up. */
+  /**
+   * Sends batches while the window has room, then {@code eose} once caught up. Once caught up, a live batch
+   * that reaches the head as read is not followed by another read or an {@code eose}: the device's cursor
+   * is the batch's, and the next commit wakes the pump (docs/PROTOCOL.md, Session, 5).
+   */
   synchronized void pump() {
     while (!closed && requested && (!windowed || inFlight.size() < WINDOW)) {
       SyncService.Page read = service.page(userId, databaseId, position);
@@ -360,20 +374,26 @@ final class SyncSession {
       }
       Cursor to = Cursor.since(end);
       long remaining = Math.max(0, read.head() - end);
-      List<Seal> seals = send.size() == page.changes().size() ? page.seals() : sealsFor(send, page.seals());
-      if (!out.send(new SyncMessage.Changes(lastSent, to, send, remaining, seals))) {
+      boolean whole = send.size() == page.changes().size();
+      List<Seal> seals = whole ? page.seals() : sealsFor(send, page.seals());
+      SyncMessage.Changes batch = new SyncMessage.Changes(lastSent, to, send, remaining, seals);
+      // The whole page from its own position is the same message for every session caught up there.
+      boolean shared = whole && end == page.position() && lastSent.equals(Cursor.since(read.position()));
+      if (!(shared ? out.send(batch, read.encoded(batch)) : out.send(batch))) {
         return;
       }
       service.metrics.batchOut();
       service.metrics.changesOut(send.size());
       lastSent = to;
-      eoseSent = false;
       if (windowed) {
         inFlight.addLast(to);
       }
       unacked.addLast(to);
       while (unacked.size() > 4 * WINDOW) {
         unacked.removeFirst(); // an ack covers every batch before it; old ones need no exact match
+      }
+      if (eoseSent && remaining == 0) {
+        return; // live, and nothing was after this batch when it was read: a commit since wakes the pump
       }
     }
   }
