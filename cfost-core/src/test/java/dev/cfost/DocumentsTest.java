@@ -119,15 +119,17 @@ class DocumentsTest {
   }
 
   @Test
-  void atGivesEveryPastVersionAcrossCheckpoints() {
+  void atGivesEveryPastVersion() {
     alice.create("doc-1", "T", json("{'n':0}"));
-    for (int i = 1; i < 2100; i++) {
+    for (int i = 1; i < 5; i++) {
       alice.update("doc-1", json("[{'op':'replace','path':'/n','value':" + i + "}]"));
     }
-    for (long v : new long[] {1, 2, 999, 1000, 1001, 1500, 2000, 2099, 2100}) {
+    alice.delete("doc-1");
+    for (long v = 1; v <= 5; v++) {
       assertThat(alice.at("doc-1", v).content()).as("version " + v).isEqualTo(json("{'n':" + (v - 1) + "}"));
     }
-    assertThatThrownBy(() -> alice.at("doc-1", 2101))
+    assertThat(alice.at("doc-1", 6).deleted()).isTrue();
+    assertThatThrownBy(() -> alice.at("doc-1", 7))
         .extracting(e -> ((DocumentException) e).reason()).isEqualTo(DocumentException.Reason.NO_SUCH_VERSION);
   }
 

@@ -52,12 +52,19 @@ public final class DocumentStore implements AutoCloseable {
 
   private final Cfost db;
   private final LongSupplier clock;
+  private final int checkpointEvery;
   final Connection conn; // guarded by this
   private boolean closed; // guarded by this
 
   public DocumentStore(Cfost db, LongSupplier clock) {
+    this(db, clock, CHECKPOINT_EVERY);
+  }
+
+  /** With checkpoints every {@code checkpointEvery} versions (tests use small ones). */
+  DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery) {
     this.db = db;
     this.clock = clock;
+    this.checkpointEvery = checkpointEvery;
     this.conn = db.connect();
     try (Statement s = conn.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + "(id INTEGER PRIMARY KEY NOT NULL, body TEXT)");
@@ -240,7 +247,7 @@ public final class DocumentStore implements AutoCloseable {
         boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
         ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
         ins.executeUpdate();
-        if (st.version % CHECKPOINT_EVERY == 0) {
+        if (st.version % checkpointEvery == 0) {
           try (PreparedStatement cp = conn.prepareStatement(
               "INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)")) {
             cp.setLong(1, st.ord);
