@@ -142,10 +142,15 @@ public record JsonPatch(List<Op> ops) {
     return new Applied(current, new JsonPatch(undo));
   }
 
+  /**
+   * Applies one operation, recording its inverse in {@code undo}; with {@code undo} null it is a rollback,
+   * whose values are the document's own nodes and are put back as they are, not copied (a copy of a
+   * replaced root would leave the caller's root changed).
+   */
   private static JsonNode applyOne(JsonNode root, Op op, List<Op> undo) {
     switch (op.kind) {
       case ADD:
-        return add(root, op.path, op.value.deepCopy(), undo);
+        return add(root, op.path, undo == null ? op.value : op.value.deepCopy(), undo);
       case REMOVE:
         return remove(root, op.path, undo, false);
       case REPLACE: {
@@ -153,7 +158,7 @@ public record JsonPatch(List<Op> ops) {
         if (undo != null) {
           undo.add(new Op(Kind.REPLACE, op.path, null, old));
         }
-        return set(root, op.path, op.value.deepCopy());
+        return set(root, op.path, undo == null ? op.value : op.value.deepCopy());
       }
       case MOVE: {
         if (op.from.equals(op.path)) {
