@@ -97,4 +97,20 @@ class DocumentReplicationTest {
       }
     }
   }
+
+  @Test
+  void aMalformedRevisionFromAPeerIsSkippedAndTheRestFolds() {
+    try (Cfost a = open("a.db", clockA, 1); Cfost b = open("b.db", clockB, 2)) {
+      Documents alice = a.documents("alice");
+      Documents bob = b.documents("bob");
+      bob.create("d", "T", json("{'a':1}"));
+      String good = TestDb.dump(b, "document_revisions").get(0);
+      TestDb.sql(b, "INSERT INTO document_revisions(id, body) VALUES (5, 'not json')",
+          "INSERT INTO document_revisions(id, body) VALUES (6, '[1,\"d\",1,\"AAAAAAAAAAAAAAAAAAAAAA\",\"m\",\"u\",\"p\",null,[[\"-\",\"/a\"]],null,0]')");
+      TestDb.pull(a, b, 100);
+      assertThat(TestDb.dump(a, "document_revisions")).hasSize(3).contains(good);
+      assertThat(alice.get("d").orElseThrow().content()).isEqualTo(json("{'a':1}"));
+      assertThat(alice.history("d")).hasSize(1);
+    }
+  }
 }
