@@ -138,24 +138,20 @@ final class UserDocuments implements Documents {
 
   @Override
   public Document undo(String id) {
-    checkId(id);
-    return store.write(id, st -> {
-      found(st);
-      try {
-        return Reverts.undo(store, st, user);
-      } catch (SQLException e) {
-        throw new dev.cfost.CfostException("cannot read the history of " + id + ": " + e.getMessage(), e);
-      }
-    });
+    return revert(id, true);
   }
 
   @Override
   public Document redo(String id) {
+    return revert(id, false);
+  }
+
+  private Document revert(String id, boolean undo) {
     checkId(id);
     return store.write(id, st -> {
       found(st);
       try {
-        return Reverts.redo(store, st, user);
+        return undo ? Reverts.undo(store, st, user) : Reverts.redo(store, st, user);
       } catch (SQLException e) {
         throw new dev.cfost.CfostException("cannot read the history of " + id + ": " + e.getMessage(), e);
       }
