@@ -55,6 +55,7 @@ public final class DocumentStore implements AutoCloseable {
   private final int checkpointEvery;
   final Connection conn; // guarded by this
   private boolean closed; // guarded by this
+  private final Map<String, PreparedStatement> leaves = new java.util.HashMap<>(); // guarded by this
 
   public DocumentStore(Cfost db, LongSupplier clock) {
     this(db, clock, CHECKPOINT_EVERY);
@@ -171,12 +172,25 @@ public final class DocumentStore implements AutoCloseable {
   }
 
   private boolean folded(long id) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM cfost_doc_order WHERE id = ?")) {
-      ps.setLong(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
+    PreparedStatement ps = leaf("SELECT 1 FROM cfost_doc_order WHERE id = ?");
+    ps.setLong(1, id);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next();
     }
+  }
+
+  /**
+   * A prepared statement kept for the connection's life: for the per-revision lookups and inserts, whose
+   * preparation cost as much as their execution. Only for statements that never run while another use of
+   * themselves is open (leaves: no call inside their result loop uses them again).
+   */
+  private PreparedStatement leaf(String sql) throws SQLException {
+    PreparedStatement ps = leaves.get(sql);
+    if (ps == null) {
+      ps = conn.prepareStatement(sql);
+      leaves.put(sql, ps);
+    }
+    return ps;
   }
 
   /** Places revisions of any documents in their documents' histories. */
@@ -328,23 +342,21 @@ public final class DocumentStore implements AutoCloseable {
   }
 
   RevisionRecord revision(long id) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT body FROM " + TABLE + " WHERE id = ?")) {
-      ps.setLong(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          throw new IllegalStateException("revision " + id + " is in a history but not in " + TABLE);
-        }
-        return RevisionRecord.decode(rs.getString(1));
+    PreparedStatement ps = leaf("SELECT body FROM " + TABLE + " WHERE id = ?");
+    ps.setLong(1, id);
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        throw new IllegalStateException("revision " + id + " is in a history but not in " + TABLE);
       }
+      return RevisionRecord.decode(rs.getString(1));
     }
   }
 
   void insert(RevisionRecord r) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO " + TABLE + "(id, body) VALUES (?, ?)")) {
-      ps.setLong(1, r.id());
-      ps.setString(2, r.encode());
-      ps.executeUpdate();
-    }
+    PreparedStatement ps = leaf("INSERT INTO " + TABLE + "(id, body) VALUES (?, ?)");
+    ps.setLong(1, r.id());
+    ps.setString(2, r.encode());
+    ps.executeUpdate();
   }
 
   /** The current version of a document, or null if it was never created. */
@@ -477,6 +489,9 @@ public final class DocumentStore implements AutoCloseable {
   public synchronized void close() {
     closed = true;
     try {
+      for (PreparedStatement ps : leaves.values()) {
+        ps.close();
+      }
       conn.close();
     } catch (SQLException e) {
       log.warn("closing the documents connection: {}", e.getMessage());
