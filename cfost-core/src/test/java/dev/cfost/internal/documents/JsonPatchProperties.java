@@ -51,7 +51,9 @@ class JsonPatchProperties {
           return o;
         })
         // Removing the whole document: the library leaves nothing, ours refuses (a document has content).
-        .filter(o -> !(o.get("op").asText().equals("remove") && o.get("path").asText().isEmpty()));
+        .filter(o -> !(o.get("op").asText().equals("remove") && o.get("path").asText().isEmpty()))
+        // A move onto itself: the library does nothing even if "from" does not exist; RFC 6902 says it must.
+        .filter(o -> !(o.get("op").asText().equals("move") && o.get("path").equals(o.get("from"))));
     return op.list().ofMinSize(1).ofMaxSize(4).map(ops -> {
       ArrayNode a = F.arrayNode();
       ops.forEach(a::add);
@@ -85,7 +87,10 @@ class JsonPatchProperties {
       assertThat(applied.reverse().apply(applied.root()).root()).as("reverse %s of %s", applied.reverse().toJson(), patch)
           .isEqualTo(original);
     } catch (PatchException e) {
-      assertThat(expected).as("ours refused %s (%s), the library applied it", patch, e.getMessage()).isNull();
+      // The library takes an index with a leading zero in some places; RFC 6901 and the suite say no.
+      if (!patch.toString().contains("/01")) {
+        assertThat(expected).as("ours refused %s (%s), the library applied it", patch, e.getMessage()).isNull();
+      }
       assertThat(doc).isEqualTo(original);
     }
   }
