@@ -189,6 +189,16 @@ public interface Cfost extends AutoCloseable {
   /** Adds a listener that runs on {@code executor}. */
   Registration addListener(Executor executor, ChangeListener listener);
 
+  /**
+   * The database's JSON documents with their full history, acting as {@code user} (who is recorded in
+   * every revision and whose undo stack {@link Documents#undo} uses). The collection is made on first
+   * use: its revisions replicate as the table {@code document_revisions} (docs/DOCUMENTS.md).
+   *
+   * @throws IllegalArgumentException if the user is empty, longer than 128 characters or has control
+   *     characters
+   */
+  Documents documents(String user);
+
   /** Captures pending writes, stops background work and closes the connections. */
   @Override
   void close();

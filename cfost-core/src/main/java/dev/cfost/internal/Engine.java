@@ -61,6 +61,7 @@ public final class Engine implements Cfost {
   private long schemaCookie = -1; // guarded by lock
   private boolean closed; // guarded by lock
   private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+  private dev.cfost.internal.documents.DocumentStore documents; // made on first use; guarded by closing
 
   private Engine(CfostOptions options) throws SQLException {
     this.options = options;
@@ -559,6 +560,11 @@ public final class Engine implements Cfost {
     if (background != null) {
       background.stop();
     }
+    synchronized (closing) {
+      if (documents != null) {
+        documents.close();
+      }
+    }
     try {
       capture();
     } catch (RuntimeException e) {
@@ -573,6 +579,19 @@ public final class Engine implements Cfost {
     } finally {
       lock.unlock();
       listeners.close();
+    }
+  }
+
+  @Override
+  public dev.cfost.Documents documents(String user) {
+    synchronized (closing) {
+      if (closing.get()) {
+        throw new IllegalStateException("the engine of " + path + " is closed");
+      }
+      if (documents == null) {
+        documents = new dev.cfost.internal.documents.DocumentStore(this, hlc::now);
+      }
+      return documents.forUser(user);
     }
   }
 

@@ -1,0 +1,500 @@
+package dev.cfost.internal.documents;
+
+import dev.cfost.Cfost;
+import dev.cfost.CfostException;
+import dev.cfost.Change;
+import dev.cfost.ChangeBatch;
+import dev.cfost.ChangeFilter;
+import dev.cfost.Cursor;
+import dev.cfost.Document;
+import dev.cfost.DocumentException;
+import dev.cfost.Documents;
+import dev.cfost.internal.PackedKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The documents of one database: revisions in the replicated {@code document_revisions}, and what is
+ * derived from them on this replica alone (never replicated, rebuilt from the revisions if lost):
+ *
+ * <ul>
+ *   <li>{@code cfost_doc_heads}: per document its current content (materialised), flags and version;
+ *   <li>{@code cfost_doc_order}: per document its revisions in merge order, with each one's outcome
+ *       here (applied, or a no-op and why) and its reverse when it differs from the author's;
+ *   <li>{@code cfost_doc_checkpoints}: the state every {@value #CHECKPOINT_EVERY} versions, deflated;
+ *   <li>{@code cfost_doc_meta}: how far the change stream has been folded.
+ * </ul>
+ *
+ * <p>New revisions, local or merged from other replicas, are found in the engine's change stream and
+ * folded in merge order (hybrid clock, then site). Thread-safe: every call holds this object's monitor
+ * and uses its one connection; other processes on the file fold under SQLite's write lock and the stream
+ * cursor, which a fold re-reads inside its transaction.
+ */
+public final class DocumentStore implements AutoCloseable {
+  static final String TABLE = "document_revisions";
+  /** Versions between checkpoints: {@code at} folds at most this many revisions. */
+  static final int CHECKPOINT_EVERY = 1000;
+  /** Changes read from the stream per fold transaction. */
+  private static final int STREAM_BATCH = 4000;
+  private static final Logger log = LoggerFactory.getLogger(DocumentStore.class);
+  private static final ChangeFilter FILTER = ChangeFilter.ALL.onlyTables(List.of(TABLE));
+
+  private final Cfost db;
+  private final LongSupplier clock;
+  private final int checkpointEvery;
+  final Connection conn; // guarded by this
+  private boolean closed; // guarded by this
+  private final Map<String, PreparedStatement> leaves = new java.util.HashMap<>(); // guarded by this
+
+  public DocumentStore(Cfost db, LongSupplier clock) {
+    this(db, clock, CHECKPOINT_EVERY);
+  }
+
+  /** With checkpoints every {@code checkpointEvery} versions (tests use small ones). */
+  DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery) {
+    this.db = db;
+    this.clock = clock;
+    this.checkpointEvery = checkpointEvery;
+    this.conn = db.connect();
+    try (Statement s = conn.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + "(id INTEGER PRIMARY KEY NOT NULL, body TEXT)");
+      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_heads(ord INTEGER PRIMARY KEY, doc TEXT NOT NULL UNIQUE,"
+          + " title TEXT, body TEXT, created INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
+          + " version INTEGER NOT NULL DEFAULT 0, created_hlc INTEGER, created_by TEXT, updated_hlc INTEGER,"
+          + " updated_by TEXT)");
+      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_order(ord INTEGER NOT NULL, pos INTEGER NOT NULL,"
+          + " id INTEGER NOT NULL, hlc INTEGER NOT NULL, site BLOB NOT NULL, applied INTEGER NOT NULL,"
+          + " reason TEXT, rev TEXT, PRIMARY KEY(ord, pos)) WITHOUT ROWID");
+      s.execute("CREATE UNIQUE INDEX IF NOT EXISTS cfost_doc_order_id ON cfost_doc_order(id)");
+      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_checkpoints(ord INTEGER NOT NULL, pos INTEGER NOT NULL,"
+          + " state BLOB NOT NULL, PRIMARY KEY(ord, pos)) WITHOUT ROWID");
+      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_meta(k TEXT PRIMARY KEY NOT NULL, v TEXT)");
+    } catch (SQLException e) {
+      close();
+      throw new CfostException("cannot create the document tables in " + db.path() + ": " + e.getMessage(), e);
+    }
+    db.replicate(TABLE);
+  }
+
+  /** The collection as seen by one user. */
+  public Documents forUser(String user) {
+    return new UserDocuments(this, user);
+  }
+
+  long now() {
+    return clock.getAsLong();
+  }
+
+  byte[] site() {
+    return db.siteId();
+  }
+
+  // ---- folding the change stream ----
+
+  /** Folds every revision the change stream holds beyond this replica's fold cursor. */
+  synchronized void catchUp() {
+    checkOpen();
+    try {
+      while (true) {
+        Cursor cursor = cursor();
+        ChangeBatch batch = db.changes(cursor, STREAM_BATCH, FILTER);
+        if (!batch.changes().isEmpty() || !batch.next().equals(cursor)) {
+          begin();
+          try {
+            if (!cursor().equals(cursor)) {
+              rollback(); // another process folded this part meanwhile
+              continue;
+            }
+            fold(revisionsOf(batch.changes()));
+            try (PreparedStatement ps = conn.prepareStatement(
+                "INSERT OR REPLACE INTO cfost_doc_meta(k, v) VALUES ('cursor', ?)")) {
+              ps.setString(1, batch.next().toString());
+              ps.executeUpdate();
+            }
+            commit();
+          } catch (SQLException | RuntimeException e) {
+            rollback();
+            throw e;
+          }
+        }
+        if (batch.caughtUp()) {
+          return;
+        }
+      }
+    } catch (SQLException e) {
+      throw new CfostException("cannot fold document revisions: " + e.getMessage(), e);
+    }
+  }
+
+  private Cursor cursor() throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT v FROM cfost_doc_meta WHERE k = 'cursor'");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Cursor.parse(rs.getString(1)) : Cursor.START;
+    }
+  }
+
+  /** The revisions of a batch not folded yet; a malformed one is logged with its reason and skipped. */
+  private List<RevisionRecord> revisionsOf(List<Change> changes) throws SQLException {
+    Map<Long, RevisionRecord> out = new LinkedHashMap<>();
+    for (Change c : changes) {
+      if (!"body".equals(c.cid()) || !(c.val() instanceof String text)) {
+        continue;
+      }
+      RevisionRecord r;
+      try {
+        r = RevisionRecord.decode(text);
+      } catch (IllegalArgumentException e) {
+        log.warn("skipped a revision of {} from site {}: {}", TABLE, java.util.HexFormat.of().formatHex(c.siteId()),
+            e.getMessage());
+        continue;
+      }
+      List<Object> pk = PackedKey.unpack(c.pk());
+      if (pk.size() != 1 || !Long.valueOf(r.id()).equals(pk.get(0))) {
+        log.warn("skipped a revision of document {}: its key {} is not the one its site and clock give", r.doc(), pk);
+        continue;
+      }
+      if (!folded(r.id())) {
+        out.put(r.id(), r);
+      }
+    }
+    return new ArrayList<>(out.values());
+  }
+
+  private boolean folded(long id) throws SQLException {
+    PreparedStatement ps = leaf("SELECT 1 FROM cfost_doc_order WHERE id = ?");
+    ps.setLong(1, id);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  /**
+   * A prepared statement kept for the connection's life: for the per-revision lookups and inserts, whose
+   * preparation cost as much as their execution. Only for statements that never run while another use of
+   * themselves is open (leaves: no call inside their result loop uses them again).
+   */
+  private PreparedStatement leaf(String sql) throws SQLException {
+    PreparedStatement ps = leaves.get(sql);
+    if (ps == null) {
+      ps = conn.prepareStatement(sql);
+      leaves.put(sql, ps);
+    }
+    return ps;
+  }
+
+  /** Places revisions of any documents in their documents' histories. */
+  private void fold(List<RevisionRecord> revisions) throws SQLException {
+    Map<String, List<RevisionRecord>> byDoc = new LinkedHashMap<>();
+    for (RevisionRecord r : revisions) {
+      byDoc.computeIfAbsent(r.doc(), d -> new ArrayList<>()).add(r);
+    }
+    for (Map.Entry<String, List<RevisionRecord>> e : byDoc.entrySet()) {
+      DocState st = state(e.getKey(), true);
+      place(st, e.getValue());
+      saveHead(st);
+    }
+  }
+
+  /**
+   * Puts revisions of one document in their places: the revisions after the earliest of them are
+   * rewound with their reverse patches, then all are replayed in merge order.
+   */
+  void place(DocState st, List<RevisionRecord> revisions) throws SQLException {
+    List<RevisionRecord> merged = new ArrayList<>(revisions);
+    merged.sort(ORDER);
+    RevisionRecord first = merged.get(0);
+    List<RevisionRecord> tail = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT id, hlc, site, applied, rev FROM cfost_doc_order WHERE ord = ? ORDER BY pos DESC")) {
+      ps.setLong(1, st.ord);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next() && RevisionRecord.compare(rs.getLong(2), rs.getBytes(3), first.hlc(), first.site()) > 0) {
+          RevisionRecord r = revision(rs.getLong(1));
+          if (rs.getBoolean(4)) {
+            String rev = rs.getString(5);
+            st.unapply(r, rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse")));
+          }
+          tail.add(r);
+        }
+      }
+    }
+    long start = st.version - tail.size() + 1;
+    if (!tail.isEmpty()) {
+      merged.addAll(tail);
+      merged.sort(ORDER);
+      try (PreparedStatement ps = conn.prepareStatement("DELETE FROM cfost_doc_order WHERE ord = ? AND pos >= ?")) {
+        ps.setLong(1, st.ord);
+        ps.setLong(2, start);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = conn.prepareStatement(
+          "DELETE FROM cfost_doc_checkpoints WHERE ord = ? AND pos >= ?")) {
+        ps.setLong(1, st.ord);
+        ps.setLong(2, start);
+        ps.executeUpdate();
+      }
+    }
+    st.version = start - 1;
+    try (PreparedStatement ins = conn.prepareStatement("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site,"
+        + " applied, reason, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (RevisionRecord r : merged) {
+        DocState.Outcome o = st.apply(r);
+        st.version++;
+        ins.setLong(1, st.ord);
+        ins.setLong(2, st.version);
+        ins.setLong(3, r.id());
+        ins.setLong(4, r.hlc());
+        ins.setBytes(5, r.site());
+        ins.setBoolean(6, o.applied());
+        ins.setString(7, o.reason());
+        boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
+        ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
+        ins.executeUpdate();
+        if (st.version % checkpointEvery == 0) {
+          try (PreparedStatement cp = conn.prepareStatement(
+              "INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)")) {
+            cp.setLong(1, st.ord);
+            cp.setLong(2, st.version);
+            cp.setBytes(3, st.checkpoint());
+            cp.executeUpdate();
+          }
+        }
+      }
+    }
+  }
+
+  static final Comparator<RevisionRecord> ORDER =
+      (a, b) -> RevisionRecord.compare(a.hlc(), a.site(), b.hlc(), b.site());
+
+  // ---- reading and writing state ----
+
+  /** A document's current state; with {@code make}, an empty one is made for an unknown id. */
+  DocState state(String doc, boolean make) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT ord, title, body, created, deleted, version,"
+        + " created_hlc, created_by FROM cfost_doc_heads WHERE doc = ?")) {
+      ps.setString(1, doc);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          DocState st = new DocState(rs.getLong(1), doc);
+          st.title = rs.getString(2);
+          String body = rs.getString(3);
+          st.body = body == null ? null : Json.parse(body, "document " + doc);
+          st.created = rs.getBoolean(4);
+          st.deleted = rs.getBoolean(5);
+          st.version = rs.getLong(6);
+          st.createdHlc = rs.getLong(7);
+          st.createdBy = rs.getString(8);
+          return st;
+        }
+      }
+    }
+    if (!make) {
+      return null;
+    }
+    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO cfost_doc_heads(doc) VALUES (?)")) {
+      ps.setString(1, doc);
+      ps.executeUpdate();
+    }
+    return state(doc, false);
+  }
+
+  /** The last revision applied at or before {@code version}, or null. */
+  RevisionRecord lastApplied(long ord, long version) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT id FROM cfost_doc_order WHERE ord = ? AND pos <= ? AND applied ORDER BY pos DESC LIMIT 1")) {
+      ps.setLong(1, ord);
+      ps.setLong(2, version);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? revision(rs.getLong(1)) : null;
+      }
+    }
+  }
+
+  void saveHead(DocState st) throws SQLException {
+    RevisionRecord last = lastApplied(st.ord, st.version);
+    long updatedHlc = last == null ? 0 : last.hlc();
+    String updatedBy = last == null ? null : last.user();
+    try (PreparedStatement ps = conn.prepareStatement("UPDATE cfost_doc_heads SET title = ?, body = ?, created = ?,"
+        + " deleted = ?, version = ?, created_hlc = ?, created_by = ?, updated_hlc = ?, updated_by = ? WHERE ord = ?")) {
+      ps.setString(1, st.title);
+      ps.setString(2, st.body == null ? null : Json.write(st.body));
+      ps.setBoolean(3, st.created);
+      ps.setBoolean(4, st.deleted);
+      ps.setLong(5, st.version);
+      ps.setLong(6, st.createdHlc);
+      ps.setString(7, st.createdBy);
+      ps.setLong(8, updatedHlc);
+      ps.setString(9, updatedBy);
+      ps.setLong(10, st.ord);
+      ps.executeUpdate();
+    }
+  }
+
+  RevisionRecord revision(long id) throws SQLException {
+    PreparedStatement ps = leaf("SELECT body FROM " + TABLE + " WHERE id = ?");
+    ps.setLong(1, id);
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        throw new IllegalStateException("revision " + id + " is in a history but not in " + TABLE);
+      }
+      return RevisionRecord.decode(rs.getString(1));
+    }
+  }
+
+  void insert(RevisionRecord r) throws SQLException {
+    PreparedStatement ps = leaf("INSERT INTO " + TABLE + "(id, body) VALUES (?, ?)");
+    ps.setLong(1, r.id());
+    ps.setString(2, r.encode());
+    ps.executeUpdate();
+  }
+
+  /** The current version of a document, or null if it was never created. */
+  Document document(String doc) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT title, body, created, deleted, version, created_by,"
+        + " updated_by, updated_hlc FROM cfost_doc_heads WHERE doc = ?")) {
+      ps.setString(1, doc);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? document(doc, rs) : null;
+      }
+    }
+  }
+
+  /** A document from a heads row's columns title, body, created, deleted, version, created_by, ... */
+  static Document document(String doc, ResultSet rs) throws SQLException {
+    if (!rs.getBoolean(3)) {
+      return null;
+    }
+    return new Document(doc, rs.getString(1), rs.getLong(5), rs.getBoolean(4),
+        Json.parse(rs.getString(2), "document " + doc), rs.getString(6), rs.getString(7), rs.getLong(8));
+  }
+
+  /**
+   * Makes and places one local revision in one transaction; nothing is written if {@code make} throws or
+   * returns null.
+   */
+  synchronized Document write(String doc, java.util.function.Function<DocState, RevisionRecord> make) {
+    catchUp();
+    try {
+      begin();
+      try {
+        DocState st = state(doc, true);
+        RevisionRecord r = make.apply(st);
+        if (r == null) {
+          rollback(); // nothing changes
+          return document(doc);
+        }
+        insert(r);
+        place(st, List.of(r));
+        saveHead(st);
+        commit();
+      } catch (SQLException | RuntimeException e) {
+        rollback();
+        throw e;
+      }
+      return document(doc);
+    } catch (SQLException e) {
+      throw new CfostException("cannot write document " + doc + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs a read on this store's connection after folding what arrived. */
+  synchronized <T> T read(String what, SqlRead<T> body) {
+    catchUp();
+    try {
+      return body.run();
+    } catch (SQLException e) {
+      throw new CfostException("cannot read " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  @FunctionalInterface
+  interface SqlRead<T> {
+    T run() throws SQLException;
+  }
+
+  /** The state right after version {@code version}: from the nearest checkpoint, folding forward. */
+  DocState stateAt(DocState current, long version) throws SQLException {
+    DocState st = new DocState(current.ord, current.id);
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT pos, state FROM cfost_doc_checkpoints WHERE ord = ? AND pos <= ? ORDER BY pos DESC LIMIT 1")) {
+      ps.setLong(1, current.ord);
+      ps.setLong(2, version);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          st.restoreCheckpoint(rs.getBytes(2), rs.getLong(1));
+        }
+      }
+    }
+    try (PreparedStatement ps = conn.prepareStatement("SELECT o.applied, r.body FROM cfost_doc_order o JOIN "
+        + TABLE + " r ON r.id = o.id WHERE o.ord = ? AND o.pos > ? AND o.pos <= ? ORDER BY o.pos")) {
+      ps.setLong(1, current.ord);
+      ps.setLong(2, st.version);
+      ps.setLong(3, version);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (rs.getBoolean(1)) {
+            DocState.Outcome o = st.apply(RevisionRecord.decode(rs.getString(2)));
+            if (!o.applied()) {
+              throw new IllegalStateException("revision at version " + (st.version + 1) + " of " + current.id
+                  + " applied when folded but not when replayed: " + o.reason());
+            }
+          }
+          st.version++;
+        }
+      }
+    }
+    return st;
+  }
+
+  // ---- transactions ----
+
+  void begin() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+    }
+  }
+
+  private void commit() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.execute("COMMIT");
+    }
+  }
+
+  void rollback() {
+    try (Statement s = conn.createStatement()) {
+      s.execute("ROLLBACK");
+    } catch (SQLException e) {
+      log.debug("rollback after a failed document write: {}", e.getMessage());
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the documents of " + db.path() + " are closed");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    try {
+      for (PreparedStatement ps : leaves.values()) {
+        ps.close();
+      }
+      conn.close();
+    } catch (SQLException e) {
+      log.warn("closing the documents connection: {}", e.getMessage());
+    }
+  }
+}

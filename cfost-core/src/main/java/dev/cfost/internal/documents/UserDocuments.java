@@ -1,0 +1,302 @@
+package dev.cfost.internal.documents;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.fge.jsonpatch.diff.JsonDiff;
+import dev.cfost.Document;
+import dev.cfost.DocumentException;
+import dev.cfost.DocumentException.Reason;
+import dev.cfost.DocumentQuery;
+import dev.cfost.Documents;
+import dev.cfost.Revision;
+import dev.cfost.internal.HybridClock;
+import dev.cfost.internal.documents.RevisionRecord.Action;
+import dev.cfost.internal.documents.RevisionRecord.Kind;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** {@link Documents} acting as one user: checks the arguments, then asks the store. */
+final class UserDocuments implements Documents {
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+  private static final int MAX_TITLE = 1000;
+  private static final int MAX_USER = 128;
+
+  private final DocumentStore store;
+  private final String user;
+
+  UserDocuments(DocumentStore store, String user) {
+    if (user == null || user.isEmpty() || user.length() > MAX_USER || user.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException("a user is 1 to " + MAX_USER + " characters without control characters: '"
+          + user + "'");
+    }
+    this.store = store;
+    this.user = user;
+  }
+
+  @Override
+  public String user() {
+    return user;
+  }
+
+  @Override
+  public Document create(String title, JsonNode content) {
+    return create(UUID.randomUUID().toString(), title, content);
+  }
+
+  @Override
+  public Document create(String id, String title, JsonNode content) {
+    checkId(id);
+    if (title == null || title.length() > MAX_TITLE) {
+      throw new DocumentException(Reason.INVALID, "a title is a text of at most " + MAX_TITLE + " characters");
+    }
+    if (content == null || content.isMissingNode()) {
+      throw new DocumentException(Reason.INVALID, "document " + id + " has no content");
+    }
+    JsonNode copy = content.deepCopy();
+    return store.write(id, st -> {
+      if (st.created) {
+        throw new DocumentException(Reason.ALREADY_EXISTS, "document " + id + " exists already");
+      }
+      return revision(st, Kind.CREATE, Action.CREATE, title, copy, null, null);
+    });
+  }
+
+  @Override
+  public Optional<Document> get(String id) {
+    checkId(id);
+    return store.read("document " + id, () -> {
+      Document d = store.document(id);
+      return d == null || d.deleted() ? Optional.empty() : Optional.of(d);
+    });
+  }
+
+  @Override
+  public Document update(String id, JsonNode patch) {
+    checkId(id);
+    JsonPatch p;
+    try {
+      p = JsonPatch.parse(patch);
+    } catch (PatchException e) {
+      throw new DocumentException(Reason.INVALID, "the patch for document " + id + " is malformed: " + e.getMessage());
+    }
+    return store.write(id, st -> patchRevision(st, p));
+  }
+
+  @Override
+  public Document replace(String id, JsonNode content) {
+    checkId(id);
+    if (content == null || content.isMissingNode()) {
+      throw new DocumentException(Reason.INVALID, "no new content for document " + id);
+    }
+    return store.write(id, st -> {
+      editable(st);
+      JsonPatch p = JsonPatch.parse(JsonDiff.asJson(st.body, content));
+      return p.isEmpty() ? null : patchRevision(st, p);
+    });
+  }
+
+  private RevisionRecord patchRevision(DocState st, JsonPatch p) {
+    editable(st);
+    JsonPatch.Applied trial;
+    try {
+      trial = p.apply(st.body);
+    } catch (PatchException e) {
+      throw new DocumentException(Reason.PATCH_FAILED, "the patch does not apply to version " + st.version
+          + " of document " + st.id + ": " + e.getMessage());
+    }
+    st.body = trial.reverse().apply(trial.root()).root();
+    return revision(st, Kind.UPDATE, Action.PATCH, null, null, p, trial.reverse());
+  }
+
+  @Override
+  public Document delete(String id) {
+    checkId(id);
+    return store.write(id, st -> {
+      editable(st);
+      return revision(st, Kind.DELETE, Action.DELETE, null, st.body.deepCopy(), null, null);
+    });
+  }
+
+  @Override
+  public Document restore(String id) {
+    checkId(id);
+    return store.write(id, st -> {
+      found(st);
+      if (!st.deleted) {
+        throw new DocumentException(Reason.NOT_DELETED, "document " + id + " is not deleted");
+      }
+      return revision(st, Kind.RESTORE, Action.RESTORE, null, null, null, null);
+    });
+  }
+
+  @Override
+  public Document undo(String id) {
+    return revert(id, true);
+  }
+
+  @Override
+  public Document redo(String id) {
+    return revert(id, false);
+  }
+
+  private Document revert(String id, boolean undo) {
+    checkId(id);
+    return store.write(id, st -> {
+      found(st);
+      try {
+        return undo ? Reverts.undo(store, st, user) : Reverts.redo(store, st, user);
+      } catch (SQLException e) {
+        throw new dev.cfost.CfostException("cannot read the history of " + id + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  @Override
+  public List<Document> list(DocumentQuery q) {
+    JsonNode equalTo = q.equalTo();
+    if (q.pointer() != null) {
+      try {
+        Pointer.parse(q.pointer());
+      } catch (PatchException e) {
+        throw new DocumentException(Reason.INVALID, e.getMessage());
+      }
+    }
+    return store.read("the documents", () -> {
+      StringBuilder sql = new StringBuilder("SELECT title, body, created, deleted, version, created_by, updated_by,"
+          + " updated_hlc, doc FROM cfost_doc_heads WHERE created");
+      List<Object> args = new ArrayList<>();
+      if (!q.includeDeleted()) {
+        sql.append(" AND NOT deleted");
+      }
+      if (q.titleContains() != null) {
+        sql.append(" AND instr(lower(title), lower(?)) > 0");
+        args.add(q.titleContains());
+      }
+      if (q.updatedSince() != null) {
+        sql.append(" AND updated_hlc >= ?");
+        args.add(HybridClock.timestamp(Math.max(0, q.updatedSince().toEpochMilli()), 0));
+      }
+      sql.append(" ORDER BY doc");
+      List<Document> out = new ArrayList<>();
+      try (PreparedStatement ps = store.conn.prepareStatement(sql.toString())) {
+        for (int i = 0; i < args.size(); i++) {
+          ps.setObject(i + 1, args.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next() && out.size() < q.limit()) {
+            Document d = DocumentStore.document(rs.getString(9), rs);
+            JsonNode at = q.pointer() == null ? null : JsonPatch.find(d.content(), q.pointer());
+            if (q.pointer() == null || at != null && Json.same(at, equalTo)) {
+              out.add(d);
+            }
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public List<Revision> history(String id) {
+    checkId(id);
+    return store.read("the history of " + id, () -> {
+      DocState st = store.state(id, false);
+      if (st == null) {
+        throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
+      }
+      return revisions("o.ord = ? ORDER BY o.pos", st.ord);
+    });
+  }
+
+  @Override
+  public List<Revision> audit(Instant since) {
+    long from = HybridClock.timestamp(Math.max(0, since.toEpochMilli()), 0);
+    return store.read("the audit trail", () -> revisions("o.hlc >= ? ORDER BY o.hlc, o.site", from));
+  }
+
+  private List<Revision> revisions(String where, long arg) throws SQLException {
+    List<Revision> out = new ArrayList<>();
+    try (PreparedStatement ps = store.conn.prepareStatement("SELECT o.pos, o.applied, o.reason, o.rev, r.body"
+        + " FROM cfost_doc_order o JOIN " + DocumentStore.TABLE + " r ON r.id = o.id WHERE " + where)) {
+      ps.setLong(1, arg);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(revision(rs.getLong(1), rs.getBoolean(2), rs.getString(3), rs.getString(4),
+              RevisionRecord.decode(rs.getString(5))));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Revision revision(long pos, boolean applied, String reason, String rev, RevisionRecord r) {
+    JsonNode patch = r.action() == Action.CREATE ? r.content() : r.action() == Action.PATCH ? r.forward().toJson() : null;
+    JsonNode reverse = null;
+    if (applied && r.action() == Action.PATCH) {
+      reverse = (rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse"))).toJson();
+    } else if (applied && r.action() == Action.DELETE) {
+      reverse = r.content();
+    }
+    List<String> paths = r.action() == Action.PATCH ? r.forward().touchedPaths() : List.of("");
+    return new Revision(r.doc(), pos, revisionId(r.id()), Revision.Kind.valueOf(r.kind().name()), r.user(),
+        HexFormat.of().formatHex(r.site()), r.hlc(), patch, reverse, applied, reason,
+        r.kind() == Kind.UNDO || r.kind() == Kind.REDO ? revisionId(r.target()) : null, paths);
+  }
+
+  static String revisionId(long id) {
+    return String.format("%016x", id);
+  }
+
+  @Override
+  public Document at(String id, long version) {
+    checkId(id);
+    return store.read("document " + id, () -> {
+      DocState st = store.state(id, false);
+      if (st == null || st.version == 0) {
+        throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
+      }
+      if (version < 1 || version > st.version) {
+        throw new DocumentException(Reason.NO_SUCH_VERSION, "document " + id + " has versions 1 to " + st.version
+            + ", not " + version);
+      }
+      DocState then = version == st.version ? st : store.stateAt(st, version);
+      if (!then.created) {
+        throw new DocumentException(Reason.NO_SUCH_VERSION, "document " + id + " did not exist at version " + version);
+      }
+      RevisionRecord last = store.lastApplied(st.ord, version);
+      return new Document(id, then.title, version, then.deleted, then.body.deepCopy(), then.createdBy,
+          last == null ? null : last.user(), last == null ? 0 : last.hlc());
+    });
+  }
+
+  private RevisionRecord revision(DocState st, Kind kind, Action action, String title, JsonNode content,
+      JsonPatch forward, JsonPatch reverse) {
+    return new RevisionRecord(st.id, store.now(), store.site(), user, kind, action, title, content, forward, reverse, 0);
+  }
+
+  private static void found(DocState st) {
+    if (!st.created) {
+      throw new DocumentException(Reason.NOT_FOUND, "no document " + st.id);
+    }
+  }
+
+  private static void editable(DocState st) {
+    found(st);
+    if (st.deleted) {
+      throw new DocumentException(Reason.DELETED, "document " + st.id + " is deleted; restore it first");
+    }
+  }
+
+  private static void checkId(String id) {
+    if (id == null || !ID.matcher(id).matches()) {
+      throw new DocumentException(Reason.INVALID, "a document id is 1 to 128 letters, digits and . _ -: '" + id + "'");
+    }
+  }
+}
