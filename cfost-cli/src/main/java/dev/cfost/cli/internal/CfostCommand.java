@@ -31,6 +31,7 @@ import picocli.CommandLine.ScopeType;
         LogsCommand.class,
         LoginCommand.class,
         DeviceCommand.class,
+        DocCommand.class,
         DemoCommand.class,
         ServerCommand.class,
         HelpCommand.class
