@@ -19,6 +19,7 @@ final class IdentitySchema {
   static final String SEALS = "identity_seals";
   static final String SEALED = "identity_sealed";
   static final String HELD = "identity_held";
+  static final String PENDING = "identity_sealed_pending";
   static final String LIST_VERSION = "identity_list_version";
   /** The tables whose writes change the device list that seals are checked against. */
   private static final String[] LISTED = {DEVICES, REVOCATIONS};
@@ -80,6 +81,9 @@ final class IdentitySchema {
           + " signature BLOB NOT NULL UNIQUE, digests BLOB NOT NULL)");
       Db.exec(c, "CREATE TABLE IF NOT EXISTS " + SEALED + "(digest BLOB PRIMARY KEY NOT NULL,"
           + " seal_id INTEGER NOT NULL) WITHOUT ROWID");
+      // Covers saved but not in identity_sealed yet, one row per received batch; see SealStore.fold.
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + PENDING + "(id INTEGER PRIMARY KEY, covers BLOB NOT NULL,"
+          + " count INTEGER NOT NULL)");
       // A received change sealed by a device not in the device list yet, with that seal; see HeldChanges.
       Db.exec(c, "CREATE TABLE IF NOT EXISTS " + HELD + "(id INTEGER PRIMARY KEY, digest BLOB NOT NULL,"
           + " change TEXT NOT NULL, seal_id INTEGER NOT NULL, received_at INTEGER NOT NULL, UNIQUE(seal_id, digest))");

@@ -86,8 +86,9 @@ public final class SqlChangeSeals implements ChangeSeals {
       }
     }
     record Lookup(SiteDirectory sites, Map<ByteBuffer, Seal> stored) {}
-    Lookup found = db.read(c -> new Lookup(deviceList.current(c),
-        foreign.isEmpty() ? Map.of() : SealStore.find(c, foreign)));
+    // Finding kept seals folds their pending log into the index first, a write.
+    Lookup found = foreign.isEmpty() ? db.read(c -> new Lookup(deviceList.current(c), Map.of()))
+        : db.write(c -> new Lookup(deviceList.current(c), SealStore.find(c, foreign)));
     List<Change> kept = new ArrayList<>(outgoing.size());
     List<byte[]> mine = new ArrayList<>();
     Set<Seal> attached = new LinkedHashSet<>();
