@@ -1,6 +1,7 @@
 package dev.cfost.server.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.server.ServerDevice;
@@ -24,6 +25,8 @@ class DeviceCacheTest {
     assertThat(cache.devices("alice", u -> { reads.incrementAndGet(); return table; })).containsExactly(active);
     assertThat(reads).hasValue(1);
 
+    assertThatThrownBy(() -> cache.devices("alice", u -> table).clear()) // one list for every caller
+        .isInstanceOf(UnsupportedOperationException.class);
     table.set(0, revoked);
     cache.written();
     assertThat(cache.devices("alice", u -> { reads.incrementAndGet(); return table; })).containsExactly(revoked);
