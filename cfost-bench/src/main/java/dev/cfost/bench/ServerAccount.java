@@ -69,7 +69,7 @@ final class ServerAccount {
   }
 
   private JsonNode post(String path, String bearer, Map<String, String> body) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(120)) // Argon2id under a load of 40+ on 2 cores took over 30 s
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : JSON.writeValueAsString(body)));
     if (bearer != null) {

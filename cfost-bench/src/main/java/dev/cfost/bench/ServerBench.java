@@ -179,7 +179,7 @@ public final class ServerBench {
       this.db = db;
       this.keys = keys;
       this.identityUser = identityUser;
-      this.client = ServerClient.builder(server).build();
+      this.client = ServerClient.builder(server).timeout(java.time.Duration.ofSeconds(120)).build(); // logins under heavy load
     }
 
     /** Logs in (not timed: one Argon2id hash on the server) and makes the peer, not started. */

@@ -26,8 +26,10 @@ import java.util.List;
  * Seals received for other devices' changes are kept (local tables {@code identity_seals},
  * {@code identity_sealed}), and {@link #seal} attaches them when this device forwards those changes.
  *
- * <p>Thread-safe; nothing to close. Each call reads the device list afresh, so a revocation applies to
- * the next batch.
+ * <p>Thread-safe; nothing to close. Each call checks against the device list as committed when it starts
+ * (it keeps the list it read and reads it again after any write to {@code identity_devices} or
+ * {@code identity_revocations}, counted by triggers: a merge, a local revocation, another process), so a
+ * revocation applies to the next batch.
  */
 public interface ChangeSeals {
 

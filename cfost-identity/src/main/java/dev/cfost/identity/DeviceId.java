@@ -17,11 +17,11 @@ import java.util.Objects;
  */
 public final class DeviceId {
   private final byte[] hash;
-  private final String text;
+  /** The printed form, made on first use: checking a key against an id never needs it. */
+  private volatile String text;
 
   private DeviceId(byte[] hash) {
     this.hash = hash;
-    this.text = DeviceIdText.format(hash);
   }
 
   /** The id of the device whose raw 32-byte Ed25519 public key is {@code publicKey}. */
@@ -30,8 +30,12 @@ public final class DeviceId {
     if (publicKey.length != 32) {
       throw new IllegalArgumentException("an Ed25519 public key has 32 bytes, not " + publicKey.length);
     }
+    return new DeviceId(sha256(publicKey));
+  }
+
+  private static byte[] sha256(byte[] publicKey) {
     try {
-      return new DeviceId(MessageDigest.getInstance("SHA-256").digest(publicKey));
+      return MessageDigest.getInstance("SHA-256").digest(publicKey);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JDK has no SHA-256", e);
     }
@@ -55,7 +59,7 @@ public final class DeviceId {
 
   /** Whether this is the id of {@code publicKey}; false for anything that is not a 32-byte key. */
   public boolean matches(byte[] publicKey) {
-    return publicKey != null && publicKey.length == 32 && equals(of(publicKey));
+    return publicKey != null && publicKey.length == 32 && MessageDigest.isEqual(hash, sha256(publicKey));
   }
 
   @Override
@@ -71,6 +75,11 @@ public final class DeviceId {
   /** The printed form, {@code XXXXXXX-XXXXXXX-XXXXXXX-XXXXXXX-XXXXXXX-XXXXXXX-XXXXXXX-XXXXXXX}. */
   @Override
   public String toString() {
-    return text;
+    String t = text;
+    if (t == null) {
+      t = DeviceIdText.format(hash); // a race makes it twice, the same both times
+      text = t;
+    }
+    return t;
   }
 }

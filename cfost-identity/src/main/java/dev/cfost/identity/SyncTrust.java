@@ -34,9 +34,10 @@ import java.util.function.Predicate;
  * <p>Use: {@code Transports.tcp(trust.tlsIdentity(), listen, mdns)} for the transport, and
  * {@link #applyTo} on the {@link PeerOptions.Builder}. docs/SECURITY.md lists the threats each check meets.
  *
- * <p>Lifecycle and threading: immutable and thread-safe; nothing to close. The checks read the device
- * list afresh on every call, so a revocation that arrives by sync or is made here applies to the next
- * session, re-check and batch; one instance serves a {@link dev.cfost.net.Peer} for its whole life.
+ * <p>Lifecycle and threading: thread-safe; nothing to close. The checks see the device list as committed
+ * when each call starts (the seal checks keep it between writes to it, see {@link ChangeSeals}), so a
+ * revocation that arrives by sync or is made here applies to the next session, re-check and batch; one
+ * instance serves a {@link dev.cfost.net.Peer} for its whole life.
  *
  * <p>Errors: the factories throw {@link IOException} if the TLS certificate cannot be made and
  * {@link IdentityException} if the device key file cannot be read or written. Refused peers and batches

@@ -430,6 +430,79 @@ class ChangeSealsTest {
     }
   }
 
+  // ---- the device list B keeps between batches (DeviceListCache) is never served stale
+
+  @Test
+  void aRevocationMergedFromAnotherDeviceRefusesTheNextBatchOfAStream() {
+    checkedByB(nextBatchOfA()); // B now keeps the list it checked this against
+    Devices.open(c).revoke(ka.deviceId());
+    Fixtures.pull(b, c); // the revocation arrives as B merges C's changes
+
+    assertRefusedByB(nextBatchOfA(), SealRefusedException.UNAUTHORIZED);
+  }
+
+  @Test
+  void aRevocationMadeOnTheReplicaThroughAnotherObjectRefusesTheNextBatch() {
+    checkedByB(nextBatchOfA());
+    Devices.open(b).revoke(ka.deviceId());
+
+    assertRefusedByB(nextBatchOfA(), SealRefusedException.UNAUTHORIZED);
+  }
+
+  @Test
+  void aRevocationWrittenByAnotherProcessRefusesTheNextBatch() throws java.sql.SQLException {
+    checkedByB(nextBatchOfA());
+    // A plain SQLite connection of its own, as another process (an older CFOST, the sqlite3 shell) writes.
+    try (Connection other = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("b.db"));
+        Statement s = other.createStatement()) {
+      s.execute("INSERT INTO identity_revocations(device_id, revoked_at) VALUES ('" + ka.deviceId() + "', 1)");
+    }
+
+    assertRefusedByB(nextBatchOfA(), SealRefusedException.UNAUTHORIZED);
+  }
+
+  @Test
+  void withItsTriggersDroppedTheDeviceListIsReadForEveryBatch() {
+    checkedByB(nextBatchOfA());
+    sql(b, "DROP TRIGGER identity_revocations_listed_insert");
+    checkedByB(nextBatchOfA());
+    Devices.open(b).revoke(ka.deviceId());
+
+    assertRefusedByB(nextBatchOfA(), SealRefusedException.UNAUTHORIZED);
+  }
+
+  @Test
+  void aSiteBoundBetweenTwoBatchesIsSeenByTheSecond() {
+    // A change of a site bound to no device may be vouched for by any authorized device; once the site is
+    // bound to C, only C's seal proves it.
+    byte[] site = PairingTest.site();
+    Change foreign = new Change("todo", todos(aRow()).get(0).pk(), "title", "imported", 99, 1, site, 1, 0);
+    a.merge(List.of(foreign));
+    SealedChanges vouched = sealsA.seal(List.of(foreign));
+    checkedByB(vouched);
+    sql(b, "UPDATE identity_devices SET site_id = x'" + Values.hex(site) + "' WHERE device_id = '" + kc.deviceId() + "'");
+
+    assertRefusedByB(vouched, SealRefusedException.SITE_MISMATCH);
+  }
+
+  private int rowsOfA;
+
+  /** A new row written on A, sealed by A, as A's stream goes on. */
+  private SealedChanges nextBatchOfA() {
+    rowsOfA++;
+    sql(a, "INSERT INTO todo VALUES ('row" + rowsOfA + "', 'milk', 0)");
+    return sealsA.seal(todos(a).stream().filter(x -> Arrays.equals(x.siteId(), a.siteId())).toList());
+  }
+
+  private void checkedByB(SealedChanges batch) {
+    assertThat(sealsB.verify(batch.changes(), batch.seals())).isEqualTo(batch.changes());
+  }
+
+  private void assertRefusedByB(SealedChanges batch, String code) {
+    SealRefusedException e = refusal(() -> sealsB.verify(batch.changes(), batch.seals()));
+    assertThat(e.code()).isEqualTo(code);
+  }
+
   private Cfost aRow() {
     sql(a, "INSERT INTO todo VALUES ('t1', 'milk', 0)");
     return a;

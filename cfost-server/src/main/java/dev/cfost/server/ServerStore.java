@@ -286,8 +286,21 @@ public interface ServerStore extends AutoCloseable {
    * @throws InvalidChangeException naming the first refused change; nothing is applied
    * @throws IllegalArgumentException as the other {@code applyBatch}, or for a malformed device id
    */
+  default ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
+      String fromDevice, Cursor expectedFrom, Cursor cursor) {
+    return applyBatch(userId, databaseId, changes, seals, fromDevice, expectedFrom, cursor, null);
+  }
+
+  /**
+   * Like the seven-argument {@code applyBatch}, with each change's digest ({@code ChangeSeals.digest}, in the
+   * order of {@code changes}) as the caller computed them checking the batch's seals, so that the store does
+   * not compute them again to find each entry's seal; null: the store computes them.
+   *
+   * @throws IllegalArgumentException as the other {@code applyBatch}, or if {@code digests} does not
+   *     have one 32-byte digest per change
+   */
   ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor expectedFrom, Cursor cursor);
+      String fromDevice, Cursor expectedFrom, Cursor cursor, List<byte[]> digests);
 
   /**
    * Reads up to {@code limit} changes after {@code position} in stream order, with their seals. A row's

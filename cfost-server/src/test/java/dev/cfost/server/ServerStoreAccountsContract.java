@@ -200,6 +200,27 @@ public abstract class ServerStoreAccountsContract {
   }
 
   @Test
+  void everyReadAfterAWriteOfTheDevicesSeesIt() {
+    // A store may keep what it read (the SQLite one does): none of it may outlive a write.
+    DeviceKeys k1 = DeviceKeys.generate();
+    DeviceKeys k2 = DeviceKeys.generate();
+    String d1 = k1.deviceId().toString();
+    String d2 = k2.deviceId().toString();
+    assertThat(store.device(d2)).isEmpty();
+    store.putDevice("alice", d1, k1.publicKey(), false);
+    assertThat(store.devices("alice")).extracting(ServerDevice::revoked).containsExactly(false);
+    assertThat(store.device(d1).orElseThrow().revoked()).isFalse();
+
+    store.putDevice("alice", d2, k2.publicKey(), false);
+    assertThat(store.device(d2)).isPresent();
+    assertThat(store.devices("alice")).extracting(ServerDevice::deviceId).containsExactlyInAnyOrder(d1, d2);
+    store.putDevice("alice", d1, k1.publicKey(), true);
+    assertThat(store.device(d1).orElseThrow().revoked()).isTrue();
+    assertThat(store.devices("alice")).filteredOn(ServerDevice::revoked).extracting(ServerDevice::deviceId)
+        .containsExactly(d1);
+  }
+
+  @Test
   void aDeviceOfAnotherUserOrWithAnotherKeyIsRefused() {
     DeviceKeys k1 = DeviceKeys.generate();
     String d1 = k1.deviceId().toString();

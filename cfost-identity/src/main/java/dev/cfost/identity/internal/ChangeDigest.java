@@ -1,7 +1,12 @@
 package dev.cfost.identity.internal;
 
 import dev.cfost.Change;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.bouncycastle.crypto.digests.Blake2bDigest;
 
 /**
@@ -20,67 +25,79 @@ public final class ChangeDigest {
   private ChangeDigest() {}
 
   public static byte[] of(Change c) {
-    Blake2bDigest d = new Blake2bDigest(BYTES * 8);
-    d.update(DOMAIN, 0, DOMAIN.length);
-    bytes(d, utf8(c.table(), "table name"));
-    bytes(d, c.pk());
-    bytes(d, utf8(c.cid(), "column name"));
+    // The whole encoding goes to the digest in one update: BLAKE2b's per-byte update costs more than
+    // the hashing itself on short changes.
+    byte[] table = utf8(c.table(), "table name");
+    byte[] cid = utf8(c.cid(), "column name");
     Object v = c.val();
+    byte[] payload = null;
+    int valueBytes;
     if (v == null) {
-      d.update((byte) 0);
-    } else if (v instanceof Long l) {
-      d.update((byte) 1);
-      i64(d, l);
-    } else if (v instanceof Double x) {
-      d.update((byte) 2);
-      i64(d, Double.doubleToLongBits(x));
+      valueBytes = 1;
+    } else if (v instanceof Long || v instanceof Double) {
+      valueBytes = 1 + 8;
     } else if (v instanceof String s) {
-      d.update((byte) 3);
-      bytes(d, utf8(s, "text value"));
+      payload = utf8(s, "text value");
+      valueBytes = 1 + 4 + payload.length;
     } else if (v instanceof byte[] b) {
-      d.update((byte) 4);
-      bytes(d, b);
+      payload = b;
+      valueBytes = 1 + 4 + b.length;
     } else {
       throw new IllegalArgumentException("not a SQLite value: " + v.getClass().getName());
     }
-    i64(d, c.colVersion());
-    i64(d, c.cl());
-    bytes(d, c.siteId());
-    byte[] out = new byte[BYTES];
-    d.doFinal(out, 0);
-    return out;
+    ByteBuffer out = ByteBuffer.allocate(DOMAIN.length + 4 + table.length + 4 + c.pk().length + 4 + cid.length
+        + valueBytes + 8 + 8 + 4 + c.siteId().length);
+    out.put(DOMAIN);
+    out.putInt(table.length).put(table);
+    out.putInt(c.pk().length).put(c.pk());
+    out.putInt(cid.length).put(cid);
+    if (v == null) {
+      out.put((byte) 0);
+    } else if (v instanceof Long l) {
+      out.put((byte) 1).putLong(l);
+    } else if (v instanceof Double x) {
+      out.put((byte) 2).putLong(Double.doubleToLongBits(x));
+    } else {
+      out.put((byte) (v instanceof String ? 3 : 4)).putInt(payload.length).put(payload);
+    }
+    out.putLong(c.colVersion());
+    out.putLong(c.cl());
+    out.putInt(c.siteId().length).put(c.siteId());
+    Blake2bDigest d = new Blake2bDigest(BYTES * 8);
+    d.update(out.array(), 0, out.position());
+    byte[] digest = new byte[BYTES];
+    d.doFinal(digest, 0);
+    return digest;
   }
 
   /**
    * Strict UTF-8: {@code String.getBytes} turns every lone surrogate into '?', so two different texts
-   * would share a digest and a seal over one would verify the other.
+   * would share a digest and a seal over one would verify the other. Text without surrogates (nearly
+   * all) takes the JDK's fast path, which is exact there.
    *
    * @throws IllegalArgumentException for text that is not valid Unicode
    */
   static byte[] utf8(String s, String what) {
+    if (!hasSurrogate(s)) {
+      return s.getBytes(StandardCharsets.UTF_8);
+    }
     try {
-      java.nio.ByteBuffer b = StandardCharsets.UTF_8.newEncoder()
-          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-          .encode(java.nio.CharBuffer.wrap(s));
-      return java.util.Arrays.copyOfRange(b.array(), b.position(), b.limit());
-    } catch (java.nio.charset.CharacterCodingException e) {
+      ByteBuffer b = StandardCharsets.UTF_8.newEncoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .encode(CharBuffer.wrap(s));
+      return Arrays.copyOfRange(b.array(), b.position(), b.limit());
+    } catch (CharacterCodingException e) {
       throw new IllegalArgumentException("the " + what + " is not valid Unicode text (it has a lone surrogate)", e);
     }
   }
 
-  private static void bytes(Blake2bDigest d, byte[] b) {
-    int n = b.length;
-    d.update((byte) (n >>> 24));
-    d.update((byte) (n >>> 16));
-    d.update((byte) (n >>> 8));
-    d.update((byte) n);
-    d.update(b, 0, n);
-  }
-
-  private static void i64(Blake2bDigest d, long v) {
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      d.update((byte) (v >>> shift));
+  private static boolean hasSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isSurrogate(s.charAt(i))) {
+        return true;
+      }
     }
+    return false;
   }
 }

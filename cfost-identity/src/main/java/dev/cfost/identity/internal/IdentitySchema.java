@@ -19,6 +19,11 @@ final class IdentitySchema {
   static final String SEALS = "identity_seals";
   static final String SEALED = "identity_sealed";
   static final String HELD = "identity_held";
+  static final String PENDING = "identity_sealed_pending";
+  static final String LIST_VERSION = "identity_list_version";
+  /** The tables whose writes change the device list that seals are checked against. */
+  private static final String[] LISTED = {DEVICES, REVOCATIONS};
+  private static final String[] WRITES = {"INSERT", "UPDATE", "DELETE"};
 
   private IdentitySchema() {}
 
@@ -76,10 +81,24 @@ final class IdentitySchema {
           + " signature BLOB NOT NULL UNIQUE, digests BLOB NOT NULL)");
       Db.exec(c, "CREATE TABLE IF NOT EXISTS " + SEALED + "(digest BLOB PRIMARY KEY NOT NULL,"
           + " seal_id INTEGER NOT NULL) WITHOUT ROWID");
+      // Covers saved but not in identity_sealed yet, one row per received batch; see SealStore.fold.
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + PENDING + "(id INTEGER PRIMARY KEY, covers BLOB NOT NULL,"
+          + " count INTEGER NOT NULL)");
       // A received change sealed by a device not in the device list yet, with that seal; see HeldChanges.
       Db.exec(c, "CREATE TABLE IF NOT EXISTS " + HELD + "(id INTEGER PRIMARY KEY, digest BLOB NOT NULL,"
           + " change TEXT NOT NULL, seal_id INTEGER NOT NULL, received_at INTEGER NOT NULL, UNIQUE(seal_id, digest))");
       Db.exec(c, "CREATE INDEX IF NOT EXISTS " + HELD + "_digest ON " + HELD + "(digest)");
+      // Local only: counts the writes to the device list, so that DeviceListCache reads the list again
+      // only after one. Triggers see every write, a merge's or another process's too.
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + LIST_VERSION + "(id INTEGER PRIMARY KEY CHECK (id = 1),"
+          + " version INTEGER NOT NULL)");
+      Db.exec(c, "INSERT OR IGNORE INTO " + LIST_VERSION + "(id, version) VALUES (1, 0)");
+      for (String table : LISTED) {
+        for (String write : WRITES) {
+          Db.exec(c, "CREATE TRIGGER IF NOT EXISTS " + listTrigger(table, write) + " AFTER " + write + " ON " + table
+              + " BEGIN UPDATE " + LIST_VERSION + " SET version = version + 1 WHERE id = 1; END");
+        }
+      }
       return null;
     });
     // Added later (issue 10, item 8): the sync peer that sent a held change (its site id; NULL: none), so
@@ -92,6 +111,40 @@ final class IdentitySchema {
         Db.exec(c, "CREATE INDEX IF NOT EXISTS " + HELD + "_peer ON " + HELD + "(peer)");
         return null;
       });
+    }
+  }
+
+  private static String listTrigger(String table, String write) {
+    return table + "_listed_" + write.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** When the device list last changed, as {@link #listStamp} reads it. */
+  record ListStamp(long writes, long schemaVersion) {}
+
+  private static final String STAMP = "SELECT (SELECT version FROM " + LIST_VERSION + " WHERE id = 1),"
+      + " (SELECT schema_version FROM pragma_schema_version),"
+      + " (SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name IN ("
+      + String.join(", ", java.util.Collections.nCopies(LISTED.length * WRITES.length, "?")) + "))";
+
+  /**
+   * The count of writes to the device list and the schema's version (a dropped or replaced trigger
+   * changes it); null if a trigger is missing, when the count says nothing.
+   */
+  static ListStamp listStamp(java.sql.Connection c) throws java.sql.SQLException {
+    try (var ps = c.prepareStatement(STAMP)) {
+      int i = 1;
+      for (String table : LISTED) {
+        for (String write : WRITES) {
+          ps.setString(i++, listTrigger(table, write));
+        }
+      }
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        long writes = rs.getLong(1);
+        boolean noCount = rs.wasNull();
+        long schema = rs.getLong(2);
+        return noCount || rs.getInt(3) != LISTED.length * WRITES.length ? null : new ListStamp(writes, schema);
+      }
     }
   }
 

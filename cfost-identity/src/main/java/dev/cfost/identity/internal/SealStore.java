@@ -1,5 +1,6 @@
 package dev.cfost.identity.internal;
 
+import static dev.cfost.identity.internal.IdentitySchema.PENDING;
 import static dev.cfost.identity.internal.IdentitySchema.SEALED;
 import static dev.cfost.identity.internal.IdentitySchema.SEALS;
 
@@ -20,7 +21,8 @@ import java.util.Map;
 /**
  * The seals this replica received, by the digests of the changes they cover, so that forwarded changes
  * go with their origin's signature. A digest keeps one seal: the first, replaced by one from the
- * change's own device when such a seal arrives. Superseded digests are not pruned yet.
+ * change's own device when such a seal arrives. Superseded digests are not pruned yet. The index is
+ * written in batches, through a pending log ({@link #save}, {@link #fold}).
  */
 final class SealStore {
   /** A change's digest, covered by {@code seal}; {@code byOrigin} when the seal is its own device's. */
@@ -31,25 +33,93 @@ final class SealStore {
   private static final String SEAL_ID = "SELECT id FROM " + SEALS + " WHERE signature = ?";
   private static final String SEAL_BY_ID = "SELECT device_id, signature, digests FROM " + SEALS + " WHERE id = ?";
 
+  /** Covers waiting in the pending log before they are folded into the index: at most a few MiB of heap. */
+  static final int FOLD_AT = 100_000;
+  /** A logged cover: the digest, the seal's row id, 1 if by the change's origin. */
+  private static final int LOGGED_BYTES = ChangeDigest.BYTES + 8 + 1;
+
   private SealStore() {}
 
+  /**
+   * Keeps the covers: their seals at once, their digests in the pending log (one row per call), folded
+   * into the digest index once enough wait or before a lookup ({@link #find}).
+   */
   static void save(Connection c, List<Cover> covers) throws SQLException {
+    if (covers.isEmpty()) {
+      return;
+    }
     Map<Seal, Long> ids = new IdentityHashMap<>();
+    ByteBuffer log = ByteBuffer.allocate(covers.size() * LOGGED_BYTES);
     try (PreparedStatement insert = c.prepareStatement(INSERT_SEAL);
-        PreparedStatement select = c.prepareStatement(SEAL_ID);
-        PreparedStatement first = c.prepareStatement("INSERT OR IGNORE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)");
-        PreparedStatement origin = c.prepareStatement("INSERT OR REPLACE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)")) {
+        PreparedStatement select = c.prepareStatement(SEAL_ID)) {
       for (Cover cover : covers) {
         Long id = ids.get(cover.seal());
         if (id == null) {
           id = saveSeal(insert, select, cover.seal());
           ids.put(cover.seal(), id);
         }
-        PreparedStatement ps = cover.byOrigin() ? origin : first;
-        ps.setBytes(1, cover.digest());
-        ps.setLong(2, id);
-        ps.executeUpdate();
+        log.put(cover.digest()).putLong(id).put((byte) (cover.byOrigin() ? 1 : 0));
       }
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + PENDING + "(covers, count) VALUES (?, ?)")) {
+      ps.setBytes(1, log.array());
+      ps.setInt(2, covers.size());
+      ps.executeUpdate();
+    }
+    if (pendingCount(c) >= FOLD_AT) {
+      fold(c);
+    }
+  }
+
+  /**
+   * Moves the pending log into the digest index, in key order: each B-tree page of the index is then
+   * written once per fold, not once per received batch (the digests are random). Applies the covers as if
+   * one by one in the order they were saved (the sort is stable): a digest keeps the first seal, replaced
+   * by its origin's. Inside the caller's write transaction.
+   */
+  static void fold(Connection c) throws SQLException {
+    List<byte[]> entries = new ArrayList<>();
+    long last = -1;
+    try (PreparedStatement ps = c.prepareStatement("SELECT id, covers FROM " + PENDING + " ORDER BY id");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        last = rs.getLong(1);
+        byte[] all = rs.getBytes(2);
+        for (int at = 0; at + LOGGED_BYTES <= all.length; at += LOGGED_BYTES) {
+          entries.add(Arrays.copyOfRange(all, at, at + LOGGED_BYTES));
+        }
+      }
+    }
+    if (last < 0) {
+      return;
+    }
+    entries.sort((x, y) -> Arrays.compareUnsigned(x, 0, ChangeDigest.BYTES, y, 0, ChangeDigest.BYTES));
+    // All first seals, then all origins' seals: the same result as in saved order (an origin's seal replaces
+    // any other, the last origin's wins, else the first seal stays), and each statement runs as one batch.
+    try (PreparedStatement first = c.prepareStatement("INSERT OR IGNORE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)");
+        PreparedStatement origin = c.prepareStatement("INSERT OR REPLACE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)")) {
+      for (PreparedStatement ps : List.of(first, origin)) {
+        byte kind = (byte) (ps == origin ? 1 : 0);
+        for (byte[] e : entries) {
+          if (e[LOGGED_BYTES - 1] == kind) {
+            ps.setBytes(1, Arrays.copyOf(e, ChangeDigest.BYTES));
+            ps.setLong(2, ByteBuffer.wrap(e).getLong(ChangeDigest.BYTES));
+            ps.addBatch();
+          }
+        }
+        ps.executeBatch();
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + PENDING + " WHERE id <= ?")) {
+      ps.setLong(1, last);
+      ps.executeUpdate();
+    }
+  }
+
+  private static long pendingCount(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT total(count) FROM " + PENDING);
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
     }
   }
 
@@ -86,8 +156,9 @@ final class SealStore {
     }
   }
 
-  /** The stored seal covering each of {@code digests} that has one. */
+  /** The stored seal covering each of {@code digests} that has one; folds the pending log first (a write). */
   static Map<ByteBuffer, Seal> find(Connection c, List<byte[]> digests) throws SQLException {
+    fold(c);
     Map<ByteBuffer, Long> sealIds = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT seal_id FROM " + SEALED + " WHERE digest = ?")) {
       for (byte[] digest : digests) {

@@ -1,7 +1,7 @@
 package dev.cfost.identity.internal;
 
-import dev.cfost.Values;
 import dev.cfost.identity.Device;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;
@@ -15,25 +15,28 @@ import java.util.Set;
  * A snapshot of the device list as seals are checked against it: devices by id, and which device each
  * site id is bound to. A site that two device rows claim (replicas that bound it concurrently, or a
  * forged row) belongs to neither: its changes cannot be proved. A row without its user or key yet (its
- * cells arrive in more than one batch) counts as a device not known yet. Immutable.
+ * cells arrive in more than one batch) counts as a device not known yet. Whether each device authorizes
+ * is decided once, when the snapshot is made (it re-derives the id from the key). Immutable.
  */
 final class SiteDirectory {
-  private final String userId;
   private final Map<String, Device> byId = new HashMap<>();
-  private final Map<String, Device> bySite = new HashMap<>();
-  private final Set<String> contested = new HashSet<>();
+  private final Map<ByteBuffer, Device> bySite = new HashMap<>();
+  private final Set<ByteBuffer> contested = new HashSet<>();
+  private final Set<Device> authorized = new HashSet<>();
 
   private SiteDirectory(String userId, List<Device> devices) {
-    this.userId = userId;
     for (Device d : devices) {
       if (d.userId().isEmpty() || d.publicKey().length == 0) {
         continue; // the rest of the row is still on its way
       }
       byId.put(d.id().toString(), d);
+      if (SqlDevices.authorizes(d, userId)) {
+        authorized.add(d);
+      }
       d.siteId().ifPresent(site -> {
-        String hex = Values.hex(site);
-        if (bySite.putIfAbsent(hex, d) != null) {
-          contested.add(hex);
+        ByteBuffer key = ByteBuffer.wrap(site.clone());
+        if (bySite.putIfAbsent(key, d) != null) {
+          contested.add(key);
         }
       });
     }
@@ -51,14 +54,15 @@ final class SiteDirectory {
 
   /** The device {@code site} is bound to, if exactly one is. */
   Optional<Device> owner(byte[] site) {
-    return Optional.ofNullable(bySite.get(Values.hex(site)));
+    return Optional.ofNullable(bySite.get(ByteBuffer.wrap(site)));
   }
 
   boolean isContested(byte[] site) {
-    return contested.contains(Values.hex(site));
+    return contested.contains(ByteBuffer.wrap(site));
   }
 
+  /** The user's, not revoked, and stored with the key its id is derived from ({@link SqlDevices#authorizes}). */
   boolean isAuthorized(Device d) {
-    return SqlDevices.authorizes(d, userId);
+    return authorized.contains(d);
   }
 }

@@ -33,8 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link ChangeSeals} over the device list and the local seal tables. Thread-safe; its only mutable state
- * is the atomic hint of whether anything is held.
+ * {@link ChangeSeals} over the device list and the local seal tables. Thread-safe; its mutable state is
+ * the atomic hint of whether anything is held and the kept device list ({@link DeviceListCache}).
  */
 public final class SqlChangeSeals implements ChangeSeals {
   private static final Logger log = LoggerFactory.getLogger(SqlChangeSeals.class);
@@ -46,21 +46,21 @@ public final class SqlChangeSeals implements ChangeSeals {
   private final Cfost cfost;
   private final Db db;
   private final DeviceKeys keys;
-  private final String userId;
   private final byte[] ownSite;
   private final WallClock clock = WallClock.system();
   /** Counts holds, so that {@link #releasable} knows without a query that nothing is held. */
   private final AtomicLong holds = new AtomicLong();
   /** The value of {@link #holds} when the held table was last seen empty. */
   private final AtomicLong emptyAsOf;
+  private final DeviceListCache deviceList;
 
   private SqlChangeSeals(Cfost cfost, DeviceKeys keys, String userId, boolean nothingHeld) {
     this.cfost = cfost;
     this.db = new Db(cfost);
     this.keys = keys;
-    this.userId = userId;
     this.ownSite = cfost.siteId();
     this.emptyAsOf = new AtomicLong(nothingHeld ? 0 : -1);
+    this.deviceList = new DeviceListCache(userId);
   }
 
   public static ChangeSeals open(Cfost db, DeviceKeys keys, String userId) {
@@ -86,8 +86,9 @@ public final class SqlChangeSeals implements ChangeSeals {
       }
     }
     record Lookup(SiteDirectory sites, Map<ByteBuffer, Seal> stored) {}
-    Lookup found = db.read(c -> new Lookup(SiteDirectory.load(c, userId),
-        foreign.isEmpty() ? Map.of() : SealStore.find(c, foreign)));
+    // Finding kept seals folds their pending log into the index first, a write.
+    Lookup found = foreign.isEmpty() ? db.read(c -> new Lookup(deviceList.current(c), Map.of()))
+        : db.write(c -> new Lookup(deviceList.current(c), SealStore.find(c, foreign)));
     List<Change> kept = new ArrayList<>(outgoing.size());
     List<byte[]> mine = new ArrayList<>();
     Set<Seal> attached = new LinkedHashSet<>();
@@ -136,7 +137,7 @@ public final class SqlChangeSeals implements ChangeSeals {
       return incoming;
     }
     String databaseId = cfost.databaseId();
-    SiteDirectory sites = db.read(c -> SiteDirectory.load(c, userId));
+    SiteDirectory sites = db.read(deviceList::current);
     Map<ByteBuffer, List<Seal>> covering = new HashMap<>();
     Map<ByteBuffer, Seal> byUnknown = new HashMap<>();
     for (Seal s : seals) {
@@ -253,7 +254,7 @@ public final class SqlChangeSeals implements ChangeSeals {
       return List.of(); // nothing held: the common case costs no query
     }
     record Known(SiteDirectory sites, List<HeldChanges.Waiting> waiting) {}
-    Known known = db.read(c -> new Known(SiteDirectory.load(c, userId), HeldChanges.waiting(c)));
+    Known known = db.read(c -> new Known(deviceList.current(c), HeldChanges.waiting(c)));
     if (known.waiting().isEmpty()) {
       emptyAsOf.accumulateAndGet(holdsBefore, Math::max); // a hold after holdsBefore keeps it above
       return List.of();
@@ -265,7 +266,7 @@ public final class SqlChangeSeals implements ChangeSeals {
     }
     String databaseId = cfost.databaseId();
     return db.write(c -> {
-      SiteDirectory sites = SiteDirectory.load(c, userId);
+      SiteDirectory sites = deviceList.current(c);
       List<Change> ready = new ArrayList<>();
       List<SealStore.Cover> covers = new ArrayList<>();
       List<Long> dropped = new ArrayList<>();

@@ -14,9 +14,13 @@ import java.util.Optional;
  */
 abstract class AccountsStore implements ServerStore {
   protected final Accounts accounts;
+  /** Null unless this process alone writes the devices (see {@link DeviceCache}). */
+  private final DeviceCache deviceCache;
 
-  AccountsStore(Accounts accounts) {
+  /** @param soleWriter whether no other process writes these accounts: then the devices read are kept */
+  AccountsStore(Accounts accounts, boolean soleWriter) {
     this.accounts = accounts;
+    this.deviceCache = soleWriter ? new DeviceCache() : null;
   }
 
   /** @throws IllegalStateException once the store is closed */
@@ -127,18 +131,24 @@ abstract class AccountsStore implements ServerStore {
   @Override
   public void putDevice(String userId, String deviceId, byte[] publicKey, boolean revoked) {
     checkOpen();
-    accounts.putDevice(userId, deviceId, publicKey, revoked);
+    try {
+      accounts.putDevice(userId, deviceId, publicKey, revoked);
+    } finally {
+      if (deviceCache != null) {
+        deviceCache.written(); // also after a failure: the write may have committed before it
+      }
+    }
   }
 
   @Override
   public Optional<ServerDevice> device(String deviceId) {
     checkOpen();
-    return accounts.device(deviceId);
+    return deviceCache == null ? accounts.device(deviceId) : deviceCache.device(deviceId, accounts::device);
   }
 
   @Override
   public List<ServerDevice> devices(String userId) {
     checkOpen();
-    return accounts.devices(userId);
+    return deviceCache == null ? accounts.devices(userId) : deviceCache.devices(userId, accounts::devices);
   }
 }

@@ -57,6 +57,8 @@ final class CellMerge {
   private final Set<Long> displaced = new HashSet<>();
   private final Map<ByteBuffer, Seal> sealByDigest = new HashMap<>();
   private final Map<Seal, Long> sealIds = new IdentityHashMap<>(); // the batch's own Seal objects
+  /** The digest of the change being merged, if the caller gave it. */
+  private byte[] digest;
 
   /** A row's identity in a database: its table and packed key. */
   record RowKey(String table, ByteBuffer pk) {}
@@ -91,16 +93,20 @@ final class CellMerge {
     this.head = head;
   }
 
-  /** Merges {@code changes} (validated) with {@code seals} (checked for form); returns the new head. */
-  long apply(List<Change> changes, List<Seal> seals) throws SQLException {
+  /**
+   * Merges {@code changes} (validated) with {@code seals} (checked for form); returns the new head.
+   * {@code digests}: each change's digest, as the seal check computed them; null: computed here.
+   */
+  long apply(List<Change> changes, List<Seal> seals, List<byte[]> digests) throws SQLException {
     for (Seal s : seals) {
       for (byte[] d : s.digests()) {
         sealByDigest.putIfAbsent(ByteBuffer.wrap(d), s); // the first seal covering a change is kept
       }
     }
     tables.prepare(changes);
-    for (Change ch : changes) {
-      merge(ch);
+    for (int i = 0; i < changes.size(); i++) {
+      digest = digests == null ? null : digests.get(i);
+      merge(changes.get(i));
     }
     tables.pruneSeals(displaced);
     return head;
@@ -245,7 +251,8 @@ final class CellMerge {
     if (ch == null || sealByDigest.isEmpty()) {
       return null;
     }
-    Seal seal = sealByDigest.get(ByteBuffer.wrap(ChangeSeals.digest(ch)));
+    // Only ever the change being merged (merge passes no other), whose digest the caller may have given.
+    Seal seal = sealByDigest.get(ByteBuffer.wrap(digest != null ? digest : ChangeSeals.digest(ch)));
     if (seal == null) {
       return null;
     }

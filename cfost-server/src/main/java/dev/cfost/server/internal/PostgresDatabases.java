@@ -51,8 +51,8 @@ final class PostgresDatabases {
    * first and saves its device's cursor before it commits, so the cursor read (READ COMMITTED reads what
    * committed before the lock was granted) is the latest and cannot change before this transaction ends.
    */
-  Applied apply(String user, String database, List<Change> changes, List<Seal> seals, String fromDevice,
-      Cursor expectedFrom, Cursor cursor) {
+  Applied apply(String user, String database, List<Change> changes, List<Seal> seals, List<byte[]> digests,
+      String fromDevice, Cursor expectedFrom, Cursor cursor) {
     return pool.tx("merging a batch into database '" + database + "' of user '" + user + "'", c -> {
       long[] dbHead = lockDatabase(c, user, database);
       long db = dbHead[0];
@@ -74,7 +74,7 @@ final class PostgresDatabases {
       }
       PostgresCells cells = new PostgresCells(c, db);
       CellMerge merge = new CellMerge(cells, head);
-      long newHead = merge.apply(changes, seals);
+      long newHead = merge.apply(changes, seals, digests);
       if (newHead != head) {
         try (PreparedStatement ps = c.prepareStatement("UPDATE dbs SET head = ?, changed_at = clock_timestamp() WHERE id = ?")) {
           ps.setLong(1, newHead);

@@ -46,7 +46,7 @@ public final class PostgresServerStore extends AccountsStore {
   private volatile boolean closed;
 
   private PostgresServerStore(PostgresPool pool, Clock clock) {
-    super(Accounts.over(pool, clock));
+    super(Accounts.over(pool, clock), false); // other server processes write the same devices
     this.pool = pool;
     byte[] id = new byte[6];
     new SecureRandom().nextBytes(id);
@@ -128,7 +128,7 @@ public final class PostgresServerStore extends AccountsStore {
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor expectedFrom, Cursor cursor) {
+      String fromDevice, Cursor expectedFrom, Cursor cursor, List<byte[]> digests) {
     String db = WireChecks.databaseId(databaseId);
     if ((fromDevice == null) != (cursor == null) || (fromDevice == null) != (expectedFrom == null)) {
       throw new IllegalArgumentException("fromDevice, expectedFrom and cursor are all given or all null");
@@ -139,8 +139,9 @@ public final class PostgresServerStore extends AccountsStore {
     List<Seal> sealList = seals == null ? null : new ArrayList<>(seals);
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
+    List<byte[]> digestList = WireChecks.digests(digests, batch);
     requireUser(userId);
-    PostgresDatabases.Applied done = databases.apply(userId, db, batch, sealList, device, expectedFrom, cursor);
+    PostgresDatabases.Applied done = databases.apply(userId, db, batch, sealList, digestList, device, expectedFrom, cursor);
     if (done.movedHead()) {
       committed(userId, db); // this process's listeners at once; the others' through the notification
     }

@@ -35,13 +35,15 @@ final class SealCheck {
    * @param sites the device each site of the database is bound to (site hex to device id)
    * @param identityUser the identity user the account is bound to
    * @param elsewhere whether a device id is known as another user's device
+   * @return each change's digest, in order (the store finds each entry's seal by it)
    * @throws SyncException {@code unauthorized}, {@code bad_signature}, {@code unsigned_change} or
    *     {@code site_mismatch}, naming the seal or change
    */
-  static void verify(String databaseId, List<Change> changes, List<Seal> seals, Map<String, ServerDevice> devices,
-      Map<String, String> sites, String identityUser, java.util.function.Predicate<String> elsewhere) {
+  static List<byte[]> verify(String databaseId, List<Change> changes, List<Seal> seals,
+      Map<String, ServerDevice> devices, Map<String, String> sites, String identityUser,
+      java.util.function.Predicate<String> elsewhere) {
     if (changes.isEmpty()) {
-      return;
+      return List.of();
     }
     Map<String, byte[]> keys = new HashMap<>();
     devices.forEach((id, d) -> {
@@ -78,11 +80,14 @@ final class SealCheck {
         covering.computeIfAbsent(ByteBuffer.wrap(d), k -> new ArrayList<>(1)).add(s.deviceId());
       }
     }
+    List<byte[]> digests = new ArrayList<>(changes.size());
     for (Change c : changes) {
       if (DeviceList.REVOCATIONS.equals(c.table()) && c.cl() % 2 == 0) {
         throw refusal("unauthorized", c, "a revocation cannot be deleted");
       }
-      List<String> by = covering.get(ByteBuffer.wrap(ChangeSeals.digest(c)));
+      byte[] digest = ChangeSeals.digest(c);
+      digests.add(digest);
+      List<String> by = covering.get(ByteBuffer.wrap(digest));
       if (by == null) {
         throw refusal("unsigned_change", c, "no seal of the batch covers it: unsigned, or altered after it was signed");
       }
@@ -97,6 +102,7 @@ final class SealCheck {
         throw refusal("unauthorized", c, "its site belongs to device " + owner + ", which is revoked");
       }
     }
+    return digests;
   }
 
   /**

@@ -55,7 +55,7 @@ public final class SqliteServerStore extends AccountsStore {
   private boolean closed; // guarded by this
 
   private SqliteServerStore(Path dir, Accounts accounts, FileChannel lockChannel, FileLock lock) {
-    super(accounts);
+    super(accounts, true); // the directory's lock: no other process writes its accounts
     this.dir = dir;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -109,7 +109,7 @@ public final class SqliteServerStore extends AccountsStore {
 
   @Override
   public ApplyResult applyBatch(String userId, String databaseId, List<Change> changes, List<Seal> seals,
-      String fromDevice, Cursor expectedFrom, Cursor cursor) {
+      String fromDevice, Cursor expectedFrom, Cursor cursor, List<byte[]> digests) {
     String db = WireChecks.databaseId(databaseId);
     if ((fromDevice == null) != (cursor == null) || (fromDevice == null) != (expectedFrom == null)) {
       throw new IllegalArgumentException("fromDevice, expectedFrom and cursor are all given or all null");
@@ -120,7 +120,8 @@ public final class SqliteServerStore extends AccountsStore {
     List<Seal> sealList = seals == null ? null : new ArrayList<>(seals);
     WireChecks.changes(batch);
     WireChecks.seals(sealList);
-    return withUser(userId, f -> f.apply(db, batch, sealList, device, expectedFrom, cursor, () -> {
+    List<byte[]> digestList = WireChecks.digests(digests, batch);
+    return withUser(userId, f -> f.apply(db, batch, sealList, digestList, device, expectedFrom, cursor, () -> {
       for (BiConsumer<String, String> l : commitListeners) {
         try {
           l.accept(userId, db);

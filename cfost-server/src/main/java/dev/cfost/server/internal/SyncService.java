@@ -405,7 +405,7 @@ public final class SyncService implements AutoCloseable {
     }
     String identityUser = store.identityUser(user).orElseThrow(() ->
         new SyncException("unauthorized", "the account is bound to no identity user"));
-    SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser,
+    List<byte[]> digests = SealCheck.verify(db, changes, seals, known, devices.sites(user, db), identityUser,
         id -> store.device(id).filter(d -> !d.userId().equals(user)).isPresent());
     // A device this batch revokes is cut off before the batch is stored, so no session sends it anything
     // after (the commit wakes every session at once; the device list is followed just after).
@@ -418,7 +418,7 @@ public final class SyncService implements AutoCloseable {
       }
     }
     try {
-      return store.applyBatch(user, db, changes, seals, deviceId, from, cursor).held();
+      return store.applyBatch(user, db, changes, seals, deviceId, from, cursor, digests).held();
     } catch (InvalidChangeException | IllegalArgumentException e) {
       throw new SyncException("invalid_change", e.getMessage());
     }

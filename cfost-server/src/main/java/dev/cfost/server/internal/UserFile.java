@@ -69,8 +69,8 @@ final class UserFile implements AutoCloseable {
    * the batch's transaction, under the file's one writer), saving {@code cursor} with it.
    */
   /** Merges a batch (see {@code ServerStore.applyBatch}); runs {@code moved} once it committed a new head. */
-  ApplyResult apply(String database, List<Change> changes, List<Seal> seals, String fromDevice, Cursor expectedFrom,
-      Cursor cursor, Runnable moved) {
+  ApplyResult apply(String database, List<Change> changes, List<Seal> seals, List<byte[]> digests, String fromDevice,
+      Cursor expectedFrom, Cursor cursor, Runnable moved) {
     boolean[] headMoved = new boolean[1];
     ApplyResult result = file.tx("merging a batch into database '" + database + "'", c -> {
       if (fromDevice != null) {
@@ -87,7 +87,7 @@ final class UserFile implements AutoCloseable {
       int applied;
       try (SqliteCells cells = new SqliteCells(c, db)) {
         CellMerge merge = new CellMerge(cells, head);
-        newHead = merge.apply(changes, seals);
+        newHead = merge.apply(changes, seals, digests);
         applied = merge.applied();
       }
       headMoved[0] = newHead != head;

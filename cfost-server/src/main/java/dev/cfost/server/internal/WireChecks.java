@@ -260,6 +260,25 @@ final class WireChecks {
     }
   }
 
+  /** A copy of the caller's digests of {@code changes} (null stays null), one 32-byte digest per change. */
+  static List<byte[]> digests(List<byte[]> digests, List<Change> changes) {
+    if (digests == null) {
+      return null;
+    }
+    if (digests.size() != changes.size()) {
+      throw new IllegalArgumentException("one digest per change: " + digests.size() + " digests for "
+          + changes.size() + " changes");
+    }
+    List<byte[]> copy = new java.util.ArrayList<>(digests);
+    for (int i = 0; i < copy.size(); i++) {
+      if (copy.get(i) == null || copy.get(i).length != DIGEST_BYTES) {
+        throw new IllegalArgumentException("the digest of change #" + i + " has " + DIGEST_BYTES + " bytes, not "
+            + (copy.get(i) == null ? "null" : copy.get(i).length));
+      }
+    }
+    return copy;
+  }
+
   /** No lone surrogates: the digest a seal signs needs strict UTF-8, and SQLite would store '?'. */
   static boolean wellFormed(String s) {
     for (int i = 0; i < s.length(); i++) {

@@ -1,0 +1,109 @@
+package dev.cfost.identity.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfost.Cfost;
+import dev.cfost.CfostOptions;
+import dev.cfost.Seal;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Kept seals go through a pending log; what a lookup finds is as if each cover had been indexed at once. */
+class SealStoreTest {
+  @TempDir Path dir;
+  private final Random random = new Random(7);
+
+  @Test
+  void aDigestKeepsItsFirstSealUntilItsOriginsArrivesWhereverTheLogWasFolded() throws SQLException {
+    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("a.db")).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      byte[] d = digest();
+      byte[] e = digest();
+      Seal first = seal(d, e);
+      Seal second = seal(d, e);
+      Seal origin = seal(d);
+      Seal later = seal(d, e);
+      new Db(db).write(c -> {
+        SealStore.save(c, List.of(new SealStore.Cover(e, first, false), new SealStore.Cover(d, first, false)));
+        SealStore.save(c, List.of(new SealStore.Cover(d, second, false), new SealStore.Cover(e, second, false)));
+        return null;
+      });
+      assertThat(signers(db, d, e)).containsExactly(hex(first), hex(first));
+
+      new Db(db).write(c -> { // origin, then a later non-origin, both pending in one fold
+        SealStore.save(c, List.of(new SealStore.Cover(d, origin, true)));
+        SealStore.save(c, List.of(new SealStore.Cover(d, later, false), new SealStore.Cover(e, later, false)));
+        return null;
+      });
+      assertThat(signers(db, d, e)).containsExactly(hex(origin), hex(first));
+    }
+  }
+
+  @Test
+  void thePendingLogIsFoldedOnceItHoldsEnoughCovers() throws SQLException {
+    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("b.db")).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      List<SealStore.Cover> covers = new ArrayList<>();
+      Seal s = seal(digest());
+      for (int i = 0; i < SealStore.FOLD_AT; i++) {
+        covers.add(new SealStore.Cover(digest(), s, false));
+      }
+      new Db(db).write(c -> {
+        SealStore.save(c, covers.subList(0, covers.size() - 1));
+        assertThat(count(c, "identity_sealed")).isZero();
+        SealStore.save(c, covers.subList(covers.size() - 1, covers.size()));
+        assertThat(count(c, "identity_sealed")).isEqualTo(SealStore.FOLD_AT);
+        assertThat(count(c, "identity_sealed_pending")).isZero();
+        return null;
+      });
+    }
+  }
+
+  private static Cfost dbWithDevices(Cfost db) {
+    IdentitySchema.users(db);
+    IdentitySchema.devices(db);
+    return db;
+  }
+
+  /** The signature (hex) of the seal found for each digest, in order. */
+  private static List<String> signers(Cfost db, byte[]... digests) {
+    Map<ByteBuffer, Seal> found = new Db(db).write(c -> SealStore.find(c, List.of(digests)));
+    List<String> out = new ArrayList<>();
+    for (byte[] d : digests) {
+      out.add(hex(found.get(ByteBuffer.wrap(d))));
+    }
+    return out;
+  }
+
+  private static String hex(Seal s) {
+    return s == null ? "none" : dev.cfost.Values.hex(s.signature());
+  }
+
+  private static long count(Connection c, String table) throws SQLException {
+    try (var ps = c.prepareStatement("SELECT count(*) FROM " + table); var rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private byte[] digest() {
+    byte[] d = new byte[ChangeDigest.BYTES];
+    random.nextBytes(d);
+    return d;
+  }
+
+  private Seal seal(byte[]... digests) {
+    byte[] signature = new byte[64];
+    random.nextBytes(signature);
+    return new Seal("DEVICE" + random.nextInt(1000), signature, List.of(digests));
+  }
+}
