@@ -438,7 +438,7 @@ public final class ServerBench {
   }
 
   /** A device's database with the benchmark's table replicated; null interval: the default options. */
-  private static Cfost replica(Path file, Duration captureInterval) {
+  static Cfost replica(Path file, Duration captureInterval) {
     CfostOptions.Builder b = CfostOptions.builder(file);
     Cfost db = Cfost.open(captureInterval == null ? b.build() : b.captureInterval(captureInterval).build());
     try (Connection c = db.connect(); Statement s = c.createStatement()) {

@@ -68,7 +68,7 @@ final class ServerLoad {
   // ---- (3) fan-out
 
   /** Arrival times of one fanned-out change, by client; 0 until it arrives. */
-  private static final class Round implements LightClient.Arrivals {
+  static final class Round implements LightClient.Arrivals {
     final long[] at;
     final CountDownLatch all;
 
@@ -90,7 +90,7 @@ final class ServerLoad {
   }
 
   /** Switches every client to the current round. */
-  private static final class Rounds implements LightClient.Arrivals {
+  static final class Rounds implements LightClient.Arrivals {
     volatile Round current;
 
     @Override

