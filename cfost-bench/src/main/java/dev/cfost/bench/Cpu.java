@@ -32,6 +32,15 @@ record Cpu(List<ThreadCpu.Usage> servers, long postgresNanos, ThreadCpu.Usage se
         .mapToLong(h -> h.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum()).orElse(0L);
   }
 
+  /** The CPU nanoseconds of all the processes since {@code before}. */
+  long allSince(Cpu before) {
+    long all = postgresNanos - before.postgresNanos + self.since(before.self);
+    for (int i = 0; i < servers.size(); i++) {
+      all += servers.get(i).since(before.servers.get(i));
+    }
+    return all;
+  }
+
   /** The CPU of each process since {@code before}, in all and per {@code unit} of work ({@code units} of them). */
   String describeSince(Cpu before, long units, String unit) {
     StringBuilder b = new StringBuilder("CPU:");

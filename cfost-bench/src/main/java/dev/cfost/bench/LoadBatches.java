@@ -12,7 +12,6 @@ import dev.cfost.net.SyncMessage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,21 +20,22 @@ import java.util.List;
 /**
  * The writes of the load benchmark's devices, made and sealed before any clock starts so that the
  * benchmark's own CPU goes to the sockets: real changes of a real Cfost database (the rows of
- * {@link Rows}, {@code rowsPerBatch} rows per transaction), then given to the writing devices in turn,
- * transaction by transaction, each renumbered into its device's own stream (db_version {@code k + 1} for
+ * {@link Rows}), cut into transactions of {@code rowsPerBatch} rows and given to the writing devices in
+ * turn, each renumbered into its device's own stream (db_version {@code k + 1} for
  * its batch {@code k}, its own site id) and sealed with its key, as its session would send them
  * (docs/PROTOCOL.md, "Seals"). A batch is encoded once, as the {@code changes} message's text.
  *
- * <p>Also keeps what the store must hold at the end: per database, the count of the written cells and an
+ * <p>Also keeps what the store must hold at the end: per batch, the count of the cells it writes and an
  * order-independent checksum of them ({@link #cellHash}).
  */
 final class LoadBatches {
   /** Per device, its encoded batches in order. */
   final List<List<String>> byDevice;
-  /** Per database (index as in the constructor), the cells written to it and their checksum. */
-  final long[] cells;
-  final long[] checksum;
-  final long changesPerDevice;
+  /** Per device and batch, the cells it writes (sentinels apart) and their checksum. */
+  private final long[][] cells;
+  private final long[][] checksum;
+  private final int[] database;
+  final int changesPerBatch;
   /** A change of the first batch, template of the fan-out's one-change batches. */
   private final Change template;
 
@@ -46,81 +46,99 @@ final class LoadBatches {
   LoadBatches(Path file, List<DeviceKeys> keys, List<byte[]> sites, int[] database, List<String> databaseIds,
       int batches, int rowsPerBatch, long seed) throws SQLException {
     int devices = keys.size();
-    List<List<Change>> transactions = new ArrayList<>(devices * batches);
-    Cfost db = ServerBench.replica(file, java.time.Duration.ZERO); // captured by hand, one commit at a time
-    try {
-      long[] versionAfter = new long[devices * batches];
-      Rows rows = new Rows(seed, (long) devices * batches * rowsPerBatch);
-      try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(Rows.INSERT)) {
-        c.setAutoCommit(false);
-        int[] inTransaction = {0};
-        int[] done = {0};
-        rows.forEach((id, n, label) -> {
-          ps.setString(1, id);
-          ps.setLong(2, n);
-          ps.setString(3, label);
-          ps.executeUpdate();
-          if (++inTransaction[0] == rowsPerBatch) {
-            c.commit();
-            db.capture();
-            versionAfter[done[0]++] = db.dbVersion();
-            inTransaction[0] = 0;
-          }
-        });
-        c.setAutoCommit(true);
-      }
-      for (int t = 0; t < versionAfter.length; t++) {
-        transactions.add(new ArrayList<>(2 * rowsPerBatch));
-      }
-      Cursor cursor = Cursor.START;
-      for (boolean more = true; more; ) {
-        ChangeBatch b = db.changes(cursor, 50_000);
-        for (Change c : b.changes()) {
-          int t = Arrays.binarySearch(versionAfter, c.dbVersion());
-          transactions.get(t >= 0 ? t : -t - 1).add(c);
-        }
-        cursor = b.next();
-        more = !b.caughtUp();
-      }
-    } finally {
-      db.close();
-    }
-    for (List<Change> t : transactions) {
-      if (t.size() != transactions.get(0).size()) {
-        // Each commit is captured as one db_version (captured after each); if not, the batches would differ.
-        throw new IllegalStateException("the source database's transactions have " + t.size() + " and "
-            + transactions.get(0).size() + " changes: commits were not captured one by one");
-      }
-    }
+    this.database = database.clone();
+    List<List<Change>> transactions = transactions(file, devices * batches, rowsPerBatch, seed);
     template = transactions.get(0).stream().filter(c -> !c.isSentinel()).findFirst().orElseThrow();
-    cells = new long[databaseIds.size()];
-    checksum = new long[databaseIds.size()];
+    changesPerBatch = transactions.get(0).size();
+    cells = new long[devices][batches];
+    checksum = new long[devices][batches];
     byDevice = new ArrayList<>(devices);
-    long perDevice = 0;
     for (int d = 0; d < devices; d++) {
       List<String> encoded = new ArrayList<>(batches);
       String dbId = databaseIds.get(database[d]);
-      long sent = 0;
       for (int k = 0; k < batches; k++) {
         List<Change> original = transactions.get(k * devices + d);
+        if (original.size() != changesPerBatch) {
+          throw new IllegalStateException("a batch of " + original.size() + " changes, not " + changesPerBatch);
+        }
         List<Change> batch = new ArrayList<>(original.size());
         for (int i = 0; i < original.size(); i++) {
           Change c = original.get(i);
           Change own = new Change(c.table(), c.pk(), c.cid(), c.val(), c.colVersion(), k + 1, sites.get(d), c.cl(), i);
           batch.add(own);
           if (!own.isSentinel()) {
-            cells[database[d]]++;
-            checksum[database[d]] += cellHash(own);
+            cells[d][k]++;
+            checksum[d][k] += cellHash(own);
           }
         }
-        sent += batch.size();
         long remaining = (long) (batches - k - 1) * batch.size();
         encoded.add(encode(dbId, keys.get(d), k, batch, remaining));
       }
-      perDevice = sent;
       byDevice.add(List.copyOf(encoded));
     }
-    changesPerDevice = perDevice;
+  }
+
+  /**
+   * The changes of {@code count} transactions of {@code rowsPerBatch} rows each: the rows are inserted
+   * into a real Cfost database in one transaction (fast; one fsync), then its changes are cut row by row
+   * (a row's changes are consecutive) into transactions, each as one commit of that many rows would be.
+   */
+  private static List<List<Change>> transactions(Path file, int count, int rowsPerBatch, long seed)
+      throws SQLException {
+    Cfost db = ServerBench.replica(file, java.time.Duration.ZERO); // captured by hand below
+    try {
+      try (Connection c = db.connect()) {
+        new Rows(seed, (long) count * rowsPerBatch).insertAll(c);
+      }
+      db.capture();
+      List<List<Change>> out = new ArrayList<>(count);
+      List<Change> current = new ArrayList<>(2 * rowsPerBatch);
+      int rowsInCurrent = 0;
+      byte[] lastKey = null;
+      Cursor cursor = Cursor.START;
+      for (boolean more = true; more; ) {
+        ChangeBatch b = db.changes(cursor, 50_000);
+        for (Change c : b.changes()) {
+          if (!Arrays.equals(c.pk(), lastKey)) {
+            if (rowsInCurrent == rowsPerBatch) {
+              out.add(current);
+              current = new ArrayList<>(2 * rowsPerBatch);
+              rowsInCurrent = 0;
+            }
+            rowsInCurrent++;
+            lastKey = c.pk();
+          }
+          current.add(c);
+        }
+        cursor = b.next();
+        more = !b.caughtUp();
+      }
+      out.add(current);
+      if (out.size() != count) {
+        throw new IllegalStateException("the source database gave " + out.size() + " transactions, not " + count);
+      }
+      return out;
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * The cells (sentinels apart) database {@code db} must hold, and their checksum, once each device's
+   * first {@code sent[d]} batches are stored.
+   */
+  long[] expected(int db, int[] sent) {
+    long n = 0;
+    long sum = 0;
+    for (int d = 0; d < database.length; d++) {
+      if (database[d] == db) {
+        for (int k = 0; k < sent[d]; k++) {
+          n += cells[d][k];
+          sum += checksum[d][k];
+        }
+      }
+    }
+    return new long[] {n, sum};
   }
 
   /**

@@ -19,14 +19,20 @@ import java.util.concurrent.CompletionStage;
  * {@code hello} with its device id and site, asks for the server's stream from {@code from} (answering each
  * {@code changes} with {@code received}), and, once {@link #allow allowed}, sends its batches from the
  * cursor the server's {@code request} names, at most {@link #WINDOW} not yet {@code received} (a device's
- * default window). Batch {@code k} continues {@code Cursor.since(k)} and ends at {@code Cursor.since(k + 1)};
- * {@link #done} completes when the server has acknowledged the last one.
+ * default window) and {@link #UNACKED} not yet acknowledged, until {@link #stop stopped}. Batch {@code k} continues {@code Cursor.since(k)} and ends at
+ * {@code Cursor.since(k + 1)}; {@link #done} completes when the server has acknowledged the last one.
  *
  * <p>Threading: the listener runs on the HTTP client's threads, one message at a time; the stream state is
  * guarded by this, and sends are chained so that at most one is outstanding, as java.net.http requires.
  */
 final class PushClient implements WebSocket.Listener {
   static final int WINDOW = 16;
+  /**
+   * Batches sent and not yet acknowledged, at most. The server handles a session's frames one at a time,
+   * so two keep it busy; more would only queue, and a run stopped at its deadline would then wait for
+   * every device's queue to drain.
+   */
+  static final int UNACKED = 2;
 
   private final String deviceId;
   private final String siteHex;
@@ -77,6 +83,12 @@ final class PushClient implements WebSocket.Listener {
       allowed = Math.min(count, batches.size());
     }
     pump();
+  }
+
+  /** Sends no more batches; returns how many were sent (the server acknowledges them all in the end). */
+  synchronized int stop() {
+    allowed = (int) Math.max(0, next);
+    return allowed;
   }
 
   int batches() {
@@ -133,6 +145,7 @@ final class PushClient implements WebSocket.Listener {
       if (c >= batches.size()) {
         done.complete(null);
       }
+      pump();
       return;
     }
     if (text.startsWith("{\"type\":\"changes\"")) {
@@ -172,7 +185,7 @@ final class PushClient implements WebSocket.Listener {
 
   /** Sends the allowed batches from the server's cursor while fewer than WINDOW are not yet received. */
   private synchronized void pump() {
-    while (next >= 0 && next < allowed && next - receivedUpTo < WINDOW) {
+    while (next >= 0 && next < allowed && next - receivedUpTo < WINDOW && next - ackedUpTo < UNACKED) {
       String batch = batches.get((int) next);
       next++;
       sendText(batch);

@@ -1,6 +1,10 @@
 package dev.cfost.bench;
 
+import dev.cfost.Cfost;
+import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.DeviceKeys;
+import dev.cfost.identity.Devices;
+import dev.cfost.identity.Users;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,11 +66,11 @@ public final class ServerScaleBench {
         + " load average %.2f%n", System.getProperty("java.vm.version"), System.getProperty("java.vm.name"),
         rt.availableProcessors(), rt.maxMemory() >> 20, SyncBench.load());
     int changesPerBatch = 2 * options.batchRows;
-    System.out.printf(Locale.ROOT, "writing devices %d into %d databases, each %d batches of %d rows (%d changes):"
-        + " %,d changes per configuration; fan-out %,d devices x %d changes (+%d warm-up); configurations %s%n%n",
-        options.writers, options.databases, options.batches, options.batchRows, changesPerBatch,
-        (long) options.writers * options.batches * changesPerBatch, options.fanoutDevices, options.fanoutSamples,
-        StoreRun.WARMUP, options.setups);
+    System.out.printf(Locale.ROOT, "writing devices %d into %d databases, for %d s, each at most %d batches of %d"
+        + " rows (%d changes): %,d changes at most per configuration; fan-out %,d devices x %d changes (+%d warm-up);"
+        + " configurations %s%n%n", options.writers, options.databases, options.seconds, options.batches,
+        options.batchRows, changesPerBatch, (long) options.writers * options.batches * changesPerBatch,
+        options.fanoutDevices, options.fanoutSamples, StoreRun.WARMUP, options.setups);
 
     // The devices' keys and sites, and their sealed batches: the same in every configuration.
     long t0 = System.nanoTime();
@@ -96,11 +100,34 @@ public final class ServerScaleBench {
     for (int i = 0; i < options.fanoutDevices; i++) {
       readerKeys.add(DeviceKeys.generate());
     }
-    Fleet fleet = new Fleet(load, writerKeys, sites, database, databaseIds, fanOutWriter, fanOutSite, fanOutBatches,
-        readerKeys);
     System.out.printf(Locale.ROOT, "%,d writing devices' batches made by a Cfost database and sealed, %,d reading"
         + " devices' keys made, in %.1f s (not timed)%n", options.writers, options.fanoutDevices,
         ServerBench.seconds(System.nanoTime() - t0));
+
+    // Two users: one whose devices write, one whose devices read the fan-out; each has a device A (its
+    // first device) whose device list names the user's lightweight devices. Two, so that the writers'
+    // batches are checked against a list of about 100 devices, not 1,100.
+    t0 = System.nanoTime();
+    List<DeviceKeys> reading = new ArrayList<>(List.of(fanOutWriter));
+    reading.addAll(readerKeys);
+    Identity writing = Identity.create(dir.resolve("device-a-writing.db"), ServerBench.USER, writerKeys);
+    try {
+      Identity fanOut = Identity.create(dir.resolve("device-a-reading.db"), ServerBench.USER + "-fan-out", reading);
+      try {
+        System.out.printf(Locale.ROOT, "two users' device lists made by their first device (%,d and %,d lightweight"
+            + " devices) in %.1f s (not timed)%n", writerKeys.size(), reading.size(),
+            ServerBench.seconds(System.nanoTime() - t0));
+        return runAll(new Fleet(writing, fanOut, load, sites, database, databaseIds, fanOutSite, fanOutBatches),
+            started);
+      } finally {
+        fanOut.a().close();
+      }
+    } finally {
+      writing.a().close();
+    }
+  }
+
+  private int runAll(Fleet fleet, long started) throws Exception {
 
     List<StoreRun.Result> results = new ArrayList<>();
     boolean ok = true;
@@ -130,12 +157,13 @@ public final class ServerScaleBench {
 
     System.out.printf(Locale.ROOT, "%n== summary (load average %.2f at the end, %.1f minutes in all) ==%n",
         SyncBench.load(), (System.nanoTime() - started) / 60e9);
-    System.out.printf(Locale.ROOT, "| %-24s | %12s | %10s | %26s | %22s | %s |%n", "configuration", "changes/s",
-        "push s", "fan-out p50 / p99 / max ms", "sessions per process", "every change stored");
+    System.out.printf(Locale.ROOT, "| %-24s | %10s | %8s | %18s | %26s | %22s | %s |%n", "configuration",
+        "changes/s", "push s", "CPU ms per change", "fan-out p50 / p99 / max ms", "sessions per process",
+        "every change stored");
     for (StoreRun.Result r : results) {
-      System.out.printf(Locale.ROOT, "| %-24s | %,12.0f | %10.2f | %26s | %22s | %s |%n", r.setup(),
-          r.changesPerSecond(), r.pushSeconds(), String.format(Locale.ROOT, "%.1f / %.1f / %.1f",
-              r.fanOutP50(), r.fanOutP99(), r.fanOutMax()), r.sessions(), r.stored());
+      System.out.printf(Locale.ROOT, "| %-24s | %,10.0f | %8.2f | %18.3f | %26s | %22s | %s |%n", r.setup(),
+          r.changesPerSecond(), r.pushSeconds(), r.cpuMsPerChange(), String.format(Locale.ROOT,
+              "%.1f / %.1f / %.1f", r.fanOutP50(), r.fanOutP99(), r.fanOutMax()), r.sessions(), r.stored());
     }
     for (StoreRun.Result r : results) {
       if (r.setup().postgres && r.setup().processes > 1) {
@@ -168,13 +196,44 @@ public final class ServerScaleBench {
   }
 
   /**
-   * The devices of every configuration: the writers (keys, sites, the database each writes, index into
-   * {@code databaseIds}) with their sealed batches, the fan-out's writer and its one-change batches, and
-   * the fan-out's reading devices.
+   * A user of the benchmark: its server account's name, its first device A (a Cfost database, whose
+   * device list names the user's lightweight devices) and those devices' keys.
    */
-  record Fleet(LoadBatches load, List<DeviceKeys> writerKeys, List<byte[]> sites, int[] database,
-      List<String> databaseIds, DeviceKeys fanOutWriter, byte[] fanOutSite, List<String> fanOutBatches,
-      List<DeviceKeys> readerKeys) {}
+  record Identity(String account, Cfost a, String identityUser, DeviceKeys keysA, List<DeviceKeys> devices) {
+    static Identity create(Path file, String account, List<DeviceKeys> devices) {
+      Cfost a = ServerBench.replica(file, null);
+      String identityUser = Users.open(a, new Argon2Params(1024, 1, 1))
+          .register(account, account + "@example.org", ServerBench.PASSWORD.toCharArray());
+      DeviceKeys keysA = DeviceKeys.forDatabase(a);
+      Devices list = Devices.open(a);
+      list.add(identityUser, keysA.publicKey(), "device A", null);
+      list.bindSite(keysA.deviceId(), a.siteId());
+      for (int i = 0; i < devices.size(); i++) {
+        list.add(identityUser, devices.get(i).publicKey(), "light-" + i, keysA.deviceId());
+      }
+      return new Identity(account, a, identityUser, keysA, List.copyOf(devices));
+    }
+  }
+
+  /**
+   * The devices of every configuration: the writing user (its devices write: keys, sites, the database
+   * each writes, an index into {@code databaseIds}, and their sealed batches) and the fan-out's user (its
+   * first lightweight device writes the fan-out's one-change batches, the others read).
+   */
+  record Fleet(Identity writing, Identity reading, LoadBatches load, List<byte[]> sites, int[] database,
+      List<String> databaseIds, byte[] fanOutSite, List<String> fanOutBatches) {
+    List<DeviceKeys> writerKeys() {
+      return writing.devices();
+    }
+
+    DeviceKeys fanOutWriter() {
+      return reading.devices().get(0);
+    }
+
+    List<DeviceKeys> readerKeys() {
+      return reading.devices().subList(1, reading.devices().size());
+    }
+  }
 
   /** One configuration: a store and how many server processes share it. */
   record Setup(boolean postgres, int processes) {
@@ -200,27 +259,27 @@ public final class ServerScaleBench {
   static final class Options {
     static final String USAGE = String.join("\n",
         "usage: ./bench-server-pg [--quick] [--writers W] [--databases K] [--batches B] [--batch-rows R]"
-            + " [--fanout-devices D]\n                         [--fanout-samples F] [--setups LIST] [--seed S]"
-            + " [--dir DIR]",
-        "  --quick             smoke run: 20 writers, 10 batches each, 100 fan-out devices, 5 fan-out changes",
+            + " [--seconds S]\n                         [--fanout-devices D] [--fanout-samples F] [--setups LIST]"
+            + " [--seed S] [--dir DIR]",
+        "  --quick             smoke run: 20 writers for 5 s, 100 fan-out devices, 5 fan-out changes",
         "  --writers W         devices writing at once (default 100), spread over the processes",
         "  --databases K       databases they write, devices spread over them (default: one per device)",
-        "  --batches B         batches each device sends (default 30)",
+        "  --seconds S         how long the devices write (default 30), at most --batches each",
+        "  --batches B         batches each device has (default 15; 3 of them warm up first, not counted)",
         "  --batch-rows R      rows per batch, two changes each (default 50)",
         "  --fanout-devices D  devices of the fan-out (default 1000), spread over the processes",
         "  --fanout-samples F  changes fanned out and measured (default 20), after 3 not counted",
         "  --setups LIST       configurations in order (default sqlite:1,postgres:1,postgres:3)",
-        "  --push-timeout-s T  the most a configuration's writes may take (default 300)",
         "  --seed S            seed of the generated rows and sites (default 42)",
         "  --dir DIR           where the files go, in a new directory deleted afterwards");
 
     int writers = 100;
     int databases = -1;
-    int batches = 30;
+    int batches = 15;
+    int seconds = 30;
     int batchRows = 50;
     int fanoutDevices = 1000;
     int fanoutSamples = 20;
-    int pushTimeoutSeconds = 300;
     List<Setup> setups = List.of(new Setup(false, 1), new Setup(true, 1), new Setup(true, 3));
     long seed = 42;
     Path dir;
@@ -234,16 +293,17 @@ public final class ServerScaleBench {
           case "--quick" -> {
             o.writers = 20;
             o.batches = 10;
+            o.seconds = 5;
             o.fanoutDevices = 100;
             o.fanoutSamples = 5;
           }
           case "--writers" -> o.writers = Integer.parseInt(a.remove(0));
           case "--databases" -> o.databases = Integer.parseInt(a.remove(0));
           case "--batches" -> o.batches = Integer.parseInt(a.remove(0));
+          case "--seconds" -> o.seconds = Integer.parseInt(a.remove(0));
           case "--batch-rows" -> o.batchRows = Integer.parseInt(a.remove(0));
           case "--fanout-devices" -> o.fanoutDevices = Integer.parseInt(a.remove(0));
           case "--fanout-samples" -> o.fanoutSamples = Integer.parseInt(a.remove(0));
-          case "--push-timeout-s" -> o.pushTimeoutSeconds = Integer.parseInt(a.remove(0));
           case "--setups" -> o.setups = List.of(a.remove(0).split(",")).stream().map(Setup::parse).toList();
           case "--seed" -> o.seed = Long.parseLong(a.remove(0));
           case "--dir" -> o.dir = Paths.get(a.remove(0));
@@ -256,11 +316,12 @@ public final class ServerScaleBench {
       if (o.databases == -1) {
         o.databases = o.writers;
       }
-      if (o.writers < 1 || o.databases < 1 || o.databases > o.writers || o.batches < 1 || o.batchRows < 1
-          || o.batchRows > 1000 || o.fanoutDevices < 1 || o.fanoutSamples < 1 || o.pushTimeoutSeconds < 1
+      if (o.writers < 1 || o.databases < 1 || o.databases > o.writers || o.batches < 2 || o.seconds < 1
+          || o.batchRows < 1
+          || o.batchRows > 1000 || o.fanoutDevices < 1 || o.fanoutSamples < 1
           || o.setups.isEmpty()) {
-        throw new IllegalArgumentException("--writers, --batches, --fanout-devices, --fanout-samples and"
-            + " --push-timeout-s must be at least 1, --databases 1 to --writers, --batch-rows 1 to 1000 (a batch"
+        throw new IllegalArgumentException("--writers, --seconds, --fanout-devices and --fanout-samples must be at"
+            + " least 1, --batches at least 2, --databases 1 to --writers, --batch-rows 1 to 1000 (a batch"
             + " holds at most 2,000 changes)\n" + USAGE);
       }
       return o;

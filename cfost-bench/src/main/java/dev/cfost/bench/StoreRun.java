@@ -1,13 +1,9 @@
 package dev.cfost.bench;
 
-import dev.cfost.Cfost;
 import dev.cfost.Change;
 import dev.cfost.Cursor;
 import dev.cfost.Values;
-import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.DeviceKeys;
-import dev.cfost.identity.Devices;
-import dev.cfost.identity.Users;
 import dev.cfost.net.SyncProgress;
 import dev.cfost.net.Topic;
 import dev.cfost.server.ServerStore;
@@ -37,11 +33,14 @@ import java.util.concurrent.TimeUnit;
 final class StoreRun {
   static final String FAN_OUT_DATABASE = "default";
   static final int WARMUP = 3;
+  /** Batches each writing device sends before the clock starts. */
+  static final int PUSH_WARMUP = 3;
   /** HTTP clients the lightweight devices are spread over (each has one selector thread). */
   private static final int HTTP_CLIENTS = 4;
 
   /** The figures of one configuration. */
-  record Result(ServerScaleBench.Setup setup, double changesPerSecond, double pushSeconds, double fanOutP50,
+  record Result(ServerScaleBench.Setup setup, double changesPerSecond, double pushSeconds, double cpuMsPerChange,
+      double fanOutP50,
       double fanOutP99, double fanOutMax, String sessions, String stored, boolean ok) {}
 
   private final ServerScaleBench.Options options;
@@ -62,6 +61,8 @@ final class StoreRun {
   private final List<String> writerTokens = new ArrayList<>();
   private final List<String> readerTokens = new ArrayList<>();
   private String fanOutWriterToken;
+  /** Per writing device, the batches it sent (all acknowledged). */
+  private final int[] sent;
 
   StoreRun(ServerScaleBench.Options options, ServerScaleBench.Setup setup, Path dir, String postgresUrl,
       Path postgresData, ServerScaleBench.Fleet fleet) {
@@ -71,6 +72,7 @@ final class StoreRun {
     this.postgresUrl = postgresUrl;
     this.postgresData = postgresData;
     this.fleet = fleet;
+    this.sent = new int[fleet.writerKeys().size()];
     for (int i = 0; i < HTTP_CLIENTS; i++) {
       http.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build());
     }
@@ -97,7 +99,7 @@ final class StoreRun {
     }
     String stored = verifyStore();
     boolean ok = stored.equals("yes") && fanOut[3] == 0;
-    return new Result(setup, push[0], push[1], fanOut[0], fanOut[1], fanOut[2], sessions, stored, ok);
+    return new Result(setup, push[0], push[1], push[2], fanOut[0], fanOut[1], fanOut[2], sessions, stored, ok);
   }
 
   private void startServers() throws Exception {
@@ -114,105 +116,134 @@ final class StoreRun {
       }
       accounts.add(new ServerAccount(Integer.parseInt(port)));
     }
-    accountUser = accounts.get(0).register(ServerBench.USER, ServerBench.PASSWORD);
     System.out.printf(Locale.ROOT, "%d server process(es) listening (%s) in %.1f s%n", servers.size(),
         accounts.stream().map(a -> a.base().getAuthority()).toList(), ServerBench.seconds(System.nanoTime() - t0));
   }
 
   /**
-   * A real device A registers the identity user, adds every lightweight device to the user's device list
-   * and syncs it to the server through the first process; then each device proves its key for a token,
-   * through the processes in turn (not timed).
+   * For each of the two users: registers its account, its device A syncs its device list to the server
+   * through the first process, then each of its lightweight devices proves its key for a token, through
+   * the processes in turn (not timed).
    */
   private void devices() throws Exception {
     long t0 = System.nanoTime();
-    Cfost a = ServerBench.replica(dir.resolve("device-a.db"), null);
-    String identityUser = Users.open(a, new Argon2Params(1024, 1, 1))
-        .register(ServerBench.USER, ServerBench.USER + "@example.org", ServerBench.PASSWORD.toCharArray());
-    DeviceKeys keysA = DeviceKeys.forDatabase(a);
-    Devices devices = Devices.open(a);
-    devices.add(identityUser, keysA.publicKey(), "device A", null);
-    devices.bindSite(keysA.deviceId(), a.siteId());
-    List<DeviceKeys> all = new ArrayList<>(fleet.writerKeys());
-    all.add(fleet.fanOutWriter());
-    all.addAll(fleet.readerKeys());
-    for (int i = 0; i < all.size(); i++) {
-      devices.add(identityUser, all.get(i).publicKey(), "light-" + i, keysA.deviceId());
-    }
-    try (ServerBench.Device devA = new ServerBench.Device("A", a, keysA, identityUser, accounts.get(0).base())) {
+    accountUser = register(fleet.writing());
+    writerTokens.addAll(tokens(fleet.writing(), accountUser));
+    List<String> reading = tokens(fleet.reading(), register(fleet.reading()));
+    fanOutWriterToken = reading.get(0);
+    readerTokens.addAll(reading.subList(1, reading.size()));
+    System.out.printf(Locale.ROOT, "two accounts registered, their device lists synced to the server by their"
+        + " device A, %,d lightweight devices proven for tokens in %.1f s (not timed)%n",
+        writerTokens.size() + reading.size(), ServerBench.seconds(System.nanoTime() - t0));
+  }
+
+  /** Registers the user's account; its device A syncs the device list to the server. Returns the account id. */
+  private String register(ServerScaleBench.Identity user) throws Exception {
+    String id = accounts.get(0).register(user.account(), ServerBench.PASSWORD);
+    ServerBench.Device devA = new ServerBench.Device("A", user.a(), user.keysA(), user.identityUser(),
+        accounts.get(0).base(), user.account());
+    try {
       devA.prepare();
       devA.peer.start();
       ServerBench.await("device A has synced the device list to the server", 300_000, () -> {
         SyncProgress p = devA.progress();
-        return p.connected() && p.delivered() && p.changesSent() >= all.size();
+        return p.connected() && p.delivered() && p.changesSent() >= user.devices().size();
       });
+    } finally {
+      devA.disconnect();
     }
-    String access = accounts.get(0).login(ServerBench.USER, ServerBench.PASSWORD);
+    return id;
+  }
+
+  /** Each of the user's lightweight devices proves its key for a device token, through the processes in turn. */
+  private List<String> tokens(ServerScaleBench.Identity user, String account) throws Exception {
+    String access = accounts.get(0).login(user.account(), ServerBench.PASSWORD);
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       List<Future<String>> futures = new ArrayList<>();
-      for (int i = 0; i < all.size(); i++) {
+      for (int i = 0; i < user.devices().size(); i++) {
         ServerAccount via = accounts.get(i % accounts.size());
-        DeviceKeys k = all.get(i);
-        futures.add(pool.submit(() -> via.deviceToken(access, accountUser, identityUser, k)));
+        DeviceKeys k = user.devices().get(i);
+        futures.add(pool.submit(() -> via.deviceToken(access, account, user.identityUser(), k)));
       }
       List<String> tokens = new ArrayList<>();
       for (Future<String> f : futures) {
         tokens.add(f.get(60, TimeUnit.SECONDS));
       }
-      int w = fleet.writerKeys().size();
-      writerTokens.addAll(tokens.subList(0, w));
-      fanOutWriterToken = tokens.get(w);
-      readerTokens.addAll(tokens.subList(w + 1, tokens.size()));
+      return tokens;
     } finally {
       pool.shutdownNow();
     }
-    System.out.printf(Locale.ROOT, "%,d lightweight devices in the user's device list, synced to the server by"
-        + " device A, proven for tokens in %.1f s (not timed)%n", all.size(), ServerBench.seconds(System.nanoTime() - t0));
   }
 
   // ---- (a) sustained writes
 
-  /** Returns changes per second and the seconds the push took. */
+  /**
+   * Every writing device sends its batches as fast as the server acknowledges them, until all are sent or
+   * {@code --seconds} have passed; then the batches sent are awaited. Returns changes per second and the
+   * seconds from the start to the last acknowledgement.
+   */
   private double[] push() throws Exception {
     int n = fleet.writerKeys().size();
     List<PushClient> writers = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      String db = fleet.databaseIds().get(fleet.database()[i]);
-      writers.add(PushClient.open(http.get(i % HTTP_CLIENTS), accounts.get(i % accounts.size()).base(), db,
-          Topic.of(db).hex(), writerTokens.get(i), fleet.writerKeys().get(i).deviceId().toString(),
-          Values.hex(fleet.sites().get(i)), Cursor.START, fleet.load().byDevice.get(i)));
-    }
-    for (PushClient w : writers) {
-      w.ready.get(60, TimeUnit.SECONDS);
-    }
-    long total = (long) n * fleet.load().changesPerDevice;
-    System.out.printf(Locale.ROOT, "%n(a) %d devices push %,d changes at once (sessions per process: %s);"
-        + " load %.2f%n", n, total, sessionsPerProcess(), SyncBench.load());
-    Cpu cpu0 = Cpu.now(servers, postgresData);
-    long t0 = System.nanoTime();
-    writers.forEach(w -> w.allow(w.batches()));
-    long deadline = t0 + TimeUnit.SECONDS.toNanos(options.pushTimeoutSeconds);
-    long end = t0;
     try {
-      for (PushClient w : writers) {
-        w.done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        end = Math.max(end, w.lastAckAt());
+      for (int i = 0; i < n; i++) {
+        String db = fleet.databaseIds().get(fleet.database()[i]);
+        writers.add(PushClient.open(http.get(i % HTTP_CLIENTS), accounts.get(i % accounts.size()).base(), db,
+            Topic.of(db).hex(), writerTokens.get(i), fleet.writerKeys().get(i).deviceId().toString(),
+            Values.hex(fleet.sites().get(i)), Cursor.START, fleet.load().byDevice.get(i)));
       }
-    } catch (java.util.concurrent.TimeoutException e) {
-      long acked = writers.stream().mapToLong(PushClient::ackedUpTo).sum() * 2 * options.batchRows;
-      throw new IOException("the writes did not all finish within " + options.pushTimeoutSeconds + " s (" + acked
-          + " changes acknowledged of " + total + ")");
+      for (PushClient w : writers) {
+        w.ready.get(60, TimeUnit.SECONDS);
+      }
+      // The first batches of every device warm the JIT and the connections up and are not counted.
+      int warm = Math.min(PUSH_WARMUP, options.batches - 1);
+      writers.forEach(w -> w.allow(warm));
+      ServerBench.await("every device's warm-up batches are acknowledged", 120_000,
+          () -> writers.stream().allMatch(w -> w.ackedUpTo() >= warm || w.done.isCompletedExceptionally()));
+      System.out.printf(Locale.ROOT, "%n(a) %d devices push batches of %d changes at once, for %d s at most (%d"
+          + " batches each at most), after %d each not counted; sessions per process %s; load %.2f%n", n,
+          fleet.load().changesPerBatch, options.seconds, options.batches - warm, warm, sessionsPerProcess(),
+          SyncBench.load());
+      Cpu cpu0 = Cpu.now(servers, postgresData);
+      long t0 = System.nanoTime();
+      writers.forEach(w -> w.allow(w.batches()));
+      long windowEnd = t0 + TimeUnit.SECONDS.toNanos(options.seconds);
+      while (System.nanoTime() < windowEnd && !writers.stream().allMatch(w -> w.done.isDone())) {
+        Thread.sleep(20);
+      }
+      for (int i = 0; i < n; i++) {
+        sent[i] = writers.get(i).stop();
+      }
+      ServerBench.await("every batch sent is acknowledged", 120_000, () -> {
+        for (int i = 0; i < n; i++) {
+          if (writers.get(i).ackedUpTo() < sent[i] && !writers.get(i).done.isCompletedExceptionally()) {
+            return false;
+          }
+        }
+        return true;
+      });
+      long end = t0;
+      long batches = 0;
+      for (int i = 0; i < n; i++) {
+        PushClient w = writers.get(i);
+        if (w.done.isCompletedExceptionally()) {
+          w.done.get(); // throws the session's failure
+        }
+        end = Math.max(end, w.lastAckAt());
+        batches += sent[i] - warm;
+      }
+      Cpu cpu1 = Cpu.now(servers, postgresData);
+      long total = batches * fleet.load().changesPerBatch;
+      double seconds = ServerBench.seconds(end - t0);
+      double rate = total / seconds;
+      System.out.printf(Locale.ROOT, "  %,d changes (%,d batches) acknowledged in %.2f s: %,.0f changes/s; load"
+          + " %.2f%n", total, batches, seconds, rate, SyncBench.load());
+      System.out.printf("  %s%n", cpu1.describeSince(cpu0, total, "change"));
+      return new double[] {rate, seconds, cpu1.allSince(cpu0) / 1e6 / total};
     } finally {
       writers.forEach(PushClient::close);
     }
-    Cpu cpu1 = Cpu.now(servers, postgresData);
-    double seconds = ServerBench.seconds(end - t0);
-    double rate = total / seconds;
-    System.out.printf(Locale.ROOT, "  every batch acknowledged after %.2f s: %,.0f changes/s (%,.0f batches/s); load"
-        + " %.2f%n", seconds, rate, n * (double) options.batches / seconds, SyncBench.load());
-    System.out.printf("  %s%n", cpu1.describeSince(cpu0, total, "change"));
-    return new double[] {rate, seconds};
   }
 
   private String sessionsPerProcess() throws Exception {
@@ -321,6 +352,7 @@ final class StoreRun {
         : ServerStore.openPostgres(postgresUrl);
     try {
       List<String> ids = fleet.databaseIds();
+      long total = 0;
       for (int d = 0; d < ids.size(); d++) {
         long cells = 0;
         long checksum = 0;
@@ -336,23 +368,21 @@ final class StoreRun {
           more = page.position() > position && !page.caughtUp();
           position = page.position();
         }
-        if (cells != fleet.load().cells[d] || checksum != fleet.load().checksum[d]) {
+        long[] expected = fleet.load().expected(d, sent);
+        total += expected[0];
+        if (cells != expected[0] || checksum != expected[1]) {
           return String.format(Locale.ROOT, "NO: database %s holds %,d cells (checksum %x), %,d were pushed"
-              + " (checksum %x)", ids.get(d), cells, checksum, fleet.load().cells[d], fleet.load().checksum[d]);
+              + " (checksum %x)", ids.get(d), cells, checksum, expected[0], expected[1]);
         }
       }
       for (int i = 0; i < fleet.writerKeys().size(); i++) {
         Cursor c = store.receivedCursor(accountUser, ids.get(fleet.database()[i]), id(fleet.writerKeys().get(i)));
-        if (c.complete() != options.batches) {
-          return "NO: device " + i + "'s cursor is " + c + ", not at its last batch " + options.batches;
+        if (c.complete() != sent[i]) {
+          return "NO: device " + i + "'s cursor is " + c + ", not at its last batch sent, " + sent[i];
         }
       }
-      long total = 0;
-      for (long c : fleet.load().cells) {
-        total += c;
-      }
       System.out.printf(Locale.ROOT, "(c) the store holds every cell pushed: %,d in %d databases, checksums equal,"
-          + " every device's cursor at its last batch%n", total, ids.size());
+          + " every device's cursor at its last batch sent%n", total, ids.size());
       return "yes";
     } finally {
       store.close();
