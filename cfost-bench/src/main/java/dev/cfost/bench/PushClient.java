@@ -19,8 +19,9 @@ import java.util.concurrent.CompletionStage;
  * {@code hello} with its device id and site, asks for the server's stream from {@code from} (answering each
  * {@code changes} with {@code received}), and, once {@link #allow allowed}, sends its batches from the
  * cursor the server's {@code request} names, at most {@link #WINDOW} not yet {@code received} (a device's
- * default window) and {@link #UNACKED} not yet acknowledged, until {@link #stop stopped}. Batch {@code k} continues {@code Cursor.since(k)} and ends at
- * {@code Cursor.since(k + 1)}; {@link #done} completes when the server has acknowledged the last one.
+ * default window) and {@link #UNACKED} not yet acknowledged, until {@link #stop stopped}. Batch {@code k}
+ * continues {@code Cursor.since(k)} and ends at {@code Cursor.since(k + 1)}; {@link #done} completes when
+ * the server has acknowledged the last one.
  *
  * <p>Threading: the listener runs on the HTTP client's threads, one message at a time; the stream state is
  * guarded by this, and sends are chained so that at most one is outstanding, as java.net.http requires.
