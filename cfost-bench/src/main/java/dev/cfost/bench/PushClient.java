@@ -23,10 +23,11 @@ import java.util.concurrent.CompletionStage;
  * continues {@code Cursor.since(k)} and ends at {@code Cursor.since(k + 1)}; {@link #done} completes when
  * the server has acknowledged the last one.
  *
- * <p>Threading: the listener runs on the HTTP client's threads, one message at a time; the stream state is
- * guarded by this, and sends are chained so that at most one is outstanding, as java.net.http requires.
+ * <p>Threading: the listener ({@link TextMessages}) runs on the HTTP client's threads, one message at a
+ * time; the stream state is guarded by this, and sends are chained so that at most one is outstanding, as
+ * java.net.http requires.
  */
-final class PushClient implements WebSocket.Listener {
+final class PushClient extends TextMessages {
   static final int WINDOW = 16;
   /**
    * Batches sent and not yet acknowledged, at most. The server handles a session's frames one at a time,
@@ -40,8 +41,6 @@ final class PushClient implements WebSocket.Listener {
   private final String topic;
   private final Cursor from;
   private final List<String> batches;
-  private final StringBuilder partial = new StringBuilder();
-  private WebSocket ws;
   private CompletableFuture<?> sending = CompletableFuture.completedFuture(null); // guarded by this
   private int allowed; // guarded by this: batches below this index may be sent
   private long next = -1; // guarded by this: the next batch to send; -1 until the server's request
@@ -106,28 +105,12 @@ final class PushClient implements WebSocket.Listener {
   }
 
   @Override
-  public void onOpen(WebSocket webSocket) {
-    this.ws = webSocket;
-    webSocket.request(1);
+  void failed(RuntimeException e) {
+    fail(e);
   }
 
   @Override
-  public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-    partial.append(data);
-    if (last) {
-      String text = partial.toString();
-      partial.setLength(0);
-      try {
-        handle(text);
-      } catch (RuntimeException e) {
-        fail(e);
-      }
-    }
-    webSocket.request(1);
-    return null;
-  }
-
-  private void handle(String text) {
+  void message(String text, long firstFragmentNanos) {
     // The frequent messages are read by their first field (the protocol puts type first, compact JSON).
     if (text.startsWith("{\"type\":\"received\"")) {
       long c = cursorOf(text);

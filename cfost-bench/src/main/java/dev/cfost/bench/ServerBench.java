@@ -69,15 +69,7 @@ public final class ServerBench {
       System.out.println(Options.USAGE);
       return;
     }
-    Path dir = options.dir == null ? Files.createTempDirectory("cfost-server-bench")
-        : Files.createTempDirectory(Files.createDirectories(options.dir), "run-");
-    int status;
-    try {
-      status = new ServerBench(options, dir).run();
-    } finally {
-      Workloads.deleteTree(dir);
-    }
-    System.exit(status);
+    Workloads.runInNewDirectory(options.dir, "cfost-server-bench", dir -> new ServerBench(options, dir).run());
   }
 
   private int run() throws Exception {

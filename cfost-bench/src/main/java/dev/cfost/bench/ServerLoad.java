@@ -42,12 +42,8 @@ final class ServerLoad {
   private final String accountUser;
   private final String identityUser;
   private final ServerBench.Device a;
-  private final List<HttpClient> http = new ArrayList<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "light-client-pings");
-    t.setDaemon(true);
-    return t;
-  });
+  private final List<HttpClient> http = LightClient.httpClients(HTTP_CLIENTS);
+  private final ScheduledExecutorService timer = LightClient.pingTimer();
   private List<String> deviceIds = List.of();
   private List<String> tokens = List.of();
 
@@ -60,9 +56,6 @@ final class ServerLoad {
     this.accountUser = accountUser;
     this.identityUser = identityUser;
     this.a = a;
-    for (int i = 0; i < HTTP_CLIENTS; i++) {
-      http.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build());
-    }
   }
 
   // ---- (3) fan-out

@@ -47,15 +47,7 @@ public final class ServerScaleBench {
       System.out.println(Options.USAGE);
       return;
     }
-    Path dir = options.dir == null ? Files.createTempDirectory("cfost-scale-bench")
-        : Files.createTempDirectory(Files.createDirectories(options.dir), "run-");
-    int status;
-    try {
-      status = new ServerScaleBench(options, dir).run();
-    } finally {
-      Workloads.deleteTree(dir);
-    }
-    System.exit(status);
+    Workloads.runInNewDirectory(options.dir, "cfost-scale-bench", dir -> new ServerScaleBench(options, dir).run());
   }
 
   private int run() throws Exception {
@@ -97,7 +89,7 @@ public final class ServerScaleBench {
     List<String> fanOutBatches = load.fanOutBatches(StoreRun.FAN_OUT_DATABASE, fanOutWriter, fanOutSite,
         StoreRun.WARMUP + options.fanoutSamples);
     List<DeviceKeys> readerKeys = new ArrayList<>();
-    for (int i = 0; i < Math.min(options.fanoutKeys, options.fanoutDevices); i++) {
+    for (int i = 0; i < options.fanoutDevices; i++) {
       readerKeys.add(DeviceKeys.generate());
     }
     System.out.printf(Locale.ROOT, "%,d writing devices' batches made by a Cfost database and sealed, %,d reading"
@@ -259,7 +251,7 @@ public final class ServerScaleBench {
   static final class Options {
     static final String USAGE = String.join("\n",
         "usage: ./bench-server-pg [--quick] [--writers W] [--databases K] [--batches B] [--batch-rows R]"
-            + " [--seconds S]\n                         [--fanout-devices D] [--fanout-keys K] [--fanout-samples F]"
+            + " [--seconds S]\n                         [--fanout-devices D] [--fanout-samples F]"
             + " [--setups LIST] [--seed S] [--dir DIR]",
         "  --quick             smoke run: 20 writers for 5 s, 100 fan-out devices, 5 fan-out changes",
         "  --writers W         devices writing at once (default 100), spread over the processes",
@@ -267,8 +259,7 @@ public final class ServerScaleBench {
         "  --seconds S         how long the devices write (default 30), at most --batches each",
         "  --batches B         batches each device has (default 15; 3 of them warm up first, not counted)",
         "  --batch-rows R      rows per batch, two changes each (default 50)",
-        "  --fanout-devices D  sessions of the fan-out's devices (default 1000), spread over the processes",
-        "  --fanout-keys K     device keys (tokens) they use, D / K sessions each (default 100)",
+        "  --fanout-devices D  devices of the fan-out (default 1000), spread over the processes",
         "  --fanout-samples F  changes fanned out and measured (default 20), after 3 not counted",
         "  --setups LIST       configurations in order (default sqlite:1,postgres:1,postgres:3)",
         "  --seed S            seed of the generated rows and sites (default 42)",
@@ -280,7 +271,6 @@ public final class ServerScaleBench {
     int seconds = 30;
     int batchRows = 50;
     int fanoutDevices = 1000;
-    int fanoutKeys = 100;
     int fanoutSamples = 20;
     List<Setup> setups = List.of(new Setup(false, 1), new Setup(true, 1), new Setup(true, 3));
     long seed = 42;
@@ -297,7 +287,6 @@ public final class ServerScaleBench {
             o.batches = 10;
             o.seconds = 5;
             o.fanoutDevices = 100;
-            o.fanoutKeys = 20;
             o.fanoutSamples = 5;
           }
           case "--writers" -> o.writers = Integer.parseInt(a.remove(0));
@@ -306,7 +295,6 @@ public final class ServerScaleBench {
           case "--seconds" -> o.seconds = Integer.parseInt(a.remove(0));
           case "--batch-rows" -> o.batchRows = Integer.parseInt(a.remove(0));
           case "--fanout-devices" -> o.fanoutDevices = Integer.parseInt(a.remove(0));
-          case "--fanout-keys" -> o.fanoutKeys = Integer.parseInt(a.remove(0));
           case "--fanout-samples" -> o.fanoutSamples = Integer.parseInt(a.remove(0));
           case "--setups" -> o.setups = List.of(a.remove(0).split(",")).stream().map(Setup::parse).toList();
           case "--seed" -> o.seed = Long.parseLong(a.remove(0));
@@ -322,7 +310,7 @@ public final class ServerScaleBench {
       }
       if (o.writers < 1 || o.databases < 1 || o.databases > o.writers || o.batches < 2 || o.seconds < 1
           || o.batchRows < 1
-          || o.batchRows > 1000 || o.fanoutDevices < 1 || o.fanoutKeys < 1 || o.fanoutSamples < 1
+          || o.batchRows > 1000 || o.fanoutDevices < 1 || o.fanoutSamples < 1
           || o.setups.isEmpty()) {
         throw new IllegalArgumentException("--writers, --seconds, --fanout-devices and --fanout-samples must be at"
             + " least 1, --batches at least 2, --databases 1 to --writers, --batch-rows 1 to 1000 (a batch"

@@ -51,12 +51,8 @@ final class StoreRun {
   private final ServerScaleBench.Fleet fleet;
   private final List<ChildProcess> servers = new ArrayList<>();
   private final List<ServerAccount> accounts = new ArrayList<>();
-  private final List<HttpClient> http = new ArrayList<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "light-client-pings");
-    t.setDaemon(true);
-    return t;
-  });
+  private final List<HttpClient> http = LightClient.httpClients(HTTP_CLIENTS);
+  private final ScheduledExecutorService timer = LightClient.pingTimer();
   private String accountUser;
   private final List<String> writerTokens = new ArrayList<>();
   private final List<String> readerTokens = new ArrayList<>();
@@ -73,9 +69,6 @@ final class StoreRun {
     this.postgresData = postgresData;
     this.fleet = fleet;
     this.sent = new int[fleet.writerKeys().size()];
-    for (int i = 0; i < HTTP_CLIENTS; i++) {
-      http.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build());
-    }
   }
 
   Result run() throws Exception {
@@ -263,8 +256,7 @@ final class StoreRun {
 
   /** p50, p99, max of the arrivals, and the count of changes that did not reach every device; sessions. */
   private FanOut fanOut() throws Exception {
-    int n = options.fanoutDevices;
-    int keys = fleet.readerKeys().size();
+    int n = fleet.readerKeys().size();
     LightClient probe = LightClient.open(http.get(0), accounts.get(0).base(), FAN_OUT_DATABASE, readerTokens.get(0),
         id(fleet.readerKeys().get(0)), Cursor.START, 0, null, timer);
     long head;
@@ -279,8 +271,7 @@ final class StoreRun {
     for (int i = 0; i < n; i++) {
       inFlight.acquire();
       LightClient c = LightClient.open(http.get(i % HTTP_CLIENTS), accounts.get(i % accounts.size()).base(),
-          FAN_OUT_DATABASE, readerTokens.get(i % keys), id(fleet.readerKeys().get(i % keys)), Cursor.since(head), i,
-          rounds, timer);
+          FAN_OUT_DATABASE, readerTokens.get(i), id(fleet.readerKeys().get(i)), Cursor.since(head), i, rounds, timer);
       c.ready.whenComplete((x, e) -> inFlight.release());
       readers.add(c);
     }
