@@ -25,10 +25,10 @@ import java.util.concurrent.TimeUnit;
  * ({@link Arrivals}), answers it with {@code received} (the server's window), and pings every 10 s as
  * devices do (the server closes a session silent for 35 s).
  *
- * <p>Threading: the listener runs on the HTTP client's threads, one message at a time; sends are chained
- * so that at most one is outstanding, as java.net.http requires.
+ * <p>Threading: the listener ({@link TextMessages}) runs on the HTTP client's threads, one message at a
+ * time; sends are chained so that at most one is outstanding, as java.net.http requires.
  */
-final class LightClient implements WebSocket.Listener {
+final class LightClient extends TextMessages {
   /** Where a client reports the arrival of a {@code changes} message: its index and System.nanoTime(). */
   interface Arrivals {
     void arrived(int client, long nanos);
@@ -36,14 +36,29 @@ final class LightClient implements WebSocket.Listener {
 
   static final long PING_MILLIS = 10_000;
 
+  /** The one daemon thread that sends every lightweight device's pings. */
+  static ScheduledExecutorService pingTimer() {
+    return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "light-client-pings");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** {@code n} HTTP clients to spread the devices' sessions over (each has one selector thread). */
+  static List<HttpClient> httpClients(int n) {
+    List<HttpClient> out = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build());
+    }
+    return List.copyOf(out);
+  }
+
   private final int index;
   private final String deviceId;
   private final byte[] site;
   private final Cursor from;
   private final Arrivals arrivals;
-  private final StringBuilder partial = new StringBuilder();
-  private long messageStart;
-  private WebSocket ws;
   private CompletableFuture<?> sending = CompletableFuture.completedFuture(null); // guarded by this
   private volatile ScheduledFuture<?> pinger;
   private volatile boolean closedByServer;
@@ -84,31 +99,12 @@ final class LightClient implements WebSocket.Listener {
   }
 
   @Override
-  public void onOpen(WebSocket webSocket) {
-    this.ws = webSocket;
-    webSocket.request(1);
+  void failed(RuntimeException e) {
+    ready.completeExceptionally(e);
   }
 
   @Override
-  public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-    if (partial.length() == 0) {
-      messageStart = System.nanoTime();
-    }
-    partial.append(data);
-    if (last) {
-      String text = partial.toString();
-      partial.setLength(0);
-      try {
-        handle(text);
-      } catch (RuntimeException e) {
-        ready.completeExceptionally(e);
-      }
-    }
-    webSocket.request(1);
-    return null;
-  }
-
-  private void handle(String text) {
+  void message(String text, long messageStart) {
     // Only the messages the session needs are decoded; a changes message is noted before it is decoded.
     if (text.contains("\"type\":\"changes\"")) {
       if (ready.isDone() && arrivals != null) {

@@ -16,10 +16,13 @@ import java.util.Map;
 /**
  * The account steps of docs/SERVER.md over plain HTTP, for the benchmark's lightweight devices (the
  * real devices use {@link dev.cfost.identity.ServerClient}): register, log in, and prove a device key
- * for a device token. Also times {@code GET /health}. Thread-safe.
+ * for a device token. Also times {@code GET /health} and reads the open sessions from {@code /metrics}.
+ * Thread-safe.
  */
 final class ServerAccount {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.util.regex.Pattern OPEN_SESSIONS = java.util.regex.Pattern.compile(
+      "cfost_sync_connections_open\\{[^}]*transport=\"websocket\"[^}]*\\}\\s+([0-9.]+)");
 
   private final URI base;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -66,6 +69,17 @@ final class ServerAccount {
       Thread.currentThread().interrupt();
       return -1;
     }
+  }
+
+  /** The WebSocket sync sessions the server holds, from its {@code /metrics} (loopback may read it). */
+  int websocketSessions() throws IOException, InterruptedException {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).timeout(Duration.ofSeconds(30))
+        .GET().build(), HttpResponse.BodyHandlers.ofString());
+    java.util.regex.Matcher m = OPEN_SESSIONS.matcher(r.body());
+    if (r.statusCode() != 200 || !m.find()) {
+      throw new IOException("GET /metrics answered " + r.statusCode() + " without cfost_sync_connections_open");
+    }
+    return (int) Double.parseDouble(m.group(1));
   }
 
   private JsonNode post(String path, String bearer, Map<String, String> body) throws IOException, InterruptedException {

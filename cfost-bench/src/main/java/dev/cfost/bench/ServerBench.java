@@ -69,15 +69,7 @@ public final class ServerBench {
       System.out.println(Options.USAGE);
       return;
     }
-    Path dir = options.dir == null ? Files.createTempDirectory("cfost-server-bench")
-        : Files.createTempDirectory(Files.createDirectories(options.dir), "run-");
-    int status;
-    try {
-      status = new ServerBench(options, dir).run();
-    } finally {
-      Workloads.deleteTree(dir);
-    }
-    System.exit(status);
+    Workloads.runInNewDirectory(options.dir, "cfost-server-bench", dir -> new ServerBench(options, dir).run());
   }
 
   private int run() throws Exception {
@@ -169,12 +161,19 @@ public final class ServerBench {
     final DeviceKeys keys;
     final String identityUser;
     final ServerClient client;
+    private final String account;
     final CountDownLatch eose = new CountDownLatch(1);
     volatile long eoseAt;
     volatile long connectAt;
     Peer peer;
 
     Device(String name, Cfost db, DeviceKeys keys, String identityUser, URI server) {
+      this(name, db, keys, identityUser, server, USER);
+    }
+
+    /** A device of the server account {@code account} (password {@link #PASSWORD}). */
+    Device(String name, Cfost db, DeviceKeys keys, String identityUser, URI server, String account) {
+      this.account = account;
       this.name = name;
       this.db = db;
       this.keys = keys;
@@ -184,7 +183,7 @@ public final class ServerBench {
 
     /** Logs in (not timed: one Argon2id hash on the server) and makes the peer, not started. */
     void prepare() throws IOException {
-      client.login(USER, PASSWORD.toCharArray());
+      client.login(account, PASSWORD.toCharArray());
       PeerOptions.Builder b = PeerOptions.builder().transport(client.transport(db, keys, identityUser))
           .discovery(true).discoveryInterval(50).listenerExecutor(Runnable::run);
       peer = Peer.create(db, SyncTrust.forUser(db, identityUser).applyToServer(b).build());
@@ -215,11 +214,16 @@ public final class ServerBench {
       return peer.progress().stream().findFirst().orElse(new SyncProgress("", false, 0, 0, -1, false, false));
     }
 
-    @Override
-    public void close() {
+    /** Stops syncing; the database stays open (another server may follow). */
+    void disconnect() {
       if (peer != null) {
         peer.close();
       }
+    }
+
+    @Override
+    public void close() {
+      disconnect();
       db.close();
     }
   }
@@ -438,7 +442,7 @@ public final class ServerBench {
   }
 
   /** A device's database with the benchmark's table replicated; null interval: the default options. */
-  private static Cfost replica(Path file, Duration captureInterval) {
+  static Cfost replica(Path file, Duration captureInterval) {
     CfostOptions.Builder b = CfostOptions.builder(file);
     Cfost db = Cfost.open(captureInterval == null ? b.build() : b.captureInterval(captureInterval).build());
     try (Connection c = db.connect(); Statement s = c.createStatement()) {

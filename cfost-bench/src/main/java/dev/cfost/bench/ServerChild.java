@@ -14,7 +14,8 @@ import java.util.Locale;
 
 /**
  * The sync server process of {@link ServerBench}: a {@link CfostServer} on 127.0.0.1 with its data in
- * {@code args[0]}, with the default configuration (the server's own thread pools, Argon2 parameters and
+ * {@code args[0]}, or in the PostgreSQL database of the JDBC URL {@code args[1]} if given (several such
+ * processes share it), with the default configuration (the server's own thread pools, Argon2 parameters and
  * limits). Prints {@code port P} once it listens, then answers commands on stdin, one per line:
  * {@code heap} runs two full collections and prints {@code heap USED COMMITTED MAX THREADS RSS} (bytes,
  * then the live thread count and the resident set size in KiB from /proc, -1 if unknown); {@code cpu}
@@ -27,7 +28,11 @@ public final class ServerChild {
   public static void main(String[] args) throws Exception {
     Path data = Paths.get(args[0]);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    try (CfostServer server = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(data).build())) {
+    ServerConfig.Builder config = ServerConfig.builder().listen("127.0.0.1:0").dataDir(data);
+    if (args.length > 1) {
+      config.postgres(args[1], null);
+    }
+    try (CfostServer server = CfostServer.start(config.build())) {
       out.println("port " + server.port());
       BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       for (String line = in.readLine(); line != null && !line.equals("quit"); line = in.readLine()) {

@@ -42,12 +42,8 @@ final class ServerLoad {
   private final String accountUser;
   private final String identityUser;
   private final ServerBench.Device a;
-  private final List<HttpClient> http = new ArrayList<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "light-client-pings");
-    t.setDaemon(true);
-    return t;
-  });
+  private final List<HttpClient> http = LightClient.httpClients(HTTP_CLIENTS);
+  private final ScheduledExecutorService timer = LightClient.pingTimer();
   private List<String> deviceIds = List.of();
   private List<String> tokens = List.of();
 
@@ -60,15 +56,12 @@ final class ServerLoad {
     this.accountUser = accountUser;
     this.identityUser = identityUser;
     this.a = a;
-    for (int i = 0; i < HTTP_CLIENTS; i++) {
-      http.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build());
-    }
   }
 
   // ---- (3) fan-out
 
   /** Arrival times of one fanned-out change, by client; 0 until it arrives. */
-  private static final class Round implements LightClient.Arrivals {
+  static final class Round implements LightClient.Arrivals {
     final long[] at;
     final CountDownLatch all;
 
@@ -90,7 +83,7 @@ final class ServerLoad {
   }
 
   /** Switches every client to the current round. */
-  private static final class Rounds implements LightClient.Arrivals {
+  static final class Rounds implements LightClient.Arrivals {
     volatile Round current;
 
     @Override

@@ -184,6 +184,27 @@ final class Workloads {
 
   record Timed<T>(Span span, T value) {}
 
+  /** What a benchmark does in its directory; returns the process's exit status. */
+  interface InDirectory {
+    int run(Path dir) throws Exception;
+  }
+
+  /**
+   * Runs {@code body} in a new directory under {@code base} (a temporary one named {@code tempPrefix...}
+   * if null), deletes the directory, then exits the JVM with the status {@code body} returned.
+   */
+  static void runInNewDirectory(Path base, String tempPrefix, InDirectory body) throws Exception {
+    Path dir = base == null ? java.nio.file.Files.createTempDirectory(tempPrefix)
+        : java.nio.file.Files.createTempDirectory(java.nio.file.Files.createDirectories(base), "run-");
+    int status;
+    try {
+      status = body.run(dir);
+    } finally {
+      deleteTree(dir);
+    }
+    System.exit(status);
+  }
+
   /** Deletes {@code dir} and everything below it, if it exists. */
   static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
     if (!java.nio.file.Files.exists(dir)) {
