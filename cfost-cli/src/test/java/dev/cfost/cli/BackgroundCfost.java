@@ -8,7 +8,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,9 +47,9 @@ final class BackgroundCfost implements AutoCloseable {
 
   /** Like {@link #start}, with stdin left open for {@link #type}. */
   static BackgroundCfost interactive(Path scratch, String... args) {
-    String jar = System.getProperty("cfost.jar", Path.of("target", "cfost.jar").toString());
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-jar", Path.of(jar).toAbsolutePath().toString()));
+    List<String> command = CfostProcess.javaCommand();
+    command.add("-jar");
+    command.add(CfostProcess.jar().toAbsolutePath().toString());
     command.addAll(List.of(args));
     try {
       Path err = Files.createTempFile(scratch, "stderr", ".txt");

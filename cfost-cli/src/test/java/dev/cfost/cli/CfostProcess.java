@@ -2,6 +2,9 @@ package dev.cfost.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfost.cli.internal.Cli;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +17,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the shaded {@code cfost.jar} as a child process, as a user's shell would. */
+/**
+ * Runs the shaded {@code cfost.jar} as a child process, as a user's shell would; or, made by
+ * {@link #inThisJvm}, runs commands in the test's JVM through the same entry point ({@link Cli#run}),
+ * for tests that need no process of their own: a child JVM costs about a second of CPU per command.
+ */
 final class CfostProcess {
+  /**
+   * A class-data archive beside the jar, made once per build by the first child JVM that needs it: child
+   * JVMs map the classes a command loads instead of loading and verifying them again.
+   */
+  private static final String CLASS_ARCHIVE = "cfost.jsa";
+  /** Whether the archive was checked in this JVM: made when missing or older than the jar, once. */
+  private static boolean archiveChecked;
+
   private final Path jar;
+  private final boolean inThisJvm;
   private final Path scratch;
   private final Map<String, String> env = new HashMap<>();
   private final List<String> jvmArgs = new ArrayList<>();
@@ -45,10 +61,76 @@ final class CfostProcess {
   }
 
   CfostProcess(Path scratch) {
-    String configured = System.getProperty("cfost.jar");
-    this.jar = configured != null ? Path.of(configured) : Path.of("target", "cfost.jar");
+    this(scratch, false);
+  }
+
+  private CfostProcess(Path scratch, boolean inThisJvm) {
+    this.jar = jar();
     assertThat(jar).as("the shaded jar (failsafe runs after package)").isRegularFile();
     this.scratch = scratch;
+    this.inThisJvm = inThisJvm;
+  }
+
+  /** Commands run in this JVM, with their own stdin, stdout, stderr and {@code CFOST_DB}. */
+  static CfostProcess inThisJvm(Path scratch) {
+    return new CfostProcess(scratch, true);
+  }
+
+  static Path jar() {
+    String configured = System.getProperty("cfost.jar");
+    return configured != null ? Path.of(configured) : Path.of("target", "cfost.jar");
+  }
+
+  /**
+   * The options of a child JVM that runs a command: start fast, since most commands last a second. Used
+   * by {@link BackgroundCfost} too.
+   */
+  static List<String> javaCommand() {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-XX:TieredStopAtLevel=1"); // the C2 compiler would not pay off in a short process
+    command.add("-XX:+UseSerialGC"); // no GC threads to start, for a heap this small
+    Path archive = classArchive();
+    if (archive != null) {
+      command.add("-XX:SharedArchiveFile=" + archive);
+      // An archive that does not match the jar is ignored, and its warning would break the empty stderr.
+      command.add("-Xlog:cds*=off");
+    }
+    return command;
+  }
+
+  /**
+   * The class-data archive for the current jar, made by a training run of {@code cfost init} when missing
+   * or older than the jar; null when it cannot be made (the commands then run without it, only slower).
+   */
+  private static synchronized Path classArchive() {
+    Path archive = jar().toAbsolutePath().resolveSibling(CLASS_ARCHIVE);
+    if (archiveChecked) {
+      return Files.isRegularFile(archive) ? archive : null;
+    }
+    archiveChecked = true;
+    try {
+      if (Files.isRegularFile(archive)
+          && Files.getLastModifiedTime(archive).compareTo(Files.getLastModifiedTime(jar())) > 0) {
+        return archive;
+      }
+      Files.deleteIfExists(archive);
+      Path training = Files.createTempDirectory(archive.getParent(), "cds-training");
+      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds*=off",
+          "-jar", jar().toAbsolutePath().toString(), "--db", training.resolve("training.db").toString(), "init")
+          .redirectErrorStream(true).redirectOutput(training.resolve("output.txt").toFile()).start();
+      boolean ended = p.waitFor(120, TimeUnit.SECONDS);
+      if (!ended) {
+        p.destroyForcibly();
+      }
+      return ended && p.exitValue() == 0 && Files.isRegularFile(archive) ? archive : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   CfostProcess env(String name, String value) {
@@ -57,6 +139,9 @@ final class CfostProcess {
   }
 
   CfostProcess jvmArg(String arg) {
+    if (inThisJvm) {
+      throw new IllegalStateException("JVM options need a process of its own: use new CfostProcess(dir)");
+    }
     jvmArgs.add(arg);
     return this;
   }
@@ -89,9 +174,7 @@ final class CfostProcess {
   }
 
   private List<String> command(String... args) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-XX:TieredStopAtLevel=1"); // a short-lived process: start fast
+    List<String> command = javaCommand();
     // The SQLite driver unpacks its native library per process; a killed process leaves its copy behind.
     // In the scratch folder, every copy goes when the test's folder does. Daemons inherit the option.
     command.add("-Dorg.sqlite.tmpdir=" + scratch.resolve(".sqlite-native").toAbsolutePath());
@@ -113,6 +196,9 @@ final class CfostProcess {
 
   /** Starts a command without waiting for it; stdin is closed at once. */
   Spawned spawn(String... args) {
+    if (inThisJvm) {
+      throw new IllegalStateException("a spawned command needs a process of its own: use new CfostProcess(dir)");
+    }
     try {
       Path out = Files.createTempFile(scratch, "stdout", ".txt");
       Path err = Files.createTempFile(scratch, "stderr", ".txt");
@@ -125,6 +211,9 @@ final class CfostProcess {
   }
 
   Result run(String... args) {
+    if (inThisJvm) {
+      return runInThisJvm(args);
+    }
     try {
       Path out = Files.createTempFile(scratch, "stdout", ".txt");
       Path err = Files.createTempFile(scratch, "stderr", ".txt");
@@ -146,5 +235,15 @@ final class CfostProcess {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
+  }
+
+  private Result runInThisJvm(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Map<String, String> environment = new HashMap<>(System.getenv());
+    environment.remove("CFOST_DB");
+    environment.putAll(env);
+    int code = Cli.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), out, err, environment);
+    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 }

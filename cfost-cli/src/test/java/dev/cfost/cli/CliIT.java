@@ -16,7 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Every command of the shaded jar, run as a child process: stdout, stderr and exit codes. */
+/**
+ * Every command: stdout, stderr and exit codes. Most tests run the commands in this JVM through the entry
+ * point that {@code main} calls; at least one test per command family runs the shaded jar as child
+ * processes ({@link #inChildProcesses}), as a user's shell would, for what only a process shows: the
+ * exit status, the streams at the file-descriptor level, JVM options, stdin from a pipe.
+ */
 class CliIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String TASK_LIST_DDL = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
@@ -28,9 +33,14 @@ class CliIT {
 
   @BeforeEach
   void paths() {
-    cfost = new CfostProcess(dir);
+    cfost = CfostProcess.inThisJvm(dir);
     a = dir.resolve("a.db").toString();
     b = dir.resolve("b.db").toString();
+  }
+
+  /** From here on, this test runs each command as a child process of the shaded jar. */
+  private void inChildProcesses() {
+    cfost = new CfostProcess(dir);
   }
 
   /** A database with a replicated todo table and {@code rows} rows in it. */
@@ -59,6 +69,7 @@ class CliIT {
 
   @Test
   void initPrintsTheSiteIdAndOpeningAgainKeepsIt() {
+    inChildProcesses();
     String first = cfost.run("--db", a, "init").ok();
     assertThat(first).matches("site id [0-9a-f]{32}\ndatabase default\n");
     assertThat(cfost.run("--db", a, "init").ok()).isEqualTo(first);
@@ -111,6 +122,7 @@ class CliIT {
 
   @Test
   void theCfostDbVariableChoosesTheDatabaseAndDbOverridesIt() {
+    inChildProcesses();
     String viaEnv = cfost.env("CFOST_DB", a).run("init").ok();
     assertThat(Path.of(a)).isRegularFile();
     assertThat(cfost.run("--db", a, "init").ok()).isEqualTo(viaEnv);
@@ -120,6 +132,7 @@ class CliIT {
 
   @Test
   void withoutDbOrCfostDbTheDatabaseIsInTheHomeFolder() {
+    inChildProcesses();
     Path home = dir.resolve("home");
     cfost.jvmArg("-Duser.home=" + home).run("init").ok();
     assertThat(home.resolve(".cfost/cfost.db")).isRegularFile();
@@ -130,6 +143,23 @@ class CliIT {
     String line = cfost.run("--db", a, "status").fails(1);
     assertThat(line).contains("no database at " + a).contains("cfost init");
     assertThat(Path.of(a)).doesNotExist();
+  }
+
+  @Test
+  void commandsThatPrintDataPrintJsonWithJson() {
+    JsonNode init = json(cfost.run("--db", a, "init", "--json", "--database", "notes").ok());
+    assertThat(init.get("site_id").asText()).matches("[0-9a-f]{32}");
+    assertThat(init.get("database_id").asText()).isEqualTo("notes");
+    assertThat(json(cfost.run("--db", a, "sync-key", "--json").ok()).get("sync_key").asText()).matches("[0-9a-f]{64}");
+    cfost.run("--db", a, "sql", TASK_LIST_DDL).ok();
+    assertThat(cfost.run("--db", a, "replicate", "--json", "todo").ok()).isEqualTo("{\"table\":\"todo\",\"already\":false}\n");
+    assertThat(cfost.run("--db", a, "replicate", "todo", "--json").ok()).isEqualTo("{\"table\":\"todo\",\"already\":true}\n");
+    cfost.run("--db", a, "sql", "INSERT INTO todo VALUES ('t1', 'milk', 0)").ok();
+    String bundle = cfost.run("--db", a, "export").ok();
+    int n = (int) bundle.lines().count();
+    cfost.run("--db", b, "init", "--database", "notes").ok();
+    assertThat(cfost.stdin(bundle).run("--db", b, "import", "--json", "-").ok())
+        .isEqualTo("{\"applied\":" + n + ",\"received\":" + n + "}\n");
   }
 
   // ---- sql ----
@@ -198,6 +228,7 @@ class CliIT {
 
   @Test
   void anSqlErrorIsOneLineWithoutAStackTraceUnlessVerbose() {
+    inChildProcesses();
     cfost.run("--db", a, "init").ok();
     assertThat(cfost.run("--db", a, "sql", "SELEC 1").fails(1)).isEqualTo("cfost: near \"SELEC\": syntax error");
     CfostProcess.Result verbose = cfost.run("--db", a, "--verbose", "sql", "SELEC 1");
@@ -226,6 +257,7 @@ class CliIT {
 
   @Test
   void aTableWithoutAPrimaryKeyIsRefusedInOneLine() {
+    inChildProcesses();
     cfost.run("--db", a, "init").ok();
     cfost.run("--db", a, "sql", "CREATE TABLE notes(body TEXT)").ok();
     String line = cfost.run("--db", a, "replicate", "notes").fails(1);
@@ -267,6 +299,7 @@ class CliIT {
 
   @Test
   void importReadsStdinWhenTheFileIsADash() {
+    inChildProcesses();
     replicaWithTodos(a, "('t1', 'milk', 0)");
     cfost.run("--db", b, "init").ok();
     String bundle = cfost.run("--db", a, "export").ok();
@@ -368,6 +401,18 @@ class CliIT {
         "held changes    0\n", "deferred        0 changes waiting, 0 set aside\n");
   }
 
+  /** A table's name is part of its label: a long one ran into the count ("table identity_devices0 rows"). */
+  @Test
+  void statusKeepsLongTableNamesApartFromTheirCounts() {
+    cfost.run("--db", a, "init").ok();
+    cfost.run("--db", a, "sql", "CREATE TABLE identity_devices(id TEXT PRIMARY KEY NOT NULL)").ok();
+    cfost.run("--db", a, "sql", "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL)").ok();
+    cfost.run("--db", a, "replicate", "identity_devices", "t").ok();
+    List<String> lines = cfost.run("--db", a, "status").ok().lines().toList();
+    assertThat(lines).contains("table identity_devices  0 rows", "table t                 0 rows",
+        "database id             default");
+  }
+
   /** Issue 10, item 8: held and deferred changes are bounded per peer, and status shows them so. */
   @Test
   void statusCountsHeldAndDeferredChangesByPeer() {
@@ -403,6 +448,7 @@ class CliIT {
 
   @Test
   void statusSaysThatNoDaemonRunsAndListsThePeers() {
+    inChildProcesses();
     replicaWithTodos(a);
     String text = cfost.run("--db", a, "status").ok();
     assertThat(text).contains("database id     default\n", "daemon          not running\n", "peers           none\n");
@@ -460,12 +506,44 @@ class CliIT {
     assertThat(cfost.run("--db", a, "logs").fails(1)).contains("no log at " + a + ".log");
   }
 
-  // ---- usage errors, demo ----
+  // ---- usage errors, completion, demo ----
+
+  @Test
+  void theBashCompletionScriptCompletesCommandsAndTheirOptions() throws Exception {
+    inChildProcesses();
+    String script = cfost.run("completion", "bash").ok();
+    assertThat(cfost.run("completion", "zsh").ok()).isEqualTo(script).contains("bashcompinit");
+    assertThat(cfost.run("completion", "fish").fails(2)).contains("fish");
+    Path file = dir.resolve("cfost-completion.bash");
+    Files.writeString(file, script);
+    assertThat(complete(file, "cfost", "sta")).isEqualTo("start status");
+    assertThat(complete(file, "cfost", "peer", "")).contains("add", "list", "remove");
+    assertThat(complete(file, "cfost", "status", "--j")).isEqualTo("--json");
+  }
+
+  /** What bash completes for the last of {@code words}, with the script loaded: the candidates, sorted. */
+  private static String complete(Path script, String... words) throws Exception {
+    StringBuilder array = new StringBuilder();
+    for (String w : words) {
+      array.append(" '").append(w).append("'");
+    }
+    String line = String.join(" ", words);
+    String program = "source '" + script + "'; COMP_WORDS=(" + array + "); COMP_CWORD=" + (words.length - 1)
+        + "; COMP_LINE='" + line + "'; COMP_POINT=" + line.length() + "; _complete_cfost cfost;"
+        + " printf '%s\\n' \"${COMPREPLY[@]}\" | sort | tr '\\n' ' '";
+    // stderr aside: called outside a real completion, the script's compopt complains, harmlessly.
+    Process p = new ProcessBuilder("bash", "-c", program).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as("bash: %s", out).isZero();
+    return out.strip();
+  }
 
   @Test
   void usageErrorsExitWithTwoAndOneLine() {
+    inChildProcesses();
     assertThat(cfost.run().fails(2)).contains("Missing required subcommand");
     assertThat(cfost.run("frobnicate").fails(2)).contains("frobnicate");
+    assertThat(cfost.run("nosuch", "--help").fails(2)).contains("'nosuch'"); // printed the help, exit 0
     assertThat(cfost.run("--db", a, "import").fails(2)).contains("FILE");
     assertThat(cfost.run("--db", a, "export", "--since", "x").fails(2)).contains("--since");
     assertThat(Path.of(a)).doesNotExist();
@@ -473,6 +551,7 @@ class CliIT {
 
   @Test
   void helpAndVersionGoToStdout() {
+    inChildProcesses();
     assertThat(cfost.run("--help").ok()).contains("Usage: cfost", "init", "sql", "export", "import", "demo", "start",
         "stop", "sync", "peer", "logs");
     assertThat(cfost.run("--version").ok()).startsWith("cfost ");
@@ -480,6 +559,7 @@ class CliIT {
 
   @Test
   void theDemoConverges() {
+    inChildProcesses();
     Path demo = dir.resolve("demo");
     String out = cfost.run("demo", "--dir", demo.toString()).ok();
     assertThat(out).endsWith("converged: yes\n").contains("laptop.db", "phone.db", "buy oat milk", "call mom on sunday");

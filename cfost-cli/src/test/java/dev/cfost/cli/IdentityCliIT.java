@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The user and device commands of the shaded jar, run as child processes: {@code init --user},
  * {@code login} and {@code device list|rename|revoke|pair|join|approve}. Pairing runs between two
- * processes over TLS on 127.0.0.1.
+ * processes over TLS on 127.0.0.1; the tests without network run their commands in this JVM.
  */
 class IdentityCliIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,6 +84,7 @@ class IdentityCliIT {
 
   @Test
   void initWithAUserRegistersItAndThisDeviceAndPlainInitStillWorks() {
+    cfost = CfostProcess.inThisJvm(dir);
     String laptop = alice(a);
     JsonNode list = devices(a);
     assertThat(list).hasSize(1);
@@ -106,6 +107,7 @@ class IdentityCliIT {
 
   @Test
   void loginAcceptsTheRightPasswordAndRefusesAWrongOneAndAnUnknownUserAlike() {
+    cfost = CfostProcess.inThisJvm(dir);
     alice(a);
     assertThat(cfost.stdin(PASSWORD).run("--db", a, "login", "--user", "alice", "--password-stdin").ok())
         .isEqualTo("logged in as alice\n");
@@ -128,6 +130,7 @@ class IdentityCliIT {
 
   @Test
   void anotherDeviceIsRenamedAndRevokedThisOneOnlyWithForceAndUnknownIdsAreRefused() {
+    cfost = CfostProcess.inThisJvm(dir);
     String laptop = alice(a);
     String tablet = pairOffline(a, b, "tablet");
 
@@ -323,6 +326,7 @@ class IdentityCliIT {
 
   @Test
   void helpListsTheUserAndDeviceCommands() {
+    cfost = CfostProcess.inThisJvm(dir);
     assertThat(cfost.run("--help").ok()).contains("login", "device");
     assertThat(cfost.run("device", "--help").ok()).contains("list", "rename", "revoke", "pair", "join", "approve");
   }

@@ -223,8 +223,8 @@ class SyncCliIT {
     String out = cfost.run("--db", b, "sync", "--peer", da.address(), "--once").ok();
     assertThat(out).isEqualTo("received 7 changes, sent 5 changes\n");
     assertThat(todos(b)).isEqualTo(todos(a)).contains("\"a2\"", "\"b1\"");
-    assertThat(cfost.run("--db", b, "sync", "--peer", da.address(), "--once").ok())
-        .isEqualTo("received 0 changes, sent 0 changes\n");
+    assertThat(cfost.run("--db", b, "sync", "--peer", da.address(), "--once", "--json").ok())
+        .isEqualTo("{\"received\":0,\"sent\":0}\n");
 
     String log = cfost.run("--db", a, "logs").ok();
     assertThat(log).contains("connect " + siteB, "eose " + siteB, "disconnect " + siteB);
@@ -246,6 +246,8 @@ class SyncCliIT {
     String b = replica("b");
     String c = replica("c");
     String siteA = siteOf(a);
+    String siteB = siteOf(b);
+    String siteC = siteOf(c);
     Daemon da = startDaemon(a, "--listen", "127.0.0.1:0", "--no-mdns");
     Daemon dbb = startDaemon(b, "--listen", "127.0.0.1:0", "--no-mdns", "--peer", da.address());
     startDaemon(c, "--listen", "127.0.0.1:0", "--no-mdns", "--peer", dbb.address());
@@ -257,15 +259,25 @@ class SyncCliIT {
     assertThat(todos(b)).isEqualTo(onA); // b relayed both rows
     assertThat(todos(c)).isEqualTo(onA);
 
+    // b lists a from its peer book, and c, which dialed b, as inbound.
     JsonNode statusB = poll("b's status with nothing pending for a", CONVERGE,
         () -> json(cfost.run("--db", b, "status", "--json").ok()),
-        s -> s.get("peers").size() == 1 && s.get("peers").get(0).get("pending").asLong(-1) == 0);
+        s -> s.get("peers").size() == 2 && s.get("peers").get(0).get("pending").asLong(-1) == 0);
     JsonNode peerA = statusB.get("peers").get(0);
+    assertThat(statusB.get("peers").get(1).get("source").asText()).isEqualTo("inbound");
+    assertThat(statusB.get("peers").get(1).get("site_id").asText()).isEqualTo(siteC);
     assertThat(peerA.get("address").asText()).isEqualTo(da.address());
     assertThat(peerA.get("source").asText()).isEqualTo("manual");
     assertThat(peerA.get("site_id").asText()).isEqualTo(siteA);
     assertThat(peerA.get("last_seen").isTextual()).isTrue();
     assertThat(statusB.get("daemon").get("pid").asLong()).isEqualTo(dbb.pid());
+    // a only listened: b, which synced with it, is its peer all the same (status said "peers none").
+    JsonNode peerB = json(cfost.run("--db", a, "status", "--json").ok()).get("peers").get(0);
+    assertThat(peerB.get("address").isNull()).isTrue();
+    assertThat(peerB.get("site_id").asText()).isEqualTo(siteB);
+    assertThat(peerB.get("last_seen").isTextual()).isTrue();
+    assertThat(cfost.run("--db", a, "status").ok()).doesNotContain("peers           none")
+        .contains("peer            site " + siteB + " (inbound), last seen ");
 
     // The peer book is read again while the daemon runs: c connects to a directly once it is added.
     assertThat(cfost.run("--db", c, "peer", "add", da.address()).ok()).isEqualTo("added " + da.address() + "\n");

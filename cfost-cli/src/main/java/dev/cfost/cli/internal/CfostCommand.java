@@ -2,9 +2,11 @@ package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
 import dev.cfost.CfostOptions;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Option;
@@ -13,6 +15,15 @@ import picocli.CommandLine.ScopeType;
 /** The top-level {@code cfost} command: holds the global options that every subcommand inherits. */
 @Command(
     name = "cfost",
+    footer = {
+        "  cfost init",
+        "  cfost sql \"CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)\"",
+        "  cfost replicate todo",
+        "  cfost start --daemon"},
+    // docs/CLI.md lists the same codes.
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:the operation failed (one line on stderr says why)",
+        "2:usage error: an unknown command or option, a missing or malformed value"},
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = "Replicates chosen tables of a SQLite database between devices (offline-first sync).",
@@ -34,9 +45,18 @@ import picocli.CommandLine.ScopeType;
         DocCommand.class,
         DemoCommand.class,
         ServerCommand.class,
+        CompletionCommand.class,
         HelpCommand.class
     })
 final class CfostCommand {
+  private final InputStream stdin;
+  private final Map<String, String> env;
+
+  /** A run with these stdin and environment variables: the process's own, or a test's ({@link Cli#run}). */
+  CfostCommand(InputStream stdin, Map<String, String> env) {
+    this.stdin = stdin;
+    this.env = env;
+  }
 
   // INHERIT: valid before or after the subcommand; picocli writes either spelling into these fields.
   @Option(names = "--db", paramLabel = "PATH", scope = ScopeType.INHERIT,
@@ -48,7 +68,17 @@ final class CfostCommand {
 
   /** The database path from {@code --db}, {@code CFOST_DB} or the default. */
   Path dbPath() {
-    return DbPath.resolve(db, System.getenv("CFOST_DB"), System.getProperty("user.home"));
+    return DbPath.resolve(db, env.get("CFOST_DB"), System.getProperty("user.home"));
+  }
+
+  /** What the command reads from stdin: a bundle, a password, a sync key, a pairing answer. */
+  InputStream stdin() {
+    return stdin;
+  }
+
+  /** The stdin of the run that {@code cmd}, any command of the tree, belongs to. */
+  static InputStream stdinOf(picocli.CommandLine cmd) {
+    return ((CfostCommand) cmd.getCommandSpec().root().userObject()).stdin();
   }
 
   /**

@@ -26,6 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * end up with the same table.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
+    footer = "  cfost demo --dir /tmp/cfost-demo",
     description = {"Show two replicas editing offline, swapping bundles and converging.",
         "Makes laptop.db and phone.db in DIR; exits 1 if they do not converge."})
 final class DemoCommand implements Callable<Integer> {

@@ -18,6 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * pairs one device once.
  */
 @Command(name = "approve", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db device approve cfost-pair-response:...",
     description = {"Approve a new device's response (cfost-pair-response:...) to a code from 'cfost device pair'.",
         "The new device then receives the user's data and devices with sync."})
 final class DeviceApproveCommand implements Callable<Integer> {

@@ -29,6 +29,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@link DeviceApproveCommand}.
  */
 @Command(name = "device", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db device list",
     description = "List, rename, revoke and pair the devices of the database's user.",
     subcommands = {DeviceCommand.ListDevices.class, DeviceCommand.Rename.class, DeviceCommand.Revoke.class,
         DevicePairCommand.class, DeviceJoinCommand.class, DeviceApproveCommand.class})
@@ -59,6 +60,7 @@ final class DeviceCommand {
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true,
+      footer = "  cfost --db laptop.db device list --json",
       description = "List the user's devices: id, name, when added, whether revoked, and which is this one.")
   static final class ListDevices implements Callable<Integer> {
     @ParentCommand DeviceCommand device;
@@ -103,7 +105,9 @@ final class DeviceCommand {
     }
   }
 
-  @Command(name = "rename", mixinStandardHelpOptions = true, description = "Rename one of the user's devices.")
+  @Command(name = "rename", mixinStandardHelpOptions = true,
+      footer = "  cfost --db laptop.db device rename DEVICE_ID \"old laptop\"",
+      description = "Rename one of the user's devices.")
   static final class Rename implements Callable<Integer> {
     @ParentCommand DeviceCommand device;
     @Spec CommandSpec spec;
@@ -126,6 +130,7 @@ final class DeviceCommand {
   }
 
   @Command(name = "revoke", mixinStandardHelpOptions = true,
+      footer = "  cfost --db laptop.db device revoke DEVICE_ID",
       description = {"Revoke one of the user's devices: it may no longer sync, and cannot pair again with its key.",
           "The revocation reaches the user's other devices with the next sync."})
   static final class Revoke implements Callable<Integer> {

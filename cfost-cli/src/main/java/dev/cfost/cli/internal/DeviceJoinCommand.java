@@ -27,6 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * the offline path ({@code cfost device approve} on the authorizer) and exits with 1.
  */
 @Command(name = "join", mixinStandardHelpOptions = true,
+    footer = "  cfost --db phone.db device join cfost-pair:...  # as device pair showed it",
     description = {"Pair this device with the user of a pairing code made by 'cfost device pair' on one of"
         + " the user's devices.",
         "The database is created if needed. The user's data and devices then arrive with sync."})

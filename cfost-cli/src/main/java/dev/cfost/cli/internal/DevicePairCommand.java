@@ -47,6 +47,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * timeout, which ends it with exit code 1.
  */
 @Command(name = "pair", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db device pair --png pairing.png",
     description = {"Pair a new device with the user: show a pairing code (QR code and string) and wait until the"
         + " new device runs 'cfost device join CODE'.",
         "With --no-wait, only issue the code; approve the new device's answer with 'cfost device approve'."})
@@ -221,7 +222,7 @@ final class DevicePairCommand implements Callable<Integer> {
     out.print("approve it for this user? [y/N] ");
     out.flush();
     if (answers == null) {
-      answers = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+      answers = new java.io.BufferedReader(new java.io.InputStreamReader(CfostCommand.stdinOf(spec.commandLine()), java.nio.charset.StandardCharsets.UTF_8));
     }
     String answer = answers.readLine();
     return answer != null && (answer.strip().equalsIgnoreCase("y") || answer.strip().equalsIgnoreCase("yes"));

@@ -8,6 +8,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -15,6 +16,7 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * Turns every failure into one line on stderr starting {@code cfost: } and an exit code: 1 when the
@@ -40,9 +42,20 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
   public int handleParseException(ParameterException e, String[] args) {
     CommandLine cmd = e.getCommandLine();
     PrintWriter err = cmd.getErr();
-    err.println("cfost: " + oneLine(e.getMessage()) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+    err.println("cfost: " + oneLine(usageMessage(e)) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
     err.flush();
     return cmd.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** Picocli's message, or for a word where a command was expected: "unknown command 'x'", with close matches. */
+  static String usageMessage(ParameterException e) {
+    if (e instanceof UnmatchedArgumentException u && !u.isUnknownOption()
+        && !e.getCommandLine().getSubcommands().isEmpty() && !u.getUnmatched().isEmpty()) {
+      List<String> close = u.getSuggestions();
+      return "unknown command '" + u.getUnmatched().get(0) + "'"
+          + (close.isEmpty() ? "" : "; did you mean " + String.join(" or ", close) + "?");
+    }
+    return e.getMessage();
   }
 
   /** The message a user needs, without Java class names where a plain phrase says it better. */

@@ -13,6 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code cfost export}: writes the changes as a JSON Lines bundle, to stdout or atomically to a file. */
 @Command(name = "export", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db export --since 120 --out /media/usb/changes.jsonl",
     description = {"Write the changes as JSON Lines, one change per line, to stdout or to a file.",
         "Another replica applies them with 'cfost import'."})
 final class ExportCommand implements Callable<Integer> {

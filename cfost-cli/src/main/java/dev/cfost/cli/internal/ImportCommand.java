@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -17,6 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code cfost import}: applies a JSON Lines bundle made by {@code cfost export}, all or nothing. */
 @Command(name = "import", mixinStandardHelpOptions = true,
+    footer = "  cfost --db desktop.db import /media/usb/changes.jsonl",
     description = {"Apply a bundle made by 'cfost export': all of it, or none if any line is refused.",
         "Importing a bundle again applies nothing new."})
 final class ImportCommand implements Callable<Integer> {
@@ -26,6 +28,9 @@ final class ImportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "The bundle, or - to read it from stdin.")
   String file;
 
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
+
   @Override
   public Integer call() throws IOException {
     MergeResult result;
@@ -33,14 +38,16 @@ final class ImportCommand implements Callable<Integer> {
     try (Cfost db = cfost.open(false); BufferedReader in = reader()) {
       result = ChangeImport.merge(db, in);
     }
-    spec.commandLine().getOut().println("applied " + result.applied() + " of " + result.received() + " changes");
+    spec.commandLine().getOut().println(json
+        ? "{\"applied\":" + result.applied() + ",\"received\":" + result.received() + "}"
+        : "applied " + result.applied() + " of " + result.received() + " changes");
     return 0;
   }
 
   private BufferedReader reader() throws IOException {
     if (file.equals("-")) {
       // newDecoder() reports malformed input instead of replacing it with U+FFFD.
-      return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()));
+      return new BufferedReader(new InputStreamReader(cfost.stdin(), StandardCharsets.UTF_8.newDecoder()));
     }
     return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
   }

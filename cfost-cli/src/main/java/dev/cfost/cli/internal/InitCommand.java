@@ -1,5 +1,7 @@
 package dev.cfost.cli.internal;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfost.Cfost;
 import dev.cfost.Values;
 import dev.cfost.net.SyncKey;
@@ -24,6 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code --sync-key}); with {@code --user} it registers the user and this device ({@link InitUser}).
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db init --database notes",
     description = {"Create the database (or open an existing one) and print its site id and database id.",
         "Replicas sync only with replicas of the same database id; it cannot change later.",
         "With --user, also register a user with this device as its first device."})
@@ -44,6 +47,9 @@ final class InitCommand implements Callable<Integer> {
           + " the first line of stdin (recommended: a key given here shows in ps and the shell's history). Without"
           + " it, a database without users gets a new random key. Not needed with --user.")
   String syncKey;
+
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
 
   @Override
   public Integer call() throws IOException {
@@ -91,9 +97,16 @@ final class InitCommand implements Callable<Integer> {
       SyncKey.generate().save(path);
     }
     PrintWriter out = spec.commandLine().getOut();
-    out.println("site id " + site);
-    out.println("database " + id);
-    userLines.forEach(out::println);
+    if (json) {
+      ObjectNode o = JsonNodeFactory.instance.objectNode().put("site_id", site).put("database_id", id);
+      // "user NAME", "device ID": the same facts under their own names.
+      userLines.forEach(l -> o.put(l.substring(0, l.indexOf(' ')), l.substring(l.indexOf(' ') + 1)));
+      out.println(o);
+    } else {
+      out.println("site id " + site);
+      out.println("database " + id);
+      userLines.forEach(out::println);
+    }
     return 0;
   }
 

@@ -48,7 +48,7 @@ final class InitUser {
       throw new ParameterException(spec.commandLine(), "--user needs --email");
     }
     deviceName = DeviceName.orHostName(deviceName);
-    password = Passwords.read(passwordStdin, true);
+    password = Passwords.read(CfostCommand.stdinOf(spec.commandLine()), passwordStdin, true);
     return true;
   }
 

@@ -30,6 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * whether the server knows the device yet.
  */
 @Command(name = "login", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db login --server https://sync.example.com --user ada",
     description = {"Check a user's name (or email) and password; with --server, log in to a sync server's",
         "account and keep the login beside the database (owner-only) for 'cfost start' and 'cfost sync'.",
         "The password is asked for on the terminal, or read with --password-stdin."})
@@ -61,7 +62,7 @@ final class LoginCommand implements Callable<Integer> {
       }
       try (Cfost db = cfost.open(false)) {
         // Users.login zeroes the password whatever happens; its failure message is the same for both causes.
-        User u = Users.open(db).login(user, Passwords.read(passwordStdin, false));
+        User u = Users.open(db).login(user, Passwords.read(cfost.stdin(), passwordStdin, false));
         spec.commandLine().getOut().println("logged in as " + Printable.of(u.name()));
       }
       return 0;
@@ -71,7 +72,7 @@ final class LoginCommand implements Callable<Integer> {
       String identityUser = ServerSync.identityUser(db);
       ServerClient client = ServerSync.client(db, urls);
       String login = user != null ? user : askLogin();
-      String account = client.login(login, Passwords.read(passwordStdin, false));
+      String account = client.login(login, Passwords.read(cfost.stdin(), passwordStdin, false));
       PrintWriter out = spec.commandLine().getOut();
       out.println("logged in to " + urls.get(0) + " as " + Printable.of(login) + " (account " + account + ")");
       DeviceKeys keys = DeviceKeys.forDatabase(db);

@@ -16,6 +16,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code cfost logs}: prints the log that {@code cfost start --daemon} appends to, {@code <db>.log}. */
 @Command(name = "logs", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db logs --follow",
     description = "Print the daemon's log (<db>.log); with --follow, keep printing new lines until interrupted.")
 final class LogsCommand implements Callable<Integer> {
   static final long POLL_MILLIS = 200;

@@ -18,12 +18,13 @@ final class Passwords {
   private Passwords() {}
 
   /**
+   * @param stdin the command's stdin
    * @param fromStdin read one line of stdin instead of asking on the terminal
    * @param confirm on the terminal, ask twice and refuse two different answers
    */
-  static char[] read(boolean fromStdin, boolean confirm) {
+  static char[] read(InputStream stdin, boolean fromStdin, boolean confirm) {
     if (fromStdin) {
-      return firstLine(System.in);
+      return firstLine(stdin);
     }
     Console console = System.console();
     if (console == null || !isTerminal(console)) {

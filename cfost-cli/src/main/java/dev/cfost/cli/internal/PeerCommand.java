@@ -20,6 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * every few seconds, so changes take effect without a restart.
  */
 @Command(name = "peer", mixinStandardHelpOptions = true,
+    footer = "  cfost --db notes.db peer add 192.168.1.20:7947",
     description = {"List, add or remove the peers in the database's peer book.",
         "The daemon keeps every peer in the book connected; mDNS adds the peers it finds."})
 final class PeerCommand {
@@ -27,6 +28,7 @@ final class PeerCommand {
   @Spec CommandSpec spec;
 
   @Command(name = "list", mixinStandardHelpOptions = true,
+      footer = "  cfost --db notes.db peer list --json",
       description = "Show each peer: address, source (manual or mdns), site id, last seen, cursor, pending changes.")
   int list(@Option(names = "--json", description = "Print a JSON array of objects.") boolean json) {
     List<PeerRows.Row> rows;
@@ -48,7 +50,9 @@ final class PeerCommand {
     return 0;
   }
 
-  @Command(name = "add", mixinStandardHelpOptions = true, description = "Add a peer to keep connected (source manual).")
+  @Command(name = "add", mixinStandardHelpOptions = true,
+      footer = "  cfost --db notes.db peer add 192.168.1.20:7947",
+      description = "Add a peer to keep connected (source manual).")
   int add(@Parameters(paramLabel = "HOST:PORT", converter = Addresses.Peer.class) PeerAddress address) {
     boolean added;
     try (Cfost db = cfost.open(false)) {
@@ -58,7 +62,9 @@ final class PeerCommand {
     return 0;
   }
 
-  @Command(name = "remove", mixinStandardHelpOptions = true, description = "Forget a peer; a running daemon disconnects from it.")
+  @Command(name = "remove", mixinStandardHelpOptions = true,
+      footer = "  cfost --db notes.db peer remove 192.168.1.20:7947",
+      description = "Forget a peer; a running daemon disconnects from it.")
   int remove(@Parameters(paramLabel = "HOST:PORT", converter = Addresses.Peer.class) PeerAddress address) {
     boolean removed;
     try (Cfost db = cfost.open(false)) {

@@ -1,10 +1,12 @@
 package dev.cfost.cli.internal;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.cfost.Cfost;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * harmless) and the refused one is untouched.
  */
 @Command(name = "replicate", mixinStandardHelpOptions = true,
+    footer = "  cfost --db notes.db replicate todo tag",
     description = {"Make tables replicated: their rows become changes, and later writes are captured.",
         "A table needs a NOT NULL primary key that is not AUTOINCREMENT."})
 final class ReplicateCommand implements Callable<Integer> {
@@ -25,6 +28,9 @@ final class ReplicateCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "TABLE", description = "The tables to replicate.")
   List<String> tables;
 
+  @Option(names = "--json", description = "Print one JSON object per table: {\"table\":...,\"already\":true|false}.")
+  boolean json;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -32,7 +38,8 @@ final class ReplicateCommand implements Callable<Integer> {
       for (String table : tables) {
         boolean already = db.replicatedTables().contains(table);
         db.replicate(table);
-        out.println((already ? "already replicated " : "replicated ") + table);
+        out.println(json ? JsonNodeFactory.instance.objectNode().put("table", table).put("already", already)
+            : (already ? "already replicated " : "replicated ") + table);
         out.flush(); // the lines before a refusal are true; show them before the error
       }
     }

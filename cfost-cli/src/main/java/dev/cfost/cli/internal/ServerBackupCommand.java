@@ -20,6 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code CFOST_SERVER_DATA}, else the {@code --config} file, as for the server itself.
  */
 @Command(name = "backup", mixinStandardHelpOptions = true,
+    footer = "  cfost server backup --data /var/lib/cfost --to /backups/cfost-1203",
     description = {"Copy the server's SQLite files to a new directory, consistently, while the server runs.",
         "Restore: stop the server, put the copy in place of the data directory, start it (docs/SERVER.md)."})
 final class ServerBackupCommand implements Callable<Integer> {

@@ -19,6 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * environment ({@code CFOST_SERVER_*}), else the file of {@code --config} (docs/SERVER.md).
  */
 @Command(name = "server", mixinStandardHelpOptions = true,
+    footer = "  cfost server --listen 0.0.0.0:8787 --data /var/lib/cfost",
     subcommands = {ServerBackupCommand.class, ServerRestoreCommand.class},
     description = {"Run the sync server (accounts, tokens; docs/SERVER.md) until SIGTERM.",
         "Settings: flags, else environment (CFOST_SERVER_LISTEN, CFOST_SERVER_DATA, CFOST_SERVER_CONFIG,"

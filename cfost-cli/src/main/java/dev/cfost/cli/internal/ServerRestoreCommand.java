@@ -25,6 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * password are found as {@code cfost server} finds them.
  */
 @Command(name = "restore", mixinStandardHelpOptions = true,
+    footer = "  cfost server restore --from /backups/cfost-1203 --data /var/lib/cfost-new",
     description = {"Restore a backup into the server's data directory (new or empty; stop the server first),",
         "or, with --postgres, finish the restore of a PostgreSQL dump (after pg_restore; stop every server first).",
         "Stream positions move forward, so devices that synced after the backup lose nothing (docs/SERVER.md)."})

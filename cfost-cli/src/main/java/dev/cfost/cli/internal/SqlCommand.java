@@ -19,6 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * writes to replicated tables are logged by the triggers and stamped when the engine closes.
  */
 @Command(name = "sql", mixinStandardHelpOptions = true,
+    footer = "  cfost --db notes.db sql --json \"SELECT id, title FROM todo WHERE done = 0\"",
     description = {"Run SQL and print the rows of the last query, or how many rows changed.",
         "Statements are separated by ';'. Several run in one transaction, all or nothing,",
         "unless the SQL manages transactions itself (BEGIN ... COMMIT)."})

@@ -22,6 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code --daemon} in the background (see {@link DaemonLauncher}).
  */
 @Command(name = "start", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db start --daemon --peer desktop.local:7947",
     description = {"Run the sync daemon: accept peers, find them on the LAN (mDNS), keep the peer book's",
         "peers connected, and sync every change both ways as it happens; with --server (or a server",
         "remembered from an earlier --server), through that sync server too. Stops on SIGTERM or SIGINT.",

@@ -25,8 +25,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code cfost status}: what this replica is and holds. */
 @Command(name = "status", mixinStandardHelpOptions = true,
+    footer = "  cfost --db notes.db status --json",
     description = {"Print the site id, database id, path, versions and replicated tables of the database,",
-        "whether its sync daemon runs, its sync server (URL, connected or not, last error), and its peers",
+        "whether its sync daemon runs, its sync server (URL, connected or not, last error), and its peers (those in",
+        "the peer book, and those that connected to this side: inbound)",
         "with when each was last seen and the changes pending.",
         "Held changes (sealed by devices not known yet) and deferred ones (for a newer schema), by the peer",
         "that sent them (the first 8 hex digits of its site id), and deferred changes set aside.",
@@ -43,6 +45,7 @@ final class StatusCommand implements Callable<Integer> {
     String siteId;
     String databaseId;
     List<PeerRows.Row> peers;
+    List<PeerRows.Inbound> inbound;
     String path;
     long dbVersion;
     int schemaVersion;
@@ -68,6 +71,7 @@ final class StatusCommand implements Callable<Integer> {
       deferred = byPeer(db, "cfost_deferred", " WHERE failed IS NULL");
       setAside = db.failedDeferredChanges();
       peers = PeerRows.read(db);
+      inbound = PeerRows.inbound(db, peers);
     }
     OptionalLong daemon = PidFile.running(cfost.dbPath());
     if (daemon.isEmpty()) {
@@ -101,6 +105,7 @@ final class StatusCommand implements Callable<Integer> {
       }
       ArrayNode peerList = o.putArray("peers");
       peers.forEach(p -> peerList.add(p.toJson()));
+      inbound.forEach(p -> peerList.add(p.toJson()));
       out.println(o);
     } else {
       List<List<String>> lines = new ArrayList<>();
@@ -126,7 +131,7 @@ final class StatusCommand implements Callable<Integer> {
           lines.add(List.of("server error", serverError));
         }
       }
-      if (peers.isEmpty()) {
+      if (peers.isEmpty() && inbound.isEmpty()) {
         lines.add(List.of("peers", "none"));
       }
       for (PeerRows.Row p : peers) {
@@ -134,13 +139,21 @@ final class StatusCommand implements Callable<Integer> {
             + (p.entry().siteId() == null ? ", not seen yet" : ", site " + p.entry().siteId() + ", last seen "
                 + p.lastSeen() + ", " + p.pending() + " changes pending")));
       }
+      for (PeerRows.Inbound p : inbound) {
+        lines.add(List.of("peer", "site " + p.siteId() + " (" + PeerRows.INBOUND + "), last seen " + p.lastSeen() + ", "
+            + p.pending() + " changes pending"));
+      }
+      // The labels' column fits the longest (a table's name is part of its label), so no label runs into its value.
+      int width = Math.max(MIN_LABEL_WIDTH, lines.stream().mapToInt(l -> l.get(0).length()).max().orElse(0) + 2);
       for (List<String> l : lines) {
-        out.println(String.format("%-16s%s", l.get(0), l.get(1)));
+        out.println(l.get(0) + " ".repeat(width - l.get(0).length()) + l.get(1));
       }
     }
     return 0;
   }
 
+  /** The width of the labels' column when every label is short: values line up at the same place. */
+  private static final int MIN_LABEL_WIDTH = 16;
   /** Hex digits of a peer's site id shown by status: enough to tell peers apart. */
   static final int PEER_PREFIX = 8;
   /** How status names changes that came from no sync peer (a bundle, or checked outside a session). */

@@ -14,6 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code cfost stop}: asks the database's sync daemon to stop (SIGTERM) and waits until it has. */
 @Command(name = "stop", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db stop",
     description = "Stop the sync daemon of the database: SIGTERM, then wait up to 10 s for it to exit.")
 final class StopCommand implements Callable<Integer> {
   static final long WAIT_SECONDS = 10;

@@ -31,6 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * everything this side had. An interrupted sync resumes from the cursor persisted after each batch.
  */
 @Command(name = "sync", mixinStandardHelpOptions = true,
+    footer = "  cfost --db phone.db sync --peer laptop.local:7947 --once",
     description = {"Sync with one peer (--peer) or a sync server (--server), both ways, until each side has",
         "everything the other had; then exit.",
         "Does not listen or use mDNS, and does not add the peer to the peer book.",
@@ -53,6 +54,9 @@ final class SyncCommand implements Callable<Integer> {
   @Option(names = "--server-trust", paramLabel = "FILE",
       description = "Trust only the certificate(s) in FILE (PEM, or PKCS#12 without password) for the server.")
   Path serverTrust;
+
+  @Option(names = "--json", description = "Print one JSON object: the changes received and sent.")
+  boolean json;
 
   @Option(names = "--once", required = true,
       description = "Stop when both sides are up to date (required; 'cfost start --peer' syncs continuously).")
@@ -100,8 +104,9 @@ final class SyncCommand implements Callable<Integer> {
         done = withPeer(trust, events, db);
       }
     }
-    spec.commandLine().getOut().println("received " + done.changesReceived() + " changes, sent "
-        + done.changesSent() + " changes");
+    spec.commandLine().getOut().println(json
+        ? "{\"received\":" + done.changesReceived() + ",\"sent\":" + done.changesSent() + "}"
+        : "received " + done.changesReceived() + " changes, sent " + done.changesSent() + " changes");
     return 0;
   }
 

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * ({@link SyncKey}). It is never sent or announced; copy it to the other replicas by hand.
  */
 @Command(name = "sync-key", mixinStandardHelpOptions = true,
+    footer = "  cfost --db laptop.db sync-key | ssh desktop cfost --db d.db sync-key set -",
     description = {"Show the sync key: the secret that replicas of a database without users share to sync.",
         "It is never sent or announced; a peer that does not know it can neither read nor write.",
         "Copy it to the other replicas with 'cfost sync-key set -' (or 'cfost init --sync-key -'), which read it",
@@ -32,17 +34,21 @@ final class SyncKeyCommand implements Callable<Integer> {
   @ParentCommand CfostCommand cfost;
   @Spec CommandSpec spec;
 
+  @Option(names = "--json", description = "Print one JSON object: {\"sync_key\":...}.")
+  boolean json;
+
   @Override
   public Integer call() throws IOException {
     Path path = cfost.dbPath();
     CfostCommand.requireExists(path);
     SyncKey key = SyncKey.load(path).orElseThrow(() -> new CliException("the database " + path + " has no sync key;"
         + " make one with 'cfost sync-key new' or set the one of its other replicas with 'cfost sync-key set -' (reads it from stdin)"));
-    spec.commandLine().getOut().println(key.text());
+    spec.commandLine().getOut().println(json ? "{\"sync_key\":\"" + key.text() + "\"}" : key.text());
     return 0;
   }
 
   @Command(name = "set", mixinStandardHelpOptions = true,
+      footer = "  cfost --db desktop.db sync-key set - < key.txt",
       description = "Use KEY, the sync key of the database's other replicas (replaces this replica's key).")
   int set(@Parameters(paramLabel = "KEY", description = "'-' to read the key from the first line of stdin"
       + " (recommended), or the key itself: 64 hex digits, as 'cfost sync-key' prints them (then other local users"
@@ -56,6 +62,7 @@ final class SyncKeyCommand implements Callable<Integer> {
   }
 
   @Command(name = "new", mixinStandardHelpOptions = true,
+      footer = "  cfost --db laptop.db sync-key new",
       description = "Make a new random sync key (replaces this replica's key: the other replicas need the new one).")
   int make() throws IOException {
     Path path = cfost.dbPath();
@@ -78,7 +85,7 @@ final class SyncKeyCommand implements Callable<Integer> {
     }
     StringBuilder line = new StringBuilder();
     try {
-      Reader r = new InputStreamReader(System.in, StandardCharsets.UTF_8);
+      Reader r = new InputStreamReader(CfostCommand.stdinOf(cmd), StandardCharsets.UTF_8);
       int ch;
       while ((ch = r.read()) != -1 && ch != '\n') {
         if (line.length() == MAX_LINE) {
