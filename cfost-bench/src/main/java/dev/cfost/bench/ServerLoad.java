@@ -247,9 +247,12 @@ final class ServerLoad {
     for (int i = 0; i < count; i++) {
       inFlight.acquire();
       int index = into.size() + i;
-      LightClient c = LightClient.open(http.get(index % HTTP_CLIENTS), account.base(), DATABASE,
-          tokens.get(index % tokens.size()), deviceIds.get(index % tokens.size()), Cursor.since(head), index,
-          arrivals, timer);
+      // The server keeps one session per device and database (a newer one ends the older,
+      // duplicate_session): a device's k-th session is on a database of its own, empty but for the first.
+      int round = index / tokens.size();
+      LightClient c = LightClient.open(http.get(index % HTTP_CLIENTS), account.base(),
+          round == 0 ? DATABASE : DATABASE + "-" + round, tokens.get(index % tokens.size()),
+          deviceIds.get(index % tokens.size()), Cursor.since(round == 0 ? head : 0), index, arrivals, timer);
       c.ready.whenComplete((x, e) -> inFlight.release());
       opened.add(c);
     }

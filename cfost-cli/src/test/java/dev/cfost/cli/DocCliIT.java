@@ -9,7 +9,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code cfost doc ...} as a user types it, each command a child process of the shaded jar. */
+/**
+ * {@code cfost doc ...} as a user types it: the whole life in this JVM through the CLI's entry point, and
+ * the family once as child processes of the shaded jar.
+ */
 class DocCliIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -19,7 +22,7 @@ class DocCliIT {
 
   @BeforeEach
   void aDatabase() {
-    cfost = new CfostProcess(dir);
+    cfost = CfostProcess.inThisJvm(dir);
     db = dir.resolve("notes.db").toString();
     cfost.run("--db", db, "init").ok();
   }
@@ -59,5 +62,15 @@ class DocCliIT {
     assertThat(listed).hasSize(1);
     assertThat(listed.get(0).get("title").asText()).isEqualTo("Groceries");
     assertThat(cfost.run("--db", db, "doc", "create", "Bad", "{not json").fails(1)).contains("not valid JSON");
+  }
+
+  @Test
+  void theShadedJarRunsTheDocCommands() throws Exception {
+    CfostProcess child = new CfostProcess(dir);
+    child.run("--db", db, "doc", "create", "--id", "n1", "Note", "{\"text\":\"hi\"}").ok();
+    child.stdin("[{\"op\":\"replace\",\"path\":\"/text\",\"value\":\"hello\"}]");
+    child.run("--db", db, "doc", "update", "n1", "-").ok();
+    assertThat(JSON.readTree(child.run("--db", db, "doc", "get", "n1").ok()))
+        .isEqualTo(JSON.readTree("{\"text\":\"hello\"}"));
   }
 }

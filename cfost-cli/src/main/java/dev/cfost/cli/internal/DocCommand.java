@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * as this database's user. Every change is a revision that syncs like any row (docs/DOCUMENTS.md).
  */
 @Command(name = "doc", mixinStandardHelpOptions = true,
-    footer = {"", "Example:", "  cfost doc create 'Groceries' '{\"items\":[\"milk\"]}'",
+    footer = {"  cfost doc create 'Groceries' '{\"items\":[\"milk\"]}'",
         "  cfost doc update ID '[{\"op\":\"add\",\"path\":\"/items/-\",\"value\":\"eggs\"}]'"},
     description = {"JSON documents with a full history: create, patch, undo, redo and time travel.",
         "JSON arguments may be '-' to read them from stdin. Documents sync with the database."})
@@ -41,7 +41,7 @@ final class DocCommand {
   @Spec CommandSpec spec;
 
   @Command(name = "create", mixinStandardHelpOptions = true,
-      footer = {"", "Example:", "  cfost doc create --id shopping 'Groceries' '{\"items\":[]}'"},
+      footer = {"  cfost doc create --id shopping 'Groceries' '{\"items\":[]}'"},
       description = "Create a document; prints its id (with --json, the document).")
   int create(@Option(names = "--id", description = "Its id (1 to 128 letters, digits, '.', '_', '-'); default: a new UUID.") String id,
       @Option(names = "--json", description = "Print the document as JSON.") boolean json,
@@ -52,7 +52,7 @@ final class DocCommand {
   }
 
   @Command(name = "get", mixinStandardHelpOptions = true,
-      footer = {"", "Example:", "  cfost doc get shopping --json"},
+      footer = {"  cfost doc get shopping --json"},
       description = "Print a document's content (with --json, the document with its version and authors).")
   int get(@Parameters(paramLabel = "ID") String id,
       @Option(names = "--json", description = "Print the document as JSON.") boolean json) {
@@ -63,7 +63,7 @@ final class DocCommand {
   }
 
   @Command(name = "update", mixinStandardHelpOptions = true,
-      footer = {"", "Example:", "  cfost doc update shopping '[{\"op\":\"replace\",\"path\":\"/items/0\",\"value\":\"oat milk\"}]'",
+      footer = {"  cfost doc update shopping '[{\"op\":\"replace\",\"path\":\"/items/0\",\"value\":\"oat milk\"}]'",
           "  cfost doc update shopping --replace '{\"items\":[\"tea\"]}'"},
       description = "Apply an RFC 6902 JSON Patch, all of it or nothing; or with --replace, a whole new content.")
   int update(@Parameters(index = "0", paramLabel = "ID") String id,
@@ -74,21 +74,21 @@ final class DocCommand {
     return act(json, d -> replace ? d.replace(id, body) : d.update(id, body), "updated");
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true, footer = {"", "Example:", "  cfost doc delete shopping"},
+  @Command(name = "delete", mixinStandardHelpOptions = true, footer = {"  cfost doc delete shopping"},
       description = "Delete a document; its history stays, and 'restore' brings it back.")
   int delete(@Parameters(paramLabel = "ID") String id,
       @Option(names = "--json", description = "Print the document as JSON.") boolean json) {
     return act(json, d -> d.delete(id), "deleted");
   }
 
-  @Command(name = "restore", mixinStandardHelpOptions = true, footer = {"", "Example:", "  cfost doc restore shopping"},
+  @Command(name = "restore", mixinStandardHelpOptions = true, footer = {"  cfost doc restore shopping"},
       description = "Restore a deleted document as it was when deleted.")
   int restore(@Parameters(paramLabel = "ID") String id,
       @Option(names = "--json", description = "Print the document as JSON.") boolean json) {
     return act(json, d -> d.restore(id), "restored");
   }
 
-  @Command(name = "undo", mixinStandardHelpOptions = true, footer = {"", "Example:", "  cfost doc undo shopping"},
+  @Command(name = "undo", mixinStandardHelpOptions = true, footer = {"  cfost doc undo shopping"},
       description = {"Revert your own last change to a document, as a new revision that syncs.",
           "Refused ('cannot undo') if someone else's later edit changed what it would revert."})
   int undo(@Parameters(paramLabel = "ID") String id,
@@ -96,14 +96,14 @@ final class DocCommand {
     return act(json, d -> d.undo(id), "undone: now");
   }
 
-  @Command(name = "redo", mixinStandardHelpOptions = true, footer = {"", "Example:", "  cfost doc redo shopping"},
+  @Command(name = "redo", mixinStandardHelpOptions = true, footer = {"  cfost doc redo shopping"},
       description = "Re-apply what your last undo reverted, as a new revision.")
   int redo(@Parameters(paramLabel = "ID") String id,
       @Option(names = "--json", description = "Print the document as JSON.") boolean json) {
     return act(json, d -> d.redo(id), "redone: now");
   }
 
-  @Command(name = "at", mixinStandardHelpOptions = true, footer = {"", "Example:", "  cfost doc at shopping 3"},
+  @Command(name = "at", mixinStandardHelpOptions = true, footer = {"  cfost doc at shopping 3"},
       description = "Print a document as it was at a version (time travel; see 'history' for the versions).")
   int at(@Parameters(index = "0", paramLabel = "ID") String id,
       @Parameters(index = "1", paramLabel = "VERSION") long version,
@@ -114,7 +114,7 @@ final class DocCommand {
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true,
-      footer = {"", "Example:", "  cfost doc list --where /status='\"open\"' --json"},
+      footer = {"  cfost doc list --where /status='\"open\"' --json"},
       description = "List documents, ordered by id.")
   int list(@Option(names = "--title", paramLabel = "TEXT", description = "Only titles containing TEXT.") String title,
       @Option(names = "--since", paramLabel = "TIME", description = "Only those updated at or after TIME (ISO-8601, e.g. 2026-12-03T10:00:00Z).") String since,
@@ -153,7 +153,7 @@ final class DocCommand {
     return 0;
   }
 
-  @Command(name = "history", mixinStandardHelpOptions = true, footer = {"", "Example:", "  cfost doc history shopping --json"},
+  @Command(name = "history", mixinStandardHelpOptions = true, footer = {"  cfost doc history shopping --json"},
       description = "Every revision of a document, oldest first: what, who, when, and no-ops with their reason.")
   int history(@Parameters(paramLabel = "ID") String id,
       @Option(names = "--json", description = "Print a JSON array of revisions with their forward and reverse patches.") boolean json) {
@@ -161,7 +161,7 @@ final class DocCommand {
     return 0;
   }
 
-  @Command(name = "audit", mixinStandardHelpOptions = true, footer = {"", "Example:", "  cfost doc audit --since 2026-12-01T00:00:00Z"},
+  @Command(name = "audit", mixinStandardHelpOptions = true, footer = {"  cfost doc audit --since 2026-12-01T00:00:00Z"},
       description = "Who changed what and when, across all documents.")
   int audit(@Option(names = "--since", paramLabel = "TIME", defaultValue = "1970-01-01T00:00:00Z",
           description = "Revisions at or after TIME (ISO-8601; default: all).") String since,
@@ -207,7 +207,7 @@ final class DocCommand {
     String source = text;
     if ("-".equals(text)) {
       try {
-        source = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+        source = new String(cfost.stdin().readAllBytes(), StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new CliException("cannot read " + what + " from stdin: " + e.getMessage(), e);
       }
