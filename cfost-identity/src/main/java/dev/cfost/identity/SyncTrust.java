@@ -81,8 +81,9 @@ public final class SyncTrust {
    * that, it is checked like any other device; a revoked one is refused. Through a sync server
    * ({@link #applyToServer}) no peer is trusted: until the list authorizes this device, the changes the
    * paired-with device sealed are accepted on its seals, checked with its key (found in the list or in its
-   * own device row as the server relays it, and proved by the id the pairing code gave), so a device
-   * paired on the LAN can start with the server alone.
+   * own device row as the server relays it, and proved by the id the pairing code gave), if it is the
+   * user's first device and not revoked, so a device paired by it can start with the server alone. One
+   * paired by another device waits for a LAN sync with it.
    *
    * @param userId the user this database belongs to, or the one it asked to join
    * @param pairedWith the device that paired this one, or null
@@ -104,7 +105,7 @@ public final class SyncTrust {
     return new SyncTrust(TlsIdentity.forKeys(keys.tlsKeyPair()), self,
         new DeviceAuthorizer(devices, userId, bootstrap), new SealingBatchSealer(seals, onTrust),
         new ServerAuthorizer(devices, userId), pairedWith == null ? new SealingBatchSealer(seals, id -> false)
-            : new SealingBatchSealer(seals, new AnchorSeals(pairedWith, devices, db.databaseId()),
+            : new SealingBatchSealer(seals, new AnchorSeals(pairedWith, devices, userId, db.databaseId()),
                 () -> !devices.isAuthorized(self, userId)));
   }
 

@@ -152,6 +152,69 @@ class ServerBootstrapTest {
         .isInstanceOf(SyncException.class).hasMessageContaining("unauthorized");
   }
 
+  /** Found by review: on the LAN a pairer the list names revoked is refused; through the server too. */
+  @Test
+  void aRevokedPairerIsNotTakenOnItsSealsWhileThePhoneLacksItsOwnRow() throws Exception {
+    PeerOptions phoneOptions = serverOptions(phone, phoneKeys, laptopKeys.deviceId());
+    SealedChanges first = sealedForServer(laptop, laptopKeys, null);
+    byte[] phoneRow = PackedKey.pack(List.of(phoneKeys.deviceId().toString()));
+    List<Change> withheld = first.changes().stream().filter(c -> !Arrays.equals(c.pk(), phoneRow)).toList();
+    phone.merge(phoneOptions.sealer.verify("server", serverSite, withheld, first.seals())); // the server withholds the phone's row
+    Devices.open(phone).revoke(laptopKeys.deviceId()); // the laptop is stolen
+    sql(laptop, "INSERT INTO todo VALUES ('evil', 'from the thief')");
+    SealedChanges later = sealedForServer(laptop, laptopKeys, null);
+
+    assertThatThrownBy(() -> phoneOptions.sealer.verify("server", serverSite, later.changes(), later.seals()))
+        .isInstanceOf(SyncException.class).hasMessageContaining("unauthorized");
+    assertThat(rows(phone)).doesNotContain("evil|from the thief");
+  }
+
+  /**
+   * Found by review: a pairer added by another device has its row sealed by that device, which the phone
+   * cannot tell from one a server made up; nothing is taken on the pairer's seals (before, the phone took its
+   * own row and then held the first device's rows forever). Everything waits, held, for a LAN sync.
+   */
+  @Test
+  void aPairerThatIsNotTheFirstDeviceStartsNothingThroughTheServer() throws Exception {
+    DeviceKeys desktopKeys = DeviceKeys.generate();
+    Cfost desktop = replica("desktop.db");
+    String bob = Users.open(desktop, new Argon2Params(1024, 1, 1)).register("bob", "bob@example.org", "correct horse".toCharArray());
+    Devices d = Devices.open(desktop);
+    d.add(bob, desktopKeys.publicKey(), "desktop", null);
+    d.bindSite(desktopKeys.deviceId(), desktop.siteId());
+    DeviceKeys tabletKeys2 = DeviceKeys.generate();
+    Cfost tablet = replica("tablet2.db");
+    d.add(bob, tabletKeys2.publicKey(), "tablet", desktopKeys.deviceId());
+    d.bindSite(tabletKeys2.deviceId(), tablet.siteId());
+    SealedChanges fromDesktop = sealedFor(desktop, desktopKeys, bob, tablet);
+    Users.open(tablet, new Argon2Params(1024, 1, 1)); // the identity tables, as joining makes them
+    Devices.open(tablet);
+    tablet.merge(fromDesktop.changes()); // the tablet got the list from the desktop on the LAN
+    Devices t = Devices.open(tablet);
+    t.add(bob, phoneKeys.publicKey(), "phone", tabletKeys2.deviceId()); // the tablet pairs the phone
+    t.bindSite(phoneKeys.deviceId(), phone.siteId());
+    sql(tablet, "INSERT INTO todo VALUES ('t1', 'tea')");
+    SealedChanges fromTablet = sealedFor(tablet, tabletKeys2, bob, phone);
+    List<Change> all = new ArrayList<>(fromDesktop.changes());
+    all.addAll(fromTablet.changes().stream().filter(c -> Arrays.equals(c.siteId(), tablet.siteId())).toList());
+    List<Seal> seals = new ArrayList<>(fromDesktop.seals());
+    seals.addAll(fromTablet.seals());
+    PeerOptions phoneOptions = SyncTrust.forUser(phone, phoneKeys, bob, tabletKeys2.deviceId())
+        .applyToServer(PeerOptions.builder().transport(Transports.disabled())).build();
+
+    List<Change> accepted = phoneOptions.sealer.verify("server", serverSite, all, seals);
+
+    assertThat(accepted).as("nothing on the tablet's seals, nothing of devices the phone cannot place").isEmpty();
+    assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), bob)).isFalse();
+  }
+
+  private SealedChanges sealedFor(Cfost db, DeviceKeys keys, String user, Cfost to) throws Exception {
+    db.capture();
+    List<Change> all = db.changes(to.peerCursor(db.siteId()), 100_000).changes();
+    return SyncTrust.forUser(db, keys, user, null).applyToServer(PeerOptions.builder().transport(Transports.disabled()))
+        .build().sealer.seal(all);
+  }
+
   private PeerOptions serverOptions(Cfost db, DeviceKeys keys, DeviceId pairedWith) throws Exception {
     return SyncTrust.forUser(db, keys, alice, pairedWith)
         .applyToServer(PeerOptions.builder().transport(Transports.disabled())).build();

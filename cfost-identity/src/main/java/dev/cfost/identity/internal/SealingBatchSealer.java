@@ -69,9 +69,10 @@ public final class SealingBatchSealer implements BatchSealer {
         Optional<AnchorSeals.Split> split = anchorSeals.split(incoming, received);
         if (split.isPresent()) {
           AnchorSeals.Split s = split.get();
-          seals.keep(s.anchored(), s.anchorSeals());
+          List<Change> checked = seals.verify(peerSiteId, s.rest(), s.restSeals()); // may refuse the batch
+          seals.keep(s.anchored(), s.anchorSeals()); // kept only once nothing refused it
           List<Change> accepted = new ArrayList<>(s.anchored());
-          accepted.addAll(seals.verify(peerSiteId, s.rest(), s.restSeals()));
+          accepted.addAll(checked);
           return accepted;
         }
       }
