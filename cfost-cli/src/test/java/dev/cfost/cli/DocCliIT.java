@@ -51,6 +51,7 @@ class DocCliIT {
     JsonNode history = JSON.readTree(cfost.run("--db", db, "doc", "history", "shop", "--json").ok());
     assertThat(history).hasSize(3);
     assertThat(history.get(0).get("kind").asText()).isEqualTo("create");
+    assertThat(history.get(0).get("hlc").isTextual()).as("an exact integer above 2^53, as a string").isTrue();
     assertThat(history.get(1).get("reverse")).as("each revision keeps its reverse patch").isNotNull();
     assertThat(history.get(2).get("kind").asText()).isEqualTo("undo");
 

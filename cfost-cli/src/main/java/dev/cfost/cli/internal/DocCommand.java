@@ -63,7 +63,7 @@ final class DocCommand {
   }
 
   @Command(name = "update", mixinStandardHelpOptions = true,
-      footer = {"  cfost doc update shopping '[{\"op\":\"replace\",\"path\":\"/items/0\",\"value\":\"oat milk\"}]'",
+      footer = {"  cfost doc update shopping '[{\"op\":\"add\",\"path\":\"/items/-\",\"value\":\"tea\"}]'",
           "  cfost doc update shopping --replace '{\"items\":[\"tea\"]}'"},
       description = "Apply an RFC 6902 JSON Patch, all of it or nothing; or with --replace, a whole new content.")
   int update(@Parameters(index = "0", paramLabel = "ID") String id,
@@ -238,7 +238,9 @@ final class DocCommand {
   private static ObjectNode toJson(Revision r) {
     ObjectNode o = JSON.createObjectNode().put("document_id", r.documentId()).put("version", r.version())
         .put("id", r.id()).put("kind", r.kind().name().toLowerCase(java.util.Locale.ROOT)).put("user", r.user())
-        .put("device", r.device()).put("time", r.time().toString()).put("hlc", r.hlc()).put("applied", r.applied());
+        .put("device", r.device()).put("time", r.time().toString())
+        .put("hlc", Long.toString(r.hlc())) // a string: above 2^53, JavaScript and jq would round a number
+        .put("applied", r.applied());
     o.set("patch", r.patch());
     o.set("reverse", r.reverse());
     o.put("reason", r.reason()).put("target", r.target());
