@@ -68,6 +68,7 @@ public final class DocumentStore implements AutoCloseable {
     this.checkpointEvery = checkpointEvery;
     this.conn = db.connect();
     try (Statement s = conn.createStatement()) {
+      dropDerivedTablesWithoutFoldedBodies(s);
       s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + "(id INTEGER PRIMARY KEY NOT NULL, body TEXT)");
       s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_heads(ord INTEGER PRIMARY KEY, doc TEXT NOT NULL UNIQUE,"
           + " title TEXT, body TEXT, created INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
@@ -75,7 +76,7 @@ public final class DocumentStore implements AutoCloseable {
           + " updated_by TEXT)");
       s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_order(ord INTEGER NOT NULL, pos INTEGER NOT NULL,"
           + " id INTEGER NOT NULL, hlc INTEGER NOT NULL, site BLOB NOT NULL, applied INTEGER NOT NULL,"
-          + " reason TEXT, rev TEXT, PRIMARY KEY(ord, pos)) WITHOUT ROWID");
+          + " reason TEXT, rev TEXT, body TEXT NOT NULL, PRIMARY KEY(ord, pos)) WITHOUT ROWID");
       s.execute("CREATE UNIQUE INDEX IF NOT EXISTS cfost_doc_order_id ON cfost_doc_order(id)");
       s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_checkpoints(ord INTEGER NOT NULL, pos INTEGER NOT NULL,"
           + " state BLOB NOT NULL, PRIMARY KEY(ord, pos)) WITHOUT ROWID");
@@ -85,6 +86,28 @@ public final class DocumentStore implements AutoCloseable {
       throw new CfostException("cannot create the document tables in " + db.path() + ": " + e.getMessage(), e);
     }
     db.replicate(TABLE);
+  }
+
+  /**
+   * The local history keeps each revision's body as it was folded (rewinds and history read it, not the
+   * replicated row, which a peer may delete or update). Files from before that are refolded from the
+   * revisions: the derived tables are dropped and the fold cursor forgotten.
+   */
+  private static void dropDerivedTablesWithoutFoldedBodies(Statement s) throws SQLException {
+    boolean hasOrder = false;
+    boolean hasBody = false;
+    try (ResultSet rs = s.executeQuery("PRAGMA table_info(cfost_doc_order)")) {
+      while (rs.next()) {
+        hasOrder = true;
+        hasBody |= "body".equals(rs.getString("name"));
+      }
+    }
+    if (hasOrder && !hasBody) {
+      s.execute("DROP TABLE cfost_doc_order");
+      s.execute("DROP TABLE IF EXISTS cfost_doc_heads");
+      s.execute("DROP TABLE IF EXISTS cfost_doc_checkpoints");
+      s.execute("DROP TABLE IF EXISTS cfost_doc_meta");
+    }
   }
 
   /** The collection as seen by one user. */
@@ -247,9 +270,9 @@ public final class DocumentStore implements AutoCloseable {
     }
     st.version = start - 1;
     try (PreparedStatement ins = conn.prepareStatement("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site,"
-        + " applied, reason, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        + " applied, reason, rev, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       for (RevisionRecord r : merged) {
-        DocState.Outcome o = st.apply(r);
+        DocState.Outcome o = applyOrNoop(st, r);
         st.version++;
         ins.setLong(1, st.ord);
         ins.setLong(2, st.version);
@@ -260,6 +283,7 @@ public final class DocumentStore implements AutoCloseable {
         ins.setString(7, o.reason());
         boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
         ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
+        ins.setString(9, r.encode());
         ins.executeUpdate();
         if (st.version % checkpointEvery == 0) {
           try (PreparedStatement cp = conn.prepareStatement(
@@ -271,6 +295,20 @@ public final class DocumentStore implements AutoCloseable {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Applies a revision where the order puts it; one that throws (a value the patch code cannot handle)
+   * becomes a no-op with the reason, as on every replica, instead of failing the fold and with it every
+   * later call. A patch that throws has undone its operations already (JsonPatch.apply).
+   */
+  private static DocState.Outcome applyOrNoop(DocState st, RevisionRecord r) {
+    try {
+      return st.apply(r);
+    } catch (RuntimeException e) {
+      log.warn("revision {} of document {} cannot apply: {}", Long.toHexString(r.id()), r.doc(), e.toString());
+      return DocState.Outcome.noop("the revision cannot apply: " + e.getMessage());
     }
   }
 
@@ -341,12 +379,13 @@ public final class DocumentStore implements AutoCloseable {
     }
   }
 
+  /** A revision of a local history, as it was folded here. */
   RevisionRecord revision(long id) throws SQLException {
-    PreparedStatement ps = leaf("SELECT body FROM " + TABLE + " WHERE id = ?");
+    PreparedStatement ps = leaf("SELECT body FROM cfost_doc_order WHERE id = ?");
     ps.setLong(1, id);
     try (ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {
-        throw new IllegalStateException("revision " + id + " is in a history but not in " + TABLE);
+        throw new IllegalStateException("revision " + id + " is not in a local history");
       }
       return RevisionRecord.decode(rs.getString(1));
     }
@@ -436,8 +475,8 @@ public final class DocumentStore implements AutoCloseable {
         }
       }
     }
-    try (PreparedStatement ps = conn.prepareStatement("SELECT o.applied, r.body FROM cfost_doc_order o JOIN "
-        + TABLE + " r ON r.id = o.id WHERE o.ord = ? AND o.pos > ? AND o.pos <= ? ORDER BY o.pos")) {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT applied, body FROM cfost_doc_order"
+        + " WHERE ord = ? AND pos > ? AND pos <= ? ORDER BY pos")) {
       ps.setLong(1, current.ord);
       ps.setLong(2, st.version);
       ps.setLong(3, version);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /** Jackson in one place: parsing, writing, and JSON equality. */
@@ -23,10 +24,42 @@ public final class Json {
       if (node == null || node.isMissingNode()) {
         throw new IllegalArgumentException(what + " is empty: JSON expected");
       }
+      String outOfRange = nonFinite(node);
+      if (outOfRange != null) {
+        throw new IllegalArgumentException(what + " has a number out of range at '" + outOfRange + "'");
+      }
       return node;
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
     }
+  }
+
+  /**
+   * The JSON pointer of the first number that is not finite (1e400 reads as an infinite double; JSON
+   * has no such number, and it has no exact value to compare), or null if there is none.
+   */
+  public static String nonFinite(JsonNode node) {
+    if (node.isFloatingPointNumber() && !node.isBigDecimal() && !Double.isFinite(node.doubleValue())) {
+      return "";
+    }
+    if (node.isContainerNode()) {
+      int i = 0;
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String at = nonFinite(e.getValue());
+        if (at != null) {
+          return "/" + Pointer.escape(e.getKey()) + at;
+        }
+      }
+      for (JsonNode element : node.isArray() ? node : List.<JsonNode>of()) {
+        String at = nonFinite(element);
+        if (at != null) {
+          return "/" + i + at;
+        }
+        i++;
+      }
+    }
+    return null;
   }
 
   public static String write(JsonNode node) {
@@ -43,6 +76,9 @@ public final class Json {
    */
   public static boolean same(JsonNode a, JsonNode b) {
     if (a.isNumber() && b.isNumber()) {
+      if (nonFinite(a) != null || nonFinite(b) != null) { // no decimal value: compared as doubles
+        return a.doubleValue() == b.doubleValue();
+      }
       return a.decimalValue().compareTo(b.decimalValue()) == 0;
     }
     if (a.getNodeType() != b.getNodeType()) {

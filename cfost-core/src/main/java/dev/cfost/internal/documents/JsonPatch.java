@@ -131,11 +131,14 @@ public record JsonPatch(List<Op> ops) {
       Op op = ops.get(i);
       try {
         current = applyOne(current, op, undo);
-      } catch (PatchException e) {
+      } catch (RuntimeException e) { // any failure, so that the document is never left half-patched
         for (int j = undo.size() - 1; j >= 0; j--) {
           current = applyOne(current, undo.get(j), null);
         }
-        throw new PatchException("operation " + i + " (" + op.kind.name + " " + op.path + "): " + e.getMessage());
+        if (e instanceof PatchException) {
+          throw new PatchException("operation " + i + " (" + op.kind.name + " " + op.path + "): " + e.getMessage());
+        }
+        throw e;
       }
     }
     Collections.reverse(undo);

@@ -83,9 +83,8 @@ final class Reverts {
       @Override
       public boolean hasNext() {
         if (page.isEmpty() && !done) {
-          try (PreparedStatement ps = store.conn.prepareStatement("SELECT o.pos, o.rev, r.body FROM cfost_doc_order o"
-              + " JOIN " + DocumentStore.TABLE + " r ON r.id = o.id WHERE o.ord = ? AND o.pos < ? AND o.applied"
-              + " ORDER BY o.pos DESC LIMIT 256")) {
+          try (PreparedStatement ps = store.conn.prepareStatement("SELECT pos, rev, body FROM cfost_doc_order"
+              + " WHERE ord = ? AND pos < ? AND applied ORDER BY pos DESC LIMIT 256")) {
             ps.setLong(1, st.ord);
             ps.setLong(2, before);
             try (ResultSet rs = ps.executeQuery()) {

@@ -59,6 +59,7 @@ final class UserDocuments implements Documents {
     if (content == null || content.isMissingNode()) {
       throw new DocumentException(Reason.INVALID, "document " + id + " has no content");
     }
+    checkFinite(content, "the content of document " + id);
     JsonNode copy = content.deepCopy();
     return store.write(id, st -> {
       if (st.created) {
@@ -80,6 +81,9 @@ final class UserDocuments implements Documents {
   @Override
   public Document update(String id, JsonNode patch) {
     checkId(id);
+    if (patch != null) {
+      checkFinite(patch, "the patch for document " + id);
+    }
     JsonPatch p;
     try {
       p = JsonPatch.parse(patch);
@@ -95,6 +99,7 @@ final class UserDocuments implements Documents {
     if (content == null || content.isMissingNode()) {
       throw new DocumentException(Reason.INVALID, "no new content for document " + id);
     }
+    checkFinite(content, "the new content of document " + id);
     return store.write(id, st -> {
       editable(st);
       JsonPatch p = JsonPatch.parse(JsonDiff.asJson(st.body, content));
@@ -167,6 +172,9 @@ final class UserDocuments implements Documents {
       } catch (PatchException e) {
         throw new DocumentException(Reason.INVALID, e.getMessage());
       }
+      if (equalTo != null) {
+        checkFinite(equalTo, "the value compared at " + q.pointer());
+      }
     }
     return store.read("the documents", () -> {
       StringBuilder sql = new StringBuilder("SELECT title, body, created, deleted, version, created_by, updated_by,"
@@ -223,8 +231,8 @@ final class UserDocuments implements Documents {
 
   private List<Revision> revisions(String where, long arg) throws SQLException {
     List<Revision> out = new ArrayList<>();
-    try (PreparedStatement ps = store.conn.prepareStatement("SELECT o.pos, o.applied, o.reason, o.rev, r.body"
-        + " FROM cfost_doc_order o JOIN " + DocumentStore.TABLE + " r ON r.id = o.id WHERE " + where)) {
+    try (PreparedStatement ps = store.conn.prepareStatement("SELECT o.pos, o.applied, o.reason, o.rev, o.body"
+        + " FROM cfost_doc_order o WHERE " + where)) {
       ps.setLong(1, arg);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -291,6 +299,14 @@ final class UserDocuments implements Documents {
     found(st);
     if (st.deleted) {
       throw new DocumentException(Reason.DELETED, "document " + st.id + " is deleted; restore it first");
+    }
+  }
+
+  /** JSON has no infinite or NaN number (a double such as 1e400 reads as one): refused by name. */
+  private static void checkFinite(JsonNode node, String what) {
+    String at = Json.nonFinite(node);
+    if (at != null) {
+      throw new DocumentException(Reason.INVALID, what + " has a number out of range at '" + at + "'");
     }
   }
 

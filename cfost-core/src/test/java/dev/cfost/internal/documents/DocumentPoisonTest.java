@@ -1,0 +1,175 @@
+package dev.cfost.internal.documents;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.cfost.Cfost;
+import dev.cfost.CfostOptions;
+import dev.cfost.DocumentException;
+import dev.cfost.DocumentQuery;
+import dev.cfost.Documents;
+import dev.cfost.Revision;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A revision row that a peer (any authorized device, or any app with SQL on it) writes, updates or
+ * deletes in the replicated document_revisions must not wedge the documents of a replica: the fold
+ * places what it can and keeps working.
+ */
+class DocumentPoisonTest {
+  @TempDir Path dir;
+  private final AtomicLong clock = new AtomicLong(1L << 40);
+
+  @Test
+  void aLateRevisionRewindsPastADeletedRevisionRowFromTheLocalHistory() throws Exception {
+    try (Cfost db = open("a.db"); DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+      Documents docs = store.forUser("u");
+      long[] firstHlcAndSecondId = createWithTwoRevisions(store);
+      // a replicated delete: it reaches every replica
+      sql(db, "DELETE FROM document_revisions WHERE id = ?", firstHlcAndSecondId[1]);
+      docs.get("d"); // the delete alone folds fine
+      insert(db, lateAddOfC(firstHlcAndSecondId[0]));
+      assertThatCode(() -> docs.get("d")).as("the fold must survive a missing revision row").doesNotThrowAnyException();
+      assertThat(docs.get("d").orElseThrow().content()).isEqualTo(Json.parse("{\"a\":1,\"b\":2,\"c\":3}", "x"));
+      assertThat(docs.history("d")).hasSize(3).allMatch(Revision::applied);
+      assertThat(docs.at("d", 2).content()).isEqualTo(Json.parse("{\"a\":1,\"c\":3}", "x"));
+    }
+  }
+
+  @Test
+  void aRevisionWithAnOutOfRangeNumberIsSkippedAndTheDocumentStaysUsable() throws Exception {
+    try (Cfost db = open("b.db"); DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+      Documents docs = store.forUser("u");
+      docs.create("d", "T", Json.parse("{\"a\":1}", "json"));
+      long hlc = (1L << 40) + 100;
+      // As a peer's row: a test whose value is 1e400 (Jackson reads it as a double, Infinity).
+      String body = "[1,\"d\"," + hlc + ",\"" + java.util.Base64.getEncoder().withoutPadding().encodeToString(otherSite())
+          + "\",\"v\",\"u\",\"p\",null,[[\"?\",\"/a\",1e400]],null,0]";
+      sql(db, "INSERT INTO document_revisions(id, body) VALUES (?, ?)", RevisionRecord.key(otherSite(), hlc), body);
+      assertThatCode(() -> docs.get("d")).as("a revision that cannot apply must become a no-op, not wedge the fold")
+          .doesNotThrowAnyException();
+      assertThat(docs.history("d")).hasSize(1);
+      docs.update("d", Json.parse("[{\"op\":\"test\",\"path\":\"/a\",\"value\":1}]", "patch"));
+      assertThat(docs.get("d").orElseThrow().version()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void anUpdatedRevisionBodyChangesNeitherTheHistoryNorLaterRewinds() throws Exception {
+    try (Cfost db = open("c.db"); DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+      Documents docs = store.forUser("u");
+      long[] firstHlcAndSecondId = createWithTwoRevisions(store);
+      RevisionRecord second = store.revision(firstHlcAndSecondId[1]);
+      RevisionRecord rewritten = new RevisionRecord("d", second.hlc(), second.site(), "u", RevisionRecord.Kind.UPDATE,
+          RevisionRecord.Action.PATCH, null, null,
+          JsonPatch.parse(Json.parse("[{\"op\":\"add\",\"path\":\"/z\",\"value\":9}]", "p")),
+          JsonPatch.parse(Json.parse("[{\"op\":\"remove\",\"path\":\"/z\"}]", "p")), 0);
+      assertThat(sql(db, "UPDATE document_revisions SET body = ? WHERE id = ?", rewritten.encode(), second.id()))
+          .isEqualTo(1);
+      insert(db, lateAddOfC(firstHlcAndSecondId[0]));
+      assertThat(docs.get("d").orElseThrow().content()).isEqualTo(Json.parse("{\"a\":1,\"b\":2,\"c\":3}", "x"));
+      assertThat(docs.history("d").get(2).patch()).isEqualTo(
+          Json.parse("[{\"op\":\"add\",\"path\":\"/b\",\"value\":2}]", "x"));
+    }
+  }
+
+  @Test
+  void anInfiniteNumberFromTheCallerIsRefusedAsInvalidNamingWhere() throws Exception {
+    try (Cfost db = open("e.db");
+        DocumentStore store = new DocumentStore(db, System::currentTimeMillis, 10)) {
+      Documents docs = store.forUser("u");
+      docs.create("d", "T", Json.parse("{\"a\":1}", "json"));
+      ObjectNode op = JsonNodeFactory.instance.objectNode().put("op", "test").put("path", "/a")
+          .put("value", Double.POSITIVE_INFINITY);
+      ArrayNode patch = JsonNodeFactory.instance.arrayNode().add(op);
+      assertThatThrownBy(() -> docs.update("d", patch)).isInstanceOf(DocumentException.class)
+          .hasMessageContaining("out of range at '/0/value'")
+          .extracting(e -> ((DocumentException) e).reason()).isEqualTo(DocumentException.Reason.INVALID);
+      assertThatThrownBy(() -> docs.list(DocumentQuery.ALL.where("/a", DoubleNode.valueOf(Double.NaN))))
+          .isInstanceOf(DocumentException.class).hasMessageContaining("out of range")
+          .extracting(e -> ((DocumentException) e).reason()).isEqualTo(DocumentException.Reason.INVALID);
+      assertThatThrownBy(() -> docs.create("e", "T", JsonNodeFactory.instance.objectNode()
+          .put("x", Double.NEGATIVE_INFINITY))).isInstanceOf(DocumentException.class)
+          .hasMessageContaining("out of range at '/x'");
+      assertThat(docs.list(DocumentQuery.ALL.where("/a", DoubleNode.valueOf(1.0)))).hasSize(1);
+      assertThat(docs.history("d")).hasSize(1);
+    }
+  }
+
+  @Test
+  void aLocalHistoryWithoutFoldedBodiesIsRefoldedFromTheRevisionsAtOpen() throws Exception {
+    try (Cfost db = open("f.db")) {
+      try (DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+        createWithTwoRevisions(store);
+        try (Statement s = store.conn.createStatement()) { // the layout of files made before bodies were kept
+          s.execute("ALTER TABLE cfost_doc_order DROP COLUMN body");
+        }
+      }
+      try (DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+        Documents docs = store.forUser("u");
+        assertThat(docs.get("d").orElseThrow().content()).isEqualTo(Json.parse("{\"a\":1,\"b\":2}", "x"));
+        assertThat(docs.history("d")).hasSize(2).allMatch(Revision::applied);
+        assertThat(docs.at("d", 1).content()).isEqualTo(Json.parse("{\"a\":1}", "x"));
+      }
+    }
+  }
+
+  private Cfost open(String file) {
+    return Cfost.open(CfostOptions.builder(dir.resolve(file)).captureInterval(Duration.ZERO).build());
+  }
+
+  /** Document d: a create, then an update adding /b; returns the create's time and the update's id. */
+  private static long[] createWithTwoRevisions(DocumentStore store) throws Exception {
+    Documents docs = store.forUser("u");
+    docs.create("d", "T", Json.parse("{\"a\":1}", "json"));
+    docs.update("d", Json.parse("[{\"op\":\"add\",\"path\":\"/b\",\"value\":2}]", "patch"));
+    try (Statement s = store.conn.createStatement();
+        ResultSet rs = s.executeQuery("SELECT hlc, id FROM cfost_doc_order ORDER BY pos")) {
+      rs.next();
+      long firstHlc = rs.getLong(1);
+      rs.next();
+      return new long[] {firstHlc, rs.getLong(2)};
+    }
+  }
+
+  private static byte[] otherSite() {
+    byte[] site = new byte[16];
+    Arrays.fill(site, (byte) 0xff);
+    return site;
+  }
+
+  /** Another device's revision adding /c at {@code hlc}: with a greater site, it goes right after it. */
+  private static RevisionRecord lateAddOfC(long hlc) {
+    return new RevisionRecord("d", hlc, otherSite(), "v", RevisionRecord.Kind.UPDATE, RevisionRecord.Action.PATCH,
+        null, null, JsonPatch.parse(Json.parse("[{\"op\":\"add\",\"path\":\"/c\",\"value\":3}]", "p")), null, 0);
+  }
+
+  private static void insert(Cfost db, RevisionRecord r) throws Exception {
+    sql(db, "INSERT INTO document_revisions(id, body) VALUES (?, ?)", r.id(), r.encode());
+  }
+
+  /** A write on a connection of its own, as an application's or a peer's: it is captured and replicated. */
+  private static int sql(Cfost db, String sql, Object... args) throws Exception {
+    try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      return ps.executeUpdate();
+    }
+  }
+}
