@@ -41,9 +41,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     footer = "  cfost demo --dir /tmp/cfost-demo",
-    description = {"Show the whole product: a user, two paired devices, peer-to-peer and server sync,",
-        "conflicting offline edits, convergence, and a JSON document's history, undo and time travel.",
-        "Makes laptop.db, phone.db and server/ in DIR; exits 1 if the devices do not converge."})
+    description = {"Show the whole product on one machine: a user, two devices paired by code,",
+        "peer-to-peer and server sync, offline conflicts and why each value won,",
+        "and a JSON document's history, undo and time travel.",
+        "Makes laptop.db, phone.db and server/ in DIR; exits 1 if they do not converge."})
 final class DemoCommand implements Callable<Integer> {
   private static final String TABLE = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
   private static final ObjectMapper JSON = new ObjectMapper();
