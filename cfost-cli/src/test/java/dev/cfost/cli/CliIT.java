@@ -506,7 +506,7 @@ class CliIT {
     assertThat(cfost.run("--db", a, "logs").fails(1)).contains("no log at " + a + ".log");
   }
 
-  // ---- usage errors, completion, demo ----
+  // ---- usage errors, completion (the demo: DemoIT) ----
 
   @Test
   void theBashCompletionScriptCompletesCommandsAndTheirOptions() throws Exception {
@@ -555,19 +555,5 @@ class CliIT {
     assertThat(cfost.run("--help").ok()).contains("Usage: cfost", "init", "sql", "export", "import", "demo", "start",
         "stop", "sync", "peer", "logs");
     assertThat(cfost.run("--version").ok()).startsWith("cfost ");
-  }
-
-  @Test
-  void theDemoConverges() {
-    inChildProcesses();
-    Path demo = dir.resolve("demo");
-    String out = cfost.run("demo", "--dir", demo.toString()).ok();
-    assertThat(out).endsWith("converged: yes\n").contains("laptop.db", "phone.db", "buy oat milk", "call mom on sunday");
-    // Table rows start with their id: t3 was deleted on the phone while the laptop edited it.
-    assertThat(out.lines().filter(l -> l.startsWith("t3"))).isEmpty();
-    assertThat(out.lines().filter(l -> l.startsWith("t1 "))).hasSize(2);
-    assertThat(demo.resolve("laptop.db")).isRegularFile();
-    assertThat(demo.resolve("phone.db")).isRegularFile();
-    assertThat(cfost.run("demo", "--dir", demo.toString()).fails(1)).contains("already holds laptop.db");
   }
 }

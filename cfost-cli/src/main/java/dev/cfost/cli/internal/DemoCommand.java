@@ -1,91 +1,169 @@
 package dev.cfost.cli.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfost.Cfost;
-import dev.cfost.MergeResult;
+import dev.cfost.Document;
+import dev.cfost.Documents;
+import dev.cfost.Revision;
 import dev.cfost.Values;
-import java.io.BufferedReader;
+import dev.cfost.identity.DeviceKeys;
+import dev.cfost.identity.Devices;
+import dev.cfost.identity.Pairing;
+import dev.cfost.identity.PairingChallenge;
+import dev.cfost.identity.PairingResponse;
+import dev.cfost.identity.ServerClient;
+import dev.cfost.identity.SyncTrust;
+import dev.cfost.identity.Users;
+import dev.cfost.net.Peer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code cfost demo}: two replicas, a laptop and a phone, edit a to-do list offline, concurrently and in
- * conflict, then swap JSON Lines bundles as if on a USB stick (the same code as export and import) and
- * end up with the same table.
+ * {@code cfost demo}: the whole product on one machine, on the public library API. A user and two devices
+ * paired by code, live peer-to-peer sync, offline edits in conflict, sync through a sync server on
+ * loopback, the converged tables, and a JSON document edited on both devices with its history, an undo
+ * and time travel. Each result comes with the rule that produced it.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     footer = "  cfost demo --dir /tmp/cfost-demo",
-    description = {"Show two replicas editing offline, swapping bundles and converging.",
-        "Makes laptop.db and phone.db in DIR; exits 1 if they do not converge."})
+    description = {"Show the whole product on one machine: a user, two devices paired by code,",
+        "peer-to-peer and server sync, offline conflicts and why each value won,",
+        "and a JSON document's history, undo and time travel.",
+        "Makes laptop.db, phone.db and server/ in DIR; exits 1 if they do not converge."})
 final class DemoCommand implements Callable<Integer> {
   private static final String TABLE = "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT, done INTEGER DEFAULT 0)";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String USER = "alice";
+  private static final char[] PASSWORD = "correct horse".toCharArray();
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--dir", paramLabel = "DIR", description = "Where to make the two databases (default: a new temporary folder).")
+  @Option(names = "--dir", paramLabel = "DIR", description = "Where to make the databases and the server's data (default: a new temporary folder).")
   Path dir;
 
-  private PrintWriter out;
+  private DemoScreen screen;
 
   @Override
-  public Integer call() throws IOException, SQLException, InterruptedException {
-    out = spec.commandLine().getOut();
+  public Integer call() throws Exception {
+    screen = new DemoScreen(spec.commandLine().getOut(), DemoScreen.colorWanted());
     Path folder = prepareFolder();
-    out.println("demo folder " + folder);
+    screen.plain("demo folder " + folder + " (everything the demo writes is in it)");
     try (Cfost laptop = CfostCommand.open(folder.resolve("laptop.db"));
-        Cfost phone = CfostCommand.open(folder.resolve("phone.db"))) {
-      sql(laptop, TABLE);
-      sql(phone, TABLE);
-      laptop.replicate("todo");
-      phone.replicate("todo");
-      out.println("1. laptop and phone each create the table todo(id, title, done) and replicate it");
+        Cfost phone = CfostCommand.open(folder.resolve("phone.db"));
+        DemoNetwork net = new DemoNetwork()) {
+      screen.step("A user and two devices, paired by code");
+      String alice = Users.open(laptop, DemoNetwork.CHEAP_ARGON2).register(USER, "alice@example.org", PASSWORD.clone());
+      DeviceKeys laptopKeys = DeviceKeys.forDatabase(laptop);
+      Devices.open(laptop).add(alice, laptopKeys.publicKey(), "laptop", null);
+      Devices.open(laptop).bindSite(laptopKeys.deviceId(), laptop.siteId());
+      screen.did("alice registers on the laptop, its first device");
+      String code = Pairing.open(laptop, laptopKeys).createChallenge(alice, List.of()).encode();
+      PairingChallenge scanned = PairingChallenge.decode(code); // typed or scanned on the phone
+      DeviceKeys phoneKeys = DeviceKeys.forDatabase(phone);
+      PairingResponse answer = PairingResponse.create(scanned, phoneKeys, phone.siteId(), "phone");
+      Pairing.open(laptop, laptopKeys).approve(PairingResponse.decode(answer.encode())); // back on the laptop
+      SyncTrust laptopTrust = SyncTrust.forUser(laptop, alice);
+      SyncTrust phoneTrust = SyncTrust.forUser(phone, phoneKeys, scanned.userId(), scanned.authorizerId());
+      screen.did("pairing code " + code.substring(0, Math.min(24, code.length())) + "... shown on the laptop;"
+          + " the phone answers it, the laptop approves: paired");
+      screen.why("only devices alice approved hold her trust: each sync session checks the other side's key");
 
-      sql(laptop, "INSERT INTO todo(id, title) VALUES ('t1', 'buy milk'), ('t2', 'call mom')");
-      sql(phone, "INSERT INTO todo(id, title) VALUES ('t3', 'fix bike')");
-      out.println("2. laptop adds t1 'buy milk', t2 'call mom'; phone adds t3 'fix bike'");
-      long[] since = new long[2]; // what each side has already sent: [laptop, phone]
-      out.println("3. sync by USB stick: " + exchange(folder, laptop, phone, since, 1));
+      screen.step("Same data model on both: a replicated table and a document collection");
+      Documents laptopDocs = laptop.documents(USER);
+      Documents phoneDocs = phone.documents(USER);
+      for (Cfost db : List.of(laptop, phone)) {
+        sql(db, TABLE);
+        db.replicate("todo");
+      }
+      sql(laptop, "INSERT INTO todo(id, title) VALUES ('t1', 'buy milk'), ('t2', 'call mom'), ('t3', 'fix bike')");
+      Document shopping = laptopDocs.create("shopping", JSON.readTree("{\"items\":[\"milk\"]}"));
+      screen.did("the laptop adds t1 'buy milk', t2 'call mom', t3 'fix bike' and the document 'shopping' "
+          + shopping.content());
 
-      out.println("4. offline, at the same time:");
+      screen.step("Live peer-to-peer sync over TLS on 127.0.0.1");
+      List<Peer> lan = net.peerToPeer(laptop, laptopTrust, phone, phoneTrust);
+      net.await("the phone has the laptop's rows and document",
+          () -> rows(phone).size() == 3 && phoneDocs.get(shopping.id()).isPresent());
+      screen.did("p2p: the phone has " + rows(phone).size() + " rows and the document " + phoneDocs.get(shopping.id()).orElseThrow().content());
+      screen.why("a session sends each side the changes the other has not seen yet");
+      for (Peer p : lan) {
+        p.close();
+      }
+
+      screen.step("Offline, both devices edit the same rows and the same document");
+      sql(phone, "UPDATE todo SET title = 'buy soy milk' WHERE id = 't1'", "DELETE FROM todo WHERE id = 't2'",
+          "UPDATE todo SET done = 1 WHERE id = 't3'");
+      phoneDocs.update(shopping.id(), JSON.readTree("[{\"op\":\"add\",\"path\":\"/items/-\",\"value\":\"bread\"}]"));
+      phone.capture();
+      screen.did("phone:  t1 title 'buy soy milk', deletes t2, t3 done; adds 'bread' to the list");
+      Thread.sleep(20); // so that the laptop's edits are unambiguously the later ones
       sql(laptop, "UPDATE todo SET title = 'buy oat milk' WHERE id = 't1'",
           "UPDATE todo SET title = 'call mom tonight' WHERE id = 't2'",
-          "UPDATE todo SET done = 1 WHERE id = 't3'",
+          "UPDATE todo SET title = 'fix bike tyre' WHERE id = 't3'",
           "INSERT INTO todo(id, title) VALUES ('t4', 'water plants')");
+      laptopDocs.update(shopping.id(), JSON.readTree("[{\"op\":\"add\",\"path\":\"/items/-\",\"value\":\"eggs\"}]"));
       laptop.capture();
-      out.println("   laptop: t1 title 'buy oat milk', t2 title 'call mom tonight', t3 done, adds t4");
-      Thread.sleep(5); // so that the phone's edit of t2 is unambiguously the later one
-      sql(phone, "UPDATE todo SET done = 1 WHERE id = 't1'",
-          "UPDATE todo SET title = 'call mom on sunday' WHERE id = 't2'",
-          "DELETE FROM todo WHERE id = 't3'");
-      phone.capture();
-      out.println("   phone:  t1 done, t2 title 'call mom on sunday' (later), deletes t3");
-      out.println("5. sync by USB stick: " + exchange(folder, laptop, phone, since, 2));
+      screen.did("laptop: t1 title 'buy oat milk' (later), t2 title 'call mom tonight', t3 title 'fix bike tyre',"
+          + " adds t4; adds 'eggs' to the list");
 
+      screen.step("Sync through a sync server on 127.0.0.1");
+      URI url = net.startServer(folder.resolve("server"));
+      ServerClient laptopServer = ServerClient.builder(url).tokenFile(ServerClient.tokenFileOf(laptop.path())).build();
+      laptopServer.register(USER, "alice@example.org", PASSWORD.clone());
+      laptopServer.login(USER, PASSWORD.clone());
+      ServerClient phoneServer = ServerClient.builder(url).tokenFile(ServerClient.tokenFileOf(phone.path())).build();
+      phoneServer.login(USER, PASSWORD.clone());
+      Peer laptopViaServer = net.viaServer(laptop, laptopTrust, laptopKeys, alice, laptopServer);
+      // The server learns the phone from the laptop's device list: let that arrive before the phone connects.
+      net.await("the server has the laptop's changes",
+          () -> laptopViaServer.progress().stream().anyMatch(p -> p.caughtUp() && p.delivered()));
+      net.viaServer(phone, phoneTrust, phoneKeys, alice, phoneServer);
+      net.await("both devices converge through the server", () -> sameTodos(laptop, phone)
+          && Objects.equals(content(laptopDocs, shopping.id()), content(phoneDocs, shopping.id()))
+          && laptopDocs.history(shopping.id()).size() == 3);
+      screen.did("alice logs in from both devices at " + url + "; each syncs with the server, not with the other");
+      screen.why("the server relays what the devices sealed with their keys: it cannot forge a change");
+      explainTable(laptop);
+
+      screen.step("The converged tables");
       QueryResult a = table(laptop);
       QueryResult b = table(phone);
-      out.println();
-      out.println("laptop.db");
-      out.print(a.toText());
-      out.println();
-      out.println("phone.db");
-      out.print(b.toText());
-      out.println();
-      out.println("why: both edits of t1 survive (different columns), the later title of t2 wins,"
-          + " the delete of t3 beats the update");
-      boolean converged = same(a, b);
-      out.println("converged: " + (converged ? "yes" : "NO"));
+      screen.block("laptop.db", a.toText());
+      screen.block("phone.db", b.toText());
+
+      screen.step("The document, edited on both devices: its history");
+      screen.block("shopping " + content(laptopDocs, shopping.id()), history(laptopDocs.history(shopping.id()), laptop, phone));
+      screen.why("both insertions are kept, in merge order: by hybrid-clock time, then by device");
+
+      screen.step("Undo and time travel");
+      Document undone = laptopDocs.undo(shopping.id());
+      laptop.capture(); // the CLI's databases capture on demand: hand the undo to the running session now
+      screen.did("undo on the laptop: " + undone.content() + " (version " + undone.version() + ")");
+      screen.why("undo reverts alice's own last change, the laptop's 'eggs', as a new revision that syncs");
+      net.await("the phone has the undo", () -> Objects.equals(content(phoneDocs, shopping.id()), undone.content()));
+      screen.did("the phone has it too: " + content(phoneDocs, shopping.id()));
+      screen.did("time travel: version 1 " + laptopDocs.at(shopping.id(), 1).content() + ", version 3 "
+          + laptopDocs.at(shopping.id(), 3).content());
+      screen.why("every revision keeps its patch, so any version can be rebuilt");
+
+      boolean converged = same(table(laptop), table(phone))
+          && Objects.equals(content(laptopDocs, shopping.id()), content(phoneDocs, shopping.id()));
+      screen.verdict(converged);
       return converged ? 0 : 1;
     }
   }
@@ -96,7 +174,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     Path folder = dir.toAbsolutePath().normalize();
     Files.createDirectories(folder);
-    for (String name : new String[] {"laptop.db", "phone.db"}) {
+    for (String name : new String[] {"laptop.db", "phone.db", "server"}) {
       if (Files.exists(folder.resolve(name))) {
         throw new CliException("demo folder " + folder + " already holds " + name + "; choose an empty folder");
       }
@@ -104,23 +182,33 @@ final class DemoCommand implements Callable<Integer> {
     return folder;
   }
 
-  /** Both ways through bundle files, each carrying only what its sender has not sent before. */
-  private static String exchange(Path folder, Cfost laptop, Cfost phone, long[] since, int round) throws IOException {
-    return carry(folder, round, "laptop", laptop, "phone", phone, since, 0) + "; "
-        + carry(folder, round, "phone", phone, "laptop", laptop, since, 1);
+  /** One line of what each conflicting row became, read from the table, and one of the rule that chose it. */
+  private void explainTable(Cfost laptop) throws SQLException {
+    screen.did("t1's title: '" + value(laptop, "SELECT title FROM todo WHERE id = 't1'") + "' from the laptop");
+    screen.why("both edited t1's title: the later edit of that column wins");
+    screen.did("t2 deleted: " + (value(laptop, "SELECT count(*) FROM todo WHERE id = 't2'").equals("0") ? "yes" : "no"));
+    screen.why("a delete beats an update of the row it deletes");
+    screen.did("t3's done flag " + value(laptop, "SELECT done FROM todo WHERE id = 't3'") + " from the phone, its title '"
+        + value(laptop, "SELECT title FROM todo WHERE id = 't3'") + "' from the laptop");
+    screen.why("each column merges on its own");
   }
 
-  private static String carry(Path folder, int round, String fromName, Cfost from, String toName, Cfost to,
-      long[] since, int side) throws IOException {
-    Path bundle = folder.resolve(fromName + "-to-" + toName + "-" + round + ".jsonl");
-    ChangeExport.Summary s = ChangeExport.writeFile(from, since[side], bundle);
-    since[side] = s.maxDbVersion();
-    MergeResult r;
-    try (BufferedReader in = Files.newBufferedReader(bundle, StandardCharsets.UTF_8)) {
-      r = ChangeImport.merge(to, in);
+  /** One line per revision: version, kind, which device, what it wrote. */
+  private static String history(List<Revision> revisions, Cfost laptop, Cfost phone) {
+    String laptopSite = HexFormat.of().formatHex(laptop.siteId());
+    String phoneSite = HexFormat.of().formatHex(phone.siteId());
+    StringBuilder text = new StringBuilder();
+    for (Revision r : revisions) {
+      String device = r.device().equals(laptopSite) ? "laptop" : r.device().equals(phoneSite) ? "phone" : r.device();
+      text.append("v").append(r.version()).append(' ').append(r.kind().name().toLowerCase()).append(" on the ")
+          .append(device).append(": ").append(r.patch()).append(r.applied() ? "" : " (no-op: " + r.reason() + ")")
+          .append('\n');
     }
-    return fromName + " -> " + toName + " " + s.changes() + " changes in " + bundle.getFileName()
-        + ", " + r.applied() + " applied";
+    return text.toString();
+  }
+
+  private static JsonNode content(Documents docs, String id) {
+    return docs.get(id).map(Document::content).orElse(null);
   }
 
   private static void sql(Cfost db, String... statements) throws SQLException {
@@ -128,6 +216,28 @@ final class DemoCommand implements Callable<Integer> {
       for (String s : statements) {
         st.execute(s);
       }
+    }
+  }
+
+  private static String value(Cfost db, String query) throws SQLException {
+    try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(query)) {
+      return rs.next() ? String.valueOf(rs.getObject(1)) : "";
+    }
+  }
+
+  private static List<List<Object>> rows(Cfost db) {
+    try {
+      return table(db).rows();
+    } catch (SQLException e) {
+      throw new CliException("reading todo: " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean sameTodos(Cfost a, Cfost b) {
+    try {
+      return same(table(a), table(b)) && table(a).rows().size() == 3;
+    } catch (SQLException e) {
+      throw new CliException("reading todo: " + e.getMessage(), e);
     }
   }
 
