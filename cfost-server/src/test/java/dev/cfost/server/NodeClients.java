@@ -42,6 +42,8 @@ final class NodeClients {
   private static final Duration NPM_TIMEOUT = Duration.ofMinutes(5);
   private static final int MIN_NODE_MAJOR = 20;
   private static final String SCRIPT = "server-clients.mjs";
+  /** The document API client of {@code /ws}, run by {@link #startScript}. */
+  static final String DOCUMENTS_SCRIPT = "ws-documents.mjs";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonNode EOF = JSON.createObjectNode().put("eof", true);
   private static final AtomicInteger STARTED = new AtomicInteger();
@@ -83,7 +85,9 @@ final class NodeClients {
         }
         Files.writeString(stampFile, stamp);
       }
-      Files.copy(source.resolve(SCRIPT), dir.resolve(SCRIPT), StandardCopyOption.REPLACE_EXISTING);
+      for (String script : List.of(SCRIPT, DOCUMENTS_SCRIPT)) {
+        Files.copy(source.resolve(script), dir.resolve(script), StandardCopyOption.REPLACE_EXISTING);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("preparing " + dir, e);
     }
@@ -197,14 +201,19 @@ final class NodeClients {
 
   /** Starts {@code node server-clients.mjs ARGS...}. */
   static Run start(String... args) {
+    return startScript(SCRIPT, args);
+  }
+
+  /** Starts {@code node SCRIPT ARGS...}, a script of interop/server-clients. */
+  static Run startScript(String script, String... args) {
     Path dir = prepare();
     Path stderr = dir.resolve("logs").resolve("client-" + STARTED.incrementAndGet() + ".stderr.log");
-    List<String> cmd = new ArrayList<>(List.of(executable("node"), dir.resolve(SCRIPT).toString()));
+    List<String> cmd = new ArrayList<>(List.of(executable("node"), dir.resolve(script).toString()));
     cmd.addAll(List.of(args));
     try {
       Files.createDirectories(stderr.getParent());
       return new Run(new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(stderr.toFile()).start(), stderr,
-          args[0]);
+          script.equals(SCRIPT) ? args[0] : script);
     } catch (IOException e) {
       throw new AssertionError("cannot start " + cmd + ": " + e, e);
     }

@@ -188,7 +188,39 @@ class ThirdPartyClientsIT {
     laptop.assertSealed(live.changes(), live.seals());
   }
 
+  @Test
+  void aNodeWsClientDrivesTheDocumentApiAndSeesItsUpdatePushedToItsOtherConnection() throws Exception {
+    List<JsonNode> lines = NodeClients.startScript(NodeClients.DOCUMENTS_SCRIPT, "--url",
+        url.replace("http://", "ws://") + "/ws", "--user", account, "--token", access).finish();
+
+    List<JsonNode> aIn = received(lines, "a");
+    List<JsonNode> bIn = received(lines, "b");
+    assertThat(bIn).extracting(m -> m.path("type").asText())
+        .containsExactly("authenticated", "document_created", "document_updated", "document_updated");
+    assertThat(bIn.get(2).at("/document/content/text").asText()).as("the update, pushed").isEqualTo("Updated by node");
+    assertThat(bIn.get(3).path("action").asText()).isEqualTo("undo");
+    assertThat(aIn).extracting(m -> m.path("type").asText()).containsExactly("authenticated", "document_created",
+        "document_updated", "document_updated", "error", "document");
+    assertThat(aIn.get(3).path("action").asText()).as("b's undo, pushed").isEqualTo("undo");
+    assertThat(aIn.get(3).at("/document/content/text").asText()).isEqualTo("Hello");
+    assertThat(aIn.get(4).path("code").asText()).isEqualTo("patch_failed");
+    assertThat(aIn.get(4).path("message").asText()).contains("/missing");
+    JsonNode after = aIn.get(5).path("document");
+    assertThat(after.at("/content/text").asText()).as("the refused patch left nothing").isEqualTo("Hello");
+    assertThat(after.path("version").asLong()).isEqualTo(3);
+  }
+
   // ---- steps
+
+  private static List<JsonNode> received(List<JsonNode> lines, String connection) throws Exception {
+    List<JsonNode> in = new ArrayList<>();
+    for (JsonNode l : lines) {
+      if (l.path("conn").asText().equals(connection) && l.path("dir").asText().equals("in")) {
+        in.add(HttpTestClient.JSON.readTree(l.path("raw").asText()));
+      }
+    }
+    return in;
+  }
 
   private String token(UserDevice device) throws Exception {
     HttpTestClient.Answer a = device.proveTo(http, access, account);

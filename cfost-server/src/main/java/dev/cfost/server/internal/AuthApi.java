@@ -109,7 +109,7 @@ final class AuthApi {
           + " header").header("WWW-Authenticate", CHALLENGE);
     }
     String token = header.substring(7).strip();
-    Optional<String> user = demo && DEMO_TOKEN.equals(token) ? Optional.of(DEMO_USER) : store.accessTokenUser(token);
+    Optional<String> user = tokenUser(token);
     if (user.isEmpty()) {
       LogEvent.debug(LOG, "token_refused").with("path", ctx.path()).with("addr", clientAddress(ctx)).log();
       throw new ApiException(401, "invalid_token", "the access token is unknown, expired or revoked")
@@ -117,6 +117,11 @@ final class AuthApi {
     }
     ctx.attribute(USER_ATTRIBUTE, user.get());
     ctx.attribute("cfost.token", token);
+  }
+
+  /** The account an access token stands for; {@code demo-token} stands for {@code demo} in demo mode only. */
+  Optional<String> tokenUser(String token) {
+    return demo && DEMO_TOKEN.equals(token) ? Optional.of(DEMO_USER) : store.accessTokenUser(token);
   }
 
   static String user(Context ctx) {

@@ -38,6 +38,7 @@ public final class HttpApi {
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
         config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
+    DocumentSockets documents = new DocumentSockets(config, auth::tokenUser);
     return Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
       c.startup.showOldJavalinVersionWarning = false;
@@ -76,6 +77,7 @@ public final class HttpApi {
       c.routes.post("/v1/devices/challenge", devices::challenge);
       c.routes.post("/v1/devices/token", devices::token);
       endpoints.install(c);
+      documents.install(c);
       c.routes.exception(ApiException.class, HttpApi::refused);
       c.routes.exception(Exception.class, (e, ctx) -> {
         LogEvent.error(LOG, "internal_error").with("method", ctx.method().name()).with("path", ctx.path())
