@@ -182,6 +182,9 @@ class ServerSyncIT {
   void aPairedDeviceThatNeverMeetsItsPairerSyncsThroughTheServerAlone() throws Exception {
     ServerClient laptopServer = client(laptop);
     laptopServer.login("alice", "correct horse".toCharArray());
+    // The laptop binds the account to alice first: the first device to prove its key does, and a phone
+    // that raced it there would hold a device list without the laptop (the server would refuse it).
+    laptopServer.deviceToken(laptopKeys, alice);
     sql(laptop, "INSERT INTO todo VALUES ('l1', 'milk')");
     sql(phone, "INSERT INTO todo VALUES ('p1', 'bread')");
     BlockingQueue<String> laptopEvents = new LinkedBlockingQueue<>();
