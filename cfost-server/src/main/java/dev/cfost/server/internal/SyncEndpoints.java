@@ -137,7 +137,7 @@ final class SyncEndpoints {
       long size = text.length();
       long before = queued.getAndAdd(size);
       if (before > 0 && before + size > MAX_QUEUED_BYTES) { // one message alone always goes, however large
-        String why = "the client does not read fast enough: more than 16 MiB unsent";
+        String why = "the client does not read fast enough: more than " + (MAX_QUEUED_BYTES >> 20) + " MiB unsent";
         if (session != null) {
           session.end("slow_reader", why);
         } else {
