@@ -15,8 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -168,7 +166,7 @@ public final class Engine implements Cfost {
         // Commits stamped by another engine on this file (another process) since this one last committed.
         long startVersion = EngineSchema.meta(conn, "db_version");
         Set<String> otherEngines = knownVersion >= 0 && startVersion > knownVersion
-            ? tablesChangedSince(knownVersion) : Set.of();
+            ? tables.changedSince(conn, knownVersion) : Set.of();
         captureAll(tx);
         List<ChangeEvent.RowRef> localRows = new ArrayList<>(tx.rows);
         boolean localTruncated = tx.truncated;
@@ -208,7 +206,7 @@ public final class Engine implements Cfost {
         try {
           tx.close();
           if (!committed) {
-            rollbackQuietly();
+            Sql.rollbackQuietly(conn, path);
             // Nothing of the transaction stays, in memory either: specs, sites and clock as before it.
             tables.restore(specsBefore);
             sites.reload();
@@ -246,7 +244,7 @@ public final class Engine implements Cfost {
         begun = true;
         return;
       } catch (SQLException e) {
-        rollbackQuietly();
+        Sql.rollbackQuietly(conn, path);
         long waited = System.nanoTime() - started;
         if (!Sql.isBusy(e) || !waitForLock || waited >= TimeUnit.MILLISECONDS.toNanos(FineBusyWait.TIMEOUT_MILLIS)
             || Thread.currentThread().isInterrupted()) {
@@ -260,39 +258,6 @@ public final class Engine implements Cfost {
       }
       long waited = System.nanoTime() - started;
       LockSupport.parkNanos(waited < 10_000_000L ? 100_000L : waited < 100_000_000L ? 1_000_000L : 10_000_000L);
-    }
-  }
-
-  /** The replicated tables with a row whose latest change has a db_version above {@code version}. */
-  private Set<String> tablesChangedSince(long version) throws SQLException {
-    Set<String> out = new LinkedHashSet<>();
-    for (TableSpec spec : tables.specs().values()) {
-      try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + Sql.id(spec.clock) + " WHERE db > ? LIMIT 1")) {
-        ps.setLong(1, version);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            out.add(spec.name);
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  private void rollbackQuietly() {
-    try {
-      Sql.exec(conn, "ROLLBACK");
-    } catch (SQLException e) {
-      // SQLite may already have rolled back (for example after SQLITE_FULL); nothing is left to undo.
-      log.debug("rollback on {}: {}", path, e.getMessage());
-    }
-    try {
-      if (!conn.getAutoCommit()) { // the transaction failed before its commit, or its BEGIN failed
-        Sql.exec(conn, "BEGIN"); // an empty transaction, for the COMMIT that switching auto-commit on runs
-        conn.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      log.error("cannot return the connection of {} to auto-commit", path, e);
     }
   }
 

@@ -9,6 +9,8 @@ import java.sql.Statement;
 
 /** Small JDBC helpers: identifier quoting, one-off statements, value binding and reading. */
 final class Sql {
+  // The engine's logger: a failed rollback is the engine's event, logged under its name as before.
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Engine.class);
   private Sql() {}
 
   /** Quotes an identifier for SQLite: {@code "name"} with inner quotes doubled. */
@@ -79,5 +81,26 @@ final class Sql {
 
   static CfostException wrap(String what, SQLException e) {
     return new CfostException(what + ": " + e.getMessage(), e);
+  }
+
+  /**
+   * Rolls back the open transaction of {@code conn} and returns it to auto-commit, whatever state the
+   * failure left it in; never throws.
+   */
+  static void rollbackQuietly(Connection conn, java.nio.file.Path path) {
+    try {
+      exec(conn, "ROLLBACK");
+    } catch (SQLException e) {
+      // SQLite may already have rolled back (for example after SQLITE_FULL); nothing is left to undo.
+      LOG.debug("rollback on {}: {}", path, e.getMessage());
+    }
+    try {
+      if (!conn.getAutoCommit()) { // the transaction failed before its commit, or its BEGIN failed
+        exec(conn, "BEGIN"); // an empty transaction, for the COMMIT that switching auto-commit on runs
+        conn.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      LOG.error("cannot return the connection of {} to auto-commit", path, e);
+    }
   }
 }

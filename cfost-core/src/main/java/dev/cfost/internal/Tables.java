@@ -11,8 +11,10 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The replicated tables: making a table replicated (with the checks that explain a refusal), loading
@@ -505,5 +507,21 @@ final class Tables {
     for (String sql : spec.createTriggers()) {
       Sql.exec(c, sql);
     }
+  }
+
+  /** The replicated tables with a row whose latest change has a db_version above {@code version}. */
+  Set<String> changedSince(Connection conn, long version) throws SQLException {
+    Set<String> out = new LinkedHashSet<>();
+    for (TableSpec spec : specs().values()) {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT 1 FROM " + Sql.id(spec.clock) + " WHERE db > ? LIMIT 1")) {
+        ps.setLong(1, version);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            out.add(spec.name);
+          }
+        }
+      }
+    }
+    return out;
   }
 }
