@@ -182,8 +182,7 @@ class ServerSyncIT {
   void aPairedDeviceThatNeverMeetsItsPairerSyncsThroughTheServerAlone() throws Exception {
     ServerClient laptopServer = client(laptop);
     laptopServer.login("alice", "correct horse".toCharArray());
-    // The laptop binds the account to alice first: the first device to prove its key does, and a phone
-    // that raced it there would hold a device list without the laptop (the server would refuse it).
+    // The laptop binds the account to alice first (the next test has the phone come first).
     laptopServer.deviceToken(laptopKeys, alice);
     sql(laptop, "INSERT INTO todo VALUES ('l1', 'milk')");
     sql(phone, "INSERT INTO todo VALUES ('p1', 'bread')");
@@ -208,6 +207,32 @@ class ServerSyncIT {
         () -> dump(laptop).equals(List.of("l1|milk", "p1|bread")) && dump(phone).equals(dump(laptop)));
     assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), alice)).isTrue();
     assertThat(phoneEvents).noneMatch(e -> e.startsWith("error"));
+  }
+
+  /**
+   * The phone, paired but holding no device list, reaches the server before the laptop: it must not become
+   * the account's first device (the server's device list would then start without the laptop, which it
+   * would refuse). It waits, retrying, until the laptop binds the account and brings the list.
+   */
+  @Test
+  void aPairedDeviceThatReachesTheServerFirstWaitsForItsPairer() throws Exception {
+    ServerClient phoneServer = client(phone);
+    phoneServer.login("alice", "correct horse".toCharArray());
+    assertThatThrownBy(() -> phoneServer.deviceToken(phoneKeys, alice, false))
+        .isInstanceOfSatisfying(ServerException.class, e -> assertThat(e.code()).isEqualTo("no_device_list_yet"))
+        .hasMessageContaining("let that device sync with the server first");
+    sql(laptop, "INSERT INTO todo VALUES ('l1', 'milk')");
+    sql(phone, "INSERT INTO todo VALUES ('p1', 'bread')");
+    BlockingQueue<String> phoneEvents = new LinkedBlockingQueue<>();
+    serverPeer(phone, SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId()), phoneServer, phoneEvents);
+    Thread.sleep(300); // the phone's dialer asks for a token, is told to wait, and backs off
+    ServerClient laptopServer = client(laptop);
+    laptopServer.login("alice", "correct horse".toCharArray());
+    assertThat(laptopServer.deviceToken(laptopKeys, alice)).as("the laptop binds the account").isNotEmpty();
+    serverPeer(laptop, SyncTrust.forUser(laptop, alice), laptopServer, new LinkedBlockingQueue<>());
+
+    await("both rows on both devices through the server alone",
+        () -> dump(laptop).equals(List.of("l1|milk", "p1|bread")) && dump(phone).equals(dump(laptop)));
   }
 
   @Test

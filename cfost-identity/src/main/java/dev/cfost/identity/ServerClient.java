@@ -256,7 +256,20 @@ public final class ServerClient {
    *     does not authorize this device (not there yet, or revoked), {@code wrong_user} if the account
    *     belongs to another identity user, and the errors of login and refresh
    */
-  public synchronized String deviceToken(DeviceKeys keys, String identityUser) {
+  public String deviceToken(DeviceKeys keys, String identityUser) {
+    return deviceToken(keys, identityUser, true);
+  }
+
+  /**
+   * {@link #deviceToken(DeviceKeys, String)} for a device that may not hold the user's device list yet:
+   * with {@code holdsDeviceList} false (a device paired but not yet synced with its pairer, so not
+   * authorized in its own list), the server never makes it the account's first device, which would start
+   * the account's device list without the devices the user already has.
+   *
+   * @throws ServerException also {@code no_device_list_yet} if {@code holdsDeviceList} is false and no
+   *     device of the account has reached the server yet
+   */
+  public synchronized String deviceToken(DeviceKeys keys, String identityUser, boolean holdsDeviceList) {
     Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(identityUser, "identityUser");
     String forWhom = keys.deviceId() + "/" + identityUser;
@@ -284,7 +297,8 @@ public final class ServerClient {
     byte[] signature = keys.sign(DeviceProof.message(saved.userId(), identityUser, challenge));
     ObjectNode proof = ServerHttp.object().put("device_id", keys.deviceId().toString())
         .put("public_key", Values.hex(keys.publicKey())).put("identity_user", identityUser)
-        .put("challenge", Values.hex(challenge)).put("signature", Values.hex(signature));
+        .put("challenge", Values.hex(challenge)).put("signature", Values.hex(signature))
+        .put("holds_device_list", holdsDeviceList);
     ServerHttp.Answer t = http.post("/v1/devices/token", accessToken(), proof);
     if (t.status() != 200) {
       throw deviceRefusal(t, keys.deviceId(), identityUser);
@@ -313,6 +327,11 @@ public final class ServerClient {
             + " devices that sync with it. Pair this device with one of your devices and let them sync (on the"
             + " LAN), and let a device that syncs with the server have the new device list; or the device was"
             + " revoked");
+      case "no_device_list_yet":
+        return new ServerException(a.error(), a.status(), "the sync server " + server() + " has no device of this"
+            + " account yet, and device " + device + " does not hold the user's device list (it was paired and"
+            + " has not synced with the device that paired it): let that device sync with the server first, or"
+            + " sync with it on the LAN");
       case "wrong_user":
         return new ServerException(a.error(), a.status(), "the account " + saved.userId() + " on the sync server "
             + server() + " belongs to another user than this database's (" + identityUser + "); log in with the"
@@ -342,7 +361,9 @@ public final class ServerClient {
     WebSocketOptions.Builder b = WebSocketOptions.builder().connectTimeout(timeout).auth(new WebSocketAuth() {
       @Override
       public Map<String, String> headers(URI url) {
-        return Map.of("Authorization", "Bearer " + deviceToken(keys, identityUser));
+        // Asked again at each new token: a LAN sync with the pairer may have brought the list meanwhile.
+        boolean holdsList = Devices.open(db).isAuthorized(keys.deviceId(), identityUser);
+        return Map.of("Authorization", "Bearer " + deviceToken(keys, identityUser, holdsList));
       }
 
       @Override

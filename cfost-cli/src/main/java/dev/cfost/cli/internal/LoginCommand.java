@@ -2,6 +2,7 @@ package dev.cfost.cli.internal;
 
 import dev.cfost.Cfost;
 import dev.cfost.identity.DeviceKeys;
+import dev.cfost.identity.Devices;
 import dev.cfost.identity.ServerClient;
 import dev.cfost.identity.ServerException;
 import dev.cfost.identity.User;
@@ -77,11 +78,11 @@ final class LoginCommand implements Callable<Integer> {
       out.println("logged in to " + urls.get(0) + " as " + Printable.of(login) + " (account " + account + ")");
       DeviceKeys keys = DeviceKeys.forDatabase(db);
       try {
-        client.deviceToken(keys, identityUser);
+        client.deviceToken(keys, identityUser, Devices.open(db).isAuthorized(keys.deviceId(), identityUser));
         out.println("device " + keys.deviceId() + " may sync through the server: 'cfost start' or 'cfost sync"
             + " --server " + urls.get(0) + " --once'");
       } catch (ServerException e) {
-        if (!e.code().equals("device_not_authorized")) {
+        if (!e.code().equals("device_not_authorized") && !e.code().equals("no_device_list_yet")) {
           throw e;
         }
         // Logged in all the same: the device list reaches the server with another device's sync.

@@ -107,4 +107,17 @@ final class JsonBody {
     JsonNode v = object.get(name);
     return v == null || v.isNull() ? null : string(name, maxChars);
   }
+
+  /** The boolean field {@code name}, or {@code absent} if it is missing or null. */
+  boolean optionalBoolean(String name, boolean absent) {
+    JsonNode v = object.get(name);
+    if (v == null || v.isNull()) {
+      return absent;
+    }
+    if (!v.isBoolean()) {
+      throw ApiException.badField(name, "field '" + name + "' must be true or false, not "
+          + v.getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+    }
+    return v.booleanValue();
+  }
 }

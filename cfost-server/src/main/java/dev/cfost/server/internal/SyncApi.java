@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * <p>A device proves its Ed25519 key by signing a fresh challenge bound to the account. The first device
  * of an account binds it to the device's identity user; every later device must be an authorized device
  * of the user's replicated device list as the server holds it ({@link DeviceList}): the password alone
- * never makes a device trusted. Challenges are single use, live 60 s and are kept in the store
+ * never makes a device trusted. A device that says it does not hold the user's device list yet (paired,
+ * not yet synced with its pairer) never becomes the first: it waits for a device that does. Challenges are single use, live 60 s and are kept in the store
  * ({@link ServerStore#issueChallenge}), so that behind a load balancer the proof may reach another server
  * process than the challenge did.
  */
@@ -62,6 +63,7 @@ final class SyncApi {
     String identityUser = body.string("identity_user", 64);
     String challengeHex = body.string("challenge", 64);
     String signatureHex = body.string("signature", 128);
+    boolean holdsDeviceList = body.optionalBoolean("holds_device_list", true);
     byte[] key = hex("public_key", keyHex, 32);
     byte[] challenge = hex("challenge", challengeHex, 32);
     byte[] signature = hex("signature", signatureHex, 64);
@@ -96,6 +98,14 @@ final class SyncApi {
         Optional<ServerDevice> elsewhere = store.device(device.toString());
         if (elsewhere.isPresent()) {
           throw new ApiException(403, "device_not_authorized", "device " + device + " belongs to another account");
+        }
+        if (!holdsDeviceList) {
+          // A device paired but not yet synced with its pairer: were it the first, the account's device list
+          // would start without the devices the user already has, and the server would refuse them.
+          throw new ApiException(409, "no_device_list_yet", "device " + device + " does not hold the user's"
+              + " device list yet, and no device of this account has reached the server: the account's first"
+              + " device must be one that does (the device that paired this one, or this one after syncing"
+              + " with it)");
         }
         // Bound only now, by the device that becomes the account's first: a refused proof binds nothing.
         // Unbound or bound to it, checked above under joinLock; another process may have bound it meanwhile.
