@@ -67,7 +67,8 @@ public final class TodoApp {
       PairingResponse answer = PairingResponse.create(scanned, phoneKeys, phone.siteId(), "phone");
       Pairing.open(laptop, laptopKeys).approve(PairingResponse.decode(answer.encode())); // on the laptop
       SyncTrust laptopTrust = SyncTrust.forUser(laptop, alice);
-      SyncTrust phoneTrust = SyncTrust.forUser(phone, phoneKeys, scanned.userId(), scanned.authorizerId());
+      SyncTrust phoneTrust = SyncTrust.forUser(phone, phoneKeys, scanned.userId(), scanned.authorizerId(),
+          scanned.serverAnchor());
       System.out.println("paired: phone " + phoneKeys.deviceId() + " joined alice's devices");
 
       // Same network: peer to peer over TLS; each side admits only alice's devices.

@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
  * ({@link #encode()}), or as the QR code of that string ({@link #qrCode()}). Made by
  * {@link Pairing#createChallenge}; the new device reads it with {@link #decode} and answers with
  * {@link PairingResponse#create}. Immutable.
+ *
+ * <p>When the authorizer is not the user's first device, the challenge also carries the first device's
+ * key: a new device that reaches the user's devices only through a sync server anchors its first sync on
+ * the first device ({@link #serverAnchor()}), from whose self-sealed row the whole device list is checked.
  */
 public final class PairingChallenge {
   /** The prefix of the string form. */
@@ -30,6 +34,8 @@ public final class PairingChallenge {
   private static final int VERSION = 1;
   /** Version 2 adds the database id, so that a device joining offline takes the database it joins. */
   private static final int VERSION_WITH_DATABASE = 2;
+  /** Version 3 adds the user's first device's key (the database id may then be empty). */
+  private static final int VERSION_WITH_FIRST_DEVICE = 3;
   private static final int MAX_TEXT = 4096;
   private static final Pattern ADDRESS =
       Pattern.compile("(\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):([0-9]{1,5})");
@@ -41,10 +47,12 @@ public final class PairingChallenge {
   private final Instant expiresAt;
   private final List<String> addresses;
   private final String databaseId; // null in a version 1 challenge
+  private final byte[] firstDeviceKey; // null unless the authorizer is not the user's first device
 
   private PairingChallenge(String userId, byte[] authorizerKey, byte[] nonce, Instant expiresAt,
-      List<String> addresses, String databaseId) {
+      List<String> addresses, String databaseId, byte[] firstDeviceKey) {
     this.databaseId = databaseId;
+    this.firstDeviceKey = firstDeviceKey;
     this.userId = userId;
     this.authorizerKey = authorizerKey;
     this.authorizerId = DeviceId.of(authorizerKey);
@@ -71,6 +79,15 @@ public final class PairingChallenge {
    */
   public static PairingChallenge of(String userId, byte[] authorizerPublicKey, byte[] nonce,
       Instant expiresAt, List<String> addresses, String databaseId) {
+    return of(userId, authorizerPublicKey, nonce, expiresAt, addresses, databaseId, null);
+  }
+
+  /**
+   * A challenge that also names the user's first device by its key ({@code null}, or the authorizer's own
+   * key, for none): see {@link #serverAnchor()}.
+   */
+  public static PairingChallenge of(String userId, byte[] authorizerPublicKey, byte[] nonce,
+      Instant expiresAt, List<String> addresses, String databaseId, byte[] firstDevicePublicKey) {
     if (databaseId != null && (databaseId.isEmpty() || databaseId.length() > 128
         || !databaseId.chars().allMatch(ch -> Character.isLetterOrDigit(ch) && ch < 128 || ch == '.' || ch == '_' || ch == '-'))) {
       throw new IllegalArgumentException("database id '" + databaseId + "' is not valid in a pairing challenge");
@@ -98,8 +115,14 @@ public final class PairingChallenge {
     for (String a : addresses) {
       checkAddress(a);
     }
+    if (firstDevicePublicKey != null && firstDevicePublicKey.length != 32) {
+      throw new IllegalArgumentException("the first device's public key has " + firstDevicePublicKey.length
+          + " bytes; an Ed25519 key has 32");
+    }
+    byte[] first = firstDevicePublicKey == null || Arrays.equals(firstDevicePublicKey, authorizerPublicKey)
+        ? null : firstDevicePublicKey.clone();
     return new PairingChallenge(userId, authorizerPublicKey.clone(), nonce.clone(),
-        Instant.ofEpochMilli(expiresAt.toEpochMilli()), List.copyOf(addresses), databaseId);
+        Instant.ofEpochMilli(expiresAt.toEpochMilli()), List.copyOf(addresses), databaseId, first);
   }
 
   /**
@@ -117,9 +140,9 @@ public final class PairingChallenge {
     try {
       Wire.Reader r = new Wire.Reader(Base64.getUrlDecoder().decode(text.substring(PREFIX.length()).strip()));
       int version = r.u8();
-      if (version != VERSION && version != VERSION_WITH_DATABASE) {
+      if (version < VERSION || version > VERSION_WITH_FIRST_DEVICE) {
         throw new IllegalArgumentException("version " + version + " is not known here (this code reads "
-            + VERSION + " and " + VERSION_WITH_DATABASE + ")");
+            + VERSION + " to " + VERSION_WITH_FIRST_DEVICE + ")");
       }
       String user = r.string();
       byte[] key = r.fixed(32);
@@ -133,9 +156,18 @@ public final class PairingChallenge {
       for (int i = 0; i < count; i++) {
         addresses.add(r.string());
       }
-      String database = version == VERSION_WITH_DATABASE ? r.string() : null;
+      String database = version >= VERSION_WITH_DATABASE ? r.string() : null;
+      byte[] first = null;
+      if (version == VERSION_WITH_FIRST_DEVICE) {
+        database = database.isEmpty() ? null : database;
+        first = r.fixed(32);
+        if (Arrays.equals(first, key)) {
+          throw new IllegalArgumentException("it names its authorizer as the user's first device, which a"
+              + " version 3 challenge never does");
+        }
+      }
       r.end();
-      return of(user, key, nonce, expires, addresses, database);
+      return of(user, key, nonce, expires, addresses, database, first);
     } catch (IllegalArgumentException | java.time.DateTimeException e) {
       throw malformed(e.getMessage());
     }
@@ -154,14 +186,16 @@ public final class PairingChallenge {
   /** The canonical binary form; a response's signature covers it whole. */
   byte[] toBytes() {
     Wire.Writer w = new Wire.Writer()
-        .u8(databaseId == null ? VERSION : VERSION_WITH_DATABASE)
+        .u8(firstDeviceKey != null ? VERSION_WITH_FIRST_DEVICE : databaseId == null ? VERSION : VERSION_WITH_DATABASE)
         .string(userId)
         .fixed(authorizerKey, 32)
         .fixed(nonce, 32)
         .i64(expiresAt.toEpochMilli())
         .u8(addresses.size());
     addresses.forEach(w::string);
-    if (databaseId != null) {
+    if (firstDeviceKey != null) {
+      w.string(databaseId == null ? "" : databaseId).fixed(firstDeviceKey, 32);
+    } else if (databaseId != null) {
       w.string(databaseId);
     }
     return w.toBytes();
@@ -195,6 +229,23 @@ public final class PairingChallenge {
   /** The database id the new device joins; empty for a challenge made before it was carried. */
   public java.util.Optional<String> databaseId() {
     return java.util.Optional.ofNullable(databaseId);
+  }
+
+  /**
+   * The user's first device, when the authorizer is not it (the authorizer named it from its device list).
+   * Empty when the authorizer is the first device, or did not say (a challenge made before version 3).
+   */
+  public java.util.Optional<DeviceId> firstDeviceId() {
+    return java.util.Optional.ofNullable(firstDeviceKey).map(DeviceId::of);
+  }
+
+  /**
+   * The device a new device anchors on when it syncs through a server before it knows the user's device
+   * list ({@link SyncTrust#forUser(dev.cfost.Cfost, DeviceKeys, String, DeviceId)}'s {@code pairedWith}):
+   * the user's first device, which is the authorizer or the one the challenge names.
+   */
+  public DeviceId serverAnchor() {
+    return firstDeviceId().orElse(authorizerId);
   }
 
   /** Where the authorizer can be reached, {@code host:port}. */

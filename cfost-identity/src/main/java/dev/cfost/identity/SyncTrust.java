@@ -83,13 +83,28 @@ public final class SyncTrust {
    * paired-with device sealed are accepted on its seals, checked with its key (found in the list or in its
    * own device row as the server relays it, and proved by the id the pairing code gave), if it is the
    * user's first device and not revoked, so a device paired by it can start with the server alone. One
-   * paired by another device waits for a LAN sync with it.
+   * paired by another device needs {@link #forUser(Cfost, DeviceKeys, String, DeviceId, DeviceId)} with
+   * the first device the pairing challenge named, or waits for a LAN sync with its pairer.
    *
    * @param userId the user this database belongs to, or the one it asked to join
    * @param pairedWith the device that paired this one, or null
    */
   public static SyncTrust forUser(Cfost db, DeviceKeys keys, String userId, DeviceId pairedWith)
       throws IOException {
+    return forUser(db, keys, userId, pairedWith, pairedWith);
+  }
+
+  /**
+   * {@link #forUser(Cfost, DeviceKeys, String, DeviceId)} for a device paired by a device that is not the
+   * user's first: on the LAN it trusts {@code pairedWith} as above; through a server it anchors on
+   * {@code serverAnchor}, the user's first device as the pairing challenge named it
+   * ({@link PairingChallenge#serverAnchor()}), whose self-sealed row starts the device list from which
+   * every other device, the pairer included, is checked.
+   *
+   * @param serverAnchor the user's first device as the pairing challenge named it, or null
+   */
+  public static SyncTrust forUser(Cfost db, DeviceKeys keys, String userId, DeviceId pairedWith,
+      DeviceId serverAnchor) throws IOException {
     Objects.requireNonNull(db, "db");
     Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(userId, "userId");
@@ -104,8 +119,8 @@ public final class SyncTrust {
     // The server never gets the trust given to the device that paired this one, whatever id it claims.
     return new SyncTrust(TlsIdentity.forKeys(keys.tlsKeyPair()), self,
         new DeviceAuthorizer(devices, userId, bootstrap), new SealingBatchSealer(seals, onTrust),
-        new ServerAuthorizer(devices, userId), pairedWith == null ? new SealingBatchSealer(seals, id -> false)
-            : new SealingBatchSealer(seals, new AnchorSeals(pairedWith, devices, userId, db.databaseId()),
+        new ServerAuthorizer(devices, userId), serverAnchor == null ? new SealingBatchSealer(seals, id -> false)
+            : new SealingBatchSealer(seals, new AnchorSeals(serverAnchor, devices, userId, db.databaseId()),
                 () -> !devices.isAuthorized(self, userId)));
   }
 

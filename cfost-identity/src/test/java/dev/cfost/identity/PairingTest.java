@@ -1,6 +1,7 @@
 package dev.cfost.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.cfost.Cfost;
@@ -92,6 +93,54 @@ class PairingTest {
     assertThat(read.nonce()).hasSize(32);
     assertThat(read.expiresAt()).isEqualTo(Instant.ofEpochMilli(now.get() + 300_000));
     assertThat(read.addresses()).containsExactly("host.local:7420");
+  }
+
+  @Test
+  void aChallengeFromTheFirstDeviceNamesNoOtherAnchor() {
+    PairingChallenge read = PairingChallenge.decode(pairing.createChallenge(alice, List.of()).encode());
+
+    assertThat(read.firstDeviceId()).isEmpty();
+    assertThat(read.serverAnchor()).isEqualTo(laptop.deviceId());
+  }
+
+  /** A device paired by the phone anchors its first server sync on the laptop, the user's first device. */
+  @Test
+  void aChallengeFromALaterDeviceNamesTheFirstDeviceThroughItsStringForm() {
+    PairingChallenge first = pairing.createChallenge(alice, List.of());
+    pairing.approve(PairingResponse.create(first, phone, site(), "phone"), first);
+    PairingChallenge fromPhone = Pairing.open(db, phone, now::get).createChallenge(alice, List.of("host.local:7420"));
+
+    PairingChallenge read = PairingChallenge.decode(fromPhone.encode());
+
+    assertThat(read).isEqualTo(fromPhone);
+    assertThat(read.authorizerId()).isEqualTo(phone.deviceId());
+    assertThat(read.firstDeviceId()).contains(laptop.deviceId());
+    assertThat(read.serverAnchor()).isEqualTo(laptop.deviceId());
+    assertThat(read.databaseId()).contains(db.databaseId());
+    assertThat(read.addresses()).containsExactly("host.local:7420");
+  }
+
+  @Test
+  void aRevokedFirstDeviceIsNamedByNoChallenge() {
+    PairingChallenge first = pairing.createChallenge(alice, List.of());
+    pairing.approve(PairingResponse.create(first, phone, site(), "phone"), first);
+    devices.revoke(laptop.deviceId());
+
+    PairingChallenge fromPhone = Pairing.open(db, phone, now::get).createChallenge(alice, List.of());
+
+    assertThat(fromPhone.firstDeviceId()).isEmpty();
+    assertThat(fromPhone.serverAnchor()).isEqualTo(phone.deviceId());
+  }
+
+  @Test
+  void aVersion3ChallengeNamingItsAuthorizerAsTheFirstDeviceIsMalformed() {
+    byte[] key = laptop.publicKey();
+    byte[] bytes = new dev.cfost.identity.internal.Wire.Writer().u8(3).string(alice).fixed(key, 32)
+        .fixed(new byte[32], 32).i64(now.get()).u8(0).string("").fixed(key, 32).toBytes();
+    String text = PairingChallenge.PREFIX + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+
+    assertThatThrownBy(() -> PairingChallenge.decode(text)).isInstanceOf(PairingException.class)
+        .hasMessageContaining("names its authorizer as the user's first device");
   }
 
   @Test

@@ -176,6 +176,57 @@ class ServerBootstrapTest {
    */
   @Test
   void aPairerThatIsNotTheFirstDeviceStartsNothingThroughTheServer() throws Exception {
+    BobsTabletPairedThePhone bob = bobsTabletPairsThePhone();
+    PeerOptions phoneOptions = SyncTrust.forUser(phone, phoneKeys, bob.user, bob.tablet)
+        .applyToServer(PeerOptions.builder().transport(Transports.disabled())).build();
+
+    List<Change> accepted = phoneOptions.sealer.verify("server", serverSite, bob.changes, bob.seals);
+
+    assertThat(accepted).as("nothing on the tablet's seals, nothing of devices the phone cannot place").isEmpty();
+    assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), bob.user)).isFalse();
+  }
+
+  /**
+   * The same phone, anchored on the first device the tablet's pairing code named: the desktop's self-sealed
+   * row starts the list, from which the tablet's row and then the phone's own are checked like any device's.
+   */
+  @Test
+  void aDevicePairedByALaterDeviceStartsThroughTheServerFromTheFirstDeviceItsCodeNamed() throws Exception {
+    BobsTabletPairedThePhone bob = bobsTabletPairsThePhone();
+    PeerOptions phoneOptions = SyncTrust.forUser(phone, phoneKeys, bob.user, bob.tablet, bob.desktop)
+        .applyToServer(PeerOptions.builder().transport(Transports.disabled())).build();
+
+    phone.merge(phoneOptions.sealer.verify("server", serverSite, bob.changes, bob.seals));
+    assertThat(Devices.open(phone).isAuthorized(bob.tablet, bob.user)).as("the desktop's rows, on its seals").isTrue();
+    assertThat(rows(phone)).as("the tablet's changes wait for the list to name the tablet").isEmpty();
+    List<Change> released = phoneOptions.sealer.releasable(); // as a session does after each merge
+    phone.merge(released);
+    phoneOptions.sealer.released(released);
+
+    assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), bob.user)).isTrue();
+    assertThat(Devices.open(phone).isAuthorized(bob.tablet, bob.user)).isTrue();
+    assertThat(rows(phone)).containsExactly("t1|tea");
+  }
+
+  /** A server that swaps the desktop's row for one with its own key gets nothing past the named anchor. */
+  @Test
+  void aFirstDeviceRowWithAnotherKeyThanTheCodeNamedStartsNothing() throws Exception {
+    BobsTabletPairedThePhone bob = bobsTabletPairsThePhone();
+    DeviceId madeUp = DeviceKeys.generate().deviceId();
+    PeerOptions phoneOptions = SyncTrust.forUser(phone, phoneKeys, bob.user, bob.tablet, madeUp)
+        .applyToServer(PeerOptions.builder().transport(Transports.disabled())).build();
+
+    List<Change> accepted = phoneOptions.sealer.verify("server", serverSite, bob.changes, bob.seals);
+
+    assertThat(accepted).isEmpty();
+    assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), bob.user)).isFalse();
+  }
+
+  private record BobsTabletPairedThePhone(String user, DeviceId desktop, DeviceId tablet, List<Change> changes,
+      List<Seal> seals) {}
+
+  /** Bob's desktop (his first device) paired his tablet, which paired the phone: what a server relays. */
+  private BobsTabletPairedThePhone bobsTabletPairsThePhone() throws Exception {
     DeviceKeys desktopKeys = DeviceKeys.generate();
     Cfost desktop = replica("desktop.db");
     String bob = Users.open(desktop, new Argon2Params(1024, 1, 1)).register("bob", "bob@example.org", "correct horse".toCharArray());
@@ -199,13 +250,7 @@ class ServerBootstrapTest {
     all.addAll(fromTablet.changes().stream().filter(c -> Arrays.equals(c.siteId(), tablet.siteId())).toList());
     List<Seal> seals = new ArrayList<>(fromDesktop.seals());
     seals.addAll(fromTablet.seals());
-    PeerOptions phoneOptions = SyncTrust.forUser(phone, phoneKeys, bob, tabletKeys2.deviceId())
-        .applyToServer(PeerOptions.builder().transport(Transports.disabled())).build();
-
-    List<Change> accepted = phoneOptions.sealer.verify("server", serverSite, all, seals);
-
-    assertThat(accepted).as("nothing on the tablet's seals, nothing of devices the phone cannot place").isEmpty();
-    assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), bob)).isFalse();
+    return new BobsTabletPairedThePhone(bob, desktopKeys.deviceId(), tabletKeys2.deviceId(), all, seals);
   }
 
   private SealedChanges sealedFor(Cfost db, DeviceKeys keys, String user, Cfost to) throws Exception {

@@ -23,6 +23,7 @@ final class CurrentUser {
   private static final String USER_NAME = "user_name";
   private static final String PENDING_USER_ID = "pending_user_id";
   private static final String PAIRED_WITH = "paired_with_device";
+  private static final String SERVER_ANCHOR = "server_anchor_device";
 
   /** The user id and name (the name may be unknown until the user's row arrives by sync). */
   record Account(String id, Optional<String> name) {
@@ -72,8 +73,9 @@ final class CurrentUser {
    * Records the device that paired this one: until the user's device list arrives by the first sync,
    * it is the one device this side can recognise as the user's.
    */
-  static void setPairedWith(Cfost db, String deviceId) {
+  static void setPairedWith(Cfost db, String deviceId, String serverAnchor) {
     LocalSettings.put(db, PAIRED_WITH, deviceId);
+    LocalSettings.put(db, SERVER_ANCHOR, serverAnchor);
   }
 
   static Optional<String> pairedWith(Cfost db) {
@@ -96,8 +98,10 @@ final class CurrentUser {
   static SyncTrust syncTrust(Cfost db, Path path) throws IOException {
     Optional<String> user = userOrPending(db);
     if (user.isPresent()) {
-      DeviceId anchor = pairedWith(db).map(DeviceId::parse).orElse(null);
-      return SyncTrust.forUser(db, DeviceKeys.forDatabase(db), user.get(), anchor);
+      DeviceId pairer = pairedWith(db).map(DeviceId::parse).orElse(null);
+      // A database paired before the challenge named the first device anchors on its pairer.
+      DeviceId anchor = LocalSettings.get(db, SERVER_ANCHOR).map(DeviceId::parse).orElse(pairer);
+      return SyncTrust.forUser(db, DeviceKeys.forDatabase(db), user.get(), pairer, anchor);
     }
     SyncKey key = SyncKey.load(path).orElseThrow(() -> new CliException("the database " + path + " has no sync"
         + " key, and without users network sync needs one: run 'cfost sync-key new' here and 'cfost sync-key set"

@@ -78,7 +78,8 @@ final class DemoCommand implements Callable<Integer> {
       PairingResponse answer = PairingResponse.create(scanned, phoneKeys, phone.siteId(), "phone");
       Pairing.open(laptop, laptopKeys).approve(PairingResponse.decode(answer.encode())); // back on the laptop
       SyncTrust laptopTrust = SyncTrust.forUser(laptop, alice);
-      SyncTrust phoneTrust = SyncTrust.forUser(phone, phoneKeys, scanned.userId(), scanned.authorizerId());
+      SyncTrust phoneTrust = SyncTrust.forUser(phone, phoneKeys, scanned.userId(), scanned.authorizerId(),
+          scanned.serverAnchor());
       screen.did("pairing code " + code.substring(0, Math.min(24, code.length())) + "... shown on the laptop;"
           + " the phone answers it, the laptop approves: paired");
       screen.why("only devices alice approved hold her trust: each sync session checks the other side's key");

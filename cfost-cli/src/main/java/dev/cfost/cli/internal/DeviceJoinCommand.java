@@ -71,7 +71,7 @@ final class DeviceJoinCommand implements Callable<Integer> {
         db.setDatabaseId(joined.get());
       }
       PairingResponse response = PairingResponse.create(challenge, keys, db.siteId(), name);
-      CurrentUser.setPairedWith(db, challenge.authorizerId().toString());
+      CurrentUser.setPairedWith(db, challenge.authorizerId().toString(), challenge.serverAnchor().toString());
       Optional<PairingReply> reply = send(challenge, response);
       if (reply.isEmpty()) {
         CurrentUser.setPending(db, challenge.userId());

@@ -28,7 +28,8 @@ import java.util.Set;
  * a device id is the SHA-256 of its public key, so a key found anywhere proves itself against the id the
  * pairing code gave. The server can withhold the anchor's changes but cannot forge or alter one.
  *
- * <p>Only a first device (a root: its row authorized by nobody) starts a new device this way. Its row is its
+ * <p>Only a first device (a root: its row authorized by nobody) starts a new device this way: the
+ * device that paired it, or the first device its pairing code named (PairingChallenge#serverAnchor). Its row is its
  * own change, sealed by itself, so the whole device list hangs from what it sealed: every other device's
  * row is sealed by the device that added it, which the ordinary check verifies (holding what it cannot
  * check yet) as the list grows. A pairer added by another device has its row sealed by that device, which

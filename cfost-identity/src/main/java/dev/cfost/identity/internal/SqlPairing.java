@@ -62,12 +62,13 @@ public final class SqlPairing implements Pairing {
     byte[] nonce = new byte[32];
     RANDOM.nextBytes(nonce);
     long now = clock.millis();
-    PairingChallenge challenge = PairingChallenge.of(userId, keys.publicKey(), nonce,
-        Instant.ofEpochMilli(now + CHALLENGE_LIFETIME.toMillis()), addresses, cfost.databaseId());
     return db.write(c -> {
       if (!SqlDevices.isAuthorized(c, keys.deviceId(), userId)) {
         throw notAuthorized(userId);
       }
+      PairingChallenge challenge = PairingChallenge.of(userId, keys.publicKey(), nonce,
+          Instant.ofEpochMilli(now + CHALLENGE_LIFETIME.toMillis()), addresses, cfost.databaseId(),
+          firstDeviceKey(c, userId));
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + CHALLENGES + " WHERE expires_at < ?")) {
         ps.setLong(1, now - FORGET_AFTER_MILLIS);
         ps.executeUpdate();
@@ -82,6 +83,22 @@ public final class SqlPairing implements Pairing {
       }
       return challenge;
     });
+  }
+
+  /**
+   * The key of the user's first device (added by no device), if it is still authorized: a new device
+   * anchors its first sync through a server on it (PairingChallenge#serverAnchor). None if the list has
+   * no such device, or more than one (nothing to choose between).
+   */
+  private static byte[] firstDeviceKey(Connection c, String userId) throws SQLException {
+    List<Device> roots;
+    try {
+      roots = SqlDevices.all(c).stream()
+          .filter(d -> d.authorizedBy().isEmpty() && SqlDevices.authorizes(d, userId)).toList();
+    } catch (IdentityException unreadable) {
+      return null; // a damaged row: name no anchor rather than refuse to pair
+    }
+    return roots.size() == 1 ? roots.get(0).publicKey() : null;
   }
 
   private record Issued(String challenge, long expiresAt, Long usedAt, String usedBy) {}
