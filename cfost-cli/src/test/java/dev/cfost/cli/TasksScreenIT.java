@@ -1,0 +1,120 @@
+package dev.cfost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The interactive {@code cfost tasks} driven as a person would: the real jar in a pseudo-terminal, keys
+ * typed, the screen read back through a terminal model. The scripts' subcommands run in this JVM.
+ */
+class TasksScreenIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration SHOWN = Duration.ofSeconds(10);
+
+  @TempDir Path dir;
+  CfostProcess cfost;
+  String laptop;
+
+  @BeforeEach
+  void aDatabaseWithOneTask() {
+    cfost = CfostProcess.inThisJvm(dir);
+    laptop = dir.resolve("laptop.db").toString();
+    cfost.run("--db", laptop, "init").ok();
+    assertThat(cfost.run("--db", laptop, "tasks", "add", "Water", "the", "plants", "--priority", "low").ok())
+        .startsWith("added ").endsWith(" Water the plants\n");
+  }
+
+  @Test
+  @Timeout(60)
+  void aPersonAddsCompletesAndDeletesTasksAndSeesAnotherDevicesTaskArriveLive() throws Exception {
+    try (PtyCfost screen = PtyCfost.start(dir, "--db", laptop, "tasks")) {
+      screen.awaitLine(SHOWN, "[ ] !   Water the plants");
+      assertThat(screen.screen().get(0)).contains("cfost tasks", "1 open, 0 done", "laptop.db");
+      assertThat(screen.screen().get(PtyCfost.ROWS - 1)).as("key hints")
+          .contains("a add", "e edit", "space done", "d delete", "/ filter", "q quit");
+
+      screen.type("a");
+      screen.awaitLine(SHOWN, "New task:");
+      screen.type("Buy milk !high #home\r");
+      assertThat(screen.awaitLine(SHOWN, "> [ ] !!! Buy milk #home")).as("added, first (most urgent), selected")
+          .isNotNull();
+      screen.await("the new task above the low one", lines -> lines.indexOf(line(lines, "Buy milk"))
+          < lines.indexOf(line(lines, "Water the plants")), SHOWN);
+
+      screen.type(" ");
+      screen.awaitLine(SHOWN, "[x] !!! Buy milk #home");
+      screen.awaitLine(SHOWN, "1 open, 1 done");
+
+      // Another device adds a task; its change reaches this database (here by a bundle, as 'cfost start'
+      // would by sync). The screen shows it with no key pressed.
+      String phone = dir.resolve("phone.db").toString();
+      cfost.run("--db", phone, "init").ok();
+      cfost.run("--db", phone, "tasks", "add", "Call mom", "--tag", "family").ok();
+      Path bundle = dir.resolve("phone.jsonl");
+      assertThat(cfost.run("--db", phone, "export", "--out", bundle.toString()).code()).isZero();
+      cfost.run("--db", laptop, "import", bundle.toString()).ok();
+      screen.awaitLine(SHOWN, "[ ] !!  Call mom #family");
+      screen.awaitLine(SHOWN, "changes arrived from elsewhere");
+      screen.awaitLine(SHOWN, "2 open, 1 done");
+
+      screen.type("/mom\r");
+      screen.await("only the matching task", lines -> line(lines, "] !!  Call mom") != null
+          && line(lines, "Water the plants") == null, SHOWN);
+      screen.type("d");
+      screen.awaitLine(SHOWN, "Delete 'Call mom'? y deletes");
+      screen.type("n");
+      screen.awaitLine(SHOWN, "not deleted");
+      assertThat(line(screen.screen(), "] !!  Call mom")).as("kept after 'n'").isNotNull();
+      screen.type("d");
+      screen.awaitLine(SHOWN, "Delete 'Call mom'?");
+      screen.type("y");
+      screen.awaitLine(SHOWN, "deleted: Call mom");
+      screen.type("\033");
+      screen.await("the list without the deleted task", lines -> line(lines, "] !!  Call mom") == null
+          && line(lines, "Water the plants") != null, SHOWN);
+
+      screen.type("q");
+      assertThat(screen.awaitExit(SHOWN)).isZero();
+      assertThat(screen.raw()).as("the terminal is given back: main screen, cursor shown")
+          .endsWith("\033[?25h\033[?1049l");
+    }
+    JsonNode tasks = JSON.readTree(cfost.run("--db", laptop, "tasks", "list", "--json").ok());
+    assertThat(tasks).hasSize(2);
+    assertThat(tasks.get(0).get("title").asText()).isEqualTo("Water the plants");
+    assertThat(tasks.get(1).get("title").asText()).isEqualTo("Buy milk");
+    assertThat(tasks.get(1).get("done").asBoolean()).isTrue();
+    assertThat(tasks.get(1).get("tags")).hasToString("[\"home\"]");
+  }
+
+  @Test
+  @Timeout(60)
+  void ctrlCEndsTheScreenAndGivesTheTerminalBack() throws Exception {
+    try (PtyCfost screen = PtyCfost.start(dir, "--db", laptop, "tasks")) {
+      screen.awaitLine(SHOWN, "Water the plants");
+      screen.type("e");
+      screen.awaitLine(SHOWN, "Edit: Water the plants !low");
+      screen.type("\u0003"); // Ctrl-C: the terminal sends SIGINT
+      assertThat(screen.awaitExit(SHOWN)).isZero();
+      assertThat(screen.raw()).endsWith("\033[?25h\033[?1049l");
+    }
+  }
+
+  @Test
+  void withoutATerminalItPointsToTheScriptCommands() {
+    assertThat(cfost.run("--db", laptop, "tasks").fails(1)).contains("needs a terminal", "cfost tasks list");
+  }
+
+  /** The first line containing {@code text}, or null. */
+  private static String line(List<String> lines, String text) {
+    return lines.stream().filter(l -> l.contains(text)).findFirst().orElse(null);
+  }
+}
