@@ -112,6 +112,21 @@ final class PtyCfost implements AutoCloseable {
     return process.exitValue();
   }
 
+  /**
+   * Resizes the terminal, as a person dragging the window's corner does: the command's terminal gets the
+   * new size and the command a SIGWINCH. The model keeps its size; the command draws into its top left.
+   */
+  void resize(int rows, int cols) throws IOException, InterruptedException {
+    ProcessHandle command = process.descendants().filter(p -> p.info().command().orElse("").endsWith("java"))
+        .findFirst().orElseThrow(() -> new AssertionError("no java process under script"));
+    Path tty = Files.readSymbolicLink(Path.of("/proc", Long.toString(command.pid()), "fd", "0"));
+    Process stty = new ProcessBuilder("stty", "-F", tty.toString(), "cols", Integer.toString(cols), "rows",
+        Integer.toString(rows)).redirectErrorStream(true).start();
+    assertThat(stty.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(stty.exitValue()).as(new String(stty.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+        .isZero();
+  }
+
   List<String> screen() {
     return screen.lines();
   }

@@ -97,9 +97,12 @@ class TasksScreenIT {
 
   @Test
   @Timeout(60)
-  void ctrlCEndsTheScreenAndGivesTheTerminalBack() throws Exception {
+  void aResizedScreenIsRedrawnAndCtrlCEndsItGivingTheTerminalBack() throws Exception {
     try (PtyCfost screen = PtyCfost.start(dir, "--db", laptop, "tasks")) {
       screen.awaitLine(SHOWN, "Water the plants");
+      screen.resize(12, 40);
+      screen.await("the key hints on the last of 12 rows, cut at 40 columns",
+          lines -> lines.get(11).equals("up/down j/k move  a add  e edit  space d"), SHOWN);
       screen.type("e");
       screen.awaitLine(SHOWN, "Edit: Water the plants !low");
       screen.type("\u0003"); // Ctrl-C: the terminal sends SIGINT
