@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,6 +69,16 @@ class TasksScreenIT {
       screen.awaitLine(SHOWN, "changes arrived from elsewhere");
       screen.awaitLine(SHOWN, "2 open, 1 done");
 
+      // Another program writes the table with plain SQL, no CFOST in it: captured, and shown too.
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + laptop); Statement st = c.createStatement()) {
+        st.execute("INSERT INTO tasks(id, title, priority, created) VALUES ('0000feed', 'Feed the cat', 'high', '1')");
+      }
+      screen.awaitLine(SHOWN, "[ ] !!! Feed the cat  0000feed");
+      screen.type("g");
+      screen.awaitLine(SHOWN, "> [ ] !!! Feed the cat");
+      screen.type("x");
+      screen.awaitLine(SHOWN, "[x] !!! Feed the cat");
+
       screen.type("/mom\r");
       screen.await("only the matching task", lines -> line(lines, "] !!  Call mom") != null
           && line(lines, "Water the plants") == null, SHOWN);
@@ -88,11 +101,12 @@ class TasksScreenIT {
           .endsWith("\033[?25h\033[?1049l");
     }
     JsonNode tasks = JSON.readTree(cfost.run("--db", laptop, "tasks", "list", "--json").ok());
-    assertThat(tasks).hasSize(2);
-    assertThat(tasks.get(0).get("title").asText()).isEqualTo("Water the plants");
-    assertThat(tasks.get(1).get("title").asText()).isEqualTo("Buy milk");
-    assertThat(tasks.get(1).get("done").asBoolean()).isTrue();
-    assertThat(tasks.get(1).get("tags")).hasToString("[\"home\"]");
+    assertThat(tasks).hasSize(3);
+    assertThat(tasks.get(0).get("title").asText()).as("the one open task first").isEqualTo("Water the plants");
+    JsonNode milk = task(tasks, "Buy milk");
+    assertThat(milk.get("done").asBoolean()).isTrue();
+    assertThat(milk.get("tags")).hasToString("[\"home\"]");
+    assertThat(task(tasks, "Feed the cat").get("done").asBoolean()).isTrue();
   }
 
   @Test
@@ -114,6 +128,15 @@ class TasksScreenIT {
   @Test
   void withoutATerminalItPointsToTheScriptCommands() {
     assertThat(cfost.run("--db", laptop, "tasks").fails(1)).contains("needs a terminal", "cfost tasks list");
+  }
+
+  private static JsonNode task(JsonNode tasks, String title) {
+    for (JsonNode t : tasks) {
+      if (t.get("title").asText().equals(title)) {
+        return t;
+      }
+    }
+    throw new AssertionError("no task '" + title + "' in " + tasks);
   }
 
   /** The first line containing {@code text}, or null. */

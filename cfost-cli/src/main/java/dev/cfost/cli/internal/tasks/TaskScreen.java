@@ -36,6 +36,7 @@ public final class TaskScreen {
   private final String where;
   private final TaskKeys keys;
   /** Set by the change listener and the signal handlers; read by the screen's loop. */
+  private final AtomicBoolean changed = new AtomicBoolean();
   private final AtomicBoolean changedElsewhere = new AtomicBoolean();
   private final AtomicBoolean resized = new AtomicBoolean();
   private volatile boolean interrupted;
@@ -82,11 +83,16 @@ public final class TaskScreen {
   }
 
   private void onChange(ChangeEvent e) {
-    // Own writes are shown at once; a merge (REMOTE) or another engine's commit (a LOCAL event without
-    // rows) is news from elsewhere.
+    if (!e.tables().isEmpty() && !e.tables().contains(TaskStore.TABLE)) {
+      return;
+    }
+    // Every change to the tasks reloads them: also a plain SQLite write of another program, which this
+    // engine captures as its own. A merge (REMOTE) or another engine's commit (a LOCAL event without
+    // rows) is news from elsewhere, and the status line says so.
     if (e.origin() == ChangeEvent.Origin.REMOTE || e.rows().isEmpty()) {
       changedElsewhere.set(true);
     }
+    changed.set(true);
   }
 
   private void loop() throws IOException {
@@ -101,10 +107,12 @@ public final class TaskScreen {
       draw();
       while (!quit && !interrupted) {
         boolean redraw = resized.getAndSet(false);
-        if (changedElsewhere.getAndSet(false)) {
+        if (changed.getAndSet(false)) {
           reload();
-          say("changes arrived from elsewhere at " + LocalTime.now().truncatedTo(ChronoUnit.SECONDS), false);
           redraw = true;
+        }
+        if (changedElsewhere.getAndSet(false)) {
+          say("changes arrived from elsewhere at " + LocalTime.now().truncatedTo(ChronoUnit.SECONDS), false);
         }
         int key = keys.next(POLL_MILLIS);
         if (key != TaskKeys.NONE) {
