@@ -43,6 +43,7 @@ import picocli.CommandLine.ScopeType;
         LoginCommand.class,
         DeviceCommand.class,
         DocCommand.class,
+        TasksCommand.class,
         DemoCommand.class,
         ServerCommand.class,
         CompletionCommand.class,

@@ -8,6 +8,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.UncheckedIOException;
+import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,13 +37,28 @@ final class ImportCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     MergeResult result;
     // Open the database first: a missing database is the error to report, not a missing stdin.
-    try (Cfost db = cfost.open(false); BufferedReader in = reader()) {
-      result = ChangeImport.merge(db, in);
+    try (Cfost db = cfost.open(false); BufferedReader in = reader();
+        Progress progress = Progress.of("import", "changes", json, spec.commandLine().getErr())) {
+      progress.total(lines());
+      result = ChangeImport.merge(db, in, progress::done);
+      progress.finish();
     }
     spec.commandLine().getOut().println(json
         ? "{\"applied\":" + result.applied() + ",\"received\":" + result.received() + "}"
         : "applied " + result.applied() + " of " + result.received() + " changes");
     return 0;
+  }
+
+  /** The changes in the file, one per non-blank line, for the progress; -1 for stdin, read only once. */
+  private long lines() throws IOException {
+    if (file.equals("-")) {
+      return -1;
+    }
+    try (Stream<String> lines = Files.lines(Path.of(file), StandardCharsets.UTF_8)) {
+      return lines.filter(l -> !l.isBlank()).count();
+    } catch (UncheckedIOException e) {
+      return -1; // not UTF-8: the import itself says which line, and fails
+    }
   }
 
   private BufferedReader reader() throws IOException {

@@ -158,7 +158,18 @@ final class SyncCommand implements Callable<Integer> {
   }
 
   private SyncProgress await(Peer peer, ReportingTransport transport, String what) throws InterruptedException {
+    try (Progress progress = Progress.of("sync", "rows", json, spec.commandLine().getErr())) {
+      SyncProgress done = await(peer, transport, what, progress);
+      progress.finish();
+      return done;
+    }
+  }
+
+  private SyncProgress await(Peer peer, ReportingTransport transport, String what, Progress progress)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+    // The most rows the peer said were still to come: the size of the catch-up, as far as it is known.
+    long toCome = 0;
     while (true) {
       String refused = transport.failure(address);
       if (refused != null) {
@@ -168,7 +179,15 @@ final class SyncCommand implements Callable<Integer> {
         throw new CliException("sync with " + what + " failed: " + error);
       }
       for (SyncProgress p : peer.progress()) {
-        if (p.peerId().equals(site) && p.caughtUp() && p.delivered()) {
+        if (!p.peerId().equals(site)) {
+          continue;
+        }
+        if (p.rowsToReceive() > toCome) {
+          toCome = p.rowsToReceive();
+          progress.total(toCome);
+        }
+        progress.done(p.caughtUp() ? toCome : toCome - Math.max(0, p.rowsToReceive()));
+        if (p.caughtUp() && p.delivered()) {
           return p;
         }
       }

@@ -1,0 +1,78 @@
+package dev.cfost.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The script side of {@code cfost tasks}: its subcommands, run in this JVM through the CLI's entry point. */
+class TasksCliIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+  CfostProcess cfost;
+  String db;
+
+  @BeforeEach
+  void aDatabase() {
+    cfost = CfostProcess.inThisJvm(dir);
+    db = dir.resolve("tasks.db").toString();
+    cfost.run("--db", db, "init").ok();
+  }
+
+  private JsonNode json(String... args) throws Exception {
+    return JSON.readTree(cfost.run(args).ok());
+  }
+
+  @Test
+  void aTasksLifeFromScripts() throws Exception {
+    JsonNode added = json("--db", db, "tasks", "add", "Renew passport", "--priority", "high", "--tag", "Admin",
+        "--tag", "admin", "--json");
+    String id = added.get("id").asText();
+    assertThat(added.get("priority").asText()).isEqualTo("high");
+    assertThat(added.get("tags")).as("lower-cased, once").hasToString("[\"admin\"]");
+    assertThat(added.get("done").asBoolean()).isFalse();
+    cfost.run("--db", db, "tasks", "add", "Buy", "stamps").ok();
+
+    assertThat(cfost.run("--db", db, "tasks", "list").ok()).contains("open    high      Renew passport  #admin")
+        .contains("open    medium    Buy stamps");
+    assertThat(cfost.run("--db", db, "tasks", "done", id.substring(0, 6)).ok())
+        .isEqualTo("done " + id.substring(0, 8) + " Renew passport\n");
+    assertThat(json("--db", db, "tasks", "list", "--open", "--json")).hasSize(1);
+    JsonNode edited = json("--db", db, "tasks", "edit", id, "--title", "Renew the passport", "--no-tags", "--json");
+    assertThat(edited.get("title").asText()).isEqualTo("Renew the passport");
+    assertThat(edited.get("tags")).isEmpty();
+    assertThat(edited.get("done").asBoolean()).as("only what was given changes").isTrue();
+    cfost.run("--db", db, "tasks", "reopen", id).ok();
+    assertThat(json("--db", db, "tasks", "list", "--open", "--json")).hasSize(2);
+
+    assertThat(cfost.run("--db", db, "replicate", "tasks").ok()).as("made replicated on first use")
+        .isEqualTo("already replicated tasks\n");
+    cfost.run("--db", db, "tasks", "delete", id).ok();
+    assertThat(json("--db", db, "tasks", "list", "--json")).hasSize(1);
+    assertThat(cfost.run("--db", db, "tasks", "done", id).fails(1)).contains("no task '" + id + "'");
+  }
+
+  @Test
+  void wrongInputIsRefusedWithWhatWasWrongAndNothingWritten() throws Exception {
+    assertThat(cfost.run("--db", db, "tasks", "add", "x", "--priority", "urgent").fails(1))
+        .contains("priority 'urgent': expected low, medium or high");
+    assertThat(cfost.run("--db", db, "tasks", "add", "x", "--tag", "two words").fails(1)).contains("tag 'two words'");
+    assertThat(cfost.run("--db", db, "tasks", "add", " ").fails(1)).contains("a task needs a title");
+    assertThat(cfost.run("--db", db, "tasks", "edit", "abc").fails(2)).contains("nothing to change");
+    assertThat(json("--db", db, "tasks", "list", "--json")).isEmpty();
+  }
+
+  @Test
+  void aTableNamedTasksOfAnotherShapeIsLeftAlone() {
+    cfost.run("--db", db, "sql", "CREATE TABLE tasks(id TEXT PRIMARY KEY NOT NULL, what TEXT)").ok();
+    assertThat(cfost.run("--db", db, "tasks", "list").fails(1))
+        .contains("the table 'tasks' exists without the columns [created, done, priority, tags, title, updated]");
+    assertThat(cfost.run("--db", db, "sql", "--json", "SELECT count(*) AS n FROM cfost_tables WHERE name = 'tasks'")
+        .ok()).as("not made replicated").isEqualTo("[{\"n\":0}]\n");
+  }
+}
