@@ -41,7 +41,9 @@ public final class PostgresServerStore extends AccountsStore {
   private final PostgresPool pool;
   private final PostgresDatabases databases;
   private final CopyOnWriteArrayList<BiConsumer<String, String>> commitListeners = new CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<CommitChannel.DocumentListener> documentListeners = new CopyOnWriteArrayList<>();
   private final CommitChannel channel;
+  private final PostgresDocumentBackend documents;
   private final Set<String> knownUsers = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -52,7 +54,13 @@ public final class PostgresServerStore extends AccountsStore {
     new SecureRandom().nextBytes(id);
     String origin = HexFormat.of().formatHex(id); // names this store's notifications, which it skips
     this.databases = new PostgresDatabases(pool, origin);
-    this.channel = CommitChannel.start(pool, origin, commitListeners);
+    this.channel = CommitChannel.start(pool, origin, commitListeners, documentListeners);
+    this.documents = new PostgresDocumentBackend(pool, origin, clock, documentListeners);
+  }
+
+  /** The {@code /ws} documents kept in this store's PostgreSQL, shared by every process on it. */
+  DocumentBackend documents() {
+    return documents;
   }
 
   /**
