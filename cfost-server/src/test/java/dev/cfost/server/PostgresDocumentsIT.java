@@ -1,0 +1,285 @@
+package dev.cfost.server;
+
+import static dev.cfost.server.HttpTestClient.obj;
+import static dev.cfost.server.WsDocumentsIT.assertError;
+import static dev.cfost.server.WsDocumentsIT.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cfost.identity.Argon2Params;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code /ws} documents of two server processes on one PostgreSQL (two {@link CfostServer}s, each
+ * with its own pool and listening connection): an update through one is pushed to the user's connection
+ * on the other, concurrent updates through both are all kept in one linear history, and the JSONB body
+ * is queried in SQL under its GIN index.
+ */
+class PostgresDocumentsIT {
+  @TempDir Path dir;
+  final List<AutoCloseable> open = new ArrayList<>();
+  String url;
+  CfostServer one;
+  CfostServer two;
+  String account;
+  String access;
+
+  void startTwo() throws Exception {
+    url = TestPostgres.freshDatabase();
+    one = start();
+    two = start();
+    HttpTestClient http = new HttpTestClient(one.port());
+    account = http.post("/v1/auth/register", obj("user_name", "alice", "email", "alice@example.org",
+        "password", "correct horse")).text("user_id");
+    access = http.post("/v1/auth/login", obj("login", "alice", "password", "correct horse")).text("access_token");
+  }
+
+  CfostServer start() throws Exception {
+    CfostServer s = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(dir.resolve("unused"))
+        .postgres(url, null).argon2(new Argon2Params(256, 1, 1)).build());
+    open.add(s);
+    return s;
+  }
+
+  DocumentSocket on(CfostServer server) throws Exception {
+    DocumentSocket s = new DocumentSocket(server.port());
+    open.add(s);
+    JsonNode r = s.ask(json("{'type':'authenticate','user_id':'" + account + "','auth_token':'" + access + "'}"));
+    assertThat(r.path("type").asText()).as(r.toString()).isEqualTo("authenticated");
+    return s;
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  @Test
+  void anUpdateThroughOneProcessIsPushedToTheUsersConnectionOnTheOther() throws Exception {
+    startTwo();
+    DocumentSocket a = on(one);
+    DocumentSocket b = on(two);
+
+    a.ask(json("{'type':'create_document','document':{'id':'d1','title':'Shared','content':{'text':'hello'}}}"));
+    JsonNode created = b.next();
+    assertThat(created.path("type").asText()).as(created.toString()).isEqualTo("document_created");
+    assertThat(created.at("/document/content/text").asText()).isEqualTo("hello");
+
+    long sent = System.nanoTime();
+    a.ask(json("{'type':'update_document','patch':{'document_id':'d1','patch':["
+        + "{'op':'replace','path':'/text','value':'from one'}]}}"));
+    JsonNode pushed = b.next();
+    long millis = (System.nanoTime() - sent) / 1_000_000;
+    assertThat(pushed.path("type").asText()).as(pushed.toString()).isEqualTo("document_updated");
+    assertThat(pushed.path("action").asText()).isEqualTo("update");
+    assertThat(pushed.at("/document/version").asLong()).isEqualTo(2);
+    assertThat(pushed.at("/document/content/text").asText()).isEqualTo("from one");
+    assertThat(millis).as("pushed across processes within a second").isLessThan(1000);
+
+    // Undo is the user's, whichever process takes it; its push reaches the first process's connection.
+    JsonNode undone = b.ask(json("{'type':'undo','document_id':'d1'}"));
+    assertThat(undone.at("/document/content/text").asText()).as(undone.toString()).isEqualTo("hello");
+    JsonNode pushedUndo = a.next();
+    assertThat(pushedUndo.path("action").asText()).as(pushedUndo.toString()).isEqualTo("undo");
+    assertThat(pushedUndo.at("/document/version").asLong()).isEqualTo(3);
+    assertThat(a.nothingWithin(java.time.Duration.ofMillis(300))).as("one push per update").isNull();
+  }
+
+  @Test
+  void concurrentUpdatesThroughBothProcessesAreAllKeptInOneLinearHistory() throws Exception {
+    startTwo();
+    DocumentSocket a = on(one);
+    DocumentSocket b = on(two);
+    List<JsonNode> pushesToA = Collections.synchronizedList(new ArrayList<>());
+    List<JsonNode> pushesToB = Collections.synchronizedList(new ArrayList<>());
+    a.askFor(json("{'type':'create_document','request_id':'c','document':{'id':'log','title':'Log',"
+        + "'content':{'items':[]}}}"), "c", pushesToA);
+    int each = 60;
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<List<Long>> fromA = pool.submit(appender(a, "A", each, pushesToA));
+      Future<List<Long>> fromB = pool.submit(appender(b, "B", each, pushesToB));
+      List<Long> versions = new ArrayList<>(fromA.get(60, TimeUnit.SECONDS));
+      versions.addAll(fromB.get(60, TimeUnit.SECONDS));
+      Collections.sort(versions);
+      List<Long> expected = new ArrayList<>();
+      for (long v = 2; v <= 2 * each + 1; v++) {
+        expected.add(v);
+      }
+      assertThat(versions).as("every update took its own version").isEqualTo(expected);
+    } finally {
+      pool.shutdownNow();
+    }
+
+    JsonNode doc = a.askFor(json("{'type':'get_document','request_id':'g','document_id':'log'}"), "g", pushesToA);
+    assertThat(doc.at("/document/version").asLong()).as(doc.toString()).isEqualTo(2 * each + 1);
+    JsonNode items = doc.at("/document/content/items");
+    assertThat(items.size()).as("no update lost").isEqualTo(2 * each);
+    assertThat(inOrder(items, "A")).as("each writer's items in its order").hasSize(each);
+    assertThat(inOrder(items, "B")).hasSize(each);
+
+    JsonNode history = b.askFor(json("{'type':'get_history','request_id':'h','document_id':'log'}"), "h", pushesToB);
+    JsonNode revisions = history.path("revisions");
+    assertThat(revisions.size()).isEqualTo(2 * each + 1);
+    for (int i = 0; i < revisions.size(); i++) {
+      assertThat(revisions.get(i).path("version").asLong()).isEqualTo(i + 1);
+      if (i > 0) {
+        assertThat(Long.parseUnsignedLong(revisions.get(i).path("hlc").asText()))
+            .as("times in the order of the versions").isGreaterThan(
+                Long.parseUnsignedLong(revisions.get(i - 1).path("hlc").asText()));
+      }
+    }
+    // Time travel across the checkpoint at version 100: each version holds the items added before it.
+    for (int version : new int[] {1, 60, 99, 100, 101, 2 * each}) {
+      JsonNode at = a.askFor(json("{'type':'get_document_at','request_id':'t','document_id':'log','version':"
+          + version + "}"), "t", pushesToA);
+      assertThat(at.at("/document/content/items").size()).as(at.toString()).isEqualTo(version - 1);
+      for (int i = 0; i < version - 1; i++) {
+        assertThat(at.at("/document/content/items/" + i)).isEqualTo(items.get(i));
+      }
+    }
+
+    // Each connection is pushed the other's updates, in the order of their versions.
+    while (pushesToA.size() < each) {
+      pushesToA.add(a.next()); // fails after 10 s without one
+    }
+    while (pushesToB.size() < each + 1) {
+      pushesToB.add(b.next());
+    }
+    assertThat(a.nothingWithin(java.time.Duration.ofMillis(300))).isNull();
+    assertThat(b.nothingWithin(java.time.Duration.ofMillis(300))).isNull();
+    assertThat(versionsFrom(pushesToB)).isSorted().hasSize(each + 1);
+    assertThat(versionsFrom(pushesToA)).isSorted().hasSize(each);
+  }
+
+  private static Callable<List<Long>> appender(DocumentSocket s, String who, int n, List<JsonNode> pushes) {
+    return () -> {
+      List<Long> versions = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String id = who + i;
+        JsonNode r = s.askFor(json("{'type':'update_document','request_id':'" + id + "','patch':{'document_id':'log',"
+            + "'patch':[{'op':'add','path':'/items/-','value':'" + id + "'}]}}"), id, pushes);
+        assertThat(r.path("type").asText()).as(r.toString()).isEqualTo("document_updated");
+        versions.add(r.at("/document/version").asLong());
+      }
+      return versions;
+    };
+  }
+
+  /** The items of one writer, checked to come in the order it added them. */
+  private static List<String> inOrder(JsonNode items, String who) {
+    List<String> mine = new ArrayList<>();
+    for (JsonNode item : items) {
+      if (item.asText().startsWith(who)) {
+        assertThat(item.asText()).isEqualTo(who + mine.size());
+        mine.add(item.asText());
+      }
+    }
+    return mine;
+  }
+
+  private static List<Long> versionsFrom(List<JsonNode> pushes) {
+    List<Long> out = new ArrayList<>();
+    synchronized (pushes) {
+      for (JsonNode p : pushes) {
+        out.add(p.at("/document/version").asLong());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void listFindsDocumentsByAJsonPointerInSqlOnTheIndexedJsonbBody() throws Exception {
+    startTwo();
+    DocumentSocket a = on(one);
+    a.ask(json("{'type':'create_document','document':{'id':'t1','title':'Task 1','content':"
+        + "{'status':'done','meta':{'n':1},'tags':['x','y']}}}"));
+    a.ask(json("{'type':'create_document','document':{'id':'t2','title':'Task 2','content':"
+        + "{'status':'open','meta':{'n':2},'tags':['y']}}}"));
+    a.ask(json("{'type':'create_document','document':{'id':'t3','title':'Task 3','content':"
+        + "{'status':'done','meta':{'n':1.0,'extra':true},'tags':[]}}}"));
+
+    assertThat(ids(a.ask(json("{'type':'list_documents','pointer':'/status','equals':'done'}"))))
+        .containsExactly("t1", "t3");
+    assertThat(ids(a.ask(json("{'type':'list_documents','pointer':'/meta/n','equals':1}"))))
+        .as("numbers by value").containsExactly("t1", "t3");
+    assertThat(ids(a.ask(json("{'type':'list_documents','pointer':'/meta','equals':{'n':1}}"))))
+        .as("an object equals, it does not merely contain").containsExactly("t1");
+    assertThat(ids(a.ask(json("{'type':'list_documents','pointer':'/tags/0','equals':'y'}"))))
+        .as("an array index").containsExactly("t2");
+    assertThat(ids(a.ask(json("{'type':'list_documents','pointer':'/status','equals':'done','title_contains':'3'}"))))
+        .containsExactly("t3");
+
+    DocumentSocket b = on(two);
+    b.ask(json("{'type':'update_document','patch':{'document_id':'t2','patch':"
+        + "[{'op':'replace','path':'/status','value':'done'}]}}"));
+    assertThat(ids(a.ask(json("{'type':'list_documents','pointer':'/status','equals':'done'}"))))
+        .as("the current body, whichever process wrote it").containsExactly("t1", "t2", "t3");
+
+    try (Connection c = TestPostgres.connect(url); Statement s = c.createStatement()) {
+      // The query of docs/SERVER.md, and the plan PostgreSQL takes for it when it cannot scan the table.
+      try (PreparedStatement ps = c.prepareStatement("SELECT doc_id FROM documents WHERE user_id = ?"
+          + " AND body @> '{\"status\": \"done\"}' ORDER BY doc_id")) {
+        ps.setString(1, account);
+        try (ResultSet rs = ps.executeQuery()) {
+          List<String> found = new ArrayList<>();
+          while (rs.next()) {
+            found.add(rs.getString(1));
+          }
+          assertThat(found).containsExactly("t1", "t2", "t3");
+        }
+      }
+      s.execute("SET enable_seqscan = off");
+      StringBuilder plan = new StringBuilder();
+      try (ResultSet rs = s.executeQuery("EXPLAIN SELECT doc_id FROM documents WHERE body @> '{\"status\": \"done\"}'")) {
+        while (rs.next()) {
+          plan.append(rs.getString(1)).append('\n');
+        }
+      }
+      assertThat(plan.toString()).contains("documents_body");
+    }
+  }
+
+  private static List<String> ids(JsonNode reply) {
+    assertThat(reply.path("type").asText()).as(reply.toString()).isEqualTo("documents");
+    List<String> out = new ArrayList<>();
+    reply.path("documents").forEach(d -> out.add(d.path("id").asText()));
+    return out;
+  }
+
+  @Test
+  void aValuePostgresCannotKeepIsRefusedAndNothingOfItIsWritten() throws Exception {
+    startTwo();
+    DocumentSocket a = on(one);
+    assertError(a.ask(json("{'type':'create_document','document':{'id':'z','title':'Z','content':{'s':'a\\u0000b'}}}")),
+        "invalid", "PostgreSQL cannot keep");
+    assertError(a.ask(json("{'type':'get_document','document_id':'z'}")), "not_found", "z");
+
+    a.ask(json("{'type':'create_document','document':{'id':'y','title':'Y','content':{'s':'ok'}}}"));
+    assertError(a.ask(json("{'type':'update_document','patch':{'document_id':'y','patch':["
+        + "{'op':'add','path':'/t','value':'fine'},{'op':'add','path':'/u','value':'a\\u0000b'}]}}")),
+        "invalid", "PostgreSQL cannot keep");
+    JsonNode y = a.ask(json("{'type':'get_document','document_id':'y'}"));
+    assertThat(y.at("/document/version").asLong()).as(y.toString()).isEqualTo(1);
+    assertThat(y.at("/document/content").has("t")).as("nothing half-applied").isFalse();
+    JsonNode history = a.ask(json("{'type':'get_history','document_id':'y'}"));
+    assertThat(history.path("revisions").size()).isEqualTo(1);
+  }
+}
