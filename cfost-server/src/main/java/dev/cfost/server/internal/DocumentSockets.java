@@ -6,6 +6,8 @@ import dev.cfost.DocumentException;
 import dev.cfost.Documents;
 import io.javalin.config.JavalinConfig;
 import io.javalin.websocket.WsContext;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,12 +30,15 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: a message is handled on the Jetty thread that read it, which reads nothing more from that
  * connection meanwhile (so at most one message per connection waits); one account's messages run one at
  * a time under its {@link Account} monitor, so its changes apply and are pushed in order. Updates that
- * other processes commit (PostgreSQL) are pushed by the backend's thread, under the same monitor. Bounds: a frame
+ * other processes commit (PostgreSQL) are pushed by the backend's thread, under the same monitor, unless a
+ * later version of the document was told here already, so that versions pushed only go up. Bounds: a frame
  * is at most {@link SyncEndpoints#MAX_MESSAGE_BYTES}; a connection whose unsent replies pass
  * {@link SyncEndpoints#MAX_QUEUED_BYTES} is closed; connections are capped as sync sessions are.
  */
 final class DocumentSockets implements AutoCloseable {
   private static final String CONNECTION = "cfost.documents";
+  /** Documents per account whose last version told is remembered. */
+  static final int MAX_TOLD = 10_000;
   private static final Logger LOG = LoggerFactory.getLogger(DocumentSockets.class);
 
   private final DocumentBackend backend;
@@ -41,11 +46,30 @@ final class DocumentSockets implements AutoCloseable {
   private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
 
-  /** One account's open documents and its authenticated connections; guards both. */
+  /** One account's open documents and its authenticated connections; guards both, and {@link #told}. */
   static final class Account {
     final DocumentBackend.Opened opened;
     final Documents documents;
     final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /**
+     * Per document, the highest version this process's connections were told of (a reply or a push), so
+     * that an update of another process that arrives after a later one is not pushed: its content is in
+     * the later version. At most {@link #MAX_TOLD} documents; then it starts again (a stale push may follow).
+     */
+    final Map<String, Long> told = new HashMap<>();
+
+    /** Records that the account's connections know {@code version} of {@code id}; false if they knew a later one. */
+    boolean tell(String id, long version) {
+      Long known = told.get(id);
+      if (known != null && known >= version) {
+        return false;
+      }
+      if (told.size() >= MAX_TOLD) {
+        told.clear();
+      }
+      told.put(id, version);
+      return true;
+    }
 
     Account(DocumentBackend.Opened opened) {
       this.opened = opened;
@@ -97,6 +121,9 @@ final class DocumentSockets implements AutoCloseable {
     }
     ObjectNode message = DocumentMessages.pushed(update.action(), update.document());
     synchronized (account) {
+      if (!account.tell(update.document().id(), update.document().version())) {
+        return;
+      }
       for (Connection c : account.connections) {
         c.send(message);
       }
@@ -158,6 +185,8 @@ final class DocumentSockets implements AutoCloseable {
       synchronized (account) {
         DocumentMessages.Outcome out = DocumentMessages.apply(account.documents, type, m);
         if (out.push()) {
+          JsonNode d = out.reply().path("document");
+          account.tell(d.path("id").asText(), d.path("version").asLong());
           for (Connection other : account.connections) {
             if (other != conn) {
               other.send(out.reply());
