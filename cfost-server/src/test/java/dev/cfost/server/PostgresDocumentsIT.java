@@ -287,16 +287,31 @@ class PostgresDocumentsIT {
         .as("the current body, whichever process wrote it").containsExactly("t1", "t2", "t3");
 
     try (Connection c = TestPostgres.connect(url); Statement s = c.createStatement()) {
-      // The query of docs/SERVER.md, and the plan PostgreSQL takes for it when it cannot scan the table.
-      try (PreparedStatement ps = c.prepareStatement("SELECT doc_id FROM documents WHERE user_id = ?"
-          + " AND body @> '{\"status\": \"done\"}' ORDER BY doc_id")) {
+      // The queries of docs/SERVER.md ("Documents over /ws"), and the plan PostgreSQL takes for the first
+      // when it cannot scan the table.
+      try (PreparedStatement ps = c.prepareStatement("SELECT doc_id, title, version, body->'status' AS status"
+          + " FROM documents WHERE user_id = ? AND NOT deleted AND body @> '{\"status\": \"done\"}'"
+          + " ORDER BY doc_id")) {
         ps.setString(1, account);
         try (ResultSet rs = ps.executeQuery()) {
           List<String> found = new ArrayList<>();
           while (rs.next()) {
-            found.add(rs.getString(1));
+            found.add(rs.getString(1) + " " + rs.getString(4));
           }
-          assertThat(found).containsExactly("t1", "t2", "t3");
+          assertThat(found).containsExactly("t1 \"done\"", "t2 \"done\"", "t3 \"done\"");
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT version, kind, author, at, patch FROM document_revisions"
+          + " WHERE user_id = ? AND doc_id = 't2' ORDER BY version")) {
+        ps.setString(1, account);
+        try (ResultSet rs = ps.executeQuery()) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(2)).isEqualTo("create");
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(2)).isEqualTo("update");
+          assertThat(rs.getString(3)).isEqualTo(account);
+          assertThat(rs.getString(5)).contains("\"replace\"");
+          assertThat(rs.next()).isFalse();
         }
       }
       s.execute("SET enable_seqscan = off");
