@@ -18,6 +18,21 @@ interface DocumentBackend extends AutoCloseable {
 
     @Override
     void close();
+
+    /** {@code documents}, whose {@link #close} runs {@code close}. */
+    static Opened of(Documents documents, Runnable close) {
+      return new Opened() {
+        @Override
+        public Documents documents() {
+          return documents;
+        }
+
+        @Override
+        public void close() {
+          close.run();
+        }
+      };
+    }
   }
 
   /** An update another server process committed, re-read from the store, to push to this one's connections. */

@@ -1,6 +1,5 @@
 package dev.cfost.server.internal;
 
-import dev.cfost.Documents;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -51,18 +50,8 @@ final class PostgresDocumentBackend implements DocumentBackend {
 
   @Override
   public Opened open(String user) {
-    Documents documents = new PostgresDocuments(pool, user, origin, clock);
-    return new Opened() {
-      @Override
-      public Documents documents() {
-        return documents;
-      }
-
-      @Override
-      public void close() {
-        // nothing is held per account: every call takes a pooled connection
-      }
-    };
+    // Nothing is held per account: every call takes a pooled connection.
+    return Opened.of(new PostgresDocuments(pool, user, origin, clock), () -> { });
   }
 
   @Override

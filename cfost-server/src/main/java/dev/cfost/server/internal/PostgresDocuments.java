@@ -41,7 +41,6 @@ final class PostgresDocuments implements Documents {
   /** Versions between checkpoints: {@link #at} folds at most this many patches. */
   static final int CHECKPOINT_EVERY = 100;
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-  private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]*|-");
   private static final int MAX_TITLE = 1000;
   private static final String HEAD = "SELECT doc_id, title, body::text, deleted, version, created_by, created_hlc,"
       + " updated_by, updated_hlc FROM documents";
@@ -318,82 +317,22 @@ final class PostgresDocuments implements Documents {
     return h;
   }
 
-  /**
-   * Documents that match, ordered by id (bytewise, as SQLite orders them). The pointer filter runs in
-   * PostgreSQL: {@code body #> path = value} (JSONB equality: numbers by value, objects in any order),
-   * after a containment test {@code body @> {...}} that the GIN index answers, when the path names object
-   * members only.
-   */
+  /** Documents that match, ordered by id: {@link PostgresDocumentQuery}, in SQL on the JSONB bodies. */
   @Override
   public List<Document> list(DocumentQuery q) {
-    List<String> path = q.pointer() == null ? null : pointerTokens(q.pointer());
     if (q.equalTo() != null) {
       checkFinite(q.equalTo(), "the value compared at " + q.pointer());
     }
-    StringBuilder sql = new StringBuilder(HEAD).append(" WHERE user_id = ?");
-    List<Object> args = new ArrayList<>(List.of(user));
-    if (!q.includeDeleted()) {
-      sql.append(" AND NOT deleted");
-    }
-    if (q.titleContains() != null) {
-      sql.append(" AND strpos(lower(title), lower(?)) > 0");
-      args.add(q.titleContains());
-    }
-    if (q.updatedSince() != null) {
-      sql.append(" AND updated_hlc >= ?");
-      args.add(HybridClock.timestamp(Math.max(0, q.updatedSince().toEpochMilli()), 0));
-    }
-    if (path != null) {
-      if (!path.isEmpty() && path.stream().noneMatch(t -> INDEX.matcher(t).matches())) {
-        JsonNode contained = q.equalTo();
-        for (int i = path.size() - 1; i >= 0; i--) {
-          contained = Json.MAPPER.createObjectNode().set(path.get(i), contained);
-        }
-        sql.append(" AND body @> ?::jsonb");
-        args.add(Json.write(contained));
-      }
-      sql.append(" AND body #> ?::text[] = ?::jsonb");
-      args.add(path);
-      args.add(Json.write(q.equalTo()));
-    }
-    sql.append(" ORDER BY doc_id COLLATE \"C\" LIMIT ?");
-    args.add(q.limit());
+    PostgresDocumentQuery query = PostgresDocumentQuery.of(HEAD, user, q);
     return tx("listing documents", c -> {
       List<Document> out = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        for (int i = 0; i < args.size(); i++) {
-          Object a = args.get(i);
-          if (a instanceof List<?> tokens) {
-            ps.setArray(i + 1, c.createArrayOf("text", tokens.toArray()));
-          } else {
-            ps.setObject(i + 1, a);
-          }
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(head(rs).document());
-          }
+      try (PreparedStatement ps = query.prepare(c); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(head(rs).document());
         }
       }
       return out;
     });
-  }
-
-  /** The unescaped tokens of an RFC 6901 pointer, checked by the core's parser. */
-  private static List<String> pointerTokens(String pointer) {
-    try {
-      JsonPatch.parse(Json.MAPPER.createArrayNode().add(Json.MAPPER.createObjectNode().put("op", "remove")
-          .put("path", pointer)));
-    } catch (PatchException e) {
-      throw new DocumentException(Reason.INVALID, e.getMessage().replaceFirst("^operation 0: ", ""));
-    }
-    List<String> tokens = new ArrayList<>();
-    if (!pointer.isEmpty()) {
-      for (String t : pointer.substring(1).split("/", -1)) {
-        tokens.add(t.replace("~1", "/").replace("~0", "~"));
-      }
-    }
-    return tokens;
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.cfost.server.internal;
 
 import dev.cfost.Cfost;
-import dev.cfost.Documents;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -32,18 +31,7 @@ final class SqliteDocumentBackend implements DocumentBackend {
       throw new DocumentMessages.Refused("documents_unavailable", "this account's id cannot name a file");
     }
     Cfost db = openFile(user);
-    Documents documents = db.documents(user);
-    return new Opened() {
-      @Override
-      public Documents documents() {
-        return documents;
-      }
-
-      @Override
-      public void close() {
-        db.close();
-      }
-    };
+    return Opened.of(db.documents(user), db::close);
   }
 
   private Cfost openFile(String user) {
