@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Across processes: the batches of one database are serialized by the lock of its {@code dbs} row,
  * which also keeps positions in commit order ({@link PostgresDatabases}); every batch that moves a head
- * sends one notification, which wakes the other processes' listeners.
+ * sends one notification, which wakes the other processes' listeners. The {@code /ws} documents live in
+ * the same database ({@link #documents()}), and their notifications come through the same listening
+ * connection.
  *
  * <p>Thread-safe. Operations on different databases run in parallel, up to the pool's size.
  */
