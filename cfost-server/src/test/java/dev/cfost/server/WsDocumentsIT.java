@@ -242,6 +242,37 @@ class WsDocumentsIT {
 
   @ParameterizedTest
   @EnumSource(Store.class)
+  void oneAccountNeitherSeesNorChangesNorHearsOfAnothersDocuments(Store store) throws Exception {
+    start(store);
+    DocumentSocket alice = authenticated();
+    alice.ask(json("{'type':'create_document','document':{'id':'d1','title':'Private','content':{'secret':1}}}"));
+    HttpTestClient http = new HttpTestClient(server.port());
+    String bobId = http.post("/v1/auth/register", obj("user_name", "bob", "email", "bob@example.org",
+        "password", "correct horse")).text("user_id");
+    String bobToken = http.post("/v1/auth/login", obj("login", "bob", "password", "correct horse"))
+        .text("access_token");
+    DocumentSocket bob = socket();
+    assertThat(bob.ask(json("{'type':'authenticate','user_id':'" + bobId + "','auth_token':'" + bobToken + "'}"))
+        .path("type").asText()).isEqualTo("authenticated");
+
+    assertThat(bob.ask(json("{'type':'list_documents','include_deleted':true}")).path("documents").size()).isZero();
+    assertThat(bob.ask(json("{'type':'list_documents','pointer':'/secret','equals':1}")).path("documents").size())
+        .isZero();
+    assertError(bob.ask(json("{'type':'get_document','document_id':'d1'}")), "not_found", "d1");
+    assertError(bob.ask(json("{'type':'get_history','document_id':'d1'}")), "not_found", "d1");
+    assertError(bob.ask(json("{'type':'update_document','patch':{'document_id':'d1','patch':["
+        + "{'op':'replace','path':'/secret','value':2}]}}")), "not_found", "d1");
+    JsonNode own = bob.ask(json("{'type':'create_document','document':{'id':'d1','title':'Bob','content':{}}}"));
+    assertThat(own.at("/document/created_by").asText()).as(own.toString()).isEqualTo(bobId);
+
+    assertThat(alice.nothingWithin(Duration.ofMillis(300))).as("bob's changes are not pushed to alice").isNull();
+    JsonNode mine = alice.ask(json("{'type':'get_document','document_id':'d1'}"));
+    assertThat(mine.at("/document/title").asText()).as(mine.toString()).isEqualTo("Private");
+    assertThat(mine.at("/document/content/secret").asInt()).isEqualTo(1);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Store.class)
   void demoTokenActsAsTheDemoAccountOnlyInDemoMode(Store store) throws Exception {
     ServerConfig.Builder config = ServerConfig.builder().dataDir(dir.resolve("demo")).demo(true);
     start(store == Store.SQLITE ? config : config.postgres(TestPostgres.freshDatabase(), null));
