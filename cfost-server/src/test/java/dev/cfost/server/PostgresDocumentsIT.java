@@ -283,6 +283,8 @@ class PostgresDocumentsIT {
     DocumentSocket b = on(two);
     b.ask(json("{'type':'update_document','patch':{'document_id':'t2','patch':"
         + "[{'op':'replace','path':'/status','value':'done'}]}}"));
+    JsonNode pushed = a.next(); // the update reaches the first process's connection
+    assertThat(pushed.at("/document/id").asText()).as(pushed.toString()).isEqualTo("t2");
     assertThat(ids(a.ask(json("{'type':'list_documents','pointer':'/status','equals':'done'}"))))
         .as("the current body, whichever process wrote it").containsExactly("t1", "t2", "t3");
 

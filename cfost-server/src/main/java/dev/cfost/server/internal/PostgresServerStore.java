@@ -270,6 +270,7 @@ public final class PostgresServerStore extends AccountsStore {
       return;
     }
     closed = true;
+    documents.close(); // stops pushing document updates (the /ws endpoint closed it already, if it ran)
     channel.close();
     pool.close(); // waits for transactions in progress
   }
