@@ -230,7 +230,8 @@ class PostgresDocumentsIT {
       s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '"
           + LISTEN_NAME + "'");
       awaitListeners(s, 0);
-      a.ask(json("{'type':'update_document','patch':{'document_id':'d','patch':[{'op':'replace','path':'/n','value':1}]}}"));
+      a.ask(json("{'type':'update_document','patch':{'document_id':'d','patch':["
+          + "{'op':'replace','path':'/n','value':1}]}}"));
       JsonNode pushed = b.next();
       assertThat(pushed.at("/document/version").asLong()).as(pushed.toString()).isEqualTo(2);
       assertThat(pushed.at("/document/content/n").asInt()).isEqualTo(1);
@@ -318,7 +319,8 @@ class PostgresDocumentsIT {
       }
       s.execute("SET enable_seqscan = off");
       StringBuilder plan = new StringBuilder();
-      try (ResultSet rs = s.executeQuery("EXPLAIN SELECT doc_id FROM documents WHERE body @> '{\"status\": \"done\"}'")) {
+      try (ResultSet rs = s.executeQuery(
+          "EXPLAIN SELECT doc_id FROM documents WHERE body @> '{\"status\": \"done\"}'")) {
         while (rs.next()) {
           plan.append(rs.getString(1)).append('\n');
         }

@@ -67,7 +67,8 @@ final class CommitChannel implements AutoCloseable {
     thread.setDaemon(true);
   }
 
-  static CommitChannel start(PostgresPool pool, String origin, CopyOnWriteArrayList<BiConsumer<String, String>> listeners,
+  static CommitChannel start(PostgresPool pool, String origin,
+      CopyOnWriteArrayList<BiConsumer<String, String>> listeners,
       CopyOnWriteArrayList<DocumentListener> documentListeners) {
     CommitChannel channel = new CommitChannel(pool, origin, listeners, documentListeners);
     channel.thread.start();

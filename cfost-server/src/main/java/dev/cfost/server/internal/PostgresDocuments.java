@@ -427,7 +427,8 @@ final class PostgresDocuments implements Documents {
     }
     // From the checkpoint's own revision on (its author and time are the state's if nothing follows).
     try (PreparedStatement ps = c.prepareStatement("SELECT version, action, patch::text, author, hlc"
-        + " FROM document_revisions WHERE user_id = ? AND doc_id = ? AND version >= ? AND version <= ? ORDER BY version")) {
+        + " FROM document_revisions WHERE user_id = ? AND doc_id = ? AND version >= ? AND version <= ?"
+        + " ORDER BY version")) {
       ps.setString(1, user);
       ps.setString(2, current.id);
       ps.setLong(3, Math.max(1, from));

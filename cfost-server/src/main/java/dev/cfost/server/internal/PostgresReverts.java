@@ -135,7 +135,8 @@ final class PostgresReverts {
     String cannot = "cannot " + (kind == Revision.Kind.UNDO ? "undo" : "redo") + " version " + e.version
         + " of document " + h.id + ": ";
     switch (e.action) {
-      case "create" -> throw new DocumentException(refusal, cannot + "a create has no reverse; delete the document instead");
+      case "create" -> throw new DocumentException(refusal, cannot
+          + "a create has no reverse; delete the document instead");
       case "delete" -> {
         if (!h.deleted) {
           throw new DocumentException(refusal, cannot + "the document was restored since");
@@ -169,7 +170,8 @@ final class PostgresReverts {
     for (JsonNode op : e.reverse) {
       String changed = changedSince(after, h.body, op.get("path").textValue());
       if (changed != null) {
-        throw new DocumentException(refusal, cannot + "the value at '" + changed + "' was changed by a later edit since");
+        throw new DocumentException(refusal, cannot + "the value at '" + changed
+            + "' was changed by a later edit since");
       }
     }
     ArrayNode guarded = Json.MAPPER.createArrayNode();
