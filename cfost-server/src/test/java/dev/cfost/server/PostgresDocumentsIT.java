@@ -178,6 +178,32 @@ class PostgresDocumentsIT {
     }
   }
 
+  @Test
+  void twoProcessesCreatingOneIdAtOnceMakeOneDocument() throws Exception {
+    startTwo();
+    DocumentSocket a = on(one);
+    DocumentSocket b = on(two);
+    List<JsonNode> pushesToA = Collections.synchronizedList(new ArrayList<>());
+    List<JsonNode> pushesToB = Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<JsonNode> fromA = pool.submit(() -> a.askFor(json("{'type':'create_document','request_id':'c',"
+          + "'document':{'id':'same','title':'A','content':{'by':'a'}}}"), "c", pushesToA));
+      Future<JsonNode> fromB = pool.submit(() -> b.askFor(json("{'type':'create_document','request_id':'c',"
+          + "'document':{'id':'same','title':'B','content':{'by':'b'}}}"), "c", pushesToB));
+      List<String> outcomes = new ArrayList<>();
+      for (JsonNode r : List.of(fromA.get(30, TimeUnit.SECONDS), fromB.get(30, TimeUnit.SECONDS))) {
+        outcomes.add(r.path("type").asText() + " " + r.path("code").asText());
+      }
+      Collections.sort(outcomes);
+      assertThat(outcomes).containsExactly("document_created ", "error already_exists");
+    } finally {
+      pool.shutdownNow();
+    }
+    JsonNode history = a.askFor(json("{'type':'get_history','request_id':'h','document_id':'same'}"), "h", pushesToA);
+    assertThat(history.path("revisions").size()).as(history.toString()).isEqualTo(1);
+  }
+
   private static Callable<List<Long>> appender(DocumentSocket s, String who, int n, List<JsonNode> pushes) {
     return () -> {
       List<Long> versions = new ArrayList<>();
