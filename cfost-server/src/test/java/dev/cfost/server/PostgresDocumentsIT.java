@@ -112,25 +112,17 @@ class PostgresDocumentsIT {
     a.askFor(json("{'type':'create_document','request_id':'c','document':{'id':'log','title':'Log',"
         + "'content':{'items':[]}}}"), "c", pushesToA);
     int each = 60;
-    List<Long> repliesToA;
-    List<Long> repliesToB;
-    ExecutorService pool = Executors.newFixedThreadPool(2);
-    try {
-      Future<List<Long>> fromA = pool.submit(appender(a, "A", each, pushesToA));
-      Future<List<Long>> fromB = pool.submit(appender(b, "B", each, pushesToB));
-      repliesToA = fromA.get(60, TimeUnit.SECONDS);
-      repliesToB = fromB.get(60, TimeUnit.SECONDS);
-      List<Long> versions = new ArrayList<>(repliesToA);
-      versions.addAll(repliesToB);
-      Collections.sort(versions);
-      List<Long> expected = new ArrayList<>();
-      for (long v = 2; v <= 2 * each + 1; v++) {
-        expected.add(v);
-      }
-      assertThat(versions).as("every update took its own version").isEqualTo(expected);
-    } finally {
-      pool.shutdownNow();
+    List<List<Long>> replies = atOnce(appender(a, "A", each, pushesToA), appender(b, "B", each, pushesToB));
+    List<Long> repliesToA = replies.get(0);
+    List<Long> repliesToB = replies.get(1);
+    List<Long> versions = new ArrayList<>(repliesToA);
+    versions.addAll(repliesToB);
+    Collections.sort(versions);
+    List<Long> expected = new ArrayList<>();
+    for (long v = 2; v <= 2 * each + 1; v++) {
+      expected.add(v);
     }
+    assertThat(versions).as("every update took its own version").isEqualTo(expected);
     // Each connection is told of the other's updates, in increasing versions, up to the last one.
     long last = 2 * each + 1;
     awaitTold(a, repliesToA, pushesToA, last);
@@ -185,23 +177,29 @@ class PostgresDocumentsIT {
     DocumentSocket b = on(two);
     List<JsonNode> pushesToA = Collections.synchronizedList(new ArrayList<>());
     List<JsonNode> pushesToB = Collections.synchronizedList(new ArrayList<>());
+    List<String> outcomes = new ArrayList<>();
+    for (JsonNode r : atOnce(() -> a.askFor(json("{'type':'create_document','request_id':'c',"
+        + "'document':{'id':'same','title':'A','content':{'by':'a'}}}"), "c", pushesToA),
+        () -> b.askFor(json("{'type':'create_document','request_id':'c',"
+        + "'document':{'id':'same','title':'B','content':{'by':'b'}}}"), "c", pushesToB))) {
+      outcomes.add(r.path("type").asText() + " " + r.path("code").asText());
+    }
+    Collections.sort(outcomes);
+    assertThat(outcomes).containsExactly("document_created ", "error already_exists");
+    JsonNode history = a.askFor(json("{'type':'get_history','request_id':'h','document_id':'same'}"), "h", pushesToA);
+    assertThat(history.path("revisions").size()).as(history.toString()).isEqualTo(1);
+  }
+
+  /** Runs both at once, on two threads, and returns their results (60 s at most). */
+  private static <T> List<T> atOnce(Callable<T> first, Callable<T> second) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      Future<JsonNode> fromA = pool.submit(() -> a.askFor(json("{'type':'create_document','request_id':'c',"
-          + "'document':{'id':'same','title':'A','content':{'by':'a'}}}"), "c", pushesToA));
-      Future<JsonNode> fromB = pool.submit(() -> b.askFor(json("{'type':'create_document','request_id':'c',"
-          + "'document':{'id':'same','title':'B','content':{'by':'b'}}}"), "c", pushesToB));
-      List<String> outcomes = new ArrayList<>();
-      for (JsonNode r : List.of(fromA.get(30, TimeUnit.SECONDS), fromB.get(30, TimeUnit.SECONDS))) {
-        outcomes.add(r.path("type").asText() + " " + r.path("code").asText());
-      }
-      Collections.sort(outcomes);
-      assertThat(outcomes).containsExactly("document_created ", "error already_exists");
+      Future<T> f = pool.submit(first);
+      Future<T> s = pool.submit(second);
+      return List.of(f.get(60, TimeUnit.SECONDS), s.get(60, TimeUnit.SECONDS));
     } finally {
       pool.shutdownNow();
     }
-    JsonNode history = a.askFor(json("{'type':'get_history','request_id':'h','document_id':'same'}"), "h", pushesToA);
-    assertThat(history.path("revisions").size()).as(history.toString()).isEqualTo(1);
   }
 
   private static Callable<List<Long>> appender(DocumentSocket s, String who, int n, List<JsonNode> pushes) {
