@@ -49,6 +49,21 @@ final class DocumentSocket implements AutoCloseable {
     return JSON.readTree(text);
   }
 
+  /**
+   * Sends {@code text}, which carries {@code "request_id": requestId}, and returns its reply; messages
+   * received meanwhile without that request id (pushes) are added to {@code pushes}.
+   */
+  JsonNode askFor(String text, String requestId, java.util.List<JsonNode> pushes) throws Exception {
+    ws.sendText(text, true).get(10, TimeUnit.SECONDS);
+    while (true) {
+      JsonNode m = next();
+      if (requestId.equals(m.path("request_id").asText(null))) {
+        return m;
+      }
+      pushes.add(m);
+    }
+  }
+
   /** Asserts that nothing more arrives within {@code wait}. */
   String nothingWithin(Duration wait) throws Exception {
     return received.poll(wait.toMillis(), TimeUnit.MILLISECONDS);

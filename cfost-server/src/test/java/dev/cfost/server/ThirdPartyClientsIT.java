@@ -190,8 +190,24 @@ class ThirdPartyClientsIT {
 
   @Test
   void aNodeWsClientDrivesTheDocumentApiAndSeesItsUpdatePushedToItsOtherConnection() throws Exception {
+    nodeDrivesTheDocumentApi(url, account, access);
+  }
+
+  @Test
+  void aNodeWsClientDrivesTheDocumentApiOfAServerOnPostgres() throws Exception {
+    try (CfostServer pg = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(dir.resolve("pg"))
+        .postgres(TestPostgres.freshDatabase(), null).argon2(new Argon2Params(256, 1, 1)).build())) {
+      HttpTestClient h = new HttpTestClient(pg.port());
+      String user = h.post("/v1/auth/register", obj("user_name", "bob", "email", "bob@example.org",
+          "password", "correct horse")).text("user_id");
+      String token = h.post("/v1/auth/login", obj("login", "bob", "password", "correct horse")).text("access_token");
+      nodeDrivesTheDocumentApi(h.base(), user, token);
+    }
+  }
+
+  private static void nodeDrivesTheDocumentApi(String base, String user, String token) throws Exception {
     List<JsonNode> lines = NodeClients.startScript(NodeClients.DOCUMENTS_SCRIPT, "--url",
-        url.replace("http://", "ws://") + "/ws", "--user", account, "--token", access).finish();
+        base.replace("http://", "ws://") + "/ws", "--user", user, "--token", token).finish();
 
     List<JsonNode> aIn = received(lines, "a");
     List<JsonNode> bIn = received(lines, "b");

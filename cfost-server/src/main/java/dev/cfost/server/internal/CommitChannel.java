@@ -24,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * notification lost meanwhile delays a reader and never loses a change. This process's own commits are
  * called at once by the store; their notifications (which name this origin) are skipped here.
  *
+ * <p>The same connection listens on {@link #DOCUMENTS} for the {@code /ws} document updates of other
+ * processes ({@link PostgresDocumentBackend}), one notification per committed update naming the user, the
+ * document and its version; after a reconnect the revisions written meanwhile are called the same way.
+ *
  * <p>Only the thread touches the connection; listeners run on it and must not block.
  */
 final class CommitChannel implements AutoCloseable {
@@ -34,25 +38,39 @@ final class CommitChannel implements AutoCloseable {
   private static final long MAX_BACKOFF_MILLIS = 5_000;
   /** The listening connection's {@code application_name} in {@code pg_stat_activity}. */
   static final String APPLICATION_NAME = "cfost-server-listen";
+  /** The channel of document updates: payload {@code USER DOCUMENT VERSION ORIGIN}. */
+  static final String DOCUMENTS = "cfost_documents";
+  /** The most document revisions a catch-up after a reconnect calls listeners for. */
+  static final int MAX_DOCUMENT_CATCH_UP = 10_000;
+
+  /** Hears a document update committed by another process. */
+  interface DocumentListener {
+    void updated(String user, String document, long version);
+  }
 
   private final PostgresPool pool;
   private final String origin;
   private final List<BiConsumer<String, String>> listeners;
+  private final List<DocumentListener> documentListeners;
   private final Thread thread;
   private volatile boolean closed;
   /** Whether a LISTEN is in place now (for tests and /ready). */
   private volatile boolean listening;
 
-  CommitChannel(PostgresPool pool, String origin, List<BiConsumer<String, String>> listeners) {
+  CommitChannel(PostgresPool pool, String origin, List<BiConsumer<String, String>> listeners,
+      List<DocumentListener> documentListeners) {
     this.pool = pool;
     this.origin = origin;
     this.listeners = listeners;
+    this.documentListeners = documentListeners;
     this.thread = new Thread(this::run, "cfost-store-listen");
     thread.setDaemon(true);
   }
 
-  static CommitChannel start(PostgresPool pool, String origin, CopyOnWriteArrayList<BiConsumer<String, String>> listeners) {
-    CommitChannel channel = new CommitChannel(pool, origin, listeners);
+  static CommitChannel start(PostgresPool pool, String origin,
+      CopyOnWriteArrayList<BiConsumer<String, String>> listeners,
+      CopyOnWriteArrayList<DocumentListener> documentListeners) {
+    CommitChannel channel = new CommitChannel(pool, origin, listeners, documentListeners);
     channel.thread.start();
     return channel;
   }
@@ -71,6 +89,7 @@ final class CommitChannel implements AutoCloseable {
       try (Connection c = DriverManager.getConnection(pool.url, props)) {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + PostgresDatabases.CHANNEL);
+          s.execute("LISTEN " + DOCUMENTS);
         }
         listening = true;
         if (lastAlive != 0) {
@@ -98,7 +117,11 @@ final class CommitChannel implements AutoCloseable {
           }
           if (received != null) {
             for (PGNotification n : received) {
-              dispatch(n.getParameter());
+              if (DOCUMENTS.equals(n.getName())) {
+                dispatchDocument(n.getParameter());
+              } else {
+                dispatch(n.getParameter());
+              }
             }
           }
         }
@@ -134,7 +157,49 @@ final class CommitChannel implements AutoCloseable {
         }
       }
     }
+    // Revisions are written with the process's origin as their device: this process's own are skipped.
+    try (PreparedStatement ps = c.prepareStatement("SELECT user_id, doc_id, version FROM document_revisions"
+        + " WHERE at > now() - make_interval(secs => ?) AND device <> ? ORDER BY id LIMIT " + MAX_DOCUMENT_CATCH_UP)) {
+      ps.setDouble(1, seconds);
+      ps.setString(2, origin);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          callDocument(rs.getString(1), rs.getString(2), rs.getLong(3));
+        }
+      }
+    }
     return n;
+  }
+
+  private void dispatchDocument(String payload) {
+    String[] parts = payload.split(" ");
+    long version = parts.length == 4 ? parseVersion(parts[2]) : -1;
+    if (version < 1) {
+      LOG.warn("ignoring a notification on {} that is not 'USER DOCUMENT VERSION ORIGIN': {}", DOCUMENTS,
+          WireChecks.printable(payload));
+      return;
+    }
+    if (!parts[3].equals(origin)) {
+      callDocument(parts[0], parts[1], version);
+    }
+  }
+
+  private static long parseVersion(String text) {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private void callDocument(String user, String document, long version) {
+    for (DocumentListener l : documentListeners) {
+      try {
+        l.updated(user, document, version);
+      } catch (RuntimeException e) {
+        LOG.error("a document listener failed", e);
+      }
+    }
   }
 
   private void dispatch(String payload) {

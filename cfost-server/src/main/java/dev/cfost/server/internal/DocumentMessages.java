@@ -113,6 +113,16 @@ final class DocumentMessages {
     if (t != null && !t.isNull()) {
       q = q.titleContains(text(m, "title_contains"));
     }
+    JsonNode pointer = m.get("pointer");
+    if (pointer != null && !pointer.isNull()) {
+      JsonNode value = m.get("equals");
+      if (value == null) {
+        throw new Refused("invalid_message", "'pointer' needs 'equals': the JSON value to find there");
+      }
+      q = q.where(text(m, "pointer"), value);
+    } else if (m.has("equals")) {
+      throw new Refused("invalid_message", "'equals' needs 'pointer': an RFC 6901 JSON pointer");
+    }
     JsonNode deleted = m.get("include_deleted");
     if (deleted != null && !deleted.isNull()) {
       if (!deleted.isBoolean()) {
@@ -128,6 +138,11 @@ final class DocumentMessages {
       q = q.limit(limit.intValue());
     }
     return q;
+  }
+
+  /** The message that tells the account's connections of a change: {@code action} as in the replies. */
+  static ObjectNode pushed(String action, Document d) {
+    return change(action.equals("create") ? "document_created" : "document_updated", action, d).reply();
   }
 
   private static Outcome change(String type, String action, Document d) {

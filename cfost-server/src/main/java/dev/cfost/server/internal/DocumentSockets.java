@@ -2,33 +2,26 @@ package dev.cfost.server.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cfost.Cfost;
 import dev.cfost.DocumentException;
 import dev.cfost.Documents;
-import dev.cfost.server.ServerConfig;
 import io.javalin.config.JavalinConfig;
 import io.javalin.websocket.WsContext;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The document API of seed 002 on WebSocket {@code /ws} (docs/SERVER.md, "Documents over /ws"): JSON
- * messages, one per text frame, on a server-side store of documents per account, one Cfost database
- * file per account under {@code DATA/documents/}, used through the library's {@link Documents}.
+ * messages, one per text frame, on each account's {@link Documents} as a {@link DocumentBackend} keeps
+ * them: a Cfost file per account with SQLite, tables shared by every process with PostgreSQL.
  *
  * <p>A connection first sends {@code authenticate} with an access token of {@code POST /v1/auth/login}
  * (or {@code demo-token} with {@code --demo}); every change is answered to its sender and pushed to the
@@ -36,30 +29,51 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: a message is handled on the Jetty thread that read it, which reads nothing more from that
  * connection meanwhile (so at most one message per connection waits); one account's messages run one at
- * a time under its {@link Account} monitor, so its changes apply and are pushed in order. Bounds: a frame
+ * a time under its {@link Account} monitor, so its changes apply and are pushed in order. Updates that
+ * other processes commit (PostgreSQL) are pushed by the backend's thread, under the same monitor, unless a
+ * later version of the document was told here already, so that versions pushed only go up. Bounds: a frame
  * is at most {@link SyncEndpoints#MAX_MESSAGE_BYTES}; a connection whose unsent replies pass
  * {@link SyncEndpoints#MAX_QUEUED_BYTES} is closed; connections are capped as sync sessions are.
  */
 final class DocumentSockets implements AutoCloseable {
   private static final String CONNECTION = "cfost.documents";
-  private static final Pattern FILE_SAFE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+  /** Documents per account whose last version told is remembered. */
+  static final int MAX_TOLD = 10_000;
   private static final Logger LOG = LoggerFactory.getLogger(DocumentSockets.class);
 
-  private final Path dir;
-  private final boolean sqlite;
+  private final DocumentBackend backend;
   private final Function<String, Optional<String>> tokenUser;
   private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
 
-  /** One account's open documents file and its authenticated connections; guards both. */
+  /** One account's open documents and its authenticated connections; guards both, and {@link #told}. */
   static final class Account {
-    final Cfost db;
+    final DocumentBackend.Opened opened;
     final Documents documents;
     final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /**
+     * Per document, the highest version this process's connections were told of (a reply or a push), so
+     * that an update of another process that arrives after a later one is not pushed: its content is in
+     * the later version. At most {@link #MAX_TOLD} documents; then it starts again (a stale push may follow).
+     */
+    final Map<String, Long> told = new HashMap<>();
 
-    Account(Cfost db, String user) {
-      this.db = db;
-      this.documents = db.documents(user);
+    /** Records that the account's connections know {@code version} of {@code id}; false if they knew a later one. */
+    boolean tell(String id, long version) {
+      Long known = told.get(id);
+      if (known != null && known >= version) {
+        return false;
+      }
+      if (told.size() >= MAX_TOLD) {
+        told.clear();
+      }
+      told.put(id, version);
+      return true;
+    }
+
+    Account(DocumentBackend.Opened opened) {
+      this.opened = opened;
+      this.documents = opened.documents();
     }
   }
 
@@ -93,10 +107,27 @@ final class DocumentSockets implements AutoCloseable {
   /**
    * @param tokenUser the account an access token stands for (demo mode included), as the bearer check does
    */
-  DocumentSockets(ServerConfig config, Function<String, Optional<String>> tokenUser) {
-    this.dir = config.dataDir().resolve("documents");
-    this.sqlite = config.postgresUrl() == null;
+  DocumentSockets(DocumentBackend backend, Function<String, Optional<String>> tokenUser) {
+    this.backend = backend;
     this.tokenUser = tokenUser;
+    backend.pushRemoteUpdates(accounts::containsKey, this::pushRemote);
+  }
+
+  /** Sends an update of another process to the account's connections here, as its own would be. */
+  private void pushRemote(DocumentBackend.Committed update) {
+    Account account = accounts.get(update.user());
+    if (account == null) {
+      return;
+    }
+    ObjectNode message = DocumentMessages.pushed(update.action(), update.document());
+    synchronized (account) {
+      if (!account.tell(update.document().id(), update.document().version())) {
+        return;
+      }
+      for (Connection c : account.connections) {
+        c.send(message);
+      }
+    }
   }
 
   void install(JavalinConfig c) {
@@ -154,6 +185,8 @@ final class DocumentSockets implements AutoCloseable {
       synchronized (account) {
         DocumentMessages.Outcome out = DocumentMessages.apply(account.documents, type, m);
         if (out.push()) {
+          JsonNode d = out.reply().path("document");
+          account.tell(d.path("id").asText(), d.path("version").asLong());
           for (Connection other : account.connections) {
             if (other != conn) {
               other.send(out.reply());
@@ -177,10 +210,6 @@ final class DocumentSockets implements AutoCloseable {
       throw new DocumentMessages.Refused("already_authenticated", "this connection is authenticated as '"
           + conn.user + "'");
     }
-    if (!sqlite) {
-      throw new DocumentMessages.Refused("documents_unavailable", "documents over /ws need the SQLite store;"
-          + " this server runs on PostgreSQL (--postgres), whose processes would each hold other files");
-    }
     String userId = DocumentMessages.text(m, "user_id");
     String token = DocumentMessages.text(m, "auth_token");
     Optional<String> user = tokenUser.apply(token);
@@ -191,13 +220,10 @@ final class DocumentSockets implements AutoCloseable {
       throw new DocumentMessages.Refused("wrong_user", "user_id '" + WireChecks.printable(userId)
           + "' is not the account of the auth_token");
     }
-    if (!FILE_SAFE.matcher(userId).matches()) {
-      throw new DocumentMessages.Refused("documents_unavailable", "this account's id cannot name a file");
-    }
     Account[] joined = new Account[1];
     String[] full = new String[1];
     accounts.compute(userId, (k, a) -> {
-      Account account = a != null ? a : new Account(open(k), k);
+      Account account = a != null ? a : new Account(backend.open(k));
       synchronized (account) {
         if (account.connections.size() >= SyncService.MAX_SESSIONS_PER_USER) {
           full[0] = "this user has " + SyncService.MAX_SESSIONS_PER_USER + " /ws connections, the most";
@@ -215,28 +241,6 @@ final class DocumentSockets implements AutoCloseable {
     conn.account = joined[0];
     LOG.info("event=connected transport=ws-documents user={}", userId);
     return JsonBody.MAPPER.createObjectNode().put("type", "authenticated").put("user_id", userId);
-  }
-
-  private Cfost open(String userId) {
-    try {
-      Files.createDirectories(dir);
-      try {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-      } catch (UnsupportedOperationException e) {
-        // not a POSIX file system: its defaults apply, as for the server's other files
-      }
-      Path file = dir.resolve(userId + ".db");
-      try {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (FileAlreadyExistsException e) {
-        // an earlier connection made it
-      } catch (UnsupportedOperationException e) {
-        Files.createFile(file);
-      }
-      return Cfost.open(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the documents of '" + userId + "' under " + dir, e);
-    }
   }
 
   private void closed(Connection conn) {
@@ -261,15 +265,16 @@ final class DocumentSockets implements AutoCloseable {
 
   private static void closeQuietly(Account a) {
     try {
-      a.db.close();
+      a.opened.close();
     } catch (Exception e) {
       LogEvent.warn(LOG, "documents_close_failed").with("error", e.toString()).log();
     }
   }
 
-  /** Closes every account's file; the server has stopped its connections first. */
+  /** Closes every account's documents and the backend; the server has stopped its connections first. */
   @Override
   public void close() {
+    backend.close();
     for (String user : accounts.keySet()) {
       accounts.computeIfPresent(user, (k, a) -> {
         synchronized (a) {

@@ -38,7 +38,9 @@ public final class HttpApi {
     AuthApi auth = new AuthApi(store, config.argon2(), config.accessTokenTtl(), config.refreshTokenTtl(),
         config.maxBodyBytes(), config.demo(), config.loginFailuresPerAccount(), config.loginFailuresPerAddress(),
         config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
-    DocumentSockets documents = new DocumentSockets(config, auth::tokenUser);
+    DocumentBackend backend = store instanceof PostgresServerStore pg ? pg.documents()
+        : new SqliteDocumentBackend(config.dataDir().resolve("documents"));
+    DocumentSockets documents = new DocumentSockets(backend, auth::tokenUser);
     return Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
       c.startup.showOldJavalinVersionWarning = false;

@@ -17,7 +17,9 @@ import java.util.List;
  * <p>The tables (docs/ARCHITECTURE.md, "The PostgreSQL store"): accounts, tokens and devices as in
  * SQLite's {@code accounts.db} (so that {@link Accounts} runs on both); {@code dbs}, one row per (user,
  * database) with its stream head; {@code rows}, {@code cells} (values in typed columns, {@link PgValues}),
- * {@code seals} and {@code cursors} as in a SQLite user file, keyed by the {@code dbs} id.
+ * {@code seals} and {@code cursors} as in a SQLite user file, keyed by the {@code dbs} id; the {@code /ws}
+ * documents ({@link PostgresDocuments}): {@code documents}, each one's current body as JSONB under a GIN
+ * index, {@code document_revisions} and {@code document_checkpoints}.
  */
 final class PostgresSchema {
   /** The advisory lock key of migrations: "cfost" in ASCII. */
@@ -55,7 +57,24 @@ final class PostgresSchema {
       // 2: device challenges (SQLite's accounts schema 4), so that any process takes a proof.
       List.of("CREATE TABLE challenges(challenge bytea PRIMARY KEY, user_id text NOT NULL, expires_at bigint NOT NULL)",
           "CREATE INDEX challenges_user ON challenges(user_id, expires_at)",
-          "CREATE INDEX challenges_expiry ON challenges(expires_at)"));
+          "CREATE INDEX challenges_expiry ON challenges(expires_at)"),
+      // 3: the /ws documents, so that every process serves them (SQLite keeps them in files per account).
+      List.of("CREATE TABLE documents(user_id text NOT NULL, doc_id text NOT NULL, title text NOT NULL,"
+              + " body jsonb NOT NULL, deleted boolean NOT NULL DEFAULT false, version bigint NOT NULL,"
+              + " created_by text NOT NULL, created_hlc bigint NOT NULL, updated_by text NOT NULL,"
+              + " updated_hlc bigint NOT NULL, PRIMARY KEY(user_id, doc_id))",
+          "CREATE INDEX documents_body ON documents USING GIN (body jsonb_path_ops)",
+          "CREATE TABLE document_revisions(id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+              + " user_id text NOT NULL, doc_id text NOT NULL, version bigint NOT NULL, kind text NOT NULL,"
+              + " action text NOT NULL, author text NOT NULL, device text NOT NULL, hlc bigint NOT NULL,"
+              + " at timestamptz NOT NULL DEFAULT clock_timestamp(), title text, patch jsonb, reverse jsonb,"
+              + " target bigint, UNIQUE(user_id, doc_id, version),"
+              + " FOREIGN KEY(user_id, doc_id) REFERENCES documents(user_id, doc_id))",
+          "CREATE INDEX document_revisions_at ON document_revisions(at)",
+          "CREATE INDEX document_revisions_hlc ON document_revisions(user_id, hlc)",
+          "CREATE TABLE document_checkpoints(user_id text NOT NULL, doc_id text NOT NULL, version bigint NOT NULL,"
+              + " body jsonb NOT NULL, deleted boolean NOT NULL, PRIMARY KEY(user_id, doc_id, version),"
+              + " FOREIGN KEY(user_id, doc_id) REFERENCES documents(user_id, doc_id))"));
 
   private PostgresSchema() {}
 

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Across processes: the batches of one database are serialized by the lock of its {@code dbs} row,
  * which also keeps positions in commit order ({@link PostgresDatabases}); every batch that moves a head
- * sends one notification, which wakes the other processes' listeners.
+ * sends one notification, which wakes the other processes' listeners. The {@code /ws} documents live in
+ * the same database ({@link #documents()}), and their notifications come through the same listening
+ * connection.
  *
  * <p>Thread-safe. Operations on different databases run in parallel, up to the pool's size.
  */
@@ -41,7 +43,9 @@ public final class PostgresServerStore extends AccountsStore {
   private final PostgresPool pool;
   private final PostgresDatabases databases;
   private final CopyOnWriteArrayList<BiConsumer<String, String>> commitListeners = new CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<CommitChannel.DocumentListener> documentListeners = new CopyOnWriteArrayList<>();
   private final CommitChannel channel;
+  private final PostgresDocumentBackend documents;
   private final Set<String> knownUsers = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -52,7 +56,13 @@ public final class PostgresServerStore extends AccountsStore {
     new SecureRandom().nextBytes(id);
     String origin = HexFormat.of().formatHex(id); // names this store's notifications, which it skips
     this.databases = new PostgresDatabases(pool, origin);
-    this.channel = CommitChannel.start(pool, origin, commitListeners);
+    this.channel = CommitChannel.start(pool, origin, commitListeners, documentListeners);
+    this.documents = new PostgresDocumentBackend(pool, origin, clock, documentListeners);
+  }
+
+  /** The {@code /ws} documents kept in this store's PostgreSQL, shared by every process on it. */
+  DocumentBackend documents() {
+    return documents;
   }
 
   /**
@@ -260,6 +270,7 @@ public final class PostgresServerStore extends AccountsStore {
       return;
     }
     closed = true;
+    documents.close(); // stops pushing document updates (the /ws endpoint closed it already, if it ran)
     channel.close();
     pool.close(); // waits for transactions in progress
   }

@@ -42,6 +42,30 @@ class PostgresSchemaIT {
     }
   }
 
+  @Test
+  void aStoreOfSchemaTwoGainsTheDocumentTablesAndKeepsItsAccounts() throws Exception {
+    try (Connection c = TestPostgres.connect(TestPostgres.freshDatabase())) {
+      c.setAutoCommit(false);
+      PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS.subList(0, 2));
+      try (Statement s = c.createStatement()) {
+        s.execute("INSERT INTO accounts VALUES ('u1', 'alice', 'alice', 'a@example.org', 'a@example.org', 'h', 1, null)");
+      }
+      c.commit();
+      assertThat(exists(c, "documents")).isFalse();
+
+      PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
+      c.commit();
+      assertThat(schema(c)).isEqualTo(3);
+      assertThat(exists(c, "documents")).isTrue();
+      assertThat(exists(c, "document_revisions")).isTrue();
+      assertThat(exists(c, "documents_body")).as("the GIN index").isTrue();
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT name FROM accounts")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("alice");
+      }
+    }
+  }
+
   private static int schema(Connection c) throws SQLException {
     try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'schema'")) {
       rs.next();

@@ -1,0 +1,105 @@
+package dev.cfost.server.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cfost.DocumentException;
+import dev.cfost.DocumentException.Reason;
+import dev.cfost.DocumentQuery;
+import dev.cfost.internal.HybridClock;
+import dev.cfost.internal.documents.Json;
+import dev.cfost.internal.documents.JsonPatch;
+import dev.cfost.internal.documents.PatchException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A {@link DocumentQuery} as SQL on the {@code documents} table, ordered by id (bytewise, as SQLite orders
+ * them). The pointer filter runs in PostgreSQL: {@code body #> path = value} (JSONB equality: numbers by
+ * value, objects in any order), after a containment test {@code body @> {...}} that the GIN index answers,
+ * when the path names object members only (an array index cannot be written as containment).
+ */
+final class PostgresDocumentQuery {
+  private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]*|-");
+
+  private final String sql;
+  private final List<Object> args;
+
+  private PostgresDocumentQuery(String sql, List<Object> args) {
+    this.sql = sql;
+    this.args = args;
+  }
+
+  /**
+   * @param select the statement up to its WHERE
+   * @throws DocumentException INVALID if the pointer is not one
+   */
+  static PostgresDocumentQuery of(String select, String user, DocumentQuery q) {
+    List<String> path = q.pointer() == null ? null : pointerTokens(q.pointer());
+    StringBuilder sql = new StringBuilder(select).append(" WHERE user_id = ?");
+    List<Object> args = new ArrayList<>(List.of(user));
+    if (!q.includeDeleted()) {
+      sql.append(" AND NOT deleted");
+    }
+    if (q.titleContains() != null) {
+      sql.append(" AND strpos(lower(title), lower(?)) > 0");
+      args.add(q.titleContains());
+    }
+    if (q.updatedSince() != null) {
+      sql.append(" AND updated_hlc >= ?");
+      args.add(HybridClock.timestamp(Math.max(0, q.updatedSince().toEpochMilli()), 0));
+    }
+    if (path != null) {
+      if (!path.isEmpty() && path.stream().noneMatch(t -> INDEX.matcher(t).matches())) {
+        JsonNode contained = q.equalTo();
+        for (int i = path.size() - 1; i >= 0; i--) {
+          contained = Json.MAPPER.createObjectNode().set(path.get(i), contained);
+        }
+        sql.append(" AND body @> ?::jsonb");
+        args.add(Json.write(contained));
+      }
+      sql.append(" AND body #> ?::text[] = ?::jsonb");
+      args.add(path);
+      args.add(Json.write(q.equalTo()));
+    }
+    sql.append(" ORDER BY doc_id COLLATE \"C\" LIMIT ?");
+    args.add(q.limit());
+    return new PostgresDocumentQuery(sql.toString(), args);
+  }
+
+  PreparedStatement prepare(Connection c) throws SQLException {
+    PreparedStatement ps = c.prepareStatement(sql);
+    try {
+      for (int i = 0; i < args.size(); i++) {
+        if (args.get(i) instanceof List<?> tokens) {
+          ps.setArray(i + 1, c.createArrayOf("text", tokens.toArray()));
+        } else {
+          ps.setObject(i + 1, args.get(i));
+        }
+      }
+      return ps;
+    } catch (SQLException | RuntimeException e) {
+      ps.close();
+      throw e;
+    }
+  }
+
+  /** The unescaped tokens of an RFC 6901 pointer, checked by the core's parser. */
+  private static List<String> pointerTokens(String pointer) {
+    try {
+      JsonPatch.parse(Json.MAPPER.createArrayNode().add(Json.MAPPER.createObjectNode().put("op", "remove")
+          .put("path", pointer)));
+    } catch (PatchException e) {
+      throw new DocumentException(Reason.INVALID, e.getMessage().replaceFirst("^operation 0: ", ""));
+    }
+    List<String> tokens = new ArrayList<>();
+    if (!pointer.isEmpty()) {
+      for (String t : pointer.substring(1).split("/", -1)) {
+        tokens.add(t.replace("~1", "/").replace("~0", "~"));
+      }
+    }
+    return tokens;
+  }
+}
