@@ -119,10 +119,8 @@ final class SessionReader {
     dev.cfost.Cursor cursor = db.peerCursor(site);
     session.send(new SyncMessage.Request(cursor));
     peer.events.syncStarted(session.remoteSite);
-    session.merger.start(cursor, "cfost-session-" + session.conn.remote() + "-merger");
-    Thread sender = new Thread(session.sender::run, "cfost-session-" + session.conn.remote() + "-sender");
-    sender.setDaemon(true);
-    sender.start();
+    session.merger.start(cursor);
+    session.newThread(session.sender::run, "sender").start();
   }
 
   /**
