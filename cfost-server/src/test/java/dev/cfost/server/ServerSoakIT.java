@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>CI runs {@value #CI_SECONDS} s; the long run: {@code -Dsoak.seconds=600} (see docs/RELIABILITY.md).
  */
 class ServerSoakIT {
-  static final int CI_SECONDS = 40;
+  static final int CI_SECONDS = 35;
   /** Heap after GC: the median of the last third of the samples may exceed the first third's by this much. */
   static final long HEAP_GROWTH_BYTES = 16L << 20;
   /** Threads and file descriptors at the end may exceed the baseline by this many (pools keep idle threads). */
@@ -262,8 +262,10 @@ class ServerSoakIT {
     assertThat(serverErrors).as("the server's cfost_errors_total, but for " + DUPLICATE).isEmpty();
     assertThat(replaced).as(DUPLICATE + " counted vs sessions opened")
         .isLessThanOrEqualTo(counts.get("device connects").get() + counts.get("raw websocket sessions").get());
-    assertThat(deviceErrors).as("errors reported to the devices, but for " + DUPLICATE)
-        .allMatch(e -> e.contains(DUPLICATE));
+    // The server's replacement reaches a device only if its old session still lives there (not explained yet,
+    // docs/RELIABILITY.md); nothing else may be reported, a peer closed during a hello included.
+    assertThat(deviceErrors).as("errors reported to the devices, but the server's " + DUPLICATE)
+        .allMatch(e -> e.contains(DUPLICATE + ": the peer ended the session: a newer session of device"));
     assertThat(proxy.cuts()).as("connections cut").isGreaterThan(seconds / 2);
     assertThat(counts.get("device peer restarts").get()).isGreaterThan(seconds / 8);
     assertThat(lateHeap).as("heap after GC late in the run vs early (MiB: %.1f vs %.1f)", lateHeap / 1048576.0,

@@ -413,6 +413,11 @@ public final class PeerEngine {
     }
   }
 
+  /** True once {@link #stop} began. */
+  boolean isStopped() {
+    return stopped;
+  }
+
   /** Stops syncing: closes sessions, transports and threads. */
   public void stop() {
     synchronized (this) {

@@ -109,6 +109,10 @@ final class SessionReader {
     session.remoteSite = h.siteId();
     session.remoteSchema = h.schemaVersion();
     if (!peer.register(session)) {
+      if (peer.isStopped()) { // the peer closed during this hello: no refusal to report, nothing to keep
+        session.close("stopped");
+        return;
+      }
       throw new ProtocolException(ProtocolException.DUPLICATE_SESSION, "another session with this peer is kept");
     }
     session.authorized();
