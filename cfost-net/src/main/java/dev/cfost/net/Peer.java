@@ -59,7 +59,11 @@ public final class Peer implements AutoCloseable {
     return engine.progress();
   }
 
-  /** Stops: closes sessions, transports and threads. Idempotent. */
+  /**
+   * Stops: closes sessions, transports and threads. Idempotent. Returns once every session thread has
+   * ended (a merge under way commits or rolls back first), so the database may be closed right after; a
+   * thread still running after 5 s is interrupted and given 1 s more (CONCURRENCY.md).
+   */
   @Override
   public void close() {
     engine.stop();

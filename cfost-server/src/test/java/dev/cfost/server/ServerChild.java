@@ -149,6 +149,15 @@ final class ServerChild implements AutoCloseable {
     }
   }
 
+  long pid() {
+    return process.pid();
+  }
+
+  /** What the child wrote to stderr so far: its log (WARN and above, logback-test.xml). */
+  String stderrText() throws IOException {
+    return Files.readString(stderr);
+  }
+
   int exitValue() {
     return process.exitValue();
   }

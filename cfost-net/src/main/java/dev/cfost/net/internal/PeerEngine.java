@@ -70,6 +70,12 @@ public final class PeerEngine {
   private final java.util.concurrent.atomic.AtomicBoolean recheckPending = new java.util.concurrent.atomic.AtomicBoolean();
   private final List<PeerAddress> listening = new ArrayList<>();
   private Registration dbListener;
+  /** Sessions started and not yet seen ended, registered or not; added and pruned under this. */
+  private final java.util.Set<Session> live = ConcurrentHashMap.newKeySet();
+  /** How long {@link #stop} waits for session and peer threads before it interrupts them. */
+  static final long STOP_WAIT_MILLIS = 5_000;
+  /** After the interrupt, how much longer it waits before it gives up on them (and says so in the log). */
+  static final long STOP_INTERRUPTED_WAIT_MILLIS = 1_000;
   private volatile boolean stopped;
 
   public PeerEngine(Cfost db, PeerOptions options) {
@@ -219,9 +225,17 @@ public final class PeerEngine {
     start(s);
   }
 
-  /** Starts a session, which must say hello before its deadline. */
+  /** Starts a session, which must say hello before its deadline; after stop, only closes its connection. */
   private void start(Session s) {
-    s.start();
+    synchronized (this) { // with stop's flag: a session started here is one that stop waits for
+      if (stopped) {
+        s.conn.close();
+        return;
+      }
+      live.removeIf(Session::ended);
+      live.add(s);
+      s.start();
+    }
     try {
       scheduler.schedule(s::helloDeadline, options.helloTimeoutMillis, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -399,6 +413,11 @@ public final class PeerEngine {
     }
   }
 
+  /** True once {@link #stop} began. */
+  boolean isStopped() {
+    return stopped;
+  }
+
   /** Stops syncing: closes sessions, transports and threads. */
   public void stop() {
     synchronized (this) {
@@ -413,11 +432,17 @@ public final class PeerEngine {
     scheduler.shutdownNow();
     dialer.shutdownNow();
     discoveredDialer.shutdownNow();
-    for (Session s : sessions.values()) {
+    for (Session s : live) {
       s.close("stopped");
+      s.conn.close(); // at once, not 2 s later: a reader blocked on the connection ends now
     }
     for (Transport t : options.transports) {
       t.close();
+    }
+    try {
+      awaitThreads();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     if (ownListenerThread != null) {
       ownListenerThread.shutdown();
@@ -427,6 +452,39 @@ public final class PeerEngine {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * Waits for every session's threads and the peer's own (scheduler, dialers), so that none of them calls
+   * the database after stop returns (the application closes it next); threads still running after
+   * {@link #STOP_WAIT_MILLIS} are interrupted and given {@link #STOP_INTERRUPTED_WAIT_MILLIS} more.
+   */
+  private void awaitThreads() throws InterruptedException {
+    long deadline = System.nanoTime() + STOP_WAIT_MILLIS * 1_000_000L;
+    boolean allEnded = awaitThreads(deadline);
+    if (!allEnded) {
+      List<String> overran = new ArrayList<>();
+      for (Session s : live) {
+        overran.addAll(s.interruptThreads());
+      }
+      log.warn("stopping: interrupting threads still running after {} ms: {}", STOP_WAIT_MILLIS, overran);
+      if (!awaitThreads(System.nanoTime() + STOP_INTERRUPTED_WAIT_MILLIS * 1_000_000L)) {
+        log.error("stopping: session threads still run after their interrupt; they may call the closed database");
+      }
+    }
+    live.removeIf(Session::ended);
+  }
+
+  private boolean awaitThreads(long deadlineNanos) throws InterruptedException {
+    boolean ended = true;
+    for (Session s : live) {
+      ended &= s.awaitThreads(deadlineNanos);
+    }
+    for (ExecutorService e : List.of(scheduler, dialer, discoveredDialer)) {
+      long left = Math.max(0, deadlineNanos - System.nanoTime());
+      ended &= e.awaitTermination(left, TimeUnit.NANOSECONDS);
+    }
+    return ended;
   }
 
   /** Keeps one wanted address connected, retrying with exponential backoff and full jitter. */

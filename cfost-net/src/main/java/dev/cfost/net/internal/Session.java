@@ -5,6 +5,8 @@ import dev.cfost.net.Connection;
 import dev.cfost.net.FrameTooLargeException;
 import dev.cfost.net.SyncException;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -48,6 +50,8 @@ final class Session {
   private volatile long lastReceivedAt = System.nanoTime();
   /** An accepted session counted by the peer until it passes hello or ends; guarded by this. */
   boolean countsAsUnauthorized;
+  /** Every thread this session started, guarded by itself: the peer's stop waits for them. */
+  private final List<Thread> threads = new ArrayList<>();
 
   // Progress, written by one thread each.
   volatile long remainingToReceive = -1;
@@ -66,12 +70,62 @@ final class Session {
   }
 
   void start() {
-    Thread w = new Thread(writer::run, "cfost-session-" + conn.remote() + "-writer");
-    w.setDaemon(true);
-    w.start();
-    Thread r = new Thread(reader::run, "cfost-session-" + conn.remote() + "-reader");
-    r.setDaemon(true);
-    r.start();
+    newThread(writer::run, "writer").start();
+    newThread(reader::run, "reader").start();
+  }
+
+  /**
+   * A thread of this session, recorded before it starts so that {@link PeerEngine#stop} can wait for it;
+   * only the peer's threads and this session's reader (for the merger and the sender) create them.
+   */
+  Thread newThread(Runnable body, String role) {
+    Thread t = new Thread(body, "cfost-session-" + conn.remote() + "-" + role);
+    t.setDaemon(true);
+    synchronized (threads) {
+      threads.add(t);
+    }
+    return t;
+  }
+
+  private List<Thread> threads() {
+    synchronized (threads) {
+      return List.copyOf(threads);
+    }
+  }
+
+  /** True once the session closed and every thread it started has ended. */
+  boolean ended() {
+    return !open && threads().stream().noneMatch(Thread::isAlive);
+  }
+
+  /**
+   * Waits until every thread of this session (also one the reader starts meanwhile) has ended, or until
+   * {@code deadlineNanos}; the calling thread itself is never waited for. True if they all ended.
+   */
+  boolean awaitThreads(long deadlineNanos) throws InterruptedException {
+    while (true) {
+      Thread alive = threads().stream().filter(t -> t.isAlive() && t != Thread.currentThread()).findFirst().orElse(null);
+      if (alive == null) {
+        return true;
+      }
+      long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+      if (leftMillis <= 0) {
+        return false;
+      }
+      alive.join(leftMillis);
+    }
+  }
+
+  /** Interrupts the threads still running: they overran the peer's stop. Returns their names. */
+  List<String> interruptThreads() {
+    List<String> names = new ArrayList<>();
+    for (Thread t : threads()) {
+      if (t.isAlive() && t != Thread.currentThread()) {
+        t.interrupt();
+        names.add(t.getName());
+      }
+    }
+    return names;
   }
 
   boolean isOpen() {

@@ -55,10 +55,9 @@ final class SessionMerger {
   }
 
   /** Starts the thread, continuing the stream from {@code cursor} (set before the thread starts). */
-  void start(Cursor cursor, String name) {
+  void start(Cursor cursor) {
     expected = cursor;
-    Thread t = new Thread(this::run, name);
-    t.setDaemon(true);
+    Thread t = session.newThread(this::run, "merger");
     thread = t;
     t.start();
   }

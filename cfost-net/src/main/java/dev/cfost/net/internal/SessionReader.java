@@ -109,6 +109,10 @@ final class SessionReader {
     session.remoteSite = h.siteId();
     session.remoteSchema = h.schemaVersion();
     if (!peer.register(session)) {
+      if (peer.isStopped()) { // the peer closed during this hello: no refusal to report, nothing to keep
+        session.close("stopped");
+        return;
+      }
       throw new ProtocolException(ProtocolException.DUPLICATE_SESSION, "another session with this peer is kept");
     }
     session.authorized();
@@ -119,10 +123,8 @@ final class SessionReader {
     dev.cfost.Cursor cursor = db.peerCursor(site);
     session.send(new SyncMessage.Request(cursor));
     peer.events.syncStarted(session.remoteSite);
-    session.merger.start(cursor, "cfost-session-" + session.conn.remote() + "-merger");
-    Thread sender = new Thread(session.sender::run, "cfost-session-" + session.conn.remote() + "-sender");
-    sender.setDaemon(true);
-    sender.start();
+    session.merger.start(cursor);
+    session.newThread(session.sender::run, "sender").start();
   }
 
   /**

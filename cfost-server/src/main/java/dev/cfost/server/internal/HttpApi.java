@@ -82,6 +82,13 @@ public final class HttpApi {
       documents.install(c);
       c.routes.exception(ApiException.class, HttpApi::refused);
       c.routes.exception(Exception.class, (e, ctx) -> {
+        if (clientGone(e)) {
+          // The client reset or closed its connection while the answer (a WebSocket upgrade, say) was written:
+          // nothing failed here, and there is no one left to answer.
+          LogEvent.info(LOG, "client_gone").with("method", ctx.method().name()).with("path", ctx.path())
+              .with("reason", String.valueOf(e.getMessage())).log();
+          return;
+        }
         LogEvent.error(LOG, "internal_error").with("method", ctx.method().name()).with("path", ctx.path())
             .with("user", ctx.attribute(AuthApi.USER_ATTRIBUTE)).cause(e).log();
         refused(new ApiException(500, "internal_error", "the server failed to handle the request"), ctx);
@@ -92,6 +99,16 @@ public final class HttpApi {
         }
       });
     });
+  }
+
+  /** True if {@code e} comes from writing to a connection the client has reset or closed. */
+  static boolean clientGone(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.eclipse.jetty.io.EofException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void ready(Context ctx, ServerStore store, BooleanSupplier ready) {
