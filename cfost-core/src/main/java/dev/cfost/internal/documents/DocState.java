@@ -43,7 +43,7 @@ final class DocState {
         }
         created = true;
         deleted = false;
-        body = r.content().deepCopy();
+        body = Json.copy(r.content());
         title = r.title();
         createdHlc = r.hlc();
         createdBy = r.user();

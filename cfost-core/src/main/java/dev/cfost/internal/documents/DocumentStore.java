@@ -238,18 +238,17 @@ public final class DocumentStore implements AutoCloseable {
     merged.sort(ORDER);
     RevisionRecord first = merged.get(0);
     List<RevisionRecord> tail = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT id, hlc, site, applied, rev FROM cfost_doc_order WHERE ord = ? ORDER BY pos DESC")) {
-      ps.setLong(1, st.ord);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next() && RevisionRecord.compare(rs.getLong(2), rs.getBytes(3), first.hlc(), first.site()) > 0) {
-          RevisionRecord r = revision(rs.getLong(1));
-          if (rs.getBoolean(4)) {
-            String rev = rs.getString(5);
-            st.unapply(r, rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse")));
-          }
-          tail.add(r);
+    PreparedStatement latest = leaf("SELECT id, hlc, site, applied, rev FROM cfost_doc_order WHERE ord = ?"
+        + " ORDER BY pos DESC");
+    latest.setLong(1, st.ord);
+    try (ResultSet rs = latest.executeQuery()) {
+      while (rs.next() && RevisionRecord.compare(rs.getLong(2), rs.getBytes(3), first.hlc(), first.site()) > 0) {
+        RevisionRecord r = revision(rs.getLong(1));
+        if (rs.getBoolean(4)) {
+          String rev = rs.getString(5);
+          st.unapply(r, rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse")));
         }
+        tail.add(r);
       }
     }
     long start = st.version - tail.size() + 1;
@@ -269,30 +268,29 @@ public final class DocumentStore implements AutoCloseable {
       }
     }
     st.version = start - 1;
-    try (PreparedStatement ins = conn.prepareStatement("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site,"
-        + " applied, reason, rev, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      for (RevisionRecord r : merged) {
-        DocState.Outcome o = applyOrNoop(st, r);
-        st.version++;
-        ins.setLong(1, st.ord);
-        ins.setLong(2, st.version);
-        ins.setLong(3, r.id());
-        ins.setLong(4, r.hlc());
-        ins.setBytes(5, r.site());
-        ins.setBoolean(6, o.applied());
-        ins.setString(7, o.reason());
-        boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
-        ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
-        ins.setString(9, r.encode());
-        ins.executeUpdate();
-        if (st.version % checkpointEvery == 0) {
-          try (PreparedStatement cp = conn.prepareStatement(
-              "INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)")) {
-            cp.setLong(1, st.ord);
-            cp.setLong(2, st.version);
-            cp.setBytes(3, st.checkpoint());
-            cp.executeUpdate();
-          }
+    PreparedStatement ins = leaf("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site, applied, reason, rev, body)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (RevisionRecord r : merged) {
+      DocState.Outcome o = applyOrNoop(st, r);
+      st.version++;
+      ins.setLong(1, st.ord);
+      ins.setLong(2, st.version);
+      ins.setLong(3, r.id());
+      ins.setLong(4, r.hlc());
+      ins.setBytes(5, r.site());
+      ins.setBoolean(6, o.applied());
+      ins.setString(7, o.reason());
+      boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
+      ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
+      ins.setString(9, r.encode());
+      ins.executeUpdate();
+      if (st.version % checkpointEvery == 0) {
+        try (PreparedStatement cp = conn.prepareStatement(
+            "INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)")) {
+          cp.setLong(1, st.ord);
+          cp.setLong(2, st.version);
+          cp.setBytes(3, st.checkpoint());
+          cp.executeUpdate();
         }
       }
     }
@@ -423,18 +421,34 @@ public final class DocumentStore implements AutoCloseable {
    * returns null.
    */
   synchronized Document write(String doc, java.util.function.Function<DocState, RevisionRecord> make) {
+    return writeEach(doc, 1, (st, i) -> make.apply(st));
+  }
+
+  /**
+   * Makes and places {@code count} local revisions one after the other in one transaction, the current
+   * version written once at the end; {@code make} gets the state each one starts from and the index. Nothing
+   * is written if {@code make} throws; a null from it makes no revision.
+   */
+  synchronized Document writeEach(String doc, int count,
+      java.util.function.BiFunction<DocState, Integer, RevisionRecord> make) {
     catchUp();
     try {
       begin();
       try {
         DocState st = state(doc, true);
-        RevisionRecord r = make.apply(st);
-        if (r == null) {
+        int written = 0;
+        for (int i = 0; i < count; i++) {
+          RevisionRecord r = make.apply(st, i);
+          if (r != null) {
+            insert(r);
+            place(st, List.of(r));
+            written++;
+          }
+        }
+        if (written == 0) {
           rollback(); // nothing changes
           return document(doc);
         }
-        insert(r);
-        place(st, List.of(r));
         saveHead(st);
         commit();
       } catch (SQLException | RuntimeException e) {

@@ -90,7 +90,29 @@ final class UserDocuments implements Documents {
     } catch (PatchException e) {
       throw new DocumentException(Reason.INVALID, "the patch for document " + id + " is malformed: " + e.getMessage());
     }
-    return store.write(id, st -> patchRevision(st, p));
+    return store.write(id, st -> patchRevision(st, p, ""));
+  }
+
+  @Override
+  public Document updateEach(String id, List<JsonNode> patches) {
+    checkId(id);
+    if (patches == null || patches.isEmpty()) {
+      throw new DocumentException(Reason.INVALID, "no patches for document " + id);
+    }
+    List<JsonPatch> parsed = new ArrayList<>(patches.size());
+    for (int i = 0; i < patches.size(); i++) {
+      JsonNode patch = patches.get(i);
+      if (patch != null) {
+        checkFinite(patch, "patch " + i + " for document " + id);
+      }
+      try {
+        parsed.add(JsonPatch.parse(patch));
+      } catch (PatchException e) {
+        throw new DocumentException(Reason.INVALID, "patch " + i + " for document " + id + " is malformed: "
+            + e.getMessage());
+      }
+    }
+    return store.writeEach(id, parsed.size(), (st, i) -> patchRevision(st, parsed.get(i), "patch " + i + ": "));
   }
 
   @Override
@@ -103,17 +125,18 @@ final class UserDocuments implements Documents {
     return store.write(id, st -> {
       editable(st);
       JsonPatch p = JsonPatch.parse(JsonDiff.asJson(st.body, content));
-      return p.isEmpty() ? null : patchRevision(st, p);
+      return p.isEmpty() ? null : patchRevision(st, p, "");
     });
   }
 
-  private RevisionRecord patchRevision(DocState st, JsonPatch p) {
+  /** A patch's revision, refused if it does not apply; {@code which} names it among several in the error. */
+  private RevisionRecord patchRevision(DocState st, JsonPatch p, String which) {
     editable(st);
     JsonPatch.Applied trial;
     try {
       trial = p.apply(st.body);
     } catch (PatchException e) {
-      throw new DocumentException(Reason.PATCH_FAILED, "the patch does not apply to version " + st.version
+      throw new DocumentException(Reason.PATCH_FAILED, which + "the patch does not apply to version " + st.version
           + " of document " + st.id + ": " + e.getMessage());
     }
     st.body = trial.reverse().apply(trial.root()).root();
