@@ -27,11 +27,12 @@ final class TaskTrace {
   private static final String[] PRIORITY = {"low", "medium", "high"};
   private static final String[] TAGS = {"work", "important", "home", "urgent", "later", "errand", "q3", "blocked"};
 
-  record Result(int tasks, long revisions, double updateSeconds, long updates, long snapshotBytes,
+  record Result(int tasks, long revisions, Stopwatch.Span updateTime, long updates, long snapshotBytes,
       long revisionBodyBytes, long vacuumedBytes, long fileBytes) {
     void print() {
-      System.out.printf(Locale.ROOT, "task trace: %,d task documents, %,d revisions (%,d updates at %.0f us each)%n",
-          tasks, revisions, updates, updateSeconds * 1e6 / updates);
+      System.out.printf(Locale.ROOT, "task trace: %,d task documents, %,d revisions (%,d updates at %.0f us each,"
+          + " CPU %.0f us)%n", tasks, revisions, updates, updateTime.wall() / 1e3 / updates,
+          updateTime.cpu() / 1e3 / updates);
       System.out.printf(Locale.ROOT, "  full snapshots of every version: %.1f bytes a revision%n",
           snapshotBytes / (double) revisions);
       System.out.printf(Locale.ROOT, "  replicated revision bodies:      %.1f bytes a revision (%s of the snapshots)%n",
@@ -46,7 +47,7 @@ final class TaskTrace {
     Random r = new Random(seed);
     long revisions = 0;
     long updates = 0;
-    long updateNanos = 0;
+    Stopwatch.Span updateTime = Stopwatch.ZERO;
     long snapshots = 0;
     try (Cfost db = Cfost.open(file)) {
       Documents docs = db.documents("alice");
@@ -65,9 +66,9 @@ final class TaskTrace {
         int edits = 5 + r.nextInt(26);
         for (int e = 0; e < edits; e++) {
           JsonNode patch = edit(r, d.content());
-          long t0 = System.nanoTime();
+          Stopwatch w = Stopwatch.start();
           d = docs.update(id, patch);
-          updateNanos += System.nanoTime() - t0;
+          updateTime = updateTime.plus(w.stop());
           updates++;
           revisions++;
           snapshots += Json.write(d.content()).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
@@ -75,7 +76,7 @@ final class TaskTrace {
       }
     }
     DbSize size = DbSize.of(file);
-    return new Result(tasks, revisions, updateNanos / 1e9, updates, snapshots, size.revisionBodyBytes(),
+    return new Result(tasks, revisions, updateTime, updates, snapshots, size.revisionBodyBytes(),
         size.vacuumedBytes(), size.fileBytes());
   }
 

@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code cfost_doc_heads}: per document its current content (materialised), flags and version;
  *   <li>{@code cfost_doc_order}: per document its revisions in merge order, with each one's outcome
  *       here (applied, or a no-op and why) and its reverse when it differs from the author's;
- *   <li>{@code cfost_doc_checkpoints}: the state every {@value #CHECKPOINT_EVERY} versions, deflated;
+ *   <li>{@code cfost_doc_checkpoints}: the state every {@value #CHECKPOINT_EVERY} versions, or for a large
+ *       document every (the last checkpoint's bytes / {@value #CHECKPOINT_BYTES_PER_VERSION}) versions,
+ *       deflated;
  *   <li>{@code cfost_doc_meta}: how far the change stream has been folded.
  * </ul>
  *
@@ -43,10 +45,22 @@ import org.slf4j.LoggerFactory;
  */
 public final class DocumentStore implements AutoCloseable {
   static final String TABLE = "document_revisions";
-  /** Versions between checkpoints: {@code at} folds at most this many revisions. */
+  /** Versions between checkpoints, at least: {@code at} folds this many revisions or more. */
   static final int CHECKPOINT_EVERY = 1000;
-  /** Changes read from the stream per fold transaction. */
+  /**
+   * A large document's checkpoints are spaced so that they take at most this many bytes per version: a
+   * checkpoint of the automerge-paper text (100,000 one-character strings) deflates to about 100 KB, and
+   * one every 1,000 keystrokes cost 50 bytes a revision, more than the revision itself.
+   */
+  static final int CHECKPOINT_BYTES_PER_VERSION = 32;
+  /** Changes read from the stream per call. */
   private static final int STREAM_BATCH = 4000;
+  /**
+   * Changes folded in one transaction, at most. A merge stores its chunk of changes (10,000 by default)
+   * in key order, and a revision's key is a hash, so a window that cuts a chunk leaves later revisions
+   * folded before earlier ones, which the next window rewinds: twice the default chunk makes that rare.
+   */
+  static final int FOLD_WINDOW = 20_000;
   private static final Logger log = LoggerFactory.getLogger(DocumentStore.class);
   private static final ChangeFilter FILTER = ChangeFilter.ALL.onlyTables(List.of(TABLE));
 
@@ -56,6 +70,8 @@ public final class DocumentStore implements AutoCloseable {
   final Connection conn; // guarded by this
   private boolean closed; // guarded by this
   private final Map<String, PreparedStatement> leaves = new java.util.HashMap<>(); // guarded by this
+  /** The stored text of revisions about to be placed, so that it is not written out again; guarded by this. */
+  private final Map<RevisionRecord, String> texts = new java.util.IdentityHashMap<>();
 
   public DocumentStore(Cfost db, LongSupplier clock) {
     this(db, clock, CHECKPOINT_EVERY);
@@ -131,27 +147,37 @@ public final class DocumentStore implements AutoCloseable {
     try {
       while (true) {
         Cursor cursor = cursor();
-        ChangeBatch batch = db.changes(cursor, STREAM_BATCH, FILTER);
-        if (!batch.changes().isEmpty() || !batch.next().equals(cursor)) {
+        List<Change> window = new ArrayList<>();
+        Cursor next = cursor;
+        boolean caughtUp;
+        do {
+          ChangeBatch batch = db.changes(next, STREAM_BATCH, FILTER);
+          window.addAll(batch.changes());
+          next = batch.next();
+          caughtUp = batch.caughtUp();
+        } while (!caughtUp && window.size() < FOLD_WINDOW);
+        if (!window.isEmpty() || !next.equals(cursor)) {
           begin();
           try {
             if (!cursor().equals(cursor)) {
               rollback(); // another process folded this part meanwhile
               continue;
             }
-            fold(revisionsOf(batch.changes()));
+            fold(revisionsOf(window));
             try (PreparedStatement ps = conn.prepareStatement(
                 "INSERT OR REPLACE INTO cfost_doc_meta(k, v) VALUES ('cursor', ?)")) {
-              ps.setString(1, batch.next().toString());
+              ps.setString(1, next.toString());
               ps.executeUpdate();
             }
             commit();
           } catch (SQLException | RuntimeException e) {
             rollback();
             throw e;
+          } finally {
+            texts.clear();
           }
         }
-        if (batch.caughtUp()) {
+        if (caughtUp) {
           return;
         }
       }
@@ -189,6 +215,7 @@ public final class DocumentStore implements AutoCloseable {
       }
       if (!folded(r.id())) {
         out.put(r.id(), r);
+        texts.put(r, text);
       }
     }
     return new ArrayList<>(out.values());
@@ -268,6 +295,17 @@ public final class DocumentStore implements AutoCloseable {
       }
     }
     st.version = start - 1;
+    long checkpointPos = 0;
+    long checkpointBytes = 0;
+    PreparedStatement lastCheckpoint = leaf("SELECT pos, length(state) FROM cfost_doc_checkpoints WHERE ord = ?"
+        + " ORDER BY pos DESC LIMIT 1");
+    lastCheckpoint.setLong(1, st.ord);
+    try (ResultSet rs = lastCheckpoint.executeQuery()) {
+      if (rs.next()) {
+        checkpointPos = rs.getLong(1);
+        checkpointBytes = rs.getLong(2);
+      }
+    }
     PreparedStatement ins = leaf("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site, applied, reason, rev, body)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (RevisionRecord r : merged) {
@@ -282,16 +320,18 @@ public final class DocumentStore implements AutoCloseable {
       ins.setString(7, o.reason());
       boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
       ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
-      ins.setString(9, r.encode());
+      String text = texts.remove(r);
+      ins.setString(9, text != null ? text : r.encode());
       ins.executeUpdate();
-      if (st.version % checkpointEvery == 0) {
-        try (PreparedStatement cp = conn.prepareStatement(
-            "INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)")) {
-          cp.setLong(1, st.ord);
-          cp.setLong(2, st.version);
-          cp.setBytes(3, st.checkpoint());
-          cp.executeUpdate();
-        }
+      if (st.version - checkpointPos >= Math.max(checkpointEvery, checkpointBytes / CHECKPOINT_BYTES_PER_VERSION)) {
+        byte[] state = st.checkpoint();
+        PreparedStatement cp = leaf("INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)");
+        cp.setLong(1, st.ord);
+        cp.setLong(2, st.version);
+        cp.setBytes(3, state);
+        cp.executeUpdate();
+        checkpointPos = st.version;
+        checkpointBytes = state.length;
       }
     }
   }
@@ -317,8 +357,16 @@ public final class DocumentStore implements AutoCloseable {
 
   /** A document's current state; with {@code make}, an empty one is made for an unknown id. */
   DocState state(String doc, boolean make) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT ord, title, body, created, deleted, version,"
-        + " created_hlc, created_by FROM cfost_doc_heads WHERE doc = ?")) {
+    return state(doc, make, true);
+  }
+
+  /**
+   * A document's current state, without its content unless {@code withBody} (reading a long document's
+   * content costs more than the rest of an {@code at} or a {@code history}).
+   */
+  DocState state(String doc, boolean make, boolean withBody) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT ord, title, " + (withBody ? "body" : "NULL")
+        + ", created, deleted, version, created_hlc, created_by FROM cfost_doc_heads WHERE doc = ?")) {
       ps.setString(1, doc);
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
@@ -342,7 +390,7 @@ public final class DocumentStore implements AutoCloseable {
       ps.setString(1, doc);
       ps.executeUpdate();
     }
-    return state(doc, false);
+    return state(doc, false, withBody);
   }
 
   /** The last revision applied at or before {@code version}, or null. */
@@ -391,9 +439,11 @@ public final class DocumentStore implements AutoCloseable {
 
   void insert(RevisionRecord r) throws SQLException {
     PreparedStatement ps = leaf("INSERT INTO " + TABLE + "(id, body) VALUES (?, ?)");
+    String text = r.encode();
     ps.setLong(1, r.id());
-    ps.setString(2, r.encode());
+    ps.setString(2, text);
     ps.executeUpdate();
+    texts.put(r, text);
   }
 
   /** The current version of a document, or null if it was never created. */
@@ -454,6 +504,8 @@ public final class DocumentStore implements AutoCloseable {
       } catch (SQLException | RuntimeException e) {
         rollback();
         throw e;
+      } finally {
+        texts.clear();
       }
       return document(doc);
     } catch (SQLException e) {

@@ -238,7 +238,7 @@ final class UserDocuments implements Documents {
   public List<Revision> history(String id) {
     checkId(id);
     return store.read("the history of " + id, () -> {
-      DocState st = store.state(id, false);
+      DocState st = store.state(id, false, false);
       if (st == null) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
@@ -289,7 +289,7 @@ final class UserDocuments implements Documents {
   public Document at(String id, long version) {
     checkId(id);
     return store.read("document " + id, () -> {
-      DocState st = store.state(id, false);
+      DocState st = store.state(id, false, false);
       if (st == null || st.version == 0) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
@@ -297,7 +297,7 @@ final class UserDocuments implements Documents {
         throw new DocumentException(Reason.NO_SUCH_VERSION, "document " + id + " has versions 1 to " + st.version
             + ", not " + version);
       }
-      DocState then = version == st.version ? st : store.stateAt(st, version);
+      DocState then = version == st.version ? store.state(id, false) : store.stateAt(st, version);
       if (!then.created) {
         throw new DocumentException(Reason.NO_SUCH_VERSION, "document " + id + " did not exist at version " + version);
       }

@@ -41,4 +41,44 @@ class CheckpointTest {
       }
     }
   }
+
+  @Test
+  void aLargeDocumentsCheckpointsAreSpacedByTheirSize() throws Exception {
+    AtomicLong clock = new AtomicLong(1L << 40);
+    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("b.db")).captureInterval(Duration.ZERO).build());
+        DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+      Documents docs = store.forUser("u");
+      StringBuilder noise = new StringBuilder();
+      java.util.Random r = new java.util.Random(7);
+      for (int i = 0; i < 16_000; i++) {
+        noise.append((char) ('a' + r.nextInt(26)));
+      }
+      docs.create("d", "T", Json.MAPPER.createObjectNode().put("noise", noise.toString()).set("list",
+          Json.MAPPER.createArrayNode()));
+      java.util.List<JsonNode> patches = new java.util.ArrayList<>();
+      for (int i = 1; i < 400; i++) {
+        patches.add(Json.parse("[{\"op\":\"add\",\"path\":\"/list/0\",\"value\":" + i + "}]", "patch"));
+      }
+      docs.updateEach("d", patches);
+      long first;
+      long second;
+      long bytes;
+      try (Statement s = store.conn.createStatement();
+          ResultSet rs = s.executeQuery("SELECT pos, length(state) FROM cfost_doc_checkpoints ORDER BY pos")) {
+        assertThat(rs.next()).isTrue();
+        first = rs.getLong(1);
+        bytes = rs.getLong(2);
+        assertThat(rs.next()).isTrue();
+        second = rs.getLong(1);
+        assertThat(rs.next()).isFalse();
+      }
+      // 16,000 random letters deflate to about 10 KB: the next checkpoint comes ~300 versions later, not 10
+      assertThat(first).isEqualTo(10);
+      assertThat(second - first).isEqualTo(bytes / DocumentStore.CHECKPOINT_BYTES_PER_VERSION).isGreaterThan(200);
+      for (int v = 1; v <= 400; v += 7) {
+        JsonNode list = docs.at("d", v).content().get("list");
+        assertThat(list.size()).as("version " + v).isEqualTo(v - 1);
+      }
+    }
+  }
 }
