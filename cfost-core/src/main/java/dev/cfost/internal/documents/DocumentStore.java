@@ -67,6 +67,7 @@ public final class DocumentStore implements AutoCloseable {
   private final Cfost db;
   private final LongSupplier clock;
   private final int checkpointEvery;
+  private final int foldWindow;
   final Connection conn; // guarded by this
   private boolean closed; // guarded by this
   private final Map<String, PreparedStatement> leaves = new java.util.HashMap<>(); // guarded by this
@@ -74,14 +75,20 @@ public final class DocumentStore implements AutoCloseable {
   private final Map<RevisionRecord, String> texts = new java.util.IdentityHashMap<>();
 
   public DocumentStore(Cfost db, LongSupplier clock) {
-    this(db, clock, CHECKPOINT_EVERY);
+    this(db, clock, CHECKPOINT_EVERY, FOLD_WINDOW);
   }
 
   /** With checkpoints every {@code checkpointEvery} versions (tests use small ones). */
   DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery) {
+    this(db, clock, checkpointEvery, FOLD_WINDOW);
+  }
+
+  /** With small checkpoint intervals and fold windows, for tests. */
+  DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery, int foldWindow) {
     this.db = db;
     this.clock = clock;
     this.checkpointEvery = checkpointEvery;
+    this.foldWindow = foldWindow;
     this.conn = db.connect();
     try (Statement s = conn.createStatement()) {
       dropDerivedTablesWithoutFoldedBodies(s);
@@ -151,11 +158,11 @@ public final class DocumentStore implements AutoCloseable {
         Cursor next = cursor;
         boolean caughtUp;
         do {
-          ChangeBatch batch = db.changes(next, STREAM_BATCH, FILTER);
+          ChangeBatch batch = db.changes(next, Math.min(STREAM_BATCH, foldWindow), FILTER);
           window.addAll(batch.changes());
           next = batch.next();
           caughtUp = batch.caughtUp();
-        } while (!caughtUp && window.size() < FOLD_WINDOW);
+        } while (!caughtUp && window.size() < foldWindow);
         if (!window.isEmpty() || !next.equals(cursor)) {
           begin();
           try {

@@ -18,11 +18,18 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointTest {
   @TempDir Path dir;
 
+  private Cfost open(String name) {
+    return Cfost.open(CfostOptions.builder(dir.resolve(name)).captureInterval(Duration.ZERO).build());
+  }
+
+  private static DocumentStore checkpointsEvery10(Cfost db) {
+    AtomicLong clock = new AtomicLong(1L << 40);
+    return new DocumentStore(db, clock::incrementAndGet, 10);
+  }
+
   @Test
   void atFoldsFromTheNearestCheckpointToEveryVersion() throws Exception {
-    AtomicLong clock = new AtomicLong(1L << 40);
-    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("a.db")).captureInterval(Duration.ZERO).build());
-        DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+    try (Cfost db = open("a.db"); DocumentStore store = checkpointsEvery10(db)) {
       Documents docs = store.forUser("u");
       docs.create("d", "T", Json.parse("{\"list\":[]}", "json"));
       for (int i = 1; i < 45; i++) {
@@ -44,9 +51,7 @@ class CheckpointTest {
 
   @Test
   void aLargeDocumentsCheckpointsAreSpacedByTheirSize() throws Exception {
-    AtomicLong clock = new AtomicLong(1L << 40);
-    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("b.db")).captureInterval(Duration.ZERO).build());
-        DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+    try (Cfost db = open("b.db"); DocumentStore store = checkpointsEvery10(db)) {
       Documents docs = store.forUser("u");
       StringBuilder noise = new StringBuilder();
       java.util.Random r = new java.util.Random(7);
