@@ -216,12 +216,13 @@ public final class DocumentStore implements AutoCloseable {
         continue;
       }
       List<Object> pk = PackedKey.unpack(c.pk());
-      if (pk.size() != 1 || !Long.valueOf(r.id()).equals(pk.get(0))) {
+      long id = r.id(); // a SHA-256: once
+      if (pk.size() != 1 || !Long.valueOf(id).equals(pk.get(0))) {
         log.warn("skipped a revision of document {}: its key {} is not the one its site and clock give", r.doc(), pk);
         continue;
       }
-      if (!folded(r.id())) {
-        out.put(r.id(), r);
+      if (!folded(id)) {
+        out.put(id, r);
         texts.put(r, text);
       }
     }
