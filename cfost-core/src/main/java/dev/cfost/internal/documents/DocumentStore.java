@@ -61,6 +61,8 @@ public final class DocumentStore implements AutoCloseable {
    * folded before earlier ones, which the next window rewinds: twice the default chunk makes that rare.
    */
   static final int FOLD_WINDOW = 20_000;
+  /** Characters of revision bodies in a window, at most (past its first batch): bounds the heap it takes. */
+  private static final long FOLD_WINDOW_CHARS = 16L << 20;
   private static final Logger log = LoggerFactory.getLogger(DocumentStore.class);
   private static final ChangeFilter FILTER = ChangeFilter.ALL.onlyTables(List.of(TABLE));
 
@@ -123,12 +125,16 @@ public final class DocumentStore implements AutoCloseable {
         List<Change> window = new ArrayList<>();
         Cursor next = cursor;
         boolean caughtUp;
+        long chars = 0;
         do {
           ChangeBatch batch = db.changes(next, Math.min(STREAM_BATCH, foldWindow), FILTER);
           window.addAll(batch.changes());
+          for (Change c : batch.changes()) {
+            chars += c.val() instanceof String text ? text.length() : 0;
+          }
           next = batch.next();
           caughtUp = batch.caughtUp();
-        } while (!caughtUp && window.size() < foldWindow);
+        } while (!caughtUp && window.size() < foldWindow && chars < FOLD_WINDOW_CHARS);
         if (!window.isEmpty() || !next.equals(cursor)) {
           begin();
           try {
