@@ -49,6 +49,15 @@ public interface Documents {
    */
   Document update(String id, JsonNode patch);
 
+  /**
+   * Applies each patch as its own revision, in order, in one transaction: all of them or none. The same
+   * history as {@link #update} once per patch, but the current version is written once, at the end (for a
+   * run of small edits, such as keystrokes, to a large document).
+   *
+   * @throws DocumentException as {@link #update}, naming the patch (counted from 0); INVALID for no patches
+   */
+  Document updateEach(String id, List<JsonNode> patches);
+
   /** Replaces the content with a whole new JSON; the patch stored is computed. No change, no revision. */
   Document replace(String id, JsonNode content);
 

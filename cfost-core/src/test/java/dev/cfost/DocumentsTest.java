@@ -215,4 +215,39 @@ class DocumentsTest {
     assertThat(alice.undo("d").deleted()).isFalse();
     assertThat(alice.redo("d").deleted()).isTrue();
   }
+
+  @Test
+  void updateEachMakesOneRevisionPerPatchWithTheSameHistoryAsUpdate() {
+    alice.create("typed", "Typed", json("{'t':[]}"));
+    Document d = alice.updateEach("typed", List.of(json("[{'op':'add','path':'/t/0','value':'a'}]"),
+        json("[{'op':'add','path':'/t/1','value':'c'}]"), json("[{'op':'add','path':'/t/1','value':'b'}]"),
+        json("[{'op':'remove','path':'/t/0'}]")));
+    assertThat(d.version()).isEqualTo(5);
+    assertThat(d.content()).isEqualTo(json("{'t':['b','c']}"));
+    assertThat(alice.get("typed").orElseThrow().content()).isEqualTo(json("{'t':['b','c']}"));
+    List<Revision> h = alice.history("typed");
+    assertThat(h).hasSize(5);
+    assertThat(h.get(3).reverse()).isEqualTo(json("[{'op':'remove','path':'/t/1'}]"));
+    assertThat(h.get(4).reverse()).isEqualTo(json("[{'op':'add','path':'/t/0','value':'a'}]"));
+    assertThat(alice.at("typed", 4).content()).isEqualTo(json("{'t':['a','b','c']}"));
+    assertThat(alice.undo("typed").content()).isEqualTo(json("{'t':['a','b','c']}"));
+  }
+
+  @Test
+  void updateEachWritesNothingWhenOnePatchIsRefused() {
+    alice.create("typed", "Typed", json("{'t':['x']}"));
+    assertThatThrownBy(() -> alice.updateEach("typed", List.of(json("[{'op':'add','path':'/t/1','value':'y'}]"),
+        json("[{'op':'remove','path':'/t/5'}]"))))
+        .isInstanceOf(DocumentException.class)
+        .hasMessageContaining("patch 1: the patch does not apply to version 2 of document typed")
+        .extracting(e -> ((DocumentException) e).reason()).isEqualTo(DocumentException.Reason.PATCH_FAILED);
+    assertThatThrownBy(() -> alice.updateEach("typed", List.of(json("[{'op':'add','path':'/t/1','value':'y'}]"),
+        json("[{'op':'jump','path':'/t/0'}]"))))
+        .hasMessageContaining("patch 1 for document typed is malformed");
+    assertThatThrownBy(() -> alice.updateEach("typed", List.of())).hasMessageContaining("no patches");
+    Document d = alice.get("typed").orElseThrow();
+    assertThat(d.version()).isEqualTo(1);
+    assertThat(d.content()).isEqualTo(json("{'t':['x']}"));
+    assertThat(alice.history("typed")).hasSize(1);
+  }
 }

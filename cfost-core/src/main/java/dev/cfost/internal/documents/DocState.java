@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.ByteArrayOutputStream;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 import java.util.zip.Inflater;
 
 /**
@@ -43,7 +44,7 @@ final class DocState {
         }
         created = true;
         deleted = false;
-        body = r.content().deepCopy();
+        body = Json.copy(r.content());
         title = r.title();
         createdHlc = r.hlc();
         createdBy = r.user();
@@ -112,25 +113,24 @@ final class DocState {
     }
   }
 
-  /** The state for a checkpoint, deflated: content repeats a lot (keys, short strings). */
+  /**
+   * The state for a checkpoint, deflated: content repeats a lot (keys, short strings). Written straight
+   * into the deflater: a long document's text is never built as a string.
+   */
   byte[] checkpoint() {
     ArrayNode a = JsonNodeFactory.instance.arrayNode(6);
     a.add(created).add(deleted).add(title).add(createdHlc).add(createdBy);
     a.add(body);
-    byte[] raw = Json.write(a).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     Deflater d = new Deflater(Deflater.BEST_SPEED);
-    try {
-      d.setInput(raw);
-      d.finish();
-      ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 4 + 64);
-      byte[] buf = new byte[8192];
-      while (!d.finished()) {
-        out.write(buf, 0, d.deflate(buf));
-      }
-      return out.toByteArray();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    try (DeflaterOutputStream z = new DeflaterOutputStream(out, d, 8192)) {
+      Json.MAPPER.writeValue(z, a);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot write a checkpoint of " + id, e);
     } finally {
       d.end();
     }
+    return out.toByteArray();
   }
 
   void restoreCheckpoint(byte[] deflated, long atVersion) {

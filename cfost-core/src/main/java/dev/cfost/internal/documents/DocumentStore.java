@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code cfost_doc_heads}: per document its current content (materialised), flags and version;
  *   <li>{@code cfost_doc_order}: per document its revisions in merge order, with each one's outcome
  *       here (applied, or a no-op and why) and its reverse when it differs from the author's;
- *   <li>{@code cfost_doc_checkpoints}: the state every {@value #CHECKPOINT_EVERY} versions, deflated;
+ *   <li>{@code cfost_doc_checkpoints}: the state every {@value #CHECKPOINT_EVERY} versions, or for a large
+ *       document every (the last checkpoint's bytes / {@value #CHECKPOINT_BYTES_PER_VERSION}) versions,
+ *       deflated;
  *   <li>{@code cfost_doc_meta}: how far the change stream has been folded.
  * </ul>
  *
@@ -43,71 +45,60 @@ import org.slf4j.LoggerFactory;
  */
 public final class DocumentStore implements AutoCloseable {
   static final String TABLE = "document_revisions";
-  /** Versions between checkpoints: {@code at} folds at most this many revisions. */
+  /** Versions between checkpoints, at least: {@code at} folds this many revisions or more. */
   static final int CHECKPOINT_EVERY = 1000;
-  /** Changes read from the stream per fold transaction. */
+  /**
+   * A large document's checkpoints are spaced so that they take at most this many bytes per version: a
+   * checkpoint of the automerge-paper text (104,852 one-character strings) deflates to about 80 KB, and
+   * one every 1,000 keystrokes cost 50 bytes a revision, a third of the revision's own row.
+   */
+  static final int CHECKPOINT_BYTES_PER_VERSION = 32;
+  /** Changes read from the stream per call. */
   private static final int STREAM_BATCH = 4000;
+  /**
+   * Changes folded in one transaction, at most. A merge stores its chunk of changes (10,000 by default)
+   * in key order, and a revision's key is a hash, so a window that cuts a chunk leaves later revisions
+   * folded before earlier ones, which the next window rewinds: twice the default chunk makes that rare.
+   */
+  static final int FOLD_WINDOW = 20_000;
+  /** Characters of revision bodies in a window, at most (past its first batch): bounds the heap it takes. */
+  private static final long FOLD_WINDOW_CHARS = 16L << 20;
   private static final Logger log = LoggerFactory.getLogger(DocumentStore.class);
   private static final ChangeFilter FILTER = ChangeFilter.ALL.onlyTables(List.of(TABLE));
 
   private final Cfost db;
   private final LongSupplier clock;
   private final int checkpointEvery;
+  private final int foldWindow;
   final Connection conn; // guarded by this
   private boolean closed; // guarded by this
   private final Map<String, PreparedStatement> leaves = new java.util.HashMap<>(); // guarded by this
+  /** The stored text of revisions about to be placed, so that it is not written out again; guarded by this. */
+  private final Map<RevisionRecord, String> texts = new java.util.IdentityHashMap<>();
 
   public DocumentStore(Cfost db, LongSupplier clock) {
-    this(db, clock, CHECKPOINT_EVERY);
+    this(db, clock, CHECKPOINT_EVERY, FOLD_WINDOW);
   }
 
   /** With checkpoints every {@code checkpointEvery} versions (tests use small ones). */
   DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery) {
+    this(db, clock, checkpointEvery, FOLD_WINDOW);
+  }
+
+  /** With small checkpoint intervals and fold windows, for tests. */
+  DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery, int foldWindow) {
     this.db = db;
     this.clock = clock;
     this.checkpointEvery = checkpointEvery;
+    this.foldWindow = foldWindow;
     this.conn = db.connect();
     try (Statement s = conn.createStatement()) {
-      dropDerivedTablesWithoutFoldedBodies(s);
-      s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + "(id INTEGER PRIMARY KEY NOT NULL, body TEXT)");
-      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_heads(ord INTEGER PRIMARY KEY, doc TEXT NOT NULL UNIQUE,"
-          + " title TEXT, body TEXT, created INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
-          + " version INTEGER NOT NULL DEFAULT 0, created_hlc INTEGER, created_by TEXT, updated_hlc INTEGER,"
-          + " updated_by TEXT)");
-      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_order(ord INTEGER NOT NULL, pos INTEGER NOT NULL,"
-          + " id INTEGER NOT NULL, hlc INTEGER NOT NULL, site BLOB NOT NULL, applied INTEGER NOT NULL,"
-          + " reason TEXT, rev TEXT, body TEXT NOT NULL, PRIMARY KEY(ord, pos)) WITHOUT ROWID");
-      s.execute("CREATE UNIQUE INDEX IF NOT EXISTS cfost_doc_order_id ON cfost_doc_order(id)");
-      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_checkpoints(ord INTEGER NOT NULL, pos INTEGER NOT NULL,"
-          + " state BLOB NOT NULL, PRIMARY KEY(ord, pos)) WITHOUT ROWID");
-      s.execute("CREATE TABLE IF NOT EXISTS cfost_doc_meta(k TEXT PRIMARY KEY NOT NULL, v TEXT)");
+      DocumentTables.create(s, TABLE);
     } catch (SQLException e) {
       close();
       throw new CfostException("cannot create the document tables in " + db.path() + ": " + e.getMessage(), e);
     }
     db.replicate(TABLE);
-  }
-
-  /**
-   * The local history keeps each revision's body as it was folded (rewinds and history read it, not the
-   * replicated row, which a peer may delete or update). Files from before that are refolded from the
-   * revisions: the derived tables are dropped and the fold cursor forgotten.
-   */
-  private static void dropDerivedTablesWithoutFoldedBodies(Statement s) throws SQLException {
-    boolean hasOrder = false;
-    boolean hasBody = false;
-    try (ResultSet rs = s.executeQuery("PRAGMA table_info(cfost_doc_order)")) {
-      while (rs.next()) {
-        hasOrder = true;
-        hasBody |= "body".equals(rs.getString("name"));
-      }
-    }
-    if (hasOrder && !hasBody) {
-      s.execute("DROP TABLE cfost_doc_order");
-      s.execute("DROP TABLE IF EXISTS cfost_doc_heads");
-      s.execute("DROP TABLE IF EXISTS cfost_doc_checkpoints");
-      s.execute("DROP TABLE IF EXISTS cfost_doc_meta");
-    }
   }
 
   /** The collection as seen by one user. */
@@ -131,27 +122,41 @@ public final class DocumentStore implements AutoCloseable {
     try {
       while (true) {
         Cursor cursor = cursor();
-        ChangeBatch batch = db.changes(cursor, STREAM_BATCH, FILTER);
-        if (!batch.changes().isEmpty() || !batch.next().equals(cursor)) {
+        List<Change> window = new ArrayList<>();
+        Cursor next = cursor;
+        boolean caughtUp;
+        long chars = 0;
+        do {
+          ChangeBatch batch = db.changes(next, Math.min(STREAM_BATCH, foldWindow), FILTER);
+          window.addAll(batch.changes());
+          for (Change c : batch.changes()) {
+            chars += c.val() instanceof String text ? text.length() : 0;
+          }
+          next = batch.next();
+          caughtUp = batch.caughtUp();
+        } while (!caughtUp && window.size() < foldWindow && chars < FOLD_WINDOW_CHARS);
+        if (!window.isEmpty() || !next.equals(cursor)) {
           begin();
           try {
             if (!cursor().equals(cursor)) {
               rollback(); // another process folded this part meanwhile
               continue;
             }
-            fold(revisionsOf(batch.changes()));
+            fold(revisionsOf(window));
             try (PreparedStatement ps = conn.prepareStatement(
                 "INSERT OR REPLACE INTO cfost_doc_meta(k, v) VALUES ('cursor', ?)")) {
-              ps.setString(1, batch.next().toString());
+              ps.setString(1, next.toString());
               ps.executeUpdate();
             }
             commit();
           } catch (SQLException | RuntimeException e) {
             rollback();
             throw e;
+          } finally {
+            texts.clear();
           }
         }
-        if (batch.caughtUp()) {
+        if (caughtUp) {
           return;
         }
       }
@@ -183,12 +188,14 @@ public final class DocumentStore implements AutoCloseable {
         continue;
       }
       List<Object> pk = PackedKey.unpack(c.pk());
-      if (pk.size() != 1 || !Long.valueOf(r.id()).equals(pk.get(0))) {
+      long id = r.id(); // a SHA-256: once
+      if (pk.size() != 1 || !Long.valueOf(id).equals(pk.get(0))) {
         log.warn("skipped a revision of document {}: its key {} is not the one its site and clock give", r.doc(), pk);
         continue;
       }
-      if (!folded(r.id())) {
-        out.put(r.id(), r);
+      if (!folded(id)) {
+        out.put(id, r);
+        texts.put(r, text);
       }
     }
     return new ArrayList<>(out.values());
@@ -238,18 +245,17 @@ public final class DocumentStore implements AutoCloseable {
     merged.sort(ORDER);
     RevisionRecord first = merged.get(0);
     List<RevisionRecord> tail = new ArrayList<>();
-    try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT id, hlc, site, applied, rev FROM cfost_doc_order WHERE ord = ? ORDER BY pos DESC")) {
-      ps.setLong(1, st.ord);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next() && RevisionRecord.compare(rs.getLong(2), rs.getBytes(3), first.hlc(), first.site()) > 0) {
-          RevisionRecord r = revision(rs.getLong(1));
-          if (rs.getBoolean(4)) {
-            String rev = rs.getString(5);
-            st.unapply(r, rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse")));
-          }
-          tail.add(r);
+    PreparedStatement latest = leaf("SELECT id, hlc, site, applied, rev FROM cfost_doc_order WHERE ord = ?"
+        + " ORDER BY pos DESC");
+    latest.setLong(1, st.ord);
+    try (ResultSet rs = latest.executeQuery()) {
+      while (rs.next() && RevisionRecord.compare(rs.getLong(2), rs.getBytes(3), first.hlc(), first.site()) > 0) {
+        RevisionRecord r = revision(rs.getLong(1));
+        if (rs.getBoolean(4)) {
+          String rev = rs.getString(5);
+          st.unapply(r, rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse")));
         }
+        tail.add(r);
       }
     }
     long start = st.version - tail.size() + 1;
@@ -269,31 +275,43 @@ public final class DocumentStore implements AutoCloseable {
       }
     }
     st.version = start - 1;
-    try (PreparedStatement ins = conn.prepareStatement("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site,"
-        + " applied, reason, rev, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      for (RevisionRecord r : merged) {
-        DocState.Outcome o = applyOrNoop(st, r);
-        st.version++;
-        ins.setLong(1, st.ord);
-        ins.setLong(2, st.version);
-        ins.setLong(3, r.id());
-        ins.setLong(4, r.hlc());
-        ins.setBytes(5, r.site());
-        ins.setBoolean(6, o.applied());
-        ins.setString(7, o.reason());
-        boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
-        ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
-        ins.setString(9, r.encode());
-        ins.executeUpdate();
-        if (st.version % checkpointEvery == 0) {
-          try (PreparedStatement cp = conn.prepareStatement(
-              "INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)")) {
-            cp.setLong(1, st.ord);
-            cp.setLong(2, st.version);
-            cp.setBytes(3, st.checkpoint());
-            cp.executeUpdate();
-          }
-        }
+    long checkpointPos = 0;
+    long checkpointBytes = 0;
+    PreparedStatement lastCheckpoint = leaf("SELECT pos, length(state) FROM cfost_doc_checkpoints WHERE ord = ?"
+        + " ORDER BY pos DESC LIMIT 1");
+    lastCheckpoint.setLong(1, st.ord);
+    try (ResultSet rs = lastCheckpoint.executeQuery()) {
+      if (rs.next()) {
+        checkpointPos = rs.getLong(1);
+        checkpointBytes = rs.getLong(2);
+      }
+    }
+    PreparedStatement ins = leaf("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site, applied, reason, rev, body)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (RevisionRecord r : merged) {
+      DocState.Outcome o = applyOrNoop(st, r);
+      st.version++;
+      ins.setLong(1, st.ord);
+      ins.setLong(2, st.version);
+      ins.setLong(3, r.id());
+      ins.setLong(4, r.hlc());
+      ins.setBytes(5, r.site());
+      ins.setBoolean(6, o.applied());
+      ins.setString(7, o.reason());
+      boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
+      ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
+      String text = texts.remove(r);
+      ins.setString(9, text != null ? text : r.encode());
+      ins.executeUpdate();
+      if (st.version - checkpointPos >= Math.max(checkpointEvery, checkpointBytes / CHECKPOINT_BYTES_PER_VERSION)) {
+        byte[] state = st.checkpoint();
+        PreparedStatement cp = leaf("INSERT OR REPLACE INTO cfost_doc_checkpoints(ord, pos, state) VALUES (?, ?, ?)");
+        cp.setLong(1, st.ord);
+        cp.setLong(2, st.version);
+        cp.setBytes(3, state);
+        cp.executeUpdate();
+        checkpointPos = st.version;
+        checkpointBytes = state.length;
       }
     }
   }
@@ -319,8 +337,16 @@ public final class DocumentStore implements AutoCloseable {
 
   /** A document's current state; with {@code make}, an empty one is made for an unknown id. */
   DocState state(String doc, boolean make) throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT ord, title, body, created, deleted, version,"
-        + " created_hlc, created_by FROM cfost_doc_heads WHERE doc = ?")) {
+    return state(doc, make, true);
+  }
+
+  /**
+   * A document's current state, without its content unless {@code withBody} (reading a long document's
+   * content costs more than the rest of an {@code at} or a {@code history}).
+   */
+  DocState state(String doc, boolean make, boolean withBody) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT ord, title, " + (withBody ? "body" : "NULL")
+        + ", created, deleted, version, created_hlc, created_by FROM cfost_doc_heads WHERE doc = ?")) {
       ps.setString(1, doc);
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
@@ -344,7 +370,7 @@ public final class DocumentStore implements AutoCloseable {
       ps.setString(1, doc);
       ps.executeUpdate();
     }
-    return state(doc, false);
+    return state(doc, false, withBody);
   }
 
   /** The last revision applied at or before {@code version}, or null. */
@@ -393,9 +419,11 @@ public final class DocumentStore implements AutoCloseable {
 
   void insert(RevisionRecord r) throws SQLException {
     PreparedStatement ps = leaf("INSERT INTO " + TABLE + "(id, body) VALUES (?, ?)");
+    String text = r.encode();
     ps.setLong(1, r.id());
-    ps.setString(2, r.encode());
+    ps.setString(2, text);
     ps.executeUpdate();
+    texts.put(r, text);
   }
 
   /** The current version of a document, or null if it was never created. */
@@ -423,23 +451,41 @@ public final class DocumentStore implements AutoCloseable {
    * returns null.
    */
   synchronized Document write(String doc, java.util.function.Function<DocState, RevisionRecord> make) {
+    return writeEach(doc, 1, (st, i) -> make.apply(st));
+  }
+
+  /**
+   * Makes and places {@code count} local revisions one after the other in one transaction, the current
+   * version written once at the end; {@code make} gets the state each one starts from and the index. Nothing
+   * is written if {@code make} throws; a null from it makes no revision.
+   */
+  synchronized Document writeEach(String doc, int count,
+      java.util.function.BiFunction<DocState, Integer, RevisionRecord> make) {
     catchUp();
     try {
       begin();
       try {
         DocState st = state(doc, true);
-        RevisionRecord r = make.apply(st);
-        if (r == null) {
+        int written = 0;
+        for (int i = 0; i < count; i++) {
+          RevisionRecord r = make.apply(st, i);
+          if (r != null) {
+            insert(r);
+            place(st, List.of(r));
+            written++;
+          }
+        }
+        if (written == 0) {
           rollback(); // nothing changes
           return document(doc);
         }
-        insert(r);
-        place(st, List.of(r));
         saveHead(st);
         commit();
       } catch (SQLException | RuntimeException e) {
         rollback();
         throw e;
+      } finally {
+        texts.clear();
       }
       return document(doc);
     } catch (SQLException e) {

@@ -3,13 +3,34 @@ package dev.cfost.internal.documents;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
 /** Jackson in one place: parsing, writing, and JSON equality. */
 public final class Json {
-  public static final ObjectMapper MAPPER = new ObjectMapper();
+  /**
+   * Arrays it reads are gap buffers ({@link GapList}), so that a document's array takes insertions and
+   * removals next to the last one without moving its other elements; they behave as any JSON array.
+   */
+  public static final ObjectMapper MAPPER = new ObjectMapper().setNodeFactory(new GapArrays());
+
+  /** Makes arrays backed by a {@link GapList}; everything else as Jackson's default factory. */
+  private static final class GapArrays extends JsonNodeFactory {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public ArrayNode arrayNode() {
+      return new ArrayNode(this, new GapList<>(8));
+    }
+
+    @Override
+    public ArrayNode arrayNode(int capacity) {
+      return new ArrayNode(this, new GapList<>(capacity));
+    }
+  }
 
   private Json() {}
 
@@ -60,6 +81,30 @@ public final class Json {
       }
     }
     return null;
+  }
+
+  /**
+   * A deep copy whose arrays are gap buffers, whatever made {@code node} (a caller's content may come
+   * from any mapper, and Jackson's own deep copy keeps the factory that made it).
+   */
+  static JsonNode copy(JsonNode node) {
+    JsonNodeFactory factory = MAPPER.getNodeFactory();
+    if (node.isArray()) {
+      ArrayNode out = factory.arrayNode(node.size());
+      for (JsonNode element : node) {
+        out.add(copy(element));
+      }
+      return out;
+    }
+    if (node.isObject()) {
+      com.fasterxml.jackson.databind.node.ObjectNode out = factory.objectNode();
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        out.set(e.getKey(), copy(e.getValue()));
+      }
+      return out;
+    }
+    return node.deepCopy(); // a value node: immutable, or a POJO node copied as Jackson does
   }
 
   public static String write(JsonNode node) {

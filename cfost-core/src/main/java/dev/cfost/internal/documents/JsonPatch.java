@@ -153,7 +153,7 @@ public record JsonPatch(List<Op> ops) {
   private static JsonNode applyOne(JsonNode root, Op op, List<Op> undo) {
     switch (op.kind) {
       case ADD:
-        return add(root, op.path, undo == null ? op.value : op.value.deepCopy(), undo);
+        return add(root, op.path, undo == null ? op.value : Json.copy(op.value), undo);
       case REMOVE:
         return remove(root, op.path, undo, false);
       case REPLACE: {
@@ -161,7 +161,7 @@ public record JsonPatch(List<Op> ops) {
         if (undo != null) {
           undo.add(new Op(Kind.REPLACE, op.path, null, old));
         }
-        return set(root, op.path, undo == null ? op.value : op.value.deepCopy());
+        return set(root, op.path, undo == null ? op.value : Json.copy(op.value));
       }
       case MOVE: {
         if (op.from.equals(op.path)) {

@@ -90,7 +90,29 @@ final class UserDocuments implements Documents {
     } catch (PatchException e) {
       throw new DocumentException(Reason.INVALID, "the patch for document " + id + " is malformed: " + e.getMessage());
     }
-    return store.write(id, st -> patchRevision(st, p));
+    return store.write(id, st -> patchRevision(st, p, ""));
+  }
+
+  @Override
+  public Document updateEach(String id, List<JsonNode> patches) {
+    checkId(id);
+    if (patches == null || patches.isEmpty()) {
+      throw new DocumentException(Reason.INVALID, "no patches for document " + id);
+    }
+    List<JsonPatch> parsed = new ArrayList<>(patches.size());
+    for (int i = 0; i < patches.size(); i++) {
+      JsonNode patch = patches.get(i);
+      if (patch != null) {
+        checkFinite(patch, "patch " + i + " for document " + id);
+      }
+      try {
+        parsed.add(JsonPatch.parse(patch));
+      } catch (PatchException e) {
+        throw new DocumentException(Reason.INVALID, "patch " + i + " for document " + id + " is malformed: "
+            + e.getMessage());
+      }
+    }
+    return store.writeEach(id, parsed.size(), (st, i) -> patchRevision(st, parsed.get(i), "patch " + i + ": "));
   }
 
   @Override
@@ -103,17 +125,18 @@ final class UserDocuments implements Documents {
     return store.write(id, st -> {
       editable(st);
       JsonPatch p = JsonPatch.parse(JsonDiff.asJson(st.body, content));
-      return p.isEmpty() ? null : patchRevision(st, p);
+      return p.isEmpty() ? null : patchRevision(st, p, "");
     });
   }
 
-  private RevisionRecord patchRevision(DocState st, JsonPatch p) {
+  /** A patch's revision, refused if it does not apply; {@code which} names it among several in the error. */
+  private RevisionRecord patchRevision(DocState st, JsonPatch p, String which) {
     editable(st);
     JsonPatch.Applied trial;
     try {
       trial = p.apply(st.body);
     } catch (PatchException e) {
-      throw new DocumentException(Reason.PATCH_FAILED, "the patch does not apply to version " + st.version
+      throw new DocumentException(Reason.PATCH_FAILED, which + "the patch does not apply to version " + st.version
           + " of document " + st.id + ": " + e.getMessage());
     }
     st.body = trial.reverse().apply(trial.root()).root();
@@ -215,7 +238,7 @@ final class UserDocuments implements Documents {
   public List<Revision> history(String id) {
     checkId(id);
     return store.read("the history of " + id, () -> {
-      DocState st = store.state(id, false);
+      DocState st = store.state(id, false, false);
       if (st == null) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
@@ -266,7 +289,7 @@ final class UserDocuments implements Documents {
   public Document at(String id, long version) {
     checkId(id);
     return store.read("document " + id, () -> {
-      DocState st = store.state(id, false);
+      DocState st = store.state(id, false, false);
       if (st == null || st.version == 0) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
@@ -274,7 +297,7 @@ final class UserDocuments implements Documents {
         throw new DocumentException(Reason.NO_SUCH_VERSION, "document " + id + " has versions 1 to " + st.version
             + ", not " + version);
       }
-      DocState then = version == st.version ? st : store.stateAt(st, version);
+      DocState then = version == st.version ? store.state(id, false) : store.stateAt(st, version);
       if (!then.created) {
         throw new DocumentException(Reason.NO_SUCH_VERSION, "document " + id + " did not exist at version " + version);
       }
