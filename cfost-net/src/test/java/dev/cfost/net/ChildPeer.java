@@ -64,16 +64,22 @@ final class ChildPeer implements AutoCloseable {
     }
   }
 
-  /** Reads reports until the {@code n}-th one (counted from now) that starts with {@code prefix}; returns it. */
+  /**
+   * Reads reports until the {@code n}-th one (counted from now) that starts with {@code prefix}; returns it.
+   *
+   * @throws AssertionError if the child ended first or that report did not come within 60 s
+   */
   String await(String prefix, int n) throws InterruptedException {
     int seen = 0;
+    // A deadline for the whole wait, not only for silence: the child reports its commits all the time.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(QUIET_SECONDS);
     while (true) {
-      String r = unread.poll(QUIET_SECONDS, TimeUnit.SECONDS);
+      String r = unread.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       if (r == null || r.equals(ENDED) || r.startsWith("error")) {
         process.destroyForcibly();
-        throw new AssertionError((r == null ? "the child said nothing for " + QUIET_SECONDS + " s"
-            : "the child ended (" + r.replace(ENDED, "exit") + ")") + " while the test waited for '" + prefix
-            + "' #" + n + "; " + diagnostics());
+        throw new AssertionError((r == null ? "no '" + prefix + "' #" + n + " from the child within " + QUIET_SECONDS
+            + " s" : "the child ended (" + r.replace(ENDED, "exit") + ") while the test waited for '" + prefix
+            + "' #" + n) + "; " + diagnostics());
       }
       if (r.startsWith(prefix) && ++seen == n) {
         return r;
