@@ -19,8 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,7 +81,7 @@ class ServerMergeCrashIT {
       RawSocket s = track(RawSocket.joined(server.port, laptop, laptopToken));
       String at = "seed=" + SEED + " kill=" + kill + ": ";
       int committed = committedBatches(at, s.serverRequest, acked, sent);
-      Pusher pusher = new Pusher(s, committed);
+      BatchPusher pusher = new BatchPusher(s, batches, upTo, WINDOW, committed);
       pusher.start();
       String point;
       if (rnd.nextInt(4) == 0) {
@@ -94,7 +92,7 @@ class ServerMergeCrashIT {
         int nth = 1 + rnd.nextInt(6);
         int delay = rnd.nextInt(20);
         point = "ack-" + nth + "+" + delay + "ms";
-        pusher.awaitAcked(committed + nth);
+        pusher.awaitAcked(Math.min(committed + nth, batches.size()));
         Thread.sleep(delay);
       }
       server.kill();
@@ -107,8 +105,8 @@ class ServerMergeCrashIT {
     }
     startServer();
     RawSocket s = track(RawSocket.joined(server.port, laptop, laptopToken));
-    Pusher rest = new Pusher(s, committedBatches("seed=" + SEED + " after the last kill: ", s.serverRequest, acked,
-        sent));
+    BatchPusher rest = new BatchPusher(s, batches, upTo, WINDOW,
+        committedBatches("seed=" + SEED + " after the last kill: ", s.serverRequest, acked, sent));
     rest.start();
     rest.finish();
     assertThat(rest.end).as("the laptop pushes the rest").isEqualTo("done");
@@ -218,73 +216,5 @@ class ServerMergeCrashIT {
     }
     assertThat(received).as("todo changes the phone received: each of the laptop's once").isEqualTo(laptopChanges);
     assertThat(phone.todos()).as("the phone's table").isEqualTo(laptop.todos());
-  }
-
-  /** Pushes batches from an index, at most {@value #WINDOW} unacknowledged, until all are acked or the socket ends. */
-  private final class Pusher extends Thread {
-    final RawSocket s;
-    final AtomicInteger sent;
-    final AtomicInteger acked;
-    volatile String end;
-
-    Pusher(RawSocket s, int from) {
-      super("laptop-pusher");
-      setDaemon(true);
-      this.s = s;
-      this.sent = new AtomicInteger(from);
-      this.acked = new AtomicInteger(from);
-    }
-
-    @Override
-    public void run() {
-      try {
-        while (acked.get() < batches.size()) {
-          while (sent.get() < batches.size() && sent.get() - acked.get() < WINDOW) {
-            int next = sent.getAndIncrement(); // counted first: it may reach the server and fail here
-            try {
-              s.send(batches.get(next));
-            } catch (Exception e) {
-              while (take(1)) {
-                // the acks that came before the close
-              }
-              return;
-            }
-          }
-          if (!take(10)) {
-            return;
-          }
-        }
-        end = "done";
-      } catch (InterruptedException e) {
-        end = "interrupted";
-      }
-    }
-
-    private boolean take(int seconds) throws InterruptedException {
-      Object m = s.received.poll(seconds, TimeUnit.SECONDS);
-      if (m instanceof SyncMessage.Ack a) {
-        acked.set(upTo.get(a.cursor()));
-        return true;
-      }
-      if (m instanceof SyncMessage.Received) {
-        return true;
-      }
-      end = m == null ? "nothing heard for " + seconds + " s" : m instanceof String closed ? closed : "unexpected " + m;
-      return false;
-    }
-
-    void finish() throws InterruptedException {
-      join(30_000);
-      assertThat(isAlive()).as("the pusher still runs after 30 s (%d acknowledged)", acked.get()).isFalse();
-    }
-
-    void awaitAcked(int n) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (acked.get() < Math.min(n, batches.size())) {
-        assertThat(isAlive() && System.nanoTime() < deadline).as("%d batches acknowledged within 30 s (%d; %s)", n,
-            acked.get(), end).isTrue();
-        Thread.sleep(1);
-      }
-    }
   }
 }
