@@ -23,6 +23,25 @@ final class BatchPusher extends Thread {
   final AtomicInteger acked;
   volatile String end;
 
+  /**
+   * Cuts everything {@code device} has into sealed batches of about {@code batchChanges} changes, as it
+   * would send them, into {@code batches}; {@code upTo} maps each batch's end cursor (and the start) to the
+   * number of batches up to it.
+   */
+  static void slice(UserDevice device, int batchChanges, List<SyncMessage.Changes> batches, Map<Cursor, Integer> upTo) {
+    upTo.put(Cursor.START, 0);
+    Cursor at = Cursor.START;
+    while (true) {
+      SyncMessage.Changes b = device.sealedBatch(at, batchChanges);
+      if (b.changes().isEmpty()) {
+        return;
+      }
+      batches.add(b);
+      upTo.put(b.cursor(), batches.size());
+      at = b.cursor();
+    }
+  }
+
   BatchPusher(RawSocket s, List<SyncMessage.Changes> batches, Map<Cursor, Integer> upTo, int window, int from) {
     super("pusher");
     this.batches = batches;

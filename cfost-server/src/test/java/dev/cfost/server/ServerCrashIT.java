@@ -60,17 +60,7 @@ class ServerCrashIT {
     laptop.sql("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < " + (ROWS - 1) + ")"
         + " INSERT INTO todo SELECT 'r' || i, 'row ' || i FROM n");
     laptop.db.capture();
-    upTo.put(Cursor.START, 0);
-    Cursor at = Cursor.START;
-    while (true) {
-      SyncMessage.Changes b = laptop.sealedBatch(at, BATCH);
-      if (b.changes().isEmpty()) {
-        break;
-      }
-      batches.add(b);
-      upTo.put(b.cursor(), batches.size());
-      at = b.cursor();
-    }
+    BatchPusher.slice(laptop, BATCH, batches, upTo);
     assertThat(batches.size()).isGreaterThan(STOP_AFTER + WINDOW + 10);
     laptopToken = token(laptop);
   }

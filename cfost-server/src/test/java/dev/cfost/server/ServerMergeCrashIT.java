@@ -128,17 +128,7 @@ class ServerMergeCrashIT {
     laptop.sql("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < " + (rows - 1) + ")"
         + " INSERT INTO todo SELECT 'r' || i, 'row ' || i FROM n");
     laptop.db.capture();
-    upTo.put(Cursor.START, 0);
-    Cursor from = Cursor.START;
-    while (true) {
-      SyncMessage.Changes b = laptop.sealedBatch(from, BATCH);
-      if (b.changes().isEmpty()) {
-        break;
-      }
-      batches.add(b);
-      upTo.put(b.cursor(), batches.size());
-      from = b.cursor();
-    }
+    BatchPusher.slice(laptop, BATCH, batches, upTo);
   }
 
   /** How many batches the server committed, by the cursor it asks for, checked against what it acked and got. */
