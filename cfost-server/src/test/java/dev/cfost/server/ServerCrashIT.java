@@ -13,8 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,17 +60,7 @@ class ServerCrashIT {
     laptop.sql("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < " + (ROWS - 1) + ")"
         + " INSERT INTO todo SELECT 'r' || i, 'row ' || i FROM n");
     laptop.db.capture();
-    upTo.put(Cursor.START, 0);
-    Cursor at = Cursor.START;
-    while (true) {
-      SyncMessage.Changes b = laptop.sealedBatch(at, BATCH);
-      if (b.changes().isEmpty()) {
-        break;
-      }
-      batches.add(b);
-      upTo.put(b.cursor(), batches.size());
-      at = b.cursor();
-    }
+    BatchPusher.slice(laptop, BATCH, batches, upTo);
     assertThat(batches.size()).isGreaterThan(STOP_AFTER + WINDOW + 10);
     laptopToken = token(laptop);
   }
@@ -89,7 +77,7 @@ class ServerCrashIT {
   void aServerKilledMidSyncKeepsWhatItAcknowledgedAndTheDeviceResumesFromItsCursor() throws Exception {
     RawSocket s = track(RawSocket.joined(server.port, laptop, laptopToken));
     assertThat(s.serverRequest).isEqualTo(Cursor.START);
-    Pusher pusher = push(s, 0);
+    BatchPusher pusher = push(s, 0);
     pusher.awaitAcked(STOP_AFTER);
     server.kill();
     pusher.finish();
@@ -106,7 +94,7 @@ class ServerCrashIT {
   @Test
   void aServerStoppedMidSyncFinishesTheBatchInFlightAndClosesTheSocketWithAReason() throws Exception {
     RawSocket s = track(RawSocket.joined(server.port, laptop, laptopToken));
-    Pusher pusher = push(s, 0);
+    BatchPusher pusher = push(s, 0);
     pusher.awaitAcked(STOP_AFTER);
     server.terminate();
     pusher.finish();
@@ -154,14 +142,14 @@ class ServerCrashIT {
     assertThat(committed).as("the server's cursor %s ends one of the laptop's batches (%s acknowledged, %s sent)",
         s.serverRequest, acked, sent).isNotNull();
     assertThat(committed).as("something was left to push").isLessThan(batches.size());
-    Pusher rest = push(s, committed);
+    BatchPusher rest = push(s, committed);
     rest.finish();
     assertThat(rest.end).isEqualTo("done");
     return committed;
   }
 
-  private Pusher push(RawSocket s, int from) {
-    Pusher p = new Pusher(s, from);
+  private BatchPusher push(RawSocket s, int from) {
+    BatchPusher p = new BatchPusher(s, batches, upTo, WINDOW, from);
     p.start();
     return p;
   }
@@ -190,82 +178,6 @@ class ServerCrashIT {
     assertThat(rows).hasSize(ROWS);
     for (int i = 0; i < ROWS; i++) {
       assertThat(rows.get("r" + i)).as("row r%s", i).containsExactly("row " + i);
-    }
-  }
-
-  /**
-   * Pushes the laptop's batches from index {@code from} on its own thread, at most {@value #WINDOW}
-   * unacknowledged, until all are acknowledged or the socket ends.
-   */
-  private final class Pusher extends Thread {
-    final RawSocket s;
-    final AtomicInteger sent;
-    final AtomicInteger acked;
-    volatile String end;
-
-    private Pusher(RawSocket s, int from) {
-      super("pusher");
-      setDaemon(true);
-      this.s = s;
-      this.sent = new AtomicInteger(from);
-      this.acked = new AtomicInteger(from);
-    }
-
-    @Override
-    public void run() {
-      try {
-        while (acked.get() < batches.size()) {
-          while (sent.get() < batches.size() && sent.get() - acked.get() < WINDOW) {
-            try {
-              s.send(batches.get(sent.getAndIncrement())); // counted before: it may reach the server and fail here
-            } catch (Exception e) {
-              // The server closed the socket: what it sent before, and its close, are still in the queue.
-              while (take(1)) {
-                // the acks up to the close
-              }
-              return;
-            }
-          }
-          if (!take(10)) {
-            return;
-          }
-        }
-        end = "done";
-      } catch (InterruptedException e) {
-        end = "interrupted";
-      }
-    }
-
-    /** Takes the next message: true for received or ack; false, with {@link #end} said, for anything else. */
-    private boolean take(int seconds) throws InterruptedException {
-      Object m = s.received.poll(seconds, TimeUnit.SECONDS);
-      if (m instanceof SyncMessage.Ack a) {
-        acked.set(upTo.get(a.cursor()));
-        return true;
-      }
-      if (m instanceof SyncMessage.Received) {
-        return true;
-      }
-      end = m == null ? "nothing heard for " + seconds + " s" : m instanceof String closed ? closed : "unexpected " + m;
-      return false;
-    }
-
-    /** Waits (at most 30 s) until the pusher has ended: all acknowledged, or the socket closed. */
-    void finish() throws InterruptedException {
-      join(30_000);
-      if (isAlive()) {
-        throw new AssertionError("the pusher still runs after 30 s (" + acked.get() + " acknowledged)");
-      }
-    }
-
-    void awaitAcked(int n) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (acked.get() < n) {
-        if (!isAlive() || System.nanoTime() > deadline) {
-          throw new AssertionError(n + " batches not acknowledged (" + acked.get() + "; " + end + ")");
-        }
-        Thread.sleep(1);
-      }
     }
   }
 }

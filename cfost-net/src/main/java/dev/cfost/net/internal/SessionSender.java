@@ -54,10 +54,20 @@ final class SessionSender {
   }
 
   /** The peer asked for the stream from {@code cursor}: (re)start there. */
-  synchronized void onRequest(Cursor cursor) {
-    requested = cursor;
-    restart = true;
-    notifyAll();
+  void onRequest(Cursor cursor) {
+    boolean first;
+    synchronized (this) {
+      first = requested == null;
+      requested = cursor;
+      restart = true;
+      notifyAll();
+    }
+    if (first) {
+      // A session's first request carries the cursor the peer persisted for this side (PROTOCOL.md,
+      // Session, step 2): the peer holds everything up to it, also what an ack cut short by a crash
+      // never told this side. Later requests carry the merger's cursor, which may not be committed yet.
+      peer.acked(session.remoteSite, cursor);
+    }
   }
 
   /**
