@@ -1,0 +1,55 @@
+package dev.cfost.server.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cfost.Cfost;
+import dev.cfost.Document;
+import dev.cfost.DocumentQuery;
+import dev.cfost.Documents;
+import dev.cfost.internal.documents.Json;
+import dev.cfost.server.TestPostgres;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A pointer filter finds on PostgreSQL what it finds in the library's documents: an array is entered only
+ * by an RFC 6901 index ({@code 0} or digits without a leading zero), although PostgreSQL's {@code #>}
+ * also reads {@code -1} (from the end), {@code 01}, {@code +1} and {@code " 1"} as array indexes.
+ */
+class PostgresDocumentPointerIT {
+  @TempDir Path dir;
+
+  @Test
+  void aTokenThatIsNoRfc6901IndexFindsNothingInAnArrayOnBothStores() throws Exception {
+    String url = TestPostgres.freshDatabase();
+    try (Cfost db = Cfost.open(dir.resolve("docs.db"));
+        PostgresPool pool = PostgresPool.open(url, null, null, 2)) {
+      pool.tx("migrating", c -> {
+        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
+        return null;
+      });
+      Documents sqlite = db.documents("alice");
+      Documents pg = new PostgresDocuments(pool, "alice", "0123456789ab", Clock.systemUTC());
+      JsonNode content = Json.parse("{\"grid\":[[\"a\",\"b\",\"c\"]],\"NULL\":[\"n\"]}", "content");
+      for (Documents d : List.of(sqlite, pg)) {
+        d.create("m", "Matrix", content);
+      }
+      String[][] filters = {{"/grid/0/-1", "\"c\""}, {"/grid/0/01", "\"b\""}, {"/grid/0/+1", "\"b\""},
+          {"/grid/0/ 1", "\"b\""}, {"/grid/0/1", "\"b\""}, {"/NULL/0", "\"n\""}};
+      for (String[] f : filters) {
+        DocumentQuery q = DocumentQuery.ALL.where(f[0], Json.parse(f[1], "value"));
+        assertThat(ids(pg.list(q))).as("pointer '%s'", f[0]).isEqualTo(ids(sqlite.list(q)));
+      }
+      assertThat(ids(pg.list(DocumentQuery.ALL.where("/grid/0/1", Json.parse("\"b\"", "value")))))
+          .as("a real index finds it").containsExactly("m");
+    }
+  }
+
+  private static List<String> ids(List<Document> documents) {
+    return documents.stream().map(Document::id).toList();
+  }
+}
