@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  */
 final class PostgresDocumentQuery {
   private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]*|-");
+  private static final Pattern RFC_INDEX = Pattern.compile("0|[1-9][0-9]*");
+  /** What PostgreSQL's {@code #>} takes for an array index (C's strtol: blanks, a sign, digits). */
+  private static final Pattern PG_INTEGER = Pattern.compile("\\s*[+-]?[0-9]+");
 
   private final String sql;
   private final List<Object> args;
@@ -59,6 +62,14 @@ final class PostgresDocumentQuery {
         }
         sql.append(" AND body @> ?::jsonb");
         args.add(Json.write(contained));
+      }
+      // PostgreSQL's #> also enters an array by -1 (from the end), 01, +1 or " 1", which RFC 6901 and the
+      // library read as member names only: where such a token stands, the value must be an object.
+      for (int i = 0; i < path.size(); i++) {
+        if (PG_INTEGER.matcher(path.get(i)).matches() && !RFC_INDEX.matcher(path.get(i)).matches()) {
+          sql.append(" AND jsonb_typeof(body #> ?::text[]) = 'object'");
+          args.add(path.subList(0, i));
+        }
       }
       sql.append(" AND body #> ?::text[] = ?::jsonb");
       args.add(path);
