@@ -49,6 +49,30 @@ class PostgresDocumentPointerIT {
     }
   }
 
+  /**
+   * A /ws message may be 64 MiB: a pointer of 100,000 tokens, deeper than any document can be (JSON is
+   * written at most 1,000 levels deep), finds nothing, as in the library, and at once.
+   */
+  @Test
+  void aPointerDeeperThanAnyDocumentFindsNothingAtOnce() {
+    String url = TestPostgres.freshDatabase();
+    try (PostgresPool pool = PostgresPool.open(url, null, null, 2)) {
+      pool.tx("migrating", c -> {
+        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
+        return null;
+      });
+      Documents pg = new PostgresDocuments(pool, "alice", "0123456789ab", Clock.systemUTC());
+      pg.create("m", "Matrix", Json.parse("{\"grid\":[[1]]}", "content"));
+      for (String pointer : List.of("/a".repeat(100_000), "/grid/0" + "/-1".repeat(100_000))) {
+        DocumentQuery q = DocumentQuery.ALL.where(pointer, Json.parse("1", "value"));
+        List<Document> found = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(20), () -> pg.list(q));
+        assertThat(found).isEmpty();
+      }
+      assertThat(ids(pg.list(DocumentQuery.ALL.where("/grid/0/0", Json.parse("1", "value"))))).containsExactly("m");
+    }
+  }
+
   private static List<String> ids(List<Document> documents) {
     return documents.stream().map(Document::id).toList();
   }
