@@ -69,6 +69,8 @@ class PostgresDocumentPointerIT {
             java.time.Duration.ofSeconds(20), () -> pg.list(q));
         assertThat(found).isEmpty();
       }
+      assertThat(pg.list(DocumentQuery.ALL.where("/a".repeat(PostgresDocumentQuery.MAX_POINTER_TOKENS),
+          Json.parse("{\"b\":1}", "value")))).as("a pointer as deep as allowed, to an object").isEmpty();
       assertThat(ids(pg.list(DocumentQuery.ALL.where("/grid/0/0", Json.parse("1", "value"))))).containsExactly("m");
     }
   }
