@@ -25,11 +25,7 @@ class CommitChannelDocumentsIT {
     List<Long> called = new CopyOnWriteArrayList<>();
     CopyOnWriteArrayList<CommitChannel.DocumentListener> listeners = new CopyOnWriteArrayList<>();
     listeners.add((user, document, version) -> called.add(version));
-    try (PostgresPool pool = PostgresPool.open(url, null, null, 2)) {
-      pool.tx("migrating", c -> {
-        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
-        return null;
-      });
+    try (PostgresPool pool = PostgresDocumentPointerIT.migratedPool(url)) {
       try (CommitChannel channel = CommitChannel.start(pool, "aaaa", new CopyOnWriteArrayList<>(), listeners);
           Connection c = TestPostgres.connect(url); Statement s = c.createStatement()) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -27,11 +27,7 @@ class PostgresDocumentPointerIT {
   void aTokenThatIsNoRfc6901IndexFindsNothingInAnArrayOnBothStores() throws Exception {
     String url = TestPostgres.freshDatabase();
     try (Cfost db = Cfost.open(dir.resolve("docs.db"));
-        PostgresPool pool = PostgresPool.open(url, null, null, 2)) {
-      pool.tx("migrating", c -> {
-        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
-        return null;
-      });
+        PostgresPool pool = migratedPool(url)) {
       Documents sqlite = db.documents("alice");
       Documents pg = new PostgresDocuments(pool, "alice", "0123456789ab", Clock.systemUTC());
       JsonNode content = Json.parse("{\"grid\":[[\"a\",\"b\",\"c\"]],\"NULL\":[\"n\"]}", "content");
@@ -56,11 +52,7 @@ class PostgresDocumentPointerIT {
   @Test
   void aPointerDeeperThanAnyDocumentFindsNothingAtOnce() {
     String url = TestPostgres.freshDatabase();
-    try (PostgresPool pool = PostgresPool.open(url, null, null, 2)) {
-      pool.tx("migrating", c -> {
-        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
-        return null;
-      });
+    try (PostgresPool pool = migratedPool(url)) {
       Documents pg = new PostgresDocuments(pool, "alice", "0123456789ab", Clock.systemUTC());
       pg.create("m", "Matrix", Json.parse("{\"grid\":[[1]]}", "content"));
       for (String pointer : List.of("/a".repeat(100_000), "/grid/0" + "/-1".repeat(100_000))) {
@@ -73,6 +65,16 @@ class PostgresDocumentPointerIT {
           Json.parse("{\"b\":1}", "value")))).as("a pointer as deep as allowed, to an object").isEmpty();
       assertThat(ids(pg.list(DocumentQuery.ALL.where("/grid/0/0", Json.parse("1", "value"))))).containsExactly("m");
     }
+  }
+
+  /** A pool on the database of {@code url}, with the store's tables. */
+  static PostgresPool migratedPool(String url) {
+    PostgresPool pool = PostgresPool.open(url, null, null, 2);
+    pool.tx("migrating", c -> {
+      PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
+      return null;
+    });
+    return pool;
   }
 
   private static List<String> ids(List<Document> documents) {
