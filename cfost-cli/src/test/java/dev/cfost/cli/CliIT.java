@@ -297,6 +297,32 @@ class CliIT {
     assertThat(todos(b)).isEqualTo(todos(a));
   }
 
+  /** {@code cfost import <(zcat bundle.gz)}: a pipe is read once, so the progress must not count it first. */
+  @Test
+  void importReadsANamedPipeWhole() throws Exception {
+    replicaWithTodos(a, "('t1', 'milk', 0)");
+    cfost.run("--db", b, "init").ok();
+    String bundle = cfost.run("--db", a, "export").ok();
+    int n = (int) bundle.lines().count();
+    Path fifo = dir.resolve("bundle.fifo");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    Thread writer = new Thread(() -> {
+      try {
+        Files.writeString(fifo, bundle);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    writer.setDaemon(true);
+    writer.start();
+
+    String out = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+        () -> cfost.run("--db", b, "import", fifo.toString()).ok());
+
+    assertThat(out).isEqualTo("applied " + n + " of " + n + " changes\n");
+    assertThat(todos(b)).isEqualTo(todos(a));
+  }
+
   @Test
   void importReadsStdinWhenTheFileIsADash() {
     inChildProcesses();

@@ -67,6 +67,20 @@ class TasksCliIT {
     assertThat(json("--db", db, "tasks", "list", "--json")).isEmpty();
   }
 
+  /** A title or tag another device wrote may hold escape sequences: the text lines show them escaped. */
+  @Test
+  void controlCharactersOfASyncedTaskNeverReachTheTerminal() {
+    cfost.run("--db", db, "tasks", "list").ok();
+    cfost.run("--db", db, "sql", "INSERT INTO tasks(id, title, tags) VALUES ('abcdef0123',"
+        + " 'Pay' || char(27) || '[2J', 'home,x' || char(27) || ']0;owned' || char(7))").ok();
+
+    String list = cfost.run("--db", db, "tasks", "list").ok();
+    String done = cfost.run("--db", db, "tasks", "done", "abcdef").ok();
+
+    assertThat(list).doesNotContain("\u001b").doesNotContain("\u0007").contains("Pay\\u001b[2J");
+    assertThat(done).doesNotContain("\u001b").contains("Pay\\u001b[2J");
+  }
+
   @Test
   void aTableNamedTasksOfAnotherShapeIsLeftAlone() {
     cfost.run("--db", db, "sql", "CREATE TABLE tasks(id TEXT PRIMARY KEY NOT NULL, what TEXT)").ok();

@@ -145,6 +145,33 @@ class TasksScreenIT {
     }
   }
 
+  /** The task being edited is deleted by another program meanwhile: the edit saves nothing, elsewhere too. */
+  @Test
+  @Timeout(60)
+  void anEditOfATaskDeletedMeanwhileNeverLandsOnAnotherTask() throws Exception {
+    String id = JSON.readTree(cfost.run("--db", laptop, "tasks", "add", "Call", "mom", "--priority", "high", "--json")
+        .ok()).get("id").asText();
+    try (PtyCfost screen = PtyCfost.start(dir, "--db", laptop, "tasks")) {
+      screen.awaitLine(SHOWN, "> [ ] !!! Call mom");
+      screen.type("e");
+      screen.awaitLine(SHOWN, "Edit: Call mom !high");
+      screen.type(" today");
+      screen.awaitLine(SHOWN, "Edit: Call mom !high today");
+      cfost.run("--db", laptop, "tasks", "delete", id).ok();
+      screen.await("the list without the deleted task", lines -> line(lines, "] !!! Call mom") == null
+          && line(lines, "Water the plants") != null, SHOWN);
+      screen.type("\r");
+      screen.await("the screen's answer to Enter", lines -> line(lines, "saved: ") != null
+          || line(lines, "deleted meanwhile") != null, SHOWN);
+      screen.type("q");
+      assertThat(screen.awaitExit(SHOWN)).isZero();
+    }
+    JsonNode tasks = JSON.readTree(cfost.run("--db", laptop, "tasks", "list", "--json").ok());
+    assertThat(tasks).hasSize(1);
+    assertThat(tasks.get(0).get("title").asText()).as("the other task keeps its title").isEqualTo("Water the plants");
+    assertThat(tasks.get(0).get("priority").asText()).isEqualTo("low");
+  }
+
   @Test
   void withoutATerminalItPointsToTheScriptCommands() {
     assertThat(cfost.run("--db", laptop, "tasks").fails(1)).contains("needs a terminal", "cfost tasks list");

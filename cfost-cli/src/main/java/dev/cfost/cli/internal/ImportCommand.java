@@ -49,9 +49,12 @@ final class ImportCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The changes in the file, one per non-blank line, for the progress; -1 for stdin, read only once. */
+  /**
+   * The changes in the file, one per non-blank line, for the progress; -1 for stdin or a pipe
+   * ({@code import <(zcat ...)}), which are read only once: counting would leave nothing to import.
+   */
   private long lines() throws IOException {
-    if (file.equals("-")) {
+    if (file.equals("-") || !Files.isRegularFile(Path.of(file))) {
       return -1;
     }
     try (Stream<String> lines = Files.lines(Path.of(file), StandardCharsets.UTF_8)) {

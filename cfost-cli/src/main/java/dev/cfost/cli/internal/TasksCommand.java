@@ -62,7 +62,8 @@ final class TasksCommand implements Callable<Integer> {
       @Option(names = "--tag", paramLabel = "TAG", description = "A tag; repeatable.") List<String> tags,
       @Option(names = "--json", description = "Print the task as JSON.") boolean json) {
     Task t = withStore(s -> s.add(String.join(" ", words), Task.Priority.parse(priority), orEmpty(tags)));
-    out().println(json ? toJson(t).toString() : "added " + t.shortId() + " " + t.title());
+    out().println(json ? toJson(t).toString()
+        : "added " + Printable.of(t.shortId()) + " " + Printable.of(t.title()));
     return 0;
   }
 
@@ -82,8 +83,9 @@ final class TasksCommand implements Callable<Integer> {
     } else {
       List<List<String>> rows = new ArrayList<>();
       for (Task t : tasks) {
-        rows.add(List.of(t.shortId(), t.done() ? "done" : "open", t.priority().word(), t.title(),
-            String.join(" ", t.tags().stream().map(x -> "#" + x).toList())));
+        // Titles and tags may come from another device: escape sequences are shown, not obeyed.
+        rows.add(List.of(Printable.of(t.shortId()), t.done() ? "done" : "open", t.priority().word(),
+            Printable.of(t.title()), Printable.of(String.join(" ", t.tags().stream().map(x -> "#" + x).toList()))));
       }
       out().print(TextTable.render(List.of("id", "status", "priority", "title", "tags"), rows));
     }
@@ -138,7 +140,8 @@ final class TasksCommand implements Callable<Integer> {
 
   private int change(String id, boolean json, String verb, BiFunction<TaskStore, Task, Task> action) {
     Task t = withStore(s -> action.apply(s, s.find(id)));
-    out().println(json ? toJson(t).toString() : verb + " " + t.shortId() + " " + t.title());
+    out().println(json ? toJson(t).toString()
+        : verb + " " + Printable.of(t.shortId()) + " " + Printable.of(t.title()));
     return 0;
   }
 

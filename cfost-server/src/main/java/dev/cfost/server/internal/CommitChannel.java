@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -158,18 +159,27 @@ final class CommitChannel implements AutoCloseable {
       }
     }
     // Revisions are written with the process's origin as their device: this process's own are skipped.
+    // Beyond the bound the newest are kept (a push only moves a document forward), then called oldest first.
+    List<Missed> missed = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT user_id, doc_id, version FROM document_revisions"
-        + " WHERE at > now() - make_interval(secs => ?) AND device <> ? ORDER BY id LIMIT " + MAX_DOCUMENT_CATCH_UP)) {
+        + " WHERE at > now() - make_interval(secs => ?) AND device <> ? ORDER BY id DESC LIMIT "
+        + MAX_DOCUMENT_CATCH_UP)) {
       ps.setDouble(1, seconds);
       ps.setString(2, origin);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          callDocument(rs.getString(1), rs.getString(2), rs.getLong(3));
+          missed.add(new Missed(rs.getString(1), rs.getString(2), rs.getLong(3)));
         }
       }
     }
+    for (int i = missed.size() - 1; i >= 0; i--) {
+      callDocument(missed.get(i).user(), missed.get(i).document(), missed.get(i).version());
+    }
     return n;
   }
+
+  /** A document revision another process wrote while this one was not listening. */
+  private record Missed(String user, String document, long version) {}
 
   private void dispatchDocument(String payload) {
     String[] parts = payload.split(" ");

@@ -22,7 +22,15 @@ import java.util.regex.Pattern;
  * when the path names object members only (an array index cannot be written as containment).
  */
 final class PostgresDocumentQuery {
+  /**
+   * Pointers with more tokens find nothing: no document is deeper, as JSON is written at most this many
+   * levels deep (Jackson's default), and a /ws message may hold a pointer of millions of tokens.
+   */
+  static final int MAX_POINTER_TOKENS = 1000;
   private static final Pattern INDEX = Pattern.compile("0|[1-9][0-9]*|-");
+  private static final Pattern RFC_INDEX = Pattern.compile("0|[1-9][0-9]*");
+  /** What PostgreSQL's {@code #>} takes for an array index (C's strtol: blanks, a sign, digits). */
+  private static final Pattern PG_INTEGER = Pattern.compile("\\s*[+-]?[0-9]+");
 
   private final String sql;
   private final List<Object> args;
@@ -51,14 +59,32 @@ final class PostgresDocumentQuery {
       sql.append(" AND updated_hlc >= ?");
       args.add(HybridClock.timestamp(Math.max(0, q.updatedSince().toEpochMilli()), 0));
     }
-    if (path != null) {
+    if (path != null && path.size() > MAX_POINTER_TOKENS) {
+      sql.append(" AND false");
+    } else if (path != null) {
       if (!path.isEmpty() && path.stream().noneMatch(t -> INDEX.matcher(t).matches())) {
         JsonNode contained = q.equalTo();
         for (int i = path.size() - 1; i >= 0; i--) {
           contained = Json.MAPPER.createObjectNode().set(path.get(i), contained);
         }
-        sql.append(" AND body @> ?::jsonb");
-        args.add(Json.write(contained));
+        String json;
+        try {
+          json = Json.write(contained);
+        } catch (IllegalStateException deeperThanAnyDocument) {
+          json = null; // the test below alone answers (nothing): the index only narrows the rows
+        }
+        if (json != null) {
+          sql.append(" AND body @> ?::jsonb");
+          args.add(json);
+        }
+      }
+      // PostgreSQL's #> also enters an array by -1 (from the end), 01, +1 or " 1", which RFC 6901 and the
+      // library read as member names only: where such a token stands, the value must be an object.
+      for (int i = 0; i < path.size(); i++) {
+        if (PG_INTEGER.matcher(path.get(i)).matches() && !RFC_INDEX.matcher(path.get(i)).matches()) {
+          sql.append(" AND jsonb_typeof(body #> ?::text[]) = 'object'");
+          args.add(path.subList(0, i));
+        }
       }
       sql.append(" AND body #> ?::text[] = ?::jsonb");
       args.add(path);

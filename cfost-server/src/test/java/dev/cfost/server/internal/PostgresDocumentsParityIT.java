@@ -35,11 +35,7 @@ class PostgresDocumentsParityIT {
     Random random = new Random(seed);
     String url = TestPostgres.freshDatabase();
     try (Cfost db = Cfost.open(dir.resolve("docs.db"));
-        PostgresPool pool = PostgresPool.open(url, null, null, 2)) {
-      pool.tx("migrating", c -> {
-        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
-        return null;
-      });
+        PostgresPool pool = PostgresDocumentPointerIT.migratedPool(url)) {
       Documents sqlite = db.documents("alice");
       Documents pg = new PostgresDocuments(pool, "alice", "0123456789ab", Clock.systemUTC());
       JsonNode first = Json.parse("{\"a\":1,\"b\":\"x\",\"list\":[1,2]}", "content");

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * The one-line form a person types in the task screen: {@code Buy milk !high #home #errand}. Words
- * starting {@code !} set the priority, words starting {@code #} add tags, the rest is the title.
+ * starting {@code !} set the priority, words starting {@code #} add tags, the rest is the title; {@code !!}
+ * or {@code ##} at a word's start writes one {@code !} or {@code #} into the title.
  */
 public record TaskInput(String title, Task.Priority priority, List<String> tags) {
   /** Titles longer than this are refused: a task is a line on a screen, not a document. */
@@ -26,7 +27,9 @@ public record TaskInput(String title, Task.Priority priority, List<String> tags)
     Task.Priority priority = defaultPriority;
     List<String> tags = new ArrayList<>();
     for (String word : line.strip().split("\\s+")) {
-      if (word.length() > 1 && word.startsWith("!")) {
+      if (word.startsWith("!!") || word.startsWith("##")) {
+        words.add(word.substring(1)); // an escaped mark: the word as it is, less one '!' or '#'
+      } else if (word.length() > 1 && word.startsWith("!")) {
         priority = Task.Priority.parse(word.substring(1));
       } else if (word.length() > 1 && word.startsWith("#")) {
         tags.add(word.substring(1));
@@ -39,7 +42,8 @@ public record TaskInput(String title, Task.Priority priority, List<String> tags)
 
   /** The line that {@link #parse} reads back as this task: what the edit prompt starts with. */
   public static String format(Task t) {
-    StringBuilder sb = new StringBuilder(t.title());
+    // A title word that would read as a mark is escaped by doubling its first character.
+    StringBuilder sb = new StringBuilder(t.title().replaceAll("(^|\\s)([!#])(?=\\S)", "$1$2$2"));
     sb.append(" !").append(t.priority().word());
     t.tags().forEach(tag -> sb.append(" #").append(tag));
     return sb.toString();

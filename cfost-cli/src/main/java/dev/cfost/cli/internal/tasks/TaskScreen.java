@@ -51,6 +51,8 @@ public final class TaskScreen {
   private boolean messageIsError;
   private Mode mode = Mode.LIST;
   private final StringBuilder input = new StringBuilder();
+  /** The id of the task being edited or confirmed for deletion: a reload may move the selection under it. */
+  private String target;
   private boolean quit;
 
   private enum Mode { LIST, ADD, EDIT, FILTER, CONFIRM_DELETE }
@@ -166,6 +168,7 @@ public final class TaskScreen {
       case 'a' -> startInput(Mode.ADD, "");
       case 'e', '\r', '\n' -> {
         if (current != null) {
+          target = current.id();
           startInput(Mode.EDIT, TaskInput.format(current));
         }
       }
@@ -185,6 +188,7 @@ public final class TaskScreen {
       }
       case 'd', TaskKeys.DELETE -> {
         if (current != null) {
+          target = current.id();
           mode = Mode.CONFIRM_DELETE;
         }
       }
@@ -200,8 +204,10 @@ public final class TaskScreen {
 
   private void confirmKey(int key) {
     mode = Mode.LIST;
-    Task current = selectedTask();
-    if ((key == 'y' || key == 'Y') && current != null) {
+    Task current = task(target);
+    if ((key == 'y' || key == 'Y') && current == null) {
+      say("the task was deleted meanwhile", false);
+    } else if (key == 'y' || key == 'Y') {
       store.delete(current);
       reload();
       say("deleted: " + current.title(), false);
@@ -255,8 +261,10 @@ public final class TaskScreen {
         }
       }
       case EDIT -> {
-        Task current = selectedTask();
-        if (current != null) {
+        Task current = task(target);
+        if (current == null) {
+          say("the task was deleted meanwhile; nothing saved", true);
+        } else {
           TaskInput in = TaskInput.parse(line, current.priority());
           store.update(current, current.withTitle(in.title()).withPriority(in.priority()).withTags(in.tags()));
           reload();
@@ -286,6 +294,10 @@ public final class TaskScreen {
 
   private void select(int index) {
     selected = Math.max(0, Math.min(index, shown.size() - 1));
+  }
+
+  private Task task(String id) {
+    return all.stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
   }
 
   private Task selectedTask() {
@@ -378,7 +390,7 @@ public final class TaskScreen {
           .add("_   (Enter saves, Esc cancels)", ScreenLine.DIM);
       case FILTER -> line.add("Filter: ", ScreenLine.BOLD).add(input.toString())
           .add("_   (Enter keeps it, Esc clears)", ScreenLine.DIM);
-      case CONFIRM_DELETE -> line.add("Delete '" + (selectedTask() == null ? "" : selectedTask().title())
+      case CONFIRM_DELETE -> line.add("Delete '" + (task(target) == null ? "" : task(target).title())
           + "'? y deletes, any other key keeps it", ScreenLine.YELLOW);
       default -> line.add(HINTS, ScreenLine.DIM);
     }

@@ -27,6 +27,16 @@ class TaskInputTest {
     assertThat(back).isEqualTo(new TaskInput("Renew passport", Task.Priority.LOW, List.of("admin", "travel")));
   }
 
+  /** A title added by 'cfost tasks add' or another device may hold words that the form reads as marks. */
+  @Test
+  void aTitleWithHashOrBangWordsReadsBackUnchangedFromItsEditLine() {
+    for (String title : List.of("Fix issue #42", "Reply to !mentions", "##x and !! and # alone")) {
+      Task t = new Task("id", title, false, Task.Priority.LOW, List.of("dev"), "", "");
+      TaskInput back = TaskInput.parse(TaskInput.format(t), Task.Priority.HIGH);
+      assertThat(back).as(title).isEqualTo(new TaskInput(title, Task.Priority.LOW, List.of("dev")));
+    }
+  }
+
   @Test
   void wrongInputIsRefusedNamingWhatWasWrong() {
     assertThatThrownBy(() -> TaskInput.parse("x !urgent", Task.Priority.LOW)).hasMessageContaining("priority 'urgent'");
