@@ -225,7 +225,8 @@ class ServerSyncIT {
     sql(phone, "INSERT INTO todo VALUES ('p1', 'bread')");
     BlockingQueue<String> phoneEvents = new LinkedBlockingQueue<>();
     serverPeer(phone, SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId()), phoneServer, phoneEvents);
-    Thread.sleep(300); // the phone's dialer asks for a token, is told to wait, and backs off
+    await("the phone's own transport asked for a token and was told to wait (it never bound the account)",
+        () -> noDeviceListYetRefusals() >= 2);
     ServerClient laptopServer = client(laptop);
     laptopServer.login("alice", "correct horse".toCharArray());
     assertThat(laptopServer.deviceToken(laptopKeys, alice)).as("the laptop binds the account").isNotEmpty();
@@ -233,6 +234,19 @@ class ServerSyncIT {
 
     await("both rows on both devices through the server alone",
         () -> dump(laptop).equals(List.of("l1|milk", "p1|bread")) && dump(phone).equals(dump(laptop)));
+  }
+
+  /** How many token requests the server answered {@code no_device_list_yet}, from its /metrics. */
+  private double noDeviceListYetRefusals() {
+    String metrics;
+    try {
+      metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(url.resolve("/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+    } catch (Exception e) {
+      throw new AssertionError("GET /metrics", e);
+    }
+    return metrics.lines().filter(l -> l.startsWith("cfost_errors_total{") && l.contains("code=\"no_device_list_yet\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   @Test

@@ -208,7 +208,10 @@ class ServerBootstrapTest {
     assertThat(rows(phone)).containsExactly("t1|tea");
   }
 
-  /** A server that swaps the desktop's row for one with its own key gets nothing past the named anchor. */
+  /**
+   * An anchor whose key is in no row of the batch (as when a server replaced the first device's row with
+   * one of its own key: that row's key does not hash to the id the code named) starts nothing.
+   */
   @Test
   void aFirstDeviceRowWithAnotherKeyThanTheCodeNamedStartsNothing() throws Exception {
     BobsTabletPairedThePhone bob = bobsTabletPairsThePhone();

@@ -43,9 +43,16 @@ class PostgresDocumentsParityIT {
       for (int step = 0; step < 400; step++) {
         String what = "step " + step;
         switch (random.nextInt(10)) {
-          case 0, 1, 2, 3 -> {
+          case 0, 1, 2 -> {
             JsonNode patch = patch(random);
             same(seed, what + " update " + patch, sqlite, pg, d -> d.update("d", patch));
+          }
+          case 3 -> { // a run of edits in one transaction: all or none (some patches of a run fail)
+            List<JsonNode> run = new java.util.ArrayList<>();
+            for (int i = 1 + random.nextInt(4); i > 0; i--) {
+              run.add(patch(random));
+            }
+            same(seed, what + " updateEach " + run, sqlite, pg, d -> d.updateEach("d", run));
           }
           case 4 -> same(seed, what + " undo", sqlite, pg, d -> d.undo("d"));
           case 5 -> same(seed, what + " redo", sqlite, pg, d -> d.redo("d"));
