@@ -63,6 +63,10 @@ class DocCliIT {
     assertThat(listed).hasSize(1);
     assertThat(listed.get(0).get("title").asText()).isEqualTo("Groceries");
     assertThat(cfost.run("--db", db, "doc", "create", "Bad", "{not json").fails(1)).contains("not valid JSON");
+
+    cfost.run("--db", db, "doc", "create", "--id", "esc", "Red\u001b[2J", "{}").ok(); // as another device may title it
+    assertThat(cfost.run("--db", db, "doc", "list").ok()).as("no escape sequence reaches the terminal")
+        .contains("Red\\u001b[2J").doesNotContain("\u001b");
   }
 
   @Test

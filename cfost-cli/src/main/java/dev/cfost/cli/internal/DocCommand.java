@@ -146,8 +146,9 @@ final class DocCommand {
       out().println("no documents");
     } else {
       List<List<String>> rows = new ArrayList<>();
-      docs.forEach(doc -> rows.add(List.of(doc.id(), doc.title(), Long.toString(doc.version()),
-          doc.updated().toString(), doc.updatedBy(), doc.deleted() ? "deleted" : "")));
+      // Titles and users come from other devices: no escape sequence of theirs reaches the terminal.
+      docs.forEach(doc -> rows.add(List.of(doc.id(), Printable.of(doc.title()), Long.toString(doc.version()),
+          doc.updated().toString(), Printable.of(doc.updatedBy()), doc.deleted() ? "deleted" : "")));
       out().print(TextTable.render(List.of("id", "title", "version", "updated", "by", ""), rows));
     }
     return 0;
@@ -183,7 +184,7 @@ final class DocCommand {
       String what = r.applied() ? String.join(" ", r.paths().stream().map(p -> p.isEmpty() ? "/" : p).toList())
           : "no-op: " + r.reason();
       rows.add(List.of(r.documentId(), Long.toString(r.version()), r.kind().name().toLowerCase(java.util.Locale.ROOT),
-          r.user(), r.time().toString(), what));
+          Printable.of(r.user()), r.time().toString(), Printable.of(what)));
     }
     out().print(TextTable.render(List.of("document", "version", "kind", "user", "time", "what"), rows));
   }
