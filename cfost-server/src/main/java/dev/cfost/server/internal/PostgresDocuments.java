@@ -83,6 +83,12 @@ final class PostgresDocuments implements Documents {
     Made apply(Connection c, Head h) throws SQLException;
   }
 
+  /** The {@code i}th of several changes written in one transaction. */
+  @FunctionalInterface
+  interface EachChange {
+    Made apply(Connection c, Head h, int i) throws SQLException;
+  }
+
   @Override
   public String user() {
     return user;
@@ -147,7 +153,29 @@ final class PostgresDocuments implements Documents {
     } catch (PatchException e) {
       throw new DocumentException(Reason.INVALID, "the patch for document " + id + " is malformed: " + e.getMessage());
     }
-    return write(id, (c, h) -> patched(h, p));
+    return write(id, (c, h) -> patched(h, p, ""));
+  }
+
+  @Override
+  public Document updateEach(String id, List<JsonNode> patches) {
+    checkId(id);
+    if (patches == null || patches.isEmpty()) {
+      throw new DocumentException(Reason.INVALID, "no patches for document " + id);
+    }
+    List<JsonPatch> parsed = new ArrayList<>(patches.size());
+    for (int i = 0; i < patches.size(); i++) {
+      JsonNode patch = patches.get(i);
+      if (patch != null) {
+        checkFinite(patch, "patch " + i + " for document " + id);
+      }
+      try {
+        parsed.add(JsonPatch.parse(patch));
+      } catch (PatchException e) {
+        throw new DocumentException(Reason.INVALID, "patch " + i + " for document " + id + " is malformed: "
+            + e.getMessage());
+      }
+    }
+    return write(id, parsed.size(), (c, h, i) -> patched(h, parsed.get(i), "patch " + i + ": "));
   }
 
   @Override
@@ -160,17 +188,18 @@ final class PostgresDocuments implements Documents {
     return write(id, (c, h) -> {
       editable(h);
       JsonPatch p = JsonPatch.parse(JsonDiff.asJson(h.body, content));
-      return p.isEmpty() ? null : patched(h, p);
+      return p.isEmpty() ? null : patched(h, p, "");
     });
   }
 
-  private static Made patched(Head h, JsonPatch p) {
+  /** A patch's revision, refused if it does not apply; {@code which} names it among several in the error. */
+  private static Made patched(Head h, JsonPatch p, String which) {
     editable(h);
     JsonPatch.Applied applied;
     try {
       applied = p.apply(h.body);
     } catch (PatchException e) {
-      throw new DocumentException(Reason.PATCH_FAILED, "the patch does not apply to version " + h.version
+      throw new DocumentException(Reason.PATCH_FAILED, which + "the patch does not apply to version " + h.version
           + " of document " + h.id + ": " + e.getMessage());
     }
     h.body = applied.root();
@@ -216,19 +245,30 @@ final class PostgresDocuments implements Documents {
    * notification commit together; a refusal or a failure writes nothing.
    */
   private Document write(String id, Change change) {
+    return write(id, 1, (c, h, i) -> change.apply(c, h));
+  }
+
+  /** Applies {@code count} changes one after the other in one transaction, as {@link #write(String, Change)}. */
+  private Document write(String id, int count, EachChange change) {
     return tx("changing document " + id, c -> {
       Head h = head(c, id, true);
       if (h == null) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
-      Made made = change.apply(c, h);
-      if (made == null) {
+      long before = h.version;
+      for (int i = 0; i < count; i++) {
+        Made made = change.apply(c, h, i);
+        if (made != null) {
+          h.version++;
+          h.updatedBy = user;
+          h.updatedHlc = nextHlc(h.updatedHlc);
+          insertRevision(c, id, h.version, h.updatedHlc, null, made);
+          checkpoint(c, id, h);
+        }
+      }
+      if (h.version == before) {
         return h.document();
       }
-      h.version++;
-      h.updatedBy = user;
-      h.updatedHlc = nextHlc(h.updatedHlc);
-      insertRevision(c, id, h.version, h.updatedHlc, null, made);
       try (PreparedStatement ps = c.prepareStatement("UPDATE documents SET body = ?::jsonb, deleted = ?, version = ?,"
           + " updated_by = ?, updated_hlc = ? WHERE user_id = ? AND doc_id = ?")) {
         ps.setString(1, Json.write(h.body));
@@ -240,20 +280,24 @@ final class PostgresDocuments implements Documents {
         ps.setString(7, id);
         ps.executeUpdate();
       }
-      if (h.version % CHECKPOINT_EVERY == 0) {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO document_checkpoints(user_id, doc_id, version,"
-            + " body, deleted) VALUES (?, ?, ?, ?::jsonb, ?)")) {
-          ps.setString(1, user);
-          ps.setString(2, id);
-          ps.setLong(3, h.version);
-          ps.setString(4, Json.write(h.body));
-          ps.setBoolean(5, h.deleted);
-          ps.executeUpdate();
-        }
-      }
       notifyUpdated(c, id, h.version);
       return h.document();
     });
+  }
+
+  /** Every {@value #CHECKPOINT_EVERY} versions, the document as it is at that version. */
+  private void checkpoint(Connection c, String id, Head h) throws SQLException {
+    if (h.version % CHECKPOINT_EVERY == 0) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO document_checkpoints(user_id, doc_id, version,"
+          + " body, deleted) VALUES (?, ?, ?, ?::jsonb, ?)")) {
+        ps.setString(1, user);
+        ps.setString(2, id);
+        ps.setLong(3, h.version);
+        ps.setString(4, Json.write(h.body));
+        ps.setBoolean(5, h.deleted);
+        ps.executeUpdate();
+      }
+    }
   }
 
   /** Later than the document's last revision and, unless the clock went back, than now: times stay in order. */

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The PostgreSQL documents keep the library's semantics: the same random sequence of updates (some that
- * fail half-way), undos, redos, deletes, restores and time travel, run on the core's SQLite
- * {@link Documents} and on {@link PostgresDocuments}, gives the same outcome at every step (the document,
- * or the refusal's reason) and the same histories. Seeded; the seed is in every failure's message.
+ * fail half-way, some of several patches at once), undos, redos, deletes, restores and time travel, run on
+ * the core's SQLite {@link Documents} and on {@link PostgresDocuments}, gives the same outcome at every step
+ * (the document, or the refusal's reason) and the same histories. Seeded; the seed is in every failure's
+ * message.
  */
 class PostgresDocumentsParityIT {
   @TempDir Path dir;
@@ -47,9 +48,16 @@ class PostgresDocumentsParityIT {
       for (int step = 0; step < 400; step++) {
         String what = "step " + step;
         switch (random.nextInt(10)) {
-          case 0, 1, 2, 3 -> {
+          case 0, 1, 2 -> {
             JsonNode patch = patch(random);
             same(seed, what + " update " + patch, sqlite, pg, d -> d.update("d", patch));
+          }
+          case 3 -> { // several patches, all or none: one that fails undoes those before it
+            List<JsonNode> patches = new java.util.ArrayList<>();
+            for (int n = 1 + random.nextInt(3); n > 0; n--) {
+              patches.add(patch(random));
+            }
+            same(seed, what + " updateEach " + patches, sqlite, pg, d -> d.updateEach("d", patches));
           }
           case 4 -> same(seed, what + " undo", sqlite, pg, d -> d.undo("d"));
           case 5 -> same(seed, what + " redo", sqlite, pg, d -> d.redo("d"));
