@@ -44,7 +44,10 @@ class ServerSoakIT {
   static final int CI_SECONDS = 35;
   /** Heap after GC: the median of the last third of the samples may exceed the first third's by this much. */
   static final long HEAP_GROWTH_BYTES = 16L << 20;
-  /** Threads and file descriptors at the end may exceed the baseline by this many (pools keep idle threads). */
+  /**
+   * Threads at the end may exceed the first sample under load, file descriptors the baseline, by this many
+   * (pools keep idle threads).
+   */
   static final int THREAD_TOLERANCE = 12;
   static final int FD_TOLERANCE = 12;
   static final String PASSWORD = "correct horse";
@@ -270,8 +273,11 @@ class ServerSoakIT {
     assertThat(counts.get("device peer restarts").get()).isGreaterThan(seconds / 8);
     assertThat(lateHeap).as("heap after GC late in the run vs early (MiB: %.1f vs %.1f)", lateHeap / 1048576.0,
         earlyHeap / 1048576.0).isLessThanOrEqualTo(earlyHeap + HEAP_GROWTH_BYTES);
-    assertThat(last.threads()).as("server threads at the end vs baseline " + baseline.threads())
-        .isLessThanOrEqualTo(baseline.threads() + THREAD_TOLERANCE);
+    // Threads against the first sample under load, not the idle baseline: pools sized by the machine's cores
+    // (cfost-sync, 2 a core; Jetty's) have grown by then, by 21 threads with 8 cores, which no tolerance fits.
+    ServerFigures.Sample loaded = samples.get(0);
+    assertThat(last.threads()).as("server threads at the end vs the first sample under load " + loaded.threads()
+        + " (baseline " + baseline.threads() + ")").isLessThanOrEqualTo(loaded.threads() + THREAD_TOLERANCE);
     assertThat(last.fds()).as("server file descriptors at the end vs baseline " + baseline.fds())
         .isLessThanOrEqualTo(baseline.fds() + FD_TOLERANCE);
   }
