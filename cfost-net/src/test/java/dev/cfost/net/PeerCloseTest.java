@@ -157,6 +157,47 @@ class PeerCloseTest {
     }
   }
 
+  /**
+   * A configured peer that accepts TCP but never answers the TLS handshake holds a dialer in a blocking read
+   * for up to 5 s (the transport's read timeout): close must end that dial, not wait it out.
+   */
+  @Test
+  void closeEndsADialToAPeerThatNeverAnswersItsHandshake() throws Exception {
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            held.add(silent.accept()); // kept open, never written to
+          }
+        } catch (java.io.IOException closed) {
+          // the test ended
+        }
+      }, "close-test-silent-peer");
+      acceptor.start();
+      Cfost a = Nodes.replica(dir.resolve("dial-a.db"));
+      Peer peer = Peer.create(a, PeerOptions.builder()
+          .transport(Transports.tcp(TlsIdentity.forSyncKey(SyncKey.generate()), null, false)).discovery(false)
+          .peer(PeerAddress.parse("127.0.0.1:" + silent.getLocalPort())).build());
+      try {
+        peer.start();
+        await("the dial reached the silent peer", 30, () -> !held.isEmpty());
+        long began = System.nanoTime();
+        peer.close();
+        long tookMillis = (System.nanoTime() - began) / 1_000_000;
+        assertThat(tookMillis).as("ms Peer.close() took with a dial in its TLS handshake").isLessThan(2_000);
+      } finally {
+        peer.close();
+        a.close();
+        silent.close();
+        acceptor.join();
+        for (java.net.Socket s : held) {
+          s.close();
+        }
+      }
+    }
+  }
+
   private static PeerOptions.Builder options(MemoryNetwork net, String name) {
     return PeerOptions.builder().transport(Transports.memory(net, name)).discovery(false)
         .backoff(20, 500).keepAlive(500, 5_000);
