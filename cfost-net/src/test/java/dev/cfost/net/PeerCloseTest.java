@@ -82,6 +82,123 @@ class PeerCloseTest {
     }
   }
 
+  /**
+   * A listener run on the peer's own thread ({@code cfost-peer}, here through a direct executor) that closes
+   * the peer when a revocation ends a session: close must still wait for the sessions' threads (a merge is
+   * under way), and must not wait for its own thread until the 5 s limit and interrupt what still runs.
+   */
+  @Test
+  void closeCalledOnThePeersOwnThreadStillWaitsForTheSessionsAndNotForItself() throws Exception {
+    try (MemoryNetwork net = new MemoryNetwork(12)) {
+      Cfost a = Nodes.replica(dir.resolve("self-a.db"));
+      Cfost b = Nodes.replica(dir.resolve("self-b.db"));
+      Peer peerB = Peer.create(b, options(net, "self-b").build());
+      PeerAddress addrB = peerB.start().get(0);
+      AtomicBoolean revoked = new AtomicBoolean();
+      PeerAuthorizer authorizer = (key, device) -> {
+        if (!revoked.get()) {
+          return null;
+        }
+        String thread = Thread.currentThread().getName();
+        if (thread.endsWith("-merger")) {
+          try {
+            Thread.sleep(400); // a slow read inside the merge transaction: the merger is busy when close begins
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        }
+        return thread.equals("cfost-peer") ? "revoked" : null; // only the peer's re-check refuses
+      };
+      Peer[] peerA = new Peer[1];
+      List<String> closedOn = new CopyOnWriteArrayList<>();
+      List<String> runningAfterClose = new CopyOnWriteArrayList<>();
+      List<Long> closeMillis = new CopyOnWriteArrayList<>();
+      peerA[0] = Peer.create(a, options(net, "self-a").peer(addrB).maxBatchChanges(5).authorizer(authorizer)
+          .reauthorizeEvery(50).listenerExecutor(Runnable::run).build());
+      peerA[0].addListener(new PeerListener() {
+        @Override
+        public void onDisconnect(String peerId, String reason) {
+          // The reader may see the session end first (the peer answers the refusal): only the re-check's counts.
+          if (revoked.get() && Thread.currentThread().getName().equals("cfost-peer") && closedOn.isEmpty()) {
+            closedOn.add(Thread.currentThread().getName());
+            long began = System.nanoTime();
+            peerA[0].close();
+            closeMillis.add((System.nanoTime() - began) / 1_000_000);
+            Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("cfost-session-self-b:"))
+                .forEach(t -> runningAfterClose.add(t.getName()));
+          }
+        }
+      });
+      peerA[0].start();
+      AtomicBoolean writing = new AtomicBoolean(true);
+      Thread writer = new Thread(() -> {
+        for (int i = 0; writing.get(); i++) {
+          sql(b, "INSERT OR REPLACE INTO todo VALUES ('b" + i % 400 + "', 'v" + i + "', 'bob')");
+        }
+      }, "close-self-writer");
+      writer.start();
+      try {
+        await("self-a merges self-b's rows", 30, () -> count(a) > 60);
+        revoked.set(true);
+        await("the listener closed self-a", 30, () -> !closeMillis.isEmpty());
+        assertThat(closedOn).as("the thread the listener closed the peer on").containsExactly("cfost-peer");
+        assertThat(runningAfterClose).as("session threads running after Peer.close() returned").isEmpty();
+        assertThat(closeMillis.get(0)).as("ms Peer.close() took: it must not wait for its own thread")
+            .isLessThan(5_000); // PeerEngine.STOP_WAIT_MILLIS: past it, close interrupts the threads still running
+      } finally {
+        writing.set(false);
+        writer.join();
+        peerA[0].close();
+        peerB.close();
+        a.close();
+        b.close();
+      }
+    }
+  }
+
+  /**
+   * A configured peer that accepts TCP but never answers the TLS handshake holds a dialer in a blocking read
+   * for up to 5 s (the transport's read timeout): close must end that dial, not wait it out.
+   */
+  @Test
+  void closeEndsADialToAPeerThatNeverAnswersItsHandshake() throws Exception {
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            held.add(silent.accept()); // kept open, never written to
+          }
+        } catch (java.io.IOException closed) {
+          // the test ended
+        }
+      }, "close-test-silent-peer");
+      acceptor.start();
+      Cfost a = Nodes.replica(dir.resolve("dial-a.db"));
+      Peer peer = Peer.create(a, PeerOptions.builder()
+          .transport(Transports.tcp(TlsIdentity.forSyncKey(SyncKey.generate()), null, false)).discovery(false)
+          .peer(PeerAddress.parse("127.0.0.1:" + silent.getLocalPort())).build());
+      try {
+        peer.start();
+        await("the dial reached the silent peer", 30, () -> !held.isEmpty());
+        long began = System.nanoTime();
+        peer.close();
+        long tookMillis = (System.nanoTime() - began) / 1_000_000;
+        assertThat(tookMillis).as("ms Peer.close() took with a dial in its TLS handshake").isLessThan(2_000);
+      } finally {
+        peer.close();
+        a.close();
+        silent.close();
+        acceptor.join();
+        for (java.net.Socket s : held) {
+          s.close();
+        }
+      }
+    }
+  }
+
   private static PeerOptions.Builder options(MemoryNetwork net, String name) {
     return PeerOptions.builder().transport(Transports.memory(net, name)).discovery(false)
         .backoff(20, 500).keepAlive(500, 5_000);

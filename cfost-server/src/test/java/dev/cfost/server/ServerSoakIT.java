@@ -42,9 +42,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ServerSoakIT {
   static final int CI_SECONDS = 35;
-  /** Heap after GC: the median of the last third of the samples may exceed the first third's by this much. */
+  /** Heap after GC: the lowest sample of the last third may exceed the first third's by this much. */
   static final long HEAP_GROWTH_BYTES = 16L << 20;
-  /** Threads and file descriptors at the end may exceed the baseline by this many (pools keep idle threads). */
+  /**
+   * Threads at the end may exceed the first sample under load, file descriptors the baseline, by this many
+   * (pools keep idle threads).
+   */
   static final int THREAD_TOLERANCE = 12;
   static final int FD_TOLERANCE = 12;
   static final String PASSWORD = "correct horse";
@@ -236,15 +239,17 @@ class ServerSoakIT {
     long gaugeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - leftAt);
     ServerFigures.Sample last = figures.sample(start);
 
-    // Medians: a leak raises every sample after GC, while one sample may catch a burst of pages in flight.
+    // Lowest of each third: a leak raises every sample after GC, while one sample may catch a burst of pages in
+    // flight (up to 50 MiB in the 10-minute runs); in CI a third is 2 samples, and their median, the mean,
+    // would still take half of such a burst, more than the bound.
     int third = Math.max(1, samples.size() / 3);
-    long earlyHeap = medianHeap(samples.subList(0, third));
-    long lateHeap = medianHeap(samples.subList(samples.size() - third, samples.size()));
+    long earlyHeap = lowestHeap(samples.subList(0, third));
+    long lateHeap = lowestHeap(samples.subList(samples.size() - third, samples.size()));
     System.out.printf("soak: %d s, seed %d; %d writes (%d rows, every one on every device %d ms after the"
             + " writes stopped); proxied connections %d, cut %d; device connects %s, disconnects %s, peer restarts %s;"
             + " raw WebSocket sessions %s, raw SSE streams %s; device errors %d; server errors %s, %d logged at ERROR;"
             + " connection gauges at 0 %d ms after the last client left;"
-            + "%n  baseline %s%n  end      %s%n  heap after GC, median of the first third %.1f MiB, of the last"
+            + "%n  baseline %s%n  end      %s%n  heap after GC, lowest of the first third %.1f MiB, of the last"
             + " third %.1f MiB (%d samples)%n",
         seconds, seed, counts.get("writes").get(), rows, settleMillis, proxy.accepted(), proxy.cuts(),
         counts.get("device connects"), counts.get("device disconnects"), counts.get("device peer restarts"),
@@ -270,8 +275,11 @@ class ServerSoakIT {
     assertThat(counts.get("device peer restarts").get()).isGreaterThan(seconds / 8);
     assertThat(lateHeap).as("heap after GC late in the run vs early (MiB: %.1f vs %.1f)", lateHeap / 1048576.0,
         earlyHeap / 1048576.0).isLessThanOrEqualTo(earlyHeap + HEAP_GROWTH_BYTES);
-    assertThat(last.threads()).as("server threads at the end vs baseline " + baseline.threads())
-        .isLessThanOrEqualTo(baseline.threads() + THREAD_TOLERANCE);
+    // Threads against the first sample under load, not the idle baseline: pools sized by the machine's cores
+    // (cfost-sync, 2 a core; Jetty's) have grown by then, by 21 threads with 8 cores, which no tolerance fits.
+    ServerFigures.Sample loaded = samples.get(0);
+    assertThat(last.threads()).as("server threads at the end vs the first sample under load " + loaded.threads()
+        + " (baseline " + baseline.threads() + ")").isLessThanOrEqualTo(loaded.threads() + THREAD_TOLERANCE);
     assertThat(last.fds()).as("server file descriptors at the end vs baseline " + baseline.fds())
         .isLessThanOrEqualTo(baseline.fds() + FD_TOLERANCE);
   }
@@ -319,9 +327,8 @@ class ServerSoakIT {
     Thread.sleep(random.nextInt(300));
   }
 
-  private static long medianHeap(List<ServerFigures.Sample> samples) {
-    long[] heap = samples.stream().mapToLong(ServerFigures.Sample::heapAfterGcBytes).sorted().toArray();
-    return heap.length % 2 == 1 ? heap[heap.length / 2] : (heap[heap.length / 2 - 1] + heap[heap.length / 2]) / 2;
+  private static long lowestHeap(List<ServerFigures.Sample> samples) {
+    return samples.stream().mapToLong(ServerFigures.Sample::heapAfterGcBytes).min().orElseThrow();
   }
 
   private long count(String what) {

@@ -1,6 +1,7 @@
 package dev.cfost.internal.documents;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cfost.DocumentException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -52,6 +53,32 @@ public record JsonPatch(List<Op> ops) {
 
   public boolean isEmpty() {
     return ops.isEmpty();
+  }
+
+  /**
+   * The patches of an {@code updateEach} of document {@code doc}, parsed; the first one that is malformed
+   * or holds a number out of range is refused as INVALID, named by its place (from 0), as is none at all.
+   */
+  public static List<JsonPatch> parseEach(String doc, List<JsonNode> patches) {
+    if (patches == null || patches.isEmpty()) {
+      throw new DocumentException(DocumentException.Reason.INVALID, "no patches for document " + doc);
+    }
+    List<JsonPatch> parsed = new ArrayList<>(patches.size());
+    for (int i = 0; i < patches.size(); i++) {
+      JsonNode patch = patches.get(i);
+      String at = patch == null ? null : Json.nonFinite(patch);
+      if (at != null) {
+        throw new DocumentException(DocumentException.Reason.INVALID, "patch " + i + " for document " + doc
+            + " has a number out of range at '" + at + "'");
+      }
+      try {
+        parsed.add(parse(patch));
+      } catch (PatchException e) {
+        throw new DocumentException(DocumentException.Reason.INVALID, "patch " + i + " for document " + doc
+            + " is malformed: " + e.getMessage());
+      }
+    }
+    return parsed;
   }
 
   /**

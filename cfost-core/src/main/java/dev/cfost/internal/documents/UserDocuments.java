@@ -96,22 +96,7 @@ final class UserDocuments implements Documents {
   @Override
   public Document updateEach(String id, List<JsonNode> patches) {
     checkId(id);
-    if (patches == null || patches.isEmpty()) {
-      throw new DocumentException(Reason.INVALID, "no patches for document " + id);
-    }
-    List<JsonPatch> parsed = new ArrayList<>(patches.size());
-    for (int i = 0; i < patches.size(); i++) {
-      JsonNode patch = patches.get(i);
-      if (patch != null) {
-        checkFinite(patch, "patch " + i + " for document " + id);
-      }
-      try {
-        parsed.add(JsonPatch.parse(patch));
-      } catch (PatchException e) {
-        throw new DocumentException(Reason.INVALID, "patch " + i + " for document " + id + " is malformed: "
-            + e.getMessage());
-      }
-    }
+    List<JsonPatch> parsed = JsonPatch.parseEach(id, patches);
     return store.writeEach(id, parsed.size(), (st, i) -> patchRevision(st, parsed.get(i), "patch " + i + ": "));
   }
 

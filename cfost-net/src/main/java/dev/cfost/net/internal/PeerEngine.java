@@ -77,6 +77,8 @@ public final class PeerEngine {
   /** After the interrupt, how much longer it waits before it gives up on them (and says so in the log). */
   static final long STOP_INTERRUPTED_WAIT_MILLIS = 1_000;
   private volatile boolean stopped;
+  /** The peer's pool that runs the current thread, if any: {@link #stop} called on it cannot wait for it. */
+  private static final ThreadLocal<ExecutorService> OWN_POOL = new ThreadLocal<>();
 
   public PeerEngine(Cfost db, PeerOptions options) {
     this.db = db;
@@ -91,13 +93,13 @@ public final class PeerEngine {
       ownListenerThread = null;
       this.events = new PeerEvents(options.listenerExecutor);
     }
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "cfost-peer"));
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> pooled(r, "cfost-peer"));
     this.dialer = new java.util.concurrent.ThreadPoolExecutor(DIAL_THREADS, DIAL_THREADS, 30, TimeUnit.SECONDS,
-        new java.util.concurrent.LinkedBlockingQueue<>(), r -> daemon(r, "cfost-peer-dial"));
+        new java.util.concurrent.LinkedBlockingQueue<>(), r -> pooled(r, "cfost-peer-dial"));
     dialer.allowCoreThreadTimeOut(true);
     this.discoveredDialer = new java.util.concurrent.ThreadPoolExecutor(DISCOVERED_DIAL_THREADS,
         DISCOVERED_DIAL_THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
-        r -> daemon(r, "cfost-peer-dial-discovered"));
+        r -> pooled(r, "cfost-peer-dial-discovered"));
     discoveredDialer.allowCoreThreadTimeOut(true);
   }
 
@@ -105,6 +107,14 @@ public final class PeerEngine {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
+  }
+
+  /** A thread of one of the peer's pools (named for it), which it knows it runs on. */
+  private Thread pooled(Runnable r, String name) {
+    return daemon(() -> {
+      OWN_POOL.set(name.equals("cfost-peer") ? scheduler : name.equals("cfost-peer-dial") ? dialer : discoveredDialer);
+      r.run();
+    }, name);
   }
 
   public Topic topic() {
@@ -429,9 +439,13 @@ public final class PeerEngine {
     if (dbListener != null) {
       dbListener.close();
     }
+    boolean callerInterrupted = Thread.currentThread().isInterrupted();
     scheduler.shutdownNow();
     dialer.shutdownNow();
     discoveredDialer.shutdownNow();
+    // Called on one of those pools' threads (a listener on a direct executor), shutdownNow interrupted this
+    // very thread: that is for its task, not for the wait below, which would otherwise end at once.
+    boolean selfInterrupted = !callerInterrupted && OWN_POOL.get() != null && Thread.interrupted();
     for (Session s : live) {
       s.close("stopped");
       s.conn.close(); // at once, not 2 s later: a reader blocked on the connection ends now
@@ -442,6 +456,9 @@ public final class PeerEngine {
     try {
       awaitThreads();
     } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (selfInterrupted) {
       Thread.currentThread().interrupt();
     }
     if (ownListenerThread != null) {
@@ -481,6 +498,9 @@ public final class PeerEngine {
       ended &= s.awaitThreads(deadlineNanos);
     }
     for (ExecutorService e : List.of(scheduler, dialer, discoveredDialer)) {
+      if (e == OWN_POOL.get()) {
+        continue; // stop runs on it: it ends once stop returns
+      }
       long left = Math.max(0, deadlineNanos - System.nanoTime());
       ended &= e.awaitTermination(left, TimeUnit.NANOSECONDS);
     }

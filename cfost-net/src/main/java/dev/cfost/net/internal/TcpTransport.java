@@ -50,6 +50,8 @@ public final class TcpTransport implements Transport {
       });
   private volatile SSLServerSocket server;
   private volatile boolean closed;
+  /** Sockets that {@link #connect} is connecting or handshaking: close ends those dials at once. */
+  private final java.util.Set<java.net.Socket> dialling = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public TcpTransport(TlsIdentity identity, InetSocketAddress listen, int maxFrame, boolean mdns) throws IOException {
     this.tls = identity.context();
@@ -159,6 +161,12 @@ public final class TcpTransport implements Transport {
   @Override
   public Connection connect(PeerAddress address) throws IOException {
     SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket();
+    dialling.add(socket);
+    if (closed) { // after close's sweep of the dials: this one ends here
+      dialling.remove(socket);
+      closeQuietly(socket);
+      throw new IOException("the TCP transport is closed");
+    }
     // Connect and handshake together under one deadline: a read timeout alone restarts with every byte,
     // so a peer that drip-feeds its handshake would hold the connection (and a dialing thread) for ever.
     long limit = handshakeMillis;
@@ -180,6 +188,8 @@ public final class TcpTransport implements Transport {
       kill.cancel(false);
       closeQuietly(socket);
       throw e;
+    } finally {
+      dialling.remove(socket);
     }
   }
 
@@ -191,6 +201,9 @@ public final class TcpTransport implements Transport {
     }
     if (mdns != null) {
       mdns.close();
+    }
+    for (java.net.Socket s : dialling) {
+      closeQuietly(s); // a peer that never answers would otherwise hold its dialer, and the peer's stop, 5 s
     }
   }
 

@@ -83,6 +83,12 @@ final class PostgresDocuments implements Documents {
     Made apply(Connection c, Head h) throws SQLException;
   }
 
+  /** The {@code i}th of several changes written in one transaction. */
+  @FunctionalInterface
+  interface EachChange {
+    Made apply(Connection c, Head h, int i) throws SQLException;
+  }
+
   @Override
   public String user() {
     return user;
@@ -153,29 +159,8 @@ final class PostgresDocuments implements Documents {
   @Override
   public Document updateEach(String id, List<JsonNode> patches) {
     checkId(id);
-    if (patches == null || patches.isEmpty()) {
-      throw new DocumentException(Reason.INVALID, "no patches for document " + id);
-    }
-    List<JsonPatch> parsed = new ArrayList<>(patches.size());
-    for (int i = 0; i < patches.size(); i++) {
-      JsonNode patch = patches.get(i);
-      if (patch != null) {
-        checkFinite(patch, "patch " + i + " for document " + id);
-      }
-      try {
-        parsed.add(JsonPatch.parse(patch));
-      } catch (PatchException e) {
-        throw new DocumentException(Reason.INVALID, "patch " + i + " for document " + id + " is malformed: "
-            + e.getMessage());
-      }
-    }
-    List<Change> changes = new ArrayList<>(parsed.size());
-    for (int i = 0; i < parsed.size(); i++) {
-      JsonPatch p = parsed.get(i);
-      String which = "patch " + i + ": ";
-      changes.add((c, h) -> patched(h, p, which));
-    }
-    return write(id, changes);
+    List<JsonPatch> parsed = JsonPatch.parseEach(id, patches);
+    return write(id, parsed.size(), (c, h, i) -> patched(h, parsed.get(i), "patch " + i + ": "));
   }
 
   @Override
@@ -245,39 +230,25 @@ final class PostgresDocuments implements Documents {
    * notification commit together; a refusal or a failure writes nothing.
    */
   private Document write(String id, Change change) {
-    return write(id, List.of(change));
+    return write(id, 1, (c, h, i) -> change.apply(c, h));
   }
 
-  /**
-   * Applies changes in order, each its own revision, under the document's row lock and in one
-   * transaction: all of them or none. The row is written once and one notification sent, for the last.
-   */
-  private Document write(String id, List<Change> changes) {
+  /** Applies {@code count} changes one after the other in one transaction, as {@link #write(String, Change)}. */
+  private Document write(String id, int count, EachChange change) {
     return tx("changing document " + id, c -> {
       Head h = head(c, id, true);
       if (h == null) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
       long before = h.version;
-      for (Change change : changes) {
-        Made made = change.apply(c, h);
-        if (made == null) {
-          continue;
-        }
-        h.version++;
-        h.updatedBy = user;
-        h.updatedHlc = nextHlc(h.updatedHlc);
-        insertRevision(c, id, h.version, h.updatedHlc, null, made);
-        if (h.version % CHECKPOINT_EVERY == 0) {
-          try (PreparedStatement ps = c.prepareStatement("INSERT INTO document_checkpoints(user_id, doc_id, version,"
-              + " body, deleted) VALUES (?, ?, ?, ?::jsonb, ?)")) {
-            ps.setString(1, user);
-            ps.setString(2, id);
-            ps.setLong(3, h.version);
-            ps.setString(4, Json.write(h.body));
-            ps.setBoolean(5, h.deleted);
-            ps.executeUpdate();
-          }
+      for (int i = 0; i < count; i++) {
+        Made made = change.apply(c, h, i);
+        if (made != null) {
+          h.version++;
+          h.updatedBy = user;
+          h.updatedHlc = nextHlc(h.updatedHlc);
+          insertRevision(c, id, h.version, h.updatedHlc, null, made);
+          checkpoint(c, id, h);
         }
       }
       if (h.version == before) {
@@ -297,6 +268,21 @@ final class PostgresDocuments implements Documents {
       notifyUpdated(c, id, h.version);
       return h.document();
     });
+  }
+
+  /** Every {@value #CHECKPOINT_EVERY} versions, the document as it is at that version. */
+  private void checkpoint(Connection c, String id, Head h) throws SQLException {
+    if (h.version % CHECKPOINT_EVERY == 0) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO document_checkpoints(user_id, doc_id, version,"
+          + " body, deleted) VALUES (?, ?, ?, ?::jsonb, ?)")) {
+        ps.setString(1, user);
+        ps.setString(2, id);
+        ps.setLong(3, h.version);
+        ps.setString(4, Json.write(h.body));
+        ps.setBoolean(5, h.deleted);
+        ps.executeUpdate();
+      }
+    }
   }
 
   /** Later than the document's last revision and, unless the clock went back, than now: times stay in order. */

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The PostgreSQL documents keep the library's semantics: the same random sequence of updates (some that
- * fail half-way), undos, redos, deletes, restores and time travel, run on the core's SQLite
- * {@link Documents} and on {@link PostgresDocuments}, gives the same outcome at every step (the document,
- * or the refusal's reason) and the same histories. Seeded; the seed is in every failure's message.
+ * fail half-way, some of several patches at once), undos, redos, deletes, restores and time travel, run on
+ * the core's SQLite {@link Documents} and on {@link PostgresDocuments}, gives the same outcome at every step
+ * (the document, or the refusal's reason) and the same histories. Seeded; the seed is in every failure's
+ * message.
  */
 class PostgresDocumentsParityIT {
   @TempDir Path dir;
@@ -35,7 +36,11 @@ class PostgresDocumentsParityIT {
     Random random = new Random(seed);
     String url = TestPostgres.freshDatabase();
     try (Cfost db = Cfost.open(dir.resolve("docs.db"));
-        PostgresPool pool = PostgresDocumentPointerIT.migratedPool(url)) {
+        PostgresPool pool = PostgresPool.open(url, null, null, 2)) {
+      pool.tx("migrating", c -> {
+        PostgresSchema.migrate(c, PostgresSchema.MIGRATIONS);
+        return null;
+      });
       Documents sqlite = db.documents("alice");
       Documents pg = new PostgresDocuments(pool, "alice", "0123456789ab", Clock.systemUTC());
       JsonNode first = Json.parse("{\"a\":1,\"b\":\"x\",\"list\":[1,2]}", "content");
@@ -47,12 +52,12 @@ class PostgresDocumentsParityIT {
             JsonNode patch = patch(random);
             same(seed, what + " update " + patch, sqlite, pg, d -> d.update("d", patch));
           }
-          case 3 -> { // a run of edits in one transaction: all or none (some patches of a run fail)
-            List<JsonNode> run = new java.util.ArrayList<>();
-            for (int i = 1 + random.nextInt(4); i > 0; i--) {
-              run.add(patch(random));
+          case 3 -> { // several patches, all or none: one that fails undoes those before it
+            List<JsonNode> patches = new java.util.ArrayList<>();
+            for (int n = 1 + random.nextInt(3); n > 0; n--) {
+              patches.add(patch(random));
             }
-            same(seed, what + " updateEach " + run, sqlite, pg, d -> d.updateEach("d", run));
+            same(seed, what + " updateEach " + patches, sqlite, pg, d -> d.updateEach("d", patches));
           }
           case 4 -> same(seed, what + " undo", sqlite, pg, d -> d.undo("d"));
           case 5 -> same(seed, what + " redo", sqlite, pg, d -> d.redo("d"));
