@@ -1,5 +1,9 @@
 package dev.cfost.internal.documents;
 
+import static dev.cfost.internal.documents.DocumentArguments.checkCreate;
+import static dev.cfost.internal.documents.DocumentArguments.checkFinite;
+import static dev.cfost.internal.documents.DocumentArguments.checkId;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.fge.jsonpatch.diff.JsonDiff;
 import dev.cfost.Document;
@@ -20,12 +24,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /** {@link Documents} acting as one user: checks the arguments, then asks the store. */
 final class UserDocuments implements Documents {
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-  private static final int MAX_TITLE = 1000;
   private static final int MAX_USER = 128;
 
   private final DocumentStore store;
@@ -52,14 +53,7 @@ final class UserDocuments implements Documents {
 
   @Override
   public Document create(String id, String title, JsonNode content) {
-    checkId(id);
-    if (title == null || title.length() > MAX_TITLE) {
-      throw new DocumentException(Reason.INVALID, "a title is a text of at most " + MAX_TITLE + " characters");
-    }
-    if (content == null || content.isMissingNode()) {
-      throw new DocumentException(Reason.INVALID, "document " + id + " has no content");
-    }
-    checkFinite(content, "the content of document " + id);
+    checkCreate(id, title, content);
     JsonNode copy = content.deepCopy();
     return store.write(id, st -> {
       if (st.created) {
@@ -307,20 +301,6 @@ final class UserDocuments implements Documents {
     found(st);
     if (st.deleted) {
       throw new DocumentException(Reason.DELETED, "document " + st.id + " is deleted; restore it first");
-    }
-  }
-
-  /** JSON has no infinite or NaN number (a double such as 1e400 reads as one): refused by name. */
-  private static void checkFinite(JsonNode node, String what) {
-    String at = Json.nonFinite(node);
-    if (at != null) {
-      throw new DocumentException(Reason.INVALID, what + " has a number out of range at '" + at + "'");
-    }
-  }
-
-  private static void checkId(String id) {
-    if (id == null || !ID.matcher(id).matches()) {
-      throw new DocumentException(Reason.INVALID, "a document id is 1 to 128 letters, digits and . _ -: '" + id + "'");
     }
   }
 }

@@ -1,5 +1,9 @@
 package dev.cfost.server.internal;
 
+import static dev.cfost.internal.documents.DocumentArguments.checkCreate;
+import static dev.cfost.internal.documents.DocumentArguments.checkFinite;
+import static dev.cfost.internal.documents.DocumentArguments.checkId;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.fge.jsonpatch.diff.JsonDiff;
 import dev.cfost.Document;
@@ -23,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * One user's {@code /ws} documents in the PostgreSQL store (tables of {@link PostgresSchema}, migration 3),
@@ -40,8 +43,6 @@ import java.util.regex.Pattern;
 final class PostgresDocuments implements Documents {
   /** Versions between checkpoints: {@link #at} folds at most this many patches. */
   static final int CHECKPOINT_EVERY = 100;
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-  private static final int MAX_TITLE = 1000;
   private static final String HEAD = "SELECT doc_id, title, body::text, deleted, version, created_by, created_hlc,"
       + " updated_by, updated_hlc FROM documents";
 
@@ -101,14 +102,7 @@ final class PostgresDocuments implements Documents {
 
   @Override
   public Document create(String id, String title, JsonNode content) {
-    checkId(id);
-    if (title == null || title.length() > MAX_TITLE) {
-      throw new DocumentException(Reason.INVALID, "a title is a text of at most " + MAX_TITLE + " characters");
-    }
-    if (content == null || content.isMissingNode()) {
-      throw new DocumentException(Reason.INVALID, "document " + id + " has no content");
-    }
-    checkFinite(content, "the content of document " + id);
+    checkCreate(id, title, content);
     return tx("creating document " + id, c -> {
       long hlc = nextHlc(0);
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO documents(user_id, doc_id, title, body, version,"
@@ -532,20 +526,6 @@ final class PostgresDocuments implements Documents {
   static void editable(Head h) {
     if (h.deleted) {
       throw new DocumentException(Reason.DELETED, "document " + h.id + " is deleted; restore it first");
-    }
-  }
-
-  /** JSON has no infinite or NaN number (a double such as 1e400 reads as one): refused by name. */
-  private static void checkFinite(JsonNode node, String what) {
-    String at = Json.nonFinite(node);
-    if (at != null) {
-      throw new DocumentException(Reason.INVALID, what + " has a number out of range at '" + at + "'");
-    }
-  }
-
-  private static void checkId(String id) {
-    if (id == null || !ID.matcher(id).matches()) {
-      throw new DocumentException(Reason.INVALID, "a document id is 1 to 128 letters, digits and . _ -: '" + id + "'");
     }
   }
 }
