@@ -301,6 +301,7 @@ final class IdentitySimulation implements AutoCloseable {
     victim.revoked = true;
     victim.muted = true;
     count("revocations");
+    count(victim.viaServer ? "revoked: a device of the server" : "revoked: a LAN device");
   }
 
   private void unmuteWhereAllKnow() {
