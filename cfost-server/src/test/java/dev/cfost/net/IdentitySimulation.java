@@ -284,7 +284,8 @@ final class IdentitySimulation implements AutoCloseable {
    * everywhere: a revoked device's changes are refused and left out by relays, also those made before
    * (docs/SECURITY.md), so only changes that arrived before the revocation may count in the model. The
    * revoked device then stays silent until every other device knows (else one that does not yet would
-   * still take its writes); a device of the server stays silent for good (the server may learn later).
+   * still take its writes). The server may learn later: what it takes from the revoked device meanwhile,
+   * the devices refuse, and it leaves out once it knows.
    */
   private void revokeOne() throws Exception {
     List<Device> candidates = Arrays.stream(devices).filter(d -> d.index > 0 && d.counts()).toList();
@@ -306,7 +307,7 @@ final class IdentitySimulation implements AutoCloseable {
 
   private void unmuteWhereAllKnow() {
     for (Device victim : devices) {
-      if (!victim.muted || victim.viaServer) {
+      if (!victim.muted) {
         continue;
       }
       boolean allKnow = Arrays.stream(devices).filter(Device::counts)
