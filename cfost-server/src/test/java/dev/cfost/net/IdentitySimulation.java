@@ -31,11 +31,15 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -63,7 +67,7 @@ final class IdentitySimulation implements AutoCloseable {
       "malformed_frame", "unknown_message", "frame_too_large", "bad_signature");
 
   private final long seed;
-  private final java.util.Random random;
+  private final Random random;
   private final Path dir;
   private final MemoryNetwork net;
   private final Map<String, PublicKey> keysByNode = new ConcurrentHashMap<>();
@@ -123,7 +127,7 @@ final class IdentitySimulation implements AutoCloseable {
 
   IdentitySimulation(long seed, Path dir) throws IOException {
     this.seed = seed;
-    this.random = new java.util.Random(seed);
+    this.random = new Random(seed);
     this.dir = dir;
     this.net = new MemoryNetwork(seed);
     devices[0] = new Device(0, true, true);
@@ -151,7 +155,7 @@ final class IdentitySimulation implements AutoCloseable {
   /** Runs {@code operations} steps: pairings in the first half, revocations and server restarts later. */
   void run(int operations) throws Exception {
     List<Integer> toPair = new ArrayList<>(List.of(1, 2, 3, 4));
-    java.util.Collections.shuffle(toPair, random);
+    Collections.shuffle(toPair, random);
     for (int i = 0; i < operations; i++) {
       step++;
       for (Device d : devices) {
@@ -460,10 +464,10 @@ final class IdentitySimulation implements AutoCloseable {
   }
 
   private static String firstDifference(Map<String, String> expected, Map<String, String> actual) {
-    Set<String> keys = new java.util.TreeSet<>(expected.keySet());
+    Set<String> keys = new TreeSet<>(expected.keySet());
     keys.addAll(actual.keySet());
-    long differences = keys.stream().filter(k -> !java.util.Objects.equals(expected.get(k), actual.get(k))).count();
-    String first = keys.stream().filter(k -> !java.util.Objects.equals(expected.get(k), actual.get(k)))
+    long differences = keys.stream().filter(k -> !Objects.equals(expected.get(k), actual.get(k))).count();
+    String first = keys.stream().filter(k -> !Objects.equals(expected.get(k), actual.get(k)))
         .findFirst().map(k -> "expected " + expected.get(k) + ", found " + actual.get(k)).orElse("");
     return differences + " rows, first: " + first;
   }
