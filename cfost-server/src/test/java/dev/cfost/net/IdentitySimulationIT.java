@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>{@code -Dsim.seed=<seed>} replays a schedule, {@code -Dsim.operations=<n>} sets its length,
  * {@code -Dsim.settleSeconds=<s>} how long the devices get to converge at the end.
  */
-class IdentitySimulationTest {
+class IdentitySimulationIT {
   @TempDir Path dir;
 
   @Test
