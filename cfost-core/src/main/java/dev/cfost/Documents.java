@@ -29,7 +29,9 @@ public interface Documents {
   String user();
 
   /** Creates a document with a new random id. */
-  Document create(String title, JsonNode content);
+  default Document create(String title, JsonNode content) {
+    return create(java.util.UUID.randomUUID().toString(), title, content);
+  }
 
   /**
    * Creates a document with the given id: 1 to 128 letters, digits and {@code . _ -} (a UUID fits).

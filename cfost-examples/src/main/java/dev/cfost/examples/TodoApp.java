@@ -40,7 +40,7 @@ import java.util.function.BooleanSupplier;
  * runs it.
  */
 public final class TodoApp {
-  private static final String TODO_TABLE = "CREATE TABLE IF NOT EXISTS todo(id TEXT PRIMARY KEY NOT NULL, title TEXT,"
+  private static final String TABLE_DDL = "CREATE TABLE IF NOT EXISTS todo(id TEXT PRIMARY KEY NOT NULL, title TEXT,"
       + " done INTEGER NOT NULL DEFAULT 0)";
 
   public static void main(String[] args) throws Exception {
@@ -142,7 +142,7 @@ public final class TodoApp {
   private static Cfost app(Path file, List<AutoCloseable> open) {
     Cfost db = Cfost.open(file);
     open.add(db);
-    sql(db, TODO_TABLE);
+    sql(db, TABLE_DDL);
     db.replicate("todo");
     return db;
   }

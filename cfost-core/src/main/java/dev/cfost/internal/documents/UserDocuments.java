@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 /** {@link Documents} acting as one user: checks the arguments, then asks the store. */
 final class UserDocuments implements Documents {
@@ -44,11 +43,6 @@ final class UserDocuments implements Documents {
   @Override
   public String user() {
     return user;
-  }
-
-  @Override
-  public Document create(String title, JsonNode content) {
-    return create(UUID.randomUUID().toString(), title, content);
   }
 
   @Override

@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * One user's {@code /ws} documents in the PostgreSQL store (tables of {@link PostgresSchema}, migration 3),
@@ -93,11 +92,6 @@ final class PostgresDocuments implements Documents {
   @Override
   public String user() {
     return user;
-  }
-
-  @Override
-  public Document create(String title, JsonNode content) {
-    return create(UUID.randomUUID().toString(), title, content);
   }
 
   @Override
