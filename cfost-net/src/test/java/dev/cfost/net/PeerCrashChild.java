@@ -3,17 +3,13 @@ package dev.cfost.net;
 import dev.cfost.Cfost;
 import dev.cfost.CfostOptions;
 import dev.cfost.Values;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.security.PublicKey;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * One life of the peer that {@link PeerCrashIT} kills: a real engine and {@link Peer} over TCP + TLS in a
@@ -54,7 +50,7 @@ public final class PeerCrashChild {
       commit(db, life, 0, rowsBefore);
     }
     Transport tcp = Transports.tcp(TlsIdentity.forSyncKey(key), new InetSocketAddress("127.0.0.1", 0), false);
-    Peer peer = Peer.create(db, PeerOptions.builder().transport(new Watched(tcp, frames)).peer(hub)
+    Peer peer = Peer.create(db, PeerOptions.builder().transport(new TappedTransport(tcp, frames)).peer(hub)
         .discovery(false).backoff(20, 300).keepAlive(2_000, 10_000).maxBatchChanges(100)
         .catchUpTransaction(150, 2_000).peerBook(PeerBook.of(db)).build());
     peer.start();
@@ -110,7 +106,7 @@ public final class PeerCrashChild {
   }
 
   /** Reports sync messages and pauses at the chosen one. Shared by every connection of this life. */
-  private static final class Frames {
+  private static final class Frames implements TappedTransport.Tap {
     private final String pauseKind;
     private final int pauseAt;
     private final AtomicInteger seen = new AtomicInteger();
@@ -121,8 +117,20 @@ public final class PeerCrashChild {
       this.pauseAt = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
     }
 
+    @Override
+    public boolean sending(dev.cfost.net.Connection connection, byte[] frame) {
+      before("out", frame);
+      return true;
+    }
+
+    @Override
+    public boolean received(byte[] frame) {
+      before("in", frame);
+      return true;
+    }
+
     /** Called before an outgoing frame is written and after an incoming one is read. */
-    void before(String direction, byte[] frame) {
+    private void before(String direction, byte[] frame) {
       String line = describe(direction, frame);
       if (line != null && line.startsWith(pauseKind + " ") && seen.incrementAndGet() == pauseAt) {
         say("paused " + line);
@@ -137,7 +145,8 @@ public final class PeerCrashChild {
       }
     }
 
-    void sent(byte[] frame) {
+    @Override
+    public void sent(byte[] frame) {
       String line = describe("out", frame);
       if (line != null) {
         say(line);
@@ -156,77 +165,6 @@ public final class PeerCrashChild {
         return direction + "-eose " + e.from() + " " + e.cursor();
       }
       return null;
-    }
-  }
-
-  /** The TCP transport, its connections reporting to {@link Frames}. */
-  private record Watched(Transport tcp, Frames frames) implements Transport {
-    @Override
-    public String name() {
-      return tcp.name();
-    }
-
-    @Override
-    public PeerAddress start(Consumer<dev.cfost.net.Connection> inbound) throws IOException {
-      return tcp.start(c -> inbound.accept(new WatchedConnection(c, frames)));
-    }
-
-    @Override
-    public void announce(Topic topic) {
-      tcp.announce(topic);
-    }
-
-    @Override
-    public List<PeerAddress> lookup(Topic topic) {
-      return tcp.lookup(topic);
-    }
-
-    @Override
-    public dev.cfost.net.Connection connect(PeerAddress address) throws IOException {
-      return new WatchedConnection(tcp.connect(address), frames);
-    }
-
-    @Override
-    public void close() {
-      tcp.close();
-    }
-  }
-
-  private record WatchedConnection(dev.cfost.net.Connection c, Frames frames) implements dev.cfost.net.Connection {
-    @Override
-    public void send(byte[] frame) throws IOException {
-      frames.before("out", frame);
-      c.send(frame);
-      frames.sent(frame);
-    }
-
-    @Override
-    public byte[] receive() throws IOException {
-      byte[] frame = c.receive();
-      if (frame != null) {
-        frames.before("in", frame);
-      }
-      return frame;
-    }
-
-    @Override
-    public PublicKey peerPublicKey() {
-      return c.peerPublicKey();
-    }
-
-    @Override
-    public void authorized() {
-      c.authorized();
-    }
-
-    @Override
-    public String remote() {
-      return c.remote();
-    }
-
-    @Override
-    public void close() {
-      c.close();
     }
   }
 }

@@ -17,14 +17,15 @@ import java.util.concurrent.TimeUnit;
  * for tests that need to see or forge individual messages.
  */
 final class RawSocket implements AutoCloseable {
-  final BlockingQueue<Object> received = new LinkedBlockingQueue<>(); // SyncMessage, or a String "closed: ..."
+  final BlockingQueue<Object> received; // SyncMessage, or a String "closed: ..."
   final WebSocket ws;
   /** After {@link #joined}: the server's hello, and the cursor its request named. */
   SyncMessage.Hello serverHello;
   dev.cfost.Cursor serverRequest;
 
-  private RawSocket(WebSocket ws) {
+  private RawSocket(WebSocket ws, BlockingQueue<Object> received) {
     this.ws = ws;
+    this.received = received;
   }
 
   static RawSocket open(int port, String database, String deviceToken) throws Exception {
@@ -56,22 +57,9 @@ final class RawSocket implements AutoCloseable {
                 queue.add("closed: " + error);
               }
             }).get(10, TimeUnit.SECONDS);
-    RawSocket s = new RawSocket(ws);
-    s.received.addAll(queue);
-    queue.clear();
-    // Move later arrivals across: the listener captured 'queue'.
-    Thread pump = new Thread(() -> {
-      try {
-        while (true) {
-          s.received.add(queue.take());
-        }
-      } catch (InterruptedException e) {
-        // done
-      }
-    }, "raw-socket");
-    pump.setDaemon(true);
-    pump.start();
-    return s;
+    // The listener writes into the socket's own queue: the server's hello may arrive before buildAsync returns
+    // (a copy into a second queue once lost it between the copy and a clear).
+    return new RawSocket(ws, queue);
   }
 
   /**
