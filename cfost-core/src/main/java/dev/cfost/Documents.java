@@ -73,7 +73,18 @@ public interface Documents {
   List<Document> list(DocumentQuery query);
 
   /** Every revision of a document, oldest first. */
-  List<Revision> history(String id);
+  default List<Revision> history(String id) {
+    return history(id, 1, Integer.MAX_VALUE);
+  }
+
+  /**
+   * At most {@code limit} revisions of a document from version {@code fromVersion} on, oldest first: a
+   * long history a page at a time.
+   *
+   * @throws IllegalArgumentException if {@code fromVersion} or {@code limit} is below 1
+   * @throws DocumentException NOT_FOUND
+   */
+  List<Revision> history(String id, long fromVersion, int limit);
 
   /**
    * The document as of {@code version} (1 to its current version), folded from the nearest checkpoint.

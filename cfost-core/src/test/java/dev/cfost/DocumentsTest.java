@@ -68,6 +68,21 @@ class DocumentsTest {
   }
 
   @Test
+  void aLongHistoryIsReadAPageAtATime() {
+    alice.create("doc-1", "T", json("{'n':0}"));
+    for (int i = 1; i <= 6; i++) {
+      alice.update("doc-1", json("[{'op':'replace','path':'/n','value':" + i + "}]"));
+    }
+    assertThat(alice.history("doc-1", 1, 3)).extracting(Revision::version).containsExactly(1L, 2L, 3L);
+    assertThat(alice.history("doc-1", 6, 3)).extracting(Revision::version).containsExactly(6L, 7L);
+    assertThat(alice.history("doc-1", 8, 3)).isEmpty();
+    assertThat(alice.history("doc-1", 4, 1).get(0).patch()).isEqualTo(json("[{'op':'replace','path':'/n','value':3}]"));
+    assertThatThrownBy(() -> alice.history("doc-1", 0, 3)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("from 0");
+    assertThatThrownBy(() -> alice.history("nowhere", 1, 3)).isInstanceOf(DocumentException.class);
+  }
+
+  @Test
   void aPatchThatDoesNotApplyIsRefusedAndNothingIsWritten() {
     alice.create("doc-1", "T", json("{'a':1}"));
     assertThatThrownBy(() -> alice.update("doc-1", json("[{'op':'replace','path':'/a','value':2},"

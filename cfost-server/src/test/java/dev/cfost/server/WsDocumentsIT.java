@@ -159,6 +159,22 @@ class WsDocumentsIT {
     assertThat(history.at("/revisions/1/kind").asText()).isEqualTo("update");
     assertThat(history.at("/revisions/1/user").asText()).isEqualTo(account);
     assertThat(history.at("/revisions/1/patch/0/op").asText()).isEqualTo("replace");
+    assertThat(history.has("next_version")).as("the whole history in one page").isFalse();
+    // A long history comes a page at a time.
+    JsonNode first = a.ask(json("{'type':'get_history','document_id':'n1','limit':1}"));
+    assertThat(first.path("revisions").size()).as(first.toString()).isEqualTo(1);
+    assertThat(first.at("/revisions/0/version").asLong()).isEqualTo(1);
+    assertThat(first.path("next_version").asLong()).isEqualTo(2);
+    JsonNode second = a.ask(json("{'type':'get_history','document_id':'n1','from_version':2,'limit':1}"));
+    assertThat(second.path("revisions").size()).as(second.toString()).isEqualTo(1);
+    assertThat(second.at("/revisions/0/version").asLong()).isEqualTo(2);
+    assertThat(second.has("next_version")).as(second.toString()).isFalse();
+    assertThat(a.ask(json("{'type':'get_history','document_id':'n1','from_version':3}")).path("revisions").size())
+        .isZero();
+    assertError(a.ask(json("{'type':'get_history','document_id':'n1','limit':0}")), "invalid_message", "limit");
+    assertError(a.ask(json("{'type':'get_history','document_id':'n1','limit':1001}")), "invalid_message", "1000");
+    assertError(a.ask(json("{'type':'get_history','document_id':'n1','from_version':'2'}")), "invalid_message",
+        "from_version");
 
     JsonNode at = a.ask(json("{'type':'get_document_at','document_id':'n1','version':1}"));
     assertThat(at.path("type").asText()).as(at.toString()).isEqualTo("document");

@@ -208,15 +208,23 @@ final class UserDocuments implements Documents {
   }
 
   @Override
-  public List<Revision> history(String id) {
+  public List<Revision> history(String id, long fromVersion, int limit) {
     checkId(id);
+    checkPage(fromVersion, limit);
     return store.read("the history of " + id, () -> {
       DocState st = store.state(id, false, false);
       if (st == null) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
-      return revisions("o.ord = ? ORDER BY o.pos", st.ord);
+      return revisions("o.ord = ? AND o.pos >= ? ORDER BY o.pos LIMIT ?", st.ord, fromVersion, limit);
     });
+  }
+
+  static void checkPage(long fromVersion, int limit) {
+    if (fromVersion < 1 || limit < 1) {
+      throw new IllegalArgumentException("a page of history starts at version 1 or later and holds at least one"
+          + " revision: from " + fromVersion + ", limit " + limit);
+    }
   }
 
   @Override
@@ -225,11 +233,13 @@ final class UserDocuments implements Documents {
     return store.read("the audit trail", () -> revisions("o.hlc >= ? ORDER BY o.hlc, o.site", from));
   }
 
-  private List<Revision> revisions(String where, long arg) throws SQLException {
+  private List<Revision> revisions(String where, long... args) throws SQLException {
     List<Revision> out = new ArrayList<>();
     try (PreparedStatement ps = store.conn.prepareStatement("SELECT o.pos, o.applied, o.reason, o.rev, o.body"
         + " FROM cfost_doc_order o WHERE " + where)) {
-      ps.setLong(1, arg);
+      for (int i = 0; i < args.length; i++) {
+        ps.setLong(i + 1, args[i]);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(revision(rs.getLong(1), rs.getBoolean(2), rs.getString(3), rs.getString(4),

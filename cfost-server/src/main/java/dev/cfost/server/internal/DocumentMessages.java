@@ -16,6 +16,9 @@ import java.util.Locale;
  * account's {@link Documents}, and the JSON of its reply. Stateless; the caller holds the account's lock.
  */
 final class DocumentMessages {
+  /** The most revisions one {@code history} reply holds (and its default): a longer one comes in pages. */
+  static final int MAX_HISTORY_PAGE = 1_000;
+
   private DocumentMessages() {}
 
   /** A request refused before it reached the documents: {@code code} is the error's. */
@@ -89,22 +92,35 @@ final class DocumentMessages {
       }
       case "get_history" -> {
         String id = text(m, "document_id");
-        List<Revision> revisions = docs.history(id);
-        if (revisions.isEmpty()) {
-          throw new DocumentException(DocumentException.Reason.NOT_FOUND, "no document '"
-              + WireChecks.printable(id) + "'");
-        }
+        long from = positive(m, "from_version", 1, Long.MAX_VALUE);
+        int limit = (int) positive(m, "limit", MAX_HISTORY_PAGE, MAX_HISTORY_PAGE);
+        List<Revision> revisions = docs.history(id, from, limit + 1); // one more: is there a next page?
         ArrayNode out = JsonBody.MAPPER.createArrayNode();
-        for (Revision r : revisions) {
+        for (Revision r : revisions.subList(0, Math.min(limit, revisions.size()))) {
           out.add(revision(r));
         }
         ObjectNode r = JsonBody.MAPPER.createObjectNode().put("type", "history").put("document_id", id);
         r.set("revisions", out);
+        if (revisions.size() > limit) {
+          r.put("next_version", revisions.get(limit).version());
+        }
         return new Outcome(r, false);
       }
       default -> throw new Refused("unknown_type", "no message type '" + WireChecks.printable(type)
           + "'; see docs/SERVER.md, \"Documents over /ws\"");
     }
+  }
+
+  /** Member {@code name}, an integer from 1 to {@code max}, or {@code otherwise} when it is absent or null. */
+  private static long positive(ObjectNode m, String name, long otherwise, long max) {
+    JsonNode v = m.get(name);
+    if (v == null || v.isNull()) {
+      return otherwise;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 1 || v.longValue() > max) {
+      throw new Refused("invalid_message", "'" + name + "' is an integer from 1 to " + max);
+    }
+    return v.longValue();
   }
 
   private static DocumentQuery query(ObjectNode m) {

@@ -353,13 +353,17 @@ final class PostgresDocuments implements Documents {
   }
 
   @Override
-  public List<Revision> history(String id) {
+  public List<Revision> history(String id, long fromVersion, int limit) {
     checkId(id);
+    if (fromVersion < 1 || limit < 1) {
+      throw new IllegalArgumentException("a page of history starts at version 1 or later and holds at least one"
+          + " revision: from " + fromVersion + ", limit " + limit);
+    }
     return tx("reading the history of " + id, c -> {
       if (head(c, id, false) == null) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
       }
-      return revisions(c, "doc_id = ? ORDER BY version", id);
+      return revisions(c, "doc_id = ? AND version >= ? ORDER BY version LIMIT ?", id, fromVersion, limit);
     });
   }
 
@@ -369,12 +373,14 @@ final class PostgresDocuments implements Documents {
     return tx("reading the audit trail", c -> revisions(c, "hlc >= ? ORDER BY hlc, id", from));
   }
 
-  private List<Revision> revisions(Connection c, String where, Object arg) throws SQLException {
+  private List<Revision> revisions(Connection c, String where, Object... args) throws SQLException {
     List<Revision> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT doc_id, version, id, kind, action, author, device, hlc,"
         + " patch::text, reverse::text, target FROM document_revisions WHERE user_id = ? AND " + where)) {
       ps.setString(1, user);
-      ps.setObject(2, arg);
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 2, args[i]);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String action = rs.getString(5);
