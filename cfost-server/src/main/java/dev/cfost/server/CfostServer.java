@@ -62,7 +62,8 @@ public final class CfostServer implements AutoCloseable {
     Javalin app;
     SyncService sync = null;
     try {
-      sync = SyncService.create(store, metrics, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+      sync = SyncService.create(store, metrics, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+          config.sessionsPerUser());
       app = HttpApi.create(config, store, () -> !closed.get(), Clock.systemUTC(), metrics, sync);
       app.start();
     } catch (RuntimeException e) {

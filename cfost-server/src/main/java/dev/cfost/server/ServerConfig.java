@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
  *   trusted.proxies CFOST_SERVER_TRUSTED_PROXIES none: X-Forwarded-For is ignored (comma-separated IPs)
  *   metrics.allow   CFOST_SERVER_METRICS_ALLOW  none: /metrics for loopback clients only (comma-separated IPs, CIDRs)
  *   log.format      CFOST_SERVER_LOG_FORMAT     text (key=value lines); json: one JSON object per line
+ *   sessions.per.user CFOST_SERVER_SESSIONS_PER_USER 2000: sync sessions (and /ws connections) of one user
+ *                                               per process, 1 to 20000
  * </pre>
  *
  * <p>Instances are immutable; {@link #builder} makes one directly (tests, embedding applications).
@@ -49,6 +51,8 @@ public final class ServerConfig {
   public static final String DEFAULT_DATA = "cfost-server-data";
   /** The environment variable of each key: {@code CFOST_SERVER_} and the key in capitals, '.' as '_'. */
   public static final String ENV_PREFIX = "CFOST_SERVER_";
+  /** The most sync sessions one server process holds (and, apart, the most {@code /ws} connections). */
+  public static final int MAX_SESSIONS = 20_000;
 
   private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
   private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
@@ -70,6 +74,7 @@ public final class ServerConfig {
   private final Set<String> trustedProxies;
   private final List<String> metricsAllow;
   private final LogFormat logFormat;
+  private final int sessionsPerUser;
 
   /** How the server's log lines are written (docs/SERVER.md, "Logs"). */
   public enum LogFormat {
@@ -100,6 +105,10 @@ public final class ServerConfig {
     this.trustedProxies = Set.copyOf(b.trustedProxies);
     this.metricsAllow = List.copyOf(b.metricsAllow);
     this.logFormat = Objects.requireNonNull(b.logFormat, "logFormat");
+    if (b.sessionsPerUser < 1 || b.sessionsPerUser > MAX_SESSIONS) {
+      throw new IllegalArgumentException("sessions per user must be 1 to " + MAX_SESSIONS + ": " + b.sessionsPerUser);
+    }
+    this.sessionsPerUser = b.sessionsPerUser;
     this.sseKeepAlive = positive(b.sseKeepAlive, "SSE keep-alive interval");
     this.postgresUrl = b.postgresUrl;
     this.postgresPassword = b.postgresPassword;
@@ -179,6 +188,19 @@ public final class ServerConfig {
         case "json" -> b.logFormat(LogFormat.JSON);
         default -> throw new IllegalArgumentException(logFormat.describe() + ": expected text or json");
       }
+    }
+    Source perUser = Source.of("sessions.per.user", flags, env, file);
+    if (perUser != null) {
+      int n;
+      try {
+        n = Integer.parseInt(perUser.value.trim());
+      } catch (NumberFormatException e) {
+        n = 0;
+      }
+      if (n < 1 || n > MAX_SESSIONS) {
+        throw new IllegalArgumentException(perUser.describe() + ": expected an integer from 1 to " + MAX_SESSIONS);
+      }
+      b.sessionsPerUser(n);
     }
     Source postgres = Source.of("postgres", flags, env, file);
     String postgresPassword = env.get(ENV_PREFIX + "POSTGRES_PASSWORD");
@@ -349,6 +371,11 @@ public final class ServerConfig {
   }
 
   /** How long an idle SSE stream waits before it sends a {@code : keep-alive} comment (default 15 s). */
+  /** The most sync sessions, and apart the most {@code /ws} connections, of one user in this process. */
+  public int sessionsPerUser() {
+    return sessionsPerUser;
+  }
+
   public Duration sseKeepAlive() {
     return sseKeepAlive;
   }
@@ -424,6 +451,7 @@ public final class ServerConfig {
     private Set<String> trustedProxies = Set.of();
     private List<String> metricsAllow = List.of();
     private LogFormat logFormat = LogFormat.TEXT;
+    private int sessionsPerUser = 2_000;
     private Duration sseKeepAlive = Duration.ofSeconds(15);
     private String postgresUrl;
     private String postgresPassword;
@@ -581,6 +609,16 @@ public final class ServerConfig {
      */
     public Builder sseKeepAlive(Duration interval) {
       this.sseKeepAlive = interval;
+      return this;
+    }
+
+    /**
+     * The most sync sessions one user holds in this process (default 2,000, at most
+     * {@link ServerConfig#MAX_SESSIONS});
+     * the same bound applies apart to the user's {@code /ws} connections. Beyond it: 503 {@code busy}.
+     */
+    public Builder sessionsPerUser(int n) {
+      this.sessionsPerUser = n;
       return this;
     }
 

@@ -124,6 +124,21 @@ class ServerConfigTest {
   }
 
   @Test
+  void sessionsPerUserComeFromAnySourceWithinTheProcessBound() throws Exception {
+    assertThat(ServerConfig.resolve(Map.of(), Map.of()).sessionsPerUser()).isEqualTo(2_000);
+    assertThat(ServerConfig.resolve(Map.of(), map("CFOST_SERVER_SESSIONS_PER_USER", "10000")).sessionsPerUser())
+        .isEqualTo(10_000);
+    assertThat(ServerConfig.resolve(map("config", file("sessions.per.user = 5\n").toString()), Map.of())
+        .sessionsPerUser()).isEqualTo(5);
+    assertThatThrownBy(() -> ServerConfig.resolve(map("sessions.per.user", "0"), Map.of()))
+        .hasMessageContaining("sessions.per.user '0' (flag --sessions-per-user): expected an integer from 1 to 20000");
+    assertThatThrownBy(() -> ServerConfig.resolve(map("sessions.per.user", "lots"), Map.of()))
+        .hasMessageContaining("sessions.per.user 'lots'");
+    assertThatThrownBy(() -> ServerConfig.builder().sessionsPerUser(20_001).build())
+        .hasMessageContaining("sessions per user must be 1 to 20000");
+  }
+
+  @Test
   void logFormatIsTextOrJson() {
     assertThat(ServerConfig.resolve(Map.of(), Map.of()).logFormat()).isEqualTo(ServerConfig.LogFormat.TEXT);
     assertThat(ServerConfig.resolve(Map.of(), map("CFOST_SERVER_LOG_FORMAT", "JSON")).logFormat())

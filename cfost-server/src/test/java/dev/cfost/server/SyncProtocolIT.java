@@ -110,6 +110,47 @@ class SyncProtocolIT {
     assertThat(live.changes()).extracting(Change::val).contains("eggs");
   }
 
+  /** A user holds at most sessions.per.user sessions in a process: the next is refused 503, the others go on. */
+  @Test
+  void aUserBeyondItsSessionsPerProcessIsToldBusyWhileItsSessionsGoOn() throws Exception {
+    server.close();
+    server = CfostServer.start(ServerConfig.builder().listen("127.0.0.1:0").dataDir(dir.resolve("server"))
+        .argon2(new Argon2Params(256, 1, 1)).sessionsPerUser(2).build());
+    http = new HttpTestClient(server.port());
+    access = http.post("/v1/auth/login", obj("login", "alice", "password", "correct horse")).text("access_token");
+    String laptopToken = token(laptop);
+    laptop.sql("INSERT INTO todo VALUES ('l1', 'milk')");
+    laptop.db.capture();
+    RawSocket l = connect(laptop, laptopToken);
+    push(l, laptop, Cursor.START);
+    RawSocket p = connect(phone, token(phone));
+
+    java.util.concurrent.ExecutionException refused = org.assertj.core.api.Assertions.catchThrowableOfType(
+        () -> RawSocket.open(server.port(), "notes", laptopToken), java.util.concurrent.ExecutionException.class);
+    assertThat(refused).as("a third session of the user").isNotNull();
+    java.net.http.HttpResponse<?> answer = ((java.net.http.WebSocketHandshakeException) refused.getCause()).getResponse();
+    assertThat(answer.statusCode()).isEqualTo(503);
+    assertThat(answer.headers().firstValue("Retry-After")).hasValue("30");
+
+    p.send(new SyncMessage.Request(Cursor.START));
+    SyncMessage.Changes got = p.await(SyncMessage.Changes.class);
+    assertThat(got.changes()).extracting(Change::val).contains("milk");
+
+    l.close(); // once the server has seen it go, the user may open another
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    RawSocket notes = null;
+    while (notes == null) {
+      try {
+        notes = RawSocket.open(server.port(), "notes", laptopToken);
+      } catch (java.util.concurrent.ExecutionException e) {
+        assertThat(System.nanoTime()).as("a session after one closed: %s", e.getCause()).isLessThan(deadline);
+        Thread.sleep(50);
+      }
+    }
+    open.add(0, notes);
+    assertThat(notes.await(SyncMessage.Hello.class).deviceId()).isEqualTo("server");
+  }
+
   /** The sessions of a database share the read of a live commit (SyncService.page): each still gets it once. */
   @Test
   void aLiveCommitReachesEverySessionOfTheDatabaseOnceAndContinuesItsOwnStream() throws Exception {

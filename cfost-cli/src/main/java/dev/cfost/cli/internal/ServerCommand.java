@@ -54,6 +54,10 @@ final class ServerCommand implements Callable<Integer> {
       description = "Clients besides loopback that may read /metrics (such as 10.0.0.0/8).")
   String metricsAllow;
 
+  @Option(names = "--sessions-per-user", paramLabel = "N",
+      description = "The most sync sessions (and apart /ws connections) one user holds in this process (default 2000).")
+  String sessionsPerUser;
+
   @Option(names = "--postgres", paramLabel = "JDBC_URL",
       description = "Keep everything in PostgreSQL (jdbc:postgresql://HOST:PORT/DATABASE?user=NAME) instead of"
           + " SQLite files; the password only in CFOST_SERVER_POSTGRES_PASSWORD.")
@@ -78,6 +82,7 @@ final class ServerCommand implements Callable<Integer> {
     flags.put("metrics.allow", metricsAllow);
     flags.put("log.format", logFormat);
     flags.put("postgres", postgres);
+    flags.put("sessions.per.user", sessionsPerUser);
     if (demo) {
       flags.put("demo", "true");
     }

@@ -45,6 +45,7 @@ final class DocumentSockets implements AutoCloseable {
   private final Function<String, Optional<String>> tokenUser;
   private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final int connectionsPerUser;
 
   /** One account's open documents and its authenticated connections; guards both, and {@link #told}. */
   static final class Account {
@@ -107,7 +108,8 @@ final class DocumentSockets implements AutoCloseable {
   /**
    * @param tokenUser the account an access token stands for (demo mode included), as the bearer check does
    */
-  DocumentSockets(DocumentBackend backend, Function<String, Optional<String>> tokenUser) {
+  DocumentSockets(DocumentBackend backend, Function<String, Optional<String>> tokenUser, int connectionsPerUser) {
+    this.connectionsPerUser = connectionsPerUser;
     this.backend = backend;
     this.tokenUser = tokenUser;
     backend.pushRemoteUpdates(accounts::containsKey, this::pushRemote);
@@ -225,8 +227,8 @@ final class DocumentSockets implements AutoCloseable {
     accounts.compute(userId, (k, a) -> {
       Account account = a != null ? a : new Account(backend.open(k));
       synchronized (account) {
-        if (account.connections.size() >= SyncService.MAX_SESSIONS_PER_USER) {
-          full[0] = "this user has " + SyncService.MAX_SESSIONS_PER_USER + " /ws connections, the most";
+        if (account.connections.size() >= connectionsPerUser) {
+          full[0] = "this user has " + connectionsPerUser + " /ws connections, the most";
         } else {
           account.connections.add(conn);
           joined[0] = account;

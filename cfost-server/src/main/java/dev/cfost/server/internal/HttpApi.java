@@ -40,7 +40,7 @@ public final class HttpApi {
         config.registrationsPerAddress(), config.loginWindow(), config.trustedProxies(), clock);
     DocumentBackend backend = store instanceof PostgresServerStore pg ? pg.documents()
         : new SqliteDocumentBackend(config.dataDir().resolve("documents"));
-    DocumentSockets documents = new DocumentSockets(backend, auth::tokenUser);
+    DocumentSockets documents = new DocumentSockets(backend, auth::tokenUser, config.sessionsPerUser());
     return Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
       c.startup.showOldJavalinVersionWarning = false;

@@ -38,9 +38,8 @@ import org.slf4j.LoggerFactory;
  * device found revoked is cut off at once, live sessions included. Thread-safe.
  */
 public final class SyncService implements AutoCloseable {
-  /** The most sync sessions one process holds, and one user holds in one process. */
-  static final int MAX_SESSIONS = 20_000;
-  static final int MAX_SESSIONS_PER_USER = 2_000;
+  /** The most sync sessions one process holds. */
+  static final int MAX_SESSIONS = dev.cfost.server.ServerConfig.MAX_SESSIONS;
   /** A session that heard nothing for this long is closed; devices ping every 10 s. */
   static final long SILENCE_NANOS = TimeUnit.SECONDS.toNanos(35);
   private static final Logger LOG = LoggerFactory.getLogger(SyncService.class);
@@ -49,6 +48,8 @@ public final class SyncService implements AutoCloseable {
   final DeviceList devices;
   final ServerMetrics metrics;
   final ExecutorService executor;
+  /** The most sessions one user holds in this process (docs/SERVER.md); /ws connections apart alike. */
+  final int sessionsPerUser;
   private final ScheduledExecutorService timer;
   private final Map<String, Set<SyncSession>> sessions = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -156,12 +157,16 @@ public final class SyncService implements AutoCloseable {
    */
   static final int SHARED_PAGES = 4;
 
-  /** The sync service of a server over {@code store}, streaming on {@code threads} threads. */
-  public static SyncService create(ServerStore store, ServerMetrics metrics, int threads) {
-    return new SyncService(store, metrics, threads);
+  /**
+   * The sync service of a server over {@code store}, streaming on {@code threads} threads, holding at most
+   * {@code sessionsPerUser} sessions of one user.
+   */
+  public static SyncService create(ServerStore store, ServerMetrics metrics, int threads, int sessionsPerUser) {
+    return new SyncService(store, metrics, threads, sessionsPerUser);
   }
 
-  SyncService(ServerStore store, ServerMetrics metrics, int threads) {
+  SyncService(ServerStore store, ServerMetrics metrics, int threads, int sessionsPerUser) {
+    this.sessionsPerUser = sessionsPerUser;
     this.store = store;
     this.devices = new DeviceList(store);
     this.metrics = metrics;
@@ -219,8 +224,8 @@ public final class SyncService implements AutoCloseable {
       return "this server process holds " + MAX_SESSIONS + " sync sessions, its most";
     }
     AtomicInteger mine = openByUser.get(userId);
-    if (mine != null && mine.get() >= MAX_SESSIONS_PER_USER) {
-      return "this user has " + MAX_SESSIONS_PER_USER + " sync sessions on this server process, the most";
+    if (mine != null && mine.get() >= sessionsPerUser) {
+      return "this user has " + sessionsPerUser + " sync sessions on this server process, the most";
     }
     return null;
   }
