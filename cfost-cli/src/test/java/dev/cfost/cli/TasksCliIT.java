@@ -82,6 +82,17 @@ class TasksCliIT {
   }
 
   @Test
+  void aTaskIdWrittenInUpperCaseByAnotherAppIsFoundInEitherCase() throws Exception {
+    cfost.run("--db", db, "tasks", "list").ok();
+    cfost.run("--db", db, "sql", "INSERT INTO tasks(id, title) VALUES ('ABCDEF0123', 'From the other app'),"
+        + " ('abc999', 'Mine')").ok();
+    assertThat(cfost.run("--db", db, "tasks", "done", "ABCDEF").ok()).contains("From the other app");
+    assertThat(cfost.run("--db", db, "tasks", "reopen", "abcdef01").ok()).contains("From the other app");
+    assertThat(cfost.run("--db", db, "tasks", "done", "abc").fails(1)).contains("'abc' is the start of 2 task ids");
+    assertThat(cfost.run("--db", db, "tasks", "done", "abc999").ok()).contains("Mine");
+  }
+
+  @Test
   void aTableNamedTasksOfAnotherShapeIsLeftAlone() {
     cfost.run("--db", db, "sql", "CREATE TABLE tasks(id TEXT PRIMARY KEY NOT NULL, what TEXT)").ok();
     assertThat(cfost.run("--db", db, "tasks", "list").fails(1))

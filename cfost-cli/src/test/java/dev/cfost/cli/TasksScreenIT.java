@@ -173,6 +173,30 @@ class TasksScreenIT {
   }
 
   @Test
+  void anEditSavesWhatTheLineChangedAndKeepsAFieldChangedElsewhereMeanwhile() throws Exception {
+    String id = JSON.readTree(cfost.run("--db", laptop, "tasks", "add", "Call", "mom", "--priority", "high", "--tag",
+        "family", "--json").ok()).get("id").asText();
+    try (PtyCfost screen = PtyCfost.start(dir, "--db", laptop, "tasks")) {
+      screen.awaitLine(SHOWN, "> [ ] !!! Call mom");
+      screen.type("e");
+      screen.awaitLine(SHOWN, "Edit: Call mom !high #family");
+      screen.type(" today");
+      // Another device (here another process) lowers the priority while the line is being edited.
+      cfost.run("--db", laptop, "tasks", "edit", id, "--priority", "low").ok();
+      screen.await("the list with the priority changed elsewhere", lines -> line(lines, "Call mom") != null
+          && line(lines, "!!! Call mom") == null, SHOWN);
+      screen.type("\r");
+      screen.awaitLine(SHOWN, "saved: ");
+      screen.type("q");
+      assertThat(screen.awaitExit(SHOWN)).isZero();
+    }
+    JsonNode t = task(JSON.readTree(cfost.run("--db", laptop, "tasks", "list", "--json").ok()), "Call mom today");
+    assertThat(t.get("priority").asText()).as("the priority changed elsewhere, which the line did not change")
+        .isEqualTo("low");
+    assertThat(t.get("tags").toString()).contains("family");
+  }
+
+  @Test
   void withoutATerminalItPointsToTheScriptCommands() {
     assertThat(cfost.run("--db", laptop, "tasks").fails(1)).contains("needs a terminal", "cfost tasks list");
   }

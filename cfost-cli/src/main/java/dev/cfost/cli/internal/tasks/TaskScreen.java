@@ -53,6 +53,8 @@ public final class TaskScreen {
   private final StringBuilder input = new StringBuilder();
   /** The id of the task being edited or confirmed for deletion: a reload may move the selection under it. */
   private String target;
+  /** The task as the edit line showed it when the edit began: the save writes only what the line changed. */
+  private Task editBegan;
   private boolean quit;
 
   private enum Mode { LIST, ADD, EDIT, FILTER, CONFIRM_DELETE }
@@ -169,6 +171,7 @@ public final class TaskScreen {
       case 'e', '\r', '\n' -> {
         if (current != null) {
           target = current.id();
+          editBegan = current;
           startInput(Mode.EDIT, TaskInput.format(current));
         }
       }
@@ -265,8 +268,10 @@ public final class TaskScreen {
         if (current == null) {
           say("the task was deleted meanwhile; nothing saved", true);
         } else {
-          TaskInput in = TaskInput.parse(line, current.priority());
-          store.update(current, current.withTitle(in.title()).withPriority(in.priority()).withTags(in.tags()));
+          // Against the task as the line showed it, not as it is now: a field another device changed while
+          // this line was edited keeps that change unless the line changed it too.
+          TaskInput in = TaskInput.parse(line, editBegan.priority());
+          store.update(editBegan, editBegan.withTitle(in.title()).withPriority(in.priority()).withTags(in.tags()));
           reload();
           say("saved: " + in.title(), false);
         }

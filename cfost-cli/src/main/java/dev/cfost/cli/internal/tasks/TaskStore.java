@@ -178,19 +178,27 @@ public final class TaskStore implements AutoCloseable {
    * @throws IllegalArgumentException if none does, or more than one (naming how many)
    */
   public Task find(String idOrPrefix) {
-    String p = idOrPrefix.strip().toLowerCase(java.util.Locale.ROOT);
+    String p = idOrPrefix.strip();
     if (p.isEmpty()) {
       throw new IllegalArgumentException("an empty task id");
     }
-    List<Task> found = list().stream().filter(t -> t.id().startsWith(p)).toList();
+    // Either case: this app writes lower-case UUIDs, another app on the same table may not.
+    List<Task> found = list().stream().filter(t -> t.id().regionMatches(true, 0, p, 0, p.length())).toList();
     if (found.isEmpty()) {
       throw new IllegalArgumentException("no task '" + idOrPrefix + "' ('cfost tasks list' shows the ids)");
     }
-    if (found.size() > 1 && found.stream().noneMatch(t -> t.id().equals(p))) {
+    List<Task> exact = found.stream().filter(t -> t.id().equals(p)).toList();
+    if (exact.isEmpty()) {
+      exact = found.stream().filter(t -> t.id().equalsIgnoreCase(p)).toList();
+    }
+    if (exact.size() == 1) {
+      return exact.get(0);
+    }
+    if (found.size() > 1) {
       throw new IllegalArgumentException("'" + idOrPrefix + "' is the start of " + found.size()
           + " task ids; type more of it");
     }
-    return found.stream().filter(t -> t.id().equals(p)).findFirst().orElse(found.get(0));
+    return found.get(0);
   }
 
   @Override
