@@ -192,6 +192,10 @@ class WsDocumentsIT {
     assertThat(restored.path("action").asText()).as(restored.toString()).isEqualTo("restore");
     assertThat(restored.at("/document/content/n").asInt()).isEqualTo(2);
     assertError(a.ask(json("{'type':'restore_document','document_id':'n1'}")), "not_deleted", "");
+    // Case-insensitive beyond ASCII, alike on both stores.
+    a.ask(json("{'type':'create_document','document':{'id':'u1','title':'Ärger im Büro','content':{}}}"));
+    JsonNode umlaut = a.ask(json("{'type':'list_documents','title_contains':'äRGER IM bü'}"));
+    assertThat(umlaut.path("documents").size()).as(umlaut.toString()).isEqualTo(1);
   }
 
   @Test

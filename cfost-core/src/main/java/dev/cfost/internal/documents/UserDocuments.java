@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /** {@link Documents} acting as one user: checks the arguments, then asks the store. */
@@ -179,10 +180,8 @@ final class UserDocuments implements Documents {
       if (!q.includeDeleted()) {
         sql.append(" AND NOT deleted");
       }
-      if (q.titleContains() != null) {
-        sql.append(" AND instr(lower(title), lower(?)) > 0");
-        args.add(q.titleContains());
-      }
+      // The title is matched below, in Java: SQLite's lower() folds ASCII only ("Ä" stays "Ä").
+      String titleContains = q.titleContains() == null ? null : q.titleContains().toLowerCase(Locale.ROOT);
       if (q.updatedSince() != null) {
         sql.append(" AND updated_hlc >= ?");
         args.add(HybridClock.timestamp(Math.max(0, q.updatedSince().toEpochMilli()), 0));
@@ -195,6 +194,10 @@ final class UserDocuments implements Documents {
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next() && out.size() < q.limit()) {
+            if (titleContains != null && (rs.getString(1) == null
+                || !rs.getString(1).toLowerCase(Locale.ROOT).contains(titleContains))) {
+              continue;
+            }
             Document d = DocumentStore.document(rs.getString(9), rs);
             JsonNode at = q.pointer() == null ? null : JsonPatch.find(d.content(), q.pointer());
             if (q.pointer() == null || at != null && Json.same(at, equalTo)) {
