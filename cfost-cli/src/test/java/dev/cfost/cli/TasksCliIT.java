@@ -92,6 +92,21 @@ class TasksCliIT {
     assertThat(cfost.run("--db", db, "tasks", "done", "abc999").ok()).contains("Mine");
   }
 
+  /**
+   * A start typed in one case that is another task's whole id in another case is still only a start: the
+   * command must not pick that task over the one whose id it starts (this app's ids are lower case).
+   */
+  @Test
+  void aStartThatIsAnotherTasksIdInAnotherCaseIsAmbiguous() throws Exception {
+    cfost.run("--db", db, "tasks", "list").ok();
+    cfost.run("--db", db, "sql", "INSERT INTO tasks(id, title) VALUES ('ABC', 'From the other app'),"
+        + " ('abc999', 'Mine')").ok();
+    assertThat(cfost.run("--db", db, "tasks", "done", "abc").fails(1)).contains("'abc' is the start of 2 task ids");
+    assertThat(cfost.run("--db", db, "tasks", "list", "--json").ok()).doesNotContain("\"done\":true");
+    assertThat(cfost.run("--db", db, "tasks", "done", "ABC").ok()).as("the whole id as written")
+        .contains("From the other app");
+  }
+
   @Test
   void aTableNamedTasksOfAnotherShapeIsLeftAlone() {
     cfost.run("--db", db, "sql", "CREATE TABLE tasks(id TEXT PRIMARY KEY NOT NULL, what TEXT)").ok();

@@ -196,6 +196,42 @@ class TasksScreenIT {
     assertThat(t.get("tags").toString()).contains("family");
   }
 
+  /**
+   * The line cannot show every stored task exactly (its words are joined by one space; tags come lower-cased):
+   * an edit that leaves the title alone must not write the title the line reads back, over one changed
+   * elsewhere meanwhile.
+   */
+  @Test
+  @Timeout(60)
+  void anEditThatLeavesAFieldAloneWritesItNotAlsoWhenTheLineShowsItNormalized() throws Exception {
+    String id = JSON.readTree(cfost.run("--db", laptop, "tasks", "add", "Call  mom", "--priority", "high", "--json")
+        .ok()).get("id").asText();
+    try (PtyCfost screen = PtyCfost.start(dir, "--db", laptop, "tasks")) {
+      screen.awaitLine(SHOWN, "> [ ] !!! Call");
+      screen.type("e");
+      screen.awaitLine(SHOWN, "Edit: Call", "!high");
+      screen.type(" #family");
+      // Another device (here another process) renames the task while the line is being edited.
+      cfost.run("--db", laptop, "tasks", "edit", id, "--title", "Call dad").ok();
+      screen.awaitLine(SHOWN, "!!! Call dad");
+      screen.type("\r");
+      screen.awaitLine(SHOWN, "saved: ");
+      screen.type("q");
+      assertThat(screen.awaitExit(SHOWN)).isZero();
+    }
+    JsonNode tasks = JSON.readTree(cfost.run("--db", laptop, "tasks", "list", "--json").ok());
+    JsonNode t = null;
+    for (JsonNode x : tasks) {
+      if (x.get("id").asText().equals(id)) {
+        t = x;
+      }
+    }
+    assertThat(t).as("the task in %s", tasks).isNotNull();
+    assertThat(t.get("title").asText()).as("the title changed elsewhere, which the line did not change")
+        .isEqualTo("Call dad");
+    assertThat(t.get("tags").toString()).as("what the line changed").contains("family");
+  }
+
   @Test
   void withoutATerminalItPointsToTheScriptCommands() {
     assertThat(cfost.run("--db", laptop, "tasks").fails(1)).contains("needs a terminal", "cfost tasks list");

@@ -370,12 +370,12 @@ public final class ServerConfig {
     return logFormat;
   }
 
-  /** How long an idle SSE stream waits before it sends a {@code : keep-alive} comment (default 15 s). */
   /** The most sync sessions, and apart the most {@code /ws} connections, of one user in this process. */
   public int sessionsPerUser() {
     return sessionsPerUser;
   }
 
+  /** How long an idle SSE stream waits before it sends a {@code : keep-alive} comment (default 15 s). */
   public Duration sseKeepAlive() {
     return sseKeepAlive;
   }

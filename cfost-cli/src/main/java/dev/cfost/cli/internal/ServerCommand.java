@@ -24,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Run the sync server (accounts, tokens; docs/SERVER.md) until SIGTERM.",
         "Settings: flags, else environment (CFOST_SERVER_LISTEN, CFOST_SERVER_DATA, CFOST_SERVER_CONFIG,"
             + " CFOST_SERVER_DEMO, CFOST_SERVER_TLS_KEYSTORE, CFOST_SERVER_TLS_PASSWORD, CFOST_SERVER_TRUSTED_PROXIES,"
-            + " CFOST_SERVER_METRICS_ALLOW, CFOST_SERVER_LOG_FORMAT,"
+            + " CFOST_SERVER_METRICS_ALLOW, CFOST_SERVER_LOG_FORMAT, CFOST_SERVER_SESSIONS_PER_USER,"
             + " CFOST_SERVER_POSTGRES, CFOST_SERVER_POSTGRES_PASSWORD),"
             + " else the --config file."})
 final class ServerCommand implements Callable<Integer> {

@@ -92,4 +92,20 @@ class CliHelpTest {
     assertThat(run("device", "lst").err()).startsWith("cfost: unknown command 'lst'; did you mean ").contains("list")
         .endsWith("(see 'cfost device --help')\n");
   }
+
+  /** 'cfost server --help' names the environment variable of every setting it has a flag for (docs/SERVER.md). */
+  @Test
+  void theServersHelpNamesTheEnvironmentVariableOfEveryFlag() {
+    CommandLine server = Cli.commandLine(new CfostCommand(System.in, Map.of()), new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter())).getSubcommands().get("server");
+    String help = run("server", "--help").out();
+    for (CommandLine.Model.OptionSpec o : server.getCommandSpec().options()) {
+      String flag = o.longestName();
+      if (o.usageHelp() || o.versionHelp() || o.inherited()) {
+        continue;
+      }
+      String env = "CFOST_SERVER_" + flag.substring(2).toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+      assertThat(help).as("%s: %s", flag, help).contains(env);
+    }
+  }
 }

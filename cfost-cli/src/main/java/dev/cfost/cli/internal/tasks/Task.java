@@ -41,8 +41,10 @@ public record Task(String id, String title, boolean done, Priority priority, Lis
   /** Whether the title, a tag or the id contains {@code text}, ignoring case; empty matches all. */
   public boolean matches(String text) {
     String t = text.toLowerCase(Locale.ROOT).strip();
-    return t.isEmpty() || title.toLowerCase(Locale.ROOT).contains(t) || id.startsWith(t)
-        || tags.stream().anyMatch(tag -> tag.contains(t.startsWith("#") ? t.substring(1) : t));
+    String tagText = t.startsWith("#") ? t.substring(1) : t;
+    // Ids and tags in either case: another app on the table may write them in upper case.
+    return t.isEmpty() || title.toLowerCase(Locale.ROOT).contains(t) || id.regionMatches(true, 0, t, 0, t.length())
+        || tags.stream().anyMatch(tag -> tag.toLowerCase(Locale.ROOT).contains(tagText));
   }
 
   /** How urgent a task is; stored by its lower-case name. */

@@ -271,7 +271,7 @@ public final class TaskScreen {
           // Against the task as the line showed it, not as it is now: a field another device changed while
           // this line was edited keeps that change unless the line changed it too.
           TaskInput in = TaskInput.parse(line, editBegan.priority());
-          store.update(editBegan, editBegan.withTitle(in.title()).withPriority(in.priority()).withTags(in.tags()));
+          store.update(editBegan, edited(editBegan, in));
           reload();
           say("saved: " + in.title(), false);
         }
@@ -279,6 +279,31 @@ public final class TaskScreen {
       default -> { }
     }
     mode = Mode.LIST;
+  }
+
+  /**
+   * {@code began} with what the line {@code in} changed: a field the line reads back as it showed it stays
+   * as stored (the line cannot show every stored value exactly: its words are joined by one space, tags
+   * come lower-cased), so that the save neither rewrites it nor overwrites a change made elsewhere meanwhile.
+   */
+  private static Task edited(Task began, TaskInput in) {
+    TaskInput shown;
+    try {
+      shown = TaskInput.parse(TaskInput.format(began), began.priority());
+    } catch (IllegalArgumentException e) {
+      shown = null; // a stored value the line cannot hold (from another app): every field as the line has it
+    }
+    Task t = began;
+    if (shown == null || !in.title().equals(shown.title())) {
+      t = t.withTitle(in.title());
+    }
+    if (shown == null || in.priority() != shown.priority()) {
+      t = t.withPriority(in.priority());
+    }
+    if (shown == null || !in.tags().equals(shown.tags())) {
+      t = t.withTags(in.tags());
+    }
+    return t;
   }
 
   private void reload() {

@@ -187,18 +187,13 @@ public final class TaskStore implements AutoCloseable {
     if (found.isEmpty()) {
       throw new IllegalArgumentException("no task '" + idOrPrefix + "' ('cfost tasks list' shows the ids)");
     }
-    List<Task> exact = found.stream().filter(t -> t.id().equals(p)).toList();
-    if (exact.isEmpty()) {
-      exact = found.stream().filter(t -> t.id().equalsIgnoreCase(p)).toList();
+    if (found.size() == 1) {
+      return found.get(0);
     }
-    if (exact.size() == 1) {
-      return exact.get(0);
-    }
-    if (found.size() > 1) {
-      throw new IllegalArgumentException("'" + idOrPrefix + "' is the start of " + found.size()
-          + " task ids; type more of it");
-    }
-    return found.get(0);
+    // Only an id as written wins over the ids it starts: one equal but for case is another task's start too
+    // ('abc' starts 'abc999' and is 'ABC' in another case), and the right one can be typed in its case.
+    return found.stream().filter(t -> t.id().equals(p)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+        "'" + idOrPrefix + "' is the start of " + found.size() + " task ids; type more of it"));
   }
 
   @Override
