@@ -110,7 +110,10 @@ class SyncProtocolIT {
     assertThat(live.changes()).extracting(Change::val).contains("eggs");
   }
 
-  /** A user holds at most sessions.per.user sessions in a process: the next is refused 503, the others go on. */
+  /**
+   * A user holds at most sessions.per.user sessions in a process: the next is refused 503, the others go on;
+   * a device's reconnect replaces its own session, also at the bound.
+   */
   @Test
   void aUserBeyondItsSessionsPerProcessIsToldBusyWhileItsSessionsGoOn() throws Exception {
     server.close();
@@ -136,7 +139,13 @@ class SyncProtocolIT {
     SyncMessage.Changes got = p.await(SyncMessage.Changes.class);
     assertThat(got.changes()).extracting(Change::val).contains("milk");
 
-    l.close(); // once the server has seen it go, the user may open another
+    // A reconnect of a device whose old session the server has not seen go adds no session: it opens at the
+    // bound too, and replaces the old one.
+    RawSocket again = RawSocket.joined(server.port(), laptop, laptopToken);
+    open.add(0, again);
+    assertThat(l.await(SyncMessage.Error.class).code()).isEqualTo("duplicate_session");
+
+    again.close(); // once the server has seen it go, the user may open another
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
     RawSocket notes = null;
     while (notes == null) {

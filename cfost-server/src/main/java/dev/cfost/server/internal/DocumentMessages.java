@@ -118,7 +118,8 @@ final class DocumentMessages {
       return otherwise;
     }
     if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 1 || v.longValue() > max) {
-      throw new Refused("invalid_message", "'" + name + "' is an integer from 1 to " + max);
+      throw new Refused("invalid_message", "'" + name + "' is an integer from 1"
+          + (max == Long.MAX_VALUE ? "" : " to " + max));
     }
     return v.longValue();
   }

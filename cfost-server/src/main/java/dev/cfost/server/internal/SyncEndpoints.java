@@ -58,8 +58,7 @@ final class SyncEndpoints {
     });
     c.routes.wsBeforeUpgrade("/v1/sync", ctx -> {
       ServerDevice device = api.requireDevice(ctx);
-      SyncApi.database(ctx.queryParam("database"));
-      refuseWhenFull(device.userId());
+      refuseWhenFull(device, SyncApi.database(ctx.queryParam("database")));
     });
     c.routes.ws("/v1/sync", ws -> {
       ws.onConnect(this::connected);
@@ -92,11 +91,11 @@ final class SyncEndpoints {
     c.routes.post("/v1/sync/messages", this::messages);
   }
 
-  private void refuseWhenFull(String userId) {
+  private void refuseWhenFull(ServerDevice device, String database) {
     if (service.stopping()) {
       throw new ApiException(503, "going_away", "the server is stopping").header("Retry-After", "1");
     }
-    String full = service.full(userId);
+    String full = service.full(device.userId(), device.deviceId(), database);
     if (full != null) {
       throw new ApiException(503, "busy", full + "; retry later or use another server")
           .header("Retry-After", "30");
@@ -177,7 +176,7 @@ final class SyncEndpoints {
     String database = SyncApi.database(ctx.queryParam("database"));
     byte[] site = siteParam(ctx.queryParam("site"));
     Cursor resume = lastEventId(ctx);
-    refuseWhenFull(device.userId());
+    refuseWhenFull(device, database);
     if (sseStreams.incrementAndGet() > MAX_SSE_STREAMS) {
       sseStreams.decrementAndGet();
       throw new ApiException(503, "busy", "too many SSE streams; use the WebSocket endpoint or retry")

@@ -216,10 +216,15 @@ public final class SyncService implements AutoCloseable {
   }
 
   /**
-   * Why a new session of {@code userId} cannot open now (the process or the user holds the most
-   * sessions), or null.
+   * Why a new session of {@code deviceId} on {@code databaseId} cannot open now (the process or the user
+   * holds the most sessions), or null. A session that will replace one of the same device and database
+   * (a reconnect the server has not noticed yet, see {@link #register}) adds none, and always opens.
    */
-  String full(String userId) {
+  String full(String userId, String deviceId, String databaseId) {
+    Set<SyncSession> same = sessions.get(key(userId, databaseId));
+    if (same != null && same.stream().anyMatch(s -> s.deviceId.equals(deviceId))) {
+      return null;
+    }
     if (open.get() >= MAX_SESSIONS) {
       return "this server process holds " + MAX_SESSIONS + " sync sessions, its most";
     }
