@@ -193,7 +193,8 @@ public final class TaskStore implements AutoCloseable {
     // Only an id as written wins over the ids it starts: one equal but for case is another task's start too
     // ('abc' starts 'abc999' and is 'ABC' in another case), and the right one can be typed in its case.
     return found.stream().filter(t -> t.id().equals(p)).findFirst().orElseThrow(() -> new IllegalArgumentException(
-        "'" + idOrPrefix + "' is the start of " + found.size() + " task ids; type more of it"));
+        "'" + idOrPrefix + "' is the start of " + found.size() + " task ids; type more of it, or all of it in its"
+            + " case"));
   }
 
   @Override
