@@ -486,14 +486,15 @@ public final class ServerBench {
   static final class Options {
     static final String USAGE = String.join("\n",
         "usage: ./bench-server [--quick] [--rows N] [--samples S] [--spacing-ms MS] [--devices D]"
-            + " [--fanout-samples F]\n                      [--connections C] [--step K] [--hold-s H] [--seed S]"
-            + " [--dir DIR]",
+            + " [--fanout-samples F]\n                      [--fanout-warmup W] [--connections C] [--step K]"
+            + " [--hold-s H] [--seed S] [--dir DIR]",
         "  --rows N            rows of the initial sync (default 1000000)",
         "  --quick             smoke run: 10000 rows, 100 live samples, 100 devices, 1000 connections held 11 s",
         "  --samples S         live changes measured (default 500), after 20 not counted",
         "  --spacing-ms MS     time from one live write to the next (default 50)",
         "  --devices D         lightweight devices of the fan-out (default 1000)",
-        "  --fanout-samples F  changes fanned out and measured (default 20), after 3 not counted",
+        "  --fanout-samples F  changes fanned out and measured (default 20), after the warm-up",
+        "  --fanout-warmup W   changes fanned out first and not counted (default 3)",
         "  --connections C     idle connections to open at most (default 10000)",
         "  --step K            idle connections opened between two measurements (default 1000)",
         "  --hold-s H          how long all of them are then held idle before the last measurement (default 21)",
@@ -506,6 +507,7 @@ public final class ServerBench {
     long spacingMillis = 50;
     int devices = 1000;
     int fanoutSamples = 20;
+    int fanoutWarmup = 3;
     int connections = 10_000;
     int step = 1000;
     int holdSeconds = 21;
@@ -532,6 +534,7 @@ public final class ServerBench {
           case "--spacing-ms" -> o.spacingMillis = Long.parseLong(a.remove(0));
           case "--devices" -> o.devices = Integer.parseInt(a.remove(0));
           case "--fanout-samples" -> o.fanoutSamples = Integer.parseInt(a.remove(0));
+          case "--fanout-warmup" -> o.fanoutWarmup = Integer.parseInt(a.remove(0));
           case "--connections" -> o.connections = Integer.parseInt(a.remove(0).replace("_", ""));
           case "--step" -> o.step = Integer.parseInt(a.remove(0));
           case "--hold-s" -> o.holdSeconds = Integer.parseInt(a.remove(0));
@@ -544,9 +547,9 @@ public final class ServerBench {
         }
       }
       if (o.rows < 1 || o.samples < 1 || o.devices < 1 || o.fanoutSamples < 1 || o.connections < 1 || o.step < 1
-          || o.holdSeconds < 0) {
+          || o.holdSeconds < 0 || o.fanoutWarmup < 0) {
         throw new IllegalArgumentException("--rows, --samples, --devices, --fanout-samples, --connections and --step"
-            + " must be at least 1");
+            + " must be at least 1, --hold-s and --fanout-warmup at least 0");
       }
       return o;
     }

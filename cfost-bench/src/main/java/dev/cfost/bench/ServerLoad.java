@@ -123,8 +123,8 @@ final class ServerLoad {
     if (tokens.size() < n) {
       prepareDevices(n - tokens.size());
     }
-    System.out.printf(Locale.ROOT, "%n(3) fan-out of one change to %,d connected lightweight devices; load %.2f%n", n,
-        SyncBench.load());
+    System.out.printf(Locale.ROOT, "%n(3) fan-out of one change to %,d connected lightweight devices (%d changes after"
+        + " %d not counted); load %.2f%n", n, options.fanoutSamples, options.fanoutWarmup, SyncBench.load());
     long head = probeHead();
     Rounds rounds = new Rounds();
     List<LightClient> clients = new ArrayList<>();
@@ -137,7 +137,7 @@ final class ServerLoad {
       Samples arrivals = new Samples();
       Samples last = new Samples();
       int incomplete = 0;
-      int warmup = 3;
+      int warmup = options.fanoutWarmup;
       ThreadCpu.Usage serverCpu0 = null;
       try (Connection app = a.db.connect();
           PreparedStatement ps = app.prepareStatement("INSERT INTO items(id, n, label) VALUES (?, 0, 'fan-out')")) {
@@ -183,9 +183,9 @@ final class ServerLoad {
           + " still open%n", incomplete, options.fanoutSamples, open, clients.size());
       boolean met = arrivals.percentileMillis(99) <= 100 && incomplete == 0;
       bench.ok &= incomplete == 0;
-      bench.summary.add(String.format(Locale.ROOT, "(3) fan-out to %,d lightweight devices (%d changes): per"
+      bench.summary.add(String.format(Locale.ROOT, "(3) fan-out to %,d lightweight devices (%d changes, after %d): per"
           + " device %s (target p99 <= 100 ms: %s); last device per change p50 %.2f, max %.2f ms%s", clients.size(),
-          options.fanoutSamples, arrivals.summary(), met ? "met" : "missed", last.medianMillis(), last.maxMillis(),
+          options.fanoutSamples, warmup, arrivals.summary(), met ? "met" : "missed", last.medianMillis(), last.maxMillis(),
           incomplete > 0 ? "; " + incomplete + " incomplete" : ""));
     } finally {
       clients.forEach(LightClient::close);
