@@ -4,17 +4,21 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.interfaces.EdECPrivateKey;
 import java.security.spec.EdECPrivateKeySpec;
 import java.security.spec.NamedParameterSpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
+import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /**
- * Ed25519 through the JDK (SunEC), with conversions between the JDK's key objects and the raw 32-byte
- * keys of RFC 8032 that go into tables and pairing messages. Stateless and thread-safe.
+ * Ed25519 (RFC 8032): keys as the JDK's key objects, with conversions to and from the raw 32-byte keys that
+ * go into tables and pairing messages; signing and verifying through BouncyCastle, whose Ed25519 takes
+ * about 30 and 70 microseconds here against the JDK's (SunEC) 560 for each (measured side by side on the
+ * 2-core machine): one verification per sealed batch on every receiver, and the live path pays three.
+ * Ed25519 signatures are deterministic, so they are the same bytes either way. Stateless and thread-safe.
  */
 public final class Ed25519 {
   public static final int KEY_BYTES = 32;
@@ -63,32 +67,35 @@ public final class Ed25519 {
   }
 
   public static byte[] sign(PrivateKey key, byte[] data) {
+    byte[] seed = ((EdECPrivateKey) key).getBytes()
+        .orElseThrow(() -> new IllegalStateException("Ed25519 signing failed: the private key does not expose its bytes"));
     try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initSign(key);
-      s.update(data);
-      return s.sign();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("Ed25519 signing failed: " + e.getMessage(), e);
+      Ed25519Signer s = new Ed25519Signer();
+      s.init(true, new Ed25519PrivateKeyParameters(seed, 0));
+      s.update(data, 0, data.length);
+      return s.generateSignature();
+    } finally {
+      Arrays.fill(seed, (byte) 0);
     }
   }
 
   /**
    * Whether {@code signature} is a valid signature of {@code data} under the raw key {@code publicKey}.
    * Never throws: a key or signature of the wrong length, a key that is not a curve point, or a signature
-   * the JDK cannot even decode ("Invalid point" from {@link Signature#verify}) all count as invalid.
+   * that cannot even be decoded all count as invalid.
    */
   public static boolean verify(byte[] publicKey, byte[] data, byte[] signature) {
-    if (publicKey == null || data == null || signature == null || signature.length != SIGNATURE_BYTES) {
+    if (publicKey == null || data == null || signature == null || publicKey.length != KEY_BYTES
+        || signature.length != SIGNATURE_BYTES) {
       return false;
     }
     try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initVerify(publicKey(publicKey));
-      s.update(data);
-      return s.verify(signature);
-    } catch (GeneralSecurityException | RuntimeException e) {
-      // RuntimeException too: a hostile key or signature must never reach the caller as a crash.
+      Ed25519Signer s = new Ed25519Signer();
+      s.init(false, new Ed25519PublicKeyParameters(publicKey, 0)); // refuses a key that is not a curve point
+      s.update(data, 0, data.length);
+      return s.verifySignature(signature);
+    } catch (RuntimeException e) {
+      // A hostile key or signature must never reach the caller as a crash.
       return false;
     }
   }

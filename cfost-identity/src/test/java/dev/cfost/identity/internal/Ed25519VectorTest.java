@@ -17,7 +17,10 @@ import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** RFC 8032 section 7.1 through the JDK's Ed25519, and what verify does with hostile input. */
+/**
+ * RFC 8032 section 7.1 through the project's Ed25519 (BouncyCastle's), the same signatures as the JDK's, and
+ * what verify does with hostile input.
+ */
 class Ed25519VectorTest {
   private static final HexFormat HEX = HexFormat.of();
 
@@ -95,6 +98,34 @@ class Ed25519VectorTest {
     byte[] notAPoint = new byte[32];
     notAPoint[0] = 2;
     assertThat(DeviceKeys.verify(notAPoint, v.message(), v.signature())).isFalse();
+  }
+
+  /** Devices signed with the JDK's Ed25519 before: both make the same bytes, and each accepts the other's. */
+  @Test
+  void signaturesAreTheJdksByteForByteAndBothVerifyTheSame() throws Exception {
+    java.util.Random rnd = new java.util.Random(8032);
+    for (int i = 0; i < 200; i++) {
+      java.security.KeyPair kp = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+      byte[] message = new byte[rnd.nextInt(300)];
+      rnd.nextBytes(message);
+      Signature jdk = Signature.getInstance("Ed25519");
+      jdk.initSign(kp.getPrivate());
+      jdk.update(message);
+      byte[] expected = jdk.sign();
+      assertThat(Ed25519.sign(kp.getPrivate(), message)).as("signature %d", i).isEqualTo(expected);
+      byte[] raw = Ed25519.raw(kp.getPublic());
+      byte[] sig = expected.clone();
+      if (i % 2 == 1) {
+        sig[rnd.nextInt(sig.length)] ^= (byte) (1 << rnd.nextInt(8));
+      }
+      boolean byJdk;
+      try {
+        byJdk = jdkVerify(raw, message, sig);
+      } catch (SignatureException e) {
+        byJdk = false; // the JDK throws for a signature it cannot decode
+      }
+      assertThat(Ed25519.verify(raw, message, sig)).as("verify %d", i).isEqualTo(byJdk).isEqualTo(i % 2 == 0);
+    }
   }
 
   private static boolean jdkVerify(byte[] key, byte[] message, byte[] sig) throws GeneralSecurityException {
