@@ -41,4 +41,12 @@ public final class DocumentArguments {
       throw new DocumentException(Reason.INVALID, what + " has a number out of range at '" + at + "'");
     }
   }
+
+  /** A page of history: from version 1 or later, at least one revision. */
+  public static void checkPage(long fromVersion, int limit) {
+    if (fromVersion < 1 || limit < 1) {
+      throw new IllegalArgumentException("a page of history starts at version 1 or later and holds at least one"
+          + " revision: from " + fromVersion + ", limit " + limit);
+    }
+  }
 }

@@ -3,6 +3,7 @@ package dev.cfost.internal.documents;
 import static dev.cfost.internal.documents.DocumentArguments.checkCreate;
 import static dev.cfost.internal.documents.DocumentArguments.checkFinite;
 import static dev.cfost.internal.documents.DocumentArguments.checkId;
+import static dev.cfost.internal.documents.DocumentArguments.checkPage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.fge.jsonpatch.diff.JsonDiff;
@@ -194,8 +195,8 @@ final class UserDocuments implements Documents {
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next() && out.size() < q.limit()) {
-            if (titleContains != null && (rs.getString(1) == null
-                || !rs.getString(1).toLowerCase(Locale.ROOT).contains(titleContains))) {
+            String title = rs.getString(1);
+            if (titleContains != null && (title == null || !title.toLowerCase(Locale.ROOT).contains(titleContains))) {
               continue;
             }
             Document d = DocumentStore.document(rs.getString(9), rs);
@@ -221,13 +222,6 @@ final class UserDocuments implements Documents {
       }
       return revisions("o.ord = ? AND o.pos >= ? ORDER BY o.pos LIMIT ?", st.ord, fromVersion, limit);
     });
-  }
-
-  static void checkPage(long fromVersion, int limit) {
-    if (fromVersion < 1 || limit < 1) {
-      throw new IllegalArgumentException("a page of history starts at version 1 or later and holds at least one"
-          + " revision: from " + fromVersion + ", limit " + limit);
-    }
   }
 
   @Override

@@ -147,14 +147,7 @@ final class DocumentMessages {
       }
       q = q.includeDeleted(deleted.booleanValue());
     }
-    JsonNode limit = m.get("limit");
-    if (limit != null && !limit.isNull()) {
-      if (!limit.isInt() || limit.intValue() < 1 || limit.intValue() > DocumentQuery.ALL.limit()) {
-        throw new Refused("invalid_message", "'limit' is an integer from 1 to " + DocumentQuery.ALL.limit());
-      }
-      q = q.limit(limit.intValue());
-    }
-    return q;
+    return q.limit((int) positive(m, "limit", DocumentQuery.ALL.limit(), DocumentQuery.ALL.limit()));
   }
 
   /** The message that tells the account's connections of a change: {@code action} as in the replies. */

@@ -3,6 +3,7 @@ package dev.cfost.server.internal;
 import static dev.cfost.internal.documents.DocumentArguments.checkCreate;
 import static dev.cfost.internal.documents.DocumentArguments.checkFinite;
 import static dev.cfost.internal.documents.DocumentArguments.checkId;
+import static dev.cfost.internal.documents.DocumentArguments.checkPage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.fge.jsonpatch.diff.JsonDiff;
@@ -355,10 +356,7 @@ final class PostgresDocuments implements Documents {
   @Override
   public List<Revision> history(String id, long fromVersion, int limit) {
     checkId(id);
-    if (fromVersion < 1 || limit < 1) {
-      throw new IllegalArgumentException("a page of history starts at version 1 or later and holds at least one"
-          + " revision: from " + fromVersion + ", limit " + limit);
-    }
+    checkPage(fromVersion, limit);
     return tx("reading the history of " + id, c -> {
       if (head(c, id, false) == null) {
         throw new DocumentException(Reason.NOT_FOUND, "no document " + id);
