@@ -3,6 +3,7 @@ package dev.cfost;
 import dev.cfost.internal.Engine;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -73,6 +74,23 @@ public interface Cfost extends AutoCloseable {
    * The caller closes it.
    */
   Connection connect();
+
+  /**
+   * Runs {@code work} on a connection like those of {@link #connect()}, one of a few the engine keeps open
+   * for short, frequent statements (opening a connection costs about a millisecond: SQLite reads the
+   * schema first), and takes it back afterwards. {@code work} must not close it and must end any
+   * transaction it began; a connection whose work threw, or left auto-commit off, is closed rather than
+   * kept. Concurrent callers each get their own connection.
+   *
+   * @throws IllegalStateException if the engine is closed
+   */
+  <T> T withConnection(ConnectionWork<T> work) throws SQLException;
+
+  /** Work on a borrowed connection, for {@link #withConnection}. */
+  @FunctionalInterface
+  interface ConnectionWork<T> {
+    T run(Connection c) throws SQLException;
+  }
 
   /**
    * Makes a table replicated; rows already in it become changes. Idempotent.

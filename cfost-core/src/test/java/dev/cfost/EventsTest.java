@@ -96,6 +96,46 @@ class EventsTest {
   }
 
   @Test
+  void aCommitToATableThatDoesNotReplicateLeavesTheNextReplicatedCommitCapturedRightAfterIt() throws Exception {
+    // The capture after a commit that left nothing to capture only notes it as seen; a later commit to a
+    // replicated table, and one made by another connection meanwhile, must still be captured (no poll here).
+    try (Cfost a = Cfost.open(CfostOptions.builder(dir.resolve("a.db")).captureInterval(Duration.ofMinutes(10)).build())) {
+      TestDb.sql(a, "CREATE TABLE t(id INTEGER PRIMARY KEY NOT NULL, v)", "CREATE TABLE local_notes(id INTEGER PRIMARY KEY, v)");
+      a.replicate("t");
+      BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+      a.addListener(events::add);
+      long before = a.dbVersion();
+      for (int i = 0; i < 20; i++) {
+        int n = i;
+        a.withConnection(c -> {
+          try (java.sql.Statement s = c.createStatement()) {
+            return s.executeUpdate("INSERT INTO local_notes(v) VALUES (" + n + ")");
+          }
+        });
+        Thread.sleep(6); // apart, not a burst
+      }
+      assertThat(events.poll(200, TimeUnit.MILLISECONDS)).as("nothing replicated was written").isNull();
+      assertThat(a.dbVersion()).isEqualTo(before);
+      try (java.sql.Connection other = java.sql.DriverManager.getConnection("jdbc:sqlite:" + a.path());
+          java.sql.Statement s = other.createStatement()) {
+        s.execute("PRAGMA busy_timeout = 5000");
+        s.executeUpdate("INSERT INTO t VALUES (1, 'by a connection the engine does not watch')");
+      }
+      try (java.sql.Connection c = a.connect(); java.sql.Statement s = c.createStatement()) {
+        s.executeUpdate("INSERT INTO local_notes(v) VALUES ('then a local note')");
+        s.executeUpdate("INSERT INTO t VALUES (2, 'replicated')");
+      }
+      java.util.Set<Object> captured = new java.util.HashSet<>();
+      while (captured.size() < 2) {
+        ChangeEvent e = events.poll(5, TimeUnit.SECONDS);
+        assertThat(e).as("the captures after the commits; captured so far: " + captured).isNotNull();
+        e.rows().forEach(r -> captured.add(r.key().get(0)));
+      }
+      assertThat(captured).containsExactlyInAnyOrder(1L, 2L);
+    }
+  }
+
+  @Test
   void theBackgroundCaptureDoesNotHoldTheEngineWhileAnApplicationHoldsTheWriteLock() throws Exception {
     Path file = dir.resolve("held.db");
     try (Cfost a = Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ofMillis(20)).build())) {

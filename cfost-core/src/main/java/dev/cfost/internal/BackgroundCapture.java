@@ -27,7 +27,10 @@ final class BackgroundCapture {
     /** Whether another connection committed since the engine's last commit; null once closed. */
     Boolean othersCommitted() throws SQLException;
 
-    /** An engine transaction that only captures, failing at once (busy) if the write lock is taken. */
+    /**
+     * Captures without waiting: an engine transaction failing at once (busy) if the write lock is taken, or
+     * none if those commits left nothing to capture.
+     */
     void captureWithoutWaiting();
   }
 

@@ -48,7 +48,6 @@ final class Capture {
     }
     String select = "SELECT seq, op, " + maskList(masks) + ", " + spec.keyList("k") + " FROM " + id(spec.log)
         + " ORDER BY " + order + "seq";
-    ClockStore store = tx.store(spec);
     try (PreparedStatement read = tx.c.prepareStatement(select); ResultSet rs = read.executeQuery()) {
       Map<ByteBuffer, Pending> pending = new java.util.TreeMap<>(Merger.KEY_ORDER);
       List<Object> previous = null;
@@ -60,7 +59,7 @@ final class Capture {
         // A chunk ends only between keys SQLite sorts as different, so no key spans two chunks (1 and
         // 1.0 are different keys in a column without affinity, yet sort as equal).
         if (pending.size() >= CHUNK && !maybeEqual(previous, key)) {
-          foldAll(tx, spec, store, pending);
+          foldAll(tx, spec, pending);
         }
         previous = key;
         ByteBuffer k = ByteBuffer.wrap(PackedKey.pack(key));
@@ -75,7 +74,7 @@ final class Capture {
           }
         }
       }
-      foldAll(tx, spec, store, pending);
+      foldAll(tx, spec, pending);
     }
     if (consumed > 0) {
       try (PreparedStatement delete = tx.c.prepareStatement("DELETE FROM " + id(spec.log) + " WHERE seq <= ?")) {
@@ -86,11 +85,12 @@ final class Capture {
     return consumed;
   }
 
-  private static void foldAll(WriteTx tx, TableSpec spec, ClockStore store, Map<ByteBuffer, Pending> pending)
-      throws SQLException {
+  private static void foldAll(WriteTx tx, TableSpec spec, Map<ByteBuffer, Pending> pending) throws SQLException {
     if (pending.isEmpty()) {
       return;
     }
+    // Only now: a table's store prepares its statements, which an empty log (most tables, most times) never needs.
+    ClockStore store = tx.store(spec);
     List<List<Object>> keys = new java.util.ArrayList<>(pending.size());
     for (Pending p : pending.values()) {
       keys.add(p.key);

@@ -69,6 +69,19 @@ final class ChangeReader {
     }
   }
 
+  /** The rows of the included tables changed after {@code cursor}: an index count per table. */
+  static long rowsAfter(java.sql.Connection c, Collection<TableSpec> specs, Cursor cursor, ChangeFilter filter)
+      throws SQLException {
+    long n = 0;
+    for (TableSpec spec : specs) {
+      if (filter.includes(spec.name)) {
+        n += Sql.queryLong(c, "SELECT count(*) FROM " + id(spec.clock) + " WHERE (db, rq) > (?, ?)", cursor.db(),
+            cursor.seq());
+      }
+    }
+    return n;
+  }
+
   /** The ordinal of the excluded site, or -1 if none (or if this replica never saw that site). */
   private static long excludedOrdinal(WriteTx tx, ChangeFilter filter) {
     return filter.excludeSite() == null ? -1 : tx.sites.find(filter.excludeSite());

@@ -35,6 +35,19 @@ final class EngineConnections {
     return configure(DriverManager.getConnection("jdbc:sqlite:" + path));
   }
 
+  /** A connection of {@code Cfost.connect()}: its commits are captured right after them by {@code watcher}, if any. */
+  static Connection application(Path path, CommitWatcher watcher) {
+    try {
+      Connection c = open(path);
+      if (watcher != null) {
+        c.unwrap(org.sqlite.SQLiteConnection.class).addCommitListener(watcher);
+      }
+      return c;
+    } catch (SQLException e) {
+      throw Sql.wrap("cannot connect to " + path, e);
+    }
+  }
+
   private static Connection configure(Connection c) throws SQLException {
     // 64 MiB of page cache (SQLite's default is 2 MiB; native memory, not heap): a large transaction walks
     // a random-key index together with the trigger log or the clock table, and with 2 MiB they evict each

@@ -46,6 +46,18 @@ final class EngineSchema {
 
   private EngineSchema() {}
 
+  /** {@link #migrate} in a transaction of its own. */
+  static void migrateInTransaction(Connection c, long now) throws SQLException {
+    Sql.exec(c, "BEGIN IMMEDIATE");
+    try {
+      migrate(c, now);
+      Sql.exec(c, "COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      Sql.exec(c, "ROLLBACK");
+      throw e;
+    }
+  }
+
   /**
    * Creates or migrates the engine tables; must run inside a write transaction. {@code now}: the engine's
    * wall clock, the deferral time of changes deferred before engine schema 7.

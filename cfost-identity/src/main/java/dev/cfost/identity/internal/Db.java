@@ -7,9 +7,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * Runs identity statements on short-lived connections of a CFOST database.
+ * Runs identity statements on connections the CFOST database lends ({@link Cfost#withConnection}).
  *
- * <p>Each call opens its own connection, so the identity objects are thread-safe without locks of their
+ * <p>Each call has a connection to itself, so the identity objects are thread-safe without locks of their
  * own and need no closing; SQLite serializes the writers ({@code BEGIN IMMEDIATE}, busy timeout).
  */
 final class Db {
@@ -26,8 +26,8 @@ final class Db {
 
   /** Runs {@code work} on a fresh connection, outside any transaction. */
   <T> T read(Work<T> work) {
-    try (Connection c = db.connect()) {
-      return work.run(c);
+    try {
+      return db.withConnection(work::run);
     } catch (SQLException e) {
       throw new IdentityException("identity query on " + db.path() + " failed: " + e.getMessage(), e);
     }
@@ -38,19 +38,43 @@ final class Db {
    * a nonce is unused) still hold when it commits.
    */
   <T> T write(Work<T> work) {
-    try (Connection c = db.connect()) {
-      exec(c, "BEGIN IMMEDIATE");
-      boolean committed = false;
-      try {
-        T result = work.run(c);
-        exec(c, "COMMIT");
-        committed = true;
-        return result;
-      } finally {
-        if (!committed) {
-          exec(c, "ROLLBACK");
+    return write(work, true);
+  }
+
+  /**
+   * As {@link #write}, but the commit does not wait for the disk ({@code synchronous = NORMAL}): the
+   * transaction is durable with the next ordinary commit to the file, which syncs the write-ahead log up to
+   * its end, this transaction's pages included; a crash or power loss before it loses this transaction, and
+   * the file stays consistent. For writes whose only use comes after such a commit: the seals a received
+   * batch brings are needed once its merge has committed (the merge also saves the sender's cursor, so it
+   * always commits), and the peer is acknowledged only after that. Saves an fsync per received batch.
+   */
+  <T> T writeSyncedByNextCommit(Work<T> work) {
+    return write(work, false);
+  }
+
+  private <T> T write(Work<T> work, boolean sync) {
+    try {
+      return db.withConnection(c -> {
+        if (!sync) {
+          exec(c, "PRAGMA synchronous = NORMAL");
         }
-      }
+        exec(c, "BEGIN IMMEDIATE");
+        boolean committed = false;
+        try {
+          T result = work.run(c);
+          exec(c, "COMMIT");
+          committed = true;
+          return result;
+        } finally {
+          if (!committed) {
+            exec(c, "ROLLBACK");
+          }
+          if (!sync) {
+            exec(c, "PRAGMA synchronous = FULL"); // as Cfost.connect() opens it: the next borrower commits durably
+          }
+        }
+      });
     } catch (SQLException e) {
       throw new IdentityException("identity update on " + db.path() + " failed: " + e.getMessage(), e);
     }

@@ -174,7 +174,8 @@ public final class SqlChangeSeals implements ChangeSeals {
         held.add(new HeldChanges.Held(c, digest, byUnknown.get(ByteBuffer.wrap(digest))));
       }
     }
-    db.write(c -> {
+    // Synced with the merge that follows: the sender is acknowledged only after it (Db.writeSyncedByNextCommit).
+    db.writeSyncedByNextCommit(c -> {
       SealStore.save(c, covers);
       if (!held.isEmpty()) {
         int expired = HeldChanges.expire(c, clock.millis());

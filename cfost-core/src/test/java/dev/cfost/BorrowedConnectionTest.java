@@ -1,0 +1,101 @@
+package dev.cfost;
+
+import static dev.cfost.TestDb.dump;
+import static dev.cfost.TestDb.sql;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Cfost#withConnection}: connections kept open between short calls, and given up when they are unsafe. */
+class BorrowedConnectionTest {
+  @TempDir Path dir;
+  final AtomicLong now = new AtomicLong(1_800_000_000_000L);
+
+  @Test
+  void aConnectionIsLentAgainAfterCleanWorkAndItsWritesReplicate() throws Exception {
+    try (Cfost a = TestDb.open(dir.resolve("a.db"), now::get)) {
+      sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+      a.replicate("t");
+      Connection first = a.withConnection(c -> {
+        try (Statement s = c.createStatement()) {
+          s.executeUpdate("INSERT INTO t VALUES ('k', 1)");
+        }
+        return c;
+      });
+      Connection second = a.withConnection(c -> c);
+      assertThat((Object) second).isSameAs(first);
+      assertThat(first.isClosed()).isFalse();
+      a.capture();
+      assertThat(a.changes(Cursor.START, 100).changes()).extracting(Change::cid).contains("v");
+      assertThat(dump(a, "t")).containsExactly("text:k | integer:1");
+    }
+  }
+
+  @Test
+  void aConnectionWhoseWorkThrewOrLeftATransactionOpenIsClosedNotLentAgain() throws Exception {
+    try (Cfost a = TestDb.open(dir.resolve("a.db"), now::get)) {
+      sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+      Connection[] seen = new Connection[2];
+      assertThatThrownBy(() -> a.withConnection(c -> {
+        seen[0] = c;
+        throw new SQLException("the work failed");
+      })).hasMessage("the work failed");
+      assertThat(seen[0].isClosed()).isTrue();
+      a.withConnection(c -> {
+        seen[1] = c;
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+          s.executeUpdate("INSERT INTO t VALUES ('left', 1)");
+        }
+        return null;
+      });
+      assertThat(seen[1].isClosed()).isTrue(); // its transaction rolled back with it
+      Connection next = a.withConnection(c -> c);
+      assertThat((Object) next).isNotSameAs(seen[1]);
+      assertThat(dump(a, "t")).isEmpty();
+    }
+  }
+
+  @Test
+  void concurrentBorrowersGetTheirOwnConnectionsAndCloseClosesThemAll() throws Exception {
+    Cfost a = TestDb.open(dir.resolve("a.db"), now::get);
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Connection> held = CompletableFuture.supplyAsync(() -> {
+      try {
+        return a.withConnection(c -> {
+          inside.countDown();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return c;
+        });
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+    Connection other = a.withConnection(c -> c);
+    release.countDown();
+    Connection lent = held.get(10, TimeUnit.SECONDS);
+    assertThat((Object) other).isNotSameAs(lent);
+    assertThat(other.isClosed()).isFalse();
+    a.close();
+    assertThat(other.isClosed()).isTrue();
+    assertThat(lent.isClosed()).isTrue();
+    assertThatThrownBy(() -> a.withConnection(c -> c)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+  }
+}
