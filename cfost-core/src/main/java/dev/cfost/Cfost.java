@@ -79,8 +79,8 @@ public interface Cfost extends AutoCloseable {
    * Runs {@code work} on a connection like those of {@link #connect()}, one of a few the engine keeps open
    * for short, frequent statements (opening a connection costs about a millisecond: SQLite reads the
    * schema first), and takes it back afterwards. {@code work} must not close it and must end any
-   * transaction it began; a connection whose work threw, or left auto-commit off, is closed rather than
-   * kept. Concurrent callers each get their own connection.
+   * transaction it began; a connection whose work threw, or left a transaction open (auto-commit off, or a
+   * BEGIN run as SQL), is closed rather than kept. Concurrent callers each get their own connection.
    *
    * @throws IllegalStateException if the engine is closed
    */

@@ -67,6 +67,27 @@ class BorrowedConnectionTest {
   }
 
   @Test
+  void aConnectionWhoseWorkLeftATransactionBegunAsSqlOpenIsClosedNotLentAgain() throws Exception {
+    try (Cfost a = TestDb.open(dir.resolve("a.db"), now::get)) {
+      sql(a, "CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL, v)");
+      Connection left = a.withConnection(c -> {
+        try (Statement s = c.createStatement()) {
+          s.execute("BEGIN IMMEDIATE"); // as SQL: the driver's auto-commit stays on
+          s.executeUpdate("INSERT INTO t VALUES ('left', 1)");
+        }
+        return c;
+      });
+      assertThat(left.isClosed()).as("a connection still holding SQLite's write lock").isTrue();
+      assertThat((Object) a.withConnection(c -> c)).isNotSameAs(left);
+      try (Connection c = a.connect(); Statement s = c.createStatement()) {
+        s.execute("PRAGMA busy_timeout = 0"); // the write lock is free now, not in 30 s
+        s.executeUpdate("INSERT INTO t VALUES ('next', 2)");
+      }
+      assertThat(dump(a, "t")).containsExactly("text:next | integer:2");
+    }
+  }
+
+  @Test
   void concurrentBorrowersGetTheirOwnConnectionsAndCloseClosesThemAll() throws Exception {
     Cfost a = TestDb.open(dir.resolve("a.db"), now::get);
     CountDownLatch inside = new CountDownLatch(1);

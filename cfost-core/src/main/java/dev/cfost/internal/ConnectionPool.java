@@ -42,11 +42,27 @@ final class ConnectionPool {
     boolean reusable = false;
     try {
       T result = work.run(c);
-      // A transaction left open (autocommit off) would hold the next borrower's statements in it.
-      reusable = !c.isClosed() && c.getAutoCommit();
+      // A transaction left open would hold the next borrower's statements in it, and maybe SQLite's write
+      // lock until the engine closes: auto-commit off, or a BEGIN run as SQL (the driver does not see it).
+      reusable = !c.isClosed() && c.getAutoCommit() && outsideTransaction(c);
       return result;
     } finally {
       giveBack(c, reusable); // a connection whose work threw may be mid-transaction: closed, not kept
+    }
+  }
+
+  /** Whether {@code c} is outside any transaction: SQLite refuses a BEGIN inside one. */
+  private static boolean outsideTransaction(Connection c) {
+    try {
+      Sql.exec(c, "BEGIN"); // deferred: takes no lock, and its COMMIT commits nothing
+    } catch (SQLException inside) {
+      return false;
+    }
+    try {
+      Sql.exec(c, "COMMIT");
+      return true;
+    } catch (SQLException e) {
+      return false;
     }
   }
 
