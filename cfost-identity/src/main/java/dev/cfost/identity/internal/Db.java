@@ -24,7 +24,7 @@ final class Db {
     T run(Connection c) throws SQLException;
   }
 
-  /** Runs {@code work} on a fresh connection, outside any transaction. */
+  /** Runs {@code work} on a lent connection, outside any transaction. */
   <T> T read(Work<T> work) {
     try {
       return db.withConnection(work::run);
@@ -44,10 +44,11 @@ final class Db {
   /**
    * As {@link #write}, but the commit does not wait for the disk ({@code synchronous = NORMAL}): the
    * transaction is durable with the next ordinary commit to the file, which syncs the write-ahead log up to
-   * its end, this transaction's pages included; a crash or power loss before it loses this transaction, and
-   * the file stays consistent. For writes whose only use comes after such a commit: the seals a received
-   * batch brings are needed once its merge has committed (the merge also saves the sender's cursor, so it
-   * always commits), and the peer is acknowledged only after that. Saves an fsync per received batch.
+   * its end, this transaction's pages included; a power loss or system crash before it may lose this
+   * transaction (a crash of the process does not), and the file stays consistent. For writes whose only use
+   * comes after such a commit: the seals a received batch brings are needed once its merge has committed
+   * (the merge also saves the sender's cursor, so it always commits), and the peer is acknowledged only
+   * after that. Saves an fsync per received batch.
    */
   <T> T writeSyncedByNextCommit(Work<T> work) {
     return write(work, false);
