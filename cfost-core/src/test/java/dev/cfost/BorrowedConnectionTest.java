@@ -7,14 +7,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteCommitListener;
+import org.sqlite.SQLiteConnection;
 
 /** {@link Cfost#withConnection}: connections kept open between short calls, and given up when they are unsafe. */
 class BorrowedConnectionTest {
@@ -84,6 +88,45 @@ class BorrowedConnectionTest {
         s.executeUpdate("INSERT INTO t VALUES ('next', 2)");
       }
       assertThat(dump(a, "t")).containsExactly("text:next | integer:2");
+    }
+  }
+
+  @Test
+  void givingAConnectionBackFiresNoCommitHookOnlyTheWorksOwnCommitsDo() throws Exception {
+    // The give-back's BEGIN and COMMIT and its PRAGMA shrink_memory must not look like a commit to the
+    // engine's CommitWatcher: each would schedule a capture, and its retries, after every identity read.
+    try (Cfost a = TestDb.open(dir.resolve("a.db"), now::get)) {
+      sql(a, "CREATE TABLE notes(id INTEGER PRIMARY KEY, v)");
+      AtomicInteger commits = new AtomicInteger();
+      SQLiteCommitListener counter = new SQLiteCommitListener() {
+        @Override
+        public void onCommit() {
+          commits.incrementAndGet();
+        }
+
+        @Override
+        public void onRollback() {}
+      };
+      Connection lent = a.withConnection(c -> {
+        c.unwrap(SQLiteConnection.class).addCommitListener(counter);
+        return c;
+      });
+      for (int i = 0; i < 3; i++) {
+        Connection again = a.withConnection(c -> {
+          try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM notes")) {
+            rs.next();
+          }
+          return c;
+        });
+        assertThat((Object) again).isSameAs(lent);
+      }
+      assertThat(commits.get()).as("commits seen after reads and give-backs").isZero();
+      a.withConnection(c -> {
+        try (Statement s = c.createStatement()) {
+          return s.executeUpdate("INSERT INTO notes(v) VALUES ('one')");
+        }
+      });
+      assertThat(commits.get()).as("the insert's commit, and no other").isEqualTo(1);
     }
   }
 
