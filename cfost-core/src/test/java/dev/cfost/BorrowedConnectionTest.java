@@ -92,6 +92,33 @@ class BorrowedConnectionTest {
   }
 
   @Test
+  void aStatementTheWorkLeftOpenIsClosedSoTheNextBorrowerReadsTheLatestCommits() throws Exception {
+    try (Cfost a = TestDb.open(dir.resolve("a.db"), now::get)) {
+      sql(a, "CREATE TABLE notes(id INTEGER PRIMARY KEY, v)", "INSERT INTO notes(v) VALUES (1), (2)");
+      Connection leaky = a.withConnection(c -> {
+        ResultSet rs = c.createStatement().executeQuery("SELECT v FROM notes"); // neither closed
+        rs.next(); // a statement still stepping holds a read transaction: one snapshot
+        return c;
+      });
+      sql(a, "INSERT INTO notes(v) VALUES (3)");
+      long seen = a.withConnection(c -> {
+        assertThat((Object) c).isSameAs(leaky);
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM notes")) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      });
+      assertThat(seen).as("rows the next borrower sees").isEqualTo(3);
+      a.withConnection(c -> {
+        try (Statement s = c.createStatement()) {
+          return s.executeUpdate("INSERT INTO notes(v) VALUES (4)"); // on an old snapshot: SQLITE_BUSY_SNAPSHOT
+        }
+      });
+      assertThat(dump(a, "notes")).hasSize(4);
+    }
+  }
+
+  @Test
   void givingAConnectionBackFiresNoCommitHookOnlyTheWorksOwnCommitsDo() throws Exception {
     // The give-back's BEGIN and COMMIT and its PRAGMA shrink_memory must not look like a commit to the
     // engine's CommitWatcher: each would schedule a capture, and its retries, after every identity read.

@@ -1,9 +1,16 @@
 package dev.cfost.internal;
 
 import dev.cfost.Cfost;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -22,7 +29,7 @@ final class ConnectionPool {
 
   private final Supplier<Connection> open;
   private final String name;
-  private final ArrayDeque<Connection> idle = new ArrayDeque<>();
+  private final ArrayDeque<Lent> idle = new ArrayDeque<>();
   private boolean closed;
 
   ConnectionPool(Supplier<Connection> open, String name) {
@@ -31,25 +38,27 @@ final class ConnectionPool {
   }
 
   <T> T run(Cfost.ConnectionWork<T> work) throws SQLException {
-    Connection c;
+    Lent lent;
     synchronized (idle) {
       if (closed) {
         throw new IllegalStateException("the engine of " + name + " is closed");
       }
-      c = idle.pollFirst();
+      lent = idle.pollFirst();
     }
-    if (c == null) {
-      c = open.get();
+    if (lent == null) {
+      lent = new Lent(open.get());
     }
+    Connection c = lent.connection;
     boolean reusable = false;
     try {
-      T result = work.run(c);
+      T result = work.run(lent.view);
+      lent.closeStatementsLeftOpen();
       // A transaction left open would hold the next borrower's statements in it, and maybe SQLite's write
       // lock until the engine closes: auto-commit off, or a BEGIN run as SQL (the driver does not see it).
       reusable = !c.isClosed() && c.getAutoCommit() && outsideTransaction(c);
       return result;
     } finally {
-      giveBack(c, reusable); // a connection whose work threw may be mid-transaction: closed, not kept
+      giveBack(lent, reusable); // a connection whose work threw may be mid-transaction: closed, not kept
     }
   }
 
@@ -72,28 +81,89 @@ final class ConnectionPool {
     }
   }
 
-  private void giveBack(Connection c, boolean reusable) throws SQLException {
+  private void giveBack(Lent lent, boolean reusable) throws SQLException {
     synchronized (idle) {
       if (reusable && !closed && idle.size() < MAX_IDLE) {
-        idle.addFirst(c);
+        idle.addFirst(lent);
         return;
       }
     }
-    c.close();
+    lent.connection.close();
   }
 
   /** Closes the idle connections; a lent one is closed when given back. */
   void close() {
     synchronized (idle) {
       closed = true;
-      for (Connection c : idle) {
+      for (Lent lent : idle) {
         try {
-          c.close();
+          lent.connection.close();
         } catch (SQLException e) {
           // closing: nothing left to do with it
         }
       }
       idle.clear();
+    }
+  }
+
+  /**
+   * A pooled connection and the view of it that work is given, which notes the statements opened through
+   * it: a statement left open (a result set not read to its end, say) holds a read transaction, so the
+   * next borrower would read that old snapshot and fail to write (SQLITE_BUSY_SNAPSHOT). The view stays
+   * the same object from one loan to the next. Used by one borrower at a time.
+   */
+  private static final class Lent implements InvocationHandler {
+    /** Statements opened are pruned of closed ones when this many are noted: a long loan stays bounded. */
+    private static final int PRUNE_AT = 32;
+
+    final Connection connection;
+    final Connection view;
+    private final List<Statement> opened = new ArrayList<>();
+
+    Lent(Connection connection) {
+      this.connection = connection;
+      this.view = (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+          new Class<?>[] {Connection.class}, this);
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+      if (method.getDeclaringClass() == Object.class) {
+        return switch (method.getName()) {
+          case "equals" -> proxy == args[0];
+          case "hashCode" -> System.identityHashCode(proxy);
+          default -> "lent " + connection;
+        };
+      }
+      Object result;
+      try {
+        result = method.invoke(connection, args);
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      }
+      if (result instanceof Statement s) {
+        if (opened.size() >= PRUNE_AT) {
+          opened.removeIf(ConnectionPool::isClosed);
+        }
+        opened.add(s);
+      }
+      return result;
+    }
+
+    /** Closes the statements the work left open, ending the read transaction any of them held. */
+    void closeStatementsLeftOpen() throws SQLException {
+      for (Statement s : opened) {
+        s.close(); // a no-op on a closed one
+      }
+      opened.clear();
+    }
+  }
+
+  private static boolean isClosed(Statement s) {
+    try {
+      return s.isClosed();
+    } catch (SQLException e) {
+      return false; // kept, and closed at the end of the loan
     }
   }
 }
