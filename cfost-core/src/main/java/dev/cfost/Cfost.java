@@ -77,13 +77,13 @@ public interface Cfost extends AutoCloseable {
 
   /**
    * Runs {@code work} on a connection like those of {@link #connect()}, one of a few the engine keeps open
-   * for short, frequent statements (opening a connection costs about a millisecond: SQLite reads the
-   * schema first), and takes it back afterwards. {@code work} must not close it and must end any
-   * transaction it began; a connection whose work threw, or left a transaction open (auto-commit off, or a
-   * BEGIN run as SQL), is closed rather than kept. Statements it left open are closed when it returns (one
-   * still reading holds a read transaction: the next borrower would read that old snapshot). {@code work}
-   * gets a view of the connection that notes its statements; {@code unwrap} reaches the driver's. Concurrent
-   * callers each get their own connection.
+   * for short, frequent statements (opening a connection costs about a millisecond: SQLite reads the schema
+   * first), and takes it back afterwards. {@code work} must not close it, must end any transaction it began,
+   * and must put back any setting it changed (a PRAGMA: the next borrower gets it); a connection whose work
+   * threw, or left a transaction open (auto-commit off, or a BEGIN run as SQL), is closed rather than kept.
+   * Statements it left open are closed when it returns (one still reading holds a read transaction: the next
+   * borrower would read that old snapshot). {@code work} gets a view of the connection that notes its
+   * statements; {@code unwrap} reaches the driver's. Concurrent callers each get their own connection.
    *
    * @throws IllegalStateException if the engine is closed
    */

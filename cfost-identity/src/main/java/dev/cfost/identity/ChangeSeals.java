@@ -74,8 +74,8 @@ public interface ChangeSeals {
    * {@link #releasable} once the device list names the device. Everything else is checked now.
    *
    * <p>What it keeps is written without waiting for the disk: it is durable with the next commit to the
-   * database, normally the merge of the changes it returns (a power loss before that loses both, and the
-   * sender, not yet acknowledged, sends the batch again).
+   * database that waits for it (as the engine's do), normally the merge of the changes it returns (a power
+   * loss before that loses both, and the sender, not yet acknowledged, sends the batch again).
    *
    * @return the changes to merge now: all of {@code incoming} but the held ones
    * @throws SealRefusedException naming the first change or seal that fails and why; nothing is kept
