@@ -51,6 +51,13 @@ final class SessionSender {
    * peer holds everything up to there once it acknowledges the last of them (recorded then, not before).
    */
   private Cursor advancedPastUnacked;
+  /**
+   * How many records of what the peer holds were decided, each numbered under this monitor: the reader (an
+   * ack) and the sender (a read with nothing to send) record outside it, and the later decision must win.
+   */
+  private long recordsDecided;
+  private final Object recordLock = new Object();
+  private long recordsMade; // guarded by recordLock
 
   SessionSender(Session session) {
     this.session = session;
@@ -61,8 +68,10 @@ final class SessionSender {
   /** The peer asked for the stream from {@code cursor}: (re)start there. */
   void onRequest(Cursor cursor) {
     boolean first;
+    long decided;
     synchronized (this) {
       first = requested == null;
+      decided = ++recordsDecided;
       requested = cursor;
       restart = true;
       notifyAll();
@@ -71,7 +80,7 @@ final class SessionSender {
       // A session's first request carries the cursor the peer persisted for this side (PROTOCOL.md,
       // Session, step 2): the peer holds everything up to it, also what an ack cut short by a crash
       // never told this side. Later requests carry the merger's cursor, which may not be committed yet.
-      peer.acked(session.remoteSite, cursor);
+      record(decided, cursor);
     }
   }
 
@@ -90,6 +99,7 @@ final class SessionSender {
 
   /** The peer persisted the stream up to {@code cursor}: ignored unless it ends a batch sent and not yet acknowledged. */
   void onAck(Cursor cursor) {
+    long decided;
     synchronized (this) {
       if (!unacked.contains(cursor)) {
         log.debug("ignored 'ack' of {} from {}: no such batch is waiting for one", cursor, session.describe());
@@ -103,9 +113,25 @@ final class SessionSender {
         cursor = advancedPastUnacked; // the peer holds every batch, and nothing was pending for it after them
         advancedPastUnacked = null;
       }
+      decided = ++recordsDecided;
       notifyAll();
     }
-    peer.acked(session.remoteSite, cursor);
+    record(decided, cursor);
+  }
+
+  /**
+   * Records that the peer holds the stream up to {@code cursor}, unless a decision made after this one was
+   * recorded first: an ack handled while a read with nothing to send was finishing would otherwise put the
+   * record back behind what that read recorded.
+   */
+  private void record(long decided, Cursor cursor) {
+    synchronized (recordLock) {
+      if (decided < recordsMade) {
+        return;
+      }
+      recordsMade = decided;
+      peer.acked(session.remoteSite, cursor);
+    }
   }
 
   /** Wakes the thread, to notice that the session closed. */
@@ -260,14 +286,16 @@ final class SessionSender {
           // up to 'from', that is, once it has acknowledged every batch sent (PeerCrashIT saw a record run
           // ahead of the peer's persisted cursor when this was recorded over unacknowledged batches).
           boolean holdsAll;
+          long decided;
           synchronized (this) {
             holdsAll = unacked.isEmpty();
             if (!holdsAll) {
               advancedPastUnacked = batch.next();
             }
+            decided = ++recordsDecided;
           }
           if (holdsAll) {
-            peer.acked(session.remoteSite, batch.next());
+            record(decided, batch.next());
           }
         } else if (batch.caughtUp() && !sentEose) {
           session.send(new SyncMessage.Eose(from, from));
