@@ -5,7 +5,6 @@ import dev.cfost.CfostException;
 import dev.cfost.ChangeBatch;
 import dev.cfost.ChangeFilter;
 import dev.cfost.Cursor;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,7 +15,9 @@ import java.util.List;
 /**
  * The peers a database knows, kept in the database itself ({@code cfost_net_peers}): each address, how
  * it was learned (manual or mDNS), the site id last seen there and when, joined with the sync cursor
- * kept for that site. Thread-safe (each call uses its own connection).
+ * kept for that site. Thread-safe: each call runs on a connection the database lends
+ * ({@link Cfost#withConnection}; a sender records each acknowledgement here, and opening a connection
+ * costs about a millisecond), so once the database is closed calls fail with {@link IllegalStateException}.
  */
 public final class PeerBook {
   private final Cfost db;
@@ -38,11 +39,15 @@ public final class PeerBook {
 
   /** The peer book of {@code db}, created on first use. */
   public static PeerBook of(Cfost db) {
-    try (Connection c = db.connect(); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS cfost_net_peers(address TEXT PRIMARY KEY, source TEXT NOT NULL,"
-          + " site_id TEXT, last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
-      s.execute("CREATE TABLE IF NOT EXISTS cfost_net_acks(site_id TEXT PRIMARY KEY, cursor TEXT NOT NULL,"
-          + " updated_at INTEGER NOT NULL) WITHOUT ROWID");
+    try {
+      db.withConnection(c -> {
+        try (Statement s = c.createStatement()) {
+          s.execute("CREATE TABLE IF NOT EXISTS cfost_net_peers(address TEXT PRIMARY KEY, source TEXT NOT NULL,"
+              + " site_id TEXT, last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
+          return s.execute("CREATE TABLE IF NOT EXISTS cfost_net_acks(site_id TEXT PRIMARY KEY,"
+              + " cursor TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID");
+        }
+      });
     } catch (SQLException e) {
       throw new CfostException("cannot create the peer table: " + e.getMessage(), e);
     }
@@ -73,12 +78,15 @@ public final class PeerBook {
 
   /** How far a peer has acknowledged this side's changes, or {@link Cursor#START}. */
   public Cursor ackedBy(String siteId) {
-    try (Connection c = db.connect();
-        PreparedStatement ps = c.prepareStatement("SELECT cursor FROM cfost_net_acks WHERE site_id = ?")) {
-      ps.setString(1, siteId);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Cursor.parse(rs.getString(1)) : Cursor.START;
-      }
+    try {
+      return db.withConnection(c -> {
+        try (PreparedStatement ps = c.prepareStatement("SELECT cursor FROM cfost_net_acks WHERE site_id = ?")) {
+          ps.setString(1, siteId);
+          try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Cursor.parse(rs.getString(1)) : Cursor.START;
+          }
+        }
+      });
     } catch (SQLException e) {
       throw new CfostException("cannot read the peer table: " + e.getMessage(), e);
     }
@@ -103,28 +111,36 @@ public final class PeerBook {
   }
 
   public List<Entry> list() {
-    List<Entry> out = new ArrayList<>();
-    try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
-        "SELECT p.address, p.source, p.site_id, p.last_seen, cur.complete || ':' || cur.db || ':' || cur.seq"
-            + " FROM cfost_net_peers p LEFT JOIN cfost_peers cur ON lower(hex(cur.site_id)) = p.site_id"
-            + " ORDER BY p.address");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        out.add(new Entry(PeerAddress.parse(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getLong(4),
-            rs.getString(5)));
-      }
+    try {
+      return db.withConnection(c -> {
+        List<Entry> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT p.address, p.source, p.site_id, p.last_seen, cur.complete || ':' || cur.db || ':' || cur.seq"
+                + " FROM cfost_net_peers p LEFT JOIN cfost_peers cur ON lower(hex(cur.site_id)) = p.site_id"
+                + " ORDER BY p.address");
+            ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new Entry(PeerAddress.parse(rs.getString(1)), rs.getString(2), rs.getString(3),
+                rs.getLong(4), rs.getString(5)));
+          }
+        }
+        return out;
+      });
     } catch (SQLException e) {
       throw new CfostException("cannot read the peer table: " + e.getMessage(), e);
     }
-    return out;
   }
 
   private int update(String sql, Object... args) {
-    try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      return ps.executeUpdate();
+    try {
+      return db.withConnection(c -> {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
+          }
+          return ps.executeUpdate();
+        }
+      });
     } catch (SQLException e) {
       throw new CfostException("cannot update the peer table: " + e.getMessage(), e);
     }
