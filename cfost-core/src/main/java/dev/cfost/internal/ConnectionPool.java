@@ -113,12 +113,13 @@ final class ConnectionPool {
    * the same object from one loan to the next. Used by one borrower at a time.
    */
   private static final class Lent implements InvocationHandler {
-    /** Statements opened are pruned of closed ones when this many are noted: a long loan stays bounded. */
+    /** Closed statements are pruned from those noted once this many are noted: a long loan stays bounded. */
     private static final int PRUNE_AT = 32;
 
     final Connection connection;
     final Connection view;
     private final List<Statement> opened = new ArrayList<>();
+    private int pruneAt = PRUNE_AT; // twice what the last pruning left, so many open at once cost no rescans
 
     Lent(Connection connection) {
       this.connection = connection;
@@ -142,8 +143,9 @@ final class ConnectionPool {
         throw e.getCause();
       }
       if (result instanceof Statement s) {
-        if (opened.size() >= PRUNE_AT) {
+        if (opened.size() >= pruneAt) {
           opened.removeIf(ConnectionPool::isClosed);
+          pruneAt = Math.max(PRUNE_AT, 2 * opened.size());
         }
         opened.add(s);
       }
@@ -156,6 +158,7 @@ final class ConnectionPool {
         s.close(); // a no-op on a closed one
       }
       opened.clear();
+      pruneAt = PRUNE_AT;
     }
   }
 
