@@ -57,22 +57,8 @@ public final class ConfigSources {
       }
       b.tls(Path.of(keystore.value), password.value);
     }
-    Source proxies = Source.of("trusted.proxies", flags, env, file);
-    if (proxies != null) {
-      try {
-        b.trustedProxies(List.of(proxies.value.split(",")));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(proxies.describe() + ": " + e.getMessage(), e);
-      }
-    }
-    Source metricsAllow = Source.of("metrics.allow", flags, env, file);
-    if (metricsAllow != null) {
-      try {
-        b.metricsAllow(List.of(metricsAllow.value.split(",")));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(metricsAllow.describe() + ": " + e.getMessage(), e);
-      }
-    }
+    list(Source.of("trusted.proxies", flags, env, file), b::trustedProxies);
+    list(Source.of("metrics.allow", flags, env, file), b::metricsAllow);
     Source logFormat = Source.of("log.format", flags, env, file);
     if (logFormat != null) {
       switch (logFormat.value.toLowerCase(Locale.ROOT)) {
@@ -130,6 +116,18 @@ public final class ConfigSources {
       out.put(key.strip(), p.getProperty(key).strip());
     }
     return out;
+  }
+
+  /** Applies a comma-separated setting, if set; a refusal names where the setting came from. */
+  private static void list(Source s, java.util.function.Consumer<List<String>> apply) {
+    if (s == null) {
+      return;
+    }
+    try {
+      apply.accept(List.of(s.value.split(",")));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(s.describe() + ": " + e.getMessage(), e);
+    }
   }
 
   private static boolean bool(Source s) {
