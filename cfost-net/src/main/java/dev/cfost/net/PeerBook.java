@@ -39,18 +39,14 @@ public final class PeerBook {
 
   /** The peer book of {@code db}, created on first use. */
   public static PeerBook of(Cfost db) {
-    try {
-      db.withConnection(c -> {
-        try (Statement s = c.createStatement()) {
-          s.execute("CREATE TABLE IF NOT EXISTS cfost_net_peers(address TEXT PRIMARY KEY, source TEXT NOT NULL,"
-              + " site_id TEXT, last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
-          return s.execute("CREATE TABLE IF NOT EXISTS cfost_net_acks(site_id TEXT PRIMARY KEY,"
-              + " cursor TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID");
-        }
-      });
-    } catch (SQLException e) {
-      throw new CfostException("cannot create the peer table: " + e.getMessage(), e);
-    }
+    on(db, "create", c -> {
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE IF NOT EXISTS cfost_net_peers(address TEXT PRIMARY KEY, source TEXT NOT NULL,"
+            + " site_id TEXT, last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID");
+        return s.execute("CREATE TABLE IF NOT EXISTS cfost_net_acks(site_id TEXT PRIMARY KEY,"
+            + " cursor TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID");
+      }
+    });
     return new PeerBook(db);
   }
 
@@ -78,18 +74,14 @@ public final class PeerBook {
 
   /** How far a peer has acknowledged this side's changes, or {@link Cursor#START}. */
   public Cursor ackedBy(String siteId) {
-    try {
-      return db.withConnection(c -> {
-        try (PreparedStatement ps = c.prepareStatement("SELECT cursor FROM cfost_net_acks WHERE site_id = ?")) {
-          ps.setString(1, siteId);
-          try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Cursor.parse(rs.getString(1)) : Cursor.START;
-          }
+    return on(db, "read", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT cursor FROM cfost_net_acks WHERE site_id = ?")) {
+        ps.setString(1, siteId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Cursor.parse(rs.getString(1)) : Cursor.START;
         }
-      });
-    } catch (SQLException e) {
-      throw new CfostException("cannot read the peer table: " + e.getMessage(), e);
-    }
+      }
+    });
   }
 
   /**
@@ -111,38 +103,39 @@ public final class PeerBook {
   }
 
   public List<Entry> list() {
-    try {
-      return db.withConnection(c -> {
-        List<Entry> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT p.address, p.source, p.site_id, p.last_seen, cur.complete || ':' || cur.db || ':' || cur.seq"
-                + " FROM cfost_net_peers p LEFT JOIN cfost_peers cur ON lower(hex(cur.site_id)) = p.site_id"
-                + " ORDER BY p.address");
-            ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(new Entry(PeerAddress.parse(rs.getString(1)), rs.getString(2), rs.getString(3),
-                rs.getLong(4), rs.getString(5)));
-          }
+    return on(db, "read", c -> {
+      List<Entry> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT p.address, p.source, p.site_id, p.last_seen, cur.complete || ':' || cur.db || ':' || cur.seq"
+              + " FROM cfost_net_peers p LEFT JOIN cfost_peers cur ON lower(hex(cur.site_id)) = p.site_id"
+              + " ORDER BY p.address");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Entry(PeerAddress.parse(rs.getString(1)), rs.getString(2), rs.getString(3),
+              rs.getLong(4), rs.getString(5)));
         }
-        return out;
-      });
-    } catch (SQLException e) {
-      throw new CfostException("cannot read the peer table: " + e.getMessage(), e);
-    }
+      }
+      return out;
+    });
   }
 
   private int update(String sql, Object... args) {
-    try {
-      return db.withConnection(c -> {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-          for (int i = 0; i < args.length; i++) {
-            ps.setObject(i + 1, args[i]);
-          }
-          return ps.executeUpdate();
+    return on(db, "update", c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < args.length; i++) {
+          ps.setObject(i + 1, args[i]);
         }
-      });
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  /** Runs {@code work} on a lent connection; a failure says what the peer table could not do. */
+  private static <T> T on(Cfost db, String verb, Cfost.ConnectionWork<T> work) {
+    try {
+      return db.withConnection(work);
     } catch (SQLException e) {
-      throw new CfostException("cannot update the peer table: " + e.getMessage(), e);
+      throw new CfostException("cannot " + verb + " the peer table: " + e.getMessage(), e);
     }
   }
 }
