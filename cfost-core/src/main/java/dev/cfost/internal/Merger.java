@@ -28,7 +28,8 @@ import java.util.TreeMap;
  *   <li>Equal col_versions: the greater value wins ({@link ValueOrder}, cr-sqlite's order).
  *   <li>Equal values: the greater site id is recorded (data is equal either way; the rule keeps the
  *       clocks deterministic too). Likewise for a sentinel of the same {@code cl} (the same delete or
- *       resurrection made on two replicas).
+ *       resurrection made on two replicas). A life started here by a cell change takes the site of its
+ *       cells, the greatest, until a sentinel of that life arrives ({@link #INFERRED}).
  * </ol>
  * The changes of one row are applied in batch order in memory and written once, so a batch gives the
  * same result as its changes merged one by one; merging a change twice changes nothing the second time.
@@ -40,6 +41,15 @@ final class Merger {
    * their batch order.
    */
   static final java.util.Comparator<ByteBuffer> KEY_ORDER = (x, y) -> Arrays.compareUnsigned(x.array(), y.array());
+
+  /**
+   * The sentinel version ({@code cl_v}, otherwise always the row's {@code cl}) of a life that a cell change
+   * started, its site taken from a cell: until a sentinel change of that life arrives, which then sets the
+   * site whatever its order, the site is the greatest of the life's cells. Without it the site depended on
+   * which came first, the sentinel or a cell of another site (MergeProperties found replicas that merged
+   * the same changes in two orders streaming different sentinels).
+   */
+  static final long INFERRED = 0;
 
   private Merger() {}
 
@@ -145,7 +155,8 @@ final class Merger {
       if (c.cl() > row.cl) {
         row.cl = c.cl();
         row.resetCells();
-        row.stampSentinel(c.cl(), tx.dbVersion(), site, tx.nextSeq());
+        // A cell that starts the life names its site only until a sentinel of the life comes (see INFERRED).
+        row.stampSentinel(c.isSentinel() ? c.cl() : INFERRED, tx.dbVersion(), site, tx.nextSeq());
         rowChanged = true;
         // A new life starts from nothing: the base row is made again with only the cells this life
         // writes (the others take their defaults, as on the replica that deleted and re-inserted it), never
@@ -159,13 +170,18 @@ final class Merger {
         }
       } else if (c.isSentinel()) {
         // The same life of the row from another replica (two concurrent deletes, say): as for equal
-        // cell values, the greater site id is recorded, so that replicas agree whatever the order.
-        if (Arrays.compareUnsigned(c.siteId(), tx.sites.id(row.clS)) > 0) {
+        // cell values, the greater site id is recorded, so that replicas agree whatever the order; a site
+        // only inferred from a cell gives way to any sentinel of the life.
+        if (row.clV == INFERRED || Arrays.compareUnsigned(c.siteId(), tx.sites.id(row.clS)) > 0) {
           row.stampSentinel(c.cl(), tx.dbVersion(), site, tx.nextSeq());
           rowChanged = true;
         }
         continue;
-      } else if (!row.alive()) {
+      } else if (row.clV == INFERRED && Arrays.compareUnsigned(c.siteId(), tx.sites.id(row.clS)) > 0) {
+        row.stampSentinel(INFERRED, tx.dbVersion(), site, tx.nextSeq()); // the greatest site of the life's cells
+        rowChanged = true;
+      }
+      if (!row.alive()) {
         continue;
       }
       int i = checked.ordinal() - 1;

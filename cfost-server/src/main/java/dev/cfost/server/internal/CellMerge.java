@@ -63,6 +63,13 @@ final class CellMerge {
   /** A row's identity in a database: its table and packed key. */
   record RowKey(String table, ByteBuffer pk) {}
 
+  /**
+   * The stored version of a sentinel made for a cell change that began a life (a sentinel's is otherwise
+   * its cl, which is what the stream says either way): as cfost-core's {@code Merger.INFERRED}, its site is
+   * the greatest of the life's cells until a sentinel of the life arrives, which then sets it in any order.
+   */
+  static final long INFERRED = 0;
+
   /** Indexes into an entry: {col_version, val, site, seal id or null}. */
   static final int VERSION = 0;
   static final int VALUE = 1;
@@ -141,13 +148,19 @@ final class CellMerge {
       if (sentinel == null && ch.cl() == 1) {
         return; // see FIRST_LIFE
       }
-      int cmp = sentinel == null ? 1 : Arrays.compareUnsigned(ch.siteId(), (byte[]) sentinel[SITE]);
+      int cmp = sentinel == null || inferred(sentinel) ? 1 : Arrays.compareUnsigned(ch.siteId(), (byte[]) sentinel[SITE]);
       if (cmp > 0) {
         write(row, ch, ch.cl(), null, sentinel);
       } else if (cmp == 0) {
         attachSeal(row, ch, sentinel);
       }
       return;
+    }
+    if (row.cl > 1) { // a first life begun by a cell keeps no sentinel (FIRST_LIFE)
+      Object[] sentinel = entry(row, Change.SENTINEL);
+      if (sentinel != null && inferred(sentinel) && Arrays.compareUnsigned(ch.siteId(), (byte[]) sentinel[SITE]) > 0) {
+        put(row, Change.SENTINEL, INFERRED, null, ch.siteId(), null, sentinel); // the greatest site of the life's cells
+      }
     }
     if (row.cl % 2 == 0) {
       return; // a cell of a deleted row
@@ -207,7 +220,13 @@ final class CellMerge {
     }
     // A sentinel made for a cell change is no change anyone signed: it has no seal (a forwarder leaves it
     // out, as a device does; the cell change carries the cl).
-    put(row, Change.SENTINEL, ch.cl(), null, ch.siteId(), ch.isSentinel() ? sealOf(ch) : null, null);
+    put(row, Change.SENTINEL, ch.isSentinel() ? ch.cl() : INFERRED, null, ch.siteId(),
+        ch.isSentinel() ? sealOf(ch) : null, null);
+  }
+
+  /** Whether a sentinel entry was made for a cell change: its site gives way to any sentinel of the life. */
+  private static boolean inferred(Object[] sentinel) {
+    return (Long) sentinel[VERSION] == INFERRED;
   }
 
   /** {col_version, val, site, seal} of an entry of the row, or null if it has none in this life. */

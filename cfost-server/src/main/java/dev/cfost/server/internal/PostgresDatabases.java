@@ -155,8 +155,10 @@ final class PostgresDatabases {
             if (!rs.wasNull() && !seals.containsKey(sealId)) {
               seals.put(sealId, SealRows.load(seal, sealId));
             }
+            // A sentinel's col_version is its cl (the stored one may mark it made for a cell: CellMerge.INFERRED).
             Change change = new Change(rs.getString(11), rs.getBytes(12), rs.getString(2), PgValues.read(rs, 4),
-                rs.getLong(3), last, rs.getBytes(9), rs.getLong(13), 0);
+                Change.SENTINEL.equals(rs.getString(2)) ? rs.getLong(13) : rs.getLong(3), last, rs.getBytes(9),
+                rs.getLong(13), 0);
             out.add(change);
             bytes += 64 + change.pk().length + UserFile.size(change.val());
           }

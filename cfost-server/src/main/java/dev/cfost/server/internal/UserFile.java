@@ -140,8 +140,10 @@ final class UserFile implements AutoCloseable {
               seals.put(sealId, SealRows.load(seal, sealId));
             }
             // db_version is the stream position and seq 0: one entry per position.
+            // A sentinel's col_version is its cl (the stored one may mark it made for a cell: CellMerge.INFERRED).
             Change change = new Change(rs.getString(7), rs.getBytes(8), rs.getString(2), StoreFile.read(rs, 4),
-                rs.getLong(3), last, rs.getBytes(5), rs.getLong(9), 0);
+                Change.SENTINEL.equals(rs.getString(2)) ? rs.getLong(9) : rs.getLong(3), last, rs.getBytes(5),
+                rs.getLong(9), 0);
             out.add(change);
             bytes += 64 + change.pk().length + size(change.val());
           }
