@@ -31,7 +31,7 @@ class DocumentConvergenceProperties {
   @Provide
   Arbitrary<List<Step>> scenarios() {
     Arbitrary<Step> step = Combinators.combine(
-            Arbitraries.integers().between(0, 13),
+            Arbitraries.integers().between(0, 14),
             Arbitraries.integers().between(0, 2),
             Arbitraries.integers().between(0, 2),
             Arbitraries.integers().between(0, 5),
@@ -103,11 +103,22 @@ class DocumentConvergenceProperties {
         case 9 -> d.restore("d");
         case 10, 11 -> deliver(dbs.get(s.other()), dbs.get(s.replica()), s.batch());
         case 12 -> d.update("d", patch("remove", "/o/k" + s.index(), null));
+        case 13 -> d.updateEach("d", run(s)); // one replicated row for several revisions
         default -> now.addAndGet(s.value());
       }
     } catch (DocumentException refused) {
       // The edit did not apply to this replica's current version: nothing was written, which is the point.
     }
+  }
+
+  /** {@code batch} patches in a row: insertions at the list's head and replaces of /a, as typing makes them. */
+  private static List<JsonNode> run(Step s) {
+    List<JsonNode> out = new ArrayList<>();
+    for (int k = 0; k < s.batch(); k++) {
+      JsonNode v = JsonNodeFactory.instance.numberNode(s.value() * 10 + k);
+      out.add(k % 3 == 2 ? patch("replace", "/a", v) : patch("add", "/list/" + Math.min(k, s.index() % 2), v));
+    }
+    return out;
   }
 
   /** One batch of {@code from}'s change stream merged into {@code to}, as a sync session does it. */

@@ -49,6 +49,41 @@ class DocumentReplicationTest {
   }
 
   @Test
+  void aRunOfRevisionsIsOneRowAndAnotherDevicesRevisionInsideItIsPlacedBetweenItsRevisions() throws Exception {
+    try (Cfost a = open("a.db", clockA, 1); Cfost b = open("b.db", clockB, 2)) {
+      Documents alice = a.documents("alice");
+      Documents bob = b.documents("bob");
+      alice.create("d", "T", json("{'list':[]}"));
+      TestDb.pull(b, a, 100);
+      // the same wall clock: alice's run takes the next counters, bob's edit falls between her second and third
+      alice.updateEach("d", List.of(json("[{'op':'add','path':'/list/-','value':1}]"),
+          json("[{'op':'add','path':'/list/-','value':2}]"), json("[{'op':'add','path':'/list/-','value':3}]"),
+          json("[{'op':'replace','path':'/list/0','value':'one'}]"), json("[{'op':'add','path':'/list/-','value':5}]")));
+      bob.update("d", json("[{'op':'add','path':'/list/0','value':'b'}]"));
+      try (var c = a.connect(); var rs = c.createStatement().executeQuery("SELECT count(*) FROM document_revisions")) {
+        assertThat(rs.getLong(1)).as("the create and one run").isEqualTo(2);
+      }
+
+      TestDb.pull(a, b, 100);
+      TestDb.pull(b, a, 100);
+      for (Documents docs : List.of(alice, bob)) {
+        assertThat(docs.history("d")).extracting(Revision::user)
+            .containsExactly("alice", "alice", "alice", "bob", "alice", "alice", "alice");
+        assertThat(docs.get("d").orElseThrow().content()).isEqualTo(json("{'list':['one',1,2,3,5]}"));
+      }
+      List<Revision> history = alice.history("d");
+      assertThat(history).isEqualTo(bob.history("d"));
+      assertThat(history).extracting(Revision::id).doesNotHaveDuplicates();
+      assertThat(alice.at("d", 4).content()).isEqualTo(json("{'list':['b',1,2]}"));
+      assertThat(bob.at("d", 5).content()).isEqualTo(json("{'list':['b',1,2,3]}"));
+      assertThat(bob.audit(java.time.Instant.EPOCH)).extracting(Revision::id)
+          .containsExactlyElementsOf(history.stream().map(Revision::id).toList());
+      alice.undo("d"); // the run's last revision, alone
+      assertThat(alice.get("d").orElseThrow().content()).isEqualTo(json("{'list':['one',1,2,3]}"));
+    }
+  }
+
+  @Test
   void aPatchThatNoLongerAppliesBecomesARecordedNoOpOnEveryReplica() {
     try (Cfost a = open("a.db", clockA, 1); Cfost b = open("b.db", clockB, 2)) {
       Documents alice = a.documents("alice");

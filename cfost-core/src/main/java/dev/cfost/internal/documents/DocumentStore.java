@@ -73,8 +73,8 @@ public final class DocumentStore implements AutoCloseable {
   final Connection conn; // guarded by this
   private boolean closed; // guarded by this
   private final Map<String, PreparedStatement> leaves = new java.util.HashMap<>(); // guarded by this
-  /** The stored text of revisions about to be placed, so that it is not written out again; guarded by this. */
-  private final Map<RevisionRecord, String> texts = new java.util.IdentityHashMap<>();
+  /** The folded rows the local history points into; guarded by this. */
+  final FoldedRuns runs;
 
   public DocumentStore(Cfost db, LongSupplier clock) {
     this(db, clock, CHECKPOINT_EVERY, FOLD_WINDOW);
@@ -92,6 +92,7 @@ public final class DocumentStore implements AutoCloseable {
     this.checkpointEvery = checkpointEvery;
     this.foldWindow = foldWindow;
     this.conn = db.connect();
+    this.runs = new FoldedRuns(conn);
     try (Statement s = conn.createStatement()) {
       // The store never asks for generated keys; else the driver runs SELECT last_insert_rowid() after every
       // INSERT: a tenth of a fold's time (a local-history row per revision), measured by a profile of ./bench-documents.
@@ -133,7 +134,9 @@ public final class DocumentStore implements AutoCloseable {
           ChangeBatch batch = db.changes(next, Math.min(STREAM_BATCH, foldWindow), FILTER);
           window.addAll(batch.changes());
           for (Change c : batch.changes()) {
-            chars += c.val() instanceof String text ? text.length() : 0;
+            // a run inflates to a few times its deflated bytes, bounded by RevisionRun.MAX_JSON_BYTES
+            chars += c.val() instanceof String text ? text.length()
+                : c.val() instanceof byte[] run ? Math.min(8L * run.length, RevisionRun.MAX_JSON_BYTES) : 0;
           }
           next = batch.next();
           caughtUp = batch.caughtUp();
@@ -155,8 +158,6 @@ public final class DocumentStore implements AutoCloseable {
           } catch (SQLException | RuntimeException e) {
             rollback();
             throw e;
-          } finally {
-            texts.clear();
           }
         }
         if (caughtUp) {
@@ -175,41 +176,43 @@ public final class DocumentStore implements AutoCloseable {
     }
   }
 
-  /** The revisions of a batch not folded yet; a malformed one is logged with its reason and skipped. */
-  private List<RevisionRecord> revisionsOf(List<Change> changes) throws SQLException {
-    Map<Long, RevisionRecord> out = new LinkedHashMap<>();
+  /**
+   * The revisions of a batch's rows not folded yet, each row kept as folded; a malformed row is logged with
+   * its reason and skipped.
+   */
+  private List<FoldedRuns.Entry> revisionsOf(List<Change> changes) throws SQLException {
+    Map<Long, Object> rows = new LinkedHashMap<>();
     for (Change c : changes) {
-      if (!"body".equals(c.cid()) || !(c.val() instanceof String text)) {
-        continue;
+      if ("body".equals(c.cid()) && (c.val() instanceof String || c.val() instanceof byte[])) {
+        List<Object> pk = PackedKey.unpack(c.pk());
+        if (pk.size() == 1 && pk.get(0) instanceof Long key) {
+          rows.put(key, c.val());
+        } else {
+          log.warn("skipped a revision row of {} from site {}: its key {} is not one integer", TABLE,
+              java.util.HexFormat.of().formatHex(c.siteId()), pk);
+        }
       }
-      RevisionRecord r;
+    }
+    List<FoldedRuns.Entry> out = new ArrayList<>();
+    for (Map.Entry<Long, Object> row : rows.entrySet()) {
+      List<RevisionRecord> revisions;
       try {
-        r = RevisionRecord.decode(text);
+        revisions = RevisionRun.decode(row.getValue());
       } catch (IllegalArgumentException e) {
-        log.warn("skipped a revision of {} from site {}: {}", TABLE, java.util.HexFormat.of().formatHex(c.siteId()),
-            e.getMessage());
+        log.warn("skipped revision row {} of {}: {}", Long.toHexString(row.getKey()), TABLE, e.getMessage());
         continue;
       }
-      List<Object> pk = PackedKey.unpack(c.pk());
-      long id = r.id(); // a SHA-256: once
-      if (pk.size() != 1 || !Long.valueOf(id).equals(pk.get(0))) {
-        log.warn("skipped a revision of document {}: its key {} is not the one its site and clock give", r.doc(), pk);
+      RevisionRecord first = revisions.get(0);
+      if (row.getKey() != first.id()) { // a SHA-256: once a row
+        log.warn("skipped a revision of document {}: its key {} is not the one its site and clock give",
+            first.doc(), row.getKey());
         continue;
       }
-      if (!folded(id)) {
-        out.put(id, r);
-        texts.put(r, text);
+      if (!runs.folded(row.getKey())) {
+        out.addAll(runs.add(row.getKey(), row.getValue(), revisions));
       }
     }
-    return new ArrayList<>(out.values());
-  }
-
-  private boolean folded(long id) throws SQLException {
-    PreparedStatement ps = leaf("SELECT 1 FROM cfost_doc_order WHERE id = ?");
-    ps.setLong(1, id);
-    try (ResultSet rs = ps.executeQuery()) {
-      return rs.next();
-    }
+    return out;
   }
 
   /**
@@ -227,12 +230,12 @@ public final class DocumentStore implements AutoCloseable {
   }
 
   /** Places revisions of any documents in their documents' histories. */
-  private void fold(List<RevisionRecord> revisions) throws SQLException {
-    Map<String, List<RevisionRecord>> byDoc = new LinkedHashMap<>();
-    for (RevisionRecord r : revisions) {
-      byDoc.computeIfAbsent(r.doc(), d -> new ArrayList<>()).add(r);
+  private void fold(List<FoldedRuns.Entry> revisions) throws SQLException {
+    Map<String, List<FoldedRuns.Entry>> byDoc = new LinkedHashMap<>();
+    for (FoldedRuns.Entry r : revisions) {
+      byDoc.computeIfAbsent(r.revision().doc(), d -> new ArrayList<>()).add(r);
     }
-    for (Map.Entry<String, List<RevisionRecord>> e : byDoc.entrySet()) {
+    for (Map.Entry<String, List<FoldedRuns.Entry>> e : byDoc.entrySet()) {
       DocState st = state(e.getKey(), true);
       place(st, e.getValue());
       saveHead(st);
@@ -243,22 +246,27 @@ public final class DocumentStore implements AutoCloseable {
    * Puts revisions of one document in their places: the revisions after the earliest of them are
    * rewound with their reverse patches, then all are replayed in merge order.
    */
-  void place(DocState st, List<RevisionRecord> revisions) throws SQLException {
-    List<RevisionRecord> merged = new ArrayList<>(revisions);
+  void place(DocState st, List<FoldedRuns.Entry> revisions) throws SQLException {
+    List<FoldedRuns.Entry> merged = new ArrayList<>(revisions);
     merged.sort(ORDER);
-    RevisionRecord first = merged.get(0);
-    List<RevisionRecord> tail = new ArrayList<>();
-    PreparedStatement latest = leaf("SELECT id, hlc, site, applied, rev FROM cfost_doc_order WHERE ord = ?"
+    RevisionRecord first = merged.get(0).revision();
+    List<FoldedRuns.Entry> tail = new ArrayList<>();
+    PreparedStatement latest = leaf("SELECT run, idx, applied, rev FROM cfost_doc_order WHERE ord = ?"
         + " ORDER BY pos DESC");
     latest.setLong(1, st.ord);
     try (ResultSet rs = latest.executeQuery()) {
-      while (rs.next() && RevisionRecord.compare(rs.getLong(2), rs.getBytes(3), first.hlc(), first.site()) > 0) {
-        RevisionRecord r = revision(rs.getLong(1));
-        if (rs.getBoolean(4)) {
-          String rev = rs.getString(5);
+      while (rs.next()) {
+        FoldedRuns.Entry e = new FoldedRuns.Entry(runs.revision(rs.getLong(1), rs.getInt(2)), rs.getLong(1),
+            rs.getInt(2));
+        RevisionRecord r = e.revision();
+        if (RevisionRecord.compare(r.hlc(), r.site(), first.hlc(), first.site()) <= 0) {
+          break;
+        }
+        if (rs.getBoolean(3)) {
+          String rev = rs.getString(4);
           st.unapply(r, rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse")));
         }
-        tail.add(r);
+        tail.add(e);
       }
     }
     long start = st.version - tail.size() + 1;
@@ -289,22 +297,20 @@ public final class DocumentStore implements AutoCloseable {
         checkpointBytes = rs.getLong(2);
       }
     }
-    PreparedStatement ins = leaf("INSERT INTO cfost_doc_order(ord, pos, id, hlc, site, applied, reason, rev, body)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    for (RevisionRecord r : merged) {
+    PreparedStatement ins = leaf("INSERT INTO cfost_doc_order(ord, pos, run, idx, applied, reason, rev)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (FoldedRuns.Entry e : merged) {
+      RevisionRecord r = e.revision();
       DocState.Outcome o = applyOrNoop(st, r);
       st.version++;
       ins.setLong(1, st.ord);
       ins.setLong(2, st.version);
-      ins.setLong(3, r.id());
-      ins.setLong(4, r.hlc());
-      ins.setBytes(5, r.site());
-      ins.setBoolean(6, o.applied());
-      ins.setString(7, o.reason());
+      ins.setLong(3, e.run());
+      ins.setInt(4, e.idx());
+      ins.setBoolean(5, o.applied());
+      ins.setString(6, o.reason());
       boolean ownReverse = o.reverse() == null || r.reverse() != null && JsonPatch.sameOps(o.reverse(), r.reverse());
-      ins.setString(8, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
-      String text = texts.remove(r);
-      ins.setString(9, text != null ? text : r.encode());
+      ins.setString(7, ownReverse ? null : Json.write(RevisionRecord.compact(o.reverse())));
       ins.executeUpdate();
       if (st.version - checkpointPos >= Math.max(checkpointEvery, checkpointBytes / CHECKPOINT_BYTES_PER_VERSION)) {
         byte[] state = st.checkpoint();
@@ -333,8 +339,8 @@ public final class DocumentStore implements AutoCloseable {
     }
   }
 
-  static final Comparator<RevisionRecord> ORDER =
-      (a, b) -> RevisionRecord.compare(a.hlc(), a.site(), b.hlc(), b.site());
+  static final Comparator<FoldedRuns.Entry> ORDER = (a, b) -> RevisionRecord.compare(a.revision().hlc(),
+      a.revision().site(), b.revision().hlc(), b.revision().site());
 
   // ---- reading and writing state ----
 
@@ -379,11 +385,11 @@ public final class DocumentStore implements AutoCloseable {
   /** The last revision applied at or before {@code version}, or null. */
   RevisionRecord lastApplied(long ord, long version) throws SQLException {
     try (PreparedStatement ps = conn.prepareStatement(
-        "SELECT id FROM cfost_doc_order WHERE ord = ? AND pos <= ? AND applied ORDER BY pos DESC LIMIT 1")) {
+        "SELECT run, idx FROM cfost_doc_order WHERE ord = ? AND pos <= ? AND applied ORDER BY pos DESC LIMIT 1")) {
       ps.setLong(1, ord);
       ps.setLong(2, version);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? revision(rs.getLong(1)) : null;
+        return rs.next() ? runs.revision(rs.getLong(1), rs.getInt(2)) : null;
       }
     }
   }
@@ -406,27 +412,6 @@ public final class DocumentStore implements AutoCloseable {
       ps.setLong(10, st.ord);
       ps.executeUpdate();
     }
-  }
-
-  /** A revision of a local history, as it was folded here. */
-  RevisionRecord revision(long id) throws SQLException {
-    PreparedStatement ps = leaf("SELECT body FROM cfost_doc_order WHERE id = ?");
-    ps.setLong(1, id);
-    try (ResultSet rs = ps.executeQuery()) {
-      if (!rs.next()) {
-        throw new IllegalStateException("revision " + id + " is not in a local history");
-      }
-      return RevisionRecord.decode(rs.getString(1));
-    }
-  }
-
-  void insert(RevisionRecord r) throws SQLException {
-    PreparedStatement ps = leaf("INSERT INTO " + TABLE + "(id, body) VALUES (?, ?)");
-    String text = r.encode();
-    ps.setLong(1, r.id());
-    ps.setString(2, text);
-    ps.executeUpdate();
-    texts.put(r, text);
   }
 
   /** The current version of a document, or null if it was never created. */
@@ -469,31 +454,47 @@ public final class DocumentStore implements AutoCloseable {
       begin();
       try {
         DocState st = state(doc, true);
-        int written = 0;
+        RevisionRun.Builder run = null;
+        long n = 0;
         for (int i = 0; i < count; i++) {
           RevisionRecord r = make.apply(st, i);
-          if (r != null) {
-            insert(r);
-            place(st, List.of(r));
-            written++;
+          if (r == null) {
+            continue;
           }
+          if (run == null || !run.fits(r)) {
+            if (run != null) {
+              store(run);
+            }
+            run = new RevisionRun.Builder();
+            n = runs.begin(run.revisions());
+          }
+          place(st, List.of(new FoldedRuns.Entry(r, n, run.add(r))));
         }
-        if (written == 0) {
+        if (run == null) {
           rollback(); // nothing changes
           return document(doc);
         }
+        store(run);
         saveHead(st);
         commit();
       } catch (SQLException | RuntimeException e) {
         rollback();
         throw e;
-      } finally {
-        texts.clear();
       }
       return document(doc);
     } catch (SQLException e) {
       throw new CfostException("cannot write document " + doc + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Inserts the replicated row of a local run, and keeps it as folded. */
+  private void store(RevisionRun.Builder run) throws SQLException {
+    PreparedStatement ps = leaf("INSERT INTO " + TABLE + "(id, body) VALUES (?, ?)");
+    Object body = run.body();
+    ps.setLong(1, run.key());
+    ps.setObject(2, body);
+    ps.executeUpdate();
+    runs.finish(run.key(), body);
   }
 
   /** Runs a read on this store's connection after folding what arrived. */
@@ -524,7 +525,7 @@ public final class DocumentStore implements AutoCloseable {
         }
       }
     }
-    try (PreparedStatement ps = conn.prepareStatement("SELECT applied, body FROM cfost_doc_order"
+    try (PreparedStatement ps = conn.prepareStatement("SELECT applied, run, idx FROM cfost_doc_order"
         + " WHERE ord = ? AND pos > ? AND pos <= ? ORDER BY pos")) {
       ps.setLong(1, current.ord);
       ps.setLong(2, st.version);
@@ -532,7 +533,7 @@ public final class DocumentStore implements AutoCloseable {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           if (rs.getBoolean(1)) {
-            DocState.Outcome o = st.apply(RevisionRecord.decode(rs.getString(2)));
+            DocState.Outcome o = st.apply(runs.revision(rs.getLong(2), rs.getInt(3)));
             if (!o.applied()) {
               throw new IllegalStateException("revision at version " + (st.version + 1) + " of " + current.id
                   + " applied when folded but not when replayed: " + o.reason());
@@ -560,6 +561,7 @@ public final class DocumentStore implements AutoCloseable {
   }
 
   void rollback() {
+    runs.forgetUncommitted();
     try (Statement s = conn.createStatement()) {
       s.execute("ROLLBACK");
     } catch (SQLException e) {
@@ -580,6 +582,7 @@ public final class DocumentStore implements AutoCloseable {
       for (PreparedStatement ps : leaves.values()) {
         ps.close();
       }
+      runs.close();
       conn.close();
     } catch (SQLException e) {
       log.warn("closing the documents connection: {}", e.getMessage());

@@ -78,13 +78,13 @@ final class Reverts {
     @Override
     public boolean hasNext() {
       if (page.isEmpty() && !done) {
-        try (PreparedStatement ps = store.conn.prepareStatement("SELECT pos, rev, body FROM cfost_doc_order"
+        try (PreparedStatement ps = store.conn.prepareStatement("SELECT pos, rev, run, idx FROM cfost_doc_order"
             + " WHERE ord = ? AND pos < ? AND applied ORDER BY pos DESC LIMIT " + PAGE)) {
           ps.setLong(1, st.ord);
           ps.setLong(2, before);
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-              page.add(step(rs.getLong(1), RevisionRecord.decode(rs.getString(3)), rs.getString(2)));
+              page.add(step(rs.getLong(1), store.runs.revision(rs.getLong(3), rs.getInt(4)), rs.getString(2)));
               before = rs.getLong(1);
             }
           }

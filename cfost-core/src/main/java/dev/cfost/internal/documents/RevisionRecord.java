@@ -12,10 +12,11 @@ import java.util.Base64;
 import java.util.List;
 
 /**
- * One revision as stored in the replicated {@code document_revisions} table: the row's key and its one
- * {@code body} cell, a compact JSON array
- * {@code [1, doc, hlc, site, user, kind, action, title, forward, reverse, target]}. One cell per row, so
- * that a revision always arrives whole: a row's cells may travel in different batches.
+ * One revision. Stored alone (format 1) in the replicated {@code document_revisions} table, its row's
+ * one {@code body} cell is a compact JSON array
+ * {@code [1, doc, hlc, site, user, kind, action, title, forward, reverse, target]}, and its row key is
+ * {@link #id()}; several written by one call are stored as one row, a {@link RevisionRun}. One cell per
+ * row, so that a revision always arrives whole: a row's cells may travel in different batches.
  *
  * <p>{@code forward} is the created content (create), or the patch (patch); {@code reverse} is the patch's
  * inverse as the author applied it, or the whole content (delete); both null otherwise. Patches are kept
@@ -73,10 +74,21 @@ record RevisionRecord(String doc, long hlc, byte[] site, String user, Kind kind,
     return c != 0 ? c : java.util.Arrays.compareUnsigned(siteA, siteB);
   }
 
+  /** The format-1 body: this revision alone, as JSON text. */
   String encode() {
     ArrayNode a = JsonNodeFactory.instance.arrayNode(11);
-    a.add(FORMAT).add(doc).add(hlc).add(Base64.getEncoder().withoutPadding().encodeToString(site)).add(user)
-        .add(kind.code).add(action.code);
+    a.add(FORMAT).add(doc).add(hlc).add(site64(site)).add(user);
+    addFields(a);
+    return Json.write(a);
+  }
+
+  static String site64(byte[] site) {
+    return Base64.getEncoder().withoutPadding().encodeToString(site);
+  }
+
+  /** Appends what is this revision's own: kind, action, title, forward, reverse, target (6 fields). */
+  void addFields(ArrayNode a) {
+    a.add(kind.code).add(action.code);
     if (title == null) {
       a.addNull();
     } else {
@@ -85,7 +97,6 @@ record RevisionRecord(String doc, long hlc, byte[] site, String user, Kind kind,
     a.add(action == Action.CREATE ? content : forward == null ? NullNode.instance : compact(forward));
     a.add(action == Action.DELETE ? content : reverse == null ? NullNode.instance : compact(reverse));
     a.add(target);
-    return Json.write(a);
   }
 
   /**
@@ -102,29 +113,40 @@ record RevisionRecord(String doc, long hlc, byte[] site, String user, Kind kind,
     if (!a.get(2).canConvertToLong() || a.get(2).asLong() < 0) {
       throw new IllegalArgumentException("revision of " + doc + " has no clock");
     }
+    return decodeFields(a, 5, doc, a.get(2).asLong(), site(a, 3, doc), textField(a, 4, "user"));
+  }
+
+  /** The site at {@code a[i]}: 16 bytes in base64. */
+  static byte[] site(JsonNode a, int i, String doc) {
     byte[] site;
     try {
-      site = Base64.getDecoder().decode(textField(a, 3, "site"));
+      site = Base64.getDecoder().decode(textField(a, i, "site"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("revision of " + doc + " has a site that is not base64");
     }
     if (site.length != 16) {
       throw new IllegalArgumentException("revision of " + doc + " has a site of " + site.length + " bytes, not 16");
     }
-    Kind kind = byCode(Kind.values(), textField(a, 5, "kind"), k -> k.code);
-    Action action = byCode(Action.values(), textField(a, 6, "action"), k -> k.code);
+    return site;
+  }
+
+  /** A revision from the six fields {@link #addFields} wrote, from {@code a[from]} on. */
+  static RevisionRecord decodeFields(JsonNode a, int from, String doc, long hlc, byte[] site, String user) {
+    Kind kind = byCode(Kind.values(), textField(a, from, "kind"), k -> k.code);
+    Action action = byCode(Action.values(), textField(a, from + 1, "action"), k -> k.code);
     if (kind == null || action == null) {
       throw new IllegalArgumentException("revision of " + doc + " has an unknown kind or action");
     }
-    String title = a.get(7).isTextual() ? a.get(7).textValue() : null;
-    JsonNode content = action == Action.CREATE ? a.get(8) : action == Action.DELETE ? a.get(9) : null;
-    JsonPatch forward = action == Action.PATCH ? expand(a.get(8)) : null;
-    JsonPatch reverse = action == Action.PATCH ? expand(a.get(9)) : null;
-    return new RevisionRecord(doc, a.get(2).asLong(), site, textField(a, 4, "user"), kind, action, title, content,
-        forward, reverse, a.get(10).asLong());
+    JsonNode title = a.get(from + 2);
+    JsonNode forward = a.get(from + 3);
+    JsonNode reverse = a.get(from + 4);
+    JsonNode content = action == Action.CREATE ? forward : action == Action.DELETE ? reverse : null;
+    return new RevisionRecord(doc, hlc, site, user, kind, action, title.isTextual() ? title.textValue() : null,
+        content, action == Action.PATCH ? expand(forward) : null, action == Action.PATCH ? expand(reverse) : null,
+        a.get(from + 5).asLong());
   }
 
-  private static String textField(JsonNode a, int i, String what) {
+  static String textField(JsonNode a, int i, String what) {
     if (!a.get(i).isTextual()) {
       throw new IllegalArgumentException("revision has no " + what);
     }

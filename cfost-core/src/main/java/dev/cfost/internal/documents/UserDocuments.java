@@ -227,12 +227,18 @@ final class UserDocuments implements Documents {
   @Override
   public List<Revision> audit(Instant since) {
     long from = HybridClock.timestamp(Math.max(0, since.toEpochMilli()), 0);
-    return store.read("the audit trail", () -> revisions("o.hlc >= ? ORDER BY o.hlc, o.site", from));
+    return store.read("the audit trail", () -> {
+      // runs that end before `from` hold nothing newer; the rest are filtered revision by revision
+      List<Revision> out = revisions("o.run IN (SELECT n FROM cfost_doc_runs WHERE last_hlc >= ?)", from);
+      out.removeIf(r -> r.hlc() < from);
+      out.sort(java.util.Comparator.comparingLong(Revision::hlc).thenComparing(Revision::device));
+      return out;
+    });
   }
 
   private List<Revision> revisions(String where, long... args) throws SQLException {
     List<Revision> out = new ArrayList<>();
-    try (PreparedStatement ps = store.conn.prepareStatement("SELECT o.pos, o.applied, o.reason, o.rev, o.body"
+    try (PreparedStatement ps = store.conn.prepareStatement("SELECT o.pos, o.applied, o.reason, o.rev, o.run, o.idx"
         + " FROM cfost_doc_order o WHERE " + where)) {
       for (int i = 0; i < args.length; i++) {
         ps.setLong(i + 1, args[i]);
@@ -240,7 +246,7 @@ final class UserDocuments implements Documents {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(revision(rs.getLong(1), rs.getBoolean(2), rs.getString(3), rs.getString(4),
-              RevisionRecord.decode(rs.getString(5))));
+              store.runs.revision(rs.getLong(5), rs.getInt(6))));
         }
       }
     }
@@ -282,7 +288,7 @@ final class UserDocuments implements Documents {
         throw new DocumentException(Reason.NO_SUCH_VERSION, "document " + id + " did not exist at version " + version);
       }
       RevisionRecord last = store.lastApplied(st.ord, version);
-      return new Document(id, then.title, version, then.deleted, then.body.deepCopy(), then.createdBy,
+      return new Document(id, then.title, version, then.deleted, then.body, then.createdBy,
           last == null ? null : last.user(), last == null ? 0 : last.hlc());
     });
   }

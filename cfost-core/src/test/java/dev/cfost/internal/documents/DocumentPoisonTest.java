@@ -74,7 +74,7 @@ class DocumentPoisonTest {
     try (Cfost db = open("c.db"); DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
       Documents docs = store.forUser("u");
       long[] firstHlcAndSecondId = createWithTwoRevisions(store);
-      RevisionRecord second = store.revision(firstHlcAndSecondId[1]);
+      RevisionRecord second = revisionAt(store, 2);
       RevisionRecord rewritten = new RevisionRecord("d", second.hlc(), second.site(), "u", RevisionRecord.Kind.UPDATE,
           RevisionRecord.Action.PATCH, null, null,
           JsonPatch.parse(Json.parse("[{\"op\":\"add\",\"path\":\"/z\",\"value\":9}]", "p")),
@@ -85,6 +85,39 @@ class DocumentPoisonTest {
       assertThat(docs.get("d").orElseThrow().content()).isEqualTo(Json.parse("{\"a\":1,\"b\":2,\"c\":3}", "x"));
       assertThat(docs.history("d").get(2).patch()).isEqualTo(
           Json.parse("[{\"op\":\"add\",\"path\":\"/b\",\"value\":2}]", "x"));
+    }
+  }
+
+  @Test
+  void aRunRowDeletedByAPeerStaysInTheHistoryAndALateRevisionRewindsPastItsRevisions() throws Exception {
+    try (Cfost db = open("g.db"); DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+      Documents docs = store.forUser("u");
+      docs.create("d", "T", Json.parse("{\"a\":1}", "json"));
+      docs.updateEach("d", java.util.List.of(Json.parse("[{\"op\":\"add\",\"path\":\"/b\",\"value\":2}]", "p"),
+          Json.parse("[{\"op\":\"add\",\"path\":\"/e\",\"value\":5}]", "p")));
+      long createHlc = revisionAt(store, 1).hlc();
+      assertThat(sql(db, "DELETE FROM document_revisions WHERE id = ?", revisionAt(store, 2).id())).isEqualTo(1);
+      docs.get("d");
+      insert(db, lateAddOfC(createHlc));
+      assertThat(docs.get("d").orElseThrow().content())
+          .isEqualTo(Json.parse("{\"a\":1,\"b\":2,\"c\":3,\"e\":5}", "x"));
+      assertThat(docs.history("d")).hasSize(4).allMatch(Revision::applied);
+      assertThat(docs.at("d", 3).content()).isEqualTo(Json.parse("{\"a\":1,\"b\":2,\"c\":3}", "x"));
+    }
+  }
+
+  @Test
+  void aMalformedRunFromAPeerIsSkippedAndTheDocumentStaysUsable() throws Exception {
+    try (Cfost db = open("h.db"); DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
+      Documents docs = store.forUser("u");
+      docs.create("d", "T", Json.parse("{\"a\":1}", "json"));
+      long hlc = (1L << 40) + 100;
+      sql(db, "INSERT INTO document_revisions(id, body) VALUES (?, ?)", RevisionRecord.key(otherSite(), hlc),
+          new byte[] {RevisionRun.FORMAT, 1, 2, 3});
+      assertThatCode(() -> docs.get("d")).doesNotThrowAnyException();
+      assertThat(docs.history("d")).hasSize(1);
+      docs.update("d", Json.parse("[{\"op\":\"add\",\"path\":\"/b\",\"value\":2}]", "patch"));
+      assertThat(docs.get("d").orElseThrow().version()).isEqualTo(2);
     }
   }
 
@@ -112,12 +145,12 @@ class DocumentPoisonTest {
   }
 
   @Test
-  void aLocalHistoryWithoutFoldedBodiesIsRefoldedFromTheRevisionsAtOpen() throws Exception {
+  void aLocalHistoryOfAnOlderFormIsRefoldedFromTheRevisionsAtOpen() throws Exception {
     try (Cfost db = open("f.db")) {
       try (DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
         createWithTwoRevisions(store);
-        try (Statement s = store.conn.createStatement()) { // the layout of files made before bodies were kept
-          s.execute("ALTER TABLE cfost_doc_order DROP COLUMN body");
+        try (Statement s = store.conn.createStatement()) { // the layout of files made before runs were kept
+          s.execute("ALTER TABLE cfost_doc_order DROP COLUMN run");
         }
       }
       try (DocumentStore store = new DocumentStore(db, clock::incrementAndGet, 10)) {
@@ -138,12 +171,20 @@ class DocumentPoisonTest {
     Documents docs = store.forUser("u");
     docs.create("d", "T", Json.parse("{\"a\":1}", "json"));
     docs.update("d", Json.parse("[{\"op\":\"add\",\"path\":\"/b\",\"value\":2}]", "patch"));
-    try (Statement s = store.conn.createStatement();
-        ResultSet rs = s.executeQuery("SELECT hlc, id FROM cfost_doc_order ORDER BY pos")) {
-      rs.next();
-      long firstHlc = rs.getLong(1);
-      rs.next();
-      return new long[] {firstHlc, rs.getLong(2)};
+    return new long[] {revisionAt(store, 1).hlc(), revisionAt(store, 2).id()};
+  }
+
+  /** The revision at a version of document d's local history. */
+  static RevisionRecord revisionAt(DocumentStore store, long version) throws Exception {
+    try (PreparedStatement ps = store.conn.prepareStatement("SELECT run, idx FROM cfost_doc_order o"
+        + " JOIN cfost_doc_heads h ON h.ord = o.ord WHERE h.doc = 'd' AND o.pos = ?")) {
+      ps.setLong(1, version);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("version " + version + " of d").isTrue();
+        synchronized (store) {
+          return store.runs.revision(rs.getLong(1), rs.getInt(2));
+        }
+      }
     }
   }
 
