@@ -370,8 +370,9 @@ public final class DocumentsBench {
     return String.format(Locale.ROOT, "%.1f", bytes / (double) revisions);
   }
 
+  /** A percentage with three significant digits: a stored text can be a few thousandths of a percent. */
   static String pct(long part, long whole) {
-    return String.format(Locale.ROOT, "%.2f%%", 100.0 * part / whole);
+    return new java.math.BigDecimal(100.0 * part / whole).round(new java.math.MathContext(3)).toPlainString() + "%";
   }
 
   private static double median(double[] sorted) {
