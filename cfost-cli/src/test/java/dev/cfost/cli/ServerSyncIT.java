@@ -3,8 +3,11 @@ package dev.cfost.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfost.Cfost;
 import dev.cfost.CfostOptions;
+import dev.cfost.Documents;
 import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
@@ -207,6 +210,48 @@ class ServerSyncIT {
         () -> dump(laptop).equals(List.of("l1|milk", "p1|bread")) && dump(phone).equals(dump(laptop)));
     assertThat(Devices.open(phone).isAuthorized(phoneKeys.deviceId(), alice)).isTrue();
     assertThat(phoneEvents).noneMatch(e -> e.startsWith("error"));
+  }
+
+  /**
+   * Documents are rows of a replicated table: a run of revisions (one row for an {@code updateEach}, a
+   * deflated BLOB) crosses the server like any cell, and both devices hold the same history.
+   */
+  @Test
+  void documentsAndTheirRunsOfRevisionsSyncThroughTheServer() throws Exception {
+    ServerClient laptopServer = client(laptop);
+    laptopServer.login("alice", "correct horse".toCharArray());
+    laptopServer.deviceToken(laptopKeys, alice);
+    Documents onLaptop = laptop.documents("alice");
+    Documents onPhone = phone.documents("alice");
+    ObjectMapper json = new ObjectMapper();
+    onLaptop.create("notes", "Notes", json.readTree("{\"t\":[]}"));
+    List<JsonNode> typing = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      typing.add(json.readTree("[{\"op\":\"add\",\"path\":\"/t/" + i + "\",\"value\":\"" + (char) ('a' + i % 26)
+          + "\"}]"));
+    }
+    onLaptop.updateEach("notes", typing);
+    serverPeer(laptop, SyncTrust.forUser(laptop, alice), laptopServer, new LinkedBlockingQueue<>());
+    ServerClient phoneServer = client(phone);
+    phoneServer.login("alice", "correct horse".toCharArray());
+    await("the laptop's device list reaches the server", () -> {
+      try {
+        phoneServer.deviceToken(phoneKeys, alice);
+        return true;
+      } catch (ServerException e) {
+        return false;
+      }
+    });
+    serverPeer(phone, SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId()), phoneServer,
+        new LinkedBlockingQueue<>());
+    await("the phone folds the create and the run of 50", () -> onPhone.get("notes").map(d -> d.version() == 51)
+        .orElse(false));
+    onPhone.updateEach("notes", List.of(json.readTree("[{\"op\":\"remove\",\"path\":\"/t/0\"}]"),
+        json.readTree("[{\"op\":\"replace\",\"path\":\"/t/0\",\"value\":\"B\"}]")));
+    await("the laptop folds the phone's run", () -> onLaptop.get("notes").orElseThrow().version() == 53);
+    assertThat(onLaptop.get("notes").orElseThrow().content()).isEqualTo(onPhone.get("notes").orElseThrow().content());
+    assertThat(onLaptop.get("notes").orElseThrow().content().get("t").get(0).asText()).isEqualTo("B");
+    assertThat(onLaptop.history("notes")).hasSize(53).isEqualTo(onPhone.history("notes"));
   }
 
   /**
