@@ -265,4 +265,27 @@ class DocumentsTest {
     assertThat(d.content()).isEqualTo(json("{'t':['x']}"));
     assertThat(alice.history("typed")).hasSize(1);
   }
+  @Test
+  void aPatchTheCallerChangesAfterUpdateChangesNeitherTheHistoryNorAnEarlierVersion() {
+    alice.create("kept", "Kept", json("{'a':{}}"));
+    JsonNode patch = json("[{'op':'add','path':'/a/x','value':{'n':1}}]");
+    alice.update("kept", patch);
+    alice.update("kept", json("[{'op':'add','path':'/b','value':2}]"));
+    ((com.fasterxml.jackson.databind.node.ObjectNode) patch.get(0).get("value")).put("n", 99);
+    assertThat(alice.history("kept").get(1).patch()).isEqualTo(json("[{'op':'add','path':'/a/x','value':{'n':1}}]"));
+    assertThat(alice.at("kept", 2).content()).isEqualTo(json("{'a':{'x':{'n':1}}}"));
+  }
+
+  @Test
+  void aRevisionTheCallerChangesFromTheHistoryChangesNoVersion() {
+    alice.create("kept", "Kept", json("{'a':1}"));
+    alice.updateEach("kept", List.of(json("[{'op':'add','path':'/b','value':{'n':1}}]"),
+        json("[{'op':'add','path':'/c','value':3}]")));
+    List<Revision> h = alice.history("kept");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) h.get(0).patch()).put("a", 99);
+    ((com.fasterxml.jackson.databind.node.ObjectNode) h.get(1).patch().get(0).get("value")).put("n", 99);
+    assertThat(alice.at("kept", 1).content()).isEqualTo(json("{'a':1}"));
+    assertThat(alice.at("kept", 2).content()).isEqualTo(json("{'a':1,'b':{'n':1}}"));
+    assertThat(alice.history("kept").get(1).patch()).isEqualTo(json("[{'op':'add','path':'/b','value':{'n':1}}]"));
+  }
 }

@@ -71,10 +71,12 @@ final class FoldedRuns {
     return pendingRun;
   }
 
-  /** Stores the run begun by {@link #begin}. */
+  /**
+   * Stores the run begun by {@link #begin}. Its revisions are not cached: they hold the caller's patch
+   * nodes, which the caller may change later; a read decodes the stored row instead.
+   */
   void finish(long key, Object body) throws SQLException {
     store(pendingRun, key, pending.get(pending.size() - 1).hlc(), body);
-    cache.put(pendingRun, List.copyOf(pending));
     pendingRun = -1;
     pending = null;
   }

@@ -254,12 +254,14 @@ final class UserDocuments implements Documents {
   }
 
   private static Revision revision(long pos, boolean applied, String reason, String rev, RevisionRecord r) {
-    JsonNode patch = r.action() == Action.CREATE ? r.content() : r.action() == Action.PATCH ? r.forward().toJson() : null;
+    // copies: the revision may be a cached one, which a caller's change to what it gets must not reach
+    JsonNode patch = r.action() == Action.CREATE ? Json.copy(r.content())
+        : r.action() == Action.PATCH ? Json.copy(r.forward().toJson()) : null;
     JsonNode reverse = null;
     if (applied && r.action() == Action.PATCH) {
-      reverse = (rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse"))).toJson();
+      reverse = Json.copy((rev == null ? r.reverse() : RevisionRecord.expand(Json.parse(rev, "reverse"))).toJson());
     } else if (applied && r.action() == Action.DELETE) {
-      reverse = r.content();
+      reverse = Json.copy(r.content());
     }
     List<String> paths = r.action() == Action.PATCH ? r.forward().touchedPaths() : List.of("");
     return new Revision(r.doc(), pos, revisionId(r.id()), Revision.Kind.valueOf(r.kind().name()), r.user(),
