@@ -249,7 +249,7 @@ public final class DocumentStore implements AutoCloseable {
   void place(DocState st, List<FoldedRuns.Entry> revisions) throws SQLException {
     List<FoldedRuns.Entry> merged = new ArrayList<>(revisions);
     merged.sort(ORDER);
-    RevisionRecord first = merged.get(0).revision();
+    FoldedRuns.Entry first = merged.get(0);
     List<FoldedRuns.Entry> tail = new ArrayList<>();
     PreparedStatement latest = leaf("SELECT run, idx, applied, rev FROM cfost_doc_order WHERE ord = ?"
         + " ORDER BY pos DESC");
@@ -259,7 +259,7 @@ public final class DocumentStore implements AutoCloseable {
         FoldedRuns.Entry e = new FoldedRuns.Entry(runs.revision(rs.getLong(1), rs.getInt(2)), rs.getLong(1),
             rs.getInt(2));
         RevisionRecord r = e.revision();
-        if (RevisionRecord.compare(r.hlc(), r.site(), first.hlc(), first.site()) <= 0) {
+        if (ORDER.compare(e, first) <= 0) {
           break;
         }
         if (rs.getBoolean(3)) {
@@ -339,8 +339,15 @@ public final class DocumentStore implements AutoCloseable {
     }
   }
 
-  static final Comparator<FoldedRuns.Entry> ORDER = (a, b) -> RevisionRecord.compare(a.revision().hlc(),
-      a.revision().site(), b.revision().hlc(), b.revision().site());
+  /**
+   * Merge order; a tie (two rows holding revisions of one site and clock: only a hostile or broken peer
+   * writes them, since each run has its own row) is broken by the revisions' stored form, so that every
+   * replica orders them alike whether they arrived together or apart.
+   */
+  static final Comparator<FoldedRuns.Entry> ORDER = (a, b) -> {
+    int c = RevisionRecord.compare(a.revision().hlc(), a.revision().site(), b.revision().hlc(), b.revision().site());
+    return c != 0 ? c : a.revision().encode().compareTo(b.revision().encode());
+  };
 
   // ---- reading and writing state ----
 

@@ -162,6 +162,41 @@ class DocumentPoisonTest {
     }
   }
 
+  @Test
+  void aRunRepeatingAnotherRowsSiteAndClockFoldsTheSameWhetherTheRowsArriveTogetherOrApart() throws Exception {
+    long h = (1L << 40) + 100;
+    RevisionRecord create = new RevisionRecord("d", h, otherSite(), "v", RevisionRecord.Kind.CREATE,
+        RevisionRecord.Action.CREATE, "T", Json.parse("{\"x\":0}", "x"), null, null, 0);
+    RevisionRecord lone = replaceX(h + 2, 1);
+    RevisionRun.Builder run = new RevisionRun.Builder();
+    run.add(new RevisionRecord("d", h + 1, otherSite(), "v", RevisionRecord.Kind.UPDATE, RevisionRecord.Action.PATCH,
+        null, null, JsonPatch.parse(Json.parse("[{\"op\":\"add\",\"path\":\"/y\",\"value\":1}]", "p")), null, 0));
+    run.add(replaceX(h + 2, 2)); // the lone row's site and clock again, with another patch
+    try (Cfost a = open("p.db"); DocumentStore sa = new DocumentStore(a, clock::incrementAndGet, 10);
+        Cfost b = open("q.db"); DocumentStore sb = new DocumentStore(b, clock::incrementAndGet, 10)) {
+      for (Cfost db : new Cfost[] {a, b}) {
+        insert(db, create);
+      }
+      sa.forUser("u").get("d");
+      sb.forUser("u").get("d");
+      insert(a, lone); // a folds the two rows apart
+      sa.forUser("u").get("d");
+      sql(a, "INSERT INTO document_revisions(id, body) VALUES (?, ?)", run.key(), run.body());
+      insert(b, lone); // b folds them together
+      sql(b, "INSERT INTO document_revisions(id, body) VALUES (?, ?)", run.key(), run.body());
+      assertThat(sb.forUser("u").get("d").orElseThrow().content())
+          .isEqualTo(sa.forUser("u").get("d").orElseThrow().content());
+      assertThat(sb.forUser("u").history("d")).extracting(Revision::patch)
+          .isEqualTo(sa.forUser("u").history("d").stream().map(Revision::patch).toList());
+    }
+  }
+
+  private static RevisionRecord replaceX(long hlc, int x) {
+    return new RevisionRecord("d", hlc, otherSite(), "v", RevisionRecord.Kind.UPDATE, RevisionRecord.Action.PATCH,
+        null, null, JsonPatch.parse(Json.parse("[{\"op\":\"replace\",\"path\":\"/x\",\"value\":" + x + "}]", "p")),
+        null, 0);
+  }
+
   private Cfost open(String file) {
     return Cfost.open(CfostOptions.builder(dir.resolve(file)).captureInterval(Duration.ZERO).build());
   }
