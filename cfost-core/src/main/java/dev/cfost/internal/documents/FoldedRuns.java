@@ -14,28 +14,35 @@ import java.util.Map;
  * local history points into them ({@code run}, {@code idx}), so a peer that later deletes or rewrites a
  * row cannot change a history folded here. A row is numbered locally ({@code n}, small, so that each
  * revision's history entry stays small) and found by its replicated key ({@code id}) to tell whether it
- * was folded. A few decoded runs are kept in memory: a fold, a rewind, {@code at} and {@code history}
- * read a run's revisions one after the other. Used under the {@link DocumentStore}'s lock only.
+ * was folded. Decoded runs are kept in memory, up to a number of revisions: a fold, a rewind, {@code at}
+ * and {@code history} read the revisions of a few runs one after the other, interleaved when several
+ * devices wrote at once. Used under the {@link DocumentStore}'s lock only.
  */
 final class FoldedRuns {
   /** A revision and where it is kept: its run's local number and its index in the run. */
   record Entry(RevisionRecord revision, long run, int idx) {}
 
-  private static final int CACHED = 4;
+  /**
+   * What the cache holds at most, in revisions: as many as four full runs, from however many runs, since the
+   * runs of several devices interleave in merge order and a reader going through them would read a run
+   * back for each revision if only a few runs were kept. A lone revision weighs by its size too.
+   */
+  private static final int CACHED_WEIGHT = 4 * RevisionRun.MAX_REVISIONS;
+  /** Stored characters or bytes that weigh as one revision. */
+  private static final int BYTES_PER_WEIGHT = 256;
+
+  private record Cached(List<RevisionRecord> revisions, int weight) {}
 
   private final Connection conn;
-  private final Map<Long, List<RevisionRecord>> cache = new LinkedHashMap<>(32, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, List<RevisionRecord>> eldest) {
-      return size() > CACHED;
-    }
-  };
+  private final Map<Long, Cached> cache = new LinkedHashMap<>(32, 0.75f, true); // in access order
+  private int cachedWeight;
   /** The run a local write is making: numbered, not stored until {@link #store}. */
   private long pendingRun = -1;
   private List<RevisionRecord> pending;
   private PreparedStatement isFolded;
   private PreparedStatement read;
   private PreparedStatement insert;
+  private int loads;
 
   FoldedRuns(Connection conn) {
     this.conn = conn;
@@ -56,7 +63,7 @@ final class FoldedRuns {
   List<Entry> add(long key, Object body, List<RevisionRecord> revisions) throws SQLException {
     long n = next();
     store(n, key, revisions.get(revisions.size() - 1).hlc(), body);
-    cache.put(n, revisions);
+    keep(n, revisions, body);
     List<Entry> out = new ArrayList<>(revisions.size());
     for (int i = 0; i < revisions.size(); i++) {
       out.add(new Entry(revisions.get(i), n, i));
@@ -83,10 +90,10 @@ final class FoldedRuns {
 
   /** The revision at {@code idx} of run {@code n}. */
   RevisionRecord revision(long n, int idx) throws SQLException {
-    List<RevisionRecord> run = n == pendingRun ? pending : cache.get(n);
+    List<RevisionRecord> run = n == pendingRun ? pending : null;
     if (run == null) {
-      run = load(n);
-      cache.put(n, run);
+      Cached c = cache.get(n);
+      run = c != null ? c.revisions() : load(n);
     }
     if (idx < 0 || idx >= run.size()) {
       throw new IllegalStateException("the local history names revision " + idx + " of run " + n + ", which has "
@@ -98,6 +105,7 @@ final class FoldedRuns {
   /** Forgets what a rolled-back transaction numbered: another connection may number other runs so. */
   void forgetUncommitted() {
     cache.clear();
+    cachedWeight = 0;
     pendingRun = -1;
     pending = null;
   }
@@ -110,7 +118,13 @@ final class FoldedRuns {
     }
   }
 
+  /** How many runs were read back from {@code cfost_doc_runs}: the cache's misses. */
+  int loads() {
+    return loads;
+  }
+
   private List<RevisionRecord> load(long n) throws SQLException {
+    loads++;
     if (read == null) {
       read = conn.prepareStatement("SELECT body FROM cfost_doc_runs WHERE n = ?");
     }
@@ -119,7 +133,21 @@ final class FoldedRuns {
       if (!rs.next()) {
         throw new IllegalStateException("run " + n + " is not in the local history");
       }
-      return RevisionRun.decode(rs.getObject(1));
+      Object body = rs.getObject(1);
+      List<RevisionRecord> revisions = RevisionRun.decode(body);
+      keep(n, revisions, body);
+      return revisions;
+    }
+  }
+
+  private void keep(long n, List<RevisionRecord> revisions, Object body) {
+    int size = body instanceof String text ? text.length() : body instanceof byte[] bytes ? bytes.length : 0;
+    Cached c = new Cached(revisions, revisions.size() + size / BYTES_PER_WEIGHT);
+    Cached old = cache.put(n, c);
+    cachedWeight += c.weight() - (old == null ? 0 : old.weight());
+    for (var it = cache.values().iterator(); cachedWeight > CACHED_WEIGHT && cache.size() > 1; ) {
+      cachedWeight -= it.next().weight();
+      it.remove();
     }
   }
 

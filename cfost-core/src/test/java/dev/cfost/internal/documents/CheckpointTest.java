@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code at} folds from the nearest checkpoint, and checkpoints stay right when a late revision is placed. */
+/**
+ * {@code at} folds from the nearest checkpoint, and checkpoints stay right when a late revision is placed;
+ * reading the runs folded forward, interleaved or not, costs a read of each.
+ */
 class CheckpointTest {
   @TempDir Path dir;
 
@@ -84,6 +87,52 @@ class CheckpointTest {
         JsonNode list = docs.at("d", v).content().get("list");
         assertThat(list.size()).as("version " + v).isEqualTo(v - 1);
       }
+    }
+  }
+  @Test
+  void atAndHistoryOverTheRunsOfFiveDevicesInterleavedReadEachRunOnce() throws Exception {
+    try (Cfost db = open("c.db"); DocumentStore store = new DocumentStore(db, new AtomicLong(1L << 40)::incrementAndGet,
+        1000)) {
+      long h = (1L << 41);
+      RevisionRecord create = new RevisionRecord("d", h, site(9), "u", RevisionRecord.Kind.CREATE,
+          RevisionRecord.Action.CREATE, "T", Json.parse("{\"t\":[]}", "json"), null, null, 0);
+      insert(db, create.id(), create.encode());
+      for (int device = 0; device < 5; device++) { // device k writes at h + 1 + k + 5 i: the runs interleave
+        RevisionRun.Builder run = new RevisionRun.Builder();
+        for (int i = 0; i < 180; i++) {
+          run.add(new RevisionRecord("d", h + 1 + device + 5L * i, site(device), "u", RevisionRecord.Kind.UPDATE,
+              RevisionRecord.Action.PATCH, null, null, JsonPatch.parse(Json.parse(
+                  "[{\"op\":\"add\",\"path\":\"/t/-\",\"value\":" + i + "}]", "patch")), null, 0));
+        }
+        insert(db, run.key(), run.body());
+      }
+      Documents docs = store.forUser("u");
+      assertThat(docs.get("d").orElseThrow().version()).isEqualTo(901);
+      int before;
+      synchronized (store) {
+        before = store.runs.loads();
+      }
+      assertThat(docs.at("d", 900).content().get("t").size()).isEqualTo(899);
+      assertThat(docs.history("d", 1, 1000)).hasSize(901);
+      synchronized (store) {
+        assertThat(store.runs.loads() - before).as("runs read back for at and history").isLessThanOrEqualTo(6);
+      }
+    }
+  }
+
+  private static byte[] site(int n) {
+    byte[] site = new byte[16];
+    java.util.Arrays.fill(site, (byte) (n + 1));
+    return site;
+  }
+
+  /** A row as a peer's: written on a connection of its own, captured and folded like any. */
+  private static void insert(Cfost db, long key, Object body) throws Exception {
+    try (java.sql.Connection c = db.connect();
+        java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO document_revisions(id, body) VALUES (?, ?)")) {
+      ps.setLong(1, key);
+      ps.setObject(2, body);
+      ps.executeUpdate();
     }
   }
 }
