@@ -3,11 +3,8 @@ package dev.cfost.internal.documents;
 import dev.cfost.Cfost;
 import dev.cfost.CfostException;
 import dev.cfost.Change;
-import dev.cfost.ChangeBatch;
-import dev.cfost.ChangeFilter;
 import dev.cfost.Cursor;
 import dev.cfost.Document;
-import dev.cfost.DocumentException;
 import dev.cfost.Documents;
 import dev.cfost.internal.PackedKey;
 import java.sql.Connection;
@@ -53,23 +50,13 @@ public final class DocumentStore implements AutoCloseable {
    * one every 1,000 keystrokes cost 50 bytes a revision, a third of the revision's own row.
    */
   static final int CHECKPOINT_BYTES_PER_VERSION = 32;
-  /** Changes read from the stream per call. */
-  private static final int STREAM_BATCH = 4000;
-  /**
-   * Changes folded in one transaction, at most. A merge stores its chunk of changes (10,000 by default)
-   * in key order, and a revision's key is a hash, so a window that cuts a chunk leaves later revisions
-   * folded before earlier ones, which the next window rewinds: twice the default chunk makes that rare.
-   */
-  static final int FOLD_WINDOW = 20_000;
-  /** Characters of revision bodies in a window, at most (past its first batch): bounds the heap it takes. */
-  private static final long FOLD_WINDOW_CHARS = 16L << 20;
   private static final Logger log = LoggerFactory.getLogger(DocumentStore.class);
-  private static final ChangeFilter FILTER = ChangeFilter.ALL.onlyTables(List.of(TABLE));
 
   private final Cfost db;
   private final LongSupplier clock;
   private final int checkpointEvery;
   private final int foldWindow;
+  private final long windowRevisions;
   final Connection conn; // guarded by this
   private boolean closed; // guarded by this
   private final Map<String, PreparedStatement> leaves = new java.util.HashMap<>(); // guarded by this
@@ -77,16 +64,22 @@ public final class DocumentStore implements AutoCloseable {
   final FoldedRuns runs;
 
   public DocumentStore(Cfost db, LongSupplier clock) {
-    this(db, clock, CHECKPOINT_EVERY, FOLD_WINDOW);
+    this(db, clock, CHECKPOINT_EVERY, FoldWindow.CHANGES);
   }
 
   /** With checkpoints every {@code checkpointEvery} versions (tests use small ones). */
   DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery) {
-    this(db, clock, checkpointEvery, FOLD_WINDOW);
+    this(db, clock, checkpointEvery, FoldWindow.CHANGES);
   }
 
   /** With small checkpoint intervals and fold windows, for tests. */
   DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery, int foldWindow) {
+    this(db, clock, checkpointEvery, foldWindow, FoldWindow.REVISIONS);
+  }
+
+  /** With small checkpoint intervals and fold windows in changes and in revisions, for tests. */
+  DocumentStore(Cfost db, LongSupplier clock, int checkpointEvery, int foldWindow, long windowRevisions) {
+    this.windowRevisions = windowRevisions;
     this.db = db;
     this.clock = clock;
     this.checkpointEvery = checkpointEvery;
@@ -126,29 +119,16 @@ public final class DocumentStore implements AutoCloseable {
     try {
       while (true) {
         Cursor cursor = cursor();
-        List<Change> window = new ArrayList<>();
-        Cursor next = cursor;
-        boolean caughtUp;
-        long chars = 0;
-        do {
-          ChangeBatch batch = db.changes(next, Math.min(STREAM_BATCH, foldWindow), FILTER);
-          window.addAll(batch.changes());
-          for (Change c : batch.changes()) {
-            // a run inflates to a few times its deflated bytes, bounded by RevisionRun.MAX_JSON_BYTES
-            chars += c.val() instanceof String text ? text.length()
-                : c.val() instanceof byte[] run ? Math.min(8L * run.length, RevisionRun.MAX_JSON_BYTES) : 0;
-          }
-          next = batch.next();
-          caughtUp = batch.caughtUp();
-        } while (!caughtUp && window.size() < foldWindow && chars < FOLD_WINDOW_CHARS);
-        if (!window.isEmpty() || !next.equals(cursor)) {
+        FoldWindow window = FoldWindow.read(db, cursor, foldWindow, windowRevisions);
+        Cursor next = window.next();
+        if (!window.changes().isEmpty() || !next.equals(cursor)) {
           begin();
           try {
             if (!cursor().equals(cursor)) {
               rollback(); // another process folded this part meanwhile
               continue;
             }
-            fold(revisionsOf(window));
+            fold(revisionsOf(window.changes()));
             try (PreparedStatement ps = conn.prepareStatement(
                 "INSERT OR REPLACE INTO cfost_doc_meta(k, v) VALUES ('cursor', ?)")) {
               ps.setString(1, next.toString());
@@ -160,7 +140,7 @@ public final class DocumentStore implements AutoCloseable {
             throw e;
           }
         }
-        if (caughtUp) {
+        if (window.caughtUp()) {
           return;
         }
       }
@@ -233,7 +213,7 @@ public final class DocumentStore implements AutoCloseable {
   private void fold(List<FoldedRuns.Entry> revisions) throws SQLException {
     Map<String, List<FoldedRuns.Entry>> byDoc = new LinkedHashMap<>();
     for (FoldedRuns.Entry r : revisions) {
-      byDoc.computeIfAbsent(r.revision().doc(), d -> new ArrayList<>()).add(r);
+      byDoc.computeIfAbsent(r.doc(), d -> new ArrayList<>()).add(r);
     }
     for (Map.Entry<String, List<FoldedRuns.Entry>> e : byDoc.entrySet()) {
       DocState st = state(e.getKey(), true);
@@ -248,7 +228,7 @@ public final class DocumentStore implements AutoCloseable {
    */
   void place(DocState st, List<FoldedRuns.Entry> revisions) throws SQLException {
     List<FoldedRuns.Entry> merged = new ArrayList<>(revisions);
-    merged.sort(ORDER);
+    merged.sort(order);
     FoldedRuns.Entry first = merged.get(0);
     List<FoldedRuns.Entry> tail = new ArrayList<>();
     PreparedStatement latest = leaf("SELECT run, idx, applied, rev FROM cfost_doc_order WHERE ord = ?"
@@ -256,10 +236,9 @@ public final class DocumentStore implements AutoCloseable {
     latest.setLong(1, st.ord);
     try (ResultSet rs = latest.executeQuery()) {
       while (rs.next()) {
-        FoldedRuns.Entry e = new FoldedRuns.Entry(runs.revision(rs.getLong(1), rs.getInt(2)), rs.getLong(1),
-            rs.getInt(2));
-        RevisionRecord r = e.revision();
-        if (ORDER.compare(e, first) <= 0) {
+        RevisionRecord r = runs.revision(rs.getLong(1), rs.getInt(2));
+        FoldedRuns.Entry e = FoldedRuns.Entry.of(r, rs.getLong(1), rs.getInt(2));
+        if (order.compare(e, first) <= 0) {
           break;
         }
         if (rs.getBoolean(3)) {
@@ -272,7 +251,7 @@ public final class DocumentStore implements AutoCloseable {
     long start = st.version - tail.size() + 1;
     if (!tail.isEmpty()) {
       merged.addAll(tail);
-      merged.sort(ORDER);
+      merged.sort(order);
       try (PreparedStatement ps = conn.prepareStatement("DELETE FROM cfost_doc_order WHERE ord = ? AND pos >= ?")) {
         ps.setLong(1, st.ord);
         ps.setLong(2, start);
@@ -300,7 +279,7 @@ public final class DocumentStore implements AutoCloseable {
     PreparedStatement ins = leaf("INSERT INTO cfost_doc_order(ord, pos, run, idx, applied, reason, rev)"
         + " VALUES (?, ?, ?, ?, ?, ?, ?)");
     for (FoldedRuns.Entry e : merged) {
-      RevisionRecord r = e.revision();
+      RevisionRecord r = runs.revision(e.run(), e.idx());
       DocState.Outcome o = applyOrNoop(st, r);
       st.version++;
       ins.setLong(1, st.ord);
@@ -344,10 +323,18 @@ public final class DocumentStore implements AutoCloseable {
    * writes them, since each run has its own row) is broken by the revisions' stored form, so that every
    * replica orders them alike whether they arrived together or apart.
    */
-  static final Comparator<FoldedRuns.Entry> ORDER = (a, b) -> {
-    int c = RevisionRecord.compare(a.revision().hlc(), a.revision().site(), b.revision().hlc(), b.revision().site());
-    return c != 0 ? c : a.revision().encode().compareTo(b.revision().encode());
+  private final Comparator<FoldedRuns.Entry> order = (a, b) -> {
+    int c = RevisionRecord.compare(a.hlc(), a.site(), b.hlc(), b.site());
+    return c != 0 ? c : storedForm(a).compareTo(storedForm(b));
   };
+
+  private String storedForm(FoldedRuns.Entry e) {
+    try {
+      return runs.revision(e.run(), e.idx()).encode();
+    } catch (SQLException x) {
+      throw new CfostException("cannot read revision " + e.idx() + " of run " + e.run() + ": " + x.getMessage(), x);
+    }
+  }
 
   // ---- reading and writing state ----
 
@@ -475,7 +462,7 @@ public final class DocumentStore implements AutoCloseable {
             run = new RevisionRun.Builder();
             n = runs.begin(run.revisions());
           }
-          place(st, List.of(new FoldedRuns.Entry(r, n, run.add(r))));
+          place(st, List.of(FoldedRuns.Entry.of(r, n, run.add(r))));
         }
         if (run == null) {
           rollback(); // nothing changes

@@ -19,8 +19,16 @@ import java.util.Map;
  * devices wrote at once. Used under the {@link DocumentStore}'s lock only.
  */
 final class FoldedRuns {
-  /** A revision and where it is kept: its run's local number and its index in the run. */
-  record Entry(RevisionRecord revision, long run, int idx) {}
+  /**
+   * A revision as a fold window holds it: what orders it, and where it is kept (its run's local number and
+   * its index in the run), read through {@link #revision} when it is applied. A few dozen bytes, however
+   * large the revision: a window holds up to {@link DocumentStore#WINDOW_REVISIONS} of them.
+   */
+  record Entry(String doc, long hlc, byte[] site, long run, int idx) {
+    static Entry of(RevisionRecord r, long run, int idx) {
+      return new Entry(r.doc(), r.hlc(), r.site(), run, idx);
+    }
+  }
 
   /**
    * What the cache holds at most, in revisions: as many as four full runs, from however many runs, since the
@@ -66,7 +74,7 @@ final class FoldedRuns {
     keep(n, revisions, body);
     List<Entry> out = new ArrayList<>(revisions.size());
     for (int i = 0; i < revisions.size(); i++) {
-      out.add(new Entry(revisions.get(i), n, i));
+      out.add(Entry.of(revisions.get(i), n, i));
     }
     return out;
   }

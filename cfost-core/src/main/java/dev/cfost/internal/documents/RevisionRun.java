@@ -15,7 +15,8 @@ import java.util.zip.Inflater;
  * The body of one replicated revision row. A row holds either one revision (format 1: JSON text, see
  * {@link RevisionRecord}) or a run (format 2): consecutive revisions of one document made by one device
  * and user in one call ({@code updateEach}), which then cost one row, one clock entry and one local copy
- * instead of one each. A run is a BLOB: the format byte 2, then the raw-deflated UTF-8 JSON
+ * instead of one each. A run is a BLOB: the format byte 2, the number of its revisions in two bytes (big-endian:
+ * a reader bounds what it takes in before it inflates anything), then the raw-deflated UTF-8 JSON
  * {@code [doc, site, user, [[dhlc, kind, action, title, forward, reverse, target], ...]]}, where
  * {@code dhlc} is the first revision's clock, then each one's distance from the one before (so clocks
  * strictly increase). The row key is the first revision's {@link RevisionRecord#id()}; each revision keeps
@@ -23,6 +24,8 @@ import java.util.zip.Inflater;
  */
 final class RevisionRun {
   static final byte FORMAT = 2;
+  /** The format byte and the count of revisions. */
+  private static final int HEAD = 3;
   /** Revisions in one run, at most: bounds what one row holds and what a reader decodes at once. */
   static final int MAX_REVISIONS = 4096;
   /** Bytes of a run's JSON, at most, before deflating: what a reader inflates is refused past this. */
@@ -41,8 +44,12 @@ final class RevisionRun {
     if (body instanceof String text) {
       return List.of(RevisionRecord.decode(text));
     }
-    if (!(body instanceof byte[] bytes) || bytes.length < 2 || bytes[0] != FORMAT) {
+    if (!(body instanceof byte[] bytes) || bytes.length < HEAD + 1 || bytes[0] != FORMAT) {
       throw new IllegalArgumentException("revision body is neither JSON text nor a run of format " + FORMAT);
+    }
+    int claimed = claimed(bytes);
+    if (claimed < 2 || claimed > MAX_REVISIONS) {
+      throw new IllegalArgumentException("run of revisions says it holds " + claimed + ", not 2 to " + MAX_REVISIONS);
     }
     JsonNode a = Json.parse(inflate(bytes), "run of revisions");
     if (!a.isArray() || a.size() != 4 || !a.get(3).isArray() || a.get(3).isEmpty()) {
@@ -52,9 +59,9 @@ final class RevisionRun {
     byte[] site = RevisionRecord.site(a, 1, doc);
     String user = RevisionRecord.textField(a, 2, "user");
     JsonNode entries = a.get(3);
-    if (entries.size() > MAX_REVISIONS) {
-      throw new IllegalArgumentException("run of " + doc + " has " + entries.size() + " revisions, more than "
-          + MAX_REVISIONS);
+    if (entries.size() != claimed) {
+      throw new IllegalArgumentException("run of " + doc + " has " + entries.size() + " revisions, not the "
+          + claimed + " it says");
     }
     List<RevisionRecord> out = new ArrayList<>(entries.size());
     long hlc = 0;
@@ -73,11 +80,26 @@ final class RevisionRun {
     return out;
   }
 
+  /**
+   * How many revisions a stored body says it holds, read without decoding it: 1 for one revision, a run's
+   * count, 0 for what is no revision body. A body that lies is refused when it is decoded.
+   */
+  static int revisionsIn(Object body) {
+    if (body instanceof String) {
+      return 1;
+    }
+    return body instanceof byte[] bytes && bytes.length >= HEAD && bytes[0] == FORMAT ? claimed(bytes) : 0;
+  }
+
+  private static int claimed(byte[] bytes) {
+    return (bytes[1] & 0xff) << 8 | bytes[2] & 0xff;
+  }
+
   private static String inflate(byte[] bytes) {
     Inflater inflater = new Inflater(true);
     try {
-      inflater.setInput(bytes, 1, bytes.length - 1);
-      ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length * 4);
+      inflater.setInput(bytes, HEAD, bytes.length - HEAD);
+      ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(MAX_JSON_BYTES, 4L * bytes.length));
       byte[] buf = new byte[16 << 10];
       while (!inflater.finished()) {
         int n = inflater.inflate(buf);
@@ -171,6 +193,8 @@ final class RevisionRun {
         deflater.finish();
         ByteArrayOutputStream out = new ByteArrayOutputStream(text.length / 4 + 16);
         out.write(FORMAT);
+        out.write(revisions.size() >> 8);
+        out.write(revisions.size());
         byte[] buf = new byte[16 << 10];
         while (!deflater.finished()) {
           out.write(buf, 0, deflater.deflate(buf));

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A merge stores revisions in key order (a hash), not in time order: a replica that folds them in windows
- * smaller than the merge rewinds across windows, and must end with the writer's history all the same.
+ * A merge stores revision rows in key order (a hash), not in time order: a replica that folds them in
+ * windows smaller than the merge rewinds across windows, and must end with the writer's history all the
+ * same; windows are bounded by the revisions their rows hold (a run says how many) as well as by changes.
  */
 class FoldWindowTest {
   @TempDir Path dir;
@@ -34,9 +35,10 @@ class FoldWindowTest {
   void revisionsMergedInKeyOrderFoldAcrossWindowsIntoTheWritersHistory() {
     AtomicLong clockA = new AtomicLong(1L << 40);
     AtomicLong clockB = new AtomicLong(1L << 40);
-    try (Cfost a = open("a.db"); Cfost b = open("b.db");
+    try (Cfost a = open("a.db"); Cfost b = open("b.db"); Cfost c = open("c.db");
         DocumentStore writer = new DocumentStore(a, clockA::incrementAndGet, 10, 50);
-        DocumentStore reader = new DocumentStore(b, clockB::incrementAndGet, 10, 50)) {
+        DocumentStore reader = new DocumentStore(b, clockB::incrementAndGet, 10, 50);
+        DocumentStore byRevisions = new DocumentStore(c, clockB::incrementAndGet, 10, FoldWindow.CHANGES, 20)) {
       Documents alice = writer.forUser("alice");
       alice.create("d", "T", Json.parse("{\"t\":[]}", "json"));
       Random r = new Random(3);
@@ -52,17 +54,39 @@ class FoldWindowTest {
           size++;
         }
       }
-      alice.updateEach("d", patches);
+      for (int i = 0; i < 150; i++) { // rows of one revision, then runs of 7
+        alice.update("d", patches.get(i));
+      }
+      for (int i = 150; i < 300; i += 7) {
+        alice.updateEach("d", patches.subList(i, Math.min(300, i + 7)));
+      }
 
-      Cursor cursor = b.peerCursor(a.siteId());
-      while (true) { // all in one merge
-        ChangeBatch batch = a.changes(cursor, 1000);
-        b.merge(batch.changes());
-        cursor = batch.next();
-        b.savePeerCursor(a.siteId(), cursor);
-        if (batch.caughtUp()) {
-          break;
+      for (Cfost to : List.of(b, c)) {
+        Cursor cursor = to.peerCursor(a.siteId());
+        while (true) { // all in one merge
+          ChangeBatch batch = a.changes(cursor, 1000);
+          to.merge(batch.changes());
+          cursor = batch.next();
+          to.savePeerCursor(a.siteId(), cursor);
+          if (batch.caughtUp()) {
+            break;
+          }
         }
+      }
+
+      for (long bound : new long[] {20, 5}) { // 5: each run alone is past the bound, and taken alone
+        List<Long> held = new ArrayList<>();
+        Cursor at = Cursor.START;
+        FoldWindow w;
+        do {
+          w = FoldWindow.read(b, at, FoldWindow.CHANGES, bound);
+          held.add(w.changes().stream().filter(ch -> "body".equals(ch.cid()))
+              .mapToLong(ch -> RevisionRun.revisionsIn(ch.val())).sum());
+          at = w.next();
+        } while (!w.caughtUp());
+        assertThat(held.stream().mapToLong(Long::longValue).sum()).as("bound %d", bound).isEqualTo(301);
+        assertThat(held).as("bound %d", bound).allMatch(n -> n <= Math.max(bound, 7));
+        assertThat(held.size()).as("bound %d", bound).isGreaterThanOrEqualTo((int) (301 / Math.max(bound, 7)));
       }
 
       Documents bob = reader.forUser("bob");
@@ -75,6 +99,8 @@ class FoldWindowTest {
       for (int v = 1; v <= 301; v += 13) {
         assertThat(bob.at("d", v).content()).as("version %d", v).isEqualTo(alice.at("d", v).content());
       }
+      Documents carol = byRevisions.forUser("carol"); // windows of 20 revisions at most
+      assertThat(carol.history("d")).isEqualTo(bob.history("d"));
     }
   }
 }

@@ -35,6 +35,7 @@ class RevisionRunTest {
     Object body = run.body();
     assertThat(body).isInstanceOf(byte[].class);
     assertThat(((byte[]) body)[0]).isEqualTo(RevisionRun.FORMAT);
+    assertThat(RevisionRun.revisionsIn(body)).isEqualTo(50);
     assertThat(run.key()).isEqualTo(RevisionRecord.key(SITE, made.get(0).hlc()));
     List<RevisionRecord> read = RevisionRun.decode(body);
     assertThat(read).hasSize(50);
@@ -91,6 +92,12 @@ class RevisionRunTest {
         + ",[0," + entry.substring(1) + "]]"))).hasMessageContaining("clocks that do not increase");
     assertThatThrownBy(() -> RevisionRun.decode(deflated("[\"d\",\"AAAA\",\"u\",[[5," + entry.substring(1) + "]]")))
         .hasMessageContaining("site of 3 bytes");
+    String two = "[\"d\",\"" + site + "\",\"u\",[[5," + entry.substring(1) + ",[1," + entry.substring(1) + "]]";
+    assertThat(RevisionRun.decode(deflated(two))).hasSize(2);
+    assertThat(RevisionRun.revisionsIn(deflated(two, 3))).isEqualTo(3);
+    assertThatThrownBy(() -> RevisionRun.decode(deflated(two, 3))).hasMessageContaining("has 2 revisions, not the 3");
+    assertThatThrownBy(() -> RevisionRun.decode(deflated(two, 1))).hasMessageContaining("says it holds 1, not 2 to");
+    assertThatThrownBy(() -> RevisionRun.decode(deflated(two, 5000))).hasMessageContaining("says it holds 5000");
     // a small row that inflates past the bound (a "zip bomb") is refused before it is all inflated
     String bomb = "[\"d\",\"" + site + "\",\"u\",[[5,\"u\",\"p\",\"" + " ".repeat(RevisionRun.MAX_JSON_BYTES) + "\"]]]";
     byte[] small = deflated(bomb);
@@ -99,11 +106,18 @@ class RevisionRunTest {
   }
 
   private static byte[] deflated(String json) {
+    return deflated(json, 2);
+  }
+
+  /** A run's stored form: the format byte, the count it claims, the deflated JSON. */
+  private static byte[] deflated(String json, int claimed) {
     Deflater d = new Deflater(Deflater.BEST_COMPRESSION, true);
     d.setInput(json.getBytes(StandardCharsets.UTF_8));
     d.finish();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(RevisionRun.FORMAT);
+    out.write(claimed >> 8);
+    out.write(claimed);
     byte[] buf = new byte[8192];
     while (!d.finished()) {
       out.write(buf, 0, d.deflate(buf));
