@@ -82,13 +82,15 @@ final class RevisionRun {
 
   /**
    * How many revisions a stored body says it holds, read without decoding it: 1 for one revision, a run's
-   * count, 0 for what is no revision body. A body that lies is refused when it is decoded.
+   * count, 0 for what is no revision body. A body that lies is refused when it is decoded; a count that no
+   * run may hold (past {@link #MAX_REVISIONS}) counts 0, so a few hostile bytes cannot shrink a fold window.
    */
   static int revisionsIn(Object body) {
     if (body instanceof String) {
       return 1;
     }
-    return body instanceof byte[] bytes && bytes.length >= HEAD && bytes[0] == FORMAT ? claimed(bytes) : 0;
+    int claimed = body instanceof byte[] bytes && bytes.length >= HEAD && bytes[0] == FORMAT ? claimed(bytes) : 0;
+    return claimed >= 2 && claimed <= MAX_REVISIONS ? claimed : 0;
   }
 
   private static int claimed(byte[] bytes) {

@@ -11,6 +11,8 @@ import dev.cfost.Document;
 import dev.cfost.Documents;
 import dev.cfost.Revision;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,6 +103,32 @@ class FoldWindowTest {
       }
       Documents carol = byRevisions.forUser("carol"); // windows of 20 revisions at most
       assertThat(carol.history("d")).isEqualTo(bob.history("d"));
+    }
+  }
+
+  @Test
+  void aRunClaimingMoreRevisionsThanARunHoldsDoesNotShrinkTheWindowsOfTheRowsAroundIt() throws Exception {
+    try (Cfost db = open("claims.db");
+        DocumentStore store = new DocumentStore(db, new AtomicLong(1L << 40)::incrementAndGet)) {
+      try (Connection c = db.connect(); PreparedStatement ps =
+          c.prepareStatement("INSERT INTO document_revisions(id, body) VALUES (?, ?)")) {
+        c.setAutoCommit(false);
+        for (long i = 0; i < 70; i++) { // a few bytes each, claiming 65,535 revisions: decoding refuses them
+          ps.setLong(1, i);
+          ps.setBytes(2, new byte[] {RevisionRun.FORMAT, (byte) 0xff, (byte) 0xff, 1});
+          ps.executeUpdate();
+        }
+        c.commit();
+      }
+      List<Integer> windows = new ArrayList<>();
+      Cursor at = Cursor.START;
+      FoldWindow w;
+      do {
+        w = FoldWindow.read(db, at, FoldWindow.CHANGES, FoldWindow.REVISIONS);
+        windows.add(w.changes().size());
+        at = w.next();
+      } while (!w.caughtUp());
+      assertThat(windows).as("changes per window").containsExactly(70);
     }
   }
 }
