@@ -72,17 +72,29 @@ record FoldWindow(List<Change> changes, Cursor next, boolean caughtUp) {
     return n;
   }
 
-  /** How many of the first changes hold at most {@code room} revisions: at least one, so a fold moves on. */
+  /**
+   * How many of the first changes hold at most {@code room} revisions: at least one row, so a fold moves on.
+   * Whole rows (a row's sentinel comes before its body), since the stream reads whole rows up to a count.
+   */
   private static int fitting(List<Change> changes, long room) {
-    long held = revisionsIn(changes, 1);
-    int count = 1;
-    while (count < changes.size()) {
-      held += revisionsIn(changes.subList(count, count + 1), 1);
-      if (held > room) {
+    long held = 0;
+    int count = 0;
+    for (int start = 0; start < changes.size(); ) {
+      int end = start + 1;
+      while (end < changes.size() && sameRow(changes.get(start), changes.get(end))) {
+        end++;
+      }
+      held += revisionsIn(changes.subList(start, end), end - start);
+      if (held > room && count > 0) {
         break;
       }
-      count++;
+      count = end;
+      start = end;
     }
     return count;
+  }
+
+  private static boolean sameRow(Change a, Change b) {
+    return a.table().equals(b.table()) && java.util.Arrays.equals(a.pk(), b.pk());
   }
 }

@@ -9,6 +9,7 @@ import dev.cfost.ChangeBatch;
 import dev.cfost.Cursor;
 import dev.cfost.Document;
 import dev.cfost.Documents;
+import dev.cfost.internal.PackedKey;
 import dev.cfost.Revision;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -129,6 +130,39 @@ class FoldWindowTest {
         at = w.next();
       } while (!w.caughtUp());
       assertThat(windows).as("changes per window").containsExactly(70);
+    }
+  }
+
+  @Test
+  void aFirstBatchPastTheBoundIsReadAgainUpToAWholeRowThatFits() throws Exception {
+    try (Cfost db = open("rows.db");
+        DocumentStore store = new DocumentStore(db, new AtomicLong(1L << 40)::incrementAndGet)) {
+      byte[] threeRevisions = {RevisionRun.FORMAT, 0, 3, 1}; // only its count matters to a window
+      try (Connection c = db.connect(); PreparedStatement ps =
+          c.prepareStatement("INSERT INTO document_revisions(id, body) VALUES (?, ?)")) {
+        for (long id : new long[] {1, 2}) {
+          ps.setLong(1, id);
+          ps.setBytes(2, threeRevisions);
+          ps.executeUpdate();
+        }
+        db.capture();
+        // deleted and written again: the row's changes are a sentinel, then its body
+        c.createStatement().executeUpdate("DELETE FROM document_revisions WHERE id = 2");
+        db.capture();
+        ps.setLong(1, 2);
+        ps.setBytes(2, threeRevisions);
+        ps.executeUpdate();
+      }
+      List<List<String>> windows = new ArrayList<>();
+      Cursor at = Cursor.START;
+      FoldWindow w;
+      do {
+        w = FoldWindow.read(db, at, FoldWindow.CHANGES, 5);
+        windows.add(w.changes().stream().map(ch -> PackedKey.unpack(ch.pk()) + ":" + ch.cid()).toList());
+        at = w.next();
+      } while (!w.caughtUp());
+      assertThat(windows).as("a window of 5 revisions at most").containsExactly(
+          List.of("[1]:body"), List.of("[2]:" + dev.cfost.Change.SENTINEL, "[2]:body"));
     }
   }
 }
