@@ -194,14 +194,7 @@ class ServerSyncIT {
     serverPeer(laptop, SyncTrust.forUser(laptop, alice), laptopServer, laptopEvents);
     ServerClient phoneServer = client(phone);
     phoneServer.login("alice", "correct horse".toCharArray());
-    await("the laptop's device list reaches the server, so the phone may prove its key", () -> {
-      try {
-        phoneServer.deviceToken(phoneKeys, alice);
-        return true;
-      } catch (ServerException e) {
-        return false;
-      }
-    });
+    awaitPhoneToken(phoneServer);
     assertThat(Devices.open(phone).list(alice)).as("the phone knows no device of alice's yet").isEmpty();
 
     serverPeer(phone, SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId()), phoneServer, phoneEvents);
@@ -234,14 +227,7 @@ class ServerSyncIT {
     serverPeer(laptop, SyncTrust.forUser(laptop, alice), laptopServer, new LinkedBlockingQueue<>());
     ServerClient phoneServer = client(phone);
     phoneServer.login("alice", "correct horse".toCharArray());
-    await("the laptop's device list reaches the server", () -> {
-      try {
-        phoneServer.deviceToken(phoneKeys, alice);
-        return true;
-      } catch (ServerException e) {
-        return false;
-      }
-    });
+    awaitPhoneToken(phoneServer);
     serverPeer(phone, SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId()), phoneServer,
         new LinkedBlockingQueue<>());
     await("the phone folds the create and the run of 50", () -> onPhone.get("notes").map(d -> d.version() == 51)
@@ -375,6 +361,18 @@ class ServerSyncIT {
       throw new AssertionError(e);
     }
     return rows;
+  }
+
+  /** Until the laptop's device list, which names the phone, reaches the server: then the phone proves its key. */
+  private void awaitPhoneToken(ServerClient phoneServer) throws InterruptedException {
+    await("the laptop's device list reaches the server, so the phone may prove its key", () -> {
+      try {
+        phoneServer.deviceToken(phoneKeys, alice);
+        return true;
+      } catch (ServerException e) {
+        return false;
+      }
+    });
   }
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
