@@ -267,7 +267,7 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     } while (!page.caughtUp());
     assertThat(rest).containsExactly(2L, 3L, 4L, 5L, 6L, 100L);
     assertThat(position).isEqualTo(9);
-    assertThat(store.changesAfter("alice", DB, 9, 3)).isEqualTo(new StoredChanges(List.of(), List.of(), 9, true));
+    assertThat(store.changesAfter("alice", DB, 9, 3)).isEqualTo(StoredChanges.none(9, true));
     assertThat(store.changesAfter("alice", "unknown", 0, 3).changes()).isEmpty();
     assertThatThrownBy(() -> store.changesAfter("alice", DB, 0, 0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> store.changesAfter("alice", DB, -1, 3)).isInstanceOf(IllegalArgumentException.class);
@@ -288,11 +288,18 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     assertThat(forwarded.deviceId()).isEqualTo(device);
     assertThat(forwarded.signature()).isEqualTo(seal.signature());
     assertThat(forwarded.digests()).containsExactlyElementsOf(seal.digests());
+    assertThat(page.sealOf()).as("each change names its seal in the page, the unsealed one none").containsExactly(0, 0, -1);
     // The change arrives again, sealed: the stored one takes the seal.
     Seal late = seal(device, List.of(unsealed), 2);
     store.applyBatch("alice", DB, List.of(unsealed), List.of(late));
-    assertThat(store.changesAfter("alice", DB, 0, 10).seals()).extracting(Seal::signature)
+    StoredChanges again = store.changesAfter("alice", DB, 0, 10);
+    assertThat(again.seals()).extracting(Seal::signature)
         .containsExactlyInAnyOrder(seal.signature(), late.signature());
+    for (int i = 0; i < again.changes().size(); i++) {
+      byte[] digest = dev.cfost.identity.ChangeSeals.digest(again.changes().get(i));
+      assertThat(again.seals().get(again.sealOf().get(i)).digests()).as("the seal named for change " + i)
+          .anySatisfy(d -> assertThat(d).isEqualTo(digest));
+    }
     // a and b superseded: their seal is no longer forwarded; the new values' seal is.
     Change a2 = cell("t", "k", "a", 9L, 6, 1, 2);
     Change b2 = cell("t", "k", "b", 9L, 6, 1, 2);

@@ -133,11 +133,13 @@ final class PostgresDatabases {
       }
       long[] dbHead = database(c, user, database);
       if (dbHead == null) {
-        return new StoredChanges(List.of(), List.of(), position, true);
+        return StoredChanges.none(position, true);
       }
       long db = dbHead[0];
       List<Change> out = new ArrayList<>(Math.min(limit, 1024));
-      Map<Long, Seal> seals = new LinkedHashMap<>();
+      Map<Long, Integer> sealIndex = new java.util.HashMap<>();
+      List<Seal> seals = new ArrayList<>();
+      List<Integer> sealOf = new ArrayList<>(Math.min(limit, 1024));
       long last = position;
       long bytes = 0;
       try (PreparedStatement ps = c.prepareStatement(STREAM); PreparedStatement seal = c.prepareStatement(SealRows.BY_ID)) {
@@ -152,9 +154,16 @@ final class PostgresDatabases {
               continue;
             }
             long sealId = rs.getLong(10);
-            if (!rs.wasNull() && !seals.containsKey(sealId)) {
-              seals.put(sealId, SealRows.load(seal, sealId));
+            Integer index = -1;
+            if (!rs.wasNull()) {
+              index = sealIndex.get(sealId);
+              if (index == null) {
+                index = seals.size();
+                sealIndex.put(sealId, index);
+                seals.add(SealRows.load(seal, sealId));
+              }
             }
+            sealOf.add(index);
             // A sentinel's col_version is its cl (the stored one may mark it made for a cell: CellMerge.INFERRED).
             Change change = new Change(rs.getString(11), rs.getBytes(12), rs.getString(2), PgValues.read(rs, 4),
                 Change.SENTINEL.equals(rs.getString(2)) ? rs.getLong(13) : rs.getLong(3), last, rs.getBytes(9),
@@ -165,7 +174,7 @@ final class PostgresDatabases {
         }
       }
       // The head of the same snapshot: a batch committed since is read by the next call.
-      return new StoredChanges(out, new ArrayList<>(seals.values()), last, last >= head(c, db));
+      return new StoredChanges(out, seals, sealOf, last, last >= head(c, db));
     });
   }
 

@@ -275,7 +275,7 @@ public final class SyncService implements AutoCloseable {
         return p;
       }
       if (live.headAt(position)) {
-        p = new Page(generation, position, new StoredChanges(List.of(), List.of(), position, true), position);
+        p = new Page(generation, position, StoredChanges.none(position, true), position);
         share(key, p);
         return p;
       }
@@ -316,29 +316,31 @@ public final class SyncService implements AutoCloseable {
     }
     Set<String> revoked = revoked(userId);
     Map<String, String> sites = devices.sites(userId, databaseId);
-    Map<java.nio.ByteBuffer, List<Seal>> covering = new HashMap<>();
-    for (Seal seal : page.seals()) {
-      for (byte[] d : seal.digests()) {
-        covering.computeIfAbsent(java.nio.ByteBuffer.wrap(d), k -> new java.util.ArrayList<>(1)).add(seal);
-      }
-    }
+    // Each change goes with the seal the store keeps with it (CellMerge: the one that covered it when it was
+    // merged), found by the page's index instead of by digest, which cost a BLAKE2b per change sent.
     List<Change> kept = new java.util.ArrayList<>(page.changes().size());
-    Set<Seal> used = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (Change c : page.changes()) {
-      List<Seal> by = covering.get(java.nio.ByteBuffer.wrap(dev.cfost.identity.ChangeSeals.digest(c)));
+    List<Integer> keptSeal = new java.util.ArrayList<>(page.changes().size());
+    List<Seal> seals = new java.util.ArrayList<>(page.seals().size());
+    int[] renumbered = new int[page.seals().size()];
+    java.util.Arrays.fill(renumbered, -1);
+    for (int i = 0; i < page.changes().size(); i++) {
+      Change c = page.changes().get(i);
+      int s = page.sealOf().get(i);
       String owner = sites.get(dev.cfost.Values.hex(c.siteId()));
-      if (by == null || (owner != null && revoked.contains(owner))
-          || by.stream().allMatch(x -> revoked.contains(x.deviceId()))) {
+      if (s < 0 || (owner != null && revoked.contains(owner)) || revoked.contains(page.seals().get(s).deviceId())) {
         continue;
       }
+      if (renumbered[s] < 0) {
+        renumbered[s] = seals.size();
+        seals.add(page.seals().get(s));
+      }
       kept.add(c);
-      by.stream().filter(x -> !revoked.contains(x.deviceId())).forEach(used::add);
+      keptSeal.add(renumbered[s]);
     }
-    if (kept.size() == page.changes().size() && used.size() == page.seals().size()) {
+    if (kept.size() == page.changes().size() && seals.size() == page.seals().size()) {
       return page;
     }
-    List<Seal> seals = page.seals().stream().filter(used::contains).toList();
-    return new StoredChanges(kept, seals, page.position(), page.caughtUp());
+    return new StoredChanges(kept, seals, keptSeal, page.position(), page.caughtUp());
   }
 
   /** The user's revoked devices, kept until the device list changes (here, or seen every 30 s). */

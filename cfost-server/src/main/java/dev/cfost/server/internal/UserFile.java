@@ -119,10 +119,12 @@ final class UserFile implements AutoCloseable {
     return file.tx("reading database '" + database + "'", c -> {
       Long db = databaseId(c, database);
       if (db == null) {
-        return new StoredChanges(List.of(), List.of(), position, true);
+        return StoredChanges.none(position, true);
       }
       List<Change> out = new ArrayList<>(Math.min(limit, 1024));
-      Map<Long, Seal> seals = new LinkedHashMap<>();
+      Map<Long, Integer> sealIndex = new java.util.HashMap<>();
+      List<Seal> seals = new ArrayList<>();
+      List<Integer> sealOf = new ArrayList<>(Math.min(limit, 1024));
       long last = position;
       long bytes = 0;
       try (PreparedStatement ps = c.prepareStatement(STREAM); PreparedStatement seal = c.prepareStatement(SealRows.BY_ID)) {
@@ -136,9 +138,16 @@ final class UserFile implements AutoCloseable {
               continue;
             }
             long sealId = rs.getLong(6);
-            if (!rs.wasNull() && !seals.containsKey(sealId)) {
-              seals.put(sealId, SealRows.load(seal, sealId));
+            Integer index = -1;
+            if (!rs.wasNull()) {
+              index = sealIndex.get(sealId);
+              if (index == null) {
+                index = seals.size();
+                sealIndex.put(sealId, index);
+                seals.add(SealRows.load(seal, sealId));
+              }
             }
+            sealOf.add(index);
             // db_version is the stream position and seq 0: one entry per position.
             // A sentinel's col_version is its cl (the stored one may mark it made for a cell: CellMerge.INFERRED).
             Change change = new Change(rs.getString(7), rs.getBytes(8), rs.getString(2), StoreFile.read(rs, 4),
@@ -149,7 +158,7 @@ final class UserFile implements AutoCloseable {
           }
         }
       }
-      return new StoredChanges(out, new ArrayList<>(seals.values()), last, last >= head(c, db));
+      return new StoredChanges(out, seals, sealOf, last, last >= head(c, db));
     });
   }
 
