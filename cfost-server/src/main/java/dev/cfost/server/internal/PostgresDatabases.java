@@ -10,9 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The users' databases in PostgreSQL: what {@link UserFile} is for one SQLite file, for every user at
@@ -137,11 +135,9 @@ final class PostgresDatabases {
       }
       long db = dbHead[0];
       List<Change> out = new ArrayList<>(Math.min(limit, 1024));
-      Map<Long, Integer> sealIndex = new java.util.HashMap<>();
-      List<Seal> seals = new ArrayList<>();
-      List<Integer> sealOf = new ArrayList<>(Math.min(limit, 1024));
       long last = position;
       long bytes = 0;
+      SealRows.OfPage seals = new SealRows.OfPage();
       try (PreparedStatement ps = c.prepareStatement(STREAM); PreparedStatement seal = c.prepareStatement(SealRows.BY_ID)) {
         ps.setFetchSize(256); // a cursor: rows past the page's byte bound are never fetched
         ps.setLong(1, db);
@@ -153,17 +149,7 @@ final class PostgresDatabases {
             if (rs.getBoolean(14)) {
               continue;
             }
-            long sealId = rs.getLong(10);
-            Integer index = -1;
-            if (!rs.wasNull()) {
-              index = sealIndex.get(sealId);
-              if (index == null) {
-                index = seals.size();
-                sealIndex.put(sealId, index);
-                seals.add(SealRows.load(seal, sealId));
-              }
-            }
-            sealOf.add(index);
+            seals.next(rs, 10, seal);
             // A sentinel's col_version is its cl (the stored one may mark it made for a cell: CellMerge.INFERRED).
             Change change = new Change(rs.getString(11), rs.getBytes(12), rs.getString(2), PgValues.read(rs, 4),
                 Change.SENTINEL.equals(rs.getString(2)) ? rs.getLong(13) : rs.getLong(3), last, rs.getBytes(9),
@@ -174,7 +160,7 @@ final class PostgresDatabases {
         }
       }
       // The head of the same snapshot: a batch committed since is read by the next call.
-      return new StoredChanges(out, seals, sealOf, last, last >= head(c, db));
+      return new StoredChanges(out, seals.seals, seals.sealOf, last, last >= head(c, db));
     });
   }
 

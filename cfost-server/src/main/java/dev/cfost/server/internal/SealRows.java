@@ -64,4 +64,32 @@ final class SealRows {
     }
     return out;
   }
+
+  /**
+   * The seals of one page of the stream, each loaded once, and for each entry the index of its seal among
+   * them (-1 for none): {@link dev.cfost.server.StoredChanges#sealOf}.
+   */
+  static final class OfPage {
+    private final java.util.Map<Long, Integer> index = new java.util.HashMap<>();
+    final java.util.List<Seal> seals = new java.util.ArrayList<>();
+    final java.util.List<Integer> sealOf = new java.util.ArrayList<>();
+
+    /**
+     * Notes the seal of the page's next change: the seal id in {@code column} of {@code rs}, or none if null;
+     * a seal not met yet is loaded with {@code byId} ({@link #BY_ID}).
+     */
+    void next(java.sql.ResultSet rs, int column, PreparedStatement byId) throws SQLException {
+      long id = rs.getLong(column);
+      Integer at = -1;
+      if (!rs.wasNull()) {
+        at = index.get(id);
+        if (at == null) {
+          at = seals.size();
+          index.put(id, at);
+          seals.add(load(byId, id));
+        }
+      }
+      sealOf.add(at);
+    }
+  }
 }

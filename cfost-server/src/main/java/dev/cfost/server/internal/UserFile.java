@@ -11,9 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One user's file ({@code users/<user id>.db}): the cells, stream positions, seals and cursors of all the
@@ -122,11 +120,9 @@ final class UserFile implements AutoCloseable {
         return StoredChanges.none(position, true);
       }
       List<Change> out = new ArrayList<>(Math.min(limit, 1024));
-      Map<Long, Integer> sealIndex = new java.util.HashMap<>();
-      List<Seal> seals = new ArrayList<>();
-      List<Integer> sealOf = new ArrayList<>(Math.min(limit, 1024));
       long last = position;
       long bytes = 0;
+      SealRows.OfPage seals = new SealRows.OfPage();
       try (PreparedStatement ps = c.prepareStatement(STREAM); PreparedStatement seal = c.prepareStatement(SealRows.BY_ID)) {
         ps.setLong(1, db);
         ps.setLong(2, position);
@@ -137,17 +133,7 @@ final class UserFile implements AutoCloseable {
             if (rs.getBoolean(10)) {
               continue;
             }
-            long sealId = rs.getLong(6);
-            Integer index = -1;
-            if (!rs.wasNull()) {
-              index = sealIndex.get(sealId);
-              if (index == null) {
-                index = seals.size();
-                sealIndex.put(sealId, index);
-                seals.add(SealRows.load(seal, sealId));
-              }
-            }
-            sealOf.add(index);
+            seals.next(rs, 6, seal);
             // db_version is the stream position and seq 0: one entry per position.
             // A sentinel's col_version is its cl (the stored one may mark it made for a cell: CellMerge.INFERRED).
             Change change = new Change(rs.getString(7), rs.getBytes(8), rs.getString(2), StoreFile.read(rs, 4),
@@ -158,7 +144,7 @@ final class UserFile implements AutoCloseable {
           }
         }
       }
-      return new StoredChanges(out, seals, sealOf, last, last >= head(c, db));
+      return new StoredChanges(out, seals.seals, seals.sealOf, last, last >= head(c, db));
     });
   }
 
