@@ -290,12 +290,7 @@ class SyncProtocolIT {
     p.send(fromPhone);
     p.await(SyncMessage.Ack.class);
 
-    Devices.open(laptop.db).revoke(phone.keys.deviceId());
-    laptop.db.capture();
-    push(l, laptop, laptopPushed);
-
-    RawSocket t = connect(tablet, token(tablet));
-    t.send(new SyncMessage.Request(Cursor.START));
+    RawSocket t = revokeThePhoneThenAskFromTheStart(l, tablet);
     List<Change> got = new ArrayList<>();
     while (true) {
       Object m = t.await(Object.class);
@@ -309,6 +304,57 @@ class SyncProtocolIT {
     }
     assertThat(got).extracting(Change::val).doesNotContain("from the phone");
     assertThat(got).extracting(Change::table).contains("identity_revocations");
+  }
+
+  /**
+   * A change two seals cover (its device's and another device's, first in the batch, which the store keeps
+   * with the cell) is still relayed once that other device is revoked: its own device's seal, in the same
+   * page, still proves it, as it did before the server relayed by the stored seal alone.
+   */
+  @Test
+  void aChangeAlsoSealedByADeviceRevokedLaterIsRelayedWithItsOwnDevicesSeal() throws Exception {
+    UserDevice tablet = UserDevice.create(dir, "tablet");
+    open.add(tablet);
+    laptop.authorize(tablet);
+    RawSocket l = connect(laptop, token(laptop));
+    push(l, laptop, Cursor.START);
+    laptop.sql("INSERT INTO todo VALUES ('l1', 'also sealed by the phone'), ('l2', 'sealed by the laptop')");
+    laptop.db.capture();
+    ChangeBatch batch = laptop.db.changes(laptopPushed, 10_000);
+    SealedChanges sealed = ChangeSeals.open(laptop.db, laptop.keys, laptop.identityUser).seal(batch.changes());
+    List<byte[]> l1 = sealed.changes().stream().filter(c -> "also sealed by the phone".equals(c.val()))
+        .map(ChangeSeals::digest).toList();
+    assertThat(l1).hasSize(1);
+    Seal byPhone = new Seal(phone.keys.deviceId().toString(),
+        phone.keys.sign(ChangeSeals.signedBytes(laptop.db.databaseId(), l1)), l1);
+    List<Seal> seals = new ArrayList<>(List.of(byPhone));
+    seals.addAll(sealed.seals());
+    l.send(new SyncMessage.Changes(laptopPushed, batch.next(), sealed.changes(), 0, seals));
+    assertThat(l.await(SyncMessage.Ack.class).cursor()).isEqualTo(batch.next());
+    laptopPushed = batch.next();
+
+    RawSocket t = revokeThePhoneThenAskFromTheStart(l, tablet);
+    List<Change> got = new ArrayList<>();
+    String laptopId = laptop.keys.deviceId().toString();
+    while (true) {
+      Object m = t.await(Object.class);
+      if (m instanceof SyncMessage.Changes c) {
+        Set<ByteBuffer> byLaptop = new HashSet<>();
+        c.seals().stream().filter(s -> s.deviceId().equals(laptopId))
+            .forEach(s -> s.digests().forEach(d -> byLaptop.add(ByteBuffer.wrap(d))));
+        for (Change ch : c.changes()) {
+          if (Values.hex(ch.siteId()).equals(Values.hex(laptop.db.siteId()))) {
+            assertThat(byLaptop).as("the laptop's seal of %s in its batch", ch)
+                .contains(ByteBuffer.wrap(ChangeSeals.digest(ch)));
+          }
+        }
+        got.addAll(c.changes());
+        t.send(new SyncMessage.Received(c.cursor()));
+      } else if (m instanceof SyncMessage.Eose) {
+        break;
+      }
+    }
+    assertThat(got).extracting(Change::val).contains("sealed by the laptop", "also sealed by the phone");
   }
 
   /**
@@ -425,6 +471,16 @@ class SyncProtocolIT {
         0, List.of("changes", "live")));
     s.await(SyncMessage.Request.class);
     return s;
+  }
+
+  /** The laptop revokes the phone and pushes that; then {@code reader} asks for the whole stream. */
+  private RawSocket revokeThePhoneThenAskFromTheStart(RawSocket laptopSocket, UserDevice reader) throws Exception {
+    Devices.open(laptop.db).revoke(phone.keys.deviceId());
+    laptop.db.capture();
+    push(laptopSocket, laptop, laptopPushed);
+    RawSocket r = connect(reader, token(reader));
+    r.send(new SyncMessage.Request(Cursor.START));
+    return r;
   }
 
   /** Sends the device's changes after {@code from}, sealed, and waits for the server's ack. */

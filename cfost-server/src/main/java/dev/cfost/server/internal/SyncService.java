@@ -323,24 +323,53 @@ public final class SyncService implements AutoCloseable {
     List<Seal> seals = new java.util.ArrayList<>(page.seals().size());
     int[] renumbered = new int[page.seals().size()];
     java.util.Arrays.fill(renumbered, -1);
+    Map<java.nio.ByteBuffer, List<Integer>> covering = null;
     for (int i = 0; i < page.changes().size(); i++) {
       Change c = page.changes().get(i);
       int s = page.sealOf().get(i);
       String owner = sites.get(dev.cfost.Values.hex(c.siteId()));
-      if (s < 0 || (owner != null && revoked.contains(owner)) || revoked.contains(page.seals().get(s).deviceId())) {
+      if (s < 0 || (owner != null && revoked.contains(owner))) {
         continue;
       }
-      if (renumbered[s] < 0) {
-        renumbered[s] = seals.size();
-        seals.add(page.seals().get(s));
+      List<Integer> with = List.of(s);
+      String by = page.seals().get(s).deviceId();
+      if (revoked.contains(by) || (owner != null && !owner.equals(by))) {
+        // The stored seal is only the first that covered the change (CellMerge): another seal of the page
+        // may cover it too, by its site's device or by one not revoked. Only here is the digest computed.
+        if (covering == null) {
+          covering = covering(page.seals());
+        }
+        with = covering.getOrDefault(java.nio.ByteBuffer.wrap(dev.cfost.identity.ChangeSeals.digest(c)), List.of())
+            .stream().filter(x -> !revoked.contains(page.seals().get(x).deviceId())).toList();
+        if (with.isEmpty()
+            || (owner != null && with.stream().noneMatch(x -> owner.equals(page.seals().get(x).deviceId())))) {
+          continue;
+        }
+      }
+      for (int x : with) {
+        if (renumbered[x] < 0) {
+          renumbered[x] = seals.size();
+          seals.add(page.seals().get(x));
+        }
       }
       kept.add(c);
-      keptSeal.add(renumbered[s]);
+      keptSeal.add(renumbered[with.get(0)]);
     }
     if (kept.size() == page.changes().size() && seals.size() == page.seals().size()) {
       return page;
     }
     return new StoredChanges(kept, seals, keptSeal, page.position(), page.caughtUp());
+  }
+
+  /** The indexes of the seals covering each digest. */
+  private static Map<java.nio.ByteBuffer, List<Integer>> covering(List<Seal> seals) {
+    Map<java.nio.ByteBuffer, List<Integer>> out = new HashMap<>();
+    for (int i = 0; i < seals.size(); i++) {
+      for (byte[] d : seals.get(i).digests()) {
+        out.computeIfAbsent(java.nio.ByteBuffer.wrap(d), k -> new java.util.ArrayList<>(1)).add(i);
+      }
+    }
+    return out;
   }
 
   /** The user's revoked devices, kept until the device list changes (here, or seen every 30 s). */
