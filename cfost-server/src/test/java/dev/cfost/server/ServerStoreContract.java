@@ -273,6 +273,30 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     assertThatThrownBy(() -> store.changesAfter("alice", DB, -1, 3)).isInstanceOf(IllegalArgumentException.class);
   }
 
+  /**
+   * The seal a page names for a change covers that change as the page gives it back, since the server
+   * relays it with that seal alone: -0.0 merges as equal to 0.0, so a sealed -0.0 arriving for an unsealed
+   * 0.0 of the same site and version is not "this very change", and its seal must not be attached.
+   */
+  @Test
+  void aSealOverMinusZeroIsNotAttachedToAnUnsealedZero() {
+    String device = DeviceKeys.generate().deviceId().toString();
+    Change unsealedZero = cell("t", "u", "a", 0.0, 1, 1, 1);
+    Change minusZeroSameSite = cell("t", "u", "a", -0.0, 1, 1, 1);
+    Change zero = cell("t", "z", "a", 0.0, 1, 1, 1);
+    Change minusZero = cell("t", "z", "a", -0.0, 1, 1, 2);
+    store.applyBatch("alice", DB, List.of(unsealedZero), List.of());
+    store.applyBatch("alice", DB, List.of(minusZeroSameSite), List.of(seal(device, List.of(minusZeroSameSite), 3)));
+    store.applyBatch("alice", DB, List.of(zero), List.of(seal(device, List.of(zero), 1)));
+    store.applyBatch("alice", DB, List.of(minusZero), List.of(seal(device, List.of(minusZero), 2)));
+    StoredChanges page = store.changesAfter("alice", DB, 0, 10);
+    assertThat(page.changes()).extracting(Change::val).containsExactly(0.0, -0.0);
+    assertThat(page.sealOf().get(0)).as("the unsealed 0.0 keeps no seal").isEqualTo(-1);
+    byte[] digest = dev.cfost.identity.ChangeSeals.digest(page.changes().get(1));
+    assertThat(page.seals().get(page.sealOf().get(1)).digests()).as("the seal named for -0.0")
+        .anySatisfy(d -> assertThat(d).isEqualTo(digest));
+  }
+
   @Test
   void sealsAreKeptWithTheirChangesForwardedOnceAndDroppedWhenSuperseded() {
     String device = DeviceKeys.generate().deviceId().toString();

@@ -255,7 +255,9 @@ final class CellMerge {
 
   /** The stored entry is this very change: if it was kept without a seal until now, it takes this one. */
   private void attachSeal(Row row, Change ch, Object[] stored) throws SQLException {
-    if (stored[SEAL] != null) {
+    // 0.0 and -0.0 merge as equal, but a seal over one does not cover the other (the stream relays by it).
+    if (stored[SEAL] != null || (ch.val() instanceof Double d && stored[VALUE] instanceof Double s
+        && Double.doubleToRawLongBits(d) != Double.doubleToRawLongBits(s))) {
       return;
     }
     Long seal = sealOf(ch);
