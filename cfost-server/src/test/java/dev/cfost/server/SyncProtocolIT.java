@@ -313,48 +313,48 @@ class SyncProtocolIT {
    */
   @Test
   void aChangeAlsoSealedByADeviceRevokedLaterIsRelayedWithItsOwnDevicesSeal() throws Exception {
-    UserDevice tablet = UserDevice.create(dir, "tablet");
-    open.add(tablet);
-    laptop.authorize(tablet);
-    RawSocket l = connect(laptop, token(laptop));
-    push(l, laptop, Cursor.START);
+    UserDevice tablet = aTabletAuthorizedByTheLaptop();
+    RawSocket l = theLaptopsSessionAfterItsFirstPush();
     laptop.sql("INSERT INTO todo VALUES ('l1', 'also sealed by the phone'), ('l2', 'sealed by the laptop')");
     laptop.db.capture();
     ChangeBatch batch = laptop.db.changes(laptopPushed, 10_000);
     SealedChanges sealed = ChangeSeals.open(laptop.db, laptop.keys, laptop.identityUser).seal(batch.changes());
-    List<byte[]> l1 = sealed.changes().stream().filter(c -> "also sealed by the phone".equals(c.val()))
-        .map(ChangeSeals::digest).toList();
+    List<Change> l1 = sealed.changes().stream().filter(c -> "also sealed by the phone".equals(c.val())).toList();
     assertThat(l1).hasSize(1);
-    Seal byPhone = new Seal(phone.keys.deviceId().toString(),
-        phone.keys.sign(ChangeSeals.signedBytes(laptop.db.databaseId(), l1)), l1);
-    List<Seal> seals = new ArrayList<>(List.of(byPhone));
+    List<Seal> seals = new ArrayList<>(List.of(sealBy(phone, l1)));
     seals.addAll(sealed.seals());
-    l.send(new SyncMessage.Changes(laptopPushed, batch.next(), sealed.changes(), 0, seals));
-    assertThat(l.await(SyncMessage.Ack.class).cursor()).isEqualTo(batch.next());
-    laptopPushed = batch.next();
+    sendAsTheLaptop(l, batch.next(), sealed.changes(), seals);
 
     RawSocket t = revokeThePhoneThenAskFromTheStart(l, tablet);
-    List<Change> got = new ArrayList<>();
-    String laptopId = laptop.keys.deviceId().toString();
-    while (true) {
-      Object m = t.await(Object.class);
-      if (m instanceof SyncMessage.Changes c) {
-        Set<ByteBuffer> byLaptop = new HashSet<>();
-        c.seals().stream().filter(s -> s.deviceId().equals(laptopId))
-            .forEach(s -> s.digests().forEach(d -> byLaptop.add(ByteBuffer.wrap(d))));
-        for (Change ch : c.changes()) {
-          if (Values.hex(ch.siteId()).equals(Values.hex(laptop.db.siteId()))) {
-            assertThat(byLaptop).as("the laptop's seal of %s in its batch", ch)
-                .contains(ByteBuffer.wrap(ChangeSeals.digest(ch)));
-          }
-        }
-        got.addAll(c.changes());
-        t.send(new SyncMessage.Received(c.cursor()));
-      } else if (m instanceof SyncMessage.Eose) {
-        break;
-      }
-    }
+    List<Change> got = untilEoseEachLaptopChangeWithTheLaptopsSeal(t);
     assertThat(got).extracting(Change::val).contains("sealed by the laptop", "also sealed by the phone");
+  }
+
+  /**
+   * A change of the laptop's site that the tablet sealed first and the laptop also sealed, with the laptop's
+   * seal kept by the store only for a change of the phone's site: once the phone is revoked that change is
+   * left out, and the laptop's change must still go with the laptop's seal (devices refuse it otherwise).
+   */
+  @Test
+  void aChangeWhoseOwnDevicesSealTheStoreKeptForAnotherChangeStillGoesWithIt() throws Exception {
+    UserDevice tablet = aTabletAuthorizedByTheLaptop();
+    RawSocket l = theLaptopsSessionAfterItsFirstPush();
+    phone.sql("INSERT INTO todo VALUES ('p1', 'from the phone')");
+    phone.db.capture();
+    List<Change> fromPhone = phone.db.changes(Cursor.START, 10_000).changes().stream()
+        .filter(c -> c.table().equals("todo")).toList();
+    laptop.sql("INSERT INTO todo VALUES ('l1', 'the tablet sealed it first')");
+    laptop.db.capture();
+    ChangeBatch batch = laptop.db.changes(laptopPushed, 10_000);
+    List<Change> fromLaptop = batch.changes();
+    List<Change> both = new ArrayList<>(fromLaptop);
+    both.addAll(fromPhone);
+    List<Seal> seals = List.of(sealBy(tablet, fromLaptop), sealBy(laptop, both), sealBy(phone, fromPhone));
+    sendAsTheLaptop(l, batch.next(), both, seals);
+
+    RawSocket t = revokeThePhoneThenAskFromTheStart(l, tablet);
+    List<Change> got = untilEoseEachLaptopChangeWithTheLaptopsSeal(t);
+    assertThat(got).extracting(Change::val).contains("the tablet sealed it first").doesNotContain("from the phone");
   }
 
   /**
@@ -471,6 +471,60 @@ class SyncProtocolIT {
         0, List.of("changes", "live")));
     s.await(SyncMessage.Request.class);
     return s;
+  }
+
+  /**
+   * The changes {@code reader} is sent up to {@code eose}, checking that each change of the laptop's site
+   * comes with a seal by the laptop in its batch (else a device refuses the batch: site_mismatch).
+   */
+  private List<Change> untilEoseEachLaptopChangeWithTheLaptopsSeal(RawSocket reader) throws Exception {
+    List<Change> got = new ArrayList<>();
+    String laptopId = laptop.keys.deviceId().toString();
+    while (true) {
+      Object m = reader.await(Object.class);
+      if (m instanceof SyncMessage.Changes c) {
+        Set<ByteBuffer> byLaptop = new HashSet<>();
+        c.seals().stream().filter(s -> s.deviceId().equals(laptopId))
+            .forEach(s -> s.digests().forEach(d -> byLaptop.add(ByteBuffer.wrap(d))));
+        for (Change ch : c.changes()) {
+          if (Values.hex(ch.siteId()).equals(Values.hex(laptop.db.siteId()))) {
+            assertThat(byLaptop).as("the laptop's seal of %s in its batch", ch)
+                .contains(ByteBuffer.wrap(ChangeSeals.digest(ch)));
+          }
+        }
+        got.addAll(c.changes());
+        reader.send(new SyncMessage.Received(c.cursor()));
+      } else if (m instanceof SyncMessage.Eose) {
+        return got;
+      }
+    }
+  }
+
+  /** A seal by {@code device} over {@code changes}, as that device signs. */
+  private Seal sealBy(UserDevice device, List<Change> changes) {
+    List<byte[]> digests = changes.stream().map(ChangeSeals::digest).toList();
+    return new Seal(device.keys.deviceId().toString(),
+        device.keys.sign(ChangeSeals.signedBytes(laptop.db.databaseId(), digests)), digests);
+  }
+
+  private RawSocket theLaptopsSessionAfterItsFirstPush() throws Exception {
+    RawSocket l = connect(laptop, token(laptop));
+    push(l, laptop, Cursor.START);
+    return l;
+  }
+
+  private UserDevice aTabletAuthorizedByTheLaptop() {
+    UserDevice tablet = UserDevice.create(dir, "tablet");
+    open.add(tablet);
+    laptop.authorize(tablet);
+    return tablet;
+  }
+
+  /** Sends {@code changes} with {@code seals} on the laptop's session, up to {@code to}, and waits for the ack. */
+  private void sendAsTheLaptop(RawSocket s, Cursor to, List<Change> changes, List<Seal> seals) throws Exception {
+    s.send(new SyncMessage.Changes(laptopPushed, to, changes, 0, seals));
+    assertThat(s.await(SyncMessage.Ack.class).cursor()).isEqualTo(to);
+    laptopPushed = to;
   }
 
   /** The laptop revokes the phone and pushes that; then {@code reader} asks for the whole stream. */
