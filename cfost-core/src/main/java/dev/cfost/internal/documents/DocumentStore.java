@@ -85,7 +85,7 @@ public final class DocumentStore implements AutoCloseable {
     this.checkpointEvery = checkpointEvery;
     this.foldWindow = foldWindow;
     this.conn = db.connect();
-    this.runs = new FoldedRuns(conn);
+    this.runs = new FoldedRuns(this::leaf);
     try (Statement s = conn.createStatement()) {
       // The store never asks for generated keys; else the driver runs SELECT last_insert_rowid() after every
       // INSERT: a tenth of a fold's time (a local-history row per revision), measured by a profile of ./bench-documents.
@@ -455,14 +455,16 @@ public final class DocumentStore implements AutoCloseable {
           if (r == null) {
             continue;
           }
-          if (run == null || !run.fits(r)) {
+          int idx = run == null ? -1 : run.add(r);
+          if (idx < 0) { // the first, or the run is full
             if (run != null) {
               store(run);
             }
             run = new RevisionRun.Builder();
             n = runs.begin(run.revisions());
+            idx = run.add(r);
           }
-          place(st, List.of(FoldedRuns.Entry.of(r, n, run.add(r))));
+          place(st, List.of(FoldedRuns.Entry.of(r, n, idx)));
         }
         if (run == null) {
           rollback(); // nothing changes
@@ -576,7 +578,6 @@ public final class DocumentStore implements AutoCloseable {
       for (PreparedStatement ps : leaves.values()) {
         ps.close();
       }
-      runs.close();
       conn.close();
     } catch (SQLException e) {
       log.warn("closing the documents connection: {}", e.getMessage());

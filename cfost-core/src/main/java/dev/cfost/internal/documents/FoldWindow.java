@@ -44,15 +44,17 @@ record FoldWindow(List<Change> changes, Cursor next, boolean caughtUp) {
     do {
       ChangeBatch batch = db.changes(next, Math.min(STREAM_BATCH, maxChanges), FILTER);
       long room = maxRevisions - revisions;
-      if (revisionsIn(batch.changes(), batch.changes().size()) > room) {
+      long held = revisionsIn(batch.changes());
+      if (held > room) {
         if (!window.isEmpty()) {
           break; // this batch begins the next window
         }
         // alone past the bound (runs of thousands each): the rows that fit, at least one, read again
         batch = db.changes(next, fitting(batch.changes(), room), FILTER);
+        held = revisionsIn(batch.changes());
       }
       window.addAll(batch.changes());
-      revisions += revisionsIn(batch.changes(), batch.changes().size());
+      revisions += held;
       for (Change c : batch.changes()) {
         chars += c.val() instanceof String text ? text.length() : c.val() instanceof byte[] run ? run.length : 0;
       }
@@ -62,11 +64,10 @@ record FoldWindow(List<Change> changes, Cursor next, boolean caughtUp) {
     return new FoldWindow(window, next, caughtUp);
   }
 
-  /** The revisions that the first {@code count} changes' rows say they hold (a run says how many, unread). */
-  private static long revisionsIn(List<Change> changes, int count) {
+  /** The revisions that the changes' rows say they hold (a run says how many, unread). */
+  private static long revisionsIn(List<Change> changes) {
     long n = 0;
-    for (int i = 0; i < count; i++) {
-      Change c = changes.get(i);
+    for (Change c : changes) {
       n += "body".equals(c.cid()) ? RevisionRun.revisionsIn(c.val()) : 0;
     }
     return n;
@@ -84,7 +85,7 @@ record FoldWindow(List<Change> changes, Cursor next, boolean caughtUp) {
       while (end < changes.size() && sameRow(changes.get(start), changes.get(end))) {
         end++;
       }
-      held += revisionsIn(changes.subList(start, end), end - start);
+      held += revisionsIn(changes.subList(start, end));
       if (held > room && count > 0) {
         break;
       }

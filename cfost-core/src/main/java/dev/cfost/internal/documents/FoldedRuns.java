@@ -1,6 +1,5 @@
 package dev.cfost.internal.documents;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -22,7 +21,7 @@ final class FoldedRuns {
   /**
    * A revision as a fold window holds it: what orders it, and where it is kept (its run's local number and
    * its index in the run), read through {@link #revision} when it is applied. A few dozen bytes, however
-   * large the revision: a window holds up to {@link DocumentStore#WINDOW_REVISIONS} of them.
+   * large the revision: a window holds up to {@link FoldWindow#REVISIONS} of them.
    */
   record Entry(String doc, long hlc, byte[] site, long run, int idx) {
     static Entry of(RevisionRecord r, long run, int idx) {
@@ -41,26 +40,26 @@ final class FoldedRuns {
 
   private record Cached(List<RevisionRecord> revisions, int weight) {}
 
-  private final Connection conn;
+  /** The store's statements, prepared once for its connection's life. */
+  interface Statements {
+    PreparedStatement prepared(String sql) throws SQLException;
+  }
+
+  private final Statements statements;
   private final Map<Long, Cached> cache = new LinkedHashMap<>(32, 0.75f, true); // in access order
   private int cachedWeight;
-  /** The run a local write is making: numbered, not stored until {@link #store}. */
+  /** The run a local write is making: numbered, not stored until {@link #finish}. */
   private long pendingRun = -1;
   private List<RevisionRecord> pending;
-  private PreparedStatement isFolded;
-  private PreparedStatement read;
-  private PreparedStatement insert;
   private int loads;
 
-  FoldedRuns(Connection conn) {
-    this.conn = conn;
+  FoldedRuns(Statements statements) {
+    this.statements = statements;
   }
 
   /** Whether the replicated row with this key was folded here. */
   boolean folded(long key) throws SQLException {
-    if (isFolded == null) {
-      isFolded = conn.prepareStatement("SELECT 1 FROM cfost_doc_runs WHERE id = ?");
-    }
+    PreparedStatement isFolded = statements.prepared("SELECT 1 FROM cfost_doc_runs WHERE id = ?");
     isFolded.setLong(1, key);
     try (ResultSet rs = isFolded.executeQuery()) {
       return rs.next();
@@ -118,14 +117,6 @@ final class FoldedRuns {
     pending = null;
   }
 
-  void close() throws SQLException {
-    for (PreparedStatement ps : new PreparedStatement[] {isFolded, read, insert}) {
-      if (ps != null) {
-        ps.close();
-      }
-    }
-  }
-
   /** How many runs were read back from {@code cfost_doc_runs}: the cache's misses. */
   int loads() {
     return loads;
@@ -133,9 +124,7 @@ final class FoldedRuns {
 
   private List<RevisionRecord> load(long n) throws SQLException {
     loads++;
-    if (read == null) {
-      read = conn.prepareStatement("SELECT body FROM cfost_doc_runs WHERE n = ?");
-    }
+    PreparedStatement read = statements.prepared("SELECT body FROM cfost_doc_runs WHERE n = ?");
     read.setLong(1, n);
     try (ResultSet rs = read.executeQuery()) {
       if (!rs.next()) {
@@ -160,17 +149,15 @@ final class FoldedRuns {
   }
 
   private long next() throws SQLException {
-    try (PreparedStatement ps = conn.prepareStatement("SELECT COALESCE(MAX(n), 0) + 1 FROM cfost_doc_runs");
-        ResultSet rs = ps.executeQuery()) {
+    try (ResultSet rs = statements.prepared("SELECT COALESCE(MAX(n), 0) + 1 FROM cfost_doc_runs").executeQuery()) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
   private void store(long n, long key, long lastHlc, Object body) throws SQLException {
-    if (insert == null) {
-      insert = conn.prepareStatement("INSERT INTO cfost_doc_runs(n, id, last_hlc, body) VALUES (?, ?, ?, ?)");
-    }
+    PreparedStatement insert = statements.prepared(
+        "INSERT INTO cfost_doc_runs(n, id, last_hlc, body) VALUES (?, ?, ?, ?)");
     insert.setLong(1, n);
     insert.setLong(2, key);
     insert.setLong(3, lastHlc);

@@ -127,25 +127,28 @@ final class RevisionRun {
     private final StringBuilder entries = new StringBuilder();
     private int bytes;
 
-    /** Whether {@code r} may join: the first always does, the others while the run stays in bounds. */
-    boolean fits(RevisionRecord r) {
-      if (revisions.isEmpty()) {
-        return true;
-      }
-      RevisionRecord first = revisions.get(0);
-      return revisions.size() < MAX_REVISIONS && r.doc().equals(first.doc()) && r.user().equals(first.user())
-          && java.util.Arrays.equals(r.site(), first.site()) && r.hlc() > last().hlc()
-          && bytes + 1 + entryBytes(entry(r)) <= MAX_JSON_BYTES - HEAD_BYTES;
-    }
-
-    /** Adds a revision that {@link #fits}; returns its index in the run. */
+    /**
+     * Adds {@code r} if it may join: the first always does, the others while they are later revisions of the
+     * same document, device and user and the run stays in bounds. Returns its index in the run, or -1.
+     */
     int add(RevisionRecord r) {
-      String e = entry(r);
+      if (!revisions.isEmpty()) {
+        RevisionRecord first = revisions.get(0);
+        if (revisions.size() >= MAX_REVISIONS || !r.doc().equals(first.doc()) || !r.user().equals(first.user())
+            || !java.util.Arrays.equals(r.site(), first.site()) || r.hlc() <= last().hlc()) {
+          return -1;
+        }
+      }
+      String e = entry(r); // written once: measured here, kept below
+      int size = entryBytes(e) + 1; // with its comma
+      if (!revisions.isEmpty() && bytes + size > MAX_JSON_BYTES - HEAD_BYTES) {
+        return -1;
+      }
       if (!revisions.isEmpty()) {
         entries.append(',');
       }
       entries.append(e);
-      bytes += entryBytes(e) + 1;
+      bytes += size;
       revisions.add(r);
       return revisions.size() - 1;
     }

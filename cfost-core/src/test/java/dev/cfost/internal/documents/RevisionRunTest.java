@@ -28,7 +28,6 @@ class RevisionRunTest {
     for (int i = 0; i < 50; i++) {
       hlc += 1 + i % 3;
       RevisionRecord r = i == 0 ? create(hlc) : keystroke(hlc, i);
-      assertThat(run.fits(r)).isTrue();
       assertThat(run.add(r)).isEqualTo(i);
       made.add(r);
     }
@@ -59,19 +58,19 @@ class RevisionRunTest {
     RevisionRun.Builder run = new RevisionRun.Builder();
     long hlc = 1L << 40;
     run.add(keystroke(hlc, 0));
-    assertThat(run.fits(keystroke(hlc, 1))).as("the same clock").isFalse();
+    assertThat(run.add(keystroke(hlc, 1))).as("the same clock").isEqualTo(-1);
     RevisionRecord otherUser = new RevisionRecord("d", hlc + 1, SITE, "w", RevisionRecord.Kind.UPDATE,
         RevisionRecord.Action.PATCH, null, null, add(1), remove(1), 0);
-    assertThat(run.fits(otherUser)).isFalse();
+    assertThat(run.add(otherUser)).isEqualTo(-1);
     for (int i = 1; i < RevisionRun.MAX_REVISIONS; i++) {
-      run.add(keystroke(hlc + i, i));
+      assertThat(run.add(keystroke(hlc + i, i))).isEqualTo(i);
     }
-    assertThat(run.fits(keystroke(hlc + RevisionRun.MAX_REVISIONS, 1))).as("past the count").isFalse();
+    assertThat(run.add(keystroke(hlc + RevisionRun.MAX_REVISIONS, 1))).as("past the count").isEqualTo(-1);
     RevisionRun.Builder big = new RevisionRun.Builder();
     String text = "x".repeat(RevisionRun.MAX_JSON_BYTES / 3);
-    big.add(create(hlc, text));
-    big.add(create(hlc + 1, text));
-    assertThat(big.fits(create(hlc + 2, text))).as("past the bytes").isFalse();
+    assertThat(big.add(create(hlc, text))).isZero();
+    assertThat(big.add(create(hlc + 1, text))).isEqualTo(1);
+    assertThat(big.add(create(hlc + 2, text))).as("past the bytes").isEqualTo(-1);
     assertThat(RevisionRun.decode(big.body())).hasSize(2);
   }
 
