@@ -324,10 +324,15 @@ public final class SyncService implements AutoCloseable {
     int[] renumbered = new int[page.seals().size()];
     java.util.Arrays.fill(renumbered, -1);
     Map<java.nio.ByteBuffer, List<Integer>> covering = null;
+    byte[] site = null;
+    String owner = null;
     for (int i = 0; i < page.changes().size(); i++) {
       Change c = page.changes().get(i);
       int s = page.sealOf().get(i);
-      String owner = sites.get(dev.cfost.Values.hex(c.siteId()));
+      if (!java.util.Arrays.equals(c.siteId(), site)) { // a page's changes come from few sites, in runs
+        site = c.siteId();
+        owner = sites.get(dev.cfost.Values.hex(site));
+      }
       if (s < 0 || (owner != null && revoked.contains(owner))) {
         continue;
       }
@@ -339,10 +344,11 @@ public final class SyncService implements AutoCloseable {
         if (covering == null) {
           covering = covering(page.seals());
         }
+        String ownerOf = owner;
         with = covering.getOrDefault(java.nio.ByteBuffer.wrap(dev.cfost.identity.ChangeSeals.digest(c)), List.of())
             .stream().filter(x -> !revoked.contains(page.seals().get(x).deviceId())).toList();
         if (with.isEmpty()
-            || (owner != null && with.stream().noneMatch(x -> owner.equals(page.seals().get(x).deviceId())))) {
+            || (owner != null && with.stream().noneMatch(x -> ownerOf.equals(page.seals().get(x).deviceId())))) {
           continue;
         }
       }
