@@ -248,15 +248,19 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
       batch.add(cell("t", "k", "c" + i, (long) i, 1, 1, 1));
     }
     // A sentinel first, which the stream leaves out (its row has cells, whose changes carry cl 1).
-    store.applyBatch("alice", DB, List.of(sentinel("t", "k", 1, 1)), List.of());
-    assertThat(store.applyBatch("alice", DB, batch, List.of()).position()).isEqualTo(8);
+    assertThat(store.applyBatch("alice", DB, List.of(sentinel("t", "k", 1, 1)), List.of()))
+        .extracting(ApplyResult::previous, ApplyResult::position).containsExactly(0L, 1L);
+    ApplyResult seven = store.applyBatch("alice", DB, batch, List.of());
+    // The positions after 'previous' up to 'position' are the batch's: a session may skip them for its sender.
+    assertThat(seven).extracting(ApplyResult::previous, ApplyResult::position).containsExactly(1L, 8L);
     StoredChanges first = store.changesAfter("alice", DB, 0, 3);
     assertThat(first.changes()).extracting(Change::dbVersion).containsExactly(2L, 3L);
     assertThat(first.changes()).extracting(Change::seq).containsOnly(0L);
     assertThat(first.position()).isEqualTo(3);
     assertThat(first.caughtUp()).isFalse();
     // c0 (position 2, already read) changes: it moves to position 9, past the reader.
-    store.applyBatch("alice", DB, List.of(cell("t", "k", "c0", 100L, 2, 1, 1)), List.of());
+    assertThat(store.applyBatch("alice", DB, List.of(cell("t", "k", "c0", 100L, 2, 1, 1)), List.of()))
+        .extracting(ApplyResult::previous, ApplyResult::position).containsExactly(8L, 9L);
     List<Long> rest = new ArrayList<>();
     long position = first.position();
     StoredChanges page;

@@ -95,7 +95,7 @@ final class PostgresDatabases {
           ps.executeUpdate();
         }
       }
-      return new Applied(new ApplyResult(merge.applied(), newHead), newHead != head);
+      return new Applied(new ApplyResult(merge.applied(), head, newHead, null), newHead != head);
     });
   }
 

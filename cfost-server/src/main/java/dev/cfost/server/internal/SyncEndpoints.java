@@ -361,7 +361,7 @@ final class SyncEndpoints {
       Cursor held;
       try {
         held = service.receive(device.userId(), database, device.deviceId(), c.changes(), c.seals(), c.from(),
-            c.cursor());
+            c.cursor()).held();
       } catch (SyncException e) {
         throw new ApiException(e.code().equals("unauthorized") ? 403 : 400, e.code(), e.detail());
       }

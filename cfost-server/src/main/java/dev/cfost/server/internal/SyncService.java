@@ -9,6 +9,7 @@ import dev.cfost.net.SyncMessage;
 import dev.cfost.InvalidChangeException;
 import dev.cfost.server.ServerDevice;
 import dev.cfost.server.ServerStore;
+import dev.cfost.server.ApplyResult;
 import dev.cfost.server.StoredChanges;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -401,11 +402,12 @@ public final class SyncService implements AutoCloseable {
    * {@code from}, saving {@code cursor} with it, then wakes the database's other sessions and follows the
    * device list if the batch wrote it.
    *
-   * @return null once merged; else the cursor the server holds, which {@code from} does not continue (a
-   *     duplicate, or a batch after a lost one): nothing was merged and the device resumes from it
+   * @return what the store did; {@link ApplyResult#held} not null: the cursor the server holds, which {@code from}
+   *     does not continue (a duplicate, or a batch after a lost one): nothing was merged and the device resumes
+   *     from it (the positions are then -1 where the batch was refused before the store read them)
    * @throws SyncException refusing the batch (nothing of it stored)
    */
-  Cursor receive(String user, String db, String deviceId, List<Change> changes, List<Seal> seals, Cursor from,
+  ApplyResult receive(String user, String db, String deviceId, List<Change> changes, List<Seal> seals, Cursor from,
       Cursor cursor) {
     ServerDevice self = store.device(deviceId).orElse(null);
     if (self == null || self.revoked() || !self.userId().equals(user)) {
@@ -413,17 +415,18 @@ public final class SyncService implements AutoCloseable {
     }
     long start = System.nanoTime();
     inFlight.incrementAndGet();
+    ApplyResult result;
     try {
       // A batch that does not continue the held cursor is answered at once, before its seals are checked; the
       // store checks again in the batch's transaction, which decides (two sessions of one device, on two
       // processes, may both pass this first look).
       Cursor held = store.receivedCursor(user, db, deviceId);
       if (!held.equals(from)) {
-        return held;
+        return new ApplyResult(0, -1, -1, held);
       }
-      held = merge(user, db, changes, seals, deviceId, from, cursor);
-      if (held != null) {
-        return held;
+      result = merge(user, db, changes, seals, deviceId, from, cursor);
+      if (!result.stored()) {
+        return result;
       }
     } finally {
       inFlight.decrementAndGet();
@@ -437,14 +440,14 @@ public final class SyncService implements AutoCloseable {
       }
       revokedByUser.remove(user);
     }
-    return null; // the store's commit listener wakes the database's sessions
+    return result; // the store's commit listener wakes the database's sessions
   }
 
   /**
    * Checks the batch's seals against the user's devices, then stores it with the device's cursor if the store
-   * still holds {@code from} for the device; returns null, or the cursor held instead (nothing stored).
+   * still holds {@code from} for the device.
    */
-  private Cursor merge(String user, String db, List<Change> changes, List<Seal> seals, String deviceId, Cursor from,
+  private ApplyResult merge(String user, String db, List<Change> changes, List<Seal> seals, String deviceId, Cursor from,
       Cursor cursor) {
     Map<String, ServerDevice> known = new HashMap<>();
     for (ServerDevice d : store.devices(user)) {
@@ -465,7 +468,7 @@ public final class SyncService implements AutoCloseable {
       }
     }
     try {
-      return store.applyBatch(user, db, changes, seals, deviceId, from, cursor, digests).held();
+      return store.applyBatch(user, db, changes, seals, deviceId, from, cursor, digests);
     } catch (InvalidChangeException | IllegalArgumentException e) {
       throw new SyncException("invalid_change", e.getMessage());
     }

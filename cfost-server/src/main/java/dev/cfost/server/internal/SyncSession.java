@@ -8,6 +8,7 @@ import dev.cfost.identity.ChangeSeals;
 import dev.cfost.net.SyncException;
 import dev.cfost.net.SyncMessage;
 import dev.cfost.net.Topic;
+import dev.cfost.server.ApplyResult;
 import dev.cfost.server.StoredChanges;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -179,11 +180,12 @@ final class SyncSession {
         return; // not merged, not acknowledged: the device sends it again to the next server
       }
       out.send(new SyncMessage.Received(c.cursor()));
-      Cursor held = service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.from(), c.cursor());
-      if (held != null) {
-        requestAgain(held); // a duplicate, or one after a lost one: resume from ours
+      ApplyResult result = service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.from(), c.cursor());
+      if (!result.stored()) {
+        requestAgain(result.held()); // a duplicate, or one after a lost one: resume from ours
         return;
       }
+      skipOwnBatch(result);
       out.send(new SyncMessage.Ack(c.cursor()));
     } else if (m instanceof SyncMessage.Received r) {
       boolean opened = false;
@@ -208,6 +210,18 @@ final class SyncSession {
       // The device is caught up with its own stream: nothing to do.
     } else if (!(m instanceof SyncMessage.Pong)) {
       throw new SyncException("protocol_violation", "unexpected message");
+    }
+  }
+
+  /**
+   * The device's batch took the positions after {@code result.previous()} up to {@code result.position()}, and
+   * nothing else did: if this stream was to read next just after them, it moves past them instead of reading
+   * back what the device sent only to leave it all out (a device pushing its history would otherwise have
+   * each of its batches read again). The pump, woken by the commit, still tells the device the new cursor.
+   */
+  private synchronized void skipOwnBatch(ApplyResult result) {
+    if (requested && result.previous() >= 0 && position == result.previous()) {
+      position = result.position();
     }
   }
 

@@ -105,7 +105,7 @@ final class UserFile implements AutoCloseable {
           ps.executeUpdate();
         }
       }
-      return new ApplyResult(applied, newHead);
+      return new ApplyResult(applied, head, newHead, null);
     });
     if (headMoved[0]) {
       moved.run();
