@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #onFrame} runs on the transport's thread, one frame at a time (the next frame is
  * not read before it returns: a merge holds the device back); {@link #pump} runs on the service's
  * executor, woken by commits, and holds the session's lock while it reads and sends; both take the lock
- * to change the stream's state. {@link #stop} (the server is stopping) waits for the frame being handled,
+ * to change the stream's state; while a frame's batch is being merged the pump waits for it, to skip the
+ * device's own changes (ownBatchDone). {@link #stop} (the server is stopping) waits for the frame being handled,
  * so that a batch being merged is committed and acknowledged before the connection closes.
  */
 final class SyncSession {
@@ -84,6 +85,9 @@ final class SyncSession {
   private final ArrayDeque<Cursor> unacked = new ArrayDeque<>();
   private Cursor lastRequested;
   private long lastRequestedAt;
+  /** A batch of this session's device is being merged: the pump waits for it (a few ms) to skip it. */
+  private boolean mergingOwnBatch;
+  private boolean wokenWhileMerging;
 
   SyncSession(SyncService service, String userId, String databaseId, String deviceId, Outbox out, boolean windowed) {
     this.service = service;
@@ -180,12 +184,19 @@ final class SyncSession {
         return; // not merged, not acknowledged: the device sends it again to the next server
       }
       out.send(new SyncMessage.Received(c.cursor()));
-      ApplyResult result = service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.from(), c.cursor());
+      synchronized (this) {
+        mergingOwnBatch = true;
+      }
+      ApplyResult result = null;
+      try {
+        result = service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.from(), c.cursor());
+      } finally {
+        ownBatchDone(result);
+      }
       if (!result.stored()) {
         requestAgain(result.held()); // a duplicate, or one after a lost one: resume from ours
         return;
       }
-      skipOwnBatch(result);
       out.send(new SyncMessage.Ack(c.cursor()));
     } else if (m instanceof SyncMessage.Received r) {
       boolean opened = false;
@@ -214,14 +225,25 @@ final class SyncSession {
   }
 
   /**
-   * The device's batch took the positions after {@code result.previous()} up to {@code result.position()}, and
-   * nothing else did: if this stream was to read next just after them, it moves past them instead of reading
-   * back what the device sent only to leave it all out (a device pushing its history would otherwise have
-   * each of its batches read again). The pump, woken by the commit, still tells the device the new cursor.
+   * The device's batch, merging since {@link #mergingOwnBatch} was set, is done ({@code result} null: it
+   * failed). If it was stored, it took the positions after {@code result.previous()} up to
+   * {@code result.position()}, and nothing else did: a stream that was to read next just after them moves
+   * past them instead of reading back what the device sent only to leave it all out (a device pushing its
+   * history would otherwise have each of its batches read again). Then the pump runs if it was woken
+   * meanwhile (by this commit, at least), and tells the device the new cursor.
    */
-  private synchronized void skipOwnBatch(ApplyResult result) {
-    if (requested && result.previous() >= 0 && position == result.previous()) {
-      position = result.position();
+  private void ownBatchDone(ApplyResult result) {
+    boolean woken;
+    synchronized (this) {
+      mergingOwnBatch = false;
+      if (result != null && result.stored() && requested && result.previous() >= 0 && position == result.previous()) {
+        position = result.position();
+      }
+      woken = wokenWhileMerging;
+      wokenWhileMerging = false;
+    }
+    if (woken) {
+      wake();
     }
   }
 
@@ -354,6 +376,10 @@ final class SyncSession {
    * is the batch's, and the next commit wakes the pump (docs/PROTOCOL.md, Session, 5).
    */
   synchronized void pump() {
+    if (mergingOwnBatch) {
+      wokenWhileMerging = true; // run once the batch is done (ownBatchDone), past it if nothing came between
+      return;
+    }
     while (!closed && requested && (!windowed || inFlight.size() < WINDOW)) {
       SyncService.Page read = service.page(userId, databaseId, position);
       StoredChanges page = read.changes();
