@@ -128,7 +128,9 @@ final class WireChecks {
       if (c.pk() == null) {
         throw new InvalidChangeException(i, "field 'pk' is missing (table '" + c.table() + "')");
       }
-      if (c.pk() != lastPk) { // a row's changes usually share one array: decode it once
+      // A row's changes come one after another: its key is decoded once (they share one array when made
+      // here, equal arrays when decoded from the wire, one per change).
+      if (c.pk() != lastPk && (lastPk == null || !Arrays.equals(c.pk(), lastPk))) {
         key(i, c);
         lastPk = c.pk();
       }
