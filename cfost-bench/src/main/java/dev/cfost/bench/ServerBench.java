@@ -52,6 +52,8 @@ import java.util.function.BooleanSupplier;
 public final class ServerBench {
   static final String USER = "bench";
   static final String PASSWORD = "correct horse battery staple";
+  /** The user of the warm-up pair, a second account on the server. */
+  static final String WARMUP_USER = "bench-warmup";
 
   private final Options options;
   private final Path dir;
@@ -84,34 +86,12 @@ public final class ServerBench {
         + " changes, idle connections up to %,d%n%n", options.rows, options.samples, options.warmup,
         options.spacingMillis, options.devices, options.fanoutSamples, options.connections);
 
-    // Device A, the user's first device, and device B, paired with it on the LAN before the rows exist
-    // (so B knows the user's device list, as a paired device does); then A's rows (not timed).
-    Path fileA = dir.resolve("device-a.db");
-    Path fileB = dir.resolve("device-b.db");
-    Cfost a = replica(fileA, Duration.ZERO);
-    Cfost b = replica(fileB, null);
-    String identityUser = Users.open(a, new Argon2Params(1024, 1, 1))
-        .register(USER, USER + "@example.org", PASSWORD.toCharArray());
-    DeviceKeys keysA = DeviceKeys.forDatabase(a);
-    DeviceKeys keysB = DeviceKeys.forDatabase(b);
-    Devices devices = Devices.open(a);
-    devices.add(identityUser, keysA.publicKey(), "device A", null);
-    devices.bindSite(keysA.deviceId(), a.siteId());
-    devices.add(identityUser, keysB.publicKey(), "device B", keysA.deviceId());
-    devices.bindSite(keysB.deviceId(), b.siteId());
-    a.capture();
-    pairOnTheLan(a, b, identityUser, keysA, keysB);
-
     Rows rows = new Rows(options.seed, options.rows);
-    long t0 = System.nanoTime();
-    try (Connection c = a.connect()) {
-      rows.insertAll(c);
-    }
-    a.capture();
-    a.close();
-    System.out.printf(Locale.ROOT, "device A prepared (%,d rows inserted and captured, not timed) in %.1f s%n",
-        options.rows, seconds(System.nanoTime() - t0));
-    a = replica(fileA, null); // the default options from here on: each commit captured at once
+    Pair pair = pair("device-", USER, rows);
+    // The same path first, untimed, on a pair of its own (another user, another account): the raw insert is
+    // timed after a warm-up too, and a server that has run for days has compiled its hot paths.
+    Pair warmPair = options.syncWarmup == 0 ? null
+        : pair("warmup-", WARMUP_USER, new Rows(options.seed + 2, Math.min(options.rows, options.syncWarmup)));
 
     Rows warm = new Rows(options.seed + 1, Math.min(options.rows, 20_000));
     rawInsert(warm);
@@ -129,11 +109,14 @@ public final class ServerBench {
       System.out.printf(Locale.ROOT, "server process %d listening on 127.0.0.1:%s; %s%n", server.pid(), port,
           heapLine(server));
 
-      Device devA = new Device("A", a, keysA, identityUser, account.base());
-      Device devB = new Device("B", b, keysB, identityUser, account.base());
+      if (warmPair != null) {
+        warmUp(warmPair, account);
+      }
+      Device devA = new Device("A", pair.a, pair.keysA, pair.identityUser, account.base());
+      Device devB = new Device("B", pair.b, pair.keysB, pair.identityUser, account.base());
       try {
         initialSync(devA, devB, server, raw);
-        ServerLoad load = new ServerLoad(this, options, server, account, accountUser, identityUser, devA);
+        ServerLoad load = new ServerLoad(this, options, server, account, accountUser, pair.identityUser, devA);
         load.prepareDevices(1); // the lightweight device that observes the live phase
         live(devA, devB, load);
         load.fanOut();
@@ -225,6 +208,64 @@ public final class ServerBench {
     public void close() {
       disconnect();
       db.close();
+    }
+  }
+
+  /** Two devices of one identity user: B paired with A, A holding the rows (captured), both with default options. */
+  private record Pair(Cfost a, Cfost b, DeviceKeys keysA, DeviceKeys keysB, String identityUser) {}
+
+  /**
+   * Device A, the user's first device, and device B, paired with it on the LAN before the rows exist (so B
+   * knows the user's device list, as a paired device does); then A's rows (not timed).
+   */
+  private Pair pair(String prefix, String user, Rows rows) throws Exception {
+    Path fileA = dir.resolve(prefix + "a.db");
+    Path fileB = dir.resolve(prefix + "b.db");
+    Cfost a = replica(fileA, Duration.ZERO);
+    Cfost b = replica(fileB, null);
+    String identityUser = Users.open(a, new Argon2Params(1024, 1, 1))
+        .register(user, user + "@example.org", PASSWORD.toCharArray());
+    DeviceKeys keysA = DeviceKeys.forDatabase(a);
+    DeviceKeys keysB = DeviceKeys.forDatabase(b);
+    Devices devices = Devices.open(a);
+    devices.add(identityUser, keysA.publicKey(), "device A", null);
+    devices.bindSite(keysA.deviceId(), a.siteId());
+    devices.add(identityUser, keysB.publicKey(), "device B", keysA.deviceId());
+    devices.bindSite(keysB.deviceId(), b.siteId());
+    a.capture();
+    pairOnTheLan(a, b, identityUser, keysA, keysB);
+
+    long t0 = System.nanoTime();
+    try (Connection c = a.connect()) {
+      rows.insertAll(c);
+    }
+    a.capture();
+    a.close();
+    System.out.printf(Locale.ROOT, "device %sA prepared (%,d rows inserted and captured, not timed) in %.1f s%n",
+        prefix.equals("device-") ? "" : prefix, rows.count(), seconds(System.nanoTime() - t0));
+    return new Pair(replica(fileA, null), b, keysA, keysB, identityUser); // each commit captured at once from here
+  }
+
+  /** The initial sync's path on the warm-up pair, not timed: A's rows to the server, then to B. */
+  private void warmUp(Pair w, ServerAccount account) throws Exception {
+    account.register(WARMUP_USER, PASSWORD);
+    long t0 = System.nanoTime();
+    try (Device a = new Device("warm-up A", w.a, w.keysA, w.identityUser, account.base(), WARMUP_USER);
+        Device b = new Device("warm-up B", w.b, w.keysB, w.identityUser, account.base(), WARMUP_USER)) {
+      a.prepare();
+      a.peer.start();
+      long rows = Math.min(options.rows, options.syncWarmup);
+      await("the server acknowledges all of the warm-up A's changes", 30 * 60_000L, () -> {
+        SyncProgress p = a.progress();
+        return p.connected() && p.delivered() && p.changesSent() >= rows;
+      });
+      b.prepare();
+      b.peer.start();
+      if (!b.eose.await(30, TimeUnit.MINUTES)) {
+        throw new IOException("the warm-up B did not catch up within 30 minutes");
+      }
+      System.out.printf(Locale.ROOT, "warm-up (not timed): %,d rows from another user's A through the server to its"
+          + " B in %.1f s%n", rows, seconds(System.nanoTime() - t0));
     }
   }
 
@@ -487,8 +528,10 @@ public final class ServerBench {
     static final String USAGE = String.join("\n",
         "usage: ./bench-server [--quick] [--rows N] [--samples S] [--spacing-ms MS] [--devices D]"
             + " [--fanout-samples F]\n                      [--fanout-warmup W] [--connections C] [--step K]"
-            + " [--hold-s H] [--seed S] [--dir DIR]",
+            + " [--hold-s H] [--seed S] [--sync-warmup N] [--dir DIR]",
         "  --rows N            rows of the initial sync (default 1000000)",
+        "  --sync-warmup N     rows synced first through the server by another user's pair, not timed (default"
+            + " 50000; 0: none)",
         "  --quick             smoke run: 10000 rows, 100 live samples, 100 devices, 1000 connections held 11 s",
         "  --samples S         live changes measured (default 500), after 20 not counted",
         "  --spacing-ms MS     time from one live write to the next (default 50)",
@@ -502,6 +545,7 @@ public final class ServerBench {
         "  --dir DIR           where the files go, in a new directory deleted afterwards");
 
     long rows = 1_000_000;
+    long syncWarmup = 50_000;
     int samples = 500;
     int warmup = 20;
     long spacingMillis = 50;
@@ -532,6 +576,7 @@ public final class ServerBench {
             o.step = 250;
             o.holdSeconds = 11;
           }
+          case "--sync-warmup" -> o.syncWarmup = Long.parseLong(a.remove(0).replace("_", ""));
           case "--samples" -> o.samples = Integer.parseInt(a.remove(0));
           case "--spacing-ms" -> o.spacingMillis = Long.parseLong(a.remove(0));
           case "--devices" -> o.devices = Integer.parseInt(a.remove(0));
@@ -549,9 +594,9 @@ public final class ServerBench {
         }
       }
       if (o.rows < 1 || o.samples < 1 || o.devices < 1 || o.fanoutSamples < 1 || o.connections < 1 || o.step < 1
-          || o.holdSeconds < 0 || o.fanoutWarmup < 0) {
+          || o.holdSeconds < 0 || o.fanoutWarmup < 0 || o.syncWarmup < 0) {
         throw new IllegalArgumentException("--rows, --samples, --devices, --fanout-samples, --connections and --step"
-            + " must be at least 1, --hold-s and --fanout-warmup at least 0");
+            + " must be at least 1, --hold-s, --fanout-warmup and --sync-warmup at least 0");
       }
       return o;
     }
