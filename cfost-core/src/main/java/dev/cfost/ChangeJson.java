@@ -2,13 +2,16 @@ package dev.cfost;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.NullNode;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.util.Iterator;
 
 /**
  * The JSON form of a {@link Change}, one object per line in CFOST's JSON Lines bundles:
@@ -103,19 +106,19 @@ public final class ChangeJson {
   }
 
   /**
-   * Parses one line.
+   * Parses one line. Only the first JSON value of the line is read, as a tree reader would.
    *
    * @param index the line's position, for the error message
    * @throws InvalidChangeException naming the field that is missing or malformed
    */
   public static Change read(String line, int index) {
-    JsonNode n;
-    try {
-      n = MAPPER.readTree(line);
+    try (JsonParser p = FACTORY.createParser(line)) {
+      return read(p, index);
     } catch (JsonProcessingException e) {
       throw new InvalidChangeException(index, "not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a String does not fail to read
     }
-    return read(n, index);
   }
 
   /**
@@ -127,102 +130,226 @@ public final class ChangeJson {
     if (n == null || !n.isObject()) {
       throw new InvalidChangeException(index, "expected a JSON object");
     }
+    // One reader for both forms: a tree is read as the stream of its tokens, so the rules cannot drift apart.
+    try (JsonParser p = n.traverse(MAPPER)) {
+      return read(p, index);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a tree does not fail to read
+    }
+  }
+
+  /**
+   * Reads one change object token by token, without building a tree of it, by the rules of
+   * {@link #read(JsonNode, int)}: fields in any order, unknown fields skipped, of a repeated field the last.
+   * The parser stands on the object's first token (or before it, if it has none yet) and is left on its end.
+   *
+   * @throws InvalidChangeException naming the field that is missing or malformed, after the whole object
+   *     has been read (a tree reader, too, sees a syntax error anywhere in it first)
+   * @throws IOException if the parser fails: not JSON, or beyond its read constraints
+   */
+  public static Change read(JsonParser p, int index) throws IOException {
+    JsonToken t = p.hasCurrentToken() ? p.currentToken() : p.nextToken();
+    if (t != JsonToken.START_OBJECT) {
+      throw new InvalidChangeException(index, "expected a JSON object");
+    }
+    // Each field's value as read (see Fields); checked in a fixed order once the object is complete, so that
+    // a change with several faults names the same one whatever the order of its fields.
+    Object table = null;
+    Object pk = null;
+    Object cid = null;
+    Object val = null;
+    Object colVersion = null;
+    Object dbVersion = null;
+    Object siteId = null;
+    Object cl = null;
+    Object seq = null;
+    for (t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      switch (name) {
+        case "table" -> table = Fields.scalar(p, v);
+        case "pk" -> pk = Fields.scalar(p, v);
+        case "cid" -> cid = Fields.scalar(p, v);
+        case "val" -> val = Fields.value(p, v);
+        case "col_version" -> colVersion = Fields.scalar(p, v);
+        case "db_version" -> dbVersion = Fields.scalar(p, v);
+        case "site_id" -> siteId = Fields.scalar(p, v);
+        case "cl" -> cl = Fields.scalar(p, v);
+        case "seq" -> seq = Fields.scalar(p, v);
+        default -> p.skipChildren();
+      }
+    }
     return new Change(
-        text(n, "table", index),
-        hex(n, "pk", index),
-        text(n, "cid", index),
-        value(n.get("val"), index),
-        integer(n, "col_version", index),
-        integer(n, "db_version", index),
-        hex(n, "site_id", index),
-        integer(n, "cl", index),
-        integer(n, "seq", index));
+        Fields.text(table, "table", index),
+        Fields.hex(pk, "pk", index),
+        Fields.text(cid, "cid", index),
+        Fields.value(val, index),
+        Fields.integer(colVersion, "col_version", index),
+        Fields.integer(dbVersion, "db_version", index),
+        Fields.hex(siteId, "site_id", index),
+        Fields.integer(cl, "cl", index),
+        Fields.integer(seq, "seq", index));
   }
 
-  private static JsonNode field(JsonNode n, String name, int index) {
-    JsonNode f = n.get(name);
-    if (f == null) {
-      throw new InvalidChangeException(index, "field '" + name + "' is missing");
-    }
-    return f;
-  }
+  /**
+   * The checks of a change's fields, on each field's value as read: a {@link String}, a {@link Long} (an
+   * integer that fits 64 bits), for {@code val} also a {@link Double} or a {@link Wrapped} object, else the
+   * value's {@link JsonNode} (null, a boolean, a larger integer, a container where none belongs). Only those
+   * rare values become (small) trees, so that a message shows them as the tree reader always has.
+   */
+  private static final class Fields {
+    private Fields() {}
 
-  private static String text(JsonNode n, String name, int index) {
-    JsonNode f = field(n, name, index);
-    if (!f.isTextual()) {
-      throw new InvalidChangeException(index, "field '" + name + "' must be a string, not " + f.getNodeType());
-    }
-    return f.textValue();
-  }
-
-  private static byte[] hex(JsonNode n, String name, int index) {
-    String s = text(n, name, index);
-    try {
-      return Values.unhex(s);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidChangeException(index, "field '" + name + "' is not hex: '" + abbreviate(s) + "'");
-    }
-  }
-
-  private static long integer(JsonNode n, String name, int index) {
-    JsonNode f = field(n, name, index);
-    if (f.isTextual()) {
-      return decimal(f.textValue(), "field '" + name + "'", index);
-    }
-    if (!f.isIntegralNumber()) {
-      throw new InvalidChangeException(index, "field '" + name + "' must be an integer, not " + f);
-    }
-    if (!f.canConvertToLong()) {
-      throw new InvalidChangeException(index, "field '" + name + "' is outside the 64-bit range: " + f);
-    }
-    return f.longValue();
-  }
-
-  private static Object value(JsonNode v, int index) {
-    if (v == null) {
-      throw new InvalidChangeException(index, "field 'val' is missing (use null for NULL)");
-    }
-    if (v.isNull()) {
-      return null;
-    } else if (v.isIntegralNumber()) {
-      if (!v.canConvertToLong()) {
-        throw new InvalidChangeException(index, "field 'val' is outside the 64-bit integer range: " + v);
+    static Object scalar(JsonParser p, JsonToken v) throws IOException {
+      if (v == JsonToken.VALUE_STRING) {
+        return p.getText();
       }
-      return v.longValue();
-    } else if (v.isFloatingPointNumber()) {
-      return v.doubleValue();
-    } else if (v.isTextual()) {
-      return v.textValue();
-    } else if (v.isObject() && v.size() == 1 && v.has("blob") && v.get("blob").isTextual()) {
+      if (v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+        return p.getLongValue();
+      }
+      return MAPPER.readTree(p);
+    }
+
+    static Object value(JsonParser p, JsonToken v) throws IOException {
+      return switch (v) {
+        case VALUE_NULL -> NullNode.getInstance();
+        case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+        case START_OBJECT -> Wrapped.read(p);
+        default -> scalar(p, v);
+      };
+    }
+
+    static String text(Object f, String name, int index) {
+      if (f instanceof String s) {
+        return s;
+      }
+      throw new InvalidChangeException(index, "field '" + name + "' must be a string, not "
+          + (present(f, name, index) instanceof JsonNode n ? n.getNodeType() : JsonNodeType.NUMBER));
+    }
+
+    private static Object present(Object f, String name, int index) {
+      if (f == null) {
+        throw new InvalidChangeException(index, "field '" + name + "' is missing");
+      }
+      return f;
+    }
+
+    static byte[] hex(Object f, String name, int index) {
+      String s = text(f, name, index);
       try {
-        return Values.unhex(v.get("blob").textValue());
+        return Values.unhex(s);
       } catch (IllegalArgumentException e) {
-        throw new InvalidChangeException(index, "field 'val.blob' is not hex");
-      }
-    } else if (v.isObject() && v.size() == 1 && v.has("int") && v.get("int").isTextual()) {
-      return decimal(v.get("int").textValue(), "field 'val.int'", index);
-    } else if (v.isObject() && v.size() == 1 && v.has("real")) {
-      String r = v.get("real").asText();
-      if ("Infinity".equals(r)) {
-        return Double.POSITIVE_INFINITY;
-      } else if ("-Infinity".equals(r)) {
-        return Double.NEGATIVE_INFINITY;
+        throw new InvalidChangeException(index, "field '" + name + "' is not hex: '" + abbreviate(s) + "'");
       }
     }
-    Iterator<String> names = v.fieldNames();
-    throw new InvalidChangeException(index, "field 'val' must be null, a number, a string or {\"blob\":\"<hex>\"}, not "
-        + (names.hasNext() ? "an object with '" + names.next() + "'" : abbreviate(v.toString())));
-  }
 
-  private static long decimal(String s, String what, int index) {
-    try {
-      return Long.parseLong(s);
-    } catch (NumberFormatException e) {
-      throw new InvalidChangeException(index, what + " is not a 64-bit integer: '" + abbreviate(s) + "'");
+    static long integer(Object f, String name, int index) {
+      if (f instanceof Long l) {
+        return l;
+      } else if (f instanceof String s) {
+        return decimal(s, "field '" + name + "'", index);
+      }
+      JsonNode n = (JsonNode) present(f, name, index);
+      if (!n.isIntegralNumber()) {
+        throw new InvalidChangeException(index, "field '" + name + "' must be an integer, not " + n);
+      }
+      if (!n.canConvertToLong()) {
+        throw new InvalidChangeException(index, "field '" + name + "' is outside the 64-bit range: " + n);
+      }
+      return n.longValue();
+    }
+
+    static Object value(Object f, int index) {
+      if (f == null) {
+        throw new InvalidChangeException(index, "field 'val' is missing (use null for NULL)");
+      }
+      if (f instanceof String || f instanceof Long || f instanceof Double) {
+        return f;
+      }
+      if (f instanceof Wrapped w) {
+        return w.value(index);
+      }
+      JsonNode v = (JsonNode) f;
+      if (v.isNull()) {
+        return null;
+      } else if (v.isIntegralNumber()) {
+        if (!v.canConvertToLong()) {
+          throw new InvalidChangeException(index, "field 'val' is outside the 64-bit integer range: " + v);
+        }
+        return v.longValue();
+      }
+      throw notAValue(abbreviate(v.toString()), index);
+    }
+
+    static InvalidChangeException notAValue(String what, int index) {
+      return new InvalidChangeException(index,
+          "field 'val' must be null, a number, a string or {\"blob\":\"<hex>\"}, not " + what);
+    }
+
+    static long decimal(String s, String what, int index) {
+      try {
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new InvalidChangeException(index, what + " is not a 64-bit integer: '" + abbreviate(s) + "'");
+      }
+    }
+
+    static String abbreviate(String s) {
+      return s.length() <= 40 ? s : s.substring(0, 37) + "...";
     }
   }
 
-  private static String abbreviate(String s) {
-    return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+  /**
+   * An object as {@code val}: {@code {"blob":"<hex>"}}, {@code {"int":"<decimal>"}} or {@code {"real":"Infinity"}}.
+   * Of its fields only what the checks ask is kept: the first name, whether another name follows, and the
+   * first name's last value if it is a string (as a tree keeps a repeated name once, with its last value).
+   */
+  private record Wrapped(String name, boolean others, String text) {
+    static Wrapped read(JsonParser p) throws IOException {
+      String name = null;
+      String text = null;
+      boolean others = false;
+      for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+        String n = p.currentName();
+        JsonToken v = p.nextToken();
+        if (name == null || name.equals(n)) {
+          name = n;
+          text = v == JsonToken.VALUE_STRING ? p.getText() : null;
+        } else {
+          others = true;
+        }
+        p.skipChildren();
+      }
+      return new Wrapped(name, others, text);
+    }
+
+    Object value(int index) {
+      if (name == null) {
+        throw Fields.notAValue("{}", index);
+      }
+      if (!others && text != null) {
+        switch (name) {
+          case "blob" -> {
+            try {
+              return Values.unhex(text);
+            } catch (IllegalArgumentException e) {
+              throw new InvalidChangeException(index, "field 'val.blob' is not hex");
+            }
+          }
+          case "int" -> {
+            return Fields.decimal(text, "field 'val.int'", index);
+          }
+          case "real" -> {
+            if ("Infinity".equals(text)) {
+              return Double.POSITIVE_INFINITY;
+            } else if ("-Infinity".equals(text)) {
+              return Double.NEGATIVE_INFINITY;
+            }
+          }
+          default -> { }
+        }
+      }
+      throw Fields.notAValue("an object with '" + name + "'", index);
+    }
   }
 }
