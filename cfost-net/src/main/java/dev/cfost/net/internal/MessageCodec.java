@@ -238,7 +238,7 @@ public final class MessageCodec {
     List<Change> changes = new ArrayList<>();
     try {
       for (int i = 0; p.nextToken() != JsonToken.END_ARRAY; i++) {
-        changes.add(ChangeJson.read((JsonNode) MAPPER.readTree(p), i)); // one change's tree at a time
+        changes.add(ChangeJson.read(p, i)); // token by token: no tree of the change
       }
     } catch (InvalidChangeException e) {
       throw new ProtocolException(ProtocolException.INVALID_CHANGE, e.getMessage());

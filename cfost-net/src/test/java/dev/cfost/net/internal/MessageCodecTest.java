@@ -93,4 +93,41 @@ class MessageCodecTest {
     assertThatThrownBy(() -> MessageCodec.decode("{\"type\":\"ack\",\"cursor\":\"0:0:0\"} {}".getBytes()))
         .hasMessageContaining("after the message");
   }
+
+  @Test
+  void aMalformedChangeInsideABatchIsNamedByItsPlace() {
+    Change good = new Change("t", Values.unhex("010b0161"), "a", "x", 5, 3, SITE, 1, 0);
+    String batch = new String(MessageCodec.encode(new SyncMessage.Changes(Cursor.START, Cursor.since(1),
+        List.of(good, good, good), 0)), StandardCharsets.UTF_8);
+    int second = batch.indexOf("{\"table\"", batch.indexOf("{\"table\"") + 1);
+    String badPk = batch.substring(0, second) + batch.substring(second).replaceFirst("\"pk\":\"", "\"pk\":\"0");
+    assertThatThrownBy(() -> MessageCodec.decode(badPk.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code).isEqualTo("invalid_change"))
+        .hasMessage("change #1: field 'pk' is not hex: '0010b0161'");
+    // Fields in another order, an unknown one and a repeated one (the last counts) are read as a tree reader would.
+    String reordered = batch.substring(0, second) + "{\"seq\":0,\"x\":{\"y\":[1]},\"cl\":1,\"table\":\"t\",\"pk\":\"zz\","
+        + "\"pk\":\"010b0161\",\"cid\":\"a\",\"val\":\"x\",\"col_version\":5,\"db_version\":3,\"site_id\":\""
+        + Values.hex(SITE) + "\"}" + batch.substring(batch.indexOf("},{", second) + 1);
+    assertThat(((SyncMessage.Changes) MessageCodec.decodeOrThrow(reordered.getBytes(StandardCharsets.UTF_8))).changes())
+        .containsExactly(good, good, good);
+    String missingVal = batch.substring(0, second) + batch.substring(second).replaceFirst("\"val\":\"x\",", "");
+    assertThatThrownBy(() -> MessageCodec.decode(missingVal.getBytes(StandardCharsets.UTF_8)))
+        .hasMessage("change #1: field 'val' is missing (use null for NULL)");
+    String notAnObject = batch.substring(0, second) + "7" + batch.substring(batch.indexOf("},{", second) + 1);
+    assertThatThrownBy(() -> MessageCodec.decode(notAnObject.getBytes(StandardCharsets.UTF_8)))
+        .hasMessage("change #1: expected a JSON object");
+    // Inside a change, a syntax error or a decoding limit is the frame's fault, not the change's.
+    String cut = batch.substring(0, second) + "{\"table\":\"t\",\"pk\" 1}]}";
+    assertThatThrownBy(() -> MessageCodec.decode(cut.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code).isEqualTo("malformed_frame"))
+        .hasMessageContaining("not JSON");
+    String deep = batch.substring(0, second) + "{\"x\":" + "[".repeat(20) + "]".repeat(20) + ","
+        + batch.substring(second + 1);
+    assertThatThrownBy(() -> MessageCodec.decode(deep.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code).isEqualTo("malformed_frame"))
+        .hasMessageContaining("decoding limit");
+    String longName = batch.substring(0, second) + "{\"" + "n".repeat(300) + "\":1," + batch.substring(second + 1);
+    assertThatThrownBy(() -> MessageCodec.decode(longName.getBytes(StandardCharsets.UTF_8)))
+        .hasMessageContaining("decoding limit");
+  }
 }
