@@ -168,12 +168,12 @@ public final class ChangeJson {
       JsonToken v = p.nextToken();
       switch (name) {
         case "table" -> table = Fields.scalar(p, v);
-        case "pk" -> pk = Fields.scalar(p, v);
+        case "pk" -> pk = Fields.hex(p, v);
         case "cid" -> cid = Fields.scalar(p, v);
         case "val" -> val = Fields.value(p, v);
         case "col_version" -> colVersion = Fields.scalar(p, v);
         case "db_version" -> dbVersion = Fields.scalar(p, v);
-        case "site_id" -> siteId = Fields.scalar(p, v);
+        case "site_id" -> siteId = Fields.hex(p, v);
         case "cl" -> cl = Fields.scalar(p, v);
         case "seq" -> seq = Fields.scalar(p, v);
         default -> p.skipChildren();
@@ -193,9 +193,10 @@ public final class ChangeJson {
 
   /**
    * The checks of a change's fields, on each field's value as read: a {@link String}, a {@link Long} (an
-   * integer that fits 64 bits), for {@code val} also a {@link Double} or a {@link Wrapped} object, else the
-   * value's {@link JsonNode} (null, a boolean, a larger integer, a container where none belongs). Only those
-   * rare values become (small) trees, so that a message shows them as the tree reader always has.
+   * integer that fits 64 bits), for a hex field its bytes, for {@code val} also a {@link Double} or a
+   * {@link Wrapped} object, else the value's {@link JsonNode} (null, a boolean, a larger integer, a container
+   * where none belongs). Only those rare values become (small) trees, so that a message shows them as the
+   * tree reader always has.
    */
   private static final class Fields {
     private Fields() {}
@@ -208,6 +209,16 @@ public final class ChangeJson {
         return p.getLongValue();
       }
       return MAPPER.readTree(p);
+    }
+
+    /** A hex field: its bytes, decoded in the parser's buffer; the string only if it is not hex, for the message. */
+    static Object hex(JsonParser p, JsonToken v) throws IOException {
+      if (v == JsonToken.VALUE_STRING) {
+        int from = p.getTextOffset();
+        byte[] bytes = Values.unhexOrNull(p.getTextCharacters(), from, from + p.getTextLength());
+        return bytes != null ? bytes : p.getText();
+      }
+      return scalar(p, v);
     }
 
     static Object value(JsonParser p, JsonToken v) throws IOException {
@@ -235,6 +246,9 @@ public final class ChangeJson {
     }
 
     static byte[] hex(Object f, String name, int index) {
+      if (f instanceof byte[] b) {
+        return b;
+      }
       String s = text(f, name, index);
       try {
         return Values.unhex(s);

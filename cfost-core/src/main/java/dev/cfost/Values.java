@@ -1,5 +1,6 @@
 package dev.cfost;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
@@ -60,10 +61,21 @@ public final class Values {
       out[2 * i] = HEX_DIGITS[(bytes[i] >> 4) & 0xf];
       out[2 * i + 1] = HEX_DIGITS[bytes[i] & 0xf];
     }
-    return new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);
+    return new String(out, StandardCharsets.ISO_8859_1);
   }
 
-  private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  /** Each ASCII character's value as a hex digit, either case; -1 if it is none. */
+  private static final byte[] DIGIT_VALUES = new byte[128];
+
+  static {
+    byte[] digits = HEX_DIGITS;
+    Arrays.fill(DIGIT_VALUES, (byte) -1);
+    for (int d = 0; d < 16; d++) {
+      DIGIT_VALUES[digits[d]] = (byte) d;
+      DIGIT_VALUES[Character.toUpperCase(digits[d])] = (byte) d;
+    }
+  }
 
   /**
    * Parses lowercase or uppercase hex.
@@ -72,6 +84,32 @@ public final class Values {
    */
   public static byte[] unhex(String hex) {
     return HEX.parseHex(hex);
+  }
+
+  /**
+   * The bytes of {@code chars[from, to)} if they are hex, by the rules of {@link #unhex}; else null. By table:
+   * {@code HexFormat} takes a {@code char[]} as a {@code CharBuffer}, at half the speed.
+   */
+  static byte[] unhexOrNull(char[] chars, int from, int to) {
+    if (((to - from) & 1) != 0) {
+      return null;
+    }
+    byte[] out = new byte[(to - from) / 2];
+    for (int i = 0; i < out.length; i++) {
+      int b = digitPair(chars[from + 2 * i], chars[from + 2 * i + 1]);
+      if (b < 0) {
+        return null;
+      }
+      out[i] = (byte) b;
+    }
+    return out;
+  }
+
+  /** The byte two hex digits spell, or a negative number if either is not a hex digit. */
+  private static int digitPair(char high, char low) {
+    int h = high < 128 ? DIGIT_VALUES[high] : -1;
+    int l = low < 128 ? DIGIT_VALUES[low] : -1;
+    return (h | l) < 0 ? -1 : h << 4 | l;
   }
 
   static String describe(Object v) {
