@@ -53,17 +53,43 @@ public final class ChangeJson {
   public static void write(JsonGenerator g, Change c, boolean jsSafe) throws IOException {
     g.writeStartObject();
     g.writeStringField("table", c.table());
-    g.writeStringField("pk", Values.hex(c.pk()));
+    g.writeFieldName("pk");
+    writeHex(g, c.pk());
     g.writeStringField("cid", c.cid());
     g.writeFieldName("val");
     writeValue(g, c.val(), jsSafe);
     writeInteger(g, "col_version", c.colVersion(), jsSafe);
     writeInteger(g, "db_version", c.dbVersion(), jsSafe);
-    g.writeStringField("site_id", Values.hex(c.siteId()));
+    g.writeFieldName("site_id");
+    writeHex(g, c.siteId());
     writeInteger(g, "cl", c.cl(), jsSafe);
     writeInteger(g, "seq", c.seq(), jsSafe);
     g.writeEndObject();
   }
+
+  /**
+   * Writes hex from a scratch buffer of the thread's, not from a String made for it: a key and a site id
+   * for every change of a batch. A blob longer than {@link #MAX_SCRATCH} characters gets its own buffer.
+   */
+  private static void writeHex(JsonGenerator g, byte[] bytes) throws IOException {
+    if (bytes == null) {
+      g.writeString(Values.hex(null));
+      return;
+    }
+    int n = bytes.length * 2;
+    char[] scratch = HEX_SCRATCH.get();
+    if (scratch.length < n) {
+      scratch = new char[n];
+      if (n <= MAX_SCRATCH) {
+        HEX_SCRATCH.set(scratch);
+      }
+    }
+    Values.hex(bytes, scratch);
+    g.writeString(scratch, 0, n); // copied out before it returns
+  }
+
+  private static final int MAX_SCRATCH = 4096;
+  private static final ThreadLocal<char[]> HEX_SCRATCH = ThreadLocal.withInitial(() -> new char[128]);
 
   private static void writeInteger(JsonGenerator g, String name, long v, boolean jsSafe) throws IOException {
     if (jsSafe && Math.abs(v) > JS_SAFE) {
@@ -98,7 +124,8 @@ public final class ChangeJson {
       g.writeString((String) v);
     } else if (v instanceof byte[]) {
       g.writeStartObject();
-      g.writeStringField("blob", Values.hex((byte[]) v));
+      g.writeFieldName("blob");
+      writeHex(g, (byte[]) v);
       g.writeEndObject();
     } else {
       throw new IllegalArgumentException("not a SQLite value: " + v.getClass().getName());

@@ -43,4 +43,21 @@ class ChangeJsonTest {
     Change blob = new Change("t", Values.unhex("010b0161"), "a", new byte[] {(byte) 0xab}, 1, 1, SITE, 1, 0);
     assertThat(ChangeJson.write(blob)).contains("\"val\":{\"blob\":\"ab\"}");
   }
+
+  /** Hex is written from a reused buffer: a long blob (beyond the buffer kept), then short keys, each whole. */
+  @Test
+  void hexOfAnyLengthIsWrittenWholeOneChangeAfterAnother() {
+    byte[] big = new byte[3000];
+    new java.util.Random(5).nextBytes(big);
+    Change blob = new Change("t", big, "a", big, 1, 1, SITE, 1, 0);
+    Change small = new Change("t", new byte[] {1}, "a", new byte[] {(byte) 0xff}, 1, 1, new byte[0], 1, 0);
+    for (Change c : List.of(blob, small, blob, small)) {
+      String line = ChangeJson.write(c);
+      assertThat(line).contains("\"pk\":\"" + java.util.HexFormat.of().formatHex(c.pk()) + "\"")
+          .contains("\"site_id\":\"" + java.util.HexFormat.of().formatHex(c.siteId()) + "\"");
+      assertThat(ChangeJson.read(line, 0)).isEqualTo(c);
+    }
+    assertThat(ChangeJson.write(small)).contains("\"pk\":\"01\"").contains("\"val\":{\"blob\":\"ff\"}")
+        .contains("\"site_id\":\"\"");
+  }
 }

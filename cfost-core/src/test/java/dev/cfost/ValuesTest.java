@@ -18,6 +18,9 @@ class ValuesTest {
       assertThat(Values.hex(new byte[] {(byte) b})).isEqualTo(String.format("%02x", b));
     }
     assertThat(Values.hex(all)).isEqualTo(JDK.formatHex(all));
+    char[] out = new char[512];
+    Values.hex(all, out);
+    assertThat(new String(out)).isEqualTo(JDK.formatHex(all));
     assertThat(Values.hex(new byte[0])).isEmpty();
   }
 
