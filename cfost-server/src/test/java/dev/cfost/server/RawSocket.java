@@ -19,28 +19,60 @@ import java.util.concurrent.TimeUnit;
 final class RawSocket implements AutoCloseable {
   final BlockingQueue<Object> received; // SyncMessage, or a String "closed: ..."
   final WebSocket ws;
+  /** Messages that came as text and as binary frames. */
+  final java.util.concurrent.atomic.AtomicInteger textIn;
+  final java.util.concurrent.atomic.AtomicInteger binaryIn;
   /** After {@link #joined}: the server's hello, and the cursor its request named. */
   SyncMessage.Hello serverHello;
   dev.cfost.Cursor serverRequest;
 
-  private RawSocket(WebSocket ws, BlockingQueue<Object> received) {
+  private RawSocket(WebSocket ws, BlockingQueue<Object> received, java.util.concurrent.atomic.AtomicInteger textIn,
+      java.util.concurrent.atomic.AtomicInteger binaryIn) {
     this.ws = ws;
     this.received = received;
+    this.textIn = textIn;
+    this.binaryIn = binaryIn;
   }
 
   static RawSocket open(int port, String database, String deviceToken) throws Exception {
+    return open(port, database, deviceToken, new String[0]);
+  }
+
+  /** Offers {@code subprotocols} (most preferred first) in the handshake. */
+  static RawSocket open(int port, String database, String deviceToken, String... subprotocols) throws Exception {
     BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    java.util.concurrent.atomic.AtomicInteger textIn = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger binaryIn = new java.util.concurrent.atomic.AtomicInteger();
     StringBuilder partial = new StringBuilder();
-    WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-        .header("Authorization", "Bearer " + deviceToken)
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/v1/sync?database="
+    java.io.ByteArrayOutputStream partialBinary = new java.io.ByteArrayOutputStream();
+    WebSocket.Builder b = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+        .header("Authorization", "Bearer " + deviceToken);
+    if (subprotocols.length > 0) {
+      b.subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
+    }
+    WebSocket ws = b.buildAsync(URI.create("ws://127.0.0.1:" + port + "/v1/sync?database="
             + URLEncoder.encode(database, StandardCharsets.UTF_8)), new WebSocket.Listener() {
               @Override
               public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
                 partial.append(data);
                 if (last) {
+                  textIn.incrementAndGet();
                   queue.add(SyncMessage.decode(partial.toString().getBytes(StandardCharsets.UTF_8)));
                   partial.setLength(0);
+                }
+                w.request(1);
+                return null;
+              }
+
+              @Override
+              public CompletionStage<?> onBinary(WebSocket w, java.nio.ByteBuffer data, boolean last) {
+                byte[] part = new byte[data.remaining()];
+                data.get(part);
+                partialBinary.writeBytes(part);
+                if (last) {
+                  binaryIn.incrementAndGet();
+                  queue.add(SyncMessage.decode(partialBinary.toByteArray()));
+                  partialBinary.reset();
                 }
                 w.request(1);
                 return null;
@@ -59,7 +91,7 @@ final class RawSocket implements AutoCloseable {
             }).get(10, TimeUnit.SECONDS);
     // The listener writes into the socket's own queue: the server's hello may arrive before buildAsync returns
     // (a copy into a second queue once lost it between the copy and a clear).
-    return new RawSocket(ws, queue);
+    return new RawSocket(ws, queue, textIn, binaryIn);
   }
 
   /**
@@ -80,8 +112,21 @@ final class RawSocket implements AutoCloseable {
     }
   }
 
+  /** Sends {@code m} as the server chose: in a binary frame if it chose {@code cfost-sync-binary}. */
   void send(SyncMessage m) throws Exception {
-    ws.sendText(new String(SyncMessage.encode(m), StandardCharsets.UTF_8), true).get(10, TimeUnit.SECONDS);
+    if (binary()) {
+      sendBinary(SyncMessage.encode(m));
+    } else {
+      ws.sendText(new String(SyncMessage.encode(m), StandardCharsets.UTF_8), true).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  void sendBinary(byte[] message) throws Exception {
+    ws.sendBinary(java.nio.ByteBuffer.wrap(message), true).get(30, TimeUnit.SECONDS);
+  }
+
+  boolean binary() {
+    return "cfost-sync-binary".equals(ws.getSubprotocol());
   }
 
   /** The next message of type {@code type}, skipping others; fails on close or after 10 s. */
