@@ -22,9 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sync endpoints: WebSocket {@code /v1/sync} (one protocol message per text frame), and for clients
- * that cannot hold a WebSocket, the SSE stream {@code GET /v1/sync/events} with
- * {@code POST /v1/sync/messages} (docs/SERVER.md, "Sync").
+ * The sync endpoints: WebSocket {@code /v1/sync} (one protocol message per text frame, or per binary
+ * frame where the client offered the subprotocol {@link #BINARY}), and for clients that cannot hold a
+ * WebSocket, the SSE stream {@code GET /v1/sync/events} with {@code POST /v1/sync/messages}
+ * (docs/SERVER.md, "Sync").
  *
  * <p>Bounds: a frame or POST body is at most {@link #MAX_MESSAGE_BYTES}; a WebSocket whose unsent
  * messages pass {@link #MAX_QUEUED_BYTES} (a client too slow to read) is closed rather than buffered; at
@@ -35,7 +36,13 @@ final class SyncEndpoints {
   static final int MAX_MESSAGE_BYTES = dev.cfost.net.Transports.MAX_FRAME_BYTES;
   static final long MAX_QUEUED_BYTES = 32L << 20; // above the window: 16 batches of about 1 MiB, hex-encoded
   static final int MAX_SSE_STREAMS = 64; // each holds a Jetty thread (of at most 250) while it writes
+  /** The subprotocol of text frames: what an older server echoes, as Javalin names the first one offered. */
+  static final String TEXT = "cfost-sync";
+  /** The subprotocol of binary frames: the same UTF-8 JSON, without Jetty's text decoding. */
+  static final String BINARY = "cfost-sync-binary";
+  private static final String PROTOCOL_HEADER = "Sec-WebSocket-Protocol";
   private static final String SESSION = "cfost.session";
+  private static final String BINARY_CHOSEN = "cfost.binary";
   private static final Logger LOG = LoggerFactory.getLogger(SyncEndpoints.class);
 
   private final SyncService service;
@@ -53,12 +60,18 @@ final class SyncEndpoints {
   void install(JavalinConfig c) {
     c.jetty.modifyWebSocketServletFactory(f -> {
       f.setMaxTextMessageSize(MAX_MESSAGE_BYTES);
-      f.setMaxBinaryMessageSize(1024);
+      f.setMaxBinaryMessageSize(1024); // text sessions; a binary session raises its own in connected()
       f.setIdleTimeout(Duration.ofSeconds(60));
     });
     c.routes.wsBeforeUpgrade("/v1/sync", ctx -> {
       ServerDevice device = api.requireDevice(ctx);
       refuseWhenFull(device, SyncApi.database(ctx.queryParam("database")));
+      // Javalin has echoed the first protocol offered, whatever it is: name the one chosen instead.
+      String chosen = chooseProtocol(ctx.req().getHeaders(PROTOCOL_HEADER));
+      if (chosen != null) {
+        ctx.header(PROTOCOL_HEADER, chosen);
+        ctx.attribute(BINARY_CHOSEN, chosen.equals(BINARY));
+      }
     });
     c.routes.ws("/v1/sync", ws -> {
       ws.onConnect(this::connected);
@@ -68,7 +81,17 @@ final class SyncEndpoints {
           s.onFrame(ctx.message().getBytes(StandardCharsets.UTF_8));
         }
       });
-      ws.onBinaryMessage(ctx -> ctx.closeSession(1003, "malformed_frame: messages are text frames"));
+      ws.onBinaryMessage(ctx -> {
+        SyncSession s = ctx.attribute(SESSION);
+        if (s != null && s.out instanceof WsOutbox o && o.binary) {
+          java.nio.ByteBuffer data = ctx.data();
+          byte[] frame = new byte[data.remaining()]; // a copy: Jetty may reuse its buffer once this returns
+          data.get(frame);
+          s.onFrame(frame);
+        } else {
+          ctx.closeSession(1003, "malformed_frame: messages are text frames (offer " + BINARY + " for binary)");
+        }
+      });
       ws.onClose(ctx -> {
         SyncSession s = ctx.attribute(SESSION);
         if (s != null) {
@@ -104,36 +127,63 @@ final class SyncEndpoints {
 
   // ---- WebSocket
 
+  /**
+   * The protocol to answer an offer with (every {@code Sec-WebSocket-Protocol} header, each a list):
+   * binary if offered anywhere in it, else text if offered, else null (none of ours).
+   */
+  static String chooseProtocol(java.util.Enumeration<String> offers) {
+    boolean text = false;
+    while (offers != null && offers.hasMoreElements()) {
+      for (String p : offers.nextElement().split(",")) {
+        String name = p.strip();
+        if (name.equals(BINARY)) {
+          return BINARY;
+        }
+        text |= name.equals(TEXT);
+      }
+    }
+    return text ? TEXT : null;
+  }
+
   private void connected(WsContext ctx) {
     ServerDevice device = ctx.attribute(SyncApi.DEVICE_ATTRIBUTE);
     String database = SyncApi.database(ctx.queryParam("database"));
     ctx.disableAutomaticPings();
-    WsOutbox outbox = new WsOutbox(ctx);
+    boolean binary = Boolean.TRUE.equals(ctx.attribute(BINARY_CHOSEN));
+    if (binary) {
+      ctx.session.setMaxBinaryMessageSize(MAX_MESSAGE_BYTES);
+    }
+    WsOutbox outbox = new WsOutbox(ctx, binary);
     SyncSession session = new SyncSession(service, device.userId(), database, device.deviceId(), outbox, true);
     outbox.session = session;
     ctx.attribute(SESSION, session);
     service.register(session);
-    LOG.info("event=connected transport=websocket user={} device={} database={}", device.userId(),
-        device.deviceId(), database);
+    LOG.info("event=connected transport=websocket user={} device={} database={} frames={}", device.userId(),
+        device.deviceId(), database, binary ? "binary" : "text");
     session.open();
   }
 
-  /** A WebSocket's sends, asynchronous, with the bytes not yet written bounded. */
+  /**
+   * A WebSocket's sends, asynchronous, with the bytes not yet written bounded (text or binary, a message
+   * counts its UTF-8 length).
+   */
   private final class WsOutbox implements SyncSession.Outbox {
     private final WsContext ctx;
+    final boolean binary;
     private final AtomicLong queued = new AtomicLong();
     volatile SyncSession session;
 
-    WsOutbox(WsContext ctx) {
+    WsOutbox(WsContext ctx, boolean binary) {
       this.ctx = ctx;
+      this.binary = binary;
     }
 
     @Override
-    public boolean send(SyncMessage m, String text) {
+    public boolean send(SyncMessage m, EncodedMessage encoded) {
       if (!ctx.session.isOpen()) {
         return false;
       }
-      long size = text.length();
+      long size = encoded.size();
       long before = queued.getAndAdd(size);
       if (before > 0 && before + size > MAX_QUEUED_BYTES) { // one message alone always goes, however large
         String why = "the client does not read fast enough: more than " + (MAX_QUEUED_BYTES >> 20) + " MiB unsent";
@@ -144,7 +194,13 @@ final class SyncEndpoints {
         }
         return false;
       }
-      ctx.session.sendText(text, Callback.from(() -> queued.addAndGet(-size), e -> queued.addAndGet(-size)));
+      Callback done = Callback.from(() -> queued.addAndGet(-size), e -> queued.addAndGet(-size));
+      if (binary) {
+        // A buffer of its own over the shared array: Jetty moves the buffer's position, never the bytes.
+        ctx.session.sendBinary(java.nio.ByteBuffer.wrap(encoded.bytes()), done);
+      } else {
+        ctx.session.sendText(encoded.text(), done);
+      }
       return true;
     }
 
@@ -274,7 +330,7 @@ final class SyncEndpoints {
     }
 
     @Override
-    public boolean send(SyncMessage m, String json) {
+    public boolean send(SyncMessage m, EncodedMessage encoded) {
       if (broken) {
         return false;
       }
@@ -284,6 +340,7 @@ final class SyncEndpoints {
         }
         return true;
       }
+      String json = encoded.text();
       StringBuilder event = new StringBuilder(json.length() + 64);
       event.append("event: ").append(type(m)).append('\n');
       if (m instanceof SyncMessage.Changes c) {

@@ -75,7 +75,7 @@ public final class SyncService implements AutoCloseable {
     private final long position;
     private final StoredChanges changes;
     private final long head;
-    private volatile String encoded;
+    private volatile EncodedMessage encoded;
 
     Page(long generation, long position, StoredChanges changes, long head) {
       this.generation = generation;
@@ -101,16 +101,16 @@ public final class SyncService implements AutoCloseable {
     }
 
     /**
-     * The text of {@code m}, the whole page as one batch from a session at its position: the same message
-     * for every such session, so encoded once (two sessions racing may both encode it, to the same text).
+     * The encoding of {@code m}, the whole page as one batch from a session at its position: the same
+     * message for every such session, so encoded once (two sessions racing may both encode it, the same).
      */
-    String encoded(SyncMessage.Changes m) {
-      String text = encoded;
-      if (text == null) {
-        text = new String(SyncMessage.encode(m), StandardCharsets.UTF_8);
-        encoded = text;
+    EncodedMessage encoded(SyncMessage.Changes m) {
+      EncodedMessage e = encoded;
+      if (e == null) {
+        e = new EncodedMessage(SyncMessage.encode(m));
+        encoded = e;
       }
-      return text;
+      return e;
     }
   }
 

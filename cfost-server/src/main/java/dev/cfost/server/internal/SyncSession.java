@@ -11,7 +11,6 @@ import dev.cfost.net.Topic;
 import dev.cfost.server.ApplyResult;
 import dev.cfost.server.StoredChanges;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,11 +45,11 @@ final class SyncSession {
   interface Outbox {
     /** Queues one message; false if the connection is closed or the client is too slow to read. */
     default boolean send(SyncMessage m) {
-      return send(m, new String(SyncMessage.encode(m), StandardCharsets.UTF_8));
+      return send(m, new EncodedMessage(SyncMessage.encode(m)));
     }
 
-    /** Queues {@code m}, already encoded as {@code json} (shared by the sessions a page goes to). */
-    boolean send(SyncMessage m, String json);
+    /** Queues {@code m}, already encoded (shared by the sessions a page goes to). */
+    boolean send(SyncMessage m, EncodedMessage encoded);
 
     /** Closes the connection with an error code and reason. */
     void close(String code, String reason);
