@@ -66,6 +66,23 @@ class WebSocketSyncTest {
   }
 
   @Test
+  void aDeviceSyncsBothWaysInBinaryFramesWhenTheServerChoosesThem() throws Exception {
+    Cfost server = closing(Nodes.replica(dir.resolve("server.db")));
+    Cfost device = closing(Nodes.replica(dir.resolve("device.db")));
+    sql(server, "INSERT INTO todo VALUES ('s1', 'on the server', 'sam')");
+    sql(device, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+        + " INSERT INTO todo SELECT 'd' || i, 'é ' || hex(randomblob(300)), 'dan' FROM n"); // large frames
+    WsServer ws = closing(WsServer.forPeerBinary(0));
+    serverSide(server, ws);
+    device(device, ws);
+    await("both hold 3001 rows", 30, () -> Nodes.count(server) == 3001 && Nodes.count(device) == 3001);
+    sql(server, "INSERT INTO todo VALUES ('live', 'live from the server', 'sam')");
+    await("the live row reaches the device", 10, () -> dump(device).contains("live|live from the server|sam"));
+    assertThat(dump(server)).isEqualTo(dump(device));
+    assertThat(ws.binaryIn.get()).as("binary messages from the device").isGreaterThan(2);
+  }
+
+  @Test
   void theDeviceReconnectsWhenTheServerComesBack() throws Exception {
     Cfost server = closing(Nodes.replica(dir.resolve("server.db")));
     Cfost device = closing(Nodes.replica(dir.resolve("device.db")));

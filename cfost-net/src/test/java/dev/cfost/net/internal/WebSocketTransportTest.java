@@ -15,6 +15,7 @@ import io.javalin.websocket.WsConfig;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +41,12 @@ class WebSocketTransportTest {
 
   private WsServer server(Consumer<WsConfig> handler) {
     WsServer s = WsServer.start(0, handler);
+    toClose.add(0, s);
+    return s;
+  }
+
+  private WsServer binaryServer(Consumer<WsConfig> handler) {
+    WsServer s = WsServer.startBinary(0, handler);
     toClose.add(0, s);
     return s;
   }
@@ -132,6 +139,67 @@ class WebSocketTransportTest {
     WsServer s = server(ws -> ws.onConnect(ctx -> ctx.send(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}))));
     Connection c = dial(transport(1 << 20, WebSocketAuth.none(), s.url()));
     assertThatThrownBy(c::receive).isInstanceOf(IOException.class).hasMessageContaining("binary WebSocket message");
+  }
+
+  @Test
+  void textIsOfferedFirstSoAServerThatEchoesTheFirstOfferKeepsText() throws Exception {
+    List<String> got = new CopyOnWriteArrayList<>();
+    WsServer s = server(ws -> ws.onMessage(ctx -> {
+      got.add(ctx.message());
+      ctx.send("echo " + ctx.message());
+    }));
+    Connection c = dial(transport(1 << 20, WebSocketAuth.none(), s.url()));
+    c.send("m".getBytes(StandardCharsets.UTF_8));
+    assertThat(text(c.receive())).isEqualTo("echo m");
+    assertThat(s.offered).isEqualTo("cfost-sync, cfost-sync-binary");
+    assertThat(got).containsExactly("m");
+  }
+
+  @Test
+  void whenTheServerChoosesBinaryMessagesGoBothWaysInBinaryFramesAndPartsAreJoined() throws Exception {
+    List<String> got = new CopyOnWriteArrayList<>();
+    WsServer s = binaryServer(ws -> {
+      ws.onMessage(ctx -> got.add("text " + ctx.message()));
+      ws.onBinaryMessage(ctx -> {
+        got.add("binary " + StandardCharsets.UTF_8.decode(ctx.data()));
+        ctx.send(ByteBuffer.wrap("{\"type\":\"ping\",\"id\":1}".getBytes(StandardCharsets.UTF_8)));
+        byte[] whole = "{\"type\":\"pong\",\"id\":\"é\"}".getBytes(StandardCharsets.UTF_8);
+        int cut = whole.length - 3; // between the two bytes of é: parts are bytes, not characters
+        ctx.session.sendPartialBinary(ByteBuffer.wrap(whole, 0, cut), false, Callback.NOOP);
+        ctx.session.sendPartialBinary(ByteBuffer.wrap(whole, cut, whole.length - cut), true, Callback.NOOP);
+      });
+    });
+    Connection c = dial(transport(1 << 20, WebSocketAuth.none(), s.url()));
+    c.send("{\"type\":\"hello\"}".getBytes(StandardCharsets.UTF_8));
+    assertThat(text(c.receive())).isEqualTo("{\"type\":\"ping\",\"id\":1}");
+    assertThat(text(c.receive())).isEqualTo("{\"type\":\"pong\",\"id\":\"é\"}");
+    assertThat(got).containsExactly("binary {\"type\":\"hello\"}");
+  }
+
+  @Test
+  void aBinaryMessageOverTheLimitEndsTheConnectionBeforeAndAfterAuthorization() throws Exception {
+    int max = 1 << 20;
+    WsServer s = binaryServer(ws -> ws.onConnect(ctx -> {
+      ctx.send(ByteBuffer.wrap(new byte[64 << 10]));
+      ctx.session.sendPartialBinary(ByteBuffer.wrap(new byte[40 << 10]), false, Callback.NOOP);
+      ctx.session.sendPartialBinary(ByteBuffer.wrap(new byte[40 << 10]), true, Callback.NOOP);
+    }));
+    Connection before = dial(transport(max, WebSocketAuth.none(), s.url()));
+    assertThat(before.receive()).hasSize(64 << 10);
+    assertThatThrownBy(before::receive).isInstanceOf(FrameTooLargeException.class)
+        .hasMessageContaining("81920 bytes").hasMessageContaining("maximum of 65536");
+
+    WsServer after = binaryServer(ws -> ws.onBinaryMessage(ctx -> {
+      ctx.send(ByteBuffer.wrap(new byte[max]));
+      ctx.session.sendPartialBinary(ByteBuffer.wrap(new byte[max / 2]), false, Callback.NOOP);
+      ctx.session.sendPartialBinary(ByteBuffer.wrap(new byte[max / 2 + 1]), true, Callback.NOOP);
+    }));
+    Connection c = dial(transport(max, WebSocketAuth.none(), after.url()));
+    c.authorized();
+    c.send("go".getBytes(StandardCharsets.UTF_8));
+    assertThat(c.receive()).hasSize(max);
+    assertThatThrownBy(c::receive).isInstanceOf(FrameTooLargeException.class)
+        .hasMessageContaining("maximum of " + max);
   }
 
   @Test
