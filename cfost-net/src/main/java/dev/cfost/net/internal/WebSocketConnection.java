@@ -12,13 +12,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One WebSocket as a {@link Connection}: one text message is one frame of the session, its UTF-8 bytes.
+ * One WebSocket as a {@link Connection}: one message is one frame of the session, its UTF-8 bytes; text
+ * messages, or binary ones where the server chose the subprotocol {@link WebSocketTransport#BINARY}.
  *
  * <p>Backpressure: the WebSocket is asked for its next message only when {@link #receive} wants one, so at
  * most one message (and the parts of it that arrived) is held here; the rest waits in the socket, and the
  * server's own sends slow down. The size limit that applies to a message is the one in force when
  * {@link #receive} asked for it: 64 KiB before {@link #authorized}, the transport's maximum after, as
- * {@link FramedConnection} does.
+ * {@link FramedConnection} does; the parts of a message are joined up to that limit, text or binary.
  *
  * <p>Threads: the JDK's WebSocket calls the listener methods one at a time on its executor; one thread
  * receives; {@link #send} is synchronized (the JDK allows one outstanding send). {@link #lock} guards the
@@ -33,6 +34,8 @@ final class WebSocketConnection implements Connection, WebSocket.Listener {
   private final java.util.function.Consumer<WebSocketConnection> onClosed;
   private volatile int limit;
   private volatile WebSocket ws;
+  /** The server chose binary messages; set before the first message is asked for. */
+  private volatile boolean binary;
 
   private final Object lock = new Object();
   // Guarded by lock.
@@ -46,6 +49,7 @@ final class WebSocketConnection implements Connection, WebSocket.Listener {
 
   // Only accessed by the listener (one call at a time).
   private StringBuilder partial;
+  private byte[] partialBinary;
   private long partialBytes;
   /** Messages the listener took in, for tests of the backpressure. */
   volatile long messagesIn;
@@ -59,13 +63,16 @@ final class WebSocketConnection implements Connection, WebSocket.Listener {
 
   /** The WebSocket, once the handshake has finished (onOpen may come before or after). */
   void opened(WebSocket socket) {
+    this.binary = WebSocketTransport.BINARY.equals(socket.getSubprotocol());
     this.ws = socket;
   }
 
   @Override
   public void onOpen(WebSocket socket) {
+    this.binary = WebSocketTransport.BINARY.equals(socket.getSubprotocol());
     this.ws = socket; // no request yet: receive() asks for each message
   }
+
 
   @Override
   public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
@@ -95,21 +102,60 @@ final class WebSocketConnection implements Connection, WebSocket.Listener {
       partial = null;
     }
     partialBytes = 0;
+    deliver(frame);
+    return null;
+  }
+
+  @Override
+  public CompletionStage<?> onBinary(WebSocket socket, ByteBuffer data, boolean last) {
+    if (!binary) {
+      end(new IOException("the server " + remote + " sent a binary WebSocket message; the sync protocol uses"
+          + " text messages unless the server chose " + WebSocketTransport.BINARY), 0, null);
+      socket.abort();
+      return null;
+    }
+    long before = partialBytes;
+    partialBytes += data.remaining();
+    int max = limit;
+    if (partialBytes > max) {
+      long size = partialBytes;
+      partialBinary = null;
+      partialBytes = 0;
+      end(new FrameTooLargeException(size, max), 0, null);
+      socket.abort();
+      return null;
+    }
+    if (!last) {
+      // Grows with what arrived, never past the limit checked above.
+      if (partialBinary == null || partialBinary.length < partialBytes) {
+        partialBinary = java.util.Arrays.copyOf(partialBinary == null ? new byte[0] : partialBinary,
+            (int) Math.min(max, Math.max(partialBytes, 2 * before)));
+      }
+      data.get(partialBinary, (int) before, data.remaining());
+      socket.request(1); // the rest of this message
+      return null;
+    }
+    byte[] frame;
+    if (partialBinary == null) {
+      frame = new byte[data.remaining()];
+      data.get(frame);
+    } else {
+      frame = java.util.Arrays.copyOf(partialBinary, (int) partialBytes);
+      data.get(frame, (int) before, data.remaining());
+      partialBinary = null;
+    }
+    partialBytes = 0;
+    deliver(frame);
+    return null;
+  }
+
+  private void deliver(byte[] frame) {
     messagesIn++;
     synchronized (lock) {
       ready = frame;
       requested = false;
       lock.notifyAll();
     }
-    return null;
-  }
-
-  @Override
-  public CompletionStage<?> onBinary(WebSocket socket, ByteBuffer data, boolean last) {
-    end(new IOException("the server " + remote + " sent a binary WebSocket message; the sync protocol uses"
-        + " text messages"), 0, null);
-    socket.abort();
-    return null;
   }
 
   @Override
@@ -211,7 +257,11 @@ final class WebSocketConnection implements Connection, WebSocket.Listener {
       }
     }
     try {
-      socket.sendText(new String(frame, StandardCharsets.UTF_8), true).get();
+      if (binary) {
+        socket.sendBinary(ByteBuffer.wrap(frame), true).get();
+      } else {
+        socket.sendText(new String(frame, StandardCharsets.UTF_8), true).get();
+      }
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       throw new IOException("sending to " + remote + " failed: " + cause, cause);

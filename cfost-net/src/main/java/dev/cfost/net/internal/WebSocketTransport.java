@@ -33,10 +33,19 @@ import org.slf4j.LoggerFactory;
  * of the credentials (HTTP 401 or 403) is the same at every URL: it is told to the {@link
  * dev.cfost.net.WebSocketAuth} (so the next attempt gets fresh credentials) and ends the attempt.
  *
+ * <p>Frames: the handshake offers the subprotocols {@value #TEXT} then {@value #BINARY}. A server that
+ * chooses {@value #BINARY} gets each message in one binary WebSocket message, the same UTF-8 JSON; any
+ * other answer (an older server echoes the first offer; a server that ignores subprotocols names none)
+ * keeps text messages (docs/PROTOCOL.md, "Transports").
+ *
  * <p>Threads: the JDK's HTTP client runs the WebSockets on its own executor; {@link #connect} runs on the
  * peer's dialing thread, one at a time (synchronized: the credentials are fetched once per attempt).
  */
 public final class WebSocketTransport implements Transport {
+  /** Text messages: offered first, so a server that echoes the first offer answers text. */
+  public static final String TEXT = "cfost-sync";
+  /** Binary messages, when the server chooses them. */
+  public static final String BINARY = "cfost-sync-binary";
   private static final Logger log = LoggerFactory.getLogger(WebSocketTransport.class);
 
   private final WebSocketOptions options;
@@ -124,7 +133,7 @@ public final class WebSocketTransport implements Transport {
       // Such as an identity refusal: the dialer retries after an IOException only.
       throw new IOException(e.getMessage(), e);
     }
-    WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(options.connectTimeout);
+    WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(options.connectTimeout).subprotocols(TEXT, BINARY);
     headers.forEach(b::header);
     WebSocketConnection conn = new WebSocketConnection(shown(url), maxFrame, open::remove);
     CompletableFuture<WebSocket> f = b.buildAsync(url, conn);

@@ -186,8 +186,9 @@ class WebSocketTransportTest {
     }));
     Connection before = dial(transport(max, WebSocketAuth.none(), s.url()));
     assertThat(before.receive()).hasSize(64 << 10);
+    // The JDK hands a message over in pieces: the limit trips at the first byte past it, not at the end.
     assertThatThrownBy(before::receive).isInstanceOf(FrameTooLargeException.class)
-        .hasMessageContaining("81920 bytes").hasMessageContaining("maximum of 65536");
+        .hasMessageContaining("maximum of 65536");
 
     WsServer after = binaryServer(ws -> ws.onBinaryMessage(ctx -> {
       ctx.send(ByteBuffer.wrap(new byte[max]));
