@@ -86,6 +86,41 @@ class BinaryFramesIT {
     assertThat(p.binaryIn.get()).as("the phone's hello, request, batches, eose, live batch").isGreaterThan(4);
   }
 
+  /** The devices' own transport (cfost-net's WebSocket transport) against the server: binary, both ways. */
+  @Test
+  void theDevicesWebSocketTransportChoosesBinaryAndSyncsBothWays() throws Exception {
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        "dev.cfost.server");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    log.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      laptop.sql("INSERT INTO todo VALUES ('l1', 'milk')");
+      laptop.db.capture();
+      dev.cfost.net.Connection l = transportJoined(laptop);
+      ChangeBatch batch = laptop.db.changes(Cursor.START, 10_000);
+      SealedChanges sealed = ChangeSeals.open(laptop.db, laptop.keys, laptop.identityUser).seal(batch.changes());
+      l.send(SyncMessage.encode(new SyncMessage.Changes(Cursor.START, batch.next(), sealed.changes(), 0,
+          sealed.seals())));
+      assertThat(next(l, SyncMessage.Ack.class).cursor()).isEqualTo(batch.next());
+
+      dev.cfost.net.Connection p = transportJoined(phone);
+      p.send(SyncMessage.encode(new SyncMessage.Request(Cursor.START)));
+      SyncMessage.Changes got = next(p, SyncMessage.Changes.class);
+      assertThat(got.changes()).extracting(Change::val).contains("milk");
+      synchronized (lines.list) {
+        assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+            .filteredOn(m -> m.startsWith("event=connected transport=websocket")).hasSize(2)
+            .allMatch(m -> m.endsWith(" frames=binary"));
+      }
+    } finally {
+      log.detachAppender(lines);
+      log.setLevel(null);
+    }
+  }
+
   @Test
   void aClientThatOffersNothingOrTextOnlyGetsTextAsBefore() throws Exception {
     laptop.sql("INSERT INTO todo VALUES ('l1', 'milk')");
@@ -162,6 +197,35 @@ class BinaryFramesIT {
         0, List.of("changes", "live")));
     s.await(SyncMessage.Request.class);
     return s;
+  }
+
+  private dev.cfost.net.Connection transportJoined(UserDevice device) throws Exception {
+    String token = token(device);
+    dev.cfost.net.Transport t = dev.cfost.net.Transports.webSocket(dev.cfost.net.WebSocketOptions.builder()
+        .url(java.net.URI.create("ws://127.0.0.1:" + server.port() + "/v1/sync?database=" + device.db.databaseId()))
+        .auth(url -> java.util.Map.of("Authorization", "Bearer " + token)).build());
+    open.add(0, t);
+    dev.cfost.net.Connection c = t.connect(t.lookup(dev.cfost.net.Topic.of(device.db.databaseId())).get(0));
+    open.add(0, c);
+    SyncMessage.Hello hello = next(c, SyncMessage.Hello.class);
+    c.authorized();
+    c.send(SyncMessage.encode(new SyncMessage.Hello(1, hello.topic(), Values.hex(device.db.siteId()),
+        device.keys.deviceId().toString(), 0, List.of("changes", "live"))));
+    next(c, SyncMessage.Request.class);
+    return c;
+  }
+
+  /** The next message of {@code type} on {@code c}, skipping others. */
+  private static <T> T next(dev.cfost.net.Connection c, Class<T> type) throws Exception {
+    for (int i = 0; i < 100; i++) {
+      byte[] frame = c.receive();
+      assertThat(frame).as("the connection is open").isNotNull();
+      SyncMessage m = SyncMessage.decode(frame);
+      if (type.isInstance(m)) {
+        return type.cast(m);
+      }
+    }
+    throw new AssertionError("no " + type.getSimpleName() + " in 100 messages");
   }
 
   /** Sends the laptop's changes after {@code from}, sealed; returns the cursor the server acknowledged. */
