@@ -174,8 +174,8 @@ class BinaryFramesIT {
     assertThat(protocolHeaders(token, "Sec-WebSocket-Protocol: cfost-sync, cfost-sync-binary"))
         .containsExactly(BINARY);
     assertThat(protocolHeaders(token, "Sec-WebSocket-Protocol: cfost-sync-binary, cfost-sync")).containsExactly(BINARY);
-    assertThat(protocolHeaders(token, "Sec-WebSocket-Protocol: cfost-sync\r\nSec-WebSocket-Protocol: cfost-sync-binary"))
-        .containsExactly(BINARY);
+    assertThat(protocolHeaders(token, "Sec-WebSocket-Protocol: cfost-sync\r\n"
+        + "Sec-WebSocket-Protocol: cfost-sync-binary")).as("two header lines").containsExactly(BINARY);
     assertThat(protocolHeaders(token, "Sec-WebSocket-Protocol: cfost-sync")).containsExactly(TEXT);
     assertThat(protocolHeaders(token, "Sec-WebSocket-Protocol: chat, cfost-sync")).containsExactly(TEXT);
     assertThat(protocolHeaders(token, null)).isEmpty();

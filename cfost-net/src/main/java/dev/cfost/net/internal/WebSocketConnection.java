@@ -73,7 +73,6 @@ final class WebSocketConnection implements Connection, WebSocket.Listener {
     this.ws = socket; // no request yet: receive() asks for each message
   }
 
-
   @Override
   public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
     partialBytes += utf8Length(data);
