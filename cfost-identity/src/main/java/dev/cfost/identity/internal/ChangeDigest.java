@@ -16,11 +16,33 @@ import org.bouncycastle.crypto.digests.Blake2bDigest;
  *
  * <p>Encoding: a domain separator, then each variable field as a 4-byte big-endian length and its bytes,
  * each number as 8 bytes big-endian, the value as a type tag (0 null, 1 integer, 2 real, 3 text, 4 blob)
- * and its payload (a real by its IEEE 754 bits); so no two changes encode alike. Stateless.
+ * and its payload (a real by its IEEE 754 bits); so no two changes encode alike.
+ *
+ * <p>Thread-safe: each thread keeps its own BLAKE2b state and encoding buffer (a digest per change was
+ * three allocations, the BLAKE2b state the largest); nothing is shared between threads.
  */
 public final class ChangeDigest {
   public static final int BYTES = 32;
   private static final byte[] DOMAIN = "cfost change digest v1\0".getBytes(StandardCharsets.US_ASCII);
+  /** The largest encoding a thread's buffer keeps: a larger one (a big value) gets a buffer of its own. */
+  static final int SCRATCH_MAX = 16 * 1024;
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  /** One thread's BLAKE2b state (reset by every {@code doFinal}) and encoding buffer. */
+  private static final class Scratch {
+    final Blake2bDigest digest = new Blake2bDigest(BYTES * 8);
+    ByteBuffer buffer = ByteBuffer.allocate(512);
+
+    ByteBuffer buffer(int bytes) {
+      if (bytes > SCRATCH_MAX) {
+        return ByteBuffer.allocate(bytes);
+      }
+      if (buffer.capacity() < bytes) {
+        buffer = ByteBuffer.allocate(Math.max(bytes, Math.min(SCRATCH_MAX, 2 * buffer.capacity())));
+      }
+      return buffer.clear();
+    }
+  }
 
   private ChangeDigest() {}
 
@@ -45,7 +67,8 @@ public final class ChangeDigest {
     } else {
       throw new IllegalArgumentException("not a SQLite value: " + v.getClass().getName());
     }
-    ByteBuffer out = ByteBuffer.allocate(DOMAIN.length + 4 + table.length + 4 + c.pk().length + 4 + cid.length
+    Scratch scratch = SCRATCH.get();
+    ByteBuffer out = scratch.buffer(DOMAIN.length + 4 + table.length + 4 + c.pk().length + 4 + cid.length
         + valueBytes + 8 + 8 + 4 + c.siteId().length);
     out.put(DOMAIN);
     out.putInt(table.length).put(table);
@@ -63,7 +86,7 @@ public final class ChangeDigest {
     out.putLong(c.colVersion());
     out.putLong(c.cl());
     out.putInt(c.siteId().length).put(c.siteId());
-    Blake2bDigest d = new Blake2bDigest(BYTES * 8);
+    Blake2bDigest d = scratch.digest;
     d.update(out.array(), 0, out.position());
     byte[] digest = new byte[BYTES];
     d.doFinal(digest, 0);

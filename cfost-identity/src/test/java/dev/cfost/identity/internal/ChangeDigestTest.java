@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfost.Change;
 import dev.cfost.Values;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +39,59 @@ class ChangeDigestTest {
     assertThat(hex(change("blob", new byte[] {0, (byte) 0xff, 7}))).isEqualTo(GOLDEN_BLOB);
     assertThat(hex(new Change("t\u00e4ble", new byte[300], "c\u00f6l", "x".repeat(70_000), Long.MIN_VALUE, 0,
         SITE, Long.MAX_VALUE, 0))).isEqualTo(GOLDEN_LONG_FIELDS);
+  }
+
+  @Test
+  void threadsDigestingAtOnceEachGetTheGoldenDigests() throws Exception {
+    // Each thread keeps its own BLAKE2b state and buffer: interleaved sizes (one past the buffer's bound)
+    // and a refused change in between must leave nothing behind for the next digest.
+    Change big = new Change("t\u00e4ble", new byte[300], "c\u00f6l", "x".repeat(70_000), Long.MIN_VALUE, 0,
+        SITE, Long.MAX_VALUE, 0);
+    List<Change> changes = List.of(change("n", null), big, change("n", -42L), change("x", -0.0),
+        change("label", "caf\u00e9 \ud83d\ude00 \u4e2d"), change("blob", new byte[] {0, (byte) 0xff, 7}));
+    List<String> golden = List.of(GOLDEN_NULL, GOLDEN_LONG_FIELDS, GOLDEN_LONG, GOLDEN_REAL, GOLDEN_TEXT, GOLDEN_BLOB);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<List<String>>> runs = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int shift = t;
+        runs.add(pool.submit(() -> {
+          List<String> wrong = new ArrayList<>();
+          for (int i = 0; i < 600; i++) {
+            int k = (i + shift) % changes.size();
+            if (i % 50 == 0) {
+              assertThatThrownBy(() -> ChangeDigest.of(change("label", "a\ud800b")))
+                  .isInstanceOf(IllegalArgumentException.class);
+            }
+            if (!hex(changes.get(k)).equals(golden.get(k))) {
+              wrong.add(k + "@" + i);
+            }
+          }
+          return wrong;
+        }));
+      }
+      for (Future<List<String>> run : runs) {
+        assertThat(run.get(60, TimeUnit.SECONDS)).isEmpty();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void anEncodingLargerThanTheThreadsBufferDigestsAlikeOnItsOwnBuffer() {
+    // Values just under and over the bound of the kept buffer: each digest is the same when computed
+    // again after the others, and no two of them are alike.
+    List<String> first = new ArrayList<>();
+    for (int n = ChangeDigest.SCRATCH_MAX - 200; n < ChangeDigest.SCRATCH_MAX + 200; n += 7) {
+      first.add(hex(change("blob", new byte[n])));
+    }
+    List<String> again = new ArrayList<>();
+    for (int n = ChangeDigest.SCRATCH_MAX - 200; n < ChangeDigest.SCRATCH_MAX + 200; n += 7) {
+      again.add(hex(change("blob", new byte[n])));
+    }
+    assertThat(again).isEqualTo(first).doesNotHaveDuplicates();
+    assertThat(hex(change("n", -42L))).isEqualTo(GOLDEN_LONG);
   }
 
   @Test
