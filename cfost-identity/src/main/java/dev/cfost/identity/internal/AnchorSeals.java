@@ -11,7 +11,6 @@ import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
 import dev.cfost.internal.PackedKey;
 import dev.cfost.net.SyncException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -82,8 +81,8 @@ public final class AnchorSeals {
         throw new SyncException(BAD_SIGNATURE, "a change of table " + c.table() + " cannot be digested: " + e.getMessage());
       }
     }
-    Set<ByteBuffer> covered = new HashSet<>();
-    byAnchor.forEach(s -> s.digests().forEach(d -> covered.add(ByteBuffer.wrap(d))));
+    Set<DigestKey> covered = new HashSet<>();
+    byAnchor.forEach(s -> s.digests().forEach(d -> covered.add(DigestKey.of(d))));
     Optional<Device> listed = devices.find(anchor);
     Optional<byte[]> key;
     if (listed.isPresent()) {
@@ -104,7 +103,7 @@ public final class AnchorSeals {
     List<Change> anchored = new ArrayList<>();
     List<Change> rest = new ArrayList<>();
     for (int i = 0; i < incoming.size(); i++) {
-      (covered.contains(ByteBuffer.wrap(digests.get(i))) ? anchored : rest).add(incoming.get(i));
+      (covered.contains(DigestKey.of(digests.get(i))) ? anchored : rest).add(incoming.get(i));
     }
     return Optional.of(new Split(anchored, byAnchor, rest, others));
   }
@@ -114,7 +113,7 @@ public final class AnchorSeals {
    * key hashes to the anchor's id, its {@code public_key} cell is covered by the anchor's own seals (a row
    * the anchor wrote itself), and no {@code authorized_by} cell in the batch names another device.
    */
-  private Optional<byte[]> rootKeyIn(List<Change> incoming, List<byte[]> digests, Set<ByteBuffer> covered) {
+  private Optional<byte[]> rootKeyIn(List<Change> incoming, List<byte[]> digests, Set<DigestKey> covered) {
     byte[] key = null;
     for (int i = 0; i < incoming.size(); i++) {
       Change c = incoming.get(i);
@@ -125,7 +124,7 @@ public final class AnchorSeals {
         return Optional.empty(); // added by another device: not a root
       }
       if (PUBLIC_KEY.equals(c.cid()) && c.val() instanceof byte[] k && k.length == 32 && DeviceId.of(k).equals(anchor)
-          && covered.contains(ByteBuffer.wrap(digests.get(i)))) {
+          && covered.contains(DigestKey.of(digests.get(i)))) {
         key = k;
       }
     }

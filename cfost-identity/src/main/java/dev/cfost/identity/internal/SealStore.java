@@ -157,15 +157,15 @@ final class SealStore {
   }
 
   /** The stored seal covering each of {@code digests} that has one; folds the pending log first (a write). */
-  static Map<ByteBuffer, Seal> find(Connection c, List<byte[]> digests) throws SQLException {
+  static Map<DigestKey, Seal> find(Connection c, List<byte[]> digests) throws SQLException {
     fold(c);
-    Map<ByteBuffer, Long> sealIds = new HashMap<>();
+    Map<DigestKey, Long> sealIds = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT seal_id FROM " + SEALED + " WHERE digest = ?")) {
       for (byte[] digest : digests) {
         ps.setBytes(1, digest);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
-            sealIds.put(ByteBuffer.wrap(digest), rs.getLong(1));
+            sealIds.put(DigestKey.of(digest), rs.getLong(1));
           }
         }
       }
@@ -183,7 +183,7 @@ final class SealStore {
         }
       }
     }
-    Map<ByteBuffer, Seal> out = new HashMap<>();
+    Map<DigestKey, Seal> out = new HashMap<>();
     sealIds.forEach((digest, id) -> {
       Seal s = seals.get(id);
       if (s != null) {

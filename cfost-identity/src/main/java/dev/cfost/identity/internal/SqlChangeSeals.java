@@ -85,7 +85,7 @@ public final class SqlChangeSeals implements ChangeSeals {
         foreign.add(d);
       }
     }
-    record Lookup(SiteDirectory sites, Map<ByteBuffer, Seal> stored) {}
+    record Lookup(SiteDirectory sites, Map<DigestKey, Seal> stored) {}
     // Finding kept seals folds their pending log into the index first, a write.
     Lookup found = foreign.isEmpty() ? db.read(c -> new Lookup(deviceList.current(c), Map.of()))
         : db.write(c -> new Lookup(deviceList.current(c), SealStore.find(c, foreign)));
@@ -106,7 +106,7 @@ public final class SqlChangeSeals implements ChangeSeals {
         continue;
       }
       Optional<Device> owner = found.sites().owner(c.siteId());
-      Seal stored = found.stored().get(ByteBuffer.wrap(d));
+      Seal stored = found.stored().get(DigestKey.of(d));
       boolean provable = stored != null && found.sites().device(stored.deviceId())
           .filter(signer -> found.sites().isAuthorized(signer) && owner.map(o -> o.id().equals(signer.id())).orElse(true))
           .isPresent();
@@ -138,8 +138,8 @@ public final class SqlChangeSeals implements ChangeSeals {
     }
     String databaseId = cfost.databaseId();
     SiteDirectory sites = db.read(deviceList::current);
-    Map<ByteBuffer, List<Seal>> covering = new HashMap<>();
-    Map<ByteBuffer, Seal> byUnknown = new HashMap<>();
+    Map<DigestKey, List<Seal>> covering = new HashMap<>();
+    Map<DigestKey, Seal> byUnknown = new HashMap<>();
     for (Seal s : seals) {
       if (!s.digests().stream().allMatch(d -> d.length == ChangeDigest.BYTES) || s.signature().length != SIGNATURE_BYTES) {
         throw new SealRefusedException(BAD_SIGNATURE, "the seal by device " + s.deviceId() + " over "
@@ -148,12 +148,12 @@ public final class SqlChangeSeals implements ChangeSeals {
       Optional<Device> signer = sites.device(s.deviceId());
       if (signer.isEmpty()) {
         // Cannot be checked yet: its device's row may come later in the stream. What it covers is held.
-        s.digests().forEach(d -> byUnknown.putIfAbsent(ByteBuffer.wrap(d), s));
+        s.digests().forEach(d -> byUnknown.putIfAbsent(DigestKey.of(d), s));
         continue;
       }
       checkSignature(signer.get(), s, sites, databaseId);
       for (byte[] d : s.digests()) {
-        covering.computeIfAbsent(ByteBuffer.wrap(d), k -> new ArrayList<>(1)).add(s);
+        covering.computeIfAbsent(DigestKey.of(d), k -> new ArrayList<>(1)).add(s);
       }
     }
     List<SealStore.Cover> covers = new ArrayList<>(incoming.size());
@@ -171,7 +171,7 @@ public final class SqlChangeSeals implements ChangeSeals {
         covers.add(cover.get());
         now.add(c);
       } else {
-        held.add(new HeldChanges.Held(c, digest, byUnknown.get(ByteBuffer.wrap(digest))));
+        held.add(new HeldChanges.Held(c, digest, byUnknown.get(DigestKey.of(digest))));
       }
     }
     // Synced with the merge that follows: the sender is acknowledged only after it (Db.writeSyncedByNextCommit).
@@ -215,7 +215,7 @@ public final class SqlChangeSeals implements ChangeSeals {
    * to no known device (it waits for the device list); or the refusal that names it.
    */
   private static Optional<SealStore.Cover> cover(Change c, byte[] digest, SiteDirectory sites,
-      Map<ByteBuffer, List<Seal>> covering, Set<ByteBuffer> byUnknown) {
+      Map<DigestKey, List<Seal>> covering, Set<DigestKey> byUnknown) {
     if (IdentitySchema.REVOCATIONS.equals(c.table()) && c.cl() % 2 == 0) {
       throw refusal(UNAUTHORIZED, c, "it deletes a revocation, and a revocation is final");
     }
@@ -227,9 +227,9 @@ public final class SqlChangeSeals implements ChangeSeals {
       throw refusal(UNAUTHORIZED, c, "it was made on device " + owner.get().id()
           + ", which is not an authorized device of this user (revoked or another user's)");
     }
-    List<Seal> by = covering.getOrDefault(ByteBuffer.wrap(digest), List.of());
+    List<Seal> by = covering.getOrDefault(DigestKey.of(digest), List.of());
     if (by.isEmpty()) {
-      boolean coveredByUnknown = byUnknown.contains(ByteBuffer.wrap(digest));
+      boolean coveredByUnknown = byUnknown.contains(DigestKey.of(digest));
       if (coveredByUnknown && owner.isEmpty()) {
         return Optional.empty();
       }
@@ -276,8 +276,8 @@ public final class SqlChangeSeals implements ChangeSeals {
           break; // the rest goes with the next call
         }
         Seal seal = SealStore.seal(c, w.sealId());
-        Map<ByteBuffer, List<Seal>> covering = new HashMap<>();
-        seal.digests().forEach(d -> covering.put(ByteBuffer.wrap(d), List.of(seal)));
+        Map<DigestKey, List<Seal>> covering = new HashMap<>();
+        seal.digests().forEach(d -> covering.put(DigestKey.of(d), List.of(seal)));
         SealRefusedException sealRefused = null;
         try {
           checkSignature(sites.device(w.deviceId()).orElseThrow(), seal, sites, databaseId);
@@ -319,14 +319,14 @@ public final class SqlChangeSeals implements ChangeSeals {
 
   @Override
   public void keep(List<Change> incoming, List<Seal> seals) {
-    Map<ByteBuffer, Seal> bySeal = new HashMap<>();
+    Map<DigestKey, Seal> bySeal = new HashMap<>();
     for (Seal s : seals) {
-      s.digests().forEach(d -> bySeal.putIfAbsent(ByteBuffer.wrap(d), s));
+      s.digests().forEach(d -> bySeal.putIfAbsent(DigestKey.of(d), s));
     }
     List<SealStore.Cover> covers = new ArrayList<>();
     for (Change c : incoming) {
       byte[] digest = ChangeDigest.of(c);
-      Seal s = bySeal.get(ByteBuffer.wrap(digest));
+      Seal s = bySeal.get(DigestKey.of(digest));
       if (s != null && s.digests().stream().allMatch(d -> d.length == ChangeDigest.BYTES)) {
         covers.add(new SealStore.Cover(digest, s, false));
       }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cfost.Cfost;
 import dev.cfost.CfostOptions;
 import dev.cfost.Seal;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -76,10 +75,10 @@ class SealStoreTest {
 
   /** The signature (hex) of the seal found for each digest, in order. */
   private static List<String> signers(Cfost db, byte[]... digests) {
-    Map<ByteBuffer, Seal> found = new Db(db).write(c -> SealStore.find(c, List.of(digests)));
+    Map<DigestKey, Seal> found = new Db(db).write(c -> SealStore.find(c, List.of(digests)));
     List<String> out = new ArrayList<>();
     for (byte[] d : digests) {
-      out.add(hex(found.get(ByteBuffer.wrap(d))));
+      out.add(hex(found.get(DigestKey.of(d))));
     }
     return out;
   }

@@ -3,6 +3,7 @@ package dev.cfost.server.internal;
 import dev.cfost.Change;
 import dev.cfost.Seal;
 import dev.cfost.identity.ChangeSeals;
+import dev.cfost.identity.internal.DigestKey;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -55,7 +56,7 @@ final class CellMerge {
   private final Map<RowKey, Row> rows = new HashMap<>();
   /** Seals displaced from entries: deleted at the end unless another entry still refers to them. */
   private final Set<Long> displaced = new HashSet<>();
-  private final Map<ByteBuffer, Seal> sealByDigest = new HashMap<>();
+  private final Map<DigestKey, Seal> sealByDigest = new HashMap<>();
   private final Map<Seal, Long> sealIds = new IdentityHashMap<>(); // the batch's own Seal objects
   /** The digest of the change being merged, if the caller gave it. */
   private byte[] digest;
@@ -107,7 +108,7 @@ final class CellMerge {
   long apply(List<Change> changes, List<Seal> seals, List<byte[]> digests) throws SQLException {
     for (Seal s : seals) {
       for (byte[] d : s.digests()) {
-        sealByDigest.putIfAbsent(ByteBuffer.wrap(d), s); // the first seal covering a change is kept
+        sealByDigest.putIfAbsent(DigestKey.of(d), s); // the first seal covering a change is kept
       }
     }
     tables.prepare(changes);
@@ -273,7 +274,7 @@ final class CellMerge {
       return null;
     }
     // Only ever the change being merged (merge passes no other), whose digest the caller may have given.
-    Seal seal = sealByDigest.get(ByteBuffer.wrap(digest != null ? digest : ChangeSeals.digest(ch)));
+    Seal seal = sealByDigest.get(DigestKey.of(digest != null ? digest : ChangeSeals.digest(ch)));
     if (seal == null) {
       return null;
     }

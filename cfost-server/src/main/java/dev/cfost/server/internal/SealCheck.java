@@ -6,9 +6,9 @@ import dev.cfost.Values;
 import dev.cfost.identity.ChangeSeals;
 import dev.cfost.identity.DeviceId;
 import dev.cfost.identity.DeviceKeys;
+import dev.cfost.identity.internal.DigestKey;
 import dev.cfost.net.SyncException;
 import dev.cfost.server.ServerDevice;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -52,7 +52,7 @@ final class SealCheck {
       }
     });
     Map<String, byte[]> introduced = introducedDevices(changes, identityUser, devices);
-    Map<ByteBuffer, List<String>> covering = new HashMap<>();
+    Map<DigestKey, List<String>> covering = new HashMap<>();
     for (Seal s : seals) {
       byte[] key = keys.get(s.deviceId());
       if (key == null) {
@@ -68,7 +68,7 @@ final class SealCheck {
         // row moves after its data), so its seal cannot be checked here. Stored and forwarded as it came:
         // devices hold such changes until they know the device, and drop them if it never comes.
         for (byte[] d2 : s.digests()) {
-          covering.computeIfAbsent(ByteBuffer.wrap(d2), k -> new ArrayList<>(1)).add(s.deviceId());
+          covering.computeIfAbsent(DigestKey.of(d2), k -> new ArrayList<>(1)).add(s.deviceId());
         }
         continue;
       }
@@ -77,7 +77,7 @@ final class SealCheck {
             + s.digests().size() + " changes does not verify: forged, altered or malformed");
       }
       for (byte[] d : s.digests()) {
-        covering.computeIfAbsent(ByteBuffer.wrap(d), k -> new ArrayList<>(1)).add(s.deviceId());
+        covering.computeIfAbsent(DigestKey.of(d), k -> new ArrayList<>(1)).add(s.deviceId());
       }
     }
     List<byte[]> digests = new ArrayList<>(changes.size());
@@ -87,7 +87,7 @@ final class SealCheck {
       }
       byte[] digest = ChangeSeals.digest(c);
       digests.add(digest);
-      List<String> by = covering.get(ByteBuffer.wrap(digest));
+      List<String> by = covering.get(DigestKey.of(digest));
       if (by == null) {
         throw refusal("unsigned_change", c, "no seal of the batch covers it: unsigned, or altered after it was signed");
       }

@@ -4,6 +4,7 @@ import dev.cfost.Change;
 import dev.cfost.Cursor;
 import dev.cfost.Registration;
 import dev.cfost.Seal;
+import dev.cfost.identity.internal.DigestKey;
 import dev.cfost.net.SyncException;
 import dev.cfost.net.SyncMessage;
 import dev.cfost.InvalidChangeException;
@@ -324,7 +325,7 @@ public final class SyncService implements AutoCloseable {
     List<Seal> seals = new java.util.ArrayList<>(page.seals().size());
     int[] renumbered = new int[page.seals().size()];
     java.util.Arrays.fill(renumbered, -1);
-    Map<java.nio.ByteBuffer, List<Integer>> covering = null;
+    Map<DigestKey, List<Integer>> covering = null;
     byte[] site = null;
     String owner = null;
     for (int i = 0; i < page.changes().size(); i++) {
@@ -346,7 +347,7 @@ public final class SyncService implements AutoCloseable {
           covering = covering(page.seals());
         }
         String ownerOf = owner;
-        with = covering.getOrDefault(java.nio.ByteBuffer.wrap(dev.cfost.identity.ChangeSeals.digest(c)), List.of())
+        with = covering.getOrDefault(DigestKey.of(dev.cfost.identity.ChangeSeals.digest(c)), List.of())
             .stream().filter(x -> !revoked.contains(page.seals().get(x).deviceId())).toList();
         if (with.isEmpty()
             || (owner != null && with.stream().noneMatch(x -> ownerOf.equals(page.seals().get(x).deviceId())))) {
@@ -369,11 +370,11 @@ public final class SyncService implements AutoCloseable {
   }
 
   /** The indexes of the seals covering each digest. */
-  private static Map<java.nio.ByteBuffer, List<Integer>> covering(List<Seal> seals) {
-    Map<java.nio.ByteBuffer, List<Integer>> out = new HashMap<>();
+  private static Map<DigestKey, List<Integer>> covering(List<Seal> seals) {
+    Map<DigestKey, List<Integer>> out = new HashMap<>();
     for (int i = 0; i < seals.size(); i++) {
       for (byte[] d : seals.get(i).digests()) {
-        out.computeIfAbsent(java.nio.ByteBuffer.wrap(d), k -> new java.util.ArrayList<>(1)).add(i);
+        out.computeIfAbsent(DigestKey.of(d), k -> new java.util.ArrayList<>(1)).add(i);
       }
     }
     return out;

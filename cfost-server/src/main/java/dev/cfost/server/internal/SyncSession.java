@@ -5,12 +5,12 @@ import dev.cfost.Cursor;
 import dev.cfost.Seal;
 import dev.cfost.Values;
 import dev.cfost.identity.ChangeSeals;
+import dev.cfost.identity.internal.DigestKey;
 import dev.cfost.net.SyncException;
 import dev.cfost.net.SyncMessage;
 import dev.cfost.net.Topic;
 import dev.cfost.server.ApplyResult;
 import dev.cfost.server.StoredChanges;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -438,14 +438,17 @@ final class SyncSession {
   }
 
   private static List<Seal> sealsFor(List<Change> changes, List<Seal> seals) {
-    Set<ByteBuffer> digests = new HashSet<>();
+    Set<DigestKey> digests = new HashSet<>();
     for (Change c : changes) {
-      digests.add(ByteBuffer.wrap(ChangeSeals.digest(c)));
+      digests.add(DigestKey.of(ChangeSeals.digest(c)));
     }
     List<Seal> out = new ArrayList<>();
     for (Seal s : seals) {
-      if (s.digests().stream().anyMatch(d -> digests.contains(ByteBuffer.wrap(d)))) {
-        out.add(s);
+      for (byte[] d : s.digests()) {
+        if (digests.contains(DigestKey.of(d))) {
+          out.add(s);
+          break;
+        }
       }
     }
     return out;
