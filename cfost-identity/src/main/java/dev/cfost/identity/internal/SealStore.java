@@ -52,13 +52,19 @@ final class SealStore {
     ByteBuffer log = ByteBuffer.allocate(covers.size() * LOGGED_BYTES);
     try (PreparedStatement insert = c.prepareStatement(INSERT_SEAL);
         PreparedStatement select = c.prepareStatement(SEAL_ID)) {
+      Seal last = null; // a batch's covers come in runs of one seal: one lookup per run
+      long lastId = 0;
       for (Cover cover : covers) {
-        Long id = ids.get(cover.seal());
-        if (id == null) {
-          id = saveSeal(insert, select, cover.seal());
-          ids.put(cover.seal(), id);
+        if (cover.seal() != last) {
+          last = cover.seal();
+          Long id = ids.get(last);
+          if (id == null) {
+            id = saveSeal(insert, select, last);
+            ids.put(last, id);
+          }
+          lastId = id;
         }
-        log.put(cover.digest()).putLong(id).put((byte) (cover.byOrigin() ? 1 : 0));
+        log.put(cover.digest()).putLong(lastId).put((byte) (cover.byOrigin() ? 1 : 0));
       }
     }
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + PENDING + "(covers, count) VALUES (?, ?)")) {

@@ -4,6 +4,7 @@ import dev.cfost.identity.Device;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -52,13 +53,26 @@ final class SiteDirectory {
     return Optional.ofNullable(byId.get(id));
   }
 
-  /** The device {@code site} is bound to, if exactly one is. */
-  Optional<Device> owner(byte[] site) {
-    return Optional.ofNullable(bySite.get(ByteBuffer.wrap(site)));
+  /**
+   * What the checks of a change need of its site: whether it is contested, its device (null: none) and
+   * whether that device authorizes. {@code last} is returned again for the same site: a batch's changes
+   * come in runs of one site, so this looks a site up once per run.
+   */
+  Site site(byte[] siteId, Site last) {
+    if (last != null && Arrays.equals(last.id, siteId)) {
+      return last;
+    }
+    ByteBuffer key = ByteBuffer.wrap(siteId);
+    Device owner = bySite.get(key);
+    return new Site(siteId, contested.contains(key), owner, owner != null && authorized.contains(owner));
   }
 
-  boolean isContested(byte[] site) {
-    return contested.contains(ByteBuffer.wrap(site));
+  /** A site as {@link #site} found it. */
+  record Site(byte[] id, boolean contested, Device owner, boolean ownerAuthorized) {}
+
+  /** The device with this id, or null: {@link #device} without the Optional, for per-change loops. */
+  Device deviceOrNull(String id) {
+    return byId.get(id);
   }
 
   /** The user's, not revoked, and stored with the key its id is derived from ({@link SqlDevices#authorizes}). */

@@ -21,12 +21,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -93,6 +94,7 @@ public final class SqlChangeSeals implements ChangeSeals {
     List<byte[]> mine = new ArrayList<>();
     Set<Seal> attached = new LinkedHashSet<>();
     int leftOut = 0;
+    SiteDirectory.Site site = null;
     for (int i = 0; i < outgoing.size(); i++) {
       Change c = outgoing.get(i);
       byte[] d = digests.get(i);
@@ -101,19 +103,20 @@ public final class SqlChangeSeals implements ChangeSeals {
         mine.add(d);
         continue;
       }
-      if (found.sites().isContested(c.siteId())) {
+      site = found.sites().site(c.siteId(), site);
+      if (site.contested()) {
         leftOut++; // no device can prove it; a vouch would be refused too
         continue;
       }
-      Optional<Device> owner = found.sites().owner(c.siteId());
+      Device owner = site.owner();
       Seal stored = found.stored().get(DigestKey.of(d));
-      boolean provable = stored != null && found.sites().device(stored.deviceId())
-          .filter(signer -> found.sites().isAuthorized(signer) && owner.map(o -> o.id().equals(signer.id())).orElse(true))
-          .isPresent();
+      Device signer = stored == null ? null : found.sites().deviceOrNull(stored.deviceId());
+      boolean provable = signer != null && found.sites().isAuthorized(signer)
+          && (owner == null || owner.id().equals(signer.id()));
       if (provable) {
         kept.add(c);
         attached.add(stored);
-      } else if (owner.isEmpty()) {
+      } else if (owner == null) {
         kept.add(c); // a site of no device: this device vouches for what it merged
         mine.add(d);
       } else {
@@ -138,27 +141,28 @@ public final class SqlChangeSeals implements ChangeSeals {
     }
     String databaseId = cfost.databaseId();
     SiteDirectory sites = db.read(deviceList::current);
-    Map<DigestKey, List<Seal>> covering = new HashMap<>();
+    Covering covering = new Covering();
     Map<DigestKey, Seal> byUnknown = new HashMap<>();
     for (Seal s : seals) {
-      if (!s.digests().stream().allMatch(d -> d.length == ChangeDigest.BYTES) || s.signature().length != SIGNATURE_BYTES) {
+      if (!digestsWellFormed(s) || s.signature().length != SIGNATURE_BYTES) {
         throw new SealRefusedException(BAD_SIGNATURE, "the seal by device " + s.deviceId() + " over "
             + s.digests().size() + " changes is malformed");
       }
-      Optional<Device> signer = sites.device(s.deviceId());
-      if (signer.isEmpty()) {
+      Device signer = sites.deviceOrNull(s.deviceId());
+      if (signer == null) {
         // Cannot be checked yet: its device's row may come later in the stream. What it covers is held.
-        s.digests().forEach(d -> byUnknown.putIfAbsent(DigestKey.of(d), s));
+        for (byte[] d : s.digests()) {
+          byUnknown.putIfAbsent(DigestKey.of(d), s);
+        }
         continue;
       }
-      checkSignature(signer.get(), s, sites, databaseId);
-      for (byte[] d : s.digests()) {
-        covering.computeIfAbsent(DigestKey.of(d), k -> new ArrayList<>(1)).add(s);
-      }
+      checkSignature(signer, s, sites, databaseId);
+      covering.add(s);
     }
     List<SealStore.Cover> covers = new ArrayList<>(incoming.size());
     List<Change> now = new ArrayList<>(incoming.size());
     List<HeldChanges.Held> held = new ArrayList<>();
+    SiteDirectory.Site site = null;
     for (Change c : incoming) {
       byte[] digest;
       try {
@@ -166,12 +170,14 @@ public final class SqlChangeSeals implements ChangeSeals {
       } catch (IllegalArgumentException e) {
         throw refusal(BAD_SIGNATURE, c, e.getMessage());
       }
-      Optional<SealStore.Cover> cover = cover(c, digest, sites, covering, byUnknown.keySet());
-      if (cover.isPresent()) {
-        covers.add(cover.get());
+      site = sites.site(c.siteId(), site);
+      DigestKey key = DigestKey.of(digest);
+      SealStore.Cover cover = cover(c, digest, key, site, covering, byUnknown.keySet());
+      if (cover != null) {
+        covers.add(cover);
         now.add(c);
       } else {
-        held.add(new HeldChanges.Held(c, digest, byUnknown.get(DigestKey.of(digest))));
+        held.add(new HeldChanges.Held(c, digest, byUnknown.get(key)));
       }
     }
     // Synced with the merge that follows: the sender is acknowledged only after it (Db.writeSyncedByNextCommit).
@@ -211,41 +217,90 @@ public final class SqlChangeSeals implements ChangeSeals {
   }
 
   /**
-   * The seal that proves {@code c}; empty if only seals of unknown devices cover it and its site belongs
-   * to no known device (it waits for the device list); or the refusal that names it.
+   * The seal that proves {@code c} (of {@code site}, its digest {@code digest} and {@code key}); null if only
+   * seals of unknown devices cover it and its site belongs to no known device (it waits for the device
+   * list); or the refusal that names it.
    */
-  private static Optional<SealStore.Cover> cover(Change c, byte[] digest, SiteDirectory sites,
-      Map<DigestKey, List<Seal>> covering, Set<DigestKey> byUnknown) {
+  private static SealStore.Cover cover(Change c, byte[] digest, DigestKey key, SiteDirectory.Site site,
+      Covering covering, Set<DigestKey> byUnknown) {
     if (IdentitySchema.REVOCATIONS.equals(c.table()) && c.cl() % 2 == 0) {
       throw refusal(UNAUTHORIZED, c, "it deletes a revocation, and a revocation is final");
     }
-    if (sites.isContested(c.siteId())) {
+    if (site.contested()) {
       throw refusal(SITE_MISMATCH, c, "its site is claimed by more than one device");
     }
-    Optional<Device> owner = sites.owner(c.siteId());
-    if (owner.isPresent() && !sites.isAuthorized(owner.get())) {
-      throw refusal(UNAUTHORIZED, c, "it was made on device " + owner.get().id()
+    Device owner = site.owner();
+    if (owner != null && !site.ownerAuthorized()) {
+      throw refusal(UNAUTHORIZED, c, "it was made on device " + owner.id()
           + ", which is not an authorized device of this user (revoked or another user's)");
     }
-    List<Seal> by = covering.getOrDefault(DigestKey.of(digest), List.of());
-    if (by.isEmpty()) {
-      boolean coveredByUnknown = byUnknown.contains(DigestKey.of(digest));
-      if (coveredByUnknown && owner.isEmpty()) {
-        return Optional.empty();
+    Seal first = covering.first(key);
+    if (first == null) {
+      boolean coveredByUnknown = byUnknown.contains(key);
+      if (coveredByUnknown && owner == null) {
+        return null;
       }
       throw coveredByUnknown
-          ? refusal(SITE_MISMATCH, c, "its site belongs to device " + owner.get().id() + ", but it is sealed by a device"
+          ? refusal(SITE_MISMATCH, c, "its site belongs to device " + owner.id() + ", but it is sealed by a device"
               + " this replica does not know")
           : refusal(UNSIGNED_CHANGE, c, "no seal of the batch covers it: unsigned, or altered after it was signed");
     }
-    if (owner.isEmpty()) {
-      return Optional.of(new SealStore.Cover(digest, by.get(0), false));
+    if (owner == null) {
+      return new SealStore.Cover(digest, first, false);
     }
-    String origin = owner.get().id().toString();
-    Seal mine = by.stream().filter(s -> s.deviceId().equals(origin)).findFirst().orElseThrow(() ->
-        refusal(SITE_MISMATCH, c, "its site belongs to device " + origin + ", but it is sealed by "
-            + by.get(0).deviceId()));
-    return Optional.of(new SealStore.Cover(digest, mine, true));
+    String origin = owner.id().toString();
+    Seal mine = covering.byDevice(key, origin);
+    if (mine == null) {
+      throw refusal(SITE_MISMATCH, c, "its site belongs to device " + origin + ", but it is sealed by "
+          + first.deviceId());
+    }
+    return new SealStore.Cover(digest, mine, true);
+  }
+
+  /**
+   * The checked seals of a batch by the digests they cover, in the batch's order of seals. Nearly every
+   * digest has one seal: it is kept without a list, and a list is made only for a second seal.
+   */
+  private static final class Covering {
+    private final Map<DigestKey, Seal> first = new HashMap<>();
+    private final Map<DigestKey, List<Seal>> more = new HashMap<>();
+
+    void add(Seal s) {
+      for (byte[] d : s.digests()) {
+        DigestKey key = DigestKey.of(d);
+        if (first.putIfAbsent(key, s) != null) {
+          more.computeIfAbsent(key, k -> new ArrayList<>(1)).add(s);
+        }
+      }
+    }
+
+    /** The first seal covering {@code key}, or null. */
+    Seal first(DigestKey key) {
+      return first.get(key);
+    }
+
+    /** The first seal by {@code deviceId} covering {@code key}, or null. */
+    Seal byDevice(DigestKey key, String deviceId) {
+      Seal s = first.get(key);
+      if (s == null || s.deviceId().equals(deviceId)) {
+        return s;
+      }
+      for (Seal other : more.getOrDefault(key, List.of())) {
+        if (other.deviceId().equals(deviceId)) {
+          return other;
+        }
+      }
+      return null;
+    }
+  }
+
+  private static boolean digestsWellFormed(Seal s) {
+    for (byte[] d : s.digests()) {
+      if (d.length != ChangeDigest.BYTES) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
@@ -276,20 +331,23 @@ public final class SqlChangeSeals implements ChangeSeals {
           break; // the rest goes with the next call
         }
         Seal seal = SealStore.seal(c, w.sealId());
-        Map<DigestKey, List<Seal>> covering = new HashMap<>();
-        seal.digests().forEach(d -> covering.put(DigestKey.of(d), List.of(seal)));
+        Covering covering = new Covering();
+        covering.add(seal);
         SealRefusedException sealRefused = null;
         try {
           checkSignature(sites.device(w.deviceId()).orElseThrow(), seal, sites, databaseId);
         } catch (SealRefusedException e) {
           sealRefused = e;
         }
+        SiteDirectory.Site site = null;
         for (HeldChanges.Row r : HeldChanges.waitingFor(c, w.sealId())) {
           try {
             if (sealRefused != null) {
               throw sealRefused;
             }
-            covers.add(cover(r.change(), r.digest(), sites, covering, Set.of()).orElseThrow());
+            site = sites.site(r.change().siteId(), site);
+            SealStore.Cover cover = cover(r.change(), r.digest(), DigestKey.of(r.digest()), site, covering, Set.of());
+            covers.add(Objects.requireNonNull(cover));
             ready.add(r.change());
           } catch (SealRefusedException e) {
             log.warn("dropped a held change to table '{}' key {} column '{}' of site {}, never merged: {}",
@@ -320,14 +378,22 @@ public final class SqlChangeSeals implements ChangeSeals {
   @Override
   public void keep(List<Change> incoming, List<Seal> seals) {
     Map<DigestKey, Seal> bySeal = new HashMap<>();
+    // A change whose first seal is malformed is not kept. Each seal's form is checked once here, not once
+    // per change it covers (that was the seal's length times the batch's).
+    Set<Seal> malformed = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Seal s : seals) {
-      s.digests().forEach(d -> bySeal.putIfAbsent(DigestKey.of(d), s));
+      if (!digestsWellFormed(s)) {
+        malformed.add(s);
+      }
+      for (byte[] d : s.digests()) {
+        bySeal.putIfAbsent(DigestKey.of(d), s);
+      }
     }
     List<SealStore.Cover> covers = new ArrayList<>();
     for (Change c : incoming) {
       byte[] digest = ChangeDigest.of(c);
       Seal s = bySeal.get(DigestKey.of(digest));
-      if (s != null && s.digests().stream().allMatch(d -> d.length == ChangeDigest.BYTES)) {
+      if (s != null && !malformed.contains(s)) {
         covers.add(new SealStore.Cover(digest, s, false));
       }
     }
