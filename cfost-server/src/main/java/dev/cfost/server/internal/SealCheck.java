@@ -10,6 +10,7 @@ import dev.cfost.identity.internal.DigestKey;
 import dev.cfost.net.SyncException;
 import dev.cfost.server.ServerDevice;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +82,11 @@ final class SealCheck {
       }
     }
     List<byte[]> digests = new ArrayList<>(changes.size());
+    // A batch's changes come in runs of one site: its device is looked up (and its site hex-encoded) once
+    // per run. Every change is still checked in order, so the first that fails is the one refused.
+    byte[] site = null;
+    String owner = null;
+    boolean ownerAuthorized = false;
     for (Change c : changes) {
       if (DeviceList.REVOCATIONS.equals(c.table()) && c.cl() % 2 == 0) {
         throw refusal("unauthorized", c, "a revocation cannot be deleted");
@@ -94,11 +100,15 @@ final class SealCheck {
       if (DeviceList.DEVICES.equals(c.table()) && by.stream().noneMatch(keys::containsKey)) {
         throw refusal("unauthorized", c, "a device row must be sealed by a device the server knows as authorized");
       }
-      String owner = sites.get(Values.hex(c.siteId()));
+      if (site == null || !Arrays.equals(site, c.siteId())) {
+        site = c.siteId();
+        owner = sites.get(Values.hex(site));
+        ownerAuthorized = owner != null && (keys.containsKey(owner) || introduced.containsKey(owner));
+      }
       if (owner != null && !by.contains(owner)) {
         throw refusal("site_mismatch", c, "its site belongs to device " + owner + ", but it is sealed by " + by.get(0));
       }
-      if (owner != null && !keys.containsKey(owner) && !introduced.containsKey(owner)) {
+      if (owner != null && !ownerAuthorized) {
         throw refusal("unauthorized", c, "its site belongs to device " + owner + ", which is revoked");
       }
     }
