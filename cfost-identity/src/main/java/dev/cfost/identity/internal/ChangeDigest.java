@@ -28,10 +28,34 @@ public final class ChangeDigest {
   static final int SCRATCH_MAX = 16 * 1024;
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-  /** One thread's BLAKE2b state (reset by every {@code doFinal}) and encoding buffer. */
+  /**
+   * One thread's BLAKE2b state (reset by every {@code doFinal}), encoding buffer, and the UTF-8 of the last
+   * table and column names (a batch's changes come in runs of one table, its columns in turn).
+   */
   private static final class Scratch {
     final Blake2bDigest digest = new Blake2bDigest(BYTES * 8);
     ByteBuffer buffer = ByteBuffer.allocate(512);
+    String table = "";
+    byte[] tableBytes = new byte[0];
+    final String[] cids = new String[4];
+    final byte[][] cidBytes = new byte[4][];
+
+    byte[] table(String name) {
+      if (!name.equals(table)) {
+        tableBytes = utf8(name, "table name");
+        table = name;
+      }
+      return tableBytes;
+    }
+
+    byte[] cid(String name) {
+      int slot = name.hashCode() & (cids.length - 1);
+      if (!name.equals(cids[slot])) {
+        cidBytes[slot] = utf8(name, "column name");
+        cids[slot] = name;
+      }
+      return cidBytes[slot];
+    }
 
     ByteBuffer buffer(int bytes) {
       if (bytes > SCRATCH_MAX) {
@@ -49,8 +73,9 @@ public final class ChangeDigest {
   public static byte[] of(Change c) {
     // The whole encoding goes to the digest in one update: BLAKE2b's per-byte update costs more than
     // the hashing itself on short changes.
-    byte[] table = utf8(c.table(), "table name");
-    byte[] cid = utf8(c.cid(), "column name");
+    Scratch scratch = SCRATCH.get();
+    byte[] table = scratch.table(c.table());
+    byte[] cid = scratch.cid(c.cid());
     Object v = c.val();
     byte[] payload = null;
     int valueBytes;
@@ -67,7 +92,6 @@ public final class ChangeDigest {
     } else {
       throw new IllegalArgumentException("not a SQLite value: " + v.getClass().getName());
     }
-    Scratch scratch = SCRATCH.get();
     ByteBuffer out = scratch.buffer(DOMAIN.length + 4 + table.length + 4 + c.pk().length + 4 + cid.length
         + valueBytes + 8 + 8 + 4 + c.siteId().length);
     out.put(DOMAIN);
