@@ -68,18 +68,14 @@ final class SealCheck {
         // A device known nowhere yet: its row may come later in the sender's stream (a renamed device's
         // row moves after its data), so its seal cannot be checked here. Stored and forwarded as it came:
         // devices hold such changes until they know the device, and drop them if it never comes.
-        for (byte[] d2 : s.digests()) {
-          covering.computeIfAbsent(DigestKey.of(d2), k -> new ArrayList<>(1)).add(s.deviceId());
-        }
+        cover(covering, s);
         continue;
       }
       if (!DeviceKeys.verify(key, ChangeSeals.signedBytes(databaseId, s.digests()), s.signature())) {
         throw new SyncException("bad_signature", "the seal by device " + s.deviceId() + " over "
             + s.digests().size() + " changes does not verify: forged, altered or malformed");
       }
-      for (byte[] d : s.digests()) {
-        covering.computeIfAbsent(DigestKey.of(d), k -> new ArrayList<>(1)).add(s.deviceId());
-      }
+      cover(covering, s);
     }
     List<byte[]> digests = new ArrayList<>(changes.size());
     // A batch's changes come in runs of one site: its device is looked up (and its site hex-encoded) once
@@ -113,6 +109,24 @@ final class SealCheck {
       }
     }
     return digests;
+  }
+
+  /**
+   * Adds {@code s}'s device to the signers of each digest it covers, in the order of seals. The digests of
+   * one seal share one list until a second seal covers one of them, which gets a list of its own.
+   */
+  private static void cover(Map<DigestKey, List<String>> covering, Seal s) {
+    List<String> signer = List.of(s.deviceId());
+    for (byte[] d : s.digests()) {
+      covering.merge(DigestKey.of(d), signer, SealCheck::both);
+    }
+  }
+
+  private static List<String> both(List<String> first, List<String> then) {
+    List<String> out = new ArrayList<>(first.size() + then.size());
+    out.addAll(first);
+    out.addAll(then);
+    return out;
   }
 
   /**
