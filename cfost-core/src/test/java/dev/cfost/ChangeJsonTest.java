@@ -60,4 +60,14 @@ class ChangeJsonTest {
     assertThat(ChangeJson.write(small)).contains("\"pk\":\"01\"").contains("\"val\":{\"blob\":\"ff\"}")
         .contains("\"site_id\":\"\"");
   }
+
+  @Test
+  void aTreeWhoseRealIsADoubleNodeReadsAsTheTreeReaderDid() throws Exception {
+    // The tree reader took {"real": ...} by asText(): a tree built in code with a DoubleNode of Infinity read.
+    com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode) m.readTree(
+        ChangeJson.write(new Change("t", new byte[] {1}, "c", 1.5, 1, 1, new byte[16], 1, 0)));
+    n.putObject("val").put("real", Double.POSITIVE_INFINITY);
+    assertThat(ChangeJson.read(n, 0).val()).isEqualTo(Double.POSITIVE_INFINITY);
+  }
 }
