@@ -345,10 +345,11 @@ public final class ChangeJson {
    * Of its fields only what the checks ask is kept: the first name, whether another name follows, and the
    * first name's last value if it is a string (as a tree keeps a repeated name once, with its last value).
    */
-  private record Wrapped(String name, boolean others, String text) {
+  private record Wrapped(String name, boolean others, String text, String scalarText) {
     static Wrapped read(JsonParser p) throws IOException {
       String name = null;
       String text = null;
+      String scalarText = null; // "real" took any scalar by asText(): a tree built in code may hold a DoubleNode
       boolean others = false;
       for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
         String n = p.currentName();
@@ -356,17 +357,25 @@ public final class ChangeJson {
         if (name == null || name.equals(n)) {
           name = n;
           text = v == JsonToken.VALUE_STRING ? p.getText() : null;
+          scalarText = v.isScalarValue() ? p.getText() : null;
         } else {
           others = true;
         }
         p.skipChildren();
       }
-      return new Wrapped(name, others, text);
+      return new Wrapped(name, others, text, scalarText);
     }
 
     Object value(int index) {
       if (name == null) {
         throw Fields.notAValue("{}", index);
+      }
+      if (!others && "real".equals(name) && scalarText != null) {
+        if ("Infinity".equals(scalarText)) {
+          return Double.POSITIVE_INFINITY;
+        } else if ("-Infinity".equals(scalarText)) {
+          return Double.NEGATIVE_INFINITY;
+        }
       }
       if (!others && text != null) {
         switch (name) {
