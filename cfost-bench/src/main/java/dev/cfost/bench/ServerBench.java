@@ -55,20 +55,20 @@ public final class ServerBench {
   /** The user of the warm-up pair, a second account on the server. */
   static final String WARMUP_USER = "bench-warmup";
 
-  private final Options options;
+  private final ServerBenchOptions options;
   private final Path dir;
   final List<String> summary = new ArrayList<>();
   boolean ok = true;
 
-  private ServerBench(Options options, Path dir) {
+  private ServerBench(ServerBenchOptions options, Path dir) {
     this.options = options;
     this.dir = dir;
   }
 
   public static void main(String[] args) throws Exception {
-    Options options = Options.parse(args);
+    ServerBenchOptions options = ServerBenchOptions.parse(args);
     if (options == null) {
-      System.out.println(Options.USAGE);
+      System.out.println(ServerBenchOptions.USAGE);
       return;
     }
     Workloads.runInNewDirectory(options.dir, "cfost-server-bench", dir -> new ServerBench(options, dir).run());
@@ -521,84 +521,5 @@ public final class ServerBench {
 
   static double seconds(long nanos) {
     return nanos / 1e9;
-  }
-
-  /** Command-line options. */
-  static final class Options {
-    static final String USAGE = String.join("\n",
-        "usage: ./bench-server [--quick] [--rows N] [--samples S] [--spacing-ms MS] [--devices D]"
-            + " [--fanout-samples F]\n                      [--fanout-warmup W] [--connections C] [--step K]"
-            + " [--hold-s H] [--seed S] [--sync-warmup N] [--dir DIR]",
-        "  --rows N            rows of the initial sync (default 1000000)",
-        "  --sync-warmup N     rows synced first through the server by another user's pair, not timed (default"
-            + " 50000; 0: none)",
-        "  --quick             smoke run: 10000 rows, 100 live samples, 100 devices, 1000 connections held 11 s",
-        "  --samples S         live changes measured (default 500), after 20 not counted",
-        "  --spacing-ms MS     time from one live write to the next (default 50)",
-        "  --devices D         lightweight devices of the fan-out (default 1000)",
-        "  --fanout-samples F  changes fanned out and measured (default 60), after the warm-up",
-        "  --fanout-warmup W   changes fanned out first and not counted (default 20)",
-        "  --connections C     idle connections to open at most (default 10000)",
-        "  --step K            idle connections opened between two measurements (default 1000)",
-        "  --hold-s H          how long all of them are then held idle before the last measurement (default 21)",
-        "  --seed S            seed of the generated rows (default 42)",
-        "  --dir DIR           where the files go, in a new directory deleted afterwards");
-
-    long rows = 1_000_000;
-    long syncWarmup = 50_000;
-    int samples = 500;
-    int warmup = 20;
-    long spacingMillis = 50;
-    int devices = 1000;
-    // Like the live phase's 20: a server that runs for days has compiled its hot paths; 60 changes so that the
-    // p99 of the arrivals is not the tail of one or two changes.
-    int fanoutSamples = 60;
-    int fanoutWarmup = 20;
-    int connections = 10_000;
-    int step = 1000;
-    int holdSeconds = 21;
-    long seed = 42;
-    Path dir;
-
-    static Options parse(String[] args) {
-      Options o = new Options();
-      List<String> a = new ArrayList<>(List.of(args));
-      while (!a.isEmpty()) {
-        String arg = a.remove(0);
-        switch (arg) {
-          case "--rows" -> o.rows = Long.parseLong(a.remove(0).replace("_", ""));
-          case "--quick" -> {
-            o.rows = 10_000;
-            o.samples = 100;
-            o.devices = 100;
-            o.fanoutSamples = 10;
-            o.connections = 1000;
-            o.step = 250;
-            o.holdSeconds = 11;
-          }
-          case "--sync-warmup" -> o.syncWarmup = Long.parseLong(a.remove(0).replace("_", ""));
-          case "--samples" -> o.samples = Integer.parseInt(a.remove(0));
-          case "--spacing-ms" -> o.spacingMillis = Long.parseLong(a.remove(0));
-          case "--devices" -> o.devices = Integer.parseInt(a.remove(0));
-          case "--fanout-samples" -> o.fanoutSamples = Integer.parseInt(a.remove(0));
-          case "--fanout-warmup" -> o.fanoutWarmup = Integer.parseInt(a.remove(0));
-          case "--connections" -> o.connections = Integer.parseInt(a.remove(0).replace("_", ""));
-          case "--step" -> o.step = Integer.parseInt(a.remove(0));
-          case "--hold-s" -> o.holdSeconds = Integer.parseInt(a.remove(0));
-          case "--seed" -> o.seed = Long.parseLong(a.remove(0));
-          case "--dir" -> o.dir = Paths.get(a.remove(0));
-          case "-h", "--help" -> {
-            return null;
-          }
-          default -> throw new IllegalArgumentException("unknown option '" + arg + "'\n" + USAGE);
-        }
-      }
-      if (o.rows < 1 || o.samples < 1 || o.devices < 1 || o.fanoutSamples < 1 || o.connections < 1 || o.step < 1
-          || o.holdSeconds < 0 || o.fanoutWarmup < 0 || o.syncWarmup < 0) {
-        throw new IllegalArgumentException("--rows, --samples, --devices, --fanout-samples, --connections and --step"
-            + " must be at least 1, --hold-s, --fanout-warmup and --sync-warmup at least 0");
-      }
-      return o;
-    }
   }
 }

@@ -36,7 +36,7 @@ final class ServerLoad {
   private static final int HTTP_CLIENTS = 4;
 
   private final ServerBench bench;
-  private final ServerBench.Options options;
+  private final ServerBenchOptions options;
   private final ChildProcess server;
   private final ServerAccount account;
   private final String accountUser;
@@ -47,7 +47,7 @@ final class ServerLoad {
   private List<String> deviceIds = List.of();
   private List<String> tokens = List.of();
 
-  ServerLoad(ServerBench bench, ServerBench.Options options, ChildProcess server, ServerAccount account,
+  ServerLoad(ServerBench bench, ServerBenchOptions options, ChildProcess server, ServerAccount account,
       String accountUser, String identityUser, ServerBench.Device a) {
     this.bench = bench;
     this.options = options;
