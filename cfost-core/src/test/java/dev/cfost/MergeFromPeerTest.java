@@ -88,4 +88,96 @@ class MergeFromPeerTest {
     target.mergeFromPeer(source.siteId(), List.of(new ChangeBatch(List.of(), end, true)).iterator(), false);
     assertThat(target.peerCursor(source.siteId())).isEqualTo(end);
   }
+
+  /** A table of the application's file that the test writes beside the merge: a caller's notes on each batch. */
+  private void notesTable() {
+    try {
+      target.withConnection(c -> {
+        c.createStatement().execute("CREATE TABLE notes(batch INTEGER, first_key TEXT)");
+        return null;
+      });
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private List<String> notes() {
+    try {
+      return target.withConnection(c -> {
+        List<String> out = new ArrayList<>();
+        try (var rs = c.createStatement().executeQuery("SELECT batch || ':' || first_key FROM notes ORDER BY rowid")) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+        return out;
+      });
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Cfost.BatchWork note(List<ChangeBatch> batches) {
+    return (c, b) -> {
+      try (var ps = c.prepareStatement("INSERT INTO notes VALUES (?, ?)")) {
+        ps.setInt(1, batches.indexOf(b));
+        ps.setString(2, b.changes().isEmpty() ? "" : new String(b.changes().get(0).pk(), java.nio.charset.StandardCharsets.ISO_8859_1));
+        ps.executeUpdate();
+      }
+    };
+  }
+
+  @Test
+  void workAlongsideRunsOnceForEachBatchInOrderAndCommitsWithIt() {
+    notesTable();
+    List<ChangeBatch> batches = batches();
+
+    target.mergeFromPeer(source.siteId(), batches.iterator(), false, note(batches));
+
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < batches.size(); i++) {
+      ChangeBatch b = batches.get(i);
+      expected.add(i + ":" + (b.changes().isEmpty() ? "" : new String(b.changes().get(0).pk(),
+          java.nio.charset.StandardCharsets.ISO_8859_1)));
+    }
+    assertThat(notes()).isEqualTo(expected);
+    assertThat(dump(target, "todo")).isEqualTo(dump(source, "todo"));
+  }
+
+  @Test
+  void workAlongsideRollsBackWithARefusedMerge() {
+    notesTable();
+    List<ChangeBatch> batches = batches();
+    ChangeBatch last = batches.get(batches.size() - 1);
+    Change good = last.changes().get(0);
+    Change bad = new Change("nope", good.pk(), good.cid(), good.val(), good.colVersion(), good.dbVersion(),
+        good.siteId(), 0, good.seq());
+    batches.set(batches.size() - 1, new ChangeBatch(List.of(bad), last.next(), true));
+
+    assertThatThrownBy(() -> target.mergeFromPeer(source.siteId(), batches.iterator(), false, note(batches)))
+        .isInstanceOf(InvalidChangeException.class);
+
+    assertThat(notes()).isEmpty();
+    assertThat(dump(target, "todo")).isEmpty();
+  }
+
+  @Test
+  void aFailureOfTheWorkAlongsideUndoesTheMergeAndSaysWhy() {
+    notesTable();
+    List<ChangeBatch> batches = batches();
+    int[] calls = {0};
+    Cfost.BatchWork failsOnTheThird = (c, b) -> {
+      if (++calls[0] == 3) {
+        throw new java.sql.SQLException("the notes are full");
+      }
+      note(batches).run(c, b);
+    };
+
+    assertThatThrownBy(() -> target.mergeFromPeer(source.siteId(), batches.iterator(), false, failsOnTheThird))
+        .isInstanceOf(CfostException.class).hasMessageContaining("the notes are full");
+
+    assertThat(notes()).isEmpty();
+    assertThat(dump(target, "todo")).isEmpty();
+    assertThat(target.peerCursor(source.siteId())).isEqualTo(Cursor.START);
+  }
 }
