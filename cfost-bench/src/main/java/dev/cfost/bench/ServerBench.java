@@ -54,6 +54,8 @@ public final class ServerBench {
   static final String PASSWORD = "correct horse battery staple";
   /** The user of the warm-up pair, a second account on the server. */
   static final String WARMUP_USER = "bench-warmup";
+  /** The account and identity user of (1b)'s pair. */
+  static final String OVERLAP_USER = "bench-overlap";
 
   private final ServerBenchOptions options;
   private final Path dir;
@@ -93,6 +95,9 @@ public final class ServerBench {
     Pair warmPair = options.syncWarmup == 0 ? null
         : pair("warmup-", WARMUP_USER, new Rows(options.seed + 2, Math.min(options.rows, options.syncWarmup)));
 
+    // (1b)'s A gets its rows once it is known to the server (OverlappedSync).
+    Pair overlapPair = options.overlap ? pair("overlap-", OVERLAP_USER, null) : null;
+
     Rows warm = new Rows(options.seed + 1, Math.min(options.rows, 20_000));
     rawInsert(warm);
     Timed raw = rawInsert(rows);
@@ -116,6 +121,9 @@ public final class ServerBench {
       Device devB = new Device("B", pair.b, pair.keysB, pair.identityUser, account.base());
       try {
         initialSync(devA, devB, server, raw);
+        if (overlapPair != null) {
+          overlapped(overlapPair, account, server, rows, raw);
+        }
         ServerLoad load = new ServerLoad(this, options, server, account, accountUser, pair.identityUser, devA);
         load.prepareDevices(1); // the lightweight device that observes the live phase
         live(devA, devB, load);
@@ -212,11 +220,12 @@ public final class ServerBench {
   }
 
   /** Two devices of one identity user: B paired with A, A holding the rows (captured), both with default options. */
-  private record Pair(Cfost a, Cfost b, DeviceKeys keysA, DeviceKeys keysB, String identityUser) {}
+  record Pair(Cfost a, Cfost b, DeviceKeys keysA, DeviceKeys keysB, String identityUser) {}
 
   /**
    * Device A, the user's first device, and device B, paired with it on the LAN before the rows exist (so B
-   * knows the user's device list, as a paired device does); then A's rows (not timed).
+   * knows the user's device list, as a paired device does); then A's rows (not timed), unless {@code rows}
+   * is null.
    */
   private Pair pair(String prefix, String user, Rows rows) throws Exception {
     Path fileA = dir.resolve(prefix + "a.db");
@@ -235,14 +244,16 @@ public final class ServerBench {
     a.capture();
     pairOnTheLan(a, b, identityUser, keysA, keysB);
 
-    long t0 = System.nanoTime();
-    try (Connection c = a.connect()) {
-      rows.insertAll(c);
+    if (rows != null) {
+      long t0 = System.nanoTime();
+      try (Connection c = a.connect()) {
+        rows.insertAll(c);
+      }
+      a.capture();
+      System.out.printf(Locale.ROOT, "device %sA prepared (%,d rows inserted and captured, not timed) in %.1f s%n",
+          prefix.equals("device-") ? "" : prefix, rows.count(), seconds(System.nanoTime() - t0));
     }
-    a.capture();
     a.close();
-    System.out.printf(Locale.ROOT, "device %sA prepared (%,d rows inserted and captured, not timed) in %.1f s%n",
-        prefix.equals("device-") ? "" : prefix, rows.count(), seconds(System.nanoTime() - t0));
     return new Pair(replica(fileA, null), b, keysA, keysB, identityUser); // each commit captured at once from here
   }
 
@@ -348,6 +359,14 @@ public final class ServerBench {
         + " server -> B %.2f s; total %.2f s; ratio %.2fx (target <= 3x: %s); CPU of all processes %.1fx the raw"
         + " insert's%s", options.rows, seconds(raw.wall), seconds(up), seconds(down), seconds(total), ratio,
         ratio <= 3 ? "met" : "missed", (double) allCpu / raw.cpu, same ? "" : "; B DIFFERS from the raw table"));
+  }
+
+  /** (1b) on its own pair and account ({@link OverlappedSync}); its devices are closed after. */
+  private void overlapped(Pair p, ServerAccount account, ChildProcess server, Rows rows, Timed raw) throws Exception {
+    account.register(OVERLAP_USER, PASSWORD);
+    OverlappedSync.Result r = OverlappedSync.run(p, account.base(), server, rows, raw.wall, raw.fingerprint);
+    summary.add(r.summary());
+    ok &= r.same();
   }
 
   // ---- (2) live propagation

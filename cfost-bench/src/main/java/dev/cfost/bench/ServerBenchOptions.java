@@ -10,10 +10,11 @@ final class ServerBenchOptions {
   static final String USAGE = String.join("\n",
       "usage: ./bench-server [--quick] [--rows N] [--samples S] [--spacing-ms MS] [--devices D]"
           + " [--fanout-samples F]\n                      [--fanout-warmup W] [--connections C] [--step K]"
-          + " [--hold-s H] [--seed S] [--sync-warmup N] [--dir DIR]",
+          + " [--hold-s H] [--seed S] [--sync-warmup N] [--no-overlap] [--dir DIR]",
       "  --rows N            rows of the initial sync (default 1000000)",
       "  --sync-warmup N     rows synced first through the server by another user's pair, not timed (default"
           + " 50000; 0: none)",
+      "  --no-overlap        skip (1b), the initial sync with B online while A pushes (another user's pair)",
       "  --quick             smoke run: 10000 rows, 100 live samples, 100 devices, 1000 connections held 11 s",
       "  --samples S         live changes measured (default 500), after 20 not counted",
       "  --spacing-ms MS     time from one live write to the next (default 50)",
@@ -28,6 +29,7 @@ final class ServerBenchOptions {
 
   long rows = 1_000_000;
   long syncWarmup = 50_000;
+  boolean overlap = true;
   int samples = 500;
   int warmup = 20;
   long spacingMillis = 50;
@@ -58,6 +60,7 @@ final class ServerBenchOptions {
           o.step = 250;
           o.holdSeconds = 11;
         }
+        case "--no-overlap" -> o.overlap = false;
         case "--sync-warmup" -> o.syncWarmup = Long.parseLong(a.remove(0).replace("_", ""));
         case "--samples" -> o.samples = Integer.parseInt(a.remove(0));
         case "--spacing-ms" -> o.spacingMillis = Long.parseLong(a.remove(0));
