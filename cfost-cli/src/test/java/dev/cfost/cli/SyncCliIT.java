@@ -56,12 +56,20 @@ class SyncCliIT {
 
   @TempDir Path dir;
   CfostProcess cfost;
+  /**
+   * Commands that only set up or read a database run in this JVM through the same entry point: a child
+   * JVM costs about a second each, and polling with them made this class the slowest of the build. What
+   * the tests are about (start --daemon, the daemons, sync --once, stop, logs --follow, and the commands
+   * that must see a daemon of another process) still runs as processes of their own.
+   */
+  CfostProcess local;
   private final List<Long> daemons = new ArrayList<>();
   private final List<Process> spawned = new ArrayList<>();
 
   @BeforeEach
   void setUp() {
     cfost = new CfostProcess(dir);
+    local = CfostProcess.inThisJvm(dir);
   }
 
   @AfterEach
@@ -144,11 +152,11 @@ class SyncCliIT {
   }
 
   private String todos(String db) {
-    return cfost.run("--db", db, "sql", "--json", "SELECT * FROM todo ORDER BY id").ok();
+    return local.run("--db", db, "sql", "--json", "SELECT * FROM todo ORDER BY id").ok();
   }
 
   private long changes(String db) {
-    CfostProcess.Result r = cfost.run("--db", db, "export", "--out", dir.resolve(UUID.randomUUID() + ".jsonl").toString());
+    CfostProcess.Result r = local.run("--db", db, "export", "--out", dir.resolve(UUID.randomUUID() + ".jsonl").toString());
     assertThat(r.code()).as(r.err()).isZero();
     Matcher m = Pattern.compile("exported (\\d+) changes").matcher(r.err());
     assertThat(m.find()).as(r.err()).isTrue();
@@ -190,14 +198,14 @@ class SyncCliIT {
 
   // ---- 1. two processes ----
 
-  /** Makes a replica with the commands, as a user would; returns its site id. */
+  /** Makes a replica with the commands, as a user would (in this JVM: setup only); returns its site id. */
   private String initWithTodos(String db, String rows, String... initOptions) {
     List<String> args = new ArrayList<>(List.of("--db", db, "init", "--database", "cli-sync"));
     args.addAll(List.of(initOptions));
-    String init = cfost.run(args.toArray(String[]::new)).ok();
+    String init = local.run(args.toArray(String[]::new)).ok();
     assertThat(init).matches("site id [0-9a-f]{32}\ndatabase cli-sync\n");
-    cfost.run("--db", db, "sql", TASK_LIST_DDL + "; INSERT INTO todo(id, title) VALUES " + rows).ok();
-    cfost.run("--db", db, "replicate", "todo").ok();
+    local.run("--db", db, "sql", TASK_LIST_DDL + "; INSERT INTO todo(id, title) VALUES " + rows).ok();
+    local.run("--db", db, "replicate", "todo").ok();
     return init.substring("site id ".length(), "site id ".length() + 32);
   }
 
@@ -206,7 +214,7 @@ class SyncCliIT {
     String a = db("a");
     String b = db("b");
     initWithTodos(a, "('a1', 'from a'), ('a2', 'also from a')");
-    String key = cfost.run("--db", a, "sync-key").ok().strip();
+    String key = local.run("--db", a, "sync-key").ok().strip();
     assertThat(key).matches("[0-9a-f]{64}");
     String siteB = initWithTodos(b, "('b1', 'from b')", "--sync-key", key);
     int port = freePort();
@@ -226,7 +234,7 @@ class SyncCliIT {
     assertThat(cfost.run("--db", b, "sync", "--peer", da.address(), "--once", "--json").ok())
         .isEqualTo("{\"received\":0,\"sent\":0}\n");
 
-    String log = cfost.run("--db", a, "logs").ok();
+    String log = local.run("--db", a, "logs").ok();
     assertThat(log).contains("connect " + siteB, "eose " + siteB, "disconnect " + siteB);
     assertThat(log.lines().filter(l -> l.contains(siteB))).allMatch(l -> LOG_LINE.matcher(l).matches());
     poll("logs --follow showing the syncs", CONVERGE, follow::outText,
@@ -252,16 +260,16 @@ class SyncCliIT {
     Daemon dbb = startDaemon(b, "--listen", "127.0.0.1:0", "--no-mdns", "--peer", da.address());
     startDaemon(c, "--listen", "127.0.0.1:0", "--no-mdns", "--peer", dbb.address());
 
-    cfost.run("--db", a, "sql", "INSERT INTO todo(id, title) VALUES ('from-a', 'written on a')").ok();
+    local.run("--db", a, "sql", "INSERT INTO todo(id, title) VALUES ('from-a', 'written on a')").ok();
     poll("the row from a on c", CONVERGE, () -> todos(c), t -> t.contains("written on a"));
-    cfost.run("--db", c, "sql", "INSERT INTO todo(id, title) VALUES ('from-c', 'written on c')").ok();
+    local.run("--db", c, "sql", "INSERT INTO todo(id, title) VALUES ('from-c', 'written on c')").ok();
     String onA = poll("the row from c on a", CONVERGE, () -> todos(a), t -> t.contains("written on c"));
     assertThat(todos(b)).isEqualTo(onA); // b relayed both rows
     assertThat(todos(c)).isEqualTo(onA);
 
     // b lists a from its peer book, and c, which dialed b, as inbound.
     JsonNode statusB = poll("b's status with nothing pending for a", CONVERGE,
-        () -> json(cfost.run("--db", b, "status", "--json").ok()),
+        () -> json(local.run("--db", b, "status", "--json").ok()),
         s -> s.get("peers").size() == 2 && s.get("peers").get(0).get("pending").asLong(-1) == 0);
     JsonNode peerA = statusB.get("peers").get(0);
     assertThat(statusB.get("peers").get(1).get("source").asText()).isEqualTo("inbound");
@@ -272,20 +280,20 @@ class SyncCliIT {
     assertThat(peerA.get("last_seen").isTextual()).isTrue();
     assertThat(statusB.get("daemon").get("pid").asLong()).isEqualTo(dbb.pid());
     // a only listened: b, which synced with it, is its peer all the same (status said "peers none").
-    JsonNode peerB = json(cfost.run("--db", a, "status", "--json").ok()).get("peers").get(0);
+    JsonNode peerB = json(local.run("--db", a, "status", "--json").ok()).get("peers").get(0);
     assertThat(peerB.get("address").isNull()).isTrue();
     assertThat(peerB.get("site_id").asText()).isEqualTo(siteB);
     assertThat(peerB.get("last_seen").isTextual()).isTrue();
-    assertThat(cfost.run("--db", a, "status").ok()).doesNotContain("peers           none")
+    assertThat(local.run("--db", a, "status").ok()).doesNotContain("peers           none")
         .contains("peer            site " + siteB + " (inbound), last seen ");
 
     // The peer book is read again while the daemon runs: c connects to a directly once it is added.
-    assertThat(cfost.run("--db", c, "peer", "add", da.address()).ok()).isEqualTo("added " + da.address() + "\n");
+    assertThat(local.run("--db", c, "peer", "add", da.address()).ok()).isEqualTo("added " + da.address() + "\n");
     poll("c's peer book knowing a's site", CONVERGE,
-        () -> json(cfost.run("--db", c, "peer", "list", "--json").ok()),
+        () -> json(local.run("--db", c, "peer", "list", "--json").ok()),
         l -> l.toString().contains("\"address\":\"" + da.address() + "\",\"source\":\"manual\",\"site_id\":\"" + siteA));
-    assertThat(cfost.run("--db", c, "peer", "remove", da.address()).ok()).isEqualTo("removed " + da.address() + "\n");
-    poll("c's log saying it let go of a", CONVERGE, () -> cfost.run("--db", c, "logs").ok(),
+    assertThat(local.run("--db", c, "peer", "remove", da.address()).ok()).isEqualTo("removed " + da.address() + "\n");
+    poll("c's log saying it let go of a", CONVERGE, () -> local.run("--db", c, "logs").ok(),
         t -> t.contains("peer book: removed " + da.address()));
   }
 
@@ -305,7 +313,7 @@ class SyncCliIT {
         c.replicate("item");
       }
     }
-    assertThat(cfost.run("--db", a, "sql", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
+    assertThat(local.run("--db", a, "sql", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
         + rows + ") INSERT INTO item SELECT i, 'row ' || i, hex(randomblob(16)), i * 7 FROM n").ok())
         .isEqualTo(rows + " rows changed\n");
     long total = changes(a);
@@ -347,7 +355,7 @@ class SyncCliIT {
     assertThat(received + before).isBetween(total, total + 2001);
     assertThat(m.group(2)).isEqualTo("0");
     String all = "SELECT id, a, b, c FROM item ORDER BY id";
-    assertThat(cfost.run("--db", b, "sql", "--json", all).ok()).isEqualTo(cfost.run("--db", a, "sql", "--json", all).ok());
+    assertThat(local.run("--db", b, "sql", "--json", all).ok()).isEqualTo(local.run("--db", a, "sql", "--json", all).ok());
   }
 
   private static Connection readOnly(String db) throws SQLException {
@@ -402,7 +410,7 @@ class SyncCliIT {
       // Found by mDNS, not by anything else: each peer book lists the other as an mDNS peer.
       for (Daemon[] pair : new Daemon[][] {{da, dbb}, {dbb, da}}) {
         poll("an mDNS entry for port " + pair[1].port() + " in the peer book of " + pair[0].db(), CONVERGE,
-            () -> json(cfost.run("--db", pair[0].db(), "peer", "list", "--json").ok()),
+            () -> json(local.run("--db", pair[0].db(), "peer", "list", "--json").ok()),
             book -> {
               for (JsonNode e : book) {
                 if (e.get("address").asText().endsWith(":" + pair[1].port()) && e.get("source").asText().equals("mdns")) {
@@ -478,7 +486,7 @@ class SyncCliIT {
   @Test
   void aSecondStartFailsNamingThePidAndAKilledDaemonsPidFileIsIgnored() throws InterruptedException {
     String a = replica("a");
-    assertThat(cfost.run("--db", a, "stop").fails(1)).isEqualTo("cfost: no daemon runs for " + a);
+    assertThat(local.run("--db", a, "stop").fails(1)).isEqualTo("cfost: no daemon runs for " + a);
     Daemon da = startDaemon(a, "--listen", "127.0.0.1:0", "--no-mdns");
     assertThat(cfost.run("--db", a, "start", "--daemon", "--listen", "127.0.0.1:0", "--no-mdns").fails(1))
         .contains("already runs", "pid " + da.pid());
@@ -492,11 +500,11 @@ class SyncCliIT {
     h.destroyForcibly(); // no shutdown hook runs: the pid file stays, but nobody holds its lock
     h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
     assertThat(Path.of(a + ".pid")).exists();
-    assertThat(json(cfost.run("--db", a, "status", "--json").ok()).get("daemon").get("running").asBoolean()).isFalse();
+    assertThat(json(local.run("--db", a, "status", "--json").ok()).get("daemon").get("running").asBoolean()).isFalse();
     Daemon again = startDaemon(a, "--listen", "127.0.0.1:0", "--no-mdns");
     assertThat(cfost.run("--db", a, "stop").ok()).isEqualTo("stopped\n");
     assertThat(ProcessHandle.of(again.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
-    assertThat(cfost.run("--db", a, "stop").fails(1)).isEqualTo("cfost: no daemon runs for " + a);
+    assertThat(local.run("--db", a, "stop").fails(1)).isEqualTo("cfost: no daemon runs for " + a);
   }
 
   @Test
