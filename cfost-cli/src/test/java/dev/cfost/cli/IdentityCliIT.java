@@ -30,28 +30,35 @@ class IdentityCliIT {
 
   @TempDir Path dir;
   CfostProcess cfost;
+  /**
+   * Setup and read-back commands, in this JVM through the same entry point even in the tests that run their
+   * subject as processes: a child JVM costs about a second each. Pairing's authorizer, the daemons, the
+   * joins and the syncs under test stay processes of their own.
+   */
+  CfostProcess local;
   String a;
   String b;
 
   @BeforeEach
   void paths() {
     cfost = new CfostProcess(dir);
+    local = CfostProcess.inThisJvm(dir);
     a = dir.resolve("a.db").toString();
     b = dir.resolve("b.db").toString();
   }
 
   /** Registers alice on {@code db} with the device "laptop"; returns the device id. */
   private String alice(String db) {
-    String out = cfost.stdin(PASSWORD).run("--db", db, "init", "--user", "alice", "--email", "alice@example.org",
+    String out = local.stdin(PASSWORD).run("--db", db, "init", "--user", "alice", "--email", "alice@example.org",
         "--password-stdin", "--device-name", "laptop").ok();
-    cfost.stdin("");
+    local.stdin("");
     assertThat(out).matches("site id [0-9a-f]{32}\ndatabase default\nuser alice\ndevice " + DEVICE_ID + "\n");
     return out.substring(out.indexOf("device ") + 7).strip();
   }
 
   private JsonNode devices(String db) {
     try {
-      return JSON.readTree(cfost.run("--db", db, "device", "list", "--json").ok());
+      return JSON.readTree(local.run("--db", db, "device", "list", "--json").ok());
     } catch (IOException e) {
       throw new AssertionError(e);
     }
@@ -181,7 +188,7 @@ class IdentityCliIT {
     assertThat(added.get("name").asText()).isEqualTo("phone");
     assertThat(added.get("revoked_at").isNull()).isTrue();
     // The new device knows its user; the user's rows reach it with the next sync.
-    assertThat(cfost.run("--db", b, "device", "list", "--json").ok()).isEqualTo("[]\n");
+    assertThat(local.run("--db", b, "device", "list", "--json").ok()).isEqualTo("[]\n");
   }
 
   /** Pairs b (the phone) with a over the network, confirming on a's side with --yes. */
@@ -189,7 +196,8 @@ class IdentityCliIT {
     try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
         "--timeout", "60")) {
       String code = pair.awaitMatch(CODE);
-      cfost.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
+      // In this JVM: setup here; aNewDeviceJoinsOverTheNetworkAndTheAuthorizerListsIt runs join as a process.
+      local.run("--db", b, "device", "join", code, "--device-name", "phone").ok();
       pair.finish().ok();
     }
   }
@@ -220,32 +228,32 @@ class IdentityCliIT {
   @Test
   void aPairedDeviceSyncsWithItsUsersDaemonAndAnotherUsersDeviceIsRefused() throws Exception {
     alice(a);
-    cfost.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
-    cfost.run("--db", a, "replicate", "todo").ok();
-    cfost.run("--db", a, "sql", "INSERT INTO todo VALUES ('t1', 'from alice''s laptop')").ok();
+    local.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
+    local.run("--db", a, "replicate", "todo").ok();
+    local.run("--db", a, "sql", "INSERT INTO todo VALUES ('t1', 'from alice''s laptop')").ok();
     pairPhoneWithLaptop();
     int port = freeLoopbackPort();
     try (BackgroundCfost daemon = laptopDaemon(port)) {
-      cfost.run("--db", b, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
-      cfost.run("--db", b, "replicate", "todo").ok();
+      local.run("--db", b, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT)").ok();
+      local.run("--db", b, "replicate", "todo").ok();
       assertThat(cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok())
           .startsWith("received ");
-      assertThat(cfost.run("--db", b, "sql", "SELECT title FROM todo").ok()).contains("from alice's laptop");
+      assertThat(local.run("--db", b, "sql", "SELECT title FROM todo").ok()).contains("from alice's laptop");
       assertThat(devices(b)).hasSize(2); // alice's device list arrived with the sync
       // The other way: the phone's row is sealed with its key, and the laptop checks the seal against
       // the site id that the phone's pairing response bound it to.
-      cfost.run("--db", b, "sql", "INSERT INTO todo VALUES ('t2', 'from the phone')").ok();
+      local.run("--db", b, "sql", "INSERT INTO todo VALUES ('t2', 'from the phone')").ok();
       cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok();
-      assertThat(cfost.run("--db", a, "sql", "SELECT title FROM todo WHERE id = 't2'").ok()).contains("from the phone");
+      assertThat(local.run("--db", a, "sql", "SELECT title FROM todo WHERE id = 't2'").ok()).contains("from the phone");
 
       String c = dir.resolve("c.db").toString();
-      cfost.stdin(PASSWORD).run("--db", c, "init", "--user", "mallory", "--email", "m@example.org",
+      local.stdin(PASSWORD).run("--db", c, "init", "--user", "mallory", "--email", "m@example.org",
           "--password-stdin").ok();
-      cfost.stdin("");
+      local.stdin("");
       String refused = cfost.run("--db", c, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "20")
           .fails(1);
       assertThat(refused).contains("unauthorized");
-      assertThat(cfost.run("--db", a, "sql", "SELECT count(*) AS n FROM identity_users").ok()).contains("1");
+      assertThat(local.run("--db", a, "sql", "SELECT count(*) AS n FROM identity_users").ok()).contains("1");
     }
   }
 
@@ -256,19 +264,19 @@ class IdentityCliIT {
   @Test
   void aJoinedDeviceSyncsWithoutCreatingTheTablesByHand() throws Exception {
     alice(a);
-    cfost.run("--db", a, "sql", "CREATE TABLE notes(id TEXT PRIMARY KEY NOT NULL, title TEXT DEFAULT 'untitled')").ok();
-    cfost.run("--db", a, "replicate", "notes").ok();
-    cfost.run("--db", a, "sql", "INSERT INTO notes VALUES ('n1', 'from alice''s laptop')").ok();
+    local.run("--db", a, "sql", "CREATE TABLE notes(id TEXT PRIMARY KEY NOT NULL, title TEXT DEFAULT 'untitled')").ok();
+    local.run("--db", a, "replicate", "notes").ok();
+    local.run("--db", a, "sql", "INSERT INTO notes VALUES ('n1', 'from alice''s laptop')").ok();
     pairPhoneWithLaptop();
     int port = freeLoopbackPort();
     try (BackgroundCfost daemon = laptopDaemon(port)) {
       assertThat(cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok())
           .startsWith("received ");
-      assertThat(cfost.run("--db", b, "sql", "SELECT title FROM notes").ok()).contains("from alice's laptop");
+      assertThat(local.run("--db", b, "sql", "SELECT title FROM notes").ok()).contains("from alice's laptop");
       assertThat(devices(b)).hasSize(2);
-      cfost.run("--db", b, "sql", "INSERT INTO notes(id) VALUES ('n2')").ok();
+      local.run("--db", b, "sql", "INSERT INTO notes(id) VALUES ('n2')").ok();
       cfost.run("--db", b, "sync", "--peer", "127.0.0.1:" + port, "--once", "--timeout", "60").ok();
-      assertThat(cfost.run("--db", a, "sql", "SELECT title FROM notes WHERE id = 'n2'").ok()).contains("untitled");
+      assertThat(local.run("--db", a, "sql", "SELECT title FROM notes WHERE id = 'n2'").ok()).contains("untitled");
     }
   }
 
@@ -287,11 +295,11 @@ class IdentityCliIT {
     assertThat(joined.out()).startsWith("could not reach the authorizing device at 127.0.0.1:" + port + "\n")
         .contains("cfost device approve cfost-pair-response:");
     String response = RESPONSE.matcher(joined.out()).results().findFirst().orElseThrow().group(1);
-    assertThat(cfost.run("--db", b, "device", "list").fails(1)).contains("not paired yet");
+    assertThat(local.run("--db", b, "device", "list").fails(1)).contains("not paired yet");
 
-    String approved = cfost.run("--db", a, "device", "approve", response).ok();
+    String approved = local.run("--db", a, "device", "approve", response).ok();
     assertThat(approved).matches("approved " + DEVICE_ID + " \\(tablet\\)\n");
-    assertThat(cfost.run("--db", a, "device", "approve", response).fails(1)).contains("already used");
+    assertThat(local.run("--db", a, "device", "approve", response).fails(1)).contains("already used");
     JsonNode list = devices(a);
     assertThat(list).hasSize(2);
     assertThat(list.get(1).get("id").asText()).isEqualTo(approved.substring(9, 9 + 63));
@@ -302,9 +310,9 @@ class IdentityCliIT {
   void anExpiredCodeIsRefusedByTheNewDeviceAndAnAlteredOneByTheAuthorizer() {
     PairingChallenge expired = PairingChallenge.of(UUID.randomUUID().toString(), DeviceKeys.generate().publicKey(),
         new byte[32], Instant.now().minusSeconds(1), List.of("127.0.0.1:9"));
-    assertThat(cfost.run("--db", b, "device", "join", expired.encode()).fails(1))
+    assertThat(local.run("--db", b, "device", "join", expired.encode()).fails(1))
         .startsWith("cfost: the pairing code expired at ").contains("cfost device pair");
-    assertThat(cfost.run("--db", b, "device", "join", "cfost-pair:AQ").fails(1))
+    assertThat(local.run("--db", b, "device", "join", "cfost-pair:AQ").fails(1))
         .startsWith("cfost: not a valid pairing challenge: ");
 
     alice(a);
