@@ -38,9 +38,17 @@ class CliIT {
     b = dir.resolve("b.db").toString();
   }
 
-  /** From here on, this test runs each command as a child process of the shaded jar. */
+  /**
+   * From here on, this test runs each command as a child process of the shaded jar. Called after the setup
+   * where only the commands under test need a process: a child JVM costs about a second each.
+   */
   private void inChildProcesses() {
     cfost = new CfostProcess(dir);
+  }
+
+  /** From here on, commands run in this JVM again: for read-backs after the commands under test. */
+  private void inThisJvm() {
+    cfost = CfostProcess.inThisJvm(dir);
   }
 
   /** A database with a replicated todo table and {@code rows} rows in it. */
@@ -228,8 +236,8 @@ class CliIT {
 
   @Test
   void anSqlErrorIsOneLineWithoutAStackTraceUnlessVerbose() {
-    inChildProcesses();
     cfost.run("--db", a, "init").ok();
+    inChildProcesses();
     assertThat(cfost.run("--db", a, "sql", "SELEC 1").fails(1)).isEqualTo("cfost: near \"SELEC\": syntax error");
     CfostProcess.Result verbose = cfost.run("--db", a, "--verbose", "sql", "SELEC 1");
     assertThat(verbose.code()).isEqualTo(1);
@@ -257,11 +265,12 @@ class CliIT {
 
   @Test
   void aTableWithoutAPrimaryKeyIsRefusedInOneLine() {
-    inChildProcesses();
     cfost.run("--db", a, "init").ok();
     cfost.run("--db", a, "sql", "CREATE TABLE notes(body TEXT)").ok();
+    inChildProcesses();
     String line = cfost.run("--db", a, "replicate", "notes").fails(1);
     assertThat(line).startsWith("cfost: table 'notes' has no primary key");
+    inThisJvm();
     assertThat(json(cfost.run("--db", a, "status", "--json").ok()).get("tables")).isEmpty();
   }
 
@@ -325,12 +334,13 @@ class CliIT {
 
   @Test
   void importReadsStdinWhenTheFileIsADash() {
-    inChildProcesses();
     replicaWithTodos(a, "('t1', 'milk', 0)");
     cfost.run("--db", b, "init").ok();
     String bundle = cfost.run("--db", a, "export").ok();
     int n = (int) bundle.lines().count();
+    inChildProcesses(); // the bundle through a real process's stdin
     assertThat(cfost.stdin(bundle).run("--db", b, "import", "-").ok()).isEqualTo("applied " + n + " of " + n + " changes\n");
+    inThisJvm();
     assertThat(todos(b)).isEqualTo(todos(a));
   }
 
@@ -474,8 +484,8 @@ class CliIT {
 
   @Test
   void statusSaysThatNoDaemonRunsAndListsThePeers() {
-    inChildProcesses();
     replicaWithTodos(a);
+    inChildProcesses();
     String text = cfost.run("--db", a, "status").ok();
     assertThat(text).contains("database id     default\n", "daemon          not running\n", "peers           none\n");
     cfost.run("--db", a, "peer", "add", "192.0.2.7:7947").ok();
