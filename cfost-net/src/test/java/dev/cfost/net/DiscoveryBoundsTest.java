@@ -180,17 +180,23 @@ class DiscoveryBoundsTest {
       open.add(pb);
       PeerAddress atB = pb.start().get(0);
       PeerAddress atDrip = new PeerAddress("127.0.0.1", drip.getLocalPort());
-      // The drip-fed address comes first: before the fix it held the one scheduler thread for good.
+      // The drip-fed address comes first: before the fix it held the one scheduler thread for good. The
+      // connect deadline (connect and handshake) is 4 s here, not the default 10 s, which the test would wait
+      // out; a must sync with b within it, while the drip-fed handshake is still pending.
+      long connectDeadline = 4_000;
       Peer pa = Peer.create(a, PeerOptions.builder().discovery(false).backoff(50, 500).peer(atDrip).peer(atB)
+          .unauthorizedLimits(connectDeadline, 10_000, 32)
           .transport(Transports.tcp(TlsIdentity.forSyncKey(key), null, false)).build());
       open.add(pa);
+      long started = System.currentTimeMillis();
       pa.start();
-      long deadline = System.currentTimeMillis() + 10_000;
+      long deadline = started + connectDeadline;
       while (System.currentTimeMillis() < deadline && !has(a, "b1")) {
         Thread.sleep(50);
       }
       assertThat(has(a, "b1")).as("a synced with b while the drip-fed handshake was pending").isTrue();
-      Thread.sleep(12_000); // past the connect deadline (connect and handshake: 10 s)
+      // Past the connect deadline of the first dial, which came before the sync, by 2 s.
+      Thread.sleep(Math.max(0, started + connectDeadline + 2_000 - System.currentTimeMillis()));
       // The first drip-fed connection was given up at the deadline (later ones are retries, still young).
       assertThat(held).isNotEmpty();
       assertThat(closedByPeer(held.get(0))).as("the first drip-fed connection closed by the client").isTrue();
