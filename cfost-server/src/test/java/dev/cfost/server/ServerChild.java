@@ -23,12 +23,18 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServerChild implements AutoCloseable {
   static final String PREFIX = "server-child: ";
+  /** A system property of the child: its SSE keep-alive interval in ms, when not the server's default. */
+  private static final String SSE_KEEP_ALIVE = "server-child.sseKeepAliveMillis";
   private static final Object EOF = new Object();
 
   /** {@code ServerChild DATA_DIR [POSTGRES_JDBC_URL]}. */
   public static void main(String[] args) throws Exception {
     ServerConfig.Builder config = ServerConfig.builder().listen("127.0.0.1:0").dataDir(Path.of(args[0]))
         .argon2(new Argon2Params(256, 1, 1));
+    Long keepAlive = Long.getLong(SSE_KEEP_ALIVE);
+    if (keepAlive != null) {
+      config.sseKeepAlive(java.time.Duration.ofMillis(keepAlive));
+    }
     if (args.length > 1) {
       config.postgres(args[1], System.getenv(ServerConfig.ENV_PREFIX + "POSTGRES_PASSWORD"));
     }
@@ -71,18 +77,35 @@ final class ServerChild implements AutoCloseable {
 
   /** Starts a server child on {@code dataDir} and waits (at most 30 s) until it listens. */
   static ServerChild start(Path dataDir, Path logDir) throws Exception {
-    return start(dataDir, logDir, null, null);
+    return start(dataDir, logDir, null, null, null);
+  }
+
+  /**
+   * Like {@link #start(Path, Path)}, with the SSE keep-alive at {@code sseKeepAlive}: a stream whose client
+   * vanished is only seen (and its connection gauge lowered) at its next write, the keep-alive when idle.
+   */
+  static ServerChild start(Path dataDir, Path logDir, java.time.Duration sseKeepAlive) throws Exception {
+    return start(dataDir, logDir, null, null, sseKeepAlive);
+  }
+
+  static ServerChild start(Path dataDir, Path logDir, String postgresUrl, String password) throws Exception {
+    return start(dataDir, logDir, postgresUrl, password, null);
   }
 
   /**
    * Starts a server child on PostgreSQL at {@code postgresUrl} (if not null), with {@code password} in its
    * environment (if not null), and waits (at most 30 s) until it listens.
    */
-  static ServerChild start(Path dataDir, Path logDir, String postgresUrl, String password) throws Exception {
+  private static ServerChild start(Path dataDir, Path logDir, String postgresUrl, String password,
+      java.time.Duration sseKeepAlive) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // C1 only and the serial collector: the child lives seconds on the build's few cores.
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), ServerChild.class.getName(), dataDir.toString()));
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    if (sseKeepAlive != null) {
+      command.add("-D" + SSE_KEEP_ALIVE + "=" + sseKeepAlive.toMillis());
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerChild.class.getName(),
+        dataDir.toString()));
     if (postgresUrl != null) {
       command.add(postgresUrl);
     }
