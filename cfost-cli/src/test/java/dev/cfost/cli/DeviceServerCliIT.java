@@ -30,6 +30,8 @@ class DeviceServerCliIT {
 
   @TempDir Path dir;
   CfostProcess cfost;
+  /** Setup and read-backs, in this JVM through the same entry point: a child JVM costs about a second each. */
+  CfostProcess local;
   CfostServer server;
   String url;
   String a;
@@ -44,10 +46,11 @@ class DeviceServerCliIT {
             + "\"password\":\"correct horse battery\"}")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     cfost = new CfostProcess(dir);
+    local = CfostProcess.inThisJvm(dir);
     a = dir.resolve("a.db").toString();
-    cfost.stdin(PASSWORD).run("--db", a, "init", "--user", "alice", "--email", "alice@example.org",
+    local.stdin(PASSWORD).run("--db", a, "init", "--user", "alice", "--email", "alice@example.org",
         "--password-stdin", "--device-name", "laptop").ok();
-    cfost.stdin("");
+    local.stdin("");
   }
 
   @AfterEach
@@ -65,12 +68,12 @@ class DeviceServerCliIT {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(saved))).isEqualTo("rw-------");
     assertThat(Files.readString(saved)).doesNotContain("correct horse");
 
-    cfost.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT);"
+    local.run("--db", a, "sql", "CREATE TABLE todo(id TEXT PRIMARY KEY NOT NULL, title TEXT);"
         + " INSERT INTO todo VALUES ('1', 'milk'), ('2', 'bread')").ok();
-    cfost.run("--db", a, "replicate", "todo").ok();
+    local.run("--db", a, "replicate", "todo").ok();
     String synced = cfost.run("--db", a, "sync", "--server", url, "--once").ok();
     assertThat(synced).matches("received \\d+ changes, sent [1-9]\\d* changes\n");
-    assertThat(cfost.run("--db", a, "status").ok())
+    assertThat(local.run("--db", a, "status").ok())
         .containsPattern("server +" + Pattern.quote(url) + ", not connected \\(the daemon is not running\\)");
 
     try (BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:0",
@@ -80,12 +83,12 @@ class DeviceServerCliIT {
       JsonNode status;
       do {
         Thread.sleep(200);
-        status = JSON.readTree(cfost.run("--db", a, "status", "--json").ok()).path("server");
+        status = JSON.readTree(local.run("--db", a, "status", "--json").ok()).path("server");
       } while (!status.path("connected").asBoolean() && System.nanoTime() < deadline);
       assertThat(status.path("url").asText()).isEqualTo(url);
       assertThat(status.path("logged_in").asBoolean()).isTrue();
       assertThat(status.path("connected").asBoolean()).as("%s", status).isTrue();
-      assertThat(cfost.run("--db", a, "status").ok()).containsPattern("server +" + Pattern.quote(url) + ", connected since");
+      assertThat(local.run("--db", a, "status").ok()).containsPattern("server +" + Pattern.quote(url) + ", connected since");
     }
   }
 
