@@ -45,17 +45,6 @@ final class SealStore {
    * into the digest index once enough wait or before a lookup ({@link #find}).
    */
   static void save(Connection c, List<Cover> covers) throws SQLException {
-    saveUnfolded(c, covers);
-    if (pendingCount(c) >= FOLD_AT) {
-      fold(c);
-    }
-  }
-
-  /**
-   * As {@link #save}, but never folds: for a merge's transaction, whose page cache the fold's random-key
-   * index writes would crowd; {@link #foldIfDue} folds later, on a connection of its own.
-   */
-  static void saveUnfolded(Connection c, List<Cover> covers) throws SQLException {
     if (covers.isEmpty()) {
       return;
     }
@@ -83,20 +72,9 @@ final class SealStore {
       ps.setInt(2, covers.size());
       ps.executeUpdate();
     }
-  }
-
-  /** Folds the pending log if enough waits ({@link #FOLD_AT}); true if it did. */
-  static boolean foldIfDue(Connection c) throws SQLException {
-    if (pendingCount(c) < FOLD_AT) {
-      return false;
+    if (pendingCount(c) >= FOLD_AT) {
+      fold(c);
     }
-    fold(c);
-    return true;
-  }
-
-  /** Whether the pending log holds enough to fold (a read). */
-  static boolean foldDue(Connection c) throws SQLException {
-    return pendingCount(c) >= FOLD_AT;
   }
 
   /**

@@ -151,13 +151,7 @@ public final class SqlChangeSeals implements ChangeSeals {
       return new BatchSealer.Checked(incoming, BatchSealer.Checked.NOTHING);
     }
     String databaseId = cfost.databaseId();
-    record Read(SiteDirectory sites, boolean foldDue) {}
-    Read read = db.read(c -> new Read(deviceList.current(c), SealStore.foldDue(c)));
-    if (read.foldDue()) {
-      // The seals check() leaves to the merge are not folded there (SealStore.saveUnfolded): here, apart.
-      db.writeSyncedByNextCommit(SealStore::foldIfDue);
-    }
-    SiteDirectory sites = read.sites();
+    SiteDirectory sites = db.read(deviceList::current);
     Covering covering = new Covering();
     Map<DigestKey, Seal> byUnknown = new HashMap<>();
     for (Seal s : seals) {
@@ -199,7 +193,7 @@ public final class SqlChangeSeals implements ChangeSeals {
     }
     if (held.isEmpty()) {
       return new BatchSealer.Checked(incoming, c -> {
-        SealStore.saveUnfolded(c, covers);
+        SealStore.save(c, covers);
         return null;
       });
     }

@@ -67,32 +67,6 @@ class SealStoreTest {
     }
   }
 
-  @Test
-  void aMergesSaveNeverFoldsAndTheFoldIfDueDoesOnceEnoughWaits() throws SQLException {
-    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("c.db")).captureInterval(Duration.ZERO).build())) {
-      IdentitySchema.seals(dbWithDevices(db));
-      List<SealStore.Cover> covers = new ArrayList<>();
-      Seal s = seal(digest());
-      for (int i = 0; i < SealStore.FOLD_AT + 1; i++) {
-        covers.add(new SealStore.Cover(digest(), s, false));
-      }
-      new Db(db).write(c -> {
-        SealStore.saveUnfolded(c, covers.subList(0, SealStore.FOLD_AT - 1));
-        assertThat(SealStore.foldDue(c)).isFalse();
-        assertThat(SealStore.foldIfDue(c)).isFalse();
-        SealStore.saveUnfolded(c, covers.subList(SealStore.FOLD_AT - 1, covers.size()));
-        assertThat(count(c, "identity_sealed")).isZero(); // past FOLD_AT, still only logged
-        assertThat(SealStore.foldDue(c)).isTrue();
-        assertThat(SealStore.foldIfDue(c)).isTrue();
-        assertThat(count(c, "identity_sealed")).isEqualTo(SealStore.FOLD_AT + 1);
-        assertThat(count(c, "identity_sealed_pending")).isZero();
-        return null;
-      });
-      assertThat(signers(db, covers.get(0).digest(), covers.get(covers.size() - 1).digest()))
-          .containsExactly(hex(s), hex(s));
-    }
-  }
-
   private static Cfost dbWithDevices(Cfost db) {
     IdentitySchema.users(db);
     IdentitySchema.devices(db);
