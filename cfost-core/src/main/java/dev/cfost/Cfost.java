@@ -198,23 +198,6 @@ public interface Cfost extends AutoCloseable {
    */
   MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown);
 
-  /**
-   * As {@link #mergeFromPeer(byte[], Iterator, boolean)}, running {@code alongside} for each batch as the
-   * merge takes it, before its changes, in the same transaction and on its connection: what the caller keeps
-   * about a batch (the seals that prove its changes, say) commits with the batch or not at all, and costs
-   * no transaction of its own. {@code alongside} must neither commit, roll back nor change a setting of
-   * the connection; an exception it throws rolls the whole merge back and is thrown from here (an
-   * {@link SQLException} as a {@link CfostException}).
-   */
-  MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown,
-      BatchWork alongside);
-
-  /** Work done with each batch of a merge, in its transaction ({@link #mergeFromPeer(byte[], Iterator, boolean, BatchWork)}). */
-  @FunctionalInterface
-  interface BatchWork {
-    void run(Connection c, ChangeBatch batch) throws SQLException;
-  }
-
   /** The cursor saved for a peer (by its site id), or {@link Cursor#START}. */
   Cursor peerCursor(byte[] peerSiteId);
 

@@ -117,47 +117,20 @@ final class ChunkedMerge {
     }
   }
 
-  /** Work run with each batch as it is taken, in the merge's transaction. */
-  @FunctionalInterface
-  interface Alongside {
-    void run(ChangeBatch batch) throws SQLException;
-  }
-
-  /** An {@link Alongside}'s SQL error, carried through the iterator to the transaction that ends with it. */
-  static final class AlongsideFailed extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    AlongsideFailed(SQLException cause) {
-      super(cause.getMessage(), cause, false, false);
-    }
-
-    @Override
-    public synchronized SQLException getCause() {
-      return (SQLException) super.getCause();
-    }
-  }
-
   /** The changes of consecutive batches, remembering the last batch's cursor. */
   static final class BatchChanges implements Iterator<Change> {
     private final Iterator<ChangeBatch> batches;
-    private final Alongside alongside;
     private Iterator<Change> current = java.util.Collections.emptyIterator();
     Cursor last;
 
-    BatchChanges(Iterator<ChangeBatch> batches, Alongside alongside) {
+    BatchChanges(Iterator<ChangeBatch> batches) {
       this.batches = batches;
-      this.alongside = alongside;
     }
 
     @Override
     public boolean hasNext() {
       while (!current.hasNext() && batches.hasNext()) {
         ChangeBatch b = batches.next();
-        try {
-          alongside.run(b);
-        } catch (SQLException e) {
-          throw new AlongsideFailed(e);
-        }
         last = b.next();
         current = b.changes().iterator();
       }

@@ -301,13 +301,7 @@ public final class Engine implements Cfost {
 
   @Override
   public String databaseId() {
-    // On a lent connection, not the engine's: a seal check reads it on a session's reader thread, which must
-    // not wait for a merge transaction in progress.
-    try {
-      return pool.run(c -> EngineSchema.metaText(c, "database_id"));
-    } catch (SQLException e) {
-      throw Sql.wrap("database " + path, e);
-    }
+    return read(() -> EngineSchema.metaText(conn, "database_id"));
   }
 
   @Override
@@ -464,27 +458,16 @@ public final class Engine implements Cfost {
 
   @Override
   public MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown) {
-    return mergeFromPeer(peerSiteId, batches, deferUnknown, (c, b) -> { });
-  }
-
-  @Override
-  public MergeResult mergeFromPeer(byte[] peerSiteId, Iterator<ChangeBatch> batches, boolean deferUnknown,
-      BatchWork alongside) {
     Objects.requireNonNull(peerSiteId, "peerSiteId");
     Objects.requireNonNull(batches, "batches");
-    Objects.requireNonNull(alongside, "alongside");
+    ChunkedMerge.BatchChanges changes = new ChunkedMerge.BatchChanges(batches);
     return write(tx -> {
-      ChunkedMerge.BatchChanges changes = new ChunkedMerge.BatchChanges(batches, b -> alongside.run(tx.c, b));
-      try {
-        // A sync peer's batch: changes for tables or columns unknown here are kept aside, not refused.
-        MergeResult result = merging.run(tx, changes, true, !deferUnknown, peerSiteId.clone());
-        if (changes.last != null) {
-          PeerCursors.save(tx, peerSiteId, changes.last, options.wallClock().millis());
-        }
-        return result;
-      } catch (ChunkedMerge.AlongsideFailed e) {
-        throw e.getCause(); // as the transaction's own SQL errors are
+      // A sync peer's batch: changes for tables or columns unknown here are kept aside, not refused.
+      MergeResult result = merging.run(tx, changes, true, !deferUnknown, peerSiteId.clone());
+      if (changes.last != null) {
+        PeerCursors.save(tx, peerSiteId, changes.last, options.wallClock().millis());
       }
+      return result;
     });
   }
 

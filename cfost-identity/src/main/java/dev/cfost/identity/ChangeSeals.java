@@ -6,7 +6,6 @@ import dev.cfost.Seal;
 import dev.cfost.SealedChanges;
 import dev.cfost.identity.internal.ChangeDigest;
 import dev.cfost.identity.internal.SqlChangeSeals;
-import dev.cfost.net.BatchSealer;
 import java.util.List;
 
 /**
@@ -93,15 +92,6 @@ public interface ChangeSeals {
   List<Change> verify(byte[] peerSiteId, List<Change> incoming, List<Seal> seals);
 
   /**
-   * As {@link #verify(byte[], List, List)}, but the seals that cover the returned changes are not written
-   * here: the returned {@link BatchSealer.Checked#keep} writes them, in the transaction that merges those
-   * changes ({@link Cfost#mergeFromPeer(byte[], java.util.Iterator, boolean, Cfost.BatchWork)}), so that
-   * they commit together and the check takes no write lock. Held changes, if any, are written here at once,
-   * as {@link #verify(byte[], List, List)} writes them.
-   */
-  BatchSealer.Checked check(byte[] peerSiteId, List<Change> incoming, List<Seal> seals);
-
-  /**
    * The held changes whose seals can now be checked (their device is in the device list) and verify,
    * at most a few thousand per call. Those that fail (the device is revoked or another user's, the
    * signature or the site does not match) are dropped and logged, never merged. The returned ones stay
@@ -118,7 +108,4 @@ public interface ChangeSeals {
    * means (the device that paired this one, while this device does not know the user's devices yet).
    */
   void keep(List<Change> incoming, List<Seal> seals);
-
-  /** As {@link #keep}, written by the returned work in the caller's transaction (see {@link #check}). */
-  Cfost.ConnectionWork<Void> keepLater(List<Change> incoming, List<Seal> seals);
 }

@@ -1,11 +1,9 @@
 package dev.cfost.net;
 
-import dev.cfost.Cfost;
 import dev.cfost.Change;
 import dev.cfost.Seal;
 import dev.cfost.SealedChanges;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Signs the batches a session sends and checks the ones it receives, so that a change relayed through
@@ -40,36 +38,6 @@ public interface BatchSealer {
    */
   default List<Change> verify(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
     return verify(peerDeviceId, incoming, seals);
-  }
-
-  /**
-   * As {@link #verify(String, byte[], List, List)}, but what the check keeps about the batch (the seals of
-   * its changes) may be left to {@link Checked#keep}, which the session runs in the transaction that merges
-   * the batch ({@link Cfost#mergeFromPeer(byte[], java.util.Iterator, boolean, Cfost.BatchWork)}):
-   * kept exactly when the batch is merged, with no transaction of its own, and the check itself takes no
-   * write lock, so it does not wait for a merge in progress. A session calls this one; the default keeps
-   * at once ({@link #verify(String, byte[], List, List)}) and leaves nothing to write.
-   *
-   * @throws SyncException as {@link #verify(String, List, List)}
-   */
-  default Checked check(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
-    return new Checked(verify(peerDeviceId, peerSiteId, incoming, seals), Checked.NOTHING);
-  }
-
-  /**
-   * A received batch checked by {@link #check}.
-   *
-   * @param changes the changes to merge now (as {@link #verify(String, List, List)} returns them)
-   * @param keep written in the transaction that merges them
-   */
-  record Checked(List<Change> changes, Cfost.ConnectionWork<Void> keep) {
-    /** Nothing to keep. */
-    public static final Cfost.ConnectionWork<Void> NOTHING = c -> null;
-
-    public Checked {
-      Objects.requireNonNull(changes, "changes");
-      Objects.requireNonNull(keep, "keep");
-    }
   }
 
   /**

@@ -1,6 +1,5 @@
 package dev.cfost.identity.internal;
 
-import dev.cfost.Cfost;
 import dev.cfost.Change;
 import dev.cfost.Seal;
 import dev.cfost.SealedChanges;
@@ -78,32 +77,6 @@ public final class SealingBatchSealer implements BatchSealer {
         }
       }
       return seals.verify(peerSiteId, incoming, received);
-    } catch (SealRefusedException e) {
-      throw new SyncException(e.code(), e.getMessage());
-    }
-  }
-
-  @Override
-  public Checked check(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> received) {
-    if (trustedAnchor.test(peerDeviceId)) {
-      return new Checked(incoming, seals.keepLater(incoming, received));
-    }
-    try {
-      if (anchorSeals != null && !incoming.isEmpty() && bootstrapping.getAsBoolean()) {
-        Optional<AnchorSeals.Split> split = anchorSeals.split(incoming, received);
-        if (split.isPresent()) {
-          AnchorSeals.Split s = split.get();
-          Checked checked = seals.check(peerSiteId, s.rest(), s.restSeals()); // may refuse the batch
-          Cfost.ConnectionWork<Void> anchored = seals.keepLater(s.anchored(), s.anchorSeals());
-          List<Change> accepted = new ArrayList<>(s.anchored());
-          accepted.addAll(checked.changes());
-          return new Checked(accepted, c -> { // in verify's order: the checked ones' seals first
-            checked.keep().run(c);
-            return anchored.run(c);
-          });
-        }
-      }
-      return seals.check(peerSiteId, incoming, received);
     } catch (SealRefusedException e) {
       throw new SyncException(e.code(), e.getMessage());
     }

@@ -16,7 +16,6 @@ import dev.cfost.identity.Device;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
 import dev.cfost.identity.SealRefusedException;
-import dev.cfost.net.BatchSealer;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -137,18 +136,8 @@ public final class SqlChangeSeals implements ChangeSeals {
 
   @Override
   public List<Change> verify(byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
-    BatchSealer.Checked checked = check(peerSiteId, incoming, seals);
-    if (checked.keep() != BatchSealer.Checked.NOTHING) {
-      // Synced with the merge that follows: the sender is acknowledged only after it (Db.writeSyncedByNextCommit).
-      db.writeSyncedByNextCommit(checked.keep()::run);
-    }
-    return checked.changes();
-  }
-
-  @Override
-  public BatchSealer.Checked check(byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
     if (incoming.isEmpty()) {
-      return new BatchSealer.Checked(incoming, BatchSealer.Checked.NOTHING);
+      return incoming;
     }
     String databaseId = cfost.databaseId();
     SiteDirectory sites = db.read(deviceList::current);
@@ -191,30 +180,28 @@ public final class SqlChangeSeals implements ChangeSeals {
         held.add(new HeldChanges.Held(c, digest, byUnknown.get(key)));
       }
     }
-    if (held.isEmpty()) {
-      return new BatchSealer.Checked(incoming, c -> {
-        SealStore.save(c, covers);
-        return null;
-      });
-    }
-    // Held changes are written now, with the seals (synced by the merge's commit, as verify's writes): the
-    // hint that something is held (holds) must not count them before they are there to be found.
+    // Synced with the merge that follows: the sender is acknowledged only after it (Db.writeSyncedByNextCommit).
     db.writeSyncedByNextCommit(c -> {
       SealStore.save(c, covers);
-      int expired = HeldChanges.expire(c, clock.millis());
-      if (expired > 0) {
-        log.warn("dropped {} held changes, never merged: their devices did not join the device list within {} days",
-            expired, HeldChanges.EXPIRY_DAYS);
+      if (!held.isEmpty()) {
+        int expired = HeldChanges.expire(c, clock.millis());
+        if (expired > 0) {
+          log.warn("dropped {} held changes, never merged: their devices did not join the device list within {} days",
+              expired, HeldChanges.EXPIRY_DAYS);
+        }
+        HeldChanges.hold(c, held, clock.millis(), peerSiteId);
+        HeldChanges.checkLimit(c, peerSiteId);
       }
-      HeldChanges.hold(c, held, clock.millis(), peerSiteId);
-      HeldChanges.checkLimit(c, peerSiteId);
       return null;
     });
+    if (held.isEmpty()) {
+      return incoming;
+    }
     holds.incrementAndGet();
     log.info("held {} of {} received changes: sealed by device(s) {}, not in this replica's device list yet;"
         + " they are checked and merged once the device list names them", held.size(), incoming.size(),
         held.stream().map(h -> h.seal().deviceId()).distinct().toList());
-    return new BatchSealer.Checked(now, BatchSealer.Checked.NOTHING);
+    return now;
   }
 
   /** Refuses {@code s} unless its known signer is an authorized device of the user and it verifies. */
@@ -390,11 +377,6 @@ public final class SqlChangeSeals implements ChangeSeals {
 
   @Override
   public void keep(List<Change> incoming, List<Seal> seals) {
-    db.write(keepLater(incoming, seals)::run);
-  }
-
-  @Override
-  public Cfost.ConnectionWork<Void> keepLater(List<Change> incoming, List<Seal> seals) {
     Map<DigestKey, Seal> bySeal = new HashMap<>();
     // A change whose first seal is malformed is not kept. Each seal's form is checked once here, not once
     // per change it covers (that was the seal's length times the batch's).
@@ -415,10 +397,10 @@ public final class SqlChangeSeals implements ChangeSeals {
         covers.add(new SealStore.Cover(digest, s, false));
       }
     }
-    return c -> {
+    db.write(c -> {
       SealStore.save(c, covers);
       return null;
-    };
+    });
   }
 
   private static SealRefusedException refusal(String code, Change c, String why) {

@@ -27,10 +27,7 @@ import java.util.concurrent.TimeUnit;
 final class SessionMerger {
   /** How long a catch-up transaction waits for the next batch before it commits. */
   private static final long NEXT_BATCH_WAIT_MILLIS = 50;
-  private static final Queued STOP = new Queued(new SyncMessage.Pong(Long.MIN_VALUE), BatchSealer.Checked.NOTHING);
-
-  /** A message from the reader; for a batch, what its seal check keeps, written in its merge transaction. */
-  private record Queued(SyncMessage message, Cfost.ConnectionWork<Void> keep) {}
+  private static final SyncMessage STOP = new SyncMessage.Pong(Long.MIN_VALUE);
 
   private final Session session;
   private final PeerEngine peer;
@@ -40,7 +37,7 @@ final class SessionMerger {
    * peer that sends faster than this side merges finds the reader waiting, so its socket fills.
    */
   static final long MAX_INBOX_BYTES = 16L << 20;
-  private final ByteBoundedQueue<Queued> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
+  private final ByteBoundedQueue<SyncMessage> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
   private volatile Thread thread;
 
   // Only used by the merger thread.
@@ -65,17 +62,9 @@ final class SessionMerger {
     t.start();
   }
 
-  /** Queues an eose, in the order received; waits while the inbox is full. */
-  void add(SyncMessage.Eose m, int frameBytes) throws InterruptedException {
-    inbox.put(new Queued(m, BatchSealer.Checked.NOTHING), frameBytes);
-  }
-
-  /**
-   * Queues a batch, in the order received, with what its seal check keeps ({@code keep}, written in the
-   * transaction that merges it); waits while the inbox is full.
-   */
-  void add(SyncMessage.Changes m, Cfost.ConnectionWork<Void> keep, int frameBytes) throws InterruptedException {
-    inbox.put(new Queued(m, keep), frameBytes);
+  /** Queues a batch or an eose, in the order received; waits while the inbox is full. */
+  void add(SyncMessage m, int frameBytes) throws InterruptedException {
+    inbox.put(m, frameBytes);
   }
 
   /** Ends the thread and drops what is queued: nothing received on a closed session is merged. */
@@ -93,17 +82,17 @@ final class SessionMerger {
   private void run() {
     try {
       mergeReleased(); // held changes a previous run verified but did not get to merge
-      Queued next = null;
+      SyncMessage next = null;
       while (session.isOpen()) {
-        Queued q = next != null ? next : inbox.take();
+        SyncMessage m = next != null ? next : inbox.take();
         next = null;
-        if (q == STOP) {
+        if (m == STOP) {
           return;
         }
-        if (q.message() instanceof SyncMessage.Eose e) {
+        if (m instanceof SyncMessage.Eose e) {
           onEose(e);
-        } else if (q.message() instanceof SyncMessage.Changes) {
-          next = onChanges(q);
+        } else if (m instanceof SyncMessage.Changes c) {
+          next = onChanges(c);
         }
       }
     } catch (Exception | Error e) { // an Error too: a silently dead thread would leave the session hanging
@@ -115,14 +104,14 @@ final class SessionMerger {
    * Merges {@code first} and, while catching up, the batches that follow it, in one transaction with
    * the cursor; returns a message taken from the inbox that did not belong to it, if any.
    */
-  private Queued onChanges(Queued first) throws ProtocolException, IOException {
-    if (!((SyncMessage.Changes) first.message()).from().equals(expected)) {
+  private SyncMessage onChanges(SyncMessage.Changes first) throws ProtocolException, IOException {
+    if (!first.from().equals(expected)) {
       askAgain();
       return null;
     }
     Incoming batches = new Incoming(first);
     MergeResult result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
-        session.remoteSchema > db.schemaVersion(), batches::keep));
+        session.remoteSchema > db.schemaVersion()));
     expected = batches.last.cursor();
     session.received += batches.changes; // counted once merged: a refused batch was not received
     session.send(new SyncMessage.Ack(expected));
@@ -182,24 +171,14 @@ final class SessionMerger {
    */
   private final class Incoming implements java.util.Iterator<ChangeBatch> {
     private final long started = System.nanoTime();
-    private Queued pending;
+    private SyncMessage.Changes pending;
     SyncMessage.Changes last;
-    private ChangeBatch lastBatch;
-    private Cfost.ConnectionWork<Void> lastKeep;
-    Queued stashed;
+    SyncMessage stashed;
     int changes;
     final Set<String> tables = new LinkedHashSet<>();
 
-    Incoming(Queued first) {
+    Incoming(SyncMessage.Changes first) {
       this.pending = first;
-    }
-
-    /** Writes what the seal check of {@code batch}, just taken, keeps: in the merge's transaction. */
-    void keep(java.sql.Connection c, ChangeBatch batch) throws java.sql.SQLException {
-      if (batch != lastBatch) {
-        throw new IllegalStateException("the merge took a batch this session did not hand it");
-      }
-      lastKeep.run(c);
     }
 
     @Override
@@ -211,21 +190,19 @@ final class SessionMerger {
           || System.nanoTime() - started >= peer.options.catchUpTxMillis * 1_000_000L) {
         return false;
       }
-      Queued q;
+      SyncMessage m;
       try {
-        // A seal check mostly writes nothing (what it keeps is written here, with the batch), so the next
-        // batch is waited for; one that must write itself (changes held) waits for this transaction, 50 ms
-        // at most.
-        q = inbox.poll(NEXT_BATCH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        // With a sealer the next batch's check waits for this transaction: take only batches already here.
+        m = inbox.poll(peer.options.sealer != null ? 0 : NEXT_BATCH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new Closed();
       }
-      if (q != null && q.message() instanceof SyncMessage.Changes c && c.from().equals(last.cursor())) {
-        pending = q;
+      if (m instanceof SyncMessage.Changes c && c.from().equals(last.cursor())) {
+        pending = c;
         return true;
       }
-      stashed = q;
+      stashed = m;
       return false;
     }
 
@@ -244,8 +221,7 @@ final class SessionMerger {
       if (refusal != null) {
         throw new Refused(refusal);
       }
-      SyncMessage.Changes c = (SyncMessage.Changes) pending.message();
-      lastKeep = pending.keep();
+      SyncMessage.Changes c = pending;
       pending = null;
       last = c;
       changes += c.changes().size();
@@ -262,8 +238,7 @@ final class SessionMerger {
       } catch (IOException e) {
         throw new Closed();
       }
-      lastBatch = new ChangeBatch(c.changes(), c.cursor(), false);
-      return lastBatch;
+      return new ChangeBatch(c.changes(), c.cursor(), false);
     }
   }
 

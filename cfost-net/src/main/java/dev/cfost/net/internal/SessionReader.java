@@ -2,8 +2,8 @@ package dev.cfost.net.internal;
 
 import dev.cfost.net.SyncMessage;
 import dev.cfost.Cfost;
+import dev.cfost.Change;
 import dev.cfost.Values;
-import dev.cfost.net.BatchSealer;
 import java.io.IOException;
 import java.util.List;
 import org.slf4j.Logger;
@@ -57,9 +57,11 @@ final class SessionReader {
     } else if (m instanceof SyncMessage.Request r) {
       session.sender.onRequest(r.cursor());
     } else if (m instanceof SyncMessage.Changes c) {
-      checkSeals(c, frameBytes);
-    } else if (m instanceof SyncMessage.Eose e) {
-      session.merger.add(e, frameBytes);
+      // Checked here, before the batch can join a merge transaction: the sealer stores seals through a
+      // connection of its own, which waits while a transaction is open (inside one it would wait forever).
+      session.merger.add(verifySeals(c), frameBytes); // merged in order by the merger thread
+    } else if (m instanceof SyncMessage.Eose) {
+      session.merger.add(m, frameBytes);
     } else if (m instanceof SyncMessage.Received r) {
       session.sender.onReceived(r.cursor());
     } else if (m instanceof SyncMessage.Ack a) {
@@ -126,26 +128,20 @@ final class SessionReader {
   }
 
   /**
-   * With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md); queues
-   * for the merger the batch with the changes to merge now, and what the check keeps (the seals), which
-   * the merger writes in the batch's merge transaction. The changes the sealer holds (their signer is not
-   * known yet) leave the batch, but the cursor still moves past them: the sealer keeps them. Checked here,
-   * on the reader, while the merger merges the batches before.
+   * With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md);
+   * returns the batch with the changes to merge now. The ones the sealer holds (their signer is not
+   * known yet) leave it, but the cursor still moves past them: the sealer keeps them.
    */
-  private void checkSeals(SyncMessage.Changes c, int frameBytes) throws ProtocolException, InterruptedException {
-    BatchSealer sealer = peer.options.sealer;
-    if (sealer == null) {
-      session.merger.add(c, BatchSealer.Checked.NOTHING, frameBytes);
-      return;
+  private SyncMessage.Changes verifySeals(SyncMessage.Changes c) throws ProtocolException {
+    if (peer.options.sealer == null) {
+      return c;
     }
-    BatchSealer.Checked checked;
+    List<Change> now;
     try {
-      checked = sealer.check(session.remoteDevice, session.remoteSiteBytes, c.changes(), c.seals());
+      now = peer.options.sealer.verify(session.remoteDevice, session.remoteSiteBytes, c.changes(), c.seals());
     } catch (dev.cfost.net.SyncException e) {
       throw new ProtocolException(e.code(), e.detail());
     }
-    SyncMessage.Changes now = checked.changes().size() == c.changes().size() ? c
-        : new SyncMessage.Changes(c.from(), c.cursor(), checked.changes(), c.remaining(), c.seals());
-    session.merger.add(now, checked.keep(), frameBytes); // merged in order by the merger thread
+    return now.size() == c.changes().size() ? c : new SyncMessage.Changes(c.from(), c.cursor(), now, c.remaining(), c.seals());
   }
 }
