@@ -88,4 +88,50 @@ class MergeFromPeerTest {
     target.mergeFromPeer(source.siteId(), List.of(new ChangeBatch(List.of(), end, true)).iterator(), false);
     assertThat(target.peerCursor(source.siteId())).isEqualTo(end);
   }
+
+  @Test
+  void theDatabaseIdIsReadWhileAMergeIsInProgress() throws Exception {
+    target.setDatabaseId("shared-db");
+    java.util.concurrent.CountDownLatch merging = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    List<ChangeBatch> batches = batches();
+    // The merge waits inside its transaction for its next batch, as a session catching up does.
+    java.util.Iterator<ChangeBatch> slow = new java.util.Iterator<>() {
+      int next;
+
+      @Override
+      public boolean hasNext() {
+        if (next == 1) {
+          merging.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return next < batches.size();
+      }
+
+      @Override
+      public ChangeBatch next() {
+        return batches.get(next++);
+      }
+    };
+    var executor = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      var merge = executor.submit(() -> target.mergeFromPeer(source.siteId(), slow, false));
+      assertThat(merging.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+      // A seal check reads it on a session's reader thread while the merger's transaction is open.
+      var id = java.util.concurrent.CompletableFuture.supplyAsync(target::databaseId);
+      assertThat(id.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("shared-db");
+
+      release.countDown();
+      merge.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(dump(target, "todo")).isEqualTo(dump(source, "todo"));
+    } finally {
+      release.countDown();
+      executor.shutdownNow();
+    }
+  }
 }
