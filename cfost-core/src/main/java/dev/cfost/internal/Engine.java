@@ -301,7 +301,13 @@ public final class Engine implements Cfost {
 
   @Override
   public String databaseId() {
-    return read(() -> EngineSchema.metaText(conn, "database_id"));
+    // On a lent connection, not under the engine's lock: a session's reader checks seals with it while the
+    // session's merger holds a merge transaction open, waiting for the batches the reader hands over.
+    try {
+      return pool.run(c -> EngineSchema.metaText(c, "database_id"));
+    } catch (SQLException e) {
+      throw Sql.wrap("database " + path, e);
+    }
   }
 
   @Override
