@@ -336,9 +336,9 @@ class CliIT {
   void importReadsStdinWhenTheFileIsADash() {
     replicaWithTodos(a, "('t1', 'milk', 0)");
     cfost.run("--db", b, "init").ok();
+    inChildProcesses(); // export to a real process's stdout, the bundle through a real process's stdin
     String bundle = cfost.run("--db", a, "export").ok();
     int n = (int) bundle.lines().count();
-    inChildProcesses(); // the bundle through a real process's stdin
     assertThat(cfost.stdin(bundle).run("--db", b, "import", "-").ok()).isEqualTo("applied " + n + " of " + n + " changes\n");
     inThisJvm();
     assertThat(todos(b)).isEqualTo(todos(a));

@@ -47,11 +47,16 @@ class IdentityCliIT {
     b = dir.resolve("b.db").toString();
   }
 
-  /** Registers alice on {@code db} with the device "laptop"; returns the device id. */
+  /** Registers alice on {@code db} with the device "laptop" (setup: in this JVM); returns the device id. */
   private String alice(String db) {
-    String out = local.stdin(PASSWORD).run("--db", db, "init", "--user", "alice", "--email", "alice@example.org",
+    return alice(local, db);
+  }
+
+  /** As {@link #alice(String)}, through {@code p}: a child process where {@code init --user} is under test. */
+  private String alice(CfostProcess p, String db) {
+    String out = p.stdin(PASSWORD).run("--db", db, "init", "--user", "alice", "--email", "alice@example.org",
         "--password-stdin", "--device-name", "laptop").ok();
-    local.stdin("");
+    p.stdin("");
     assertThat(out).matches("site id [0-9a-f]{32}\ndatabase default\nuser alice\ndevice " + DEVICE_ID + "\n");
     return out.substring(out.indexOf("device ") + 7).strip();
   }
@@ -168,7 +173,7 @@ class IdentityCliIT {
 
   @Test
   void aNewDeviceJoinsOverTheNetworkAndTheAuthorizerListsIt() {
-    alice(a);
+    alice(cfost, a); // init --user as a child process, here where pairing needs processes anyway
     String phone;
     try (BackgroundCfost pair = BackgroundCfost.start(dir, "--db", a, "device", "pair", "--yes", "--listen", "127.0.0.1:0",
         "--timeout", "60", "--png", dir.resolve("code.png").toString())) {
@@ -295,11 +300,11 @@ class IdentityCliIT {
     assertThat(joined.out()).startsWith("could not reach the authorizing device at 127.0.0.1:" + port + "\n")
         .contains("cfost device approve cfost-pair-response:");
     String response = RESPONSE.matcher(joined.out()).results().findFirst().orElseThrow().group(1);
-    assertThat(local.run("--db", b, "device", "list").fails(1)).contains("not paired yet");
+    assertThat(cfost.run("--db", b, "device", "list").fails(1)).contains("not paired yet");
 
-    String approved = local.run("--db", a, "device", "approve", response).ok();
+    String approved = cfost.run("--db", a, "device", "approve", response).ok();
     assertThat(approved).matches("approved " + DEVICE_ID + " \\(tablet\\)\n");
-    assertThat(local.run("--db", a, "device", "approve", response).fails(1)).contains("already used");
+    assertThat(cfost.run("--db", a, "device", "approve", response).fails(1)).contains("already used");
     JsonNode list = devices(a);
     assertThat(list).hasSize(2);
     assertThat(list.get(1).get("id").asText()).isEqualTo(approved.substring(9, 9 + 63));
@@ -310,9 +315,9 @@ class IdentityCliIT {
   void anExpiredCodeIsRefusedByTheNewDeviceAndAnAlteredOneByTheAuthorizer() {
     PairingChallenge expired = PairingChallenge.of(UUID.randomUUID().toString(), DeviceKeys.generate().publicKey(),
         new byte[32], Instant.now().minusSeconds(1), List.of("127.0.0.1:9"));
-    assertThat(local.run("--db", b, "device", "join", expired.encode()).fails(1))
+    assertThat(cfost.run("--db", b, "device", "join", expired.encode()).fails(1))
         .startsWith("cfost: the pairing code expired at ").contains("cfost device pair");
-    assertThat(local.run("--db", b, "device", "join", "cfost-pair:AQ").fails(1))
+    assertThat(cfost.run("--db", b, "device", "join", "cfost-pair:AQ").fails(1))
         .startsWith("cfost: not a valid pairing challenge: ");
 
     alice(a);

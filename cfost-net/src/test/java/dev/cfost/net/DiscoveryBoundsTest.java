@@ -181,9 +181,10 @@ class DiscoveryBoundsTest {
       PeerAddress atB = pb.start().get(0);
       PeerAddress atDrip = new PeerAddress("127.0.0.1", drip.getLocalPort());
       // The drip-fed address comes first: before the fix it held the one scheduler thread for good. The
-      // connect deadline (connect and handshake) is 4 s here, not the default 10 s, which the test would wait
-      // out; a must sync with b within it, while the drip-fed handshake is still pending.
-      long connectDeadline = 4_000;
+      // connect deadline (connect and handshake) is 7 s here, not the default 10 s, which the test would wait
+      // out; a must sync with b within it, while the drip-fed handshake is still pending (7 s: a's own TLS
+      // handshake with b falls under it too, on a loaded 2-core CI machine).
+      long connectDeadline = 7_000;
       Peer pa = Peer.create(a, PeerOptions.builder().discovery(false).backoff(50, 500).peer(atDrip).peer(atB)
           .unauthorizedLimits(connectDeadline, 10_000, 32)
           .transport(Transports.tcp(TlsIdentity.forSyncKey(key), null, false)).build());
