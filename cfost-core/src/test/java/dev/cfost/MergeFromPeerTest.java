@@ -8,7 +8,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,11 +98,11 @@ class MergeFromPeerTest {
   @Test
   void theDatabaseIdIsReadWhileAMergeIsInProgress() throws Exception {
     target.setDatabaseId("shared-db");
-    java.util.concurrent.CountDownLatch merging = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch merging = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
     List<ChangeBatch> batches = batches();
     // The merge waits inside its transaction for its next batch, as a session catching up does.
-    java.util.Iterator<ChangeBatch> slow = new java.util.Iterator<>() {
+    Iterator<ChangeBatch> slow = new Iterator<>() {
       int next;
 
       @Override
@@ -117,17 +123,18 @@ class MergeFromPeerTest {
         return batches.get(next++);
       }
     };
-    var executor = java.util.concurrent.Executors.newSingleThreadExecutor();
+    // Two threads: the merge, and the read that must not wait for it.
+    ExecutorService executor = Executors.newFixedThreadPool(2);
     try {
       var merge = executor.submit(() -> target.mergeFromPeer(source.siteId(), slow, false));
-      assertThat(merging.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(merging.await(10, TimeUnit.SECONDS)).isTrue();
 
       // A seal check reads it on a session's reader thread while the merger's transaction is open.
-      var id = java.util.concurrent.CompletableFuture.supplyAsync(target::databaseId);
-      assertThat(id.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("shared-db");
+      Future<String> id = executor.submit(target::databaseId);
+      assertThat(id.get(5, TimeUnit.SECONDS)).isEqualTo("shared-db");
 
       release.countDown();
-      merge.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      merge.get(30, TimeUnit.SECONDS);
       assertThat(dump(target, "todo")).isEqualTo(dump(source, "todo"));
     } finally {
       release.countDown();

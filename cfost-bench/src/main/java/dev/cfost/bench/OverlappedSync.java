@@ -4,16 +4,18 @@ import static dev.cfost.bench.ServerBench.OVERLAP_USER;
 import static dev.cfost.bench.ServerBench.seconds;
 
 import dev.cfost.net.SyncProgress;
+import java.io.IOException;
 import java.net.URI;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
  * (1b) The initial sync with device B online while device A pushes: both hops at once, as when both devices
  * run {@code cfost start --server} and A brings its rows. Both devices are known to the server first (A has
- * synced the user's device list, B has caught up with it), as in daily use. Timed from A's start until B has
- * merged every change A sent; measure (1) instead times A -> server, then B connecting and pulling
+ * synced the user's device list, B has caught up with it), as in daily use. Timed from A's start until B holds
+ * every row of A; measure (1) instead times A -> server, then B connecting and pulling
  * everything (store and forward).
  */
 final class OverlappedSync {
@@ -52,7 +54,7 @@ final class OverlappedSync {
       b.prepare();
       b.peer.start();
       if (!b.eose.await(5, TimeUnit.MINUTES)) {
-        throw new java.io.IOException("device B did not catch up with the device list within 5 minutes");
+        throw new IOException("device B did not catch up with the device list within 5 minutes");
       }
       a.prepare();
       return timed(a, b, serverProcess, rows.count(), rawWall, rawFingerprint);
@@ -60,10 +62,9 @@ final class OverlappedSync {
   }
 
   private static long count(Connection c) {
-    try (java.sql.Statement s = c.createStatement();
-        java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM " + Rows.TABLE)) {
-      return rs.next() ? rs.getLong(1) : -1;
-    } catch (java.sql.SQLException e) {
+    try {
+      return Workloads.queryLong(c, "SELECT count(*) FROM " + Rows.TABLE);
+    } catch (SQLException e) {
       throw new IllegalStateException("counting device B's rows: " + e.getMessage(), e);
     }
   }

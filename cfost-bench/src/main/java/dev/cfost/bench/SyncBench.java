@@ -17,7 +17,6 @@ import java.nio.file.Paths;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -413,8 +412,8 @@ public final class SyncBench {
   }
 
   private static long count(Cfost db, String sql) throws SQLException {
-    try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      return rs.next() ? rs.getLong(1) : -1;
+    try (Connection c = db.connect()) {
+      return Workloads.queryLong(c, sql);
     }
   }
 

@@ -217,6 +217,13 @@ final class Workloads {
     }
   }
 
+  /** The first column of the first row {@code sql} gives, as a long; -1 if no row. */
+  static long queryLong(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getLong(1) : -1;
+    }
+  }
+
   /** count(*), sum(n) and the total label length of the table: equal on every correct copy. */
   static String fingerprint(Connection c) throws SQLException {
     try (Statement s = c.createStatement();
