@@ -340,6 +340,60 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("seal #0");
   }
 
+  /**
+   * A store may keep the rows a batch makes back until the batch ends (SQLite does): a batch that makes
+   * rows, overwrites their cells, ends and begins their lives, with seals, must leave what the same changes
+   * leave one batch each, and what it keeps must read back in the next batch.
+   */
+  @Test
+  void aBatchThatMakesRowsLeavesWhatItsChangesLeaveOneBatchEach() {
+    String device = DeviceKeys.generate().deviceId().toString();
+    Change a1 = cell("t", "k", "a", 1L, 1, 1, 1);
+    Change b1 = cell("t", "k", "b", 2L, 1, 1, 1);
+    Change a2 = cell("t", "k", "a", 3L, 2, 1, 2); // overwrites a1: a1's seal still covers b1
+    Change j1 = cell("t", "j", "a", 4L, 1, 1, 1); // in no seal
+    Change m1 = cell("t", "m", "a", 5L, 1, 1, 1);
+    Change mGone = sentinel("t", "m", 2, 1); // ends m's life: m1 goes
+    Change mBack = cell("t", "m", "b", 6L, 1, 3, 2); // a third life, begun by a cell
+    Change n1 = sentinel("t", "n", 1, 3); // a row made by its sentinel keeps it
+    Change n2 = cell("t", "n", "a", 7L, 1, 1, 3);
+    List<Change> changes = List.of(a1, b1, a2, j1, m1, mGone, mBack, n1, n2);
+    List<Seal> seals = List.of(seal(device, List.of(a1, b1), 1), seal(device, List.of(a2, m1), 2),
+        seal(device, List.of(mGone, mBack, n1, n2), 3));
+    store.applyBatch("alice", "whole", changes, seals);
+    for (Change c : changes) {
+      store.applyBatch("alice", "one-by-one", List.of(c), seals);
+    }
+    assertThat(pages("alice", "whole")).isEqualTo(pages("alice", "one-by-one"));
+    // m's third life has a sentinel made for its cell (unsealed); n's first-life sentinel is not streamed.
+    String mLife3 = shape(sentinel("t", "m", 3, 2)) + " unsealed";
+    assertThat(pages("alice", "whole")).containsExactly(shape(b1) + " sealed 1", shape(a2) + " sealed 2",
+        shape(j1) + " unsealed", mLife3, shape(mBack) + " sealed 3", shape(n2) + " sealed 3");
+    // What the first batch kept back is in the tables: the next batch reads and supersedes it.
+    Change a3 = cell("t", "k", "a", 8L, 3, 1, 1);
+    Change nGone = sentinel("t", "n", 2, 1);
+    store.applyBatch("alice", "whole", List.of(a3, nGone), List.of(seal(device, List.of(a3, nGone), 4)));
+    assertThat(pages("alice", "whole")).containsExactly(shape(b1) + " sealed 1", shape(j1) + " unsealed", mLife3,
+        shape(mBack) + " sealed 3", shape(a3) + " sealed 4", shape(nGone) + " sealed 4");
+  }
+
+  /** The stream's changes with the signature byte of the seal each is forwarded with (see TestChanges.seal). */
+  private List<String> pages(String user, String db) {
+    List<String> out = new ArrayList<>();
+    long position = 0;
+    while (true) {
+      StoredChanges page = store.changesAfter(user, db, position, 3);
+      for (int i = 0; i < page.changes().size(); i++) {
+        int seal = page.sealOf().get(i);
+        out.add(shape(page.changes().get(i)) + (seal < 0 ? " unsealed" : " sealed " + page.seals().get(seal).signature()[0]));
+      }
+      position = page.position();
+      if (page.caughtUp()) {
+        return out;
+      }
+    }
+  }
+
   @Test
   void aBatchIsStoredOnlyIfItContinuesTheCursorTheStoreHoldsForItsDevice() {
     String d1 = DeviceKeys.generate().deviceId().toString();

@@ -1,19 +1,36 @@
 package dev.cfost.server.internal;
 
 import dev.cfost.Seal;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
-/** {@link CellTables} over a user's SQLite file ({@link UserFile}): each call one statement, at once. */
+/**
+ * {@link CellTables} over a user's SQLite file ({@link UserFile}). A row the batch makes is kept here
+ * with its entries and written at the end of the batch ({@link #pruneSeals}), many rows to a statement: an
+ * initial sync makes a row per change or two, and a statement per row and entry cost more than the
+ * B-tree work itself. Every other call is one statement, at once.
+ */
 final class SqliteCells implements CellTables, AutoCloseable {
+  /** Rows (5 parameters each) and entries (8) in one INSERT: well under SQLite's 32,766 parameters. */
+  static final int ROWS_PER_INSERT = 128;
+
   private final Connection c;
   private final long db;
+  /** Rows this batch made, by id, with their entries: in no table until {@link #flush}. */
+  private final Map<Long, NewRow> made = new LinkedHashMap<>();
+  private final Map<CellMerge.RowKey, Long> madeIds = new HashMap<>();
+  /** The next row id to give, once read (the file's writer is this transaction's connection alone). */
+  private long nextId = -1;
   private final PreparedStatement selectRow;
-  private final PreparedStatement insertRow;
   private final PreparedStatement updateRowCl;
   private final PreparedStatement rowSeals;
   private final PreparedStatement deleteCells;
@@ -25,7 +42,6 @@ final class SqliteCells implements CellTables, AutoCloseable {
     this.c = c;
     this.db = db;
     selectRow = c.prepareStatement("SELECT id, cl FROM rows WHERE db = ? AND tbl = ? AND pk = ?");
-    insertRow = c.prepareStatement("INSERT INTO rows(db, tbl, pk, cl) VALUES (?, ?, ?, ?) RETURNING id");
     updateRowCl = c.prepareStatement("UPDATE rows SET cl = ? WHERE id = ?");
     rowSeals = c.prepareStatement("SELECT DISTINCT seal FROM cells WHERE row = ? AND seal IS NOT NULL");
     deleteCells = c.prepareStatement("DELETE FROM cells WHERE row = ?");
@@ -36,8 +52,25 @@ final class SqliteCells implements CellTables, AutoCloseable {
     setSeal = c.prepareStatement("UPDATE cells SET seal = ? WHERE row = ? AND cid = ?");
   }
 
+  /** A row this batch made: its key, causal length and entries {position, col_version, val, site, seal}. */
+  private static final class NewRow {
+    final String table;
+    final byte[] pk;
+    long cl;
+    final Map<String, Object[]> entries = new LinkedHashMap<>();
+
+    NewRow(String table, byte[] pk) {
+      this.table = table;
+      this.pk = pk;
+    }
+  }
+
   @Override
   public StoredRow row(String table, byte[] pk) throws SQLException {
+    Long id = madeIds.get(new CellMerge.RowKey(table, ByteBuffer.wrap(pk)));
+    if (id != null) {
+      return new StoredRow(id, made.get(id).cl, null);
+    }
     selectRow.setLong(1, db);
     selectRow.setString(2, table);
     selectRow.setBytes(3, pk);
@@ -48,18 +81,26 @@ final class SqliteCells implements CellTables, AutoCloseable {
 
   @Override
   public long insertRow(String table, byte[] pk) throws SQLException {
-    insertRow.setLong(1, db);
-    insertRow.setString(2, table);
-    insertRow.setBytes(3, pk);
-    insertRow.setLong(4, 0);
-    try (ResultSet rs = insertRow.executeQuery()) { // INSERT ... RETURNING id
-      rs.next();
-      return rs.getLong(1);
+    if (nextId < 0) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(id), 0) + 1 FROM rows");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        nextId = rs.getLong(1);
+      }
     }
+    long id = nextId++;
+    made.put(id, new NewRow(table, pk));
+    madeIds.put(new CellMerge.RowKey(table, ByteBuffer.wrap(pk)), id);
+    return id;
   }
 
   @Override
   public void setCl(long row, long cl) throws SQLException {
+    NewRow m = made.get(row);
+    if (m != null) {
+      m.cl = cl;
+      return;
+    }
     updateRowCl.setLong(1, cl);
     updateRowCl.setLong(2, row);
     updateRowCl.executeUpdate();
@@ -67,6 +108,15 @@ final class SqliteCells implements CellTables, AutoCloseable {
 
   @Override
   public void rowSeals(long row, Set<Long> into) throws SQLException {
+    NewRow m = made.get(row);
+    if (m != null) {
+      for (Object[] e : m.entries.values()) {
+        if (e[4] != null) {
+          into.add((Long) e[4]);
+        }
+      }
+      return;
+    }
     rowSeals.setLong(1, row);
     try (ResultSet rs = rowSeals.executeQuery()) {
       while (rs.next()) {
@@ -77,12 +127,22 @@ final class SqliteCells implements CellTables, AutoCloseable {
 
   @Override
   public void deleteEntries(long row) throws SQLException {
+    NewRow m = made.get(row);
+    if (m != null) {
+      m.entries.clear();
+      return;
+    }
     deleteCells.setLong(1, row);
     deleteCells.executeUpdate();
   }
 
   @Override
   public Object[] entry(long row, String cid) throws SQLException {
+    NewRow m = made.get(row);
+    if (m != null) {
+      Object[] e = m.entries.get(cid);
+      return e == null ? null : new Object[] {e[1], e[2], e[3], e[4]};
+    }
     selectCell.setLong(1, row);
     selectCell.setString(2, cid);
     try (ResultSet rs = selectCell.executeQuery()) {
@@ -98,6 +158,11 @@ final class SqliteCells implements CellTables, AutoCloseable {
   @Override
   public void putEntry(long row, String cid, long position, long colVersion, Object val, byte[] site, Long seal)
       throws SQLException {
+    NewRow m = made.get(row);
+    if (m != null) {
+      m.entries.put(cid, new Object[] {position, colVersion, val, site, seal});
+      return;
+    }
     upsertCell.setLong(1, row);
     upsertCell.setString(2, cid);
     upsertCell.setLong(3, db);
@@ -115,6 +180,14 @@ final class SqliteCells implements CellTables, AutoCloseable {
 
   @Override
   public void setSeal(long row, String cid, long seal) throws SQLException {
+    NewRow m = made.get(row);
+    if (m != null) {
+      Object[] e = m.entries.get(cid);
+      if (e != null) {
+        e[4] = seal;
+      }
+      return;
+    }
     setSeal.setLong(1, seal);
     setSeal.setLong(2, row);
     setSeal.setString(3, cid);
@@ -128,6 +201,7 @@ final class SqliteCells implements CellTables, AutoCloseable {
 
   @Override
   public void pruneSeals(Set<Long> seals) throws SQLException {
+    flush();
     if (seals.isEmpty()) {
       return;
     }
@@ -141,9 +215,92 @@ final class SqliteCells implements CellTables, AutoCloseable {
     }
   }
 
+  /** Writes the rows this batch made and their entries, {@value #ROWS_PER_INSERT} to a statement. */
+  private void flush() throws SQLException {
+    List<NewRow> rows = new ArrayList<>(made.size());
+    List<Long> ids = new ArrayList<>(made.size());
+    List<Object[]> entries = new ArrayList<>();
+    for (Map.Entry<Long, NewRow> r : made.entrySet()) {
+      ids.add(r.getKey());
+      rows.add(r.getValue());
+      for (Map.Entry<String, Object[]> e : r.getValue().entries.entrySet()) {
+        entries.add(new Object[] {r.getKey(), e.getKey(), e.getValue()});
+      }
+    }
+    made.clear();
+    madeIds.clear();
+    insertAll("INSERT INTO rows(id, db, tbl, pk, cl) VALUES ", "(?, ?, ?, ?, ?)", rows.size(), (ps, i, at) -> {
+      NewRow r = rows.get(i);
+      ps.setLong(at, ids.get(i));
+      ps.setLong(at + 1, db);
+      ps.setString(at + 2, r.table);
+      ps.setBytes(at + 3, r.pk);
+      ps.setLong(at + 4, r.cl);
+      return at + 5;
+    });
+    // New rows have no stored entries: plain inserts.
+    insertAll("INSERT INTO cells(row, cid, db, pos, col_version, val, site, seal) VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?)",
+        entries.size(), (ps, i, at) -> {
+          Object[] x = entries.get(i);
+          Object[] e = (Object[]) x[2];
+          ps.setLong(at, (Long) x[0]);
+          ps.setString(at + 1, (String) x[1]);
+          ps.setLong(at + 2, db);
+          ps.setLong(at + 3, (Long) e[0]);
+          ps.setLong(at + 4, (Long) e[1]);
+          StoreFile.bind(ps, at + 5, e[2]);
+          ps.setBytes(at + 6, (byte[]) e[3]);
+          if (e[4] == null) {
+            ps.setNull(at + 7, java.sql.Types.INTEGER);
+          } else {
+            ps.setLong(at + 7, (Long) e[4]);
+          }
+          return at + 8;
+        });
+  }
+
+  /** Binds item {@code i} from parameter {@code at} on; returns the next parameter's index. */
+  private interface Binder {
+    int bind(PreparedStatement ps, int i, int at) throws SQLException;
+  }
+
+  /** Inserts {@code count} items with multi-row VALUES, {@value #ROWS_PER_INSERT} to a statement. */
+  private void insertAll(String insert, String tuple, int count, Binder binder) throws SQLException {
+    PreparedStatement full = null;
+    try {
+      for (int from = 0; from < count; from += ROWS_PER_INSERT) {
+        int n = Math.min(ROWS_PER_INSERT, count - from);
+        PreparedStatement ps;
+        if (n == ROWS_PER_INSERT) {
+          if (full == null) {
+            full = c.prepareStatement(insert + String.join(", ", java.util.Collections.nCopies(n, tuple)));
+          }
+          ps = full;
+        } else {
+          ps = c.prepareStatement(insert + String.join(", ", java.util.Collections.nCopies(n, tuple)));
+        }
+        try {
+          int at = 1;
+          for (int i = from; i < from + n; i++) {
+            at = binder.bind(ps, i, at);
+          }
+          ps.executeUpdate();
+        } finally {
+          if (ps != full) {
+            ps.close();
+          }
+        }
+      }
+    } finally {
+      if (full != null) {
+        full.close();
+      }
+    }
+  }
+
   @Override
   public void close() throws SQLException {
-    for (PreparedStatement ps : List.of(selectRow, insertRow, updateRowCl, rowSeals, deleteCells, selectCell,
+    for (PreparedStatement ps : List.of(selectRow, updateRowCl, rowSeals, deleteCells, selectCell,
         upsertCell, setSeal)) {
       ps.close();
     }
