@@ -361,10 +361,12 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     List<Seal> seals = List.of(seal(device, List.of(a1, b1), 1), seal(device, List.of(a2, m1), 2),
         seal(device, List.of(mGone, mBack, n1, n2), 3));
     store.applyBatch("alice", "whole", changes, seals);
+    // Read before another database saves the same seals: a seal id freed too early would be taken again.
+    List<String> whole = pages("alice", "whole");
     for (Change c : changes) {
       store.applyBatch("alice", "one-by-one", List.of(c), seals);
     }
-    assertThat(pages("alice", "whole")).isEqualTo(pages("alice", "one-by-one"));
+    assertThat(whole).isEqualTo(pages("alice", "one-by-one"));
     // m's third life has a sentinel made for its cell (unsealed); n's first-life sentinel is not streamed.
     String mLife3 = shape(sentinel("t", "m", 3, 2)) + " unsealed";
     assertThat(pages("alice", "whole")).containsExactly(shape(b1) + " sealed 1", shape(a2) + " sealed 2",
@@ -375,6 +377,32 @@ public abstract class ServerStoreContract extends ServerStoreAccountsContract {
     store.applyBatch("alice", "whole", List.of(a3, nGone), List.of(seal(device, List.of(a3, nGone), 4)));
     assertThat(pages("alice", "whole")).containsExactly(shape(b1) + " sealed 1", shape(j1) + " unsealed", mLife3,
         shape(mBack) + " sealed 3", shape(a3) + " sealed 4", shape(nGone) + " sealed 4");
+  }
+
+  /** Many new rows in one batch (more than one multi-row INSERT's worth, in SQLite) all come back, sealed. */
+  @Test
+  void aBatchOfManyNewRowsIsStoredWhole() {
+    String device = DeviceKeys.generate().deviceId().toString();
+    List<Change> batch = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      batch.add(cell("t", "row-" + i, "a", (long) i, 1, 1, 1));
+      batch.add(cell("t", "row-" + i, "b", "text " + i, 1, 1, 1));
+    }
+    List<Seal> seals = List.of(seal(device, batch.subList(0, 350), 1), seal(device, batch.subList(350, 600), 2));
+    store.applyBatch("alice", DB, batch, seals);
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      expected.add(shape(batch.get(i)) + " sealed " + (i < 350 ? 1 : 2));
+    }
+    assertThat(pages("alice", DB)).containsExactlyElementsOf(expected);
+    // And the next batch finds them: an update of each row's first cell.
+    List<Change> next = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      next.add(cell("t", "row-" + i, "a", -1L, 2, 1, 1));
+    }
+    store.applyBatch("alice", DB, next, List.of());
+    assertThat(all("alice", DB)).hasSize(600).filteredOn(c -> c.cid().equals("a"))
+        .allSatisfy(c -> assertThat(c.val()).isEqualTo(-1L));
   }
 
   /** The stream's changes with the signature byte of the seal each is forwarded with (see TestChanges.seal). */

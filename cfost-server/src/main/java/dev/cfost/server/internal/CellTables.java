@@ -18,7 +18,7 @@ import java.util.Set;
  * (indexes {@link CellMerge#VERSION} to {@link CellMerge#SEAL}).
  */
 interface CellTables {
-  /** A stored row: its id, causal length, and all its entries by cid if loaded (null: ask {@link #cell}). */
+  /** A stored row: its id, causal length, and all its entries by cid if loaded (null: ask {@link #entry}). */
   record StoredRow(long id, long cl, Map<String, Object[]> entries) {}
 
   /** Called once before the batch is merged; a store may load the batch's rows and entries here. */

@@ -17,7 +17,7 @@ import java.util.Set;
  * {@link CellTables} over a user's SQLite file ({@link UserFile}). A row the batch makes is kept here
  * with its entries and written at the end of the batch ({@link #pruneSeals}), many rows to a statement: an
  * initial sync makes a row per change or two, and a statement per row and entry cost more than the
- * B-tree work itself. Every other call is one statement, at once.
+ * B-tree work itself. Every other write is made at once.
  */
 final class SqliteCells implements CellTables, AutoCloseable {
   /** Rows (5 parameters each) and entries (8) in one INSERT: well under SQLite's 32,766 parameters. */
