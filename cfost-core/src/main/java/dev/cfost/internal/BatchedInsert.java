@@ -11,9 +11,10 @@ import java.util.List;
  * saves the driver's per-statement work (about 1 µs a row measured with sqlite-jdbc; docs/BENCHMARKS.md,
  * F15). Rows are held until {@link #flush}, so the caller must flush before anything reads the table.
  *
- * <p>Not thread-safe: owned by the write transaction that made it.
+ * <p>Not thread-safe: owned by the write transaction that made it. Public for the sync server's SQLite
+ * store, which writes the rows a batch makes the same way.
  */
-final class BatchedInsert implements AutoCloseable {
+public final class BatchedInsert implements AutoCloseable {
   static final int ROWS = 32;
 
   private final Connection c;
@@ -28,7 +29,7 @@ final class BatchedInsert implements AutoCloseable {
    * @param head the statement up to {@code VALUES}, e.g. {@code INSERT INTO t(a, b)}
    * @param width the number of values in a row
    */
-  BatchedInsert(Connection c, String head, int width) {
+  public BatchedInsert(Connection c, String head, int width) {
     this.c = c;
     this.head = head;
     this.width = width;
@@ -40,7 +41,7 @@ final class BatchedInsert implements AutoCloseable {
   }
 
   /** Adds a row; {@code values} is kept, not copied, until it is written. */
-  void add(Object[] values) throws SQLException {
+  public void add(Object[] values) throws SQLException {
     if (values.length != width) {
       throw new IllegalArgumentException("a row of " + values.length + " values for " + width + " columns");
     }
@@ -56,7 +57,7 @@ final class BatchedInsert implements AutoCloseable {
   }
 
   /** Writes the rows still held, one statement each. */
-  void flush() throws SQLException {
+  public void flush() throws SQLException {
     if (pending.isEmpty()) {
       return;
     }

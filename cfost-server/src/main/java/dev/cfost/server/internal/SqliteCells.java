@@ -1,12 +1,12 @@
 package dev.cfost.server.internal;
 
 import dev.cfost.Seal;
+import dev.cfost.internal.BatchedInsert;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,9 +20,6 @@ import java.util.Set;
  * B-tree work itself. Every other write is made at once.
  */
 final class SqliteCells implements CellTables, AutoCloseable {
-  /** Rows (5 parameters each) and entries (8) in one INSERT: well under SQLite's 32,766 parameters. */
-  static final int ROWS_PER_INSERT = 128;
-
   private final Connection c;
   private final long db;
   /** Rows this batch made, by id, with their entries: in no table until {@link #flush}. */
@@ -215,87 +212,26 @@ final class SqliteCells implements CellTables, AutoCloseable {
     }
   }
 
-  /** Writes the rows this batch made and their entries, {@value #ROWS_PER_INSERT} to a statement. */
+  /** Writes the rows this batch made and their entries, many to a statement ({@link BatchedInsert}). */
   private void flush() throws SQLException {
-    List<NewRow> rows = new ArrayList<>(made.size());
-    List<Long> ids = new ArrayList<>(made.size());
-    List<Object[]> entries = new ArrayList<>();
-    for (Map.Entry<Long, NewRow> r : made.entrySet()) {
-      ids.add(r.getKey());
-      rows.add(r.getValue());
-      for (Map.Entry<String, Object[]> e : r.getValue().entries.entrySet()) {
-        entries.add(new Object[] {r.getKey(), e.getKey(), e.getValue()});
+    if (made.isEmpty()) {
+      return;
+    }
+    try (BatchedInsert rows = new BatchedInsert(c, "INSERT INTO rows(id, db, tbl, pk, cl)", 5);
+        BatchedInsert cells = new BatchedInsert(c, "INSERT INTO cells(row, cid, db, pos, col_version, val, site, seal)", 8)) {
+      for (Map.Entry<Long, NewRow> r : made.entrySet()) {
+        NewRow row = r.getValue();
+        rows.add(new Object[] {r.getKey(), db, row.table, row.pk, row.cl});
+        for (Map.Entry<String, Object[]> e : row.entries.entrySet()) {
+          Object[] x = e.getValue(); // {position, col_version, val, site, seal}: new rows have no stored entries
+          cells.add(new Object[] {r.getKey(), e.getKey(), db, x[0], x[1], x[2], x[3], x[4]});
+        }
       }
+      rows.flush();
+      cells.flush();
     }
     made.clear();
     madeIds.clear();
-    insertAll("INSERT INTO rows(id, db, tbl, pk, cl) VALUES ", "(?, ?, ?, ?, ?)", rows.size(), (ps, i, at) -> {
-      NewRow r = rows.get(i);
-      ps.setLong(at, ids.get(i));
-      ps.setLong(at + 1, db);
-      ps.setString(at + 2, r.table);
-      ps.setBytes(at + 3, r.pk);
-      ps.setLong(at + 4, r.cl);
-      return at + 5;
-    });
-    // New rows have no stored entries: plain inserts.
-    insertAll("INSERT INTO cells(row, cid, db, pos, col_version, val, site, seal) VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?)",
-        entries.size(), (ps, i, at) -> {
-          Object[] x = entries.get(i);
-          Object[] e = (Object[]) x[2];
-          ps.setLong(at, (Long) x[0]);
-          ps.setString(at + 1, (String) x[1]);
-          ps.setLong(at + 2, db);
-          ps.setLong(at + 3, (Long) e[0]);
-          ps.setLong(at + 4, (Long) e[1]);
-          StoreFile.bind(ps, at + 5, e[2]);
-          ps.setBytes(at + 6, (byte[]) e[3]);
-          if (e[4] == null) {
-            ps.setNull(at + 7, java.sql.Types.INTEGER);
-          } else {
-            ps.setLong(at + 7, (Long) e[4]);
-          }
-          return at + 8;
-        });
-  }
-
-  /** Binds item {@code i} from parameter {@code at} on; returns the next parameter's index. */
-  private interface Binder {
-    int bind(PreparedStatement ps, int i, int at) throws SQLException;
-  }
-
-  /** Inserts {@code count} items with multi-row VALUES, {@value #ROWS_PER_INSERT} to a statement. */
-  private void insertAll(String insert, String tuple, int count, Binder binder) throws SQLException {
-    PreparedStatement full = null;
-    try {
-      for (int from = 0; from < count; from += ROWS_PER_INSERT) {
-        int n = Math.min(ROWS_PER_INSERT, count - from);
-        PreparedStatement ps;
-        if (n == ROWS_PER_INSERT) {
-          if (full == null) {
-            full = c.prepareStatement(insert + String.join(", ", java.util.Collections.nCopies(n, tuple)));
-          }
-          ps = full;
-        } else {
-          ps = c.prepareStatement(insert + String.join(", ", java.util.Collections.nCopies(n, tuple)));
-        }
-        try {
-          int at = 1;
-          for (int i = from; i < from + n; i++) {
-            at = binder.bind(ps, i, at);
-          }
-          ps.executeUpdate();
-        } finally {
-          if (ps != full) {
-            ps.close();
-          }
-        }
-      }
-    } finally {
-      if (full != null) {
-        full.close();
-      }
-    }
   }
 
   @Override
