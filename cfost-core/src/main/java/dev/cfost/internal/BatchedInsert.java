@@ -11,8 +11,8 @@ import java.util.List;
  * saves the driver's per-statement work (about 1 µs a row measured with sqlite-jdbc; docs/BENCHMARKS.md,
  * F15). Rows are held until {@link #flush}, so the caller must flush before anything reads the table.
  *
- * <p>Not thread-safe: owned by the write transaction that made it. Public for the sync server's SQLite
- * store, which writes the rows a batch makes the same way.
+ * <p>Not thread-safe: owned by the write transaction that made it. Public for the identity module's seal
+ * index and the sync server's SQLite store, which write their rows the same way.
  */
 public final class BatchedInsert implements AutoCloseable {
   static final int ROWS = 32;

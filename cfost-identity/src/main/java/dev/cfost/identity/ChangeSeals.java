@@ -24,7 +24,7 @@ import java.util.List;
  *       any authorized device, which vouches for it.
  * </ul>
  * Seals received for other devices' changes are kept (local tables {@code identity_seals},
- * {@code identity_sealed}), and {@link #seal} attaches them when this device forwards those changes.
+ * {@code identity_seal_keys}), and {@link #seal} attaches them when this device forwards those changes.
  *
  * <p>Thread-safe; nothing to close. Each call checks against the device list as committed when it starts
  * (it keeps the list it read and reads it again after any write to {@code identity_devices} or

@@ -1,10 +1,12 @@
 package dev.cfost.identity.internal;
 
 import static dev.cfost.identity.internal.IdentitySchema.PENDING;
-import static dev.cfost.identity.internal.IdentitySchema.SEALED;
+import static dev.cfost.identity.internal.IdentitySchema.SEAL_KEYS;
 import static dev.cfost.identity.internal.IdentitySchema.SEALS;
+import static dev.cfost.identity.internal.IdentitySchema.WHOLE_DIGEST_INDEX;
 
 import dev.cfost.Seal;
+import dev.cfost.internal.BatchedInsert;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,10 +15,11 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The seals this replica received, by the digests of the changes they cover, so that forwarded changes
@@ -33,8 +36,8 @@ final class SealStore {
   private static final String SEAL_ID = "SELECT id FROM " + SEALS + " WHERE signature = ?";
   private static final String SEAL_BY_ID = "SELECT device_id, signature, digests FROM " + SEALS + " WHERE id = ?";
 
-  /** Covers waiting in the pending log before they are folded into the index: at most a few MiB of heap. */
-  static final int FOLD_AT = 100_000;
+  /** Covers waiting in the pending log before they are folded into the index: about 10 MiB of heap to fold. */
+  static final int FOLD_AT = 250_000;
   /** A logged cover: the digest, the seal's row id, 1 if by the change's origin. */
   private static final int LOGGED_BYTES = ChangeDigest.BYTES + 8 + 1;
 
@@ -80,40 +83,34 @@ final class SealStore {
   /**
    * Moves the pending log into the digest index, in key order: each B-tree page of the index is then
    * written once per fold, not once per received batch (the digests are random). Applies the covers as if
-   * one by one in the order they were saved (the sort is stable): a digest keeps the first seal, replaced
-   * by its origin's. Inside the caller's write transaction.
+   * one by one in the order they were saved: a digest keeps the first seal, replaced by its origin's.
+   * Inside the caller's write transaction.
    */
   static void fold(Connection c) throws SQLException {
-    List<byte[]> entries = new ArrayList<>();
+    Folding folding = new Folding();
     long last = -1;
     try (PreparedStatement ps = c.prepareStatement("SELECT id, covers FROM " + PENDING + " ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         last = rs.getLong(1);
-        byte[] all = rs.getBytes(2);
-        for (int at = 0; at + LOGGED_BYTES <= all.length; at += LOGGED_BYTES) {
-          entries.add(Arrays.copyOfRange(all, at, at + LOGGED_BYTES));
-        }
+        folding.addAll(rs.getBytes(2));
       }
     }
     if (last < 0) {
       return;
     }
-    entries.sort((x, y) -> Arrays.compareUnsigned(x, 0, ChangeDigest.BYTES, y, 0, ChangeDigest.BYTES));
+    int[] order = folding.keyOrder();
     // All first seals, then all origins' seals: the same result as in saved order (an origin's seal replaces
-    // any other, the last origin's wins, else the first seal stays), and each statement runs as one batch.
-    try (PreparedStatement first = c.prepareStatement("INSERT OR IGNORE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)");
-        PreparedStatement origin = c.prepareStatement("INSERT OR REPLACE INTO " + SEALED + "(digest, seal_id) VALUES (?, ?)")) {
-      for (PreparedStatement ps : List.of(first, origin)) {
-        byte kind = (byte) (ps == origin ? 1 : 0);
-        for (byte[] e : entries) {
-          if (e[LOGGED_BYTES - 1] == kind) {
-            ps.setBytes(1, Arrays.copyOf(e, ChangeDigest.BYTES));
-            ps.setLong(2, ByteBuffer.wrap(e).getLong(ChangeDigest.BYTES));
-            ps.addBatch();
+    // any other, the last origin's wins, else the first seal stays). Duplicates keep their saved order.
+    for (boolean byOrigin : new boolean[] {false, true}) {
+      try (BatchedInsert insert = new BatchedInsert(c, "INSERT OR " + (byOrigin ? "REPLACE" : "IGNORE")
+          + " INTO " + SEAL_KEYS + "(key, seal_id)", 2)) {
+        for (int i : order) {
+          if (folding.byOrigin(i) == byOrigin) {
+            insert.add(new Object[] {folding.keys[i], folding.sealId(i)});
           }
         }
-        ps.executeBatch();
+        insert.flush();
       }
     }
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + PENDING + " WHERE id <= ?")) {
@@ -122,10 +119,64 @@ final class SealStore {
     }
   }
 
+  /** The covers of a fold in primitive arrays: about 30 bytes each on the heap while it runs. */
+  private static final class Folding {
+    long[] keys = new long[1024];
+    /** The seal's row id, shifted left by one, and 1 if the seal is by the change's origin. */
+    long[] seals = new long[1024];
+    int size;
+
+    void addAll(byte[] logged) {
+      ByteBuffer b = ByteBuffer.wrap(logged);
+      for (int at = 0; at + LOGGED_BYTES <= logged.length; at += LOGGED_BYTES) {
+        if (size == keys.length) {
+          keys = Arrays.copyOf(keys, 2 * size);
+          seals = Arrays.copyOf(seals, 2 * size);
+        }
+        keys[size] = b.getLong(at); // the digest's first 8 bytes: key(digest)
+        seals[size] = b.getLong(at + ChangeDigest.BYTES) << 1 | (logged[at + LOGGED_BYTES - 1] & 1);
+        size++;
+      }
+    }
+
+    long sealId(int i) {
+      return seals[i] >>> 1;
+    }
+
+    boolean byOrigin(int i) {
+      return (seals[i] & 1) == 1;
+    }
+
+    /**
+     * The covers' indexes by key, equal keys in saved order: one primitive sort of the keys' high bits with
+     * the index in the low ones (keys that differ only in those bits are neighbours in the index anyway).
+     */
+    int[] keyOrder() {
+      int bits = 32 - Integer.numberOfLeadingZeros(Math.max(1, size - 1));
+      long low = (1L << bits) - 1;
+      long[] sorted = new long[size];
+      for (int i = 0; i < size; i++) {
+        sorted[i] = (keys[i] & ~low) | i;
+      }
+      Arrays.sort(sorted);
+      int[] order = new int[size];
+      for (int i = 0; i < size; i++) {
+        order[i] = (int) (sorted[i] & low);
+      }
+      return order;
+    }
+  }
+
+  /** A digest's key in the index: its first 8 bytes, big-endian, as a signed row id. */
+  static long key(byte[] digest) {
+    return ByteBuffer.wrap(digest).getLong(0);
+  }
+
   private static long pendingCount(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT total(count) FROM " + PENDING);
+    // length() reads a blob's size from its record header, not its overflow pages (a row is about 80 KB).
+    try (PreparedStatement ps = c.prepareStatement("SELECT total(length(covers)) FROM " + PENDING);
         ResultSet rs = ps.executeQuery()) {
-      return rs.next() ? rs.getLong(1) : 0;
+      return rs.next() ? rs.getLong(1) / LOGGED_BYTES : 0;
     }
   }
 
@@ -162,13 +213,18 @@ final class SealStore {
     }
   }
 
-  /** The stored seal covering each of {@code digests} that has one; folds the pending log first (a write). */
+  /**
+   * The stored seal covering each of {@code digests} that has one; folds the pending log first (a write).
+   * The index is keyed by a digest's first 8 bytes, so a seal found there counts only if it covers the whole
+   * digest: two digests that share those bytes (by chance about once in 2^64 pairs, or made to by a device
+   * grinding its own changes) may find no seal, never another change's.
+   */
   static Map<DigestKey, Seal> find(Connection c, List<byte[]> digests) throws SQLException {
     fold(c);
     Map<DigestKey, Long> sealIds = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT seal_id FROM " + SEALED + " WHERE digest = ?")) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT seal_id FROM " + SEAL_KEYS + " WHERE key = ?")) {
       for (byte[] digest : digests) {
-        ps.setBytes(1, digest);
+        ps.setLong(1, key(digest));
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             sealIds.put(DigestKey.of(digest), rs.getLong(1));
@@ -176,14 +232,18 @@ final class SealStore {
         }
       }
     }
-    Map<Long, Seal> seals = new LinkedHashMap<>();
+    record Found(Seal seal, Set<DigestKey> covered) {}
+    Map<Long, Found> seals = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement(SEAL_BY_ID)) {
       for (long id : sealIds.values()) {
         if (!seals.containsKey(id)) {
           ps.setLong(1, id);
           try (ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
-              seals.put(id, new Seal(rs.getString(1), rs.getBytes(2), split(rs.getBytes(3))));
+              Seal s = new Seal(rs.getString(1), rs.getBytes(2), split(rs.getBytes(3)));
+              Set<DigestKey> covered = new HashSet<>();
+              s.digests().forEach(d -> covered.add(DigestKey.of(d)));
+              seals.put(id, new Found(s, covered));
             }
           }
         }
@@ -191,12 +251,41 @@ final class SealStore {
     }
     Map<DigestKey, Seal> out = new HashMap<>();
     sealIds.forEach((digest, id) -> {
-      Seal s = seals.get(id);
-      if (s != null) {
-        out.put(digest, s);
+      Found f = seals.get(id);
+      if (f != null && f.covered().contains(digest)) {
+        out.put(digest, f.seal());
       }
     });
     return out;
+  }
+
+  /**
+   * Moves a digest index of the layout before 2026-12 (a {@code WITHOUT ROWID} table by whole digest, two
+   * and a half times as many pages) into today's, keeping each digest's seal, and drops it.
+   */
+  static void migrateWholeDigestIndex(Connection c) throws SQLException {
+    boolean old;
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?")) {
+      ps.setString(1, WHOLE_DIGEST_INDEX);
+      try (ResultSet rs = ps.executeQuery()) {
+        old = rs.next();
+      }
+    }
+    if (!old) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT digest, seal_id FROM " + WHOLE_DIGEST_INDEX + " ORDER BY digest");
+        ResultSet rs = ps.executeQuery();
+        BatchedInsert insert = new BatchedInsert(c, "INSERT OR IGNORE INTO " + SEAL_KEYS + "(key, seal_id)", 2)) {
+      while (rs.next()) {
+        byte[] digest = rs.getBytes(1);
+        if (digest != null && digest.length == ChangeDigest.BYTES) {
+          insert.add(new Object[] {key(digest), rs.getLong(2)});
+        }
+      }
+      insert.flush();
+    }
+    Db.exec(c, "DROP TABLE " + WHOLE_DIGEST_INDEX);
   }
 
   private static byte[] join(List<byte[]> digests) {

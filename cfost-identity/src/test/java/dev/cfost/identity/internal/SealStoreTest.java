@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -58,12 +59,106 @@ class SealStoreTest {
       }
       new Db(db).write(c -> {
         SealStore.save(c, covers.subList(0, covers.size() - 1));
-        assertThat(count(c, "identity_sealed")).isZero();
+        assertThat(count(c, "identity_seal_keys")).isZero();
         SealStore.save(c, covers.subList(covers.size() - 1, covers.size()));
-        assertThat(count(c, "identity_sealed")).isEqualTo(SealStore.FOLD_AT);
+        assertThat(count(c, "identity_seal_keys")).isEqualTo(SealStore.FOLD_AT);
         assertThat(count(c, "identity_sealed_pending")).isZero();
         return null;
       });
+    }
+  }
+
+  @Test
+  void manyCoversFoldedAtAnyPointFindWhatSavingThemOneByOneWouldKeep() throws SQLException {
+    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("c.db")).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      List<byte[]> digests = new ArrayList<>();
+      for (int i = 0; i < 3_000; i++) {
+        digests.add(digest());
+      }
+      List<Seal> seals = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        seals.add(seal(digests.toArray(byte[][]::new))); // each covers every digest, so each may be found
+      }
+      Map<DigestKey, Seal> model = new HashMap<>();
+      for (int call = 0; call < 40; call++) {
+        List<SealStore.Cover> covers = new ArrayList<>();
+        int n = 1 + random.nextInt(400);
+        Seal seal = seals.get(random.nextInt(seals.size()));
+        for (int i = 0; i < n; i++) {
+          byte[] d = digests.get(random.nextInt(digests.size())); // repeats within a call and across calls
+          boolean byOrigin = random.nextInt(5) == 0;
+          covers.add(new SealStore.Cover(d, seal, byOrigin));
+          if (byOrigin) {
+            model.put(DigestKey.of(d), seal);
+          } else {
+            model.putIfAbsent(DigestKey.of(d), seal);
+          }
+        }
+        boolean foldNow = random.nextInt(8) == 0;
+        new Db(db).write(c -> {
+          SealStore.save(c, covers);
+          if (foldNow) {
+            SealStore.fold(c);
+          }
+          return null;
+        });
+      }
+      Map<DigestKey, Seal> found = new Db(db).write(c -> SealStore.find(c, digests));
+      assertThat(found).hasSize(model.size());
+      model.forEach((d, seal) -> assertThat(hex(found.get(d))).as("the seal of %s", d).isEqualTo(hex(seal)));
+    }
+  }
+
+  @Test
+  void aDigestSharingItsKeyWithAnotherNeverFindsTheOthersSeal() throws SQLException {
+    try (Cfost db = Cfost.open(CfostOptions.builder(dir.resolve("d.db")).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      byte[] d = digest();
+      byte[] twin = digest();
+      System.arraycopy(d, 0, twin, 0, 8); // the same first 8 bytes, the index's key
+      Seal ofD = seal(d);
+      new Db(db).write(c -> {
+        SealStore.save(c, List.of(new SealStore.Cover(d, ofD, true)));
+        return null;
+      });
+      assertThat(signers(db, d, twin)).containsExactly(hex(ofD), "none");
+
+      Seal ofTwin = seal(twin);
+      new Db(db).write(c -> {
+        SealStore.save(c, List.of(new SealStore.Cover(twin, ofTwin, true)));
+        return null;
+      });
+      assertThat(signers(db, d, twin)).containsExactly("none", hex(ofTwin));
+    }
+  }
+
+  @Test
+  void anIndexByWholeDigestFromAnEarlierVersionIsMovedWhenTheDatabaseOpens() throws SQLException {
+    Path file = dir.resolve("e.db");
+    byte[] d = digest();
+    byte[] e = digest();
+    Seal s = seal(d, e);
+    try (Cfost db = Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      new Db(db).write(c -> { // the layout before identity_seal_keys, as that version left it
+        long id = SealStore.saveSeal(c, s);
+        Db.exec(c, "CREATE TABLE identity_sealed(digest BLOB PRIMARY KEY NOT NULL, seal_id INTEGER NOT NULL) WITHOUT ROWID");
+        for (byte[] digest : List.of(d, e)) {
+          try (var ps = c.prepareStatement("INSERT INTO identity_sealed(digest, seal_id) VALUES (?, ?)")) {
+            ps.setBytes(1, digest);
+            ps.setLong(2, id);
+            ps.executeUpdate();
+          }
+        }
+        return null;
+      });
+    }
+    try (Cfost db = Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      assertThat(signers(db, d, e, digest())).containsExactly(hex(s), hex(s), "none");
+      long oldTables = new Db(db).read(c -> count(c, "sqlite_schema WHERE name = 'identity_sealed'"));
+      assertThat(oldTables).isZero();
     }
   }
 
