@@ -18,6 +18,7 @@ final class IdentitySchema {
   static final String CHALLENGES = "identity_pairing_challenges";
   static final String SEALS = "identity_seals";
   static final String SEAL_KEYS = "identity_seal_keys";
+  static final String SEAL_KEY_SECRET = "identity_seal_key_secret";
   /** The digest index before {@link #SEAL_KEYS}, moved there when a database opens. */
   static final String WHOLE_DIGEST_INDEX = "identity_sealed";
   static final String HELD = "identity_held";
@@ -74,8 +75,8 @@ final class IdentitySchema {
 
   /**
    * Local only: the seals this replica received, kept so that it can forward other devices' changes
-   * with their signatures. {@code identity_seal_keys} maps the digest of each received change (its first
-   * 8 bytes) to a seal that covers it; {@code identity_held} keeps the changes that cannot be checked yet.
+   * with their signatures. {@code identity_seal_keys} maps the digest of each received change (a keyed
+   * hash of it, {@link SealKeys}) to a seal that covers it; {@code identity_held} keeps the changes that cannot be checked yet.
    */
   static void seals(Cfost db) {
     new Db(db).write(c -> {
@@ -83,6 +84,9 @@ final class IdentitySchema {
           + " signature BLOB NOT NULL UNIQUE, digests BLOB NOT NULL)");
       // A row id table: a key and its seal id take about 17 bytes of a page, against about 45 by whole digest.
       Db.exec(c, "CREATE TABLE IF NOT EXISTS " + SEAL_KEYS + "(key INTEGER PRIMARY KEY, seal_id INTEGER NOT NULL)");
+      Db.exec(c, "CREATE TABLE IF NOT EXISTS " + SEAL_KEY_SECRET + "(id INTEGER PRIMARY KEY CHECK (id = 1),"
+          + " secret BLOB NOT NULL)");
+      SealKeys.createSecret(c);
       SealStore.migrateWholeDigestIndex(c);
       // Covers saved but not in identity_seal_keys yet, one row per received batch; see SealStore.fold.
       Db.exec(c, "CREATE TABLE IF NOT EXISTS " + PENDING + "(id INTEGER PRIMARY KEY, covers BLOB NOT NULL,"

@@ -87,7 +87,7 @@ final class SealStore {
    * Inside the caller's write transaction.
    */
   static void fold(Connection c) throws SQLException {
-    Folding folding = new Folding();
+    Folding folding = new Folding(SealKeys.of(c));
     long last = -1;
     try (PreparedStatement ps = c.prepareStatement("SELECT id, covers FROM " + PENDING + " ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
@@ -121,10 +121,15 @@ final class SealStore {
 
   /** The covers of a fold in primitive arrays: about 30 bytes each on the heap while it runs. */
   private static final class Folding {
+    private final SealKeys keyOf;
     long[] keys = new long[1024];
     /** The seal's row id, shifted left by one, and 1 if the seal is by the change's origin. */
     long[] seals = new long[1024];
     int size;
+
+    Folding(SealKeys keyOf) {
+      this.keyOf = keyOf;
+    }
 
     void addAll(byte[] logged) {
       ByteBuffer b = ByteBuffer.wrap(logged);
@@ -133,7 +138,7 @@ final class SealStore {
           keys = Arrays.copyOf(keys, 2 * size);
           seals = Arrays.copyOf(seals, 2 * size);
         }
-        keys[size] = b.getLong(at); // the digest's first 8 bytes: key(digest)
+        keys[size] = keyOf.of(logged, at);
         seals[size] = b.getLong(at + ChangeDigest.BYTES) << 1 | (logged[at + LOGGED_BYTES - 1] & 1);
         size++;
       }
@@ -165,11 +170,6 @@ final class SealStore {
       }
       return order;
     }
-  }
-
-  /** A digest's key in the index: its first 8 bytes, big-endian, as a signed row id. */
-  static long key(byte[] digest) {
-    return ByteBuffer.wrap(digest).getLong(0);
   }
 
   private static long pendingCount(Connection c) throws SQLException {
@@ -215,16 +215,17 @@ final class SealStore {
 
   /**
    * The stored seal covering each of {@code digests} that has one; folds the pending log first (a write).
-   * The index is keyed by a digest's first 8 bytes, so a seal found there counts only if it covers the whole
-   * digest: two digests that share those bytes (by chance about once in 2^64 pairs, or made to by a device
-   * grinding its own changes) may find no seal, never another change's.
+   * The index is keyed by 8 bytes ({@link SealKeys}), so a seal found there counts only if it covers the
+   * whole digest: two digests that share a key (by chance, about once in 2^64 pairs) may find no seal,
+   * never another change's.
    */
   static Map<DigestKey, Seal> find(Connection c, List<byte[]> digests) throws SQLException {
     fold(c);
+    SealKeys keyOf = SealKeys.of(c);
     Map<DigestKey, Long> sealIds = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT seal_id FROM " + SEAL_KEYS + " WHERE key = ?")) {
       for (byte[] digest : digests) {
-        ps.setLong(1, key(digest));
+        ps.setLong(1, keyOf.of(digest));
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             sealIds.put(DigestKey.of(digest), rs.getLong(1));
@@ -260,8 +261,10 @@ final class SealStore {
   }
 
   /**
-   * Moves a digest index of the layout before 2026-12 (a {@code WITHOUT ROWID} table by whole digest, two
-   * and a half times as many pages) into today's, keeping each digest's seal, and drops it.
+   * Moves what a digest index of the earlier layout holds (a {@code WITHOUT ROWID} table by whole digest) into
+   * today's, each digest's seal replacing any there (that table is the newer: a version before this one wrote
+   * it), and empties it. Not dropped: a process of that version still open on the file keeps folding into it,
+   * and its folds move here when this version next opens the file. Inside the schema's write transaction.
    */
   static void migrateWholeDigestIndex(Connection c) throws SQLException {
     boolean old;
@@ -274,18 +277,19 @@ final class SealStore {
     if (!old) {
       return;
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT digest, seal_id FROM " + WHOLE_DIGEST_INDEX + " ORDER BY digest");
+    SealKeys keyOf = SealKeys.of(c);
+    try (PreparedStatement ps = c.prepareStatement("SELECT digest, seal_id FROM " + WHOLE_DIGEST_INDEX);
         ResultSet rs = ps.executeQuery();
-        BatchedInsert insert = new BatchedInsert(c, "INSERT OR IGNORE INTO " + SEAL_KEYS + "(key, seal_id)", 2)) {
+        BatchedInsert insert = new BatchedInsert(c, "INSERT OR REPLACE INTO " + SEAL_KEYS + "(key, seal_id)", 2)) {
       while (rs.next()) {
         byte[] digest = rs.getBytes(1);
         if (digest != null && digest.length == ChangeDigest.BYTES) {
-          insert.add(new Object[] {key(digest), rs.getLong(2)});
+          insert.add(new Object[] {keyOf.of(digest), rs.getLong(2)});
         }
       }
       insert.flush();
     }
-    Db.exec(c, "DROP TABLE " + WHOLE_DIGEST_INDEX);
+    Db.exec(c, "DELETE FROM " + WHOLE_DIGEST_INDEX);
   }
 
   private static byte[] join(List<byte[]> digests) {
