@@ -1,5 +1,6 @@
 package dev.cfost.bench;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.cfost.server.CfostServer;
 import dev.cfost.server.ServerConfig;
 import java.io.BufferedReader;
@@ -17,7 +18,8 @@ import java.util.Locale;
  * {@code args[0]}, or in the PostgreSQL database of the JDBC URL {@code args[1]} if given (several such
  * processes share it), with the default configuration (the server's own thread pools, Argon2 parameters and
  * limits). Prints {@code port P} once it listens, then answers commands on stdin, one per line:
- * {@code heap} runs two full collections and prints {@code heap USED COMMITTED MAX THREADS RSS} (bytes,
+ * {@code heap} runs two full collections, which leave the committed heap as it was (below), and prints
+ * {@code heap USED COMMITTED MAX THREADS RSS} (bytes,
  * then the live thread count and the resident set size in KiB from /proc, -1 if unknown); {@code cpu}
  * prints its CPU time by thread ({@link ThreadCpu}); {@code quit} (or end of input) stops the server
  * and exits.
@@ -26,6 +28,11 @@ public final class ServerChild {
   private ServerChild() {}
 
   public static void main(String[] args) throws Exception {
+    // The heap probes' full collections must not change what they measure between: G1 shrinks the heap to
+    // 70% free after one (MaxHeapFreeRatio), and a server left at 50 MiB committed started a concurrent cycle
+    // every few 600 KB batches of the next sync (humongous in 1 MiB regions; 822 cycles in one run), up to 3 s
+    // of GC CPU a hop. A server that nobody probes keeps its heap; so does this one.
+    ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).setVMOption("MaxHeapFreeRatio", "100");
     Path data = Paths.get(args[0]);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     // The benchmarks' sessions are all one user's: the per-user bound (2,000 by default) would stop the idle
