@@ -31,7 +31,8 @@ public final class ServerChild {
     // The heap probes' full collections must not change what they measure between: G1 shrinks the heap to
     // 70% free after one (MaxHeapFreeRatio), and a server left at 50 MiB committed started a concurrent cycle
     // every few 600 KB batches of the next sync (humongous in 1 MiB regions; 822 cycles in one run), up to 3 s
-    // of GC CPU a hop. A server that nobody probes keeps its heap; so does this one.
+    // of GC CPU a hop. So this one never shrinks its heap (G1 would also shrink after a concurrent cycle, by the
+    // same ratio; a server that nobody probes has none of those full collections).
     ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).setVMOption("MaxHeapFreeRatio", "100");
     Path data = Paths.get(args[0]);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);

@@ -76,7 +76,8 @@ final class IdentitySchema {
   /**
    * Local only: the seals this replica received, kept so that it can forward other devices' changes
    * with their signatures. {@code identity_seal_keys} maps the digest of each received change (a keyed
-   * hash of it, {@link SealKeys}) to a seal that covers it; {@code identity_held} keeps the changes that cannot be checked yet.
+   * hash of it, {@link SealKeys}) to a seal that covers it; {@code identity_held} keeps the changes that
+   * cannot be checked yet.
    */
   static void seals(Cfost db) {
     new Db(db).write(c -> {

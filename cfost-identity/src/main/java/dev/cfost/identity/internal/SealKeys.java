@@ -29,7 +29,8 @@ final class SealKeys {
   static void createSecret(Connection c) throws SQLException {
     byte[] secret = new byte[SECRET_BYTES];
     new SecureRandom().nextBytes(secret);
-    try (PreparedStatement ps = c.prepareStatement("INSERT OR IGNORE INTO " + SEAL_KEY_SECRET + "(id, secret) VALUES (1, ?)")) {
+    String insert = "INSERT OR IGNORE INTO " + SEAL_KEY_SECRET + "(id, secret) VALUES (1, ?)";
+    try (PreparedStatement ps = c.prepareStatement(insert)) {
       ps.setBytes(1, secret);
       ps.executeUpdate();
     }

@@ -87,32 +87,20 @@ final class SealStore {
    * Inside the caller's write transaction.
    */
   static void fold(Connection c) throws SQLException {
-    Folding folding = new Folding(SealKeys.of(c));
+    SealKeys keyOf = SealKeys.of(c);
+    Folding folding = new Folding();
     long last = -1;
     try (PreparedStatement ps = c.prepareStatement("SELECT id, covers FROM " + PENDING + " ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         last = rs.getLong(1);
-        folding.addAll(rs.getBytes(2));
+        folding.addLogged(rs.getBytes(2), keyOf);
       }
     }
     if (last < 0) {
       return;
     }
-    int[] order = folding.keyOrder();
-    // All first seals, then all origins' seals: the same result as in saved order (an origin's seal replaces
-    // any other, the last origin's wins, else the first seal stays). Duplicates keep their saved order.
-    for (boolean byOrigin : new boolean[] {false, true}) {
-      try (BatchedInsert insert = new BatchedInsert(c, "INSERT OR " + (byOrigin ? "REPLACE" : "IGNORE")
-          + " INTO " + SEAL_KEYS + "(key, seal_id)", 2)) {
-        for (int i : order) {
-          if (folding.byOrigin(i) == byOrigin) {
-            insert.add(new Object[] {folding.keys[i], folding.sealId(i)});
-          }
-        }
-        insert.flush();
-      }
-    }
+    folding.write(c);
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + PENDING + " WHERE id <= ?")) {
       ps.setLong(1, last);
       ps.executeUpdate();
@@ -121,26 +109,46 @@ final class SealStore {
 
   /** The covers of a fold in primitive arrays: about 30 bytes each on the heap while it runs. */
   private static final class Folding {
-    private final SealKeys keyOf;
     long[] keys = new long[1024];
     /** The seal's row id, shifted left by one, and 1 if the seal is by the change's origin. */
     long[] seals = new long[1024];
     int size;
 
-    Folding(SealKeys keyOf) {
-      this.keyOf = keyOf;
-    }
-
-    void addAll(byte[] logged) {
+    /** Adds the covers of one row of the pending log. */
+    void addLogged(byte[] logged, SealKeys keyOf) {
       ByteBuffer b = ByteBuffer.wrap(logged);
       for (int at = 0; at + LOGGED_BYTES <= logged.length; at += LOGGED_BYTES) {
-        if (size == keys.length) {
-          keys = Arrays.copyOf(keys, 2 * size);
-          seals = Arrays.copyOf(seals, 2 * size);
+        add(keyOf.of(logged, at), b.getLong(at + ChangeDigest.BYTES), logged[at + LOGGED_BYTES - 1] == 1);
+      }
+    }
+
+    void add(long key, long sealId, boolean byOrigin) {
+      if (size == keys.length) {
+        keys = Arrays.copyOf(keys, 2 * size);
+        seals = Arrays.copyOf(seals, 2 * size);
+      }
+      keys[size] = key;
+      seals[size] = sealId << 1 | (byOrigin ? 1 : 0);
+      size++;
+    }
+
+    /**
+     * Writes the covers into the index in key order. All first seals, then all origins' seals: the same
+     * result as in the order added (an origin's seal replaces any other, the last origin's wins, else the
+     * first seal stays). Equal keys keep the order they were added in.
+     */
+    void write(Connection c) throws SQLException {
+      int[] order = keyOrder();
+      for (boolean byOrigin : new boolean[] {false, true}) {
+        try (BatchedInsert insert = new BatchedInsert(c, "INSERT OR " + (byOrigin ? "REPLACE" : "IGNORE")
+            + " INTO " + SEAL_KEYS + "(key, seal_id)", 2)) {
+          for (int i : order) {
+            if (byOrigin(i) == byOrigin) {
+              insert.add(new Object[] {keys[i], sealId(i)});
+            }
+          }
+          insert.flush();
         }
-        keys[size] = keyOf.of(logged, at);
-        seals[size] = b.getLong(at + ChangeDigest.BYTES) << 1 | (logged[at + LOGGED_BYTES - 1] & 1);
-        size++;
       }
     }
 
@@ -263,8 +271,10 @@ final class SealStore {
   /**
    * Moves what a digest index of the earlier layout holds (a {@code WITHOUT ROWID} table by whole digest) into
    * today's, each digest's seal replacing any there (that table is the newer: a version before this one wrote
-   * it), and empties it. Not dropped: a process of that version still open on the file keeps folding into it,
-   * and its folds move here when this version next opens the file. Inside the schema's write transaction.
+   * it), {@link #FOLD_AT} rows at a time in key order, and empties it. Emptied, not dropped, so that a process
+   * of that version still open on the file does not fail; it finds none of the seals moved, and forwards the
+   * changes they cover as ones it has no seal for (left out), until it runs this version. Inside the schema's
+   * write transaction.
    */
   static void migrateWholeDigestIndex(Connection c) throws SQLException {
     boolean old;
@@ -278,17 +288,21 @@ final class SealStore {
       return;
     }
     SealKeys keyOf = SealKeys.of(c);
+    Folding folding = new Folding();
     try (PreparedStatement ps = c.prepareStatement("SELECT digest, seal_id FROM " + WHOLE_DIGEST_INDEX);
-        ResultSet rs = ps.executeQuery();
-        BatchedInsert insert = new BatchedInsert(c, "INSERT OR REPLACE INTO " + SEAL_KEYS + "(key, seal_id)", 2)) {
+        ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         byte[] digest = rs.getBytes(1);
         if (digest != null && digest.length == ChangeDigest.BYTES) {
-          insert.add(new Object[] {keyOf.of(digest), rs.getLong(2)});
+          folding.add(keyOf.of(digest), rs.getLong(2), true); // as an origin's: replaces
+        }
+        if (folding.size == FOLD_AT) {
+          folding.write(c);
+          folding = new Folding();
         }
       }
-      insert.flush();
     }
+    folding.write(c);
     Db.exec(c, "DELETE FROM " + WHOLE_DIGEST_INDEX);
   }
 

@@ -191,6 +191,28 @@ class SealStoreTest {
     }
   }
 
+  @Test
+  void anIndexOfTheEarlierLayoutLargerThanAFoldIsMovedWhole() throws SQLException {
+    Path file = dir.resolve("h.db");
+    int rows = SealStore.FOLD_AT + 10;
+    try (Cfost db = Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      new Db(db).write(c -> {
+        Db.exec(c, "CREATE TABLE identity_sealed(digest BLOB PRIMARY KEY NOT NULL, seal_id INTEGER NOT NULL) WITHOUT ROWID");
+        Db.exec(c, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + rows + ")"
+            + " INSERT INTO identity_sealed(digest, seal_id) SELECT randomblob(32), i FROM n");
+        return null;
+      });
+    }
+    try (Cfost db = Cfost.open(CfostOptions.builder(file).captureInterval(Duration.ZERO).build())) {
+      IdentitySchema.seals(dbWithDevices(db));
+      long moved = new Db(db).read(c -> count(c, "identity_seal_keys"));
+      long distinctSeals = new Db(db).read(c -> count(c, "(SELECT DISTINCT seal_id FROM identity_seal_keys)"));
+      assertThat(moved).isEqualTo(rows);
+      assertThat(distinctSeals).isEqualTo(rows);
+    }
+  }
+
   private static Cfost dbWithDevices(Cfost db) {
     IdentitySchema.users(db);
     IdentitySchema.devices(db);
