@@ -19,8 +19,8 @@ import java.util.Locale;
  * processes share it), with the default configuration (the server's own thread pools, Argon2 parameters and
  * limits). Prints {@code port P} once it listens, then answers commands on stdin, one per line:
  * {@code heap} runs two full collections, which leave the committed heap as it was (below), and prints
- * {@code heap USED COMMITTED MAX THREADS RSS} (bytes,
- * then the live thread count and the resident set size in KiB from /proc, -1 if unknown); {@code cpu}
+ * {@code heap USED COMMITTED MAX THREADS RSS} (bytes, then the live thread count and the resident set size
+ * in KiB from /proc, -1 if unknown); {@code cpu}
  * prints its CPU time by thread ({@link ThreadCpu}); {@code quit} (or end of input) stops the server
  * and exits.
  */

@@ -87,17 +87,19 @@ final class SealStore {
    * Inside the caller's write transaction.
    */
   static void fold(Connection c) throws SQLException {
-    SealKeys keyOf = SealKeys.of(c);
-    Folding folding = new Folding();
+    Folding folding = null; // made at the first row: every lookup folds first, and the log is mostly empty then
     long last = -1;
     try (PreparedStatement ps = c.prepareStatement("SELECT id, covers FROM " + PENDING + " ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
+        if (folding == null) {
+          folding = new Folding(SealKeys.of(c));
+        }
         last = rs.getLong(1);
-        folding.addLogged(rs.getBytes(2), keyOf);
+        folding.addLogged(rs.getBytes(2));
       }
     }
-    if (last < 0) {
+    if (folding == null) {
       return;
     }
     folding.write(c);
@@ -109,13 +111,18 @@ final class SealStore {
 
   /** The covers of a fold in primitive arrays: about 30 bytes each on the heap while it runs. */
   private static final class Folding {
+    private final SealKeys keyOf;
     long[] keys = new long[1024];
     /** The seal's row id, shifted left by one, and 1 if the seal is by the change's origin. */
     long[] seals = new long[1024];
     int size;
 
+    Folding(SealKeys keyOf) {
+      this.keyOf = keyOf;
+    }
+
     /** Adds the covers of one row of the pending log. */
-    void addLogged(byte[] logged, SealKeys keyOf) {
+    void addLogged(byte[] logged) {
       ByteBuffer b = ByteBuffer.wrap(logged);
       for (int at = 0; at + LOGGED_BYTES <= logged.length; at += LOGGED_BYTES) {
         add(keyOf.of(logged, at), b.getLong(at + ChangeDigest.BYTES), logged[at + LOGGED_BYTES - 1] == 1);
@@ -288,7 +295,7 @@ final class SealStore {
       return;
     }
     SealKeys keyOf = SealKeys.of(c);
-    Folding folding = new Folding();
+    Folding folding = new Folding(keyOf);
     try (PreparedStatement ps = c.prepareStatement("SELECT digest, seal_id FROM " + WHOLE_DIGEST_INDEX);
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
@@ -298,7 +305,7 @@ final class SealStore {
         }
         if (folding.size == FOLD_AT) {
           folding.write(c);
-          folding = new Folding();
+          folding = new Folding(keyOf);
         }
       }
     }
