@@ -355,6 +355,11 @@ public final class ServerBench {
     long allCpu = pushCpu + serverCpu1.since(serverCpu0) + cpu1.since(cpu0);
     long total = up + down;
     Timed after = rawInsert(rows);
+    if (!after.fingerprint.equals(raw.fingerprint)) {
+      ok = false;
+      System.out.printf("  the raw insert after the sync made other rows (%s) than before it (%s)%n", after.fingerprint,
+          raw.fingerprint);
+    }
     Timed mean = new Timed((raw.wall + after.wall) / 2, (raw.cpu + after.cpu) / 2, raw.fingerprint);
     System.out.printf(Locale.ROOT, "  raw insert again, after the sync: %.2f s wall, %.2f s CPU (before it: %.2f s,"
         + " %.2f s); the ratios below are to the mean of the two%n", seconds(after.wall), seconds(after.cpu),
