@@ -495,6 +495,11 @@ public abstract class ServerStoreContract extends ServerStoreBatchContract {
   }
 
   @Provide
+  Arbitrary<List<Change>> largeChangeSets() {
+    return ServerStoreConvergence.largeChangeSets();
+  }
+
+  @Provide
   Arbitrary<Long> seeds() {
     return Arbitraries.longs();
   }
@@ -506,6 +511,18 @@ public abstract class ServerStoreContract extends ServerStoreBatchContract {
     try (ServerStore s = openStore(tmp.resolve("store"), new TestChanges.ManualClock())) {
       s.createAccount("alice", "alice", "alice@example.org", HASH);
       ServerStoreConvergence.check(s, tmp, changes, seed);
+    } finally {
+      ServerStoreConvergence.delete(tmp);
+    }
+  }
+
+  @Property(tries = 12, shrinking = ShrinkingMode.BOUNDED)
+  void theStoreHoldsWhatAReplicaHoldsAfterLargeBatchesOfManyRows(@ForAll("largeChangeSets") List<Change> changes,
+      @ForAll("seeds") long seed) throws Exception {
+    Path tmp = ServerStoreConvergence.tempDir();
+    try (ServerStore s = openStore(tmp.resolve("store"), new TestChanges.ManualClock())) {
+      s.createAccount("alice", "alice", "alice@example.org", HASH);
+      ServerStoreConvergence.check(s, tmp, changes, seed, 300);
     } finally {
       ServerStoreConvergence.delete(tmp);
     }

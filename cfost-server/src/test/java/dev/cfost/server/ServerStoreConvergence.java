@@ -59,9 +59,14 @@ final class ServerStoreConvergence {
   }
 
   static Arbitrary<Change> changes() {
+    return changes(2);
+  }
+
+  /** Changes to the rows of keys 0 to {@code maxKey} of two tables. */
+  static Arbitrary<Change> changes(int maxKey) {
     return Combinators.combine(
             Arbitraries.integers().between(0, 4), // table and column: t.-1, t.a, t.b, u.-1, u.x
-            Arbitraries.integers().between(0, 2), // key
+            Arbitraries.integers().between(0, maxKey), // key
             values(),
             Arbitraries.longs().between(0, 3), // col_version
             Arbitraries.longs().between(1, 4), // cl
@@ -80,8 +85,21 @@ final class ServerStoreConvergence {
     return changes().list().ofMinSize(1).ofMaxSize(30);
   }
 
-  /** Delivers {@code changes} to both in their own random orders and batches; compares their streams. */
+  /**
+   * Sets over up to 300 rows, for batches of up to 300 changes: a store that looks a batch's rows up ahead
+   * (the SQLite store, from 9 rows a batch) does it with such sets.
+   */
+  static Arbitrary<List<Change>> largeChangeSets() {
+    return changes(149).list().ofMinSize(150).ofMaxSize(500);
+  }
+
+  /** Delivers {@code changes} to both in their own random orders and batches of 1 to 5; compares their streams. */
   static void check(ServerStore store, Path dir, List<Change> changes, long seed) throws Exception {
+    check(store, dir, changes, seed, 5);
+  }
+
+  /** As {@link #check(ServerStore, Path, List, long)}, in batches of 1 to {@code maxBatch} changes. */
+  static void check(ServerStore store, Path dir, List<Change> changes, long seed, int maxBatch) throws Exception {
     Random random = new Random(seed);
     try (Cfost replica = Cfost.open(CfostOptions.builder(dir.resolve("replica.db"))
         .captureInterval(Duration.ZERO).maxDrift(Duration.ofDays(1)).build())) {
@@ -93,13 +111,13 @@ final class ServerStoreConvergence {
       replica.replicate("t");
       replica.replicate("u");
       List<Change> order = shuffled(changes, random);
-      for (List<Change> batch : batches(order, random)) {
+      for (List<Change> batch : batches(order, random, maxBatch)) {
         store.applyBatch("alice", "same-order", batch, List.of());
       }
-      for (List<Change> batch : batches(order, random)) {
+      for (List<Change> batch : batches(order, random, maxBatch)) {
         replica.merge(batch);
       }
-      for (List<Change> batch : batches(shuffled(changes, random), random)) {
+      for (List<Change> batch : batches(shuffled(changes, random), random, maxBatch)) {
         store.applyBatch("alice", "other-order", batch, List.of());
       }
       List<Change> expected = replicaStream(replica);
@@ -120,11 +138,11 @@ final class ServerStoreConvergence {
     return all;
   }
 
-  /** The changes in their order, cut into batches of 1 to 5. */
-  private static List<List<Change>> batches(List<Change> all, Random random) {
+  /** The changes in their order, cut into batches of 1 to {@code max}. */
+  private static List<List<Change>> batches(List<Change> all, Random random, int max) {
     List<List<Change>> out = new ArrayList<>();
     for (int i = 0; i < all.size(); ) {
-      int n = Math.min(all.size() - i, 1 + random.nextInt(5));
+      int n = Math.min(all.size() - i, 1 + random.nextInt(max));
       out.add(all.subList(i, i + n));
       i += n;
     }

@@ -1,5 +1,6 @@
 package dev.cfost.server.internal;
 
+import dev.cfost.Change;
 import dev.cfost.Seal;
 import dev.cfost.internal.BatchedInsert;
 import java.nio.ByteBuffer;
@@ -7,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,11 +22,19 @@ import java.util.Set;
  * B-tree work itself. Every other write is made at once.
  */
 final class SqliteCells implements CellTables, AutoCloseable {
+  /** Keys to a look-ahead statement, and the fewest rows a batch has for it to be looked up ahead. */
+  static final int LOOK_AHEAD = 64;
+  static final int LOOK_AHEAD_MIN = 8;
   private final Connection c;
   private final long db;
   /** Rows this batch made, by id, with their entries: in no table until {@link #flush}. */
   private final Map<Long, NewRow> made = new LinkedHashMap<>();
   private final Map<CellMerge.RowKey, Long> madeIds = new HashMap<>();
+  /**
+   * The batch's rows looked up ahead ({@link #prepare}), by key: the stored row, or null for none. Each is
+   * handed out once ({@link #row}); a key asked again is looked up alone.
+   */
+  private final Map<CellMerge.RowKey, StoredRow> looked = new HashMap<>();
   /** The next row id to give, once read (the file's writer is this transaction's connection alone). */
   private long nextId = -1;
   private final PreparedStatement selectRow;
@@ -62,11 +72,77 @@ final class SqliteCells implements CellTables, AutoCloseable {
     }
   }
 
+  /**
+   * Looks up the batch's rows {@link #LOOK_AHEAD} keys to a statement when it has more than
+   * {@link #LOOK_AHEAD_MIN} of them (an initial sync's batches, whose rows are mostly new): a statement per row
+   * cost more in binding, stepping and resetting through the driver than the index search itself.
+   */
+  @Override
+  public void prepare(List<Change> batch) throws SQLException {
+    Map<String, Map<CellMerge.RowKey, byte[]>> byTable = new LinkedHashMap<>();
+    int rows = 0;
+    for (Change ch : batch) {
+      CellMerge.RowKey key = new CellMerge.RowKey(ch.table(), ByteBuffer.wrap(ch.pk()));
+      if (byTable.computeIfAbsent(ch.table(), t -> new LinkedHashMap<>()).putIfAbsent(key, ch.pk()) == null) {
+        rows++;
+      }
+    }
+    if (rows <= LOOK_AHEAD_MIN) {
+      return;
+    }
+    PreparedStatement full = null;
+    try {
+      for (Map.Entry<String, Map<CellMerge.RowKey, byte[]>> t : byTable.entrySet()) {
+        List<byte[]> keys = new ArrayList<>(t.getValue().values());
+        for (int from = 0; from < keys.size(); from += LOOK_AHEAD) {
+          List<byte[]> chunk = keys.subList(from, Math.min(keys.size(), from + LOOK_AHEAD));
+          if (chunk.size() == LOOK_AHEAD) {
+            if (full == null) {
+              full = c.prepareStatement(lookAhead(LOOK_AHEAD));
+            }
+            lookAhead(full, t.getKey(), chunk);
+          } else {
+            try (PreparedStatement tail = c.prepareStatement(lookAhead(chunk.size()))) {
+              lookAhead(tail, t.getKey(), chunk);
+            }
+          }
+        }
+      }
+    } finally {
+      if (full != null) {
+        full.close();
+      }
+    }
+  }
+
+  private static String lookAhead(int keys) {
+    return "SELECT id, cl, pk FROM rows WHERE db = ? AND tbl = ? AND pk IN (?" + ", ?".repeat(keys - 1) + ")";
+  }
+
+  private void lookAhead(PreparedStatement ps, String table, List<byte[]> keys) throws SQLException {
+    ps.setLong(1, db);
+    ps.setString(2, table);
+    for (int i = 0; i < keys.size(); i++) {
+      ps.setBytes(3 + i, keys.get(i));
+      looked.put(new CellMerge.RowKey(table, ByteBuffer.wrap(keys.get(i))), null);
+    }
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        looked.put(new CellMerge.RowKey(table, ByteBuffer.wrap(rs.getBytes(3))), new StoredRow(rs.getLong(1),
+            rs.getLong(2), null));
+      }
+    }
+  }
+
   @Override
   public StoredRow row(String table, byte[] pk) throws SQLException {
-    Long id = madeIds.get(new CellMerge.RowKey(table, ByteBuffer.wrap(pk)));
+    CellMerge.RowKey key = new CellMerge.RowKey(table, ByteBuffer.wrap(pk));
+    Long id = madeIds.get(key);
     if (id != null) {
       return new StoredRow(id, made.get(id).cl, null);
+    }
+    if (looked.containsKey(key)) {
+      return looked.remove(key);
     }
     selectRow.setLong(1, db);
     selectRow.setString(2, table);
