@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * A running sync server: the HTTP endpoints of docs/SERVER.md over the embedded SQLite store under the
  * configured data directory, or over PostgreSQL when {@link ServerConfig#postgresUrl} is set.
  *
- * <p><b>Lifecycle.</b> {@link #start} opens the store and listens; {@link #close} stops taking requests
- * ({@code /ready} answers 503 at once), lets requests in flight finish (up to 5 s), then closes the store.
+ * <p><b>Lifecycle.</b> {@link #start} opens the store and listens; {@link #close} has {@code /ready} answer
+ * 503 while the sync sessions finish the batches they are merging and close, then stops listening, lets
+ * requests in flight finish (up to 5 s each step), and closes the store.
  * Both are thread-safe; {@code close} is idempotent.
  *
  * <pre>{@code

@@ -208,6 +208,59 @@ class UserIsolationIT {
     assertThat(track(RawSocket.joined(server.port(), laptop, laptopToken)).serverRequest).isEqualTo(laptopPushed);
   }
 
+  /** A refused WebSocket upgrade says why in the JSON body every refusal has, as a plain GET would. */
+  @Test
+  void aRefusedWebSocketUpgradeSaysWhyInJson() throws Exception {
+    String[] none = upgrade("/v1/sync?database=" + DB, null);
+    assertThat(none[0]).contains(" 401 ");
+    assertThat(HttpTestClient.JSON.readTree(none[1]).path("error").asText()).isEqualTo("unauthorized");
+    String userToken = http.post("/v1/auth/login", obj("login", "alice", "password", "correct horse"))
+        .text("access_token");
+    String[] user = upgrade("/v1/sync?database=" + DB, userToken);
+    assertThat(user[0]).contains(" 401 ");
+    assertThat(HttpTestClient.JSON.readTree(user[1]).path("error").asText()).isEqualTo("invalid_token");
+    String[] noDatabase = upgrade("/v1/sync", phoneToken);
+    assertThat(noDatabase[0]).contains(" 400 ");
+    assertThat(HttpTestClient.JSON.readTree(noDatabase[1]).path("message").asText())
+        .isEqualTo("query parameter 'database' is missing: name the database to sync");
+  }
+
+  /** A WebSocket upgrade request over a plain socket: {status line, body}. */
+  private String[] upgrade(String path, String token) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(10_000);
+      String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          + (token == null ? "" : "Authorization: Bearer " + token + "\r\n") + "\r\n";
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+      String status = line(in);
+      int length = -1;
+      for (String h = line(in); !h.isEmpty(); h = line(in)) {
+        if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+          length = Integer.parseInt(h.substring("content-length:".length()).trim());
+        }
+      }
+      assertThat(length).as("the refusal's Content-Length, after %s", status).isPositive();
+      byte[] body = new byte[length];
+      in.readFully(body);
+      return new String[] {status, new String(body, StandardCharsets.UTF_8)};
+    }
+  }
+
+  private static String line(java.io.DataInputStream in) throws java.io.IOException {
+    StringBuilder b = new StringBuilder();
+    for (int c = in.read(); c != '\n'; c = in.read()) {
+      if (c < 0) {
+        throw new java.io.EOFException("the server closed the connection after: " + b);
+      }
+      if (c != '\r') {
+        b.append((char) c);
+      }
+    }
+    return b.toString();
+  }
+
   @Test
   void theEventStreamOfAnotherUsersDeviceCarriesOnlyItsOwnDatabase() throws Exception {
     String alicesSite;

@@ -128,6 +128,22 @@ public final class HttpApi {
     return JsonBody.MAPPER.createObjectNode().put("status", status);
   }
 
+  /**
+   * Answers a refused WebSocket upgrade with its JSON body: Javalin maps the exception of an upgrade's
+   * before-handler to a status and headers, but writes no body for it.
+   */
+  static void refuseUpgrade(Context ctx, ApiException e) {
+    refused(e, ctx);
+    try {
+      byte[] body = ctx.result() == null ? new byte[0] : ctx.result().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ctx.res().setContentLength(body.length);
+      ctx.res().getOutputStream().write(body);
+      ctx.res().flushBuffer();
+    } catch (java.io.IOException gone) {
+      // the client went away: nothing to answer
+    }
+  }
+
   private static void refused(ApiException e, Context ctx) {
     ctx.attribute(HttpOps.ERROR_ATTRIBUTE, e.code);
     for (Map.Entry<String, String> h : e.headers.entrySet()) {

@@ -155,6 +155,9 @@ final class SyncApi {
   }
 
   static String database(String param) {
+    if (param == null) {
+      throw ApiException.badField("database", "query parameter 'database' is missing: name the database to sync");
+    }
     try {
       return WireChecks.databaseId(param);
     } catch (IllegalArgumentException e) {

@@ -64,8 +64,13 @@ final class SyncEndpoints {
       f.setIdleTimeout(Duration.ofSeconds(60));
     });
     c.routes.wsBeforeUpgrade("/v1/sync", ctx -> {
-      ServerDevice device = api.requireDevice(ctx);
-      refuseWhenFull(device, SyncApi.database(ctx.queryParam("database")));
+      try {
+        ServerDevice device = api.requireDevice(ctx);
+        refuseWhenFull(device, SyncApi.database(ctx.queryParam("database")));
+      } catch (ApiException e) {
+        HttpApi.refuseUpgrade(ctx, e);
+        throw e; // Javalin then does not upgrade (and maps the refusal again, for the logs and metrics)
+      }
       // Javalin has echoed the first protocol offered, whatever it is: name the one chosen instead.
       String chosen = chooseProtocol(ctx.req().getHeaders(PROTOCOL_HEADER));
       if (chosen != null) {
