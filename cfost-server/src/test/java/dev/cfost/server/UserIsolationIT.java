@@ -10,10 +10,15 @@ import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.Devices;
 import dev.cfost.net.SyncMessage;
 import dev.cfost.server.HttpTestClient.Answer;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -227,17 +232,17 @@ class UserIsolationIT {
 
   /** A WebSocket upgrade request over a plain socket: {status line, body}. */
   private String[] upgrade(String path, String token) throws Exception {
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+    try (Socket socket = new Socket("127.0.0.1", server.port())) {
       socket.setSoTimeout(10_000);
       String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nUpgrade: websocket\r\n"
           + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
           + (token == null ? "" : "Authorization: Bearer " + token + "\r\n") + "\r\n";
       socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-      java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+      DataInputStream in = new DataInputStream(socket.getInputStream());
       String status = line(in);
       int length = -1;
       for (String h = line(in); !h.isEmpty(); h = line(in)) {
-        if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        if (h.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
           length = Integer.parseInt(h.substring("content-length:".length()).trim());
         }
       }
@@ -248,11 +253,11 @@ class UserIsolationIT {
     }
   }
 
-  private static String line(java.io.DataInputStream in) throws java.io.IOException {
+  private static String line(DataInputStream in) throws IOException {
     StringBuilder b = new StringBuilder();
     for (int c = in.read(); c != '\n'; c = in.read()) {
       if (c < 0) {
-        throw new java.io.EOFException("the server closed the connection after: " + b);
+        throw new EOFException("the server closed the connection after: " + b);
       }
       if (c != '\r') {
         b.append((char) c);

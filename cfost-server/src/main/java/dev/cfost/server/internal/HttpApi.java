@@ -5,6 +5,8 @@ import dev.cfost.server.ServerConfig;
 import dev.cfost.server.ServerStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -135,11 +137,11 @@ public final class HttpApi {
   static void refuseUpgrade(Context ctx, ApiException e) {
     refused(e, ctx);
     try {
-      byte[] body = ctx.result() == null ? new byte[0] : ctx.result().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] body = body(e).toString().getBytes(StandardCharsets.UTF_8);
       ctx.res().setContentLength(body.length);
       ctx.res().getOutputStream().write(body);
       ctx.res().flushBuffer();
-    } catch (java.io.IOException gone) {
+    } catch (IOException gone) {
       // the client went away: nothing to answer
     }
   }
@@ -149,10 +151,14 @@ public final class HttpApi {
     for (Map.Entry<String, String> h : e.headers.entrySet()) {
       ctx.header(h.getKey(), h.getValue());
     }
+    AuthApi.json(ctx, e.status, body(e));
+  }
+
+  private static ObjectNode body(ApiException e) {
     ObjectNode body = JsonBody.MAPPER.createObjectNode().put("error", e.code).put("message", e.getMessage());
     if (e.field != null) {
       body.put("field", e.field);
     }
-    AuthApi.json(ctx, e.status, body);
+    return body;
   }
 }

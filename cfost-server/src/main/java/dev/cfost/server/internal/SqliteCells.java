@@ -22,7 +22,7 @@ import java.util.Set;
  * B-tree work itself. Every other write is made at once.
  */
 final class SqliteCells implements CellTables, AutoCloseable {
-  /** Keys to a look-ahead statement, and the fewest rows a batch has for it to be looked up ahead. */
+  /** Keys to a look-ahead statement; a batch is looked up ahead when it has more than LOOK_AHEAD_MIN rows. */
   static final int LOOK_AHEAD = 64;
   static final int LOOK_AHEAD_MIN = 8;
   private final Connection c;
@@ -90,41 +90,28 @@ final class SqliteCells implements CellTables, AutoCloseable {
     if (rows <= LOOK_AHEAD_MIN) {
       return;
     }
-    PreparedStatement full = null;
-    try {
+    try (PreparedStatement ps = c.prepareStatement("SELECT id, cl, pk FROM rows WHERE db = ? AND tbl = ? AND pk IN (?"
+        + ", ?".repeat(LOOK_AHEAD - 1) + ")")) {
       for (Map.Entry<String, Map<CellMerge.RowKey, byte[]>> t : byTable.entrySet()) {
         List<byte[]> keys = new ArrayList<>(t.getValue().values());
         for (int from = 0; from < keys.size(); from += LOOK_AHEAD) {
-          List<byte[]> chunk = keys.subList(from, Math.min(keys.size(), from + LOOK_AHEAD));
-          if (chunk.size() == LOOK_AHEAD) {
-            if (full == null) {
-              full = c.prepareStatement(lookAhead(LOOK_AHEAD));
-            }
-            lookAhead(full, t.getKey(), chunk);
-          } else {
-            try (PreparedStatement tail = c.prepareStatement(lookAhead(chunk.size()))) {
-              lookAhead(tail, t.getKey(), chunk);
-            }
-          }
+          lookAhead(ps, t.getKey(), keys.subList(from, Math.min(keys.size(), from + LOOK_AHEAD)));
         }
-      }
-    } finally {
-      if (full != null) {
-        full.close();
       }
     }
   }
 
-  private static String lookAhead(int keys) {
-    return "SELECT id, cl, pk FROM rows WHERE db = ? AND tbl = ? AND pk IN (?" + ", ?".repeat(keys - 1) + ")";
-  }
-
+  /**
+   * Looks {@code keys} (at most {@link #LOOK_AHEAD}) up with {@code ps}; a shorter list repeats its first key
+   * in the places left, so that one statement serves every table and chunk (a repeat in IN changes nothing).
+   */
   private void lookAhead(PreparedStatement ps, String table, List<byte[]> keys) throws SQLException {
     ps.setLong(1, db);
     ps.setString(2, table);
-    for (int i = 0; i < keys.size(); i++) {
-      ps.setBytes(3 + i, keys.get(i));
-      looked.put(new CellMerge.RowKey(table, ByteBuffer.wrap(keys.get(i))), null);
+    for (int i = 0; i < LOOK_AHEAD; i++) {
+      byte[] key = keys.get(i < keys.size() ? i : 0);
+      ps.setBytes(3 + i, key);
+      looked.put(new CellMerge.RowKey(table, ByteBuffer.wrap(key)), null);
     }
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {

@@ -69,7 +69,7 @@ final class SyncEndpoints {
         refuseWhenFull(device, SyncApi.database(ctx.queryParam("database")));
       } catch (ApiException e) {
         HttpApi.refuseUpgrade(ctx, e);
-        throw e; // Javalin then does not upgrade (and maps the refusal again, for the logs and metrics)
+        throw e; // so that Javalin stops before the upgrade
       }
       // Javalin has echoed the first protocol offered, whatever it is: name the one chosen instead.
       String chosen = chooseProtocol(ctx.req().getHeaders(PROTOCOL_HEADER));
