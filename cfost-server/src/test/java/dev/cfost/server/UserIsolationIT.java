@@ -213,7 +213,10 @@ class UserIsolationIT {
     assertThat(track(RawSocket.joined(server.port(), laptop, laptopToken)).serverRequest).isEqualTo(laptopPushed);
   }
 
-  /** A refused WebSocket upgrade says why in the JSON body every refusal has, as a plain GET would. */
+  /**
+   * A refused WebSocket upgrade says why in the JSON body every refusal has, as a plain GET would; a token of
+   * the wrong kind is named as such.
+   */
   @Test
   void aRefusedWebSocketUpgradeSaysWhyInJson() throws Exception {
     String[] none = upgrade("/v1/sync?database=" + DB, null);
@@ -224,6 +227,11 @@ class UserIsolationIT {
     String[] user = upgrade("/v1/sync?database=" + DB, userToken);
     assertThat(user[0]).contains(" 401 ");
     assertThat(HttpTestClient.JSON.readTree(user[1]).path("error").asText()).isEqualTo("invalid_token");
+    assertThat(HttpTestClient.JSON.readTree(user[1]).path("message").asText()).startsWith("this is a user's access token");
+    Answer deviceTokenAsUser = http.get("/v1/account", phoneToken);
+    assertThat(deviceTokenAsUser.status()).isEqualTo(401);
+    assertThat(deviceTokenAsUser.text("message")).startsWith("this is a device token");
+    assertThat(upgrade("/v1/sync?database=" + DB, "no-such-token")[1]).contains("unknown, expired or revoked");
     String[] noDatabase = upgrade("/v1/sync", phoneToken);
     assertThat(noDatabase[0]).contains(" 400 ");
     assertThat(HttpTestClient.JSON.readTree(noDatabase[1]).path("message").asText())

@@ -112,7 +112,11 @@ final class AuthApi {
     Optional<String> user = tokenUser(token);
     if (user.isEmpty()) {
       LogEvent.debug(LOG, "token_refused").with("path", ctx.path()).with("addr", clientAddress(ctx)).log();
-      throw new ApiException(401, "invalid_token", "the access token is unknown, expired or revoked")
+      // Looked up only on a refusal: its bearer holds the token already, so naming its kind tells it nothing new.
+      String why = store.deviceTokenDevice(token).isPresent()
+          ? "this is a device token; this endpoint needs a user's access token (POST /v1/auth/login)"
+          : "the access token is unknown, expired or revoked";
+      throw new ApiException(401, "invalid_token", why)
           .header("WWW-Authenticate", CHALLENGE + ", error=\"invalid_token\"");
     }
     ctx.attribute(USER_ATTRIBUTE, user.get());

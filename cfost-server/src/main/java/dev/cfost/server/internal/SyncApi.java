@@ -142,9 +142,15 @@ final class SyncApi {
       throw new ApiException(401, "unauthorized", "this endpoint needs an 'Authorization: Bearer <device token>'"
           + " header (POST /v1/devices/token)").header("WWW-Authenticate", "Bearer realm=\"cfost\"");
     }
-    Optional<ServerDevice> device = store.deviceTokenDevice(header.substring(7).strip());
+    String token = header.substring(7).strip();
+    Optional<ServerDevice> device = store.deviceTokenDevice(token);
     if (device.isEmpty()) {
-      throw new ApiException(401, "invalid_token", "the device token is unknown, expired or revoked")
+      // Looked up only on a refusal: its bearer holds the token already, so naming its kind tells it nothing new.
+      String why = store.accessTokenUser(token).isPresent()
+          ? "this is a user's access token; the sync endpoints need a device token (POST /v1/devices/challenge,"
+              + " then POST /v1/devices/token)"
+          : "the device token is unknown, expired or revoked";
+      throw new ApiException(401, "invalid_token", why)
           .header("WWW-Authenticate", "Bearer realm=\"cfost\", error=\"invalid_token\"");
     }
     if (device.get().revoked()) {
