@@ -11,11 +11,6 @@ import dev.cfost.Values;
 import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.ChangeSeals;
 import dev.cfost.net.SyncMessage;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -252,28 +247,11 @@ class BinaryFramesIT {
 
   /** The values of {@code Sec-WebSocket-Protocol} in the 101 answer to a handshake with {@code offer}. */
   private List<String> protocolHeaders(String token, String offer) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", server.port())) {
-      s.setSoTimeout(10_000);
-      String request = "GET /v1/sync?database=" + laptop.db.databaseId() + " HTTP/1.1\r\n"
-          + "Host: 127.0.0.1:" + server.port() + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-          + "Authorization: Bearer " + token + "\r\n" + (offer == null ? "" : offer + "\r\n") + "\r\n";
-      OutputStream out = s.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
-      String status = in.readLine();
-      assertThat(status).startsWith("HTTP/1.1 101");
-      List<String> values = new ArrayList<>();
-      for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
-        int colon = line.indexOf(':');
-        if (line.substring(0, colon).equalsIgnoreCase("Sec-WebSocket-Protocol")) {
-          for (String v : line.substring(colon + 1).split(",")) {
-            values.add(v.strip());
-          }
-        }
-      }
-      return values;
-    }
+    UpgradeAnswer a = offer == null
+        ? UpgradeAnswer.send(server.port(), "/v1/sync?database=" + laptop.db.databaseId(), token)
+        : UpgradeAnswer.send(server.port(), "/v1/sync?database=" + laptop.db.databaseId(), token, offer);
+    assertThat(a.status()).startsWith("HTTP/1.1 101");
+    return a.values("Sec-WebSocket-Protocol");
   }
+
 }

@@ -507,22 +507,21 @@ public abstract class ServerStoreContract extends ServerStoreBatchContract {
   @Property(tries = 40, shrinking = ShrinkingMode.BOUNDED)
   void theStoreHoldsWhatAReplicaMergingTheSameChangesHolds(@ForAll("changeSets") List<Change> changes,
       @ForAll("seeds") long seed) throws Exception {
-    Path tmp = ServerStoreConvergence.tempDir();
-    try (ServerStore s = openStore(tmp.resolve("store"), new TestChanges.ManualClock())) {
-      s.createAccount("alice", "alice", "alice@example.org", HASH);
-      ServerStoreConvergence.check(s, tmp, changes, seed);
-    } finally {
-      ServerStoreConvergence.delete(tmp);
-    }
+    holdsWhatAReplicaHolds(changes, seed, 5);
   }
 
   @Property(tries = 12, shrinking = ShrinkingMode.BOUNDED)
   void theStoreHoldsWhatAReplicaHoldsAfterLargeBatchesOfManyRows(@ForAll("largeChangeSets") List<Change> changes,
       @ForAll("seeds") long seed) throws Exception {
+    holdsWhatAReplicaHolds(changes, seed, 300);
+  }
+
+  /** A store of its own and a replica get {@code changes} in batches of 1 to {@code maxBatch}; both hold the same. */
+  private void holdsWhatAReplicaHolds(List<Change> changes, long seed, int maxBatch) throws Exception {
     Path tmp = ServerStoreConvergence.tempDir();
     try (ServerStore s = openStore(tmp.resolve("store"), new TestChanges.ManualClock())) {
       s.createAccount("alice", "alice", "alice@example.org", HASH);
-      ServerStoreConvergence.check(s, tmp, changes, seed, 300);
+      ServerStoreConvergence.check(s, tmp, changes, seed, maxBatch);
     } finally {
       ServerStoreConvergence.delete(tmp);
     }

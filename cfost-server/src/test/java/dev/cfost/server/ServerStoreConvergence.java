@@ -93,12 +93,10 @@ final class ServerStoreConvergence {
     return changes(149).list().ofMinSize(150).ofMaxSize(500);
   }
 
-  /** Delivers {@code changes} to both in their own random orders and batches of 1 to 5; compares their streams. */
-  static void check(ServerStore store, Path dir, List<Change> changes, long seed) throws Exception {
-    check(store, dir, changes, seed, 5);
-  }
-
-  /** As {@link #check(ServerStore, Path, List, long)}, in batches of 1 to {@code maxBatch} changes. */
+  /**
+   * Delivers {@code changes} to both in their own random orders and batches of 1 to {@code maxBatch}; compares
+   * their streams.
+   */
   static void check(ServerStore store, Path dir, List<Change> changes, long seed, int maxBatch) throws Exception {
     Random random = new Random(seed);
     try (Cfost replica = Cfost.open(CfostOptions.builder(dir.resolve("replica.db"))

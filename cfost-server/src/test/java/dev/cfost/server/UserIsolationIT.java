@@ -10,15 +10,10 @@ import dev.cfost.identity.Argon2Params;
 import dev.cfost.identity.Devices;
 import dev.cfost.net.SyncMessage;
 import dev.cfost.server.HttpTestClient.Answer;
-import java.io.DataInputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -240,38 +235,9 @@ class UserIsolationIT {
 
   /** A WebSocket upgrade request over a plain socket: {status line, body}. */
   private String[] upgrade(String path, String token) throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
-      socket.setSoTimeout(10_000);
-      String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nUpgrade: websocket\r\n"
-          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-          + (token == null ? "" : "Authorization: Bearer " + token + "\r\n") + "\r\n";
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-      DataInputStream in = new DataInputStream(socket.getInputStream());
-      String status = line(in);
-      int length = -1;
-      for (String h = line(in); !h.isEmpty(); h = line(in)) {
-        if (h.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
-          length = Integer.parseInt(h.substring("content-length:".length()).trim());
-        }
-      }
-      assertThat(length).as("the refusal's Content-Length, after %s", status).isPositive();
-      byte[] body = new byte[length];
-      in.readFully(body);
-      return new String[] {status, new String(body, StandardCharsets.UTF_8)};
-    }
-  }
-
-  private static String line(DataInputStream in) throws IOException {
-    StringBuilder b = new StringBuilder();
-    for (int c = in.read(); c != '\n'; c = in.read()) {
-      if (c < 0) {
-        throw new EOFException("the server closed the connection after: " + b);
-      }
-      if (c != '\r') {
-        b.append((char) c);
-      }
-    }
-    return b.toString();
+    UpgradeAnswer a = UpgradeAnswer.send(server.port(), path, token);
+    assertThat(a.body()).as("the refusal's body, after %s", a.status()).isNotEmpty();
+    return new String[] {a.status(), a.body()};
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -79,11 +80,11 @@ final class SqliteCells implements CellTables, AutoCloseable {
    */
   @Override
   public void prepare(List<Change> batch) throws SQLException {
-    Map<String, Map<CellMerge.RowKey, byte[]>> byTable = new LinkedHashMap<>();
+    Map<String, Set<CellMerge.RowKey>> byTable = new LinkedHashMap<>();
     int rows = 0;
     for (Change ch : batch) {
-      CellMerge.RowKey key = new CellMerge.RowKey(ch.table(), ByteBuffer.wrap(ch.pk()));
-      if (byTable.computeIfAbsent(ch.table(), t -> new LinkedHashMap<>()).putIfAbsent(key, ch.pk()) == null) {
+      if (byTable.computeIfAbsent(ch.table(), t -> new LinkedHashSet<>())
+          .add(new CellMerge.RowKey(ch.table(), ByteBuffer.wrap(ch.pk())))) {
         rows++;
       }
     }
@@ -92,8 +93,8 @@ final class SqliteCells implements CellTables, AutoCloseable {
     }
     try (PreparedStatement ps = c.prepareStatement("SELECT id, cl, pk FROM rows WHERE db = ? AND tbl = ? AND pk IN (?"
         + ", ?".repeat(LOOK_AHEAD - 1) + ")")) {
-      for (Map.Entry<String, Map<CellMerge.RowKey, byte[]>> t : byTable.entrySet()) {
-        List<byte[]> keys = new ArrayList<>(t.getValue().values());
+      for (Map.Entry<String, Set<CellMerge.RowKey>> t : byTable.entrySet()) {
+        List<CellMerge.RowKey> keys = new ArrayList<>(t.getValue());
         for (int from = 0; from < keys.size(); from += LOOK_AHEAD) {
           lookAhead(ps, t.getKey(), keys.subList(from, Math.min(keys.size(), from + LOOK_AHEAD)));
         }
@@ -105,13 +106,13 @@ final class SqliteCells implements CellTables, AutoCloseable {
    * Looks {@code keys} (at most {@link #LOOK_AHEAD}) up with {@code ps}; a shorter list repeats its first key
    * in the places left, so that one statement serves every table and chunk (a repeat in IN changes nothing).
    */
-  private void lookAhead(PreparedStatement ps, String table, List<byte[]> keys) throws SQLException {
+  private void lookAhead(PreparedStatement ps, String table, List<CellMerge.RowKey> keys) throws SQLException {
     ps.setLong(1, db);
     ps.setString(2, table);
     for (int i = 0; i < LOOK_AHEAD; i++) {
-      byte[] key = keys.get(i < keys.size() ? i : 0);
-      ps.setBytes(3 + i, key);
-      looked.put(new CellMerge.RowKey(table, ByteBuffer.wrap(key)), null);
+      CellMerge.RowKey key = keys.get(i < keys.size() ? i : 0);
+      ps.setBytes(3 + i, key.pk().array()); // the change's own key, wrapped whole
+      looked.put(key, null);
     }
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
