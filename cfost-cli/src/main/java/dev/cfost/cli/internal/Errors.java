@@ -28,6 +28,9 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
 
   @Override
   public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parsed) {
+    // What the command printed before it failed comes first: on a terminal, stdout is buffered and stderr
+    // is not, and an error such as device join's "approve the response printed above" must follow it.
+    cmd.getOut().flush();
     PrintWriter err = cmd.getErr();
     err.println("cfost: " + oneLine(describe(e)));
     Object root = cmd.getCommandSpec().root().userObject();

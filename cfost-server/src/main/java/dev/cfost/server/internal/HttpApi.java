@@ -10,9 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.SessionHandler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.session.NullSessionCache;
+import org.eclipse.jetty.session.NullSessionDataStore;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +54,7 @@ public final class HttpApi {
       c.jetty.host = config.host();
       c.jetty.port = config.port();
       c.jetty.modifyServer(server -> server.setStopTimeout(5_000));
+      c.jetty.modifyServletContextHandler(HttpApi::keepNoHttpSessions);
       if (config.tlsKeystore() != null) {
         c.jetty.addConnector((server, http) -> {
           SslContextFactory.Server ssl = new SslContextFactory.Server();
@@ -101,6 +106,20 @@ public final class HttpApi {
         }
       });
     });
+  }
+
+  /**
+   * This server keeps no HTTP session. Javalin still reads the session's attributes at every WebSocket
+   * upgrade, refused ones too, which makes a session, and Jetty's default cache holds every session for
+   * ever (no expiry): a heap that anyone could grow by asking for upgrades. So none is cached (a session
+   * made for a request is dropped with it), and no session cookie is sent.
+   */
+  private static void keepNoHttpSessions(ServletContextHandler context) {
+    SessionHandler sessions = context.getSessionHandler();
+    NullSessionCache none = new NullSessionCache(sessions);
+    none.setSessionDataStore(new NullSessionDataStore());
+    sessions.setSessionCache(none);
+    sessions.setUsingCookies(false);
   }
 
   /** True if {@code e} comes from writing to a connection the client has reset or closed. */
