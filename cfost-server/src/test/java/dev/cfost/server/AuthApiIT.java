@@ -284,4 +284,40 @@ class AuthApiIT {
     assertThat(unknown.status()).isEqualTo(404);
     assertThat(unknown.text("error")).isEqualTo("not_found");
   }
+
+  @Test
+  void everyRefusalIsJsonWithItsCodeEvenBeforeARouteSeesTheRequest() throws Exception {
+    HttpTestClient c = start(b -> b);
+    Answer wrongMethod = c.send(HttpRequest.newBuilder(URI.create(c.base() + "/v1/auth/login")).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
+    assertThat(wrongMethod.status()).isEqualTo(405);
+    assertThat(wrongMethod.raw().headers().allValues("Allow")).containsExactly("POST");
+    assertThat(wrongMethod.text("error")).isEqualTo("method_not_allowed");
+    assertThat(wrongMethod.text("message")).isEqualTo("/v1/auth/login takes POST, not PUT");
+    assertThat(c.get("/health", null).status()).isEqualTo(200);
+    Answer get = c.get("/v1/auth/login", null);
+    assertThat(get.status()).isEqualTo(405);
+    assertThat(get.raw().headers().allValues("Allow")).containsExactly("POST");
+    // A JSON request to no endpoint: the answer was Javalin's text, the check having read the request's type.
+    Answer nowhere = c.send(HttpRequest.newBuilder(URI.create(c.base() + "/nowhere")).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
+    assertThat(nowhere.status()).isEqualTo(404);
+    assertThat(nowhere.text("message")).isEqualTo("no endpoint PUT /nowhere");
+
+    assertJsonRefusal(c, "GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n", " 400 ", "bad_request");
+    assertJsonRefusal(c, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(100_000) + "\r\n\r\n", " 431 ",
+        "headers_too_large");
+    assertJsonRefusal(c, "GET /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", " 414 ", "uri_too_long");
+    assertJsonRefusal(c, "GET /health HTTP/1.1\r\n\r\n", " 400 ", "bad_request");
+  }
+
+  private static void assertJsonRefusal(HttpTestClient c, String request, String status, String code)
+      throws Exception {
+    UpgradeAnswer a = UpgradeAnswer.exchange(c.port(), request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThat(a.status()).contains(status);
+    assertThat(a.values("Content-Type")).containsExactly("application/json");
+    com.fasterxml.jackson.databind.JsonNode body = HttpTestClient.JSON.readTree(a.body());
+    assertThat(body.path("error").asText()).isEqualTo(code);
+    assertThat(body.path("message").asText()).isNotBlank();
+  }
 }

@@ -25,10 +25,16 @@ final class HttpTestClient {
   }
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final int port;
   private final String base;
 
   HttpTestClient(int port) {
+    this.port = port;
     this.base = "http://127.0.0.1:" + port;
+  }
+
+  int port() {
+    return port;
   }
 
   String base() {

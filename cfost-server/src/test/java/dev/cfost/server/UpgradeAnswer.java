@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The answer to a WebSocket upgrade request sent over a plain socket, for what java.net.http's client hides:
- * the status line, the headers as sent, and the body of a refusal.
+ * The answer to a WebSocket upgrade request (or any request, malformed too) sent over a plain socket, for what
+ * java.net.http's client hides or refuses to send: the status line, the headers as sent, and the body of a
+ * refusal.
  */
 record UpgradeAnswer(String status, List<String> headers, String body) {
   /**
@@ -19,18 +20,26 @@ record UpgradeAnswer(String status, List<String> headers, String body) {
    * null) and {@code extra} header lines; reads the answer's head, and its body if it has a Content-Length.
    */
   static UpgradeAnswer send(int port, String path, String token, String... extra) throws IOException {
+    StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        + "Sec-WebSocket-Version: 13\r\n");
+    if (token != null) {
+      request.append("Authorization: Bearer ").append(token).append("\r\n");
+    }
+    for (String line : extra) {
+      request.append(line).append("\r\n");
+    }
+    return exchange(port, request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  /**
+   * Writes {@code request} as it is (malformed if it likes) to {@code 127.0.0.1:port}; reads the answer's
+   * head, and its body if it has a Content-Length.
+   */
+  static UpgradeAnswer exchange(int port, byte[] request) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(10_000);
-      StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
-          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-          + "Sec-WebSocket-Version: 13\r\n");
-      if (token != null) {
-        request.append("Authorization: Bearer ").append(token).append("\r\n");
-      }
-      for (String line : extra) {
-        request.append(line).append("\r\n");
-      }
-      socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(request);
       DataInputStream in = new DataInputStream(socket.getInputStream());
       String status = line(in);
       List<String> headers = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.cfost.server.ServerConfig;
 import dev.cfost.server.ServerStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.MethodNotAllowedResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -51,9 +52,13 @@ public final class HttpApi {
       c.startup.showJavalinBanner = false;
       c.startup.showOldJavalinVersionWarning = false;
       c.http.maxRequestSize = config.maxBodyBytes();
+      c.http.prefer405over404 = true; // a path served for other methods: 405 with Allow (RFC 9110, 15.5.6)
       c.jetty.host = config.host();
       c.jetty.port = config.port();
-      c.jetty.modifyServer(server -> server.setStopTimeout(5_000));
+      c.jetty.modifyServer(server -> {
+        server.setStopTimeout(5_000);
+        server.setErrorHandler(new JsonErrorHandler());
+      });
       c.jetty.modifyServletContextHandler(HttpApi::keepNoHttpSessions);
       if (config.tlsKeystore() != null) {
         c.jetty.addConnector((server, http) -> {
@@ -100,8 +105,15 @@ public final class HttpApi {
             .with("user", ctx.attribute(AuthApi.USER_ATTRIBUTE)).cause(e).log();
         refused(new ApiException(500, "internal_error", "the server failed to handle the request"), ctx);
       });
+      c.routes.exception(MethodNotAllowedResponse.class, (e, ctx) -> {
+        String allowed = e.getDetails().getOrDefault("availableMethods", "");
+        refused(new ApiException(405, "method_not_allowed", ctx.path() + " takes " + allowed + ", not "
+            + ctx.method()).header("Allow", allowed), ctx);
+      });
       c.routes.error(404, ctx -> {
-        if (ctx.result() == null || ctx.result().isEmpty() || !"application/json".equals(ctx.contentType())) {
+        // An endpoint's own 404 (no such document, say) has its JSON body already; Javalin's has text.
+        String type = ctx.res().getContentType();
+        if (ctx.result() == null || ctx.result().isEmpty() || type == null || !type.startsWith("application/json")) {
           refused(new ApiException(404, "not_found", "no endpoint " + ctx.method() + " " + ctx.path()), ctx);
         }
       });
