@@ -206,6 +206,41 @@ class ServerSyncIT {
   }
 
   /**
+   * What a device received from the server is not sent back to it, in the session that received it or in a
+   * later one: a device that pulled a database and reconnected used to push all of it back.
+   */
+  @Test
+  void aDeviceSendsTheServerNothingBackOfWhatItReceivedFromIt() throws Exception {
+    ServerClient laptopServer = client(laptop);
+    laptopServer.login("alice", "correct horse".toCharArray());
+    laptopServer.deviceToken(laptopKeys, alice);
+    for (int i = 0; i < 200; i++) {
+      sql(laptop, "INSERT INTO todo VALUES ('l" + i + "', 'milk')");
+    }
+    serverPeer(laptop, SyncTrust.forUser(laptop, alice), laptopServer, new LinkedBlockingQueue<>());
+    ServerClient phoneServer = client(phone);
+    phoneServer.login("alice", "correct horse".toCharArray());
+    awaitPhoneToken(phoneServer);
+    SyncTrust phoneTrust = SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId());
+    Peer first = serverPeer(phone, phoneTrust, phoneServer, new LinkedBlockingQueue<>());
+    await("the phone holds the laptop's rows", () -> dump(phone).size() == 200);
+    await("the phone's first session delivered", () -> delivered(first));
+    long sentFirst = first.progress().get(0).changesSent();
+    first.close();
+    open.remove(first);
+
+    Peer again = serverPeer(phone, phoneTrust, phoneServer, new LinkedBlockingQueue<>());
+    await("the phone's second session delivered", () -> delivered(again));
+    assertThat(sentFirst).as("changes the phone sent in the session that received the rows").isZero();
+    assertThat(again.progress().get(0).changesSent()).as("changes the phone sent after reconnecting").isZero();
+  }
+
+  private static boolean delivered(Peer peer) {
+    List<dev.cfost.net.SyncProgress> p = peer.progress();
+    return p.size() == 1 && p.get(0).connected() && p.get(0).caughtUp() && p.get(0).delivered();
+  }
+
+  /**
    * Documents are rows of a replicated table: a run of revisions (one row for an {@code updateEach}, a
    * deflated BLOB) crosses the server like any cell, and both devices hold the same history.
    */

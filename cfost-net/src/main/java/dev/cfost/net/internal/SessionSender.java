@@ -7,6 +7,7 @@ import dev.cfost.ChangeBatch;
 import dev.cfost.Cursor;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,13 @@ final class SessionSender {
    * for more; a commit after a pause goes at once (an app writing every 20 ms must not pay 2 ms each).
    */
   private static final long BURST_NANOS = 5_000_000L;
+  /**
+   * A skip (this side's own merges of the peer's batches, see {@link #skipOwnMerge}) is told to the peer as an
+   * empty batch once its merges pause this long, or at the latest this long after the skip began: the peer
+   * then saves the cursor past them, and a later session does not read them back to send.
+   */
+  static final long SKIP_QUIET_NANOS = 200_000_000L;
+  static final long SKIP_LATEST_NANOS = 2_000_000_000L;
 
   private final Session session;
   private final PeerEngine peer;
@@ -35,6 +43,9 @@ final class SessionSender {
   private Cursor sendCursor;
   /** Where to read next when it differs from sendCursor: past this side's own merges of the peer's batches. */
   private Cursor skipTo;
+  /** When the pending skip began, and when it last moved (System.nanoTime). */
+  private long skipSince;
+  private long skipMoved;
   private Cursor lastFrameCursor;
   private Cursor ackedCursor;
   private long lastLiveSendAt;
@@ -141,7 +152,7 @@ final class SessionSender {
 
   /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
   synchronized boolean delivered() {
-    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent
+    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent && skipTo == null
         && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
   }
 
@@ -160,10 +171,25 @@ final class SessionSender {
   synchronized void skipOwnMerge(long dbVersion) {
     Cursor at = skipTo != null ? skipTo : sendCursor;
     if (caughtUp && !dirty && !restart && at != null && at.equals(Cursor.since(dbVersion - 1))) {
+      long now = System.nanoTime();
+      if (skipTo == null) {
+        skipSince = now;
+      }
       skipTo = Cursor.since(dbVersion);
+      skipMoved = now;
+      notifyAll(); // the sender waits for the skip's pause (run)
     } else {
       markDirty();
     }
+  }
+
+  /** True when the pending skip is to be told to the peer now. */
+  private boolean skipDue() {
+    return skipTo != null && System.nanoTime() - skipDueAt() >= 0;
+  }
+
+  private long skipDueAt() {
+    return Math.min(skipMoved + SKIP_QUIET_NANOS, skipSince + SKIP_LATEST_NANOS);
   }
 
   /** The rows a batch touches: the engine hands out a row's changes one after another, once per batch. */
@@ -199,8 +225,9 @@ final class SessionSender {
         boolean live;
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
-              || (caughtUp && !dirty))) {
-            wait(1_000);
+              || (caughtUp && !dirty && !skipDue()))) {
+            long skipIn = skipTo == null ? 1_000 : Math.max(1, (skipDueAt() - System.nanoTime()) / 1_000_000);
+            wait(Math.min(1_000, skipIn));
           }
           if (!session.isOpen()) {
             return;
@@ -230,6 +257,7 @@ final class SessionSender {
         // batch always holds whole rows, so one large row may still go alone).
         ChangeBatch batch;
         byte[] frame;
+        Cursor skipped = live && readFrom.equals(skipTo) && !readFrom.equals(from) ? readFrom : null;
         while (true) {
           batch = db.changes(readFrom, limit, peer.filterFor(session.remoteSiteBytes));
           if (remainingRows < 0) {
@@ -238,6 +266,13 @@ final class SessionSender {
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
               : MessageCodec.encode(sealed(new SyncMessage.Changes(from, batch.next(), batch.changes(), remaining)));
+          if (frame == null && skipped != null) {
+            // Nothing new after the skip: an empty live batch up to it, which the peer saves as it merges it.
+            // Not caught up if the stream moved on past it (rows the filter left out): read again from the skip.
+            batch = new ChangeBatch(List.of(), skipped, skipped.equals(batch.next()));
+            frame = MessageCodec.encode(new SyncMessage.Changes(from, skipped, List.of(), 0));
+            break;
+          }
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
             break;
           }
