@@ -223,6 +223,7 @@ final class SessionSender {
         Cursor from;
         Cursor readFrom;
         boolean live;
+        Cursor skipped; // where a pending skip ends, when this read starts there (live)
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
               || (caughtUp && !dirty && !skipDue()))) {
@@ -249,6 +250,7 @@ final class SessionSender {
           from = sendCursor;
           readFrom = skipTo != null ? skipTo : from;
           live = caughtUp;
+          skipped = live && skipTo != null && !skipTo.equals(from) ? skipTo : null;
         }
         if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
           Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
@@ -257,7 +259,6 @@ final class SessionSender {
         // batch always holds whole rows, so one large row may still go alone).
         ChangeBatch batch;
         byte[] frame;
-        Cursor skipped = live && readFrom.equals(skipTo) && !readFrom.equals(from) ? readFrom : null;
         while (true) {
           batch = db.changes(readFrom, limit, peer.filterFor(session.remoteSiteBytes));
           if (remainingRows < 0) {
