@@ -75,6 +75,12 @@ class DeviceServerCliIT {
     assertThat(synced).matches("received \\d+ changes, sent [1-9]\\d* changes\n");
     assertThat(local.run("--db", a, "status").ok())
         .containsPattern("server +" + Pattern.quote(url) + ", not connected \\(the daemon is not running\\)");
+    // The server as a peer: named as the server, with what it acknowledged recorded (nothing pending).
+    JsonNode serverPeer = JSON.readTree(local.run("--db", a, "status", "--json").ok()).path("peers").path(0);
+    assertThat(serverPeer.path("source").asText()).as("%s", serverPeer).isEqualTo("server");
+    assertThat(serverPeer.path("pending").asLong(-1)).as("%s", serverPeer).isZero();
+    assertThat(local.run("--db", a, "status").ok()).containsPattern("peer +site [0-9a-f]+ \\(server\\), last seen .*, 0 changes"
+        + " pending");
 
     try (BackgroundCfost daemon = BackgroundCfost.start(dir, "--db", a, "start", "--listen", "127.0.0.1:0",
         "--no-mdns")) {

@@ -32,6 +32,7 @@ public final class PeerOptions {
   public final long discoveryExpiryMillis;
   public final Executor listenerExecutor;
   public final PeerBook peerBook;
+  public final PeerBook acknowledgements;
   public final PeerAuthorizer authorizer;
   public final BatchSealer sealer;
 
@@ -60,6 +61,7 @@ public final class PeerOptions {
     this.discoveryExpiryMillis = b.discoveryExpiryMillis;
     this.listenerExecutor = b.listenerExecutor;
     this.peerBook = b.peerBook;
+    this.acknowledgements = b.acknowledgements;
     this.authorizer = b.authorizer;
     this.sealer = b.sealer;
   }
@@ -94,6 +96,7 @@ public final class PeerOptions {
     private long discoveryExpiryMillis = 600_000;
     private Executor listenerExecutor;
     private PeerBook peerBook;
+    private PeerBook acknowledgements;
     private PeerAuthorizer authorizer;
     private BatchSealer sealer;
 
@@ -123,6 +126,16 @@ public final class PeerOptions {
      */
     public Builder peerBook(PeerBook book) {
       this.peerBook = Objects.requireNonNull(book, "book");
+      return this;
+    }
+
+    /**
+     * Records in {@code book} only how far each peer acknowledged this side's changes ({@link PeerBook#ackedBy},
+     * {@link PeerBook#pendingFor}), not its addresses: for a peer whose one peer is a sync server, beside a
+     * LAN peer that keeps the book. A {@link #peerBook(PeerBook)} records them as well.
+     */
+    public Builder acknowledgementsIn(PeerBook book) {
+      this.acknowledgements = Objects.requireNonNull(book, "book");
       return this;
     }
 

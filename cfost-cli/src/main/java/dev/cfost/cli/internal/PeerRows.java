@@ -59,7 +59,7 @@ final class PeerRows {
    * @param cursor how far its changes were merged here, or null when it sent none
    * @param pending changes this side has that it has not acknowledged
    */
-  record Inbound(String siteId, long lastSeenMillis, String cursor, long pending) {
+  record Inbound(String siteId, String source, long lastSeenMillis, String cursor, long pending) {
     String lastSeen() {
       return Instant.ofEpochMilli(lastSeenMillis).truncatedTo(ChronoUnit.SECONDS).toString();
     }
@@ -67,7 +67,7 @@ final class PeerRows {
     ObjectNode toJson() {
       ObjectNode o = JsonNodeFactory.instance.objectNode();
       o.putNull("address");
-      o.put("source", INBOUND);
+      o.put("source", source);
       o.put("site_id", siteId);
       o.put("last_seen", lastSeen());
       o.put("cursor", cursor);
@@ -76,8 +76,9 @@ final class PeerRows {
     }
   }
 
-  /** The source of a peer that connected to this side. */
+  /** The source of a peer that connected to this side, and of the sync server (known by its site id). */
   static final String INBOUND = "inbound";
+  static final String SERVER = "server";
 
   static final List<String> HEADER = List.of("address", "source", "site id", "last seen", "cursor", "pending");
 
@@ -90,11 +91,15 @@ final class PeerRows {
     return rows;
   }
 
-  /** The peers that synced with this side and are not in {@code book} (by site id), by site id. */
+  /**
+   * The peers that synced with this side and are not in {@code book} (by site id), by site id; the sync server
+   * among them (by the site id its sessions announced) has the source {@value #SERVER}.
+   */
   static List<Inbound> inbound(Cfost db, List<Row> book) {
     Set<String> inBook = new HashSet<>();
     book.forEach(r -> inBook.add(r.entry().siteId()));
     PeerBook peers = PeerBook.of(db); // creates cfost_net_acks if this side never synced
+    String serverSite = LocalSettings.get(db, ServerSync.SITE).orElse(null);
     List<Inbound> out = new ArrayList<>();
     try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
         "SELECT s.site, max(s.at), cur.complete || ':' || cur.db || ':' || cur.seq FROM ("
@@ -104,13 +109,13 @@ final class PeerRows {
       while (rs.next()) {
         String site = rs.getString(1);
         if (!inBook.contains(site)) {
-          out.add(new Inbound(site, rs.getLong(2), rs.getString(3), 0));
+          out.add(new Inbound(site, site.equals(serverSite) ? SERVER : INBOUND, rs.getLong(2), rs.getString(3), 0));
         }
       }
     } catch (SQLException e) {
       throw new CliException("cannot read the peers' cursors: " + Errors.sqlite(e), e);
     }
-    out.replaceAll(p -> new Inbound(p.siteId(), p.lastSeenMillis(), p.cursor(), peers.pendingFor(p.siteId())));
+    out.replaceAll(p -> new Inbound(p.siteId(), p.source(), p.lastSeenMillis(), p.cursor(), peers.pendingFor(p.siteId())));
     return out;
   }
 

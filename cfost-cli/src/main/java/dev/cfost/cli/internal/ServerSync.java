@@ -6,6 +6,7 @@ import dev.cfost.identity.ServerClient;
 import dev.cfost.identity.SyncTrust;
 import dev.cfost.net.Peer;
 import dev.cfost.net.PeerAddress;
+import dev.cfost.net.PeerBook;
 import dev.cfost.net.PeerListener;
 import dev.cfost.net.PeerOptions;
 import dev.cfost.net.Topic;
@@ -36,6 +37,8 @@ final class ServerSync {
   static final String TRUST = "server_trust";
   static final String STATE = "server_state";
   static final String ERROR = "server_error";
+  /** The server's site id (hex), once a session with it started: {@code cfost status} names it. */
+  static final String SITE = "server_site";
 
   private ServerSync() {}
 
@@ -107,8 +110,19 @@ final class ServerSync {
 
   /** A Peer syncing {@code db} with the server through {@code transport}; not started. */
   static Peer peer(Cfost db, SyncTrust trust, ReportingTransport transport, CatchUpOption catchUp) {
-    return Peer.create(db, trust.applyToServer(catchUp.applyTo(
-        PeerOptions.builder().transport(transport).discovery(true))).build());
+    Peer peer = Peer.create(db, trust.applyToServer(catchUp.applyTo(
+        PeerOptions.builder().transport(transport).discovery(true).acknowledgementsIn(PeerBook.of(db)))).build());
+    peer.addListener(new PeerListener() {
+      @Override
+      public void onConnect(String peerId, String transportName) {
+        try {
+          LocalSettings.put(db, SITE, peerId.toLowerCase(java.util.Locale.ROOT)); // status names the server by it
+        } catch (RuntimeException e) {
+          // Status only: a busy database must not stop the sync.
+        }
+      }
+    });
+    return peer;
   }
 
   /** The WebSocket transport to the server, reporting failures to {@code log}. */

@@ -140,7 +140,7 @@ final class StatusCommand implements Callable<Integer> {
                 + p.lastSeen() + ", " + p.pending() + " changes pending")));
       }
       for (PeerRows.Inbound p : inbound) {
-        lines.add(List.of("peer", "site " + p.siteId() + " (" + PeerRows.INBOUND + "), last seen " + p.lastSeen() + ", "
+        lines.add(List.of("peer", "site " + p.siteId() + " (" + p.source() + "), last seen " + p.lastSeen() + ", "
             + p.pending() + " changes pending"));
       }
       // The labels' column fits the longest (a table's name is part of its label), so no label runs into its value.

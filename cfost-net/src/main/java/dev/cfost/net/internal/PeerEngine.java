@@ -7,6 +7,7 @@ import dev.cfost.Registration;
 import dev.cfost.Values;
 import dev.cfost.net.Connection;
 import dev.cfost.net.PeerAddress;
+import dev.cfost.net.PeerBook;
 import dev.cfost.net.PeerListener;
 import dev.cfost.net.PeerOptions;
 import dev.cfost.net.SyncProgress;
@@ -329,9 +330,10 @@ public final class PeerEngine {
   }
 
   void acked(String site, dev.cfost.Cursor cursor) {
-    if (options.peerBook != null) {
+    PeerBook book = options.peerBook != null ? options.peerBook : options.acknowledgements;
+    if (book != null) {
       try {
-        options.peerBook.acked(site, cursor, System.currentTimeMillis());
+        book.acked(site, cursor, System.currentTimeMillis());
       } catch (RuntimeException e) {
         log.warn("could not record the acknowledgement of {}: {}", site, e.toString());
       }
