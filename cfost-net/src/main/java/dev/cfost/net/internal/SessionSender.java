@@ -165,8 +165,9 @@ final class SessionSender {
   /**
    * This session's merger committed db_version {@code dbVersion}, holding only what the peer sent: if
    * the sender was caught up just before it, the next read starts after it instead of reading those
-   * rows again only to filter them all out (no echo). The peer learns the new cursor with the next batch
-   * or eose; until then nothing is sent, so the merge wakes nobody.
+   * rows again to send them back (they may hold other sites' changes, which the filter keeps). The peer
+   * learns the new cursor with the next batch, or with an empty batch once such merges pause
+   * ({@link #SKIP_QUIET_NANOS}); the merge wakes the sender only for that.
    */
   synchronized void skipOwnMerge(long dbVersion) {
     Cursor at = skipTo != null ? skipTo : sendCursor;
@@ -224,11 +225,15 @@ final class SessionSender {
         Cursor readFrom;
         boolean live;
         Cursor skipped; // where a pending skip ends, when this read starts there (live)
+        Cursor skipAtRead;
+        boolean woken; // by a local commit
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
               || (caughtUp && !dirty && !skipDue()))) {
-            long skipIn = skipTo == null ? 1_000 : Math.max(1, (skipDueAt() - System.nanoTime()) / 1_000_000);
-            wait(Math.min(1_000, skipIn));
+            // Waiting only for a skip's pause: until it falls due. Waiting for a request or for room in the
+            // window: a due skip must not make this a busy loop.
+            boolean forSkip = skipTo != null && requested != null && inFlight.size() < peer.options.window;
+            wait(forSkip ? Math.min(1_000, Math.max(1, (skipDueAt() - System.nanoTime()) / 1_000_000)) : 1_000);
           }
           if (!session.isOpen()) {
             return;
@@ -246,11 +251,13 @@ final class SessionSender {
             skipTo = null;
             lastFrameCursor = null;
           }
+          woken = dirty;
           dirty = false;
           from = sendCursor;
           readFrom = skipTo != null ? skipTo : from;
           live = caughtUp;
           skipped = live && skipTo != null && !skipTo.equals(from) ? skipTo : null;
+          skipAtRead = skipTo;
         }
         if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
           Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
@@ -285,6 +292,13 @@ final class SessionSender {
         synchronized (this) {
           if (restart || !from.equals(sendCursor)) {
             continue; // a new request arrived meanwhile; this batch is stale
+          }
+          if (!java.util.Objects.equals(skipTo, skipAtRead)) {
+            // A merge of the peer's batches committed while this read waited for the engine (a merge holds
+            // it for its whole transaction): the read may hold its rows, which the peer sent. Read again past
+            // them. A local commit that woke this read is still to send (and then the merges are not skipped).
+            dirty = woken;
+            continue;
           }
           remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           if (frame != null) {
