@@ -6,6 +6,7 @@ import dev.cfost.Seal;
 import dev.cfost.SealedChanges;
 import dev.cfost.identity.internal.ChangeDigest;
 import dev.cfost.identity.internal.SqlChangeSeals;
+import dev.cfost.net.BatchSealer;
 import java.util.List;
 
 /**
@@ -92,6 +93,16 @@ public interface ChangeSeals {
   List<Change> verify(byte[] peerSiteId, List<Change> incoming, List<Seal> seals);
 
   /**
+   * As {@link #verify(byte[], List, List)}, but the seals that cover the returned changes are not written
+   * here: the returned {@link BatchSealer.Checked#keep} writes them (as verify would, durable with the next
+   * commit that waits for the disk), so that the check takes no write lock. Held changes, if any, are
+   * written here at once. The default keeps at once.
+   */
+  default BatchSealer.Checked check(byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
+    return new BatchSealer.Checked(verify(peerSiteId, incoming, seals), BatchSealer.Checked.NOTHING);
+  }
+
+  /**
    * The held changes whose seals can now be checked (their device is in the device list) and verify,
    * at most a few thousand per call. Those that fail (the device is revoked or another user's, the
    * signature or the site does not match) are dropped and logged, never merged. The returned ones stay
@@ -108,4 +119,9 @@ public interface ChangeSeals {
    * means (the device that paired this one, while this device does not know the user's devices yet).
    */
   void keep(List<Change> incoming, List<Seal> seals);
+
+  /** As {@link #keep}, but written when the returned work runs (see {@link #check}). */
+  default Runnable keepLater(List<Change> incoming, List<Seal> seals) {
+    return () -> keep(incoming, seals);
+  }
 }

@@ -4,12 +4,13 @@ import dev.cfost.Change;
 import dev.cfost.Seal;
 import dev.cfost.SealedChanges;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Signs the batches a session sends and checks the ones it receives, so that a change relayed through
  * other peers is still verified against the device that made it (docs/SECURITY.md).
  *
- * <p>A session calls {@link #seal} when it builds a batch and {@link #verify} on each received batch
+ * <p>A session calls {@link #seal} when it builds a batch and {@link #check} on each received batch
  * before merging it. Without a sealer (the default) batches carry no seals and nothing is checked. Called
  * on session threads, several sessions at once: must be thread-safe.
  */
@@ -38,6 +39,37 @@ public interface BatchSealer {
    */
   default List<Change> verify(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
     return verify(peerDeviceId, incoming, seals);
+  }
+
+  /**
+   * As {@link #verify(String, byte[], List, List)}, but what the check keeps about the batch (the seals of
+   * its changes) may be left to {@link Checked#keep}: the session's reader checks, and its merger thread
+   * keeps, in a transaction of its own, before the transaction that merges the batch begins. So the
+   * reader, which checks the next batches meanwhile, never waits for SQLite's write lock while a merge
+   * holds it. A session calls this one; the default keeps at once ({@link #verify(String, byte[], List,
+   * List)}) and leaves nothing to keep.
+   *
+   * @throws SyncException as {@link #verify(String, List, List)}
+   */
+  default Checked check(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
+    return new Checked(verify(peerDeviceId, peerSiteId, incoming, seals), Checked.NOTHING);
+  }
+
+  /**
+   * A received batch checked by {@link #check}.
+   *
+   * @param changes the changes to merge now (as {@link #verify(String, List, List)} returns them)
+   * @param keep keeps what the check left to keep, in a transaction of its own; run before the merge of
+   *     {@code changes} begins, never inside another transaction (it would wait for it)
+   */
+  record Checked(List<Change> changes, Runnable keep) {
+    /** Nothing to keep. */
+    public static final Runnable NOTHING = () -> {};
+
+    public Checked {
+      Objects.requireNonNull(changes, "changes");
+      Objects.requireNonNull(keep, "keep");
+    }
   }
 
   /**

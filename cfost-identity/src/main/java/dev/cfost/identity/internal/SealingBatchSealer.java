@@ -60,23 +60,32 @@ public final class SealingBatchSealer implements BatchSealer {
 
   @Override
   public List<Change> verify(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> received) {
+    Checked checked = check(peerDeviceId, peerSiteId, incoming, received);
+    checked.keep().run();
+    return checked.changes();
+  }
+
+  @Override
+  public Checked check(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> received) {
     if (trustedAnchor.test(peerDeviceId)) {
-      seals.keep(incoming, received);
-      return incoming;
+      return new Checked(incoming, seals.keepLater(incoming, received));
     }
     try {
       if (anchorSeals != null && !incoming.isEmpty() && bootstrapping.getAsBoolean()) {
         Optional<AnchorSeals.Split> split = anchorSeals.split(incoming, received);
         if (split.isPresent()) {
           AnchorSeals.Split s = split.get();
-          List<Change> checked = seals.verify(peerSiteId, s.rest(), s.restSeals()); // may refuse the batch
-          seals.keep(s.anchored(), s.anchorSeals()); // kept only once nothing refused it
+          Checked checked = seals.check(peerSiteId, s.rest(), s.restSeals()); // may refuse the batch
+          Runnable anchored = seals.keepLater(s.anchored(), s.anchorSeals()); // kept only once nothing refused it
           List<Change> accepted = new ArrayList<>(s.anchored());
-          accepted.addAll(checked);
-          return accepted;
+          accepted.addAll(checked.changes());
+          return new Checked(accepted, () -> { // in verify's order: the checked ones' seals first
+            checked.keep().run();
+            anchored.run();
+          });
         }
       }
-      return seals.verify(peerSiteId, incoming, received);
+      return seals.check(peerSiteId, incoming, received);
     } catch (SealRefusedException e) {
       throw new SyncException(e.code(), e.getMessage());
     }

@@ -16,6 +16,7 @@ import dev.cfost.identity.Device;
 import dev.cfost.identity.DeviceKeys;
 import dev.cfost.identity.Devices;
 import dev.cfost.identity.SealRefusedException;
+import dev.cfost.net.BatchSealer;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -136,8 +137,15 @@ public final class SqlChangeSeals implements ChangeSeals {
 
   @Override
   public List<Change> verify(byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
+    BatchSealer.Checked checked = check(peerSiteId, incoming, seals);
+    checked.keep().run();
+    return checked.changes();
+  }
+
+  @Override
+  public BatchSealer.Checked check(byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
     if (incoming.isEmpty()) {
-      return incoming;
+      return new BatchSealer.Checked(incoming, BatchSealer.Checked.NOTHING);
     }
     String databaseId = cfost.databaseId();
     SiteDirectory sites = db.read(deviceList::current);
@@ -180,28 +188,31 @@ public final class SqlChangeSeals implements ChangeSeals {
         held.add(new HeldChanges.Held(c, digest, byUnknown.get(key)));
       }
     }
-    // Synced with the merge that follows: the sender is acknowledged only after it (Db.writeSyncedByNextCommit).
+    if (held.isEmpty()) {
+      // Synced with the merge that follows: the sender is acknowledged only after it (Db.writeSyncedByNextCommit).
+      return new BatchSealer.Checked(incoming, () -> db.writeSyncedByNextCommit(c -> {
+        SealStore.save(c, covers);
+        return null;
+      }));
+    }
+    // Held changes are written now, with the seals: the hint that something is held (holds) must not count
+    // them before they are there to be found, and their bound (checkLimit) refuses this very batch.
     db.writeSyncedByNextCommit(c -> {
       SealStore.save(c, covers);
-      if (!held.isEmpty()) {
-        int expired = HeldChanges.expire(c, clock.millis());
-        if (expired > 0) {
-          log.warn("dropped {} held changes, never merged: their devices did not join the device list within {} days",
-              expired, HeldChanges.EXPIRY_DAYS);
-        }
-        HeldChanges.hold(c, held, clock.millis(), peerSiteId);
-        HeldChanges.checkLimit(c, peerSiteId);
+      int expired = HeldChanges.expire(c, clock.millis());
+      if (expired > 0) {
+        log.warn("dropped {} held changes, never merged: their devices did not join the device list within {} days",
+            expired, HeldChanges.EXPIRY_DAYS);
       }
+      HeldChanges.hold(c, held, clock.millis(), peerSiteId);
+      HeldChanges.checkLimit(c, peerSiteId);
       return null;
     });
-    if (held.isEmpty()) {
-      return incoming;
-    }
     holds.incrementAndGet();
     log.info("held {} of {} received changes: sealed by device(s) {}, not in this replica's device list yet;"
         + " they are checked and merged once the device list names them", held.size(), incoming.size(),
         held.stream().map(h -> h.seal().deviceId()).distinct().toList());
-    return now;
+    return new BatchSealer.Checked(now, BatchSealer.Checked.NOTHING);
   }
 
   /** Refuses {@code s} unless its known signer is an authorized device of the user and it verifies. */
@@ -377,6 +388,11 @@ public final class SqlChangeSeals implements ChangeSeals {
 
   @Override
   public void keep(List<Change> incoming, List<Seal> seals) {
+    keepLater(incoming, seals).run();
+  }
+
+  @Override
+  public Runnable keepLater(List<Change> incoming, List<Seal> seals) {
     Map<DigestKey, Seal> bySeal = new HashMap<>();
     // A change whose first seal is malformed is not kept. Each seal's form is checked once here, not once
     // per change it covers (that was the seal's length times the batch's).
@@ -397,7 +413,7 @@ public final class SqlChangeSeals implements ChangeSeals {
         covers.add(new SealStore.Cover(digest, s, false));
       }
     }
-    db.write(c -> {
+    return () -> db.write(c -> {
       SealStore.save(c, covers);
       return null;
     });

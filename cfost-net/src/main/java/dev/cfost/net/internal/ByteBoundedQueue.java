@@ -86,6 +86,21 @@ final class ByteBoundedQueue<T> {
     return remove();
   }
 
+  /**
+   * The next item if there is one, else null; its bytes stay counted until {@link #release}d: the caller
+   * holds it for a while, and the bound still applies to it.
+   */
+  synchronized T pollHeld() {
+    Entry<T> e = items.poll();
+    return e == null ? null : e.item;
+  }
+
+  /** Stops counting {@code size} bytes of an item taken by {@link #pollHeld}. */
+  synchronized void release(long size) {
+    bytes = Math.max(0, bytes - size); // after a clear, nothing is counted
+    notifyAll();
+  }
+
   private T remove() {
     Entry<T> e = items.poll();
     bytes -= e.bytes;

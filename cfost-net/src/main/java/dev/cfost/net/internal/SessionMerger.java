@@ -10,6 +10,7 @@ import dev.cfost.InvalidChangeException;
 import dev.cfost.MergeResult;
 import dev.cfost.net.BatchSealer;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -20,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  * the cursor this side holds for the peer, and saves that cursor in the same transaction. While catching
  * up it merges consecutive batches in one transaction (bounded by time and size, see
  * {@link dev.cfost.net.PeerOptions.Builder#catchUpTransaction}), then acknowledges the last one.
+ * With a sealer, it first keeps the seals that the reader's check left to keep ({@link
+ * BatchSealer.Checked#keep}) of the batches queued so far, each in a transaction of its own, then merges
+ * those batches: the reader checks the next ones meanwhile and never waits for SQLite's write lock.
  *
  * <p>Receiver state is only touched by the merger thread; {@link #start} hands it the persisted cursor
  * before the thread starts.
@@ -29,6 +33,9 @@ final class SessionMerger {
   private static final long NEXT_BATCH_WAIT_MILLIS = 50;
   private static final SyncMessage STOP = new SyncMessage.Pong(Long.MIN_VALUE);
 
+  /** A batch or eose from the reader, with what its seal check left to keep ({@link BatchSealer.Checked#keep}). */
+  private record Queued(SyncMessage message, Runnable keep, int bytes) {}
+
   private final Session session;
   private final PeerEngine peer;
   private final Cfost db;
@@ -37,7 +44,12 @@ final class SessionMerger {
    * peer that sends faster than this side merges finds the reader waiting, so its socket fills.
    */
   static final long MAX_INBOX_BYTES = 16L << 20;
-  private final ByteBoundedQueue<SyncMessage> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
+  private final ByteBoundedQueue<Queued> inbox = new ByteBoundedQueue<>(MAX_INBOX_BYTES);
+  /**
+   * Taken from the inbox, in order, their seals kept, not handled yet (merger thread only); their bytes
+   * still count in the inbox's bound until they leave this.
+   */
+  private final ArrayDeque<Queued> kept = new ArrayDeque<>();
   private volatile Thread thread;
 
   // Only used by the merger thread.
@@ -64,14 +76,22 @@ final class SessionMerger {
 
   /** Queues a batch or an eose, in the order received; waits while the inbox is full. */
   void add(SyncMessage m, int frameBytes) throws InterruptedException {
-    inbox.put(m, frameBytes);
+    add(m, BatchSealer.Checked.NOTHING, frameBytes);
+  }
+
+  /**
+   * Queues a batch with what its seal check left to keep, which this thread runs before the transaction
+   * that merges the batch begins (a write lock of its own: inside that transaction it would wait forever).
+   */
+  void add(SyncMessage m, Runnable keep, int frameBytes) throws InterruptedException {
+    inbox.put(new Queued(m, keep, frameBytes), frameBytes);
   }
 
   /** Ends the thread and drops what is queued: nothing received on a closed session is merged. */
   void stop() {
     inbox.close();
     inbox.clear();
-    inbox.add(STOP, 0);
+    inbox.add(new Queued(STOP, BatchSealer.Checked.NOTHING, 0), 0);
   }
 
   /** True if a merge commit was made by this merger thread (its events need no resend). */
@@ -84,7 +104,7 @@ final class SessionMerger {
       mergeReleased(); // held changes a previous run verified but did not get to merge
       SyncMessage next = null;
       while (session.isOpen()) {
-        SyncMessage m = next != null ? next : inbox.take();
+        SyncMessage m = next != null ? next : nextMessage();
         next = null;
         if (m == STOP) {
           return;
@@ -100,6 +120,38 @@ final class SessionMerger {
     }
   }
 
+  /** The next message in order: one taken and kept before, or the reader's next, its seals kept now. */
+  private SyncMessage nextMessage() throws InterruptedException {
+    SyncMessage m = nextKept();
+    return m != null ? m : keep(inbox.take());
+  }
+
+  private SyncMessage nextKept() {
+    Queued q = kept.poll();
+    if (q == null) {
+      return null;
+    }
+    inbox.release(q.bytes());
+    return q.message();
+  }
+
+  private static SyncMessage keep(Queued q) {
+    q.keep().run();
+    return q.message();
+  }
+
+  /**
+   * Takes what the reader queued meanwhile and keeps its seals, so that those batches can join the next
+   * merge transaction: their seals are then written before it, in the order received (they are durable with
+   * its commit, which waits for the disk), and the reader never waits for it.
+   */
+  private void takeWaiting() {
+    for (Queued q = inbox.pollHeld(); q != null; q = inbox.pollHeld()) {
+      kept.addLast(q);
+      keep(q);
+    }
+  }
+
   /**
    * Merges {@code first} and, while catching up, the batches that follow it, in one transaction with
    * the cursor; returns a message taken from the inbox that did not belong to it, if any.
@@ -108,6 +160,9 @@ final class SessionMerger {
     if (!first.from().equals(expected)) {
       askAgain();
       return null;
+    }
+    if (peer.options.sealer != null && first.remaining() != 0) {
+      takeWaiting();
     }
     Incoming batches = new Incoming(first);
     MergeResult result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
@@ -191,12 +246,17 @@ final class SessionMerger {
         return false;
       }
       SyncMessage m;
-      try {
-        // With a sealer the next batch's check waits for this transaction: take only batches already here.
-        m = inbox.poll(peer.options.sealer != null ? 0 : NEXT_BATCH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new Closed();
+      if (peer.options.sealer != null) {
+        // A batch's seals are kept before the transaction that merges it: take only the batches kept before.
+        m = nextKept();
+      } else {
+        try {
+          Queued q = inbox.poll(NEXT_BATCH_WAIT_MILLIS, TimeUnit.MILLISECONDS); // nothing to keep without a sealer
+          m = q == null ? null : q.message();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new Closed();
+        }
       }
       if (m instanceof SyncMessage.Changes c && c.from().equals(last.cursor())) {
         pending = c;

@@ -4,6 +4,7 @@ import dev.cfost.net.SyncMessage;
 import dev.cfost.Cfost;
 import dev.cfost.Change;
 import dev.cfost.Values;
+import dev.cfost.net.BatchSealer;
 import java.io.IOException;
 import java.util.List;
 import org.slf4j.Logger;
@@ -57,9 +58,9 @@ final class SessionReader {
     } else if (m instanceof SyncMessage.Request r) {
       session.sender.onRequest(r.cursor());
     } else if (m instanceof SyncMessage.Changes c) {
-      // Checked here, before the batch can join a merge transaction: the sealer stores seals through a
-      // connection of its own, which waits while a transaction is open (inside one it would wait forever).
-      session.merger.add(verifySeals(c), frameBytes); // merged in order by the merger thread
+      // Checked here; what the check keeps (the seals) the merger writes before the batch's merge transaction
+      // begins, so this thread checks the next batches while a merge holds SQLite's write lock.
+      checkSeals(c, frameBytes); // merged in order by the merger thread
     } else if (m instanceof SyncMessage.Eose) {
       session.merger.add(m, frameBytes);
     } else if (m instanceof SyncMessage.Received r) {
@@ -128,20 +129,24 @@ final class SessionReader {
   }
 
   /**
-   * With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md);
-   * returns the batch with the changes to merge now. The ones the sealer holds (their signer is not
-   * known yet) leave it, but the cursor still moves past them: the sealer keeps them.
+   * With a sealer, refuses the whole batch unless its seals cover every change (docs/SECURITY.md); queues
+   * the batch with the changes to merge now, and what the check left to keep. The ones the sealer holds
+   * (their signer is not known yet) leave it, but the cursor still moves past them: the sealer keeps them.
    */
-  private SyncMessage.Changes verifySeals(SyncMessage.Changes c) throws ProtocolException {
+  private void checkSeals(SyncMessage.Changes c, int frameBytes) throws ProtocolException, InterruptedException {
     if (peer.options.sealer == null) {
-      return c;
+      session.merger.add(c, frameBytes);
+      return;
     }
-    List<Change> now;
+    BatchSealer.Checked checked;
     try {
-      now = peer.options.sealer.verify(session.remoteDevice, session.remoteSiteBytes, c.changes(), c.seals());
+      checked = peer.options.sealer.check(session.remoteDevice, session.remoteSiteBytes, c.changes(), c.seals());
     } catch (dev.cfost.net.SyncException e) {
       throw new ProtocolException(e.code(), e.detail());
     }
-    return now.size() == c.changes().size() ? c : new SyncMessage.Changes(c.from(), c.cursor(), now, c.remaining(), c.seals());
+    List<Change> now = checked.changes();
+    SyncMessage.Changes batch = now.size() == c.changes().size() ? c
+        : new SyncMessage.Changes(c.from(), c.cursor(), now, c.remaining(), c.seals());
+    session.merger.add(batch, checked.keep(), frameBytes);
   }
 }
