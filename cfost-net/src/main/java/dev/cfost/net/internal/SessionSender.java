@@ -227,7 +227,6 @@ final class SessionSender {
         Cursor skipped; // where a pending skip ends, when this read starts there (live)
         Cursor skipAtRead;
         boolean woken; // by a local commit
-        Cursor peerExpects; // the from of an empty batch the peer would merge, or null when none may be sent
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
               || (caughtUp && !dirty && !skipDue()))) {
@@ -259,12 +258,6 @@ final class SessionSender {
           live = caughtUp;
           skipped = live && skipTo != null && !skipTo.equals(from) ? skipTo : null;
           skipAtRead = skipTo;
-          // The batch the peer merges next continues its last batch, not an eose (never saved): so the empty
-          // batch starts there. What an eose covered since holds nothing for the peer, and with no sync
-          // configuration nothing a later one would send it (the peer's own changes, or this side's merges of
-          // them): the empty batch may cover it. With one, an eose's range may hold rows it leaves out for now.
-          Cursor saved = lastFrameCursor != null ? lastFrameCursor : requested;
-          peerExpects = saved.equals(from) || peer.options.filter == dev.cfost.ChangeFilter.ALL ? saved : null;
         }
         if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
           Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
@@ -281,11 +274,11 @@ final class SessionSender {
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
               : MessageCodec.encode(sealed(new SyncMessage.Changes(from, batch.next(), batch.changes(), remaining)));
-          if (frame == null && skipped != null && peerExpects != null) {
+          if (frame == null && skipped != null) {
             // Nothing new after the skip: an empty live batch up to it, which the peer saves as it merges it.
             // Not caught up if the stream moved on past it (rows the filter left out): read again from the skip.
             batch = new ChangeBatch(List.of(), skipped, skipped.equals(batch.next()));
-            frame = MessageCodec.encode(new SyncMessage.Changes(peerExpects, skipped, List.of(), 0));
+            frame = MessageCodec.encode(new SyncMessage.Changes(from, skipped, List.of(), 0));
             break;
           }
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {

@@ -21,7 +21,8 @@ final class JsonErrorHandler extends ErrorHandler {
   @Override
   protected void generateResponse(Request request, Response response, int status, String message, Throwable cause,
       Callback callback) {
-    String reason = message == null || message.isBlank() ? HttpStatus.getMessage(status) : message;
+    // A 5xx's message may carry an exception's text: only the status's reason is said then.
+    String reason = message == null || message.isBlank() || status >= 500 ? HttpStatus.getMessage(status) : message;
     if (reason.length() > MAX_MESSAGE) {
       reason = reason.substring(0, MAX_MESSAGE);
     }
