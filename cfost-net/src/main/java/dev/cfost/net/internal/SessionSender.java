@@ -7,7 +7,6 @@ import dev.cfost.ChangeBatch;
 import dev.cfost.Cursor;
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +25,6 @@ final class SessionSender {
    * for more; a commit after a pause goes at once (an app writing every 20 ms must not pay 2 ms each).
    */
   private static final long BURST_NANOS = 5_000_000L;
-  /**
-   * A skip (this side's own merges of the peer's batches, see {@link #skipOwnMerge}) is told to the peer as an
-   * empty batch once its merges pause this long, or at the latest this long after the skip began: the peer
-   * then saves the cursor past them, and a later session does not read them back to send.
-   */
-  static final long SKIP_QUIET_NANOS = 200_000_000L;
-  static final long SKIP_LATEST_NANOS = 2_000_000_000L;
 
   private final Session session;
   private final PeerEngine peer;
@@ -43,9 +35,6 @@ final class SessionSender {
   private Cursor sendCursor;
   /** Where to read next when it differs from sendCursor: past this side's own merges of the peer's batches. */
   private Cursor skipTo;
-  /** When the pending skip began, and when it last moved (System.nanoTime). */
-  private long skipSince;
-  private long skipMoved;
   private Cursor lastFrameCursor;
   private Cursor ackedCursor;
   private long lastLiveSendAt;
@@ -152,7 +141,7 @@ final class SessionSender {
 
   /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
   synchronized boolean delivered() {
-    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent && skipTo == null
+    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent
         && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
   }
 
@@ -165,32 +154,16 @@ final class SessionSender {
   /**
    * This session's merger committed db_version {@code dbVersion}, holding only what the peer sent: if
    * the sender was caught up just before it, the next read starts after it instead of reading those
-   * rows again to send them back (they may hold other sites' changes, which the filter keeps). The peer
-   * learns the new cursor with the next batch, or with an empty batch once such merges pause
-   * ({@link #SKIP_QUIET_NANOS}); the merge wakes the sender only for that.
+   * rows again only to filter them all out (no echo). The peer learns the new cursor with the next batch
+   * or eose; until then nothing is sent, so the merge wakes nobody.
    */
   synchronized void skipOwnMerge(long dbVersion) {
     Cursor at = skipTo != null ? skipTo : sendCursor;
     if (caughtUp && !dirty && !restart && at != null && at.equals(Cursor.since(dbVersion - 1))) {
-      long now = System.nanoTime();
-      if (skipTo == null) {
-        skipSince = now;
-      }
       skipTo = Cursor.since(dbVersion);
-      skipMoved = now;
-      notifyAll(); // the sender waits for the skip's pause (run)
     } else {
       markDirty();
     }
-  }
-
-  /** True when the pending skip is to be told to the peer now. */
-  private boolean skipDue() {
-    return skipTo != null && System.nanoTime() - skipDueAt() >= 0;
-  }
-
-  private long skipDueAt() {
-    return Math.min(skipMoved + SKIP_QUIET_NANOS, skipSince + SKIP_LATEST_NANOS);
   }
 
   /** The rows a batch touches: the engine hands out a row's changes one after another, once per batch. */
@@ -224,16 +197,10 @@ final class SessionSender {
         Cursor from;
         Cursor readFrom;
         boolean live;
-        Cursor skipped; // where a pending skip ends, when this read starts there (live)
-        Cursor skipAtRead;
-        boolean woken; // by a local commit
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
-              || (caughtUp && !dirty && !skipDue()))) {
-            // Waiting only for a skip's pause: until it falls due. Waiting for a request or for room in the
-            // window: a due skip must not make this a busy loop.
-            boolean forSkip = skipTo != null && requested != null && inFlight.size() < peer.options.window;
-            wait(forSkip ? Math.min(1_000, Math.max(1, (skipDueAt() - System.nanoTime()) / 1_000_000)) : 1_000);
+              || (caughtUp && !dirty))) {
+            wait(1_000);
           }
           if (!session.isOpen()) {
             return;
@@ -251,13 +218,10 @@ final class SessionSender {
             skipTo = null;
             lastFrameCursor = null;
           }
-          woken = dirty;
           dirty = false;
           from = sendCursor;
           readFrom = skipTo != null ? skipTo : from;
           live = caughtUp;
-          skipped = live && skipTo != null && !skipTo.equals(from) ? skipTo : null;
-          skipAtRead = skipTo;
         }
         if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
           Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
@@ -274,13 +238,6 @@ final class SessionSender {
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
               : MessageCodec.encode(sealed(new SyncMessage.Changes(from, batch.next(), batch.changes(), remaining)));
-          if (frame == null && skipped != null) {
-            // Nothing new after the skip: an empty live batch up to it, which the peer saves as it merges it.
-            // Not caught up if the stream moved on past it (rows the filter left out): read again from the skip.
-            batch = new ChangeBatch(List.of(), skipped, skipped.equals(batch.next()));
-            frame = MessageCodec.encode(new SyncMessage.Changes(from, skipped, List.of(), 0));
-            break;
-          }
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
             break;
           }
@@ -292,13 +249,6 @@ final class SessionSender {
         synchronized (this) {
           if (restart || !from.equals(sendCursor)) {
             continue; // a new request arrived meanwhile; this batch is stale
-          }
-          if (!java.util.Objects.equals(skipTo, skipAtRead)) {
-            // A merge of the peer's batches committed while this read waited for the engine (a merge holds
-            // it for its whole transaction): the read may hold its rows, which the peer sent. Read again past
-            // them. A local commit that woke this read is still to send (and then the merges are not skipped).
-            dirty = woken;
-            continue;
           }
           remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           if (frame != null) {
