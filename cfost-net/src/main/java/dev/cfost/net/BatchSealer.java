@@ -70,6 +70,12 @@ public interface BatchSealer {
       Objects.requireNonNull(changes, "changes");
       Objects.requireNonNull(keep, "keep");
     }
+
+    /** Keeps now, as {@code verify} does, and returns the changes to merge. */
+    public List<Change> keptNow() {
+      keep.run();
+      return changes;
+    }
   }
 
   /**

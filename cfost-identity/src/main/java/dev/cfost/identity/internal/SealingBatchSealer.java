@@ -60,9 +60,7 @@ public final class SealingBatchSealer implements BatchSealer {
 
   @Override
   public List<Change> verify(String peerDeviceId, byte[] peerSiteId, List<Change> incoming, List<Seal> received) {
-    Checked checked = check(peerDeviceId, peerSiteId, incoming, received);
-    checked.keep().run();
-    return checked.changes();
+    return check(peerDeviceId, peerSiteId, incoming, received).keptNow();
   }
 
   @Override

@@ -137,9 +137,7 @@ public final class SqlChangeSeals implements ChangeSeals {
 
   @Override
   public List<Change> verify(byte[] peerSiteId, List<Change> incoming, List<Seal> seals) {
-    BatchSealer.Checked checked = check(peerSiteId, incoming, seals);
-    checked.keep().run();
-    return checked.changes();
+    return check(peerSiteId, incoming, seals).keptNow();
   }
 
   @Override
