@@ -88,6 +88,23 @@ class MergeFromPeerTest {
     assertThat(target.peerCursor(source.siteId())).isEqualTo(Cursor.START);
   }
 
+  /** A sync peer's sender skips a merge that holds only what the peer sent; it must see one that holds more. */
+  @Test
+  void aMergeTellsWhetherItsCommitHoldsWritesTheBatchDidNotBring() {
+    List<ChangeBatch> batches = batches();
+    MergeResult alone = target.mergeFromPeer(source.siteId(), batches.subList(0, 2).iterator(), false);
+    assertThat(alone.applied()).isPositive();
+    assertThat(alone.otherWrites()).as("a merge of the batch alone").isFalse();
+
+    // Written with plain SQL and not captured yet: the merge's transaction captures it, in its own db_version.
+    sql(target, "INSERT INTO todo VALUES ('local', 'written here')");
+    MergeResult withLocal = target.mergeFromPeer(source.siteId(), batches.subList(2, 3).iterator(), false);
+    assertThat(withLocal.applied()).isPositive();
+    assertThat(withLocal.otherWrites()).as("a merge whose commit captured a local write").isTrue();
+    assertThat(target.changes(Cursor.since(withLocal.dbVersion() - 1), 1000).changes())
+        .as("the local write shares the merge's db_version").anyMatch(c -> java.util.Arrays.equals(c.siteId(), target.siteId()));
+  }
+
   @Test
   void emptyBatchesStillMoveTheCursor() {
     Cursor end = source.changes(Cursor.START, 1000).next();

@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -206,6 +207,64 @@ class ServerSyncIT {
   }
 
   /**
+   * What a device received from the server is not sent back to it, in the session that received it or in a
+   * later one: a device that pulled a database and reconnected used to push all of it back.
+   */
+  @Test
+  void aDeviceSendsTheServerNothingBackOfWhatItReceivedFromIt() throws Exception {
+    long[] sent = pullThenReconnect(200, 0);
+    assertThat(sent[0]).as("changes the phone sent in the session that received the rows").isZero();
+    assertThat(sent[1]).as("changes the phone sent after reconnecting").isZero();
+  }
+
+  /**
+   * The same over many merge transactions (300 changes each): the sender tells the server of its own merges
+   * while later ones are under way. A batch checked before the device list that names its signer was merged
+   * is held and merged later, not as this session's own merge: those changes go back once, in that session.
+   */
+  @Test
+  void aDeviceSendsTheServerNothingBackOfAPullInManyTransactionsAfterReconnecting() throws Exception {
+    long[] sent = pullThenReconnect(3_000, 300);
+    assertThat(sent[0]).as("changes the phone sent in the session that received the rows").isLessThan(3_000);
+    assertThat(sent[1]).as("changes the phone sent after reconnecting").isZero();
+  }
+
+  /**
+   * The laptop pushes {@code rows} rows; the phone pulls them, then reconnects: the changes the phone sent in
+   * each of its two sessions.
+   */
+  private long[] pullThenReconnect(int rows, int changesPerTransaction) throws Exception {
+    ServerClient laptopServer = client(laptop);
+    laptopServer.login("alice", "correct horse".toCharArray());
+    laptopServer.deviceToken(laptopKeys, alice);
+    sql(laptop, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < " + (rows - 1) + ")"
+        + " INSERT INTO todo SELECT 'l' || i, 'milk' FROM n");
+    Peer pushing = serverPeer(laptop, SyncTrust.forUser(laptop, alice), laptopServer, new LinkedBlockingQueue<>());
+    await("the laptop's rows on the server", () -> delivered(pushing));
+    ServerClient phoneServer = client(phone);
+    phoneServer.login("alice", "correct horse".toCharArray());
+    awaitPhoneToken(phoneServer);
+    SyncTrust phoneTrust = SyncTrust.forUser(phone, phoneKeys, alice, laptopKeys.deviceId());
+    UnaryOperator<PeerOptions.Builder> transactions = changesPerTransaction == 0 ? b -> b
+        : b -> b.catchUpTransaction(5_000, changesPerTransaction);
+    Peer first = serverPeer(phone, phoneTrust, phoneServer, new LinkedBlockingQueue<>(), transactions);
+    await("the phone holds the laptop's rows", () -> dump(phone).size() == rows);
+    await("the phone's first session delivered", () -> delivered(first));
+    long sentFirst = first.progress().get(0).changesSent();
+    first.close();
+    open.remove(first);
+
+    Peer again = serverPeer(phone, phoneTrust, phoneServer, new LinkedBlockingQueue<>(), transactions);
+    await("the phone's second session delivered", () -> delivered(again));
+    return new long[] {sentFirst, again.progress().get(0).changesSent()};
+  }
+
+  private static boolean delivered(Peer peer) {
+    List<dev.cfost.net.SyncProgress> p = peer.progress();
+    return p.size() == 1 && p.get(0).connected() && p.get(0).caughtUp() && p.get(0).delivered();
+  }
+
+  /**
    * Documents are rows of a replicated table: a run of revisions (one row for an {@code updateEach}, a
    * deflated BLOB) crosses the server like any cell, and both devices hold the same history.
    */
@@ -291,9 +350,14 @@ class ServerSyncIT {
 
   private Peer serverPeer(Cfost db, SyncTrust trust, ServerClient client, BlockingQueue<String> events)
       throws Exception {
-    Peer peer = Peer.create(db, trust.applyToServer(PeerOptions.builder()
+    return serverPeer(db, trust, client, events, b -> b);
+  }
+
+  private Peer serverPeer(Cfost db, SyncTrust trust, ServerClient client, BlockingQueue<String> events,
+      UnaryOperator<PeerOptions.Builder> options) throws Exception {
+    Peer peer = Peer.create(db, trust.applyToServer(options.apply(PeerOptions.builder()
         .transport(client.transport(db, DeviceKeys.forDatabase(db), alice)).discovery(true).discoveryInterval(100)
-        .backoff(50, 500).keepAlive(500, 5_000)).build());
+        .backoff(50, 500).keepAlive(500, 5_000))).build());
     open.add(0, peer);
     peer.addListener(recorder(events));
     peer.start();

@@ -98,7 +98,7 @@ final class ChunkedMerge {
           + " the table or column exists here", deferredCount, deferredTables);
     }
     return new MergeResult(received, applied, tx.wroteChanges() ? tx.dbVersion()
-        : EngineSchema.meta(tx.c, "db_version"), deferredCount);
+        : EngineSchema.meta(tx.c, "db_version"), deferredCount, tx.otherWrites);
   }
 
   /** Refuses, as the validator would without deferral, a set-aside change for a table or column never known. */

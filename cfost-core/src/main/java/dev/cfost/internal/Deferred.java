@@ -91,6 +91,7 @@ final class Deferred {
       }
       if (!ready.isEmpty()) {
         merged += merge(tx, ids, ready, specs, hlc);
+        tx.otherWrites |= merged > 0; // changes another peer (or a bundle) sent, merged in this transaction
       }
       if (read < CHUNK) {
         return merged;

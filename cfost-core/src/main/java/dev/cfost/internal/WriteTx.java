@@ -31,6 +31,11 @@ final class WriteTx implements AutoCloseable {
   final Set<String> tables = new LinkedHashSet<>();
   final List<ChangeEvent.RowRef> rows = new ArrayList<>();
   boolean truncated;
+  /**
+   * Set when this transaction writes changes that no merged batch brought: captured local writes, deferred
+   * changes retried, cells stamped anew after a schema change ({@link dev.cfost.MergeResult#otherWrites}).
+   */
+  boolean otherWrites;
 
   WriteTx(Connection c, Sites sites, HybridClock hlc) {
     this.c = c;
@@ -64,6 +69,7 @@ final class WriteTx implements AutoCloseable {
 
   /** One hybrid-clock timestamp for all local writes captured in this transaction. */
   long localStamp() {
+    otherWrites = true; // a local write: not what a merged batch brought
     if (localStamp == 0) {
       localStamp = hlc.now();
     }

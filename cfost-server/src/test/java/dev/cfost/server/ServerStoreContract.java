@@ -211,6 +211,15 @@ public abstract class ServerStoreContract extends ServerStoreBatchContract {
         new Cursor(9, 9, 9)))
         .isInstanceOf(InvalidChangeException.class);
     assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(new Cursor(0, 4, 2));
+    // An empty batch (a device's eose past what it does not send) moves the cursor alone: no position, no wake.
+    java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
+    try (var r = store.onCommit((user, db) -> commits.incrementAndGet())) {
+      assertThat(store.applyBatch("alice", DB, List.of(), List.of(), d1, new Cursor(0, 4, 2), Cursor.since(9))
+          .stored()).isTrue();
+    }
+    assertThat(store.receivedCursor("alice", DB, d1)).isEqualTo(Cursor.since(9));
+    assertThat(store.head("alice", DB)).isEqualTo(1);
+    assertThat(commits).hasValue(0);
     assertThat(store.receivedCursor("alice", DB, d2)).isEqualTo(Cursor.START);
     store.acknowledge("alice", DB, d2, 1);
     assertThat(store.acknowledged("alice", DB, d2)).isEqualTo(1);

@@ -42,6 +42,8 @@ class SyncProtocolIT {
   String access;
   UserDevice laptop;
   UserDevice phone;
+  /** The cursor the server asked the last device connected ({@link #connect}) to send its stream from. */
+  Cursor requestedOnConnect;
 
   @BeforeEach
   void aServerAnAccountAndTwoDevices() throws Exception {
@@ -108,6 +110,41 @@ class SyncProtocolIT {
     SyncMessage.Changes live = p.await(SyncMessage.Changes.class);
     assertThat(live.from()).isEqualTo(at);
     assertThat(live.changes()).extracting(Change::val).contains("eggs");
+  }
+
+  /**
+   * A device's eose that moves its stream (past what it does not send the server) is followed for the
+   * session, as peers follow it: the device's next batch continues it and is stored, where it was answered
+   * with a request to send the stream again from the held cursor. The eose alone saves nothing
+   * (docs/SECURITY.md).
+   */
+  @Test
+  void aDevicesEoseIsFollowedForTheSessionAndSavedOnlyWithItsNextBatch() throws Exception {
+    String laptopToken = token(laptop);
+    laptop.sql("INSERT INTO todo VALUES ('l1', 'milk')");
+    laptop.db.capture();
+    RawSocket l = connect(laptop, laptopToken);
+    push(l, laptop, Cursor.START);
+    Cursor pushed = laptopPushed;
+    Cursor moved = Cursor.since(pushed.db() + 100);
+    l.send(new SyncMessage.Eose(pushed, moved));
+    l.send(new SyncMessage.Ping(7));
+    assertThat(l.await(SyncMessage.Pong.class).id()).as("handled in order, after the eose").isEqualTo(7);
+    l.close();
+    RawSocket again = connect(laptop, laptopToken);
+    assertThat(requestedOnConnect).as("the cursor held after an eose alone").isEqualTo(pushed);
+
+    again.send(new SyncMessage.Eose(pushed, moved));
+    Cursor to = Cursor.since(moved.db() + 1);
+    again.send(new SyncMessage.Changes(moved, to, List.of(), 0, List.of()));
+    Object answer;
+    do {
+      answer = again.await(Object.class);
+    } while (!(answer instanceof SyncMessage.Ack) && !(answer instanceof SyncMessage.Request));
+    assertThat(answer).as("the answer to the batch after the eose").isEqualTo(new SyncMessage.Ack(to));
+    again.close();
+    connect(laptop, laptopToken);
+    assertThat(requestedOnConnect).as("the cursor held after the batch").isEqualTo(to);
   }
 
   /**
@@ -469,7 +506,7 @@ class SyncProtocolIT {
     assertThat(hello.deviceId()).isEqualTo("server");
     s.send(new SyncMessage.Hello(1, hello.topic(), Values.hex(device.db.siteId()), device.keys.deviceId().toString(),
         0, List.of("changes", "live")));
-    s.await(SyncMessage.Request.class);
+    requestedOnConnect = s.await(SyncMessage.Request.class).cursor();
     return s;
   }
 

@@ -124,7 +124,7 @@ public final class PeerEngine {
 
   /** Starts the transports, announces, and connects to the configured peers. */
   public synchronized List<PeerAddress> start() throws IOException {
-    // Runs on the committing thread, so a session can tell its own merge's commit (see Session#skipOwnMerge).
+    // Runs on the committing thread, so a session can tell its own merge's commit (see SessionMerger#onChanges).
     dbListener = db.addListener(Runnable::run, e -> {
       if (options.authorizer != null && recheckPending.compareAndSet(false, true)) {
         // Not here, on the committing thread under the engine's lock: the authorizer may read the database.
@@ -135,9 +135,8 @@ public final class PeerEngine {
         }
       }
       for (Session s : sessions.values()) {
-        if (e.origin() == ChangeEvent.Origin.REMOTE && s.isOwnMerge()) {
-          s.skipOwnMerge(e.dbVersion());
-        } else {
+        // A session's own merge: its merger tells the sender once it knows what else the commit holds.
+        if (e.origin() != ChangeEvent.Origin.REMOTE || !s.isOwnMerge()) {
           s.markDirty();
         }
       }

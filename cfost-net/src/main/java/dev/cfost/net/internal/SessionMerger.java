@@ -167,6 +167,13 @@ final class SessionMerger {
     Incoming batches = new Incoming(first);
     MergeResult result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
         session.remoteSchema > db.schemaVersion()));
+    // Its commit event woke no sender of this session (PeerEngine#start): a commit of the peer's changes
+    // alone is skipped, one with other writes (a local write captured with it, say) is read and sent.
+    if (result.otherWrites()) {
+      session.markDirty();
+    } else if (result.applied() > 0) {
+      session.skipOwnMerge(result.dbVersion());
+    }
     expected = batches.last.cursor();
     session.received += batches.changes; // counted once merged: a refused batch was not received
     session.send(new SyncMessage.Ack(expected));

@@ -7,6 +7,7 @@ import dev.cfost.ChangeBatch;
 import dev.cfost.Cursor;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,13 @@ final class SessionSender {
    * for more; a commit after a pause goes at once (an app writing every 20 ms must not pay 2 ms each).
    */
   private static final long BURST_NANOS = 5_000_000L;
+  /**
+   * A skip (this side's own merges of the peer's batches, see {@link #skipOwnMerge}) is told to the peer as an
+   * empty batch once its merges pause this long, or at the latest this long after the skip began: the peer
+   * then saves the cursor past them, and a later session does not read them back to send.
+   */
+  static final long SKIP_QUIET_NANOS = 200_000_000L;
+  static final long SKIP_LATEST_NANOS = 2_000_000_000L;
 
   private final Session session;
   private final PeerEngine peer;
@@ -35,6 +43,15 @@ final class SessionSender {
   private Cursor sendCursor;
   /** Where to read next when it differs from sendCursor: past this side's own merges of the peer's batches. */
   private Cursor skipTo;
+  /** When the pending skip began, and when it last moved (System.nanoTime). */
+  private long skipSince;
+  private long skipMoved;
+  /**
+   * This side's own merges of the peer's batches that could not be skipped (the sender was catching up, or
+   * reading): db_versions whose cells the peer sent, left out of reads until a read passes them.
+   */
+  private final java.util.TreeSet<Long> ownVersions = new java.util.TreeSet<>();
+  private static final int MAX_OWN_VERSIONS = 10_000;
   private Cursor lastFrameCursor;
   private Cursor ackedCursor;
   private long lastLiveSendAt;
@@ -141,7 +158,7 @@ final class SessionSender {
 
   /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
   synchronized boolean delivered() {
-    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent
+    return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent && skipTo == null
         && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
   }
 
@@ -152,18 +169,63 @@ final class SessionSender {
   }
 
   /**
-   * This session's merger committed db_version {@code dbVersion}, holding only what the peer sent: if
-   * the sender was caught up just before it, the next read starts after it instead of reading those
-   * rows again only to filter them all out (no echo). The peer learns the new cursor with the next batch
-   * or eose; until then nothing is sent, so the merge wakes nobody.
+   * This session's merger committed db_version {@code dbVersion}, holding only what the peer sent
+   * ({@link dev.cfost.MergeResult#otherWrites} false): if the sender was caught up just before it, the next
+   * read starts after it instead of reading those rows again to send them back (they may hold other sites'
+   * changes, which the filter keeps: a device would push back all it pulled through a server). The peer
+   * learns the new cursor with the next batch, or with an empty batch once such merges pause
+   * ({@link #SKIP_QUIET_NANOS}); the merge wakes the sender only for that.
    */
   synchronized void skipOwnMerge(long dbVersion) {
     Cursor at = skipTo != null ? skipTo : sendCursor;
     if (caughtUp && !dirty && !restart && at != null && at.equals(Cursor.since(dbVersion - 1))) {
+      long now = System.nanoTime();
+      if (skipTo == null) {
+        skipSince = now;
+      }
       skipTo = Cursor.since(dbVersion);
+      skipMoved = now;
+      notifyAll(); // the sender waits for the skip's pause (run)
     } else {
+      if (ownVersions.size() < MAX_OWN_VERSIONS) {
+        ownVersions.add(dbVersion); // beyond the bound they are sent back: the peer merges them as no-ops
+      }
       markDirty();
     }
+  }
+
+  /**
+   * {@code batch} without the cells of this side's own merges of the peer's batches (their db_version names
+   * the commit that last wrote them, which wrote only what the peer sent); null if it holds none.
+   */
+  private ChangeBatch withoutOwnMerges(ChangeBatch batch) {
+    java.util.NavigableSet<Long> own;
+    synchronized (this) {
+      if (ownVersions.isEmpty() || batch.changes().isEmpty()) {
+        return null;
+      }
+      own = new java.util.TreeSet<>(ownVersions.subSet(batch.changes().get(0).dbVersion(), true,
+          batch.next().db(), true));
+    }
+    if (own.isEmpty()) {
+      return null;
+    }
+    List<Change> kept = new java.util.ArrayList<>(batch.changes().size());
+    for (Change c : batch.changes()) {
+      if (!own.contains(c.dbVersion())) {
+        kept.add(c);
+      }
+    }
+    return kept.size() == batch.changes().size() ? null : new ChangeBatch(kept, batch.next(), batch.caughtUp());
+  }
+
+  /** True when the pending skip is to be told to the peer now. */
+  private boolean skipDue() {
+    return skipTo != null && System.nanoTime() - skipDueAt() >= 0;
+  }
+
+  private long skipDueAt() {
+    return Math.min(skipMoved + SKIP_QUIET_NANOS, skipSince + SKIP_LATEST_NANOS);
   }
 
   /** The rows a batch touches: the engine hands out a row's changes one after another, once per batch. */
@@ -197,10 +259,16 @@ final class SessionSender {
         Cursor from;
         Cursor readFrom;
         boolean live;
+        Cursor skipped; // where a pending skip ends, when this read starts there (live)
+        Cursor skipAtRead;
+        boolean woken; // by a local commit
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
-              || (caughtUp && !dirty))) {
-            wait(1_000);
+              || (caughtUp && !dirty && !skipDue()))) {
+            // Waiting only for a skip's pause: until it falls due. Waiting for a request or for room in the
+            // window: a due skip must not make this a busy loop.
+            boolean forSkip = skipTo != null && requested != null && inFlight.size() < peer.options.window;
+            wait(forSkip ? Math.min(1_000, Math.max(1, (skipDueAt() - System.nanoTime()) / 1_000_000)) : 1_000);
           }
           if (!session.isOpen()) {
             return;
@@ -218,10 +286,13 @@ final class SessionSender {
             skipTo = null;
             lastFrameCursor = null;
           }
+          woken = dirty;
           dirty = false;
           from = sendCursor;
           readFrom = skipTo != null ? skipTo : from;
           live = caughtUp;
+          skipped = live && skipTo != null && !skipTo.equals(from) ? skipTo : null;
+          skipAtRead = skipTo;
         }
         if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
           Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
@@ -232,12 +303,31 @@ final class SessionSender {
         byte[] frame;
         while (true) {
           batch = db.changes(readFrom, limit, peer.filterFor(session.remoteSiteBytes));
+          ChangeBatch withoutOwn = withoutOwnMerges(batch);
+          boolean leftOutOwn = withoutOwn != null;
+          if (leftOutOwn) {
+            batch = withoutOwn;
+          }
           if (remainingRows < 0) {
             remainingRows = db.rowsAfter(readFrom, peer.filterFor(session.remoteSiteBytes)); // once per request: an index count
           }
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           frame = batch.changes().isEmpty() ? null
               : MessageCodec.encode(sealed(new SyncMessage.Changes(from, batch.next(), batch.changes(), remaining)));
+          if (frame == null && leftOutOwn) {
+            // Only this side's merges of the peer's batches: an empty batch past them, which the peer saves
+            // (an eose would move its cursor for this session only, and a later session would send them back).
+            frame = MessageCodec.encode(new SyncMessage.Changes(from, batch.next(), List.of(), remaining));
+            break;
+          }
+          if (frame == null && skipped != null) {
+            // Nothing new after the skip: an empty live batch up to it, which the peer saves as it merges it
+            // (an eose would move its cursor for this session only). Not caught up if the stream moved on past
+            // it (rows the filter left out): read again from the skip.
+            batch = new ChangeBatch(List.of(), skipped, skipped.equals(batch.next()));
+            frame = MessageCodec.encode(new SyncMessage.Changes(from, skipped, List.of(), 0));
+            break;
+          }
           if (frame == null || frame.length <= peer.options.maxBatchBytes || batch.changes().size() <= 1) {
             break;
           }
@@ -249,6 +339,12 @@ final class SessionSender {
         synchronized (this) {
           if (restart || !from.equals(sendCursor)) {
             continue; // a new request arrived meanwhile; this batch is stale
+          }
+          if (!java.util.Objects.equals(skipTo, skipAtRead)) {
+            // A merge of the peer's batches committed during this read: the read may hold its rows, which the
+            // peer sent. Read again past them; a local commit that woke this read is still to send.
+            dirty |= woken;
+            continue;
           }
           remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
           if (frame != null) {
@@ -263,10 +359,9 @@ final class SessionSender {
               lastLiveSendAt = System.nanoTime();
             }
           }
-          if (readFrom.equals(skipTo)) {
-            skipTo = null; // used; a skip that moved on meanwhile (an own merge during the read) stays
-          }
           sendCursor = batch.next();
+          skipTo = null; // the read started at it (unmoved since, or the read was done again above)
+          ownVersions.headSet(batch.next().complete(), true).clear(); // read past
           caughtUp = batch.caughtUp();
         }
         if (frame != null) {

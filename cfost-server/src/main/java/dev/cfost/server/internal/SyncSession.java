@@ -87,6 +87,10 @@ final class SyncSession {
   /** A batch of this session's device is being merged: the pump waits for it (a few ms) to skip it. */
   private boolean mergingOwnBatch;
   private boolean wokenWhileMerging;
+  // The device's stream as its eose moved it in this session, and the saved cursor that move began at:
+  // touched by the message thread only (handle).
+  private Cursor eoseCursor;
+  private Cursor eoseHeld;
 
   SyncSession(SyncService service, String userId, String databaseId, String deviceId, Outbox out, boolean windowed) {
     this.service = service;
@@ -186,9 +190,12 @@ final class SyncSession {
       synchronized (this) {
         mergingOwnBatch = true;
       }
+      // A batch that continues the device's eose continues the cursor that eose began at.
+      Cursor from = c.from().equals(eoseCursor) ? eoseHeld : c.from();
+      eoseCursor = null; // stored, the saved cursor is past it; refused, the device starts again from ours
       ApplyResult result = null;
       try {
-        result = service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), c.from(), c.cursor());
+        result = service.receive(userId, databaseId, deviceId, c.changes(), c.seals(), from, c.cursor());
       } finally {
         ownBatchDone(result);
       }
@@ -216,8 +223,8 @@ final class SyncSession {
       LOG.info("event=device_error user={} device={} database={} code={} message={}", userId, deviceId, databaseId,
           e.code(), WireChecks.printable(e.message()));
       close();
-    } else if (m instanceof SyncMessage.Eose) {
-      // The device is caught up with its own stream: nothing to do.
+    } else if (m instanceof SyncMessage.Eose e) {
+      followEose(e);
     } else if (!(m instanceof SyncMessage.Pong)) {
       throw new SyncException("protocol_violation", "unexpected message");
     }
@@ -243,6 +250,24 @@ final class SyncSession {
     }
     if (woken) {
       wake();
+    }
+  }
+
+  /**
+   * The device is caught up with its own stream, which its eose may move past what it does not send the
+   * server (rows its filter leaves out): followed for this session as a peer follows it (PROTOCOL.md, Session,
+   * step 5), so that the device's next batch, which continues it, is stored rather than answered with a
+   * request to send it all again. Saved with that batch, never alone (docs/SECURITY.md).
+   */
+  private void followEose(SyncMessage.Eose e) {
+    if (e.from().equals(e.cursor())) {
+      return;
+    }
+    if (e.from().equals(eoseCursor)) {
+      eoseCursor = e.cursor();
+    } else if (e.from().equals(service.store.receivedCursor(userId, databaseId, deviceId))) {
+      eoseHeld = e.from();
+      eoseCursor = e.cursor();
     }
   }
 
