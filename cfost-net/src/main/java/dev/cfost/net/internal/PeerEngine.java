@@ -135,8 +135,10 @@ public final class PeerEngine {
         }
       }
       for (Session s : sessions.values()) {
-        // A session's own merge: its merger tells the sender once it knows what else the commit holds.
-        if (e.origin() != ChangeEvent.Origin.REMOTE || !s.isOwnMerge()) {
+        if (e.origin() == ChangeEvent.Origin.REMOTE && s.isOwnMerge()) {
+          // Under the engine's lock, before any read can see it; its merger judges it once the merge returns.
+          s.ownMergeCommitted(e.dbVersion());
+        } else {
           s.markDirty();
         }
       }

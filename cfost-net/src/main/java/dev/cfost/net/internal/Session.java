@@ -260,8 +260,12 @@ final class Session {
     sender.markDirty();
   }
 
-  void skipOwnMerge(long dbVersion) {
-    sender.skipOwnMerge(dbVersion);
+  void ownMergeCommitted(long dbVersion) {
+    sender.ownMergeCommitted(dbVersion);
+  }
+
+  void ownMergeDone(boolean onlyThePeers) {
+    sender.ownMergeDone(onlyThePeers);
   }
 
   boolean isOwnMerge() {

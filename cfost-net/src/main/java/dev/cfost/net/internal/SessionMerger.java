@@ -165,14 +165,14 @@ final class SessionMerger {
       takeWaiting();
     }
     Incoming batches = new Incoming(first);
-    MergeResult result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
-        session.remoteSchema > db.schemaVersion()));
-    // Its commit event woke no sender of this session (PeerEngine#start): a commit of the peer's changes
-    // alone is skipped, one with other writes (a local write captured with it, say) is read and sent.
-    if (result.otherWrites()) {
-      session.markDirty();
-    } else if (result.applied() > 0) {
-      session.skipOwnMerge(result.dbVersion());
+    MergeResult result = null;
+    try {
+      result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
+          session.remoteSchema > db.schemaVersion()));
+    } finally {
+      // Its commit woke no sender of this session (PeerEngine#start): a commit of the peer's changes alone is
+      // not sent back, one with other writes (a local write captured with it, say) is read and sent.
+      session.ownMergeDone(result != null && !result.otherWrites());
     }
     expected = batches.last.cursor();
     session.received += batches.changes; // counted once merged: a refused batch was not received

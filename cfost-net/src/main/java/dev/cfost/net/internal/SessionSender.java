@@ -52,6 +52,14 @@ final class SessionSender {
    */
   private final java.util.TreeSet<Long> ownVersions = new java.util.TreeSet<>();
   private static final int MAX_OWN_VERSIONS = 10_000;
+  /**
+   * The db_version of this session's merge committed and not yet judged (0: none): set on the committing
+   * thread under the engine's lock, so no read sees the commit before this is set; a read that holds it
+   * waits for the merger's judgement ({@link #ownMergeDone}) and is done again.
+   */
+  private long pendingOwnMerge;
+  /** The sender is between taking its read position and judging its read: a skip must not move meanwhile. */
+  private boolean reading;
   private Cursor lastFrameCursor;
   private Cursor ackedCursor;
   private long lastLiveSendAt;
@@ -168,17 +176,33 @@ final class SessionSender {
     notifyAll();
   }
 
+  /** This session's merger committed db_version {@code dbVersion} (on the committing thread, at commit). */
+  synchronized void ownMergeCommitted(long dbVersion) {
+    pendingOwnMerge = dbVersion;
+  }
+
   /**
-   * This session's merger committed db_version {@code dbVersion}, holding only what the peer sent
-   * ({@link dev.cfost.MergeResult#otherWrites} false): if the sender was caught up just before it, the next
-   * read starts after it instead of reading those rows again to send them back (they may hold other sites'
-   * changes, which the filter keeps: a device would push back all it pulled through a server). The peer
+   * The merger's judgement of its merge ({@code onlyThePeers}: {@link dev.cfost.MergeResult#otherWrites} was
+   * false; false too if the merge failed). A commit that holds only what the peer sent is not sent back:
+   * those rows may hold other sites' changes, which the filter keeps (a device pushed back all it pulled
+   * through a server). If the sender is idle and caught up just before it, its next read starts after it
+   * ({@link #skipTo}); otherwise its reads leave that commit's cells out ({@link #ownVersions}). The peer
    * learns the new cursor with the next batch, or with an empty batch once such merges pause
-   * ({@link #SKIP_QUIET_NANOS}); the merge wakes the sender only for that.
+   * ({@link #SKIP_QUIET_NANOS}), which it saves.
    */
-  synchronized void skipOwnMerge(long dbVersion) {
+  synchronized void ownMergeDone(boolean onlyThePeers) {
+    long dbVersion = pendingOwnMerge;
+    if (dbVersion == 0) {
+      return; // the merge committed no change
+    }
+    pendingOwnMerge = 0;
+    notifyAll(); // a read that waits for this judgement (run)
+    if (!onlyThePeers) {
+      markDirty();
+      return;
+    }
     Cursor at = skipTo != null ? skipTo : sendCursor;
-    if (caughtUp && !dirty && !restart && at != null && at.equals(Cursor.since(dbVersion - 1))) {
+    if (caughtUp && !dirty && !restart && !reading && at != null && at.equals(Cursor.since(dbVersion - 1))) {
       long now = System.nanoTime();
       if (skipTo == null) {
         skipSince = now;
@@ -195,19 +219,26 @@ final class SessionSender {
   }
 
   /**
-   * {@code batch} without the cells of this side's own merges of the peer's batches (their db_version names
-   * the commit that last wrote them, which wrote only what the peer sent); null if it holds none.
+   * After a read up to {@code next}: the own merges to leave out of it, or null if the read may hold a merge
+   * not judged yet (then it waited for the judgement, and the read is to be done again).
    */
-  private ChangeBatch withoutOwnMerges(ChangeBatch batch) {
-    java.util.NavigableSet<Long> own;
-    synchronized (this) {
-      if (ownVersions.isEmpty() || batch.changes().isEmpty()) {
-        return null;
+  private synchronized java.util.Set<Long> ownMergesIn(Cursor next) throws InterruptedException {
+    if (pendingOwnMerge != 0 && pendingOwnMerge <= next.db()) {
+      while (pendingOwnMerge != 0 && session.isOpen()) {
+        wait(100);
       }
-      own = new java.util.TreeSet<>(ownVersions.subSet(batch.changes().get(0).dbVersion(), true,
-          batch.next().db(), true));
+      return null;
     }
-    if (own.isEmpty()) {
+    return ownVersions.isEmpty() ? java.util.Set.of() : new java.util.HashSet<>(ownVersions);
+  }
+
+  /**
+   * {@code batch} without the cells of this side's own merges of the peer's batches, {@code own} (their
+   * db_version names the commit that last wrote them, which wrote only what the peer sent); null if it
+   * holds none.
+   */
+  private static ChangeBatch withoutOwnMerges(ChangeBatch batch, java.util.Set<Long> own) {
+    if (own.isEmpty() || batch.changes().isEmpty()) {
       return null;
     }
     List<Change> kept = new java.util.ArrayList<>(batch.changes().size());
@@ -217,6 +248,19 @@ final class SessionSender {
       }
     }
     return kept.size() == batch.changes().size() ? null : new ChangeBatch(kept, batch.next(), batch.caughtUp());
+  }
+
+  /**
+   * A new request restarts the stream before a skip was told: the merges it skipped are left out of the reads
+   * instead (they are consecutive db_versions after the stream's cursor, see {@link #ownMergeDone}).
+   */
+  private void keepSkippedAsOwnVersions() {
+    if (skipTo != null && sendCursor != null) {
+      for (long v = sendCursor.db() + 1; v <= skipTo.db() && ownVersions.size() < MAX_OWN_VERSIONS; v++) {
+        ownVersions.add(v);
+      }
+    }
+    skipTo = null;
   }
 
   /** True when the pending skip is to be told to the peer now. */
@@ -260,8 +304,6 @@ final class SessionSender {
         Cursor readFrom;
         boolean live;
         Cursor skipped; // where a pending skip ends, when this read starts there (live)
-        Cursor skipAtRead;
-        boolean woken; // by a local commit
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
               || (caughtUp && !dirty && !skipDue()))) {
@@ -275,6 +317,7 @@ final class SessionSender {
           }
           if (restart) {
             restart = false;
+            keepSkippedAsOwnVersions();
             sendCursor = requested;
             caughtUp = false;
             inFlight.clear();
@@ -283,16 +326,14 @@ final class SessionSender {
             sentEose = false;
             eoseSent = false;
             remainingRows = -1;
-            skipTo = null;
             lastFrameCursor = null;
           }
-          woken = dirty;
           dirty = false;
+          reading = true;
           from = sendCursor;
           readFrom = skipTo != null ? skipTo : from;
           live = caughtUp;
           skipped = live && skipTo != null && !skipTo.equals(from) ? skipTo : null;
-          skipAtRead = skipTo;
         }
         if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
           Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
@@ -301,9 +342,15 @@ final class SessionSender {
         // batch always holds whole rows, so one large row may still go alone).
         ChangeBatch batch;
         byte[] frame;
+        long rowsRead;
         while (true) {
           batch = db.changes(readFrom, limit, peer.filterFor(session.remoteSiteBytes));
-          ChangeBatch withoutOwn = withoutOwnMerges(batch);
+          java.util.Set<Long> own = ownMergesIn(batch.next());
+          if (own == null) {
+            continue; // it may hold a merge of the peer's batches judged only now
+          }
+          rowsRead = distinctRows(batch);
+          ChangeBatch withoutOwn = withoutOwnMerges(batch, own);
           boolean leftOutOwn = withoutOwn != null;
           if (leftOutOwn) {
             batch = withoutOwn;
@@ -311,7 +358,7 @@ final class SessionSender {
           if (remainingRows < 0) {
             remainingRows = db.rowsAfter(readFrom, peer.filterFor(session.remoteSiteBytes)); // once per request: an index count
           }
-          long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
+          long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - rowsRead);
           frame = batch.changes().isEmpty() ? null
               : MessageCodec.encode(sealed(new SyncMessage.Changes(from, batch.next(), batch.changes(), remaining)));
           if (frame == null && leftOutOwn) {
@@ -337,16 +384,11 @@ final class SessionSender {
           limit = Math.min(peer.options.maxBatchChanges, limit * 2);
         }
         synchronized (this) {
+          reading = false;
           if (restart || !from.equals(sendCursor)) {
             continue; // a new request arrived meanwhile; this batch is stale
           }
-          if (!java.util.Objects.equals(skipTo, skipAtRead)) {
-            // A merge of the peer's batches committed during this read: the read may hold its rows, which the
-            // peer sent. Read again past them; a local commit that woke this read is still to send.
-            dirty |= woken;
-            continue;
-          }
-          remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - distinctRows(batch));
+          remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - rowsRead);
           if (frame != null) {
             advancedPastUnacked = null; // the ack of this batch covers it
             inFlight.add(batch.next());
@@ -360,7 +402,7 @@ final class SessionSender {
             }
           }
           sendCursor = batch.next();
-          skipTo = null; // the read started at it (unmoved since, or the read was done again above)
+          skipTo = null; // the read started at it, and it does not move during a read
           ownVersions.headSet(batch.next().complete(), true).clear(); // read past
           caughtUp = batch.caughtUp();
         }
