@@ -12,7 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers {@link ChangeEvent}s to listeners on their executors, never on the committing thread.
+ * Delivers {@link ChangeEvent}s to listeners on their executors: for a direct one (a sync peer's), on the
+ * committing thread, under the engine's lock.
  *
  * <p>Thread-safe: registrations are a copy-on-write list; {@link #publish} is called by whichever
  * engine thread committed, in commit order, while it still holds the write lock.

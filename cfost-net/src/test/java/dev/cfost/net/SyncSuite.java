@@ -228,6 +228,34 @@ abstract class SyncSuite {
     assertThat(sentTo(again, b)).as("changes a sent b in its next session").isZero();
   }
 
+  /**
+   * A merge that a listener on a direct executor commits on the session's merger thread is the application's,
+   * not the session's merge of the peer's batch: it reaches the peer (it was taken for one, and never sent).
+   */
+  @Test
+  void aMergeADirectListenerCommitsOnTheMergersThreadReachesThePeer() throws Exception {
+    Cfost a = replica("a");
+    Cfost b = replica("b");
+    Cfost c = replica("c");
+    sql(c, "INSERT INTO todo VALUES ('from-c', 'imported on b', 'cy')");
+    List<dev.cfost.Change> fromC = c.changes(dev.cfost.Cursor.START, 1_000).changes();
+    PeerAddress addrA = start(closing(Peer.create(a, options("a", a).build())));
+    Peer pb = closing(Peer.create(b, options("b", b).peer(addrA).listenerExecutor(Runnable::run).build()));
+    java.util.concurrent.atomic.AtomicBoolean imported = new java.util.concurrent.atomic.AtomicBoolean();
+    pb.addListener(new PeerListener() {
+      @Override
+      public void onChange(String peerId, java.util.Set<String> tables) {
+        if (imported.compareAndSet(false, true)) {
+          b.merge(fromC); // on the merger's thread, which called this listener
+        }
+      }
+    });
+    start(pb);
+    sql(a, "INSERT INTO todo VALUES ('from-a', 'x', 'ann')");
+    await("b merged a's row and imported c's", 10, () -> imported.get() && dump(b).contains("from-c|imported on b|cy"));
+    await("c's row reaches a through b", 10, () -> dump(a).contains("from-c|imported on b|cy"));
+  }
+
   private static long sentTo(Peer p, Cfost to) {
     String id = Values.hex(to.siteId());
     return p.progress().stream().filter(x -> x.peerId().equals(id)).mapToLong(SyncProgress::changesSent).sum();

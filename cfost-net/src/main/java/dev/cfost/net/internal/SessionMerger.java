@@ -57,8 +57,11 @@ final class SessionMerger {
   private Cursor lastReRequest;
   private long lastReRequestAt;
   private boolean eoseSeen;
-  /** While the merger merges released held changes, which may have come from another peer. */
-  private boolean releasing;
+  /**
+   * While the merger merges the peer's batches (not released held changes, which may have come from another
+   * peer, nor anything a listener on this thread commits).
+   */
+  private boolean mergingPeersBatches;
 
   SessionMerger(Session session) {
     this.session = session;
@@ -94,9 +97,9 @@ final class SessionMerger {
     inbox.add(new Queued(STOP, BatchSealer.Checked.NOTHING, 0), 0);
   }
 
-  /** True if a merge commit was made by this merger thread (its events need no resend). */
+  /** True if a commit is this merger's merge of the peer's batches (see SessionSender#ownMergeDone). */
   boolean isOwnMerge() {
-    return Thread.currentThread() == thread && !releasing;
+    return Thread.currentThread() == thread && mergingPeersBatches;
   }
 
   private void run() {
@@ -166,10 +169,12 @@ final class SessionMerger {
     }
     Incoming batches = new Incoming(first);
     MergeResult result = null;
+    mergingPeersBatches = true;
     try {
       result = merge(() -> db.mergeFromPeer(session.remoteSiteBytes, batches,
           session.remoteSchema > db.schemaVersion()));
     } finally {
+      mergingPeersBatches = false;
       // Its commit woke no sender of this session (PeerEngine#start): a commit of the peer's changes alone is
       // not sent back, one with other writes (a local write captured with it, say) is read and sent.
       session.ownMergeDone(result != null && !result.otherWrites());
@@ -196,15 +201,9 @@ final class SessionMerger {
     }
     for (List<Change> ready = sealer.releasable(); !ready.isEmpty(); ready = sealer.releasable()) {
       List<Change> merging = ready;
-      MergeResult result;
-      releasing = true;
-      try {
-        // Verified changes of authorized devices: as in mergeFromPeer, those for tables or columns unknown
-        // here (their definition may come later) are kept aside, not refused.
-        result = merge(() -> db.mergeAll(merging.iterator(), true));
-      } finally {
-        releasing = false;
-      }
+      // Verified changes of authorized devices: as in mergeFromPeer, those for tables or columns unknown
+      // here (their definition may come later) are kept aside, not refused.
+      MergeResult result = merge(() -> db.mergeAll(merging.iterator(), true));
       sealer.released(ready);
       if (result.applied() > 0) {
         Set<String> tables = new LinkedHashSet<>();

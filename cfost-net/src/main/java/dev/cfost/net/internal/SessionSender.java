@@ -27,7 +27,7 @@ final class SessionSender {
    */
   private static final long BURST_NANOS = 5_000_000L;
   /**
-   * A skip (this side's own merges of the peer's batches, see {@link #skipOwnMerge}) is told to the peer as an
+   * A skip (this side's own merges of the peer's batches, see {@link #ownMergeDone}) is told to the peer as an
    * empty batch once its merges pause this long, or at the latest this long after the skip began: the peer
    * then saves the cursor past them, and a later session does not read them back to send.
    */
@@ -58,8 +58,6 @@ final class SessionSender {
    * waits for the merger's judgement ({@link #ownMergeDone}) and is done again.
    */
   private long pendingOwnMerge;
-  /** The sender is between taking its read position and judging its read: a skip must not move meanwhile. */
-  private boolean reading;
   private Cursor lastFrameCursor;
   private Cursor ackedCursor;
   private long lastLiveSendAt;
@@ -167,7 +165,7 @@ final class SessionSender {
   /** True when the sender is caught up, nothing is unacknowledged and no local commit is pending. */
   synchronized boolean delivered() {
     return requested != null && !restart && caughtUp && inFlight.isEmpty() && !dirty && eoseSent && skipTo == null
-        && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
+        && pendingOwnMerge == 0 && (lastFrameCursor == null || lastFrameCursor.equals(ackedCursor));
   }
 
   /** Wakes the sender: there are new local commits. */
@@ -185,8 +183,9 @@ final class SessionSender {
    * The merger's judgement of its merge ({@code onlyThePeers}: {@link dev.cfost.MergeResult#otherWrites} was
    * false; false too if the merge failed). A commit that holds only what the peer sent is not sent back:
    * those rows may hold other sites' changes, which the filter keeps (a device pushed back all it pulled
-   * through a server). If the sender is idle and caught up just before it, its next read starts after it
-   * ({@link #skipTo}); otherwise its reads leave that commit's cells out ({@link #ownVersions}). The peer
+   * through a server). If the sender is caught up just before it, its next read starts after it
+   * ({@link #skipTo}; a read under way that holds it waited for this and is done again); otherwise its reads
+   * leave that commit's cells out ({@link #ownVersions}). The peer
    * learns the new cursor with the next batch, or with an empty batch once such merges pause
    * ({@link #SKIP_QUIET_NANOS}), which it saves.
    */
@@ -202,7 +201,7 @@ final class SessionSender {
       return;
     }
     Cursor at = skipTo != null ? skipTo : sendCursor;
-    if (caughtUp && !dirty && !restart && !reading && at != null && at.equals(Cursor.since(dbVersion - 1))) {
+    if (caughtUp && !dirty && !restart && at != null && at.equals(Cursor.since(dbVersion - 1))) {
       long now = System.nanoTime();
       if (skipTo == null) {
         skipSince = now;
@@ -224,12 +223,14 @@ final class SessionSender {
    */
   private synchronized java.util.Set<Long> ownMergesIn(Cursor next) throws InterruptedException {
     if (pendingOwnMerge != 0 && pendingOwnMerge <= next.db()) {
-      while (pendingOwnMerge != 0 && session.isOpen()) {
+      while (pendingOwnMerge != 0 && pendingOwnMerge <= next.db() && session.isOpen()) {
         wait(100);
       }
       return null;
     }
-    return ownVersions.isEmpty() ? java.util.Set.of() : new java.util.HashSet<>(ownVersions);
+    // All of them up to the read's end: a row's older cells come with its newer ones, so any may be in it.
+    java.util.SortedSet<Long> upTo = ownVersions.headSet(next.db(), true);
+    return upTo.isEmpty() ? java.util.Set.of() : new java.util.HashSet<>(upTo);
   }
 
   /**
@@ -261,6 +262,17 @@ final class SessionSender {
       }
     }
     skipTo = null;
+  }
+
+  /** A batch up to {@code cursor} is queued: it is in flight until {@code received}, unacknowledged until its ack. */
+  private void sent(Cursor cursor) {
+    advancedPastUnacked = null; // the ack of this batch covers it
+    inFlight.add(cursor);
+    unacked.add(cursor);
+    if (unacked.size() > MAX_UNACKED) {
+      unacked.poll(); // a later ack still covers it
+    }
+    lastFrameCursor = cursor;
   }
 
   /** True when the pending skip is to be told to the peer now. */
@@ -304,6 +316,9 @@ final class SessionSender {
         Cursor readFrom;
         boolean live;
         Cursor skipped; // where a pending skip ends, when this read starts there (live)
+        boolean woken; // by a local commit
+        Cursor told = null; // where a skip told without a read ends, and where its empty batch starts
+        Cursor toldFrom = null;
         synchronized (this) {
           while (session.isOpen() && !restart && (requested == null || inFlight.size() >= peer.options.window
               || (caughtUp && !dirty && !skipDue()))) {
@@ -328,12 +343,29 @@ final class SessionSender {
             remainingRows = -1;
             lastFrameCursor = null;
           }
+          if (caughtUp && !dirty && skipTo != null && skipDue()) {
+            // Only this side's merges of the peer's batches since the stream's cursor, and nothing else to send:
+            // told without a read, which could wait a whole catch-up merge for the engine.
+            toldFrom = sendCursor;
+            told = skipTo;
+            skipTo = null;
+            if (!told.equals(toldFrom)) {
+              sent(told);
+              sendCursor = told;
+            }
+          }
+          woken = dirty;
           dirty = false;
-          reading = true;
           from = sendCursor;
           readFrom = skipTo != null ? skipTo : from;
           live = caughtUp;
           skipped = live && skipTo != null && !skipTo.equals(from) ? skipTo : null;
+        }
+        if (told != null) {
+          if (!told.equals(toldFrom) && session.reauthorize()) {
+            session.sendBatch(MessageCodec.encode(new SyncMessage.Changes(toldFrom, told, List.of(), 0)), 0);
+          }
+          continue;
         }
         if (live && peer.options.liveDebounceMillis > 0 && System.nanoTime() - lastLiveSendAt < BURST_NANOS) {
           Thread.sleep(peer.options.liveDebounceMillis); // a burst of commits: let more join this batch
@@ -342,17 +374,22 @@ final class SessionSender {
         // batch always holds whole rows, so one large row may still go alone).
         ChangeBatch batch;
         byte[] frame;
-        long rowsRead;
+        long rowsRead = 0;
+        boolean judgedMeanwhile = false;
         while (true) {
           batch = db.changes(readFrom, limit, peer.filterFor(session.remoteSiteBytes));
           java.util.Set<Long> own = ownMergesIn(batch.next());
           if (own == null) {
-            continue; // it may hold a merge of the peer's batches judged only now
+            judgedMeanwhile = true; // it may hold a merge of the peer's batches judged only now
+            frame = null;
+            break;
           }
           rowsRead = distinctRows(batch);
           ChangeBatch withoutOwn = withoutOwnMerges(batch, own);
-          boolean leftOutOwn = withoutOwn != null;
-          if (leftOutOwn) {
+          // Own merges in the range read, with nothing else to send: an empty batch past them, which the peer
+          // saves (their cells may also be all of the peer's own site, which the filter left out already).
+          boolean leftOutOwn = withoutOwn != null || !own.isEmpty();
+          if (withoutOwn != null) {
             batch = withoutOwn;
           }
           if (remainingRows < 0) {
@@ -384,25 +421,26 @@ final class SessionSender {
           limit = Math.min(peer.options.maxBatchChanges, limit * 2);
         }
         synchronized (this) {
-          reading = false;
           if (restart || !from.equals(sendCursor)) {
             continue; // a new request arrived meanwhile; this batch is stale
           }
+          if (judgedMeanwhile) {
+            // Read again from where the skip now starts, if it moved past that merge; a local commit that woke
+            // this read is still to send.
+            dirty |= woken;
+            continue;
+          }
           remainingRows = batch.caughtUp() ? 0 : Math.max(0, remainingRows - rowsRead);
           if (frame != null) {
-            advancedPastUnacked = null; // the ack of this batch covers it
-            inFlight.add(batch.next());
-            unacked.add(batch.next());
-            if (unacked.size() > MAX_UNACKED) {
-              unacked.poll(); // a later ack still covers it
-            }
-            lastFrameCursor = batch.next();
+            sent(batch.next());
             if (caughtUp) {
               lastLiveSendAt = System.nanoTime();
             }
           }
           sendCursor = batch.next();
-          skipTo = null; // the read started at it, and it does not move during a read
+          if (readFrom.equals(skipTo)) {
+            skipTo = null; // used; one that moved on during the read (past merges it does not hold) stays
+          }
           ownVersions.headSet(batch.next().complete(), true).clear(); // read past
           caughtUp = batch.caughtUp();
         }

@@ -432,7 +432,9 @@ public final class SyncService implements AutoCloseable {
     } finally {
       inFlight.decrementAndGet();
     }
-    metrics.recordMerge(java.time.Duration.ofNanos(System.nanoTime() - start));
+    if (!changes.isEmpty()) { // an empty batch (a device's own merges skipped) only moves its cursor
+      metrics.recordMerge(java.time.Duration.ofNanos(System.nanoTime() - start));
+    }
     metrics.batchIn();
     metrics.changesIn(changes.size());
     if (DeviceList.touches(changes)) {
