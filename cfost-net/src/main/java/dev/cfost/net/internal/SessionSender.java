@@ -398,7 +398,7 @@ final class SessionSender {
           long remaining = batch.caughtUp() ? 0 : Math.max(0, remainingRows - rowsRead);
           frame = batch.changes().isEmpty() ? null
               : MessageCodec.encode(sealed(new SyncMessage.Changes(from, batch.next(), batch.changes(), remaining)));
-          if (frame == null && leftOutOwn) {
+          if (frame == null && leftOutOwn && !batch.next().equals(from)) {
             // Only this side's merges of the peer's batches: an empty batch past them, which the peer saves
             // (an eose would move its cursor for this session only, and a later session would send them back).
             frame = MessageCodec.encode(new SyncMessage.Changes(from, batch.next(), List.of(), remaining));
