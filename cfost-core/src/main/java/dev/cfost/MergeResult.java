@@ -9,8 +9,8 @@ package dev.cfost;
  * @param deferred changes kept for a table or column this replica does not know yet (only when the
  *     merge was asked to defer them)
  * @param otherWrites true if the merge's commit also wrote changes that were not in the batch: local writes
- *     captured in its transaction, changes kept aside earlier that merged with it, or cells a schema change
- *     stamped anew. A sync peer's sender may skip a commit that holds only the peer's own batch, never one
+ *     captured in its transaction or cells stamped anew, changes kept aside earlier that merged with it, or a
+ *     renamed column's cells streamed again. A sync peer's sender may skip a commit that holds only the peer's own batch, never one
  *     with other writes.
  */
 public record MergeResult(int received, int applied, long dbVersion, int deferred, boolean otherWrites) {

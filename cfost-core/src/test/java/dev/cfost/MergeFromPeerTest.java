@@ -105,6 +105,18 @@ class MergeFromPeerTest {
         .as("the local write shares the merge's db_version").anyMatch(c -> java.util.Arrays.equals(c.siteId(), target.siteId()));
   }
 
+  /** A column renamed with plain SQL: the merge's transaction streams its cells again, which the peer needs. */
+  @Test
+  void aMergeThatStreamsARenamedColumnAgainHasOtherWrites() {
+    List<ChangeBatch> batches = batches();
+    target.mergeFromPeer(source.siteId(), batches.subList(0, 2).iterator(), false);
+    sql(target, "ALTER TABLE todo RENAME COLUMN title TO name");
+    MergeResult after = target.mergeFromPeer(source.siteId(), batches.subList(2, 3).iterator(), false);
+    assertThat(after.otherWrites()).as("a merge whose transaction streamed the renamed column again").isTrue();
+    assertThat(target.changes(Cursor.since(after.dbVersion() - 1), 1000).changes())
+        .as("the renamed cells, at the merge's db_version").anyMatch(c -> c.cid().equals("name"));
+  }
+
   @Test
   void emptyBatchesStillMoveTheCursor() {
     Cursor end = source.changes(Cursor.START, 1000).next();

@@ -138,7 +138,6 @@ public final class Engine implements Cfost {
         long cookie = Sql.queryLong(conn, "PRAGMA schema_version");
         if (cookie != schemaCookie) {
           reloaded = true;
-          tx.otherWrites = true; // deferred changes and stamps may follow
           // The specs as the schema is now, also when another engine changed it, before anything is
           // captured: a capture with an outdated column list would reset the clocks of a newer column.
           sites.reload();
@@ -156,7 +155,6 @@ public final class Engine implements Cfost {
         List<ChangeEvent.RowRef> localRows = new ArrayList<>(tx.rows);
         boolean localTruncated = tx.truncated;
         Set<String> localTables = new LinkedHashSet<>(tx.tables);
-        tx.otherWrites |= !localTables.isEmpty();
         tx.rows.clear();
         tx.tables.clear();
         tx.truncated = false;

@@ -218,7 +218,6 @@ final class SchemaDefinitions {
         changed |= apply(tx, e.getKey(), e.getValue(), incoming.getOrDefault(e.getKey(), List.of()));
       }
       if (changed) {
-        tx.otherWrites = true; // the schema change, and what it lets merge or stamps
         Deferred.retry(tx, tables.specs(), hlc);
         tables.stampRevived(tx);
       }

@@ -270,6 +270,7 @@ final class Tables {
       if (keys.isEmpty()) {
         return;
       }
+      tx.otherWrites = true; // cells no merged batch brought, which peers need under the new name
       for (List<Object> key : keys) {
         ClockRow row = store.load(key);
         row.stampCell(i, row.v[i], dbv, row.s[i], tx.nextSeq());

@@ -32,8 +32,9 @@ final class WriteTx implements AutoCloseable {
   final List<ChangeEvent.RowRef> rows = new ArrayList<>();
   boolean truncated;
   /**
-   * Set when this transaction writes changes that no merged batch brought: captured local writes, deferred
-   * changes retried, cells stamped anew after a schema change ({@link dev.cfost.MergeResult#otherWrites}).
+   * Set when this transaction writes changes that no merged batch brought ({@link dev.cfost.MergeResult#otherWrites}),
+   * where each is written: a local stamp (captured writes, cells stamped anew: {@link #localStamp}), a renamed
+   * column's cells streamed again ({@code Tables.streamAgain}), changes kept aside and retried ({@code Deferred.retry}).
    */
   boolean otherWrites;
 
